@@ -1,0 +1,246 @@
+/*
+ * cfg.h -- the community config file, loaded into typed structures.
+ *
+ * Owns: the XML file's records (Community, CommunityGateway,
+ *	ExternCommunity, CommunityConnector, CommunityConnectivity,
+ *	Directory, Tls, Trace, Dns), their defaults, the RelaxNG schema
+ *	compiled into the program, every check beyond the schema, and
+ *	domain matching (exact or "*." wildcard).
+ * Not here: anything that acts on the configuration (sockets, DNS
+ *	lookups, LDAP).  This module uses libxml2 and the C library only.
+ * Memory: cfg_load() returns one struct cfg that owns every string and
+ *	array below it; cfg_free() releases all of it.  A reload builds a
+ *	whole new struct cfg and the daemon swaps it in only when it loaded
+ *	without a single error.
+ *
+ * Every record and field carries the line it came from, so that later
+ * checks (and the daemons) can say FILE:LINE about it.
+ */
+#ifndef STC_CFG_H
+#define STC_CFG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <time.h>
+
+/* Default file and bounds, as named constants. */
+#define CFG_DEFAULT_PATH   "/etc/stconnector/community.xml"
+enum {
+	CFG_FILE_MAX      = 1024 * 1024, /* bytes in a config file */
+	CFG_DOMAIN_MAX    = 253,         /* RFC 1035 name length */
+	CFG_LABEL_MAX     = 63,
+	CFG_SIP_PORT      = 5060,
+	CFG_SIPS_PORT     = 5061,
+	CFG_RETRY_DEFAULT = 60,          /* seconds between link retries */
+};
+
+enum cfg_transport {
+	CFG_TP_UDP = 0,
+	CFG_TP_TCP,
+	CFG_TP_TLS,
+};
+
+enum cfg_verify {
+	CFG_VERIFY_NONE = 0,
+	CFG_VERIFY_REQUIRED,
+};
+
+enum cfg_dir_backend {
+	CFG_DIR_FILE = 0,  /* LDIF file: the embedded default */
+	CFG_DIR_LDAP,
+};
+
+enum cfg_scope {
+	CFG_SCOPE_BASE = 0,
+	CFG_SCOPE_ONE,
+	CFG_SCOPE_SUB,
+};
+
+/* Who may see a local user's presence from outside the community. */
+enum cfg_privacy {
+	CFG_PRIVACY_ALL = 0,     /* every external community */
+	CFG_PRIVACY_DOMAINS,     /* only the domains the user lists */
+	CFG_PRIVACY_NONE,        /* nobody outside */
+};
+
+/* A list of strings, each with the line it was read from. */
+struct cfg_strv {
+	char **v;
+	unsigned *line;
+	size_t n;
+};
+
+/* One listening (or target) address. */
+struct cfg_listen {
+	enum cfg_transport tp;
+	char *addr;          /* numeric IPv4 or IPv6, no brackets */
+	uint16_t port;
+	unsigned line;
+};
+
+struct cfg_listenv {
+	struct cfg_listen *v;
+	size_t n;
+};
+
+/* Community: the local community, its name and DNS domains. */
+struct cfg_community {
+	char *name;
+	struct cfg_strv domains;
+	unsigned line;
+};
+
+/* CommunityGateway: one stgateway. */
+struct cfg_gateway {
+	char *name;
+	bool support_external;       /* SupportExternalCommunities */
+	bool convert_id;             /* ConvertID */
+	struct cfg_listenv clients;  /* where local SIP clients connect */
+	struct cfg_listenv connectors; /* where connectors reach it */
+	char *control;               /* control socket path */
+	char *pidfile;
+	char *user;                  /* drop root to this user */
+	unsigned retry;              /* seconds between connector retries */
+	unsigned line;
+};
+
+/* ExternCommunity: one federated community outside. */
+struct cfg_extern {
+	char *name;
+	struct cfg_strv domains;  /* "acme.com" or "*.acme.com" */
+	char *proxy;              /* proxy DNS name, or NULL */
+	uint16_t port;            /* default CFG_SIP_PORT */
+	enum cfg_transport tp;    /* default CFG_TP_TLS */
+	unsigned line;
+};
+
+/* One community a connector supports, enabled or not. */
+struct cfg_supported {
+	char *community;          /* an ExternCommunity name */
+	bool enabled;
+	unsigned line;
+};
+
+/* CommunityConnector: one stconnector. */
+struct cfg_connector {
+	char *name;
+	char *ip;                 /* bind address, also the source address */
+	uint16_t port;            /* UDP and TCP, default 5060 */
+	uint16_t tls_port;        /* TLS, default 5061 */
+	struct cfg_strv gateways; /* CommunityGateway names it serves */
+	struct cfg_supported *communities;
+	size_t ncommunities;
+	char *control;            /* control socket path */
+	char *pidfile;
+	char *user;               /* drop root to this user */
+	unsigned retry;           /* seconds between link retries */
+	unsigned line;
+};
+
+/* CommunityConnectivity: the connectors a gateway accepts. */
+struct cfg_connectivity {
+	struct cfg_strv trusted_ips;
+	unsigned line;
+};
+
+/* Directory: where local IDs, emails and credentials live. */
+struct cfg_directory {
+	enum cfg_dir_backend backend;
+	char *file;               /* LDIF file (backend file) */
+	struct cfg_strv urls;     /* ldap:// or ldaps:// URLs, in order */
+	bool starttls;
+	char *bind_dn;
+	char *password_file;      /* secret: owner-only */
+	char *ca_file;
+	char *base;
+	enum cfg_scope scope;
+	char *filter;             /* extra filter ANDed to each lookup */
+	char *attr_id;            /* default "uid" */
+	char *attr_email;         /* default "mail" */
+	char *attr_password;      /* default "userPassword" */
+	char *attr_privacy;       /* per-user privacy attribute, or NULL */
+	char *attr_member;        /* group membership, default "member" */
+	enum cfg_privacy privacy; /* default when the user has none */
+	unsigned cache_size;      /* entries */
+	unsigned cache_ttl;       /* seconds */
+	unsigned neg_ttl;         /* seconds for "no such user" */
+	unsigned timeout_ms;      /* per LDAP operation */
+	bool present;             /* the record was in the file */
+	unsigned line;
+};
+
+/* Tls: this deployment's certificate, key and trust anchors. */
+struct cfg_tls {
+	char *cert;
+	char *key;                /* secret: owner-only */
+	char *ca;
+	enum cfg_verify verify;
+	bool present;
+	unsigned line;
+};
+
+/* Trace: write every SIP message to a file, credentials masked. */
+struct cfg_trace {
+	bool enable;
+	char *file;
+	unsigned level;
+	unsigned line;
+};
+
+/* Dns: resolver for federation names; none means the system's. */
+struct cfg_dns {
+	struct cfg_strv servers;  /* "ip" or "ip:port" / "[v6]:port" */
+	unsigned timeout_ms;      /* our own deadline per lookup */
+	unsigned line;
+};
+
+struct cfg {
+	char *path;
+	time_t loaded;
+	struct cfg_community community;
+	struct cfg_gateway *gateways;
+	size_t ngateways;
+	struct cfg_extern *externs;
+	size_t nexterns;
+	struct cfg_connector *connectors;
+	size_t nconnectors;
+	struct cfg_connectivity connectivity;
+	struct cfg_directory directory;
+	struct cfg_tls tls;
+	struct cfg_trace trace;
+	struct cfg_dns dns;
+};
+
+/*
+ * Problems found while loading, each "FILE:LINE: message".  A load
+ * reports every problem it can find, not just the first.
+ */
+struct cfg_diag {
+	char **msg;
+	size_t n;
+};
+
+int  cfg_load(struct cfg **cfgp, const char *path, struct cfg_diag *diag);
+void cfg_free(struct cfg *cfg);
+void cfg_diag_reset(struct cfg_diag *diag);
+void cfg_diag_print(const struct cfg_diag *diag, FILE *f);
+
+/* Domain matching: exact or "*." wildcard, case-insensitive. */
+bool cfg_domain_match(const char *pattern, const char *domain);
+const struct cfg_extern *cfg_extern_find(const struct cfg *cfg,
+					 const char *domain);
+bool cfg_domain_is_local(const struct cfg *cfg, const char *domain);
+
+/* Look-ups by name; NULL when absent. */
+const struct cfg_connector *cfg_connector_find(const struct cfg *cfg,
+					       const char *name);
+const struct cfg_gateway *cfg_gateway_find(const struct cfg *cfg,
+					   const char *name);
+const struct cfg_supported *cfg_supported_find(const struct cfg_connector *cn,
+					       const char *community);
+
+const char *cfg_transport_name(enum cfg_transport tp);
+
+#endif /* STC_CFG_H */
