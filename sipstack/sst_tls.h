@@ -1,0 +1,65 @@
+/*
+ * sst_tls.h -- TLS (GnuTLS) layered on a libre TCP connection.
+ *
+ * Owns: GnuTLS credentials and priorities (TLS 1.2 and later only), the
+ *	per-connection session as a libre tcp helper, handshake timeout,
+ *	peer certificate checks and the facts status screens show.
+ * Not here: framing, pooling, which name to expect (the caller says).
+ * Memory: sst_tls_ctx and sst_tls are libre mem objects.  An sst_tls
+ *	holds a reference to its tcp_conn; the caller keeps its own.
+ *	Dropping the sst_tls first, then the tcp_conn, is always safe.
+ *
+ * After sst_tls_start() the tcp_conn behaves as a plain one: its recv
+ * handler sees plaintext, tcp_send() encrypts (queued until the
+ * handshake is done), and its estab handler runs once the handshake has
+ * succeeded and, with verification required, the peer certificate
+ * matched.  A failed handshake or check closes the connection with
+ * EAUTH (certificate) or EPROTO (protocol), after sending the alert.
+ */
+#ifndef STC_SST_TLS_H
+#define STC_SST_TLS_H
+
+#include <stdbool.h>
+#include <time.h>
+
+struct tcp_conn;
+struct sst_tls_ctx;
+struct sst_tls;
+
+enum { SST_TLS_HANDSHAKE_MS = 10000 };
+
+struct sst_tls_conf {
+	const char *cert;      /* PEM certificate (chain) file */
+	const char *key;       /* PEM private key file */
+	const char *ca;        /* PEM CA file, or NULL for none */
+	bool verify;           /* peer certificate required and checked */
+	unsigned handshake_ms; /* 0: SST_TLS_HANDSHAKE_MS */
+};
+
+/* What a status screen says about the peer's certificate. */
+enum sst_tls_verdict {
+	SST_TLS_NONE = 0,        /* no certificate (yet) */
+	SST_TLS_VALID,
+	SST_TLS_EXPIRED,
+	SST_TLS_SELF_SIGNED,
+	SST_TLS_UNTRUSTED,
+	SST_TLS_NAME_MISMATCH,
+};
+
+struct sst_tls_peer {
+	char subject[256];
+	char cipher[128];       /* e.g. "(TLS1.3)-(ECDHE-X25519)-..." */
+	time_t not_after;
+	int days_left;          /* negative once expired */
+	enum sst_tls_verdict verdict;
+};
+
+int  sst_tls_ctx_alloc(struct sst_tls_ctx **ctxp,
+		       const struct sst_tls_conf *conf);
+int  sst_tls_start(struct sst_tls **tlsp, struct sst_tls_ctx *ctx,
+		   struct tcp_conn *tc, bool server, const char *peer_name);
+bool sst_tls_up(const struct sst_tls *tls);
+int  sst_tls_peer(const struct sst_tls *tls, struct sst_tls_peer *peer);
+const char *sst_tls_verdict_name(enum sst_tls_verdict v);
+
+#endif /* STC_SST_TLS_H */
