@@ -220,8 +220,16 @@ struct cfg {
 struct cfg_diag {
 	char **msg;
 	size_t n;
+	size_t nerr;    /* how many of them are errors (the rest warn) */
 };
 
+/*
+ * Load and check PATH.  0 and *cfgp set when the file has no error (it
+ * may have warnings, in diag); EBADMSG when it has errors, all of them
+ * in diag; ENOENT, EACCES, ... when it cannot be read; EFBIG when it is
+ * larger than CFG_FILE_MAX.  Relative paths inside the file are made
+ * absolute against the directory of PATH.
+ */
 int  cfg_load(struct cfg **cfgp, const char *path, struct cfg_diag *diag);
 void cfg_free(struct cfg *cfg);
 void cfg_diag_reset(struct cfg_diag *diag);
@@ -242,5 +250,7 @@ const struct cfg_supported *cfg_supported_find(const struct cfg_connector *cn,
 					       const char *community);
 
 const char *cfg_transport_name(enum cfg_transport tp);
+const char *cfg_privacy_name(enum cfg_privacy p);
+const char *cfg_scope_name(enum cfg_scope s);
 
 #endif /* STC_CFG_H */

@@ -1,0 +1,70 @@
+/*
+ * cfg_diag.c -- the list of "FILE:LINE: message" lines a load produces.
+ */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf/cfg_int.h"
+
+void cfg_diag_add(struct cfg_diag *diag, const char *file, unsigned line,
+		  bool warning, const char *fmt, ...)
+{
+	char body[1024], full[1400];
+	char **v;
+	char *s;
+	va_list ap;
+
+	if (!diag)
+		return;
+
+	va_start(ap, fmt);
+	vsnprintf(body, sizeof(body), fmt, ap);
+	va_end(ap);
+
+	if (line)
+		snprintf(full, sizeof(full), "%s:%u: %s%s", file, line,
+			 warning ? "warning: " : "", body);
+	else
+		snprintf(full, sizeof(full), "%s: %s%s", file,
+			 warning ? "warning: " : "", body);
+
+	if (!warning)
+		diag->nerr++;
+
+	s = strdup(full);
+	v = realloc(diag->msg, (diag->n + 1) * sizeof(*v));
+	if (!s || !v) {
+		/* Keep the count right even when the text is lost. */
+		free(s);
+		if (v)
+			diag->msg = v;
+		return;
+	}
+	diag->msg = v;
+	diag->msg[diag->n++] = s;
+}
+
+void cfg_diag_reset(struct cfg_diag *diag)
+{
+	size_t i;
+
+	if (!diag)
+		return;
+	for (i = 0; i < diag->n; i++)
+		free(diag->msg[i]);
+	free(diag->msg);
+	diag->msg = NULL;
+	diag->n = 0;
+	diag->nerr = 0;
+}
+
+void cfg_diag_print(const struct cfg_diag *diag, FILE *f)
+{
+	size_t i;
+
+	if (!diag || !f)
+		return;
+	for (i = 0; i < diag->n; i++)
+		fprintf(f, "%s\n", diag->msg[i]);
+}

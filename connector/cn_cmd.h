@@ -1,0 +1,20 @@
+/*
+ * cn_cmd.h -- stconnector's subcommands, one handler each.
+ *
+ * main.c finds the command in its table and hands it the arguments after
+ * the command word.  A handler returns the process exit status:
+ * 0 success, 1 the work failed (a bad file, ...), 2 a usage error.
+ */
+#ifndef STC_CN_CMD_H
+#define STC_CN_CMD_H
+
+enum {
+	CN_EXIT_OK    = 0,
+	CN_EXIT_FAIL  = 1,
+	CN_EXIT_USAGE = 2,
+};
+
+/* stconnector check [-c FILE] */
+int cn_cmd_check(int argc, char **argv);
+
+#endif
