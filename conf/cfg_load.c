@@ -687,6 +687,9 @@ static void xml_err(void *arg, xmlErrorPtr e)
 		xe->n++;
 		return;
 	}
+	/* The first parse error is the real one; the rest follow from it. */
+	if (xe->n)
+		return;
 	ERR(xe->ld, e->line > 0 ? (unsigned)e->line : 0, "XML: %s", msg);
 	xe->n++;
 }
@@ -723,6 +726,81 @@ static void schema_validate(struct ld *ld, xmlDoc *doc)
 	xmlRelaxNGFree(schema);
 }
 
+/*
+ * libxml2 gives an element the line where its start tag ENDS; for a tag
+ * spread over several lines admins expect the line where it begins.
+ * Walk back from the end of that line to the "<Name" that opened it.
+ */
+struct lines {
+	const char *buf;
+	size_t len;
+	size_t *start;   /* start[i]: offset of line i + 1 */
+	size_t n;
+};
+
+/* The line (1-based) holding offset off. */
+static long line_of(const struct lines *lt, size_t off)
+{
+	size_t lo = 0, hi = lt->n;
+
+	while (hi - lo > 1) {
+		const size_t mid = lo + (hi - lo) / 2;
+
+		if (lt->start[mid] <= off)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return (long)lo + 1;
+}
+
+static void lines_fix(xmlNode *n, const struct lines *lt)
+{
+	for (; n; n = n->next) {
+		const long line = xmlGetLineNo(n);
+		const size_t nl = n->name ? strlen((const char *)n->name) : 0;
+		size_t end, p;
+
+		if (n->type != XML_ELEMENT_NODE)
+			continue;
+		lines_fix(n->children, lt);
+		if (line <= 1 || line >= 65535 || (size_t)line > lt->n)
+			continue;
+		end = (size_t)line < lt->n ? lt->start[line] : lt->len;
+		for (p = end; p-- > 0;) {
+			if (lt->buf[p] == '<' && p + 1 + nl < lt->len &&
+			    !memcmp(lt->buf + p + 1, n->name, nl) &&
+			    strchr(" \t\r\n/>", lt->buf[p + 1 + nl]))
+				break;
+		}
+		if (p < end)   /* found: p did not wrap */
+			n->line = (unsigned short)line_of(lt, p);
+	}
+}
+
+/* Put each element on the line of its start tag's "<". */
+static void lines_fix_doc(struct ld *ld, xmlDoc *doc, const char *buf,
+			  size_t len)
+{
+	struct lines lt = {buf, len, NULL, 0};
+	size_t i, n = 1;
+
+	for (i = 0; i < len; i++)
+		if (buf[i] == '\n')
+			n++;
+	lt.start = malloc(n * sizeof(*lt.start));
+	if (!lt.start) {
+		ld->enomem = true;
+		return;
+	}
+	lt.start[lt.n++] = 0;
+	for (i = 0; i < len; i++)
+		if (buf[i] == '\n')
+			lt.start[lt.n++] = i + 1;
+	lines_fix(xmlDocGetRootElement(doc), &lt);
+	free(lt.start);
+}
+
 static xmlDoc *xml_parse(struct ld *ld, const char *buf, size_t len)
 {
 	struct xml_errs xe = {ld, 0};
@@ -738,7 +816,8 @@ static xmlDoc *xml_parse(struct ld *ld, const char *buf, size_t len)
 
 	xmlSetStructuredErrorFunc(&xe, xml_err);
 	doc = xmlReadMemory(buf, (int)len, ld->file, NULL,
-			    XML_PARSE_NONET | XML_PARSE_NOCDATA);
+			    XML_PARSE_NONET | XML_PARSE_NOCDATA |
+			    XML_PARSE_BIG_LINES);
 	xmlSetStructuredErrorFunc(NULL, NULL);
 
 	if (doc && (doc->intSubset || doc->extSubset)) {
@@ -749,6 +828,8 @@ static xmlDoc *xml_parse(struct ld *ld, const char *buf, size_t len)
 	}
 	if (!doc && !xe.n)
 		ERR(ld, 0, "not an XML document");
+	if (doc)
+		lines_fix_doc(ld, doc, buf, len);
 	return doc;
 }
 
