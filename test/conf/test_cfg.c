@@ -10,7 +10,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <libxml/parser.h>
+#include <libxml/relaxng.h>
+
 #include "conf/cfg.h"
+#include "conf/cfg_int.h"
 #include "test/lib/cutest.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -536,7 +540,55 @@ static void test_domain_match(void)
 	CU_ASSERT(!cfg_domain_is_local(NULL, "a"));
 }
 
+static void quiet(void *arg, xmlErrorPtr e)
+{
+	(void)arg;
+	(void)e;
+}
+
+/* The schema in the program is community.rng, byte for byte, and it
+ * compiles, accepts a sample and refuses a file the loader refuses. */
+static void test_schema_compiled_in(void)
+{
+	static char rng[256 * 1024];
+	FILE *f = fopen(cutest_src("conf/community.rng"), "r");
+	xmlRelaxNGParserCtxtPtr pc;
+	xmlRelaxNGValidCtxtPtr vc;
+	xmlRelaxNGPtr schema;
+	xmlDoc *good, *bad;
+	size_t n;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	n = fread(rng, 1, sizeof(rng) - 1, f);
+	fclose(f);
+	rng[n] = '\0';
+	CU_ASSERT(n > 1000);
+	CU_ASSERT_STRING_EQUAL(cfg_schema_rng, rng);
+
+	pc = xmlRelaxNGNewMemParserCtxt(cfg_schema_rng,
+					(int)strlen(cfg_schema_rng));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(pc);
+	schema = xmlRelaxNGParse(pc);
+	xmlRelaxNGFreeParserCtxt(pc);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(schema);
+	vc = xmlRelaxNGNewValidCtxt(schema);
+	xmlRelaxNGSetValidStructuredErrors(vc, quiet, NULL);
+	good = xmlReadMemory(HEAD TAIL, (int)strlen(HEAD TAIL), "good.xml",
+			     NULL, XML_PARSE_NONET);
+	bad = xmlReadMemory(HEAD "<Foo/>" TAIL, (int)strlen(HEAD "<Foo/>" TAIL),
+			    "bad.xml", NULL, XML_PARSE_NONET);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(good);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(bad);
+	CU_ASSERT_EQUAL(xmlRelaxNGValidateDoc(vc, good), 0);
+	CU_ASSERT_NOT_EQUAL(xmlRelaxNGValidateDoc(vc, bad), 0);
+	xmlFreeDoc(good);
+	xmlFreeDoc(bad);
+	xmlRelaxNGFreeValidCtxt(vc);
+	xmlRelaxNGFree(schema);
+}
+
 static CU_TestInfo cfg_tests[] = {
+	{"schema compiled in", test_schema_compiled_in},
 	{"sample acme.test loads", test_sample_acme},
 	{"sample chicago.test loads", test_sample_chicago},
 	{"defaults", test_defaults},
