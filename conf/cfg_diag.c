@@ -31,6 +31,11 @@ void cfg_diag_add(struct cfg_diag *diag, const char *file, unsigned line,
 
 	if (!warning)
 		diag->nerr++;
+	if (diag->n > CFG_DIAG_MAX)
+		return;   /* still counted */
+	if (diag->n == CFG_DIAG_MAX)
+		snprintf(full, sizeof(full), "%s: too many problems; "
+			 "the rest are not listed", file);
 
 	s = strdup(full);
 	v = realloc(diag->msg, (diag->n + 1) * sizeof(*v));

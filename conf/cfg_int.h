@@ -11,6 +11,9 @@
 /* The text of community.rng, generated at build time (cfg_schema.c). */
 extern const char cfg_schema_rng[];
 
+/* Messages kept per load; errors past it are still counted. */
+enum { CFG_DIAG_MAX = 100 };
+
 /* Append "FILE:LINE: message" (LINE 0: "FILE: message"). */
 void cfg_diag_add(struct cfg_diag *diag, const char *file, unsigned line,
 		  bool warning, const char *fmt, ...)

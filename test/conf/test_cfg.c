@@ -486,6 +486,30 @@ static void test_too_big(void)
 	cfg_diag_reset(&diag);
 }
 
+/* Thousands of mistakes: the list is bounded, the count is not. */
+static void test_many_errors(void)
+{
+	struct cfg_diag diag = {NULL, 0, 0};
+	struct cfg *cfg = NULL;
+	FILE *f = fopen(in_dir("many.xml"), "w");
+	int i;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fputs(HEAD, f);
+	for (i = 0; i < 3000; i++)
+		fprintf(f, "<Foo%d/>\n", i);
+	fputs(TAIL, f);
+	fclose(f);
+	CU_ASSERT_EQUAL(cfg_load(&cfg, in_dir("many.xml"), &diag), EBADMSG);
+	CU_ASSERT_EQUAL(diag.nerr, 3000);
+	CU_ASSERT_EQUAL_FATAL(diag.n, CFG_DIAG_MAX + 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(diag.msg[0], "many.xml:7: unknown "
+				      "record <Foo0>"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(diag.msg[CFG_DIAG_MAX],
+				      "too many problems"));
+	cfg_diag_reset(&diag);
+}
+
 static void test_domain_match(void)
 {
 	static const struct {
@@ -595,6 +619,7 @@ static CU_TestInfo cfg_tests[] = {
 	{"udp extern is a warning", test_udp_warns},
 	{"bad files: line and message", test_bad_files},
 	{"size bound, missing file", test_too_big},
+	{"many errors", test_many_errors},
 	{"domain matching", test_domain_match},
 	CU_TEST_INFO_NULL,
 };
