@@ -1,0 +1,224 @@
+/*
+ * cn_policy.c -- the connector's accept/route decisions, no I/O.
+ *
+ * Every refusal is a 403 with a reason phrase that tells the far
+ * administrator what to fix, and a stable short name that counters,
+ * logs and `stconnector status` use.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <string.h>
+
+#include "cn_policy.h"
+
+static const struct {
+	const char *name;
+	unsigned status;
+	const char *phrase;
+} reasons[CN_R_COUNT] = {
+	[CN_OK]                  = {"ok", 0, NULL},
+	[CN_R_UNTRUSTED_IP]      = {"untrusted-ip", 403,
+				    "Source is not the community's proxy"},
+	[CN_R_NOT_ENABLED]       = {"not-enabled", 403,
+				    "Community not enabled"},
+	[CN_R_UNKNOWN_COMMUNITY] = {"unknown-community", 403,
+				    "Unknown community"},
+	[CN_R_NOT_LOCAL]         = {"not-local", 403,
+				    "Target domain is not local"},
+	[CN_R_MALFORMED]         = {"malformed", 400, "Bad Request"},
+	[CN_R_TLS_FAILURE]       = {"tls-failure", 403,
+				    "TLS peer does not match community proxy"},
+	[CN_R_OVERLOAD]          = {"overload", 503, "Overloaded"},
+	[CN_R_NOT_GATEWAY]       = {"not-gateway", 403,
+				    "Not a configured gateway"},
+	[CN_R_LOOP]              = {"loop", 483, "Too Many Hops"},
+};
+
+const char *cn_reason_name(enum cn_reason r)
+{
+	if ((unsigned)r >= CN_R_COUNT)
+		return "?";
+	return reasons[r].name;
+}
+
+static void verdict_set(struct cn_verdict *v, enum cn_reason r)
+{
+	v->reason = r;
+	v->status = reasons[r].status;
+	v->phrase = reasons[r].phrase;
+}
+
+/* The IPv4 address inside an IPv4-mapped IPv6 one, so that a dual-stack
+ * socket's view of a peer compares equal to the configured address. */
+static const struct sockaddr *unmap(const struct sockaddr *sa,
+				    struct sockaddr_in *tmp)
+{
+	const struct sockaddr_in6 *s6;
+
+	if (sa->sa_family != AF_INET6)
+		return sa;
+	s6 = (const struct sockaddr_in6 *)(const void *)sa;
+	if (!IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr))
+		return sa;
+
+	memset(tmp, 0, sizeof(*tmp));
+	tmp->sin_family = AF_INET;
+	memcpy(&tmp->sin_addr, &s6->sin6_addr.s6_addr[12], 4);
+	return (const struct sockaddr *)tmp;
+}
+
+/* Address equality, ports ignored: a peer's source port is ephemeral. */
+bool cn_addr_equal(const struct sockaddr *a, const struct sockaddr *b)
+{
+	struct sockaddr_in ta, tb;
+
+	if (!a || !b)
+		return false;
+	a = unmap(a, &ta);
+	b = unmap(b, &tb);
+	if (a->sa_family != b->sa_family)
+		return false;
+
+	if (a->sa_family == AF_INET) {
+		const struct sockaddr_in *x = (const void *)a;
+		const struct sockaddr_in *y = (const void *)b;
+
+		return x->sin_addr.s_addr == y->sin_addr.s_addr;
+	}
+	if (a->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *x = (const void *)a;
+		const struct sockaddr_in6 *y = (const void *)b;
+
+		return !memcmp(&x->sin6_addr, &y->sin6_addr,
+			       sizeof(x->sin6_addr));
+	}
+	return false;
+}
+
+/* A numeric address string as a sockaddr; false when it is not one. */
+static bool addr_parse(const char *s, struct sockaddr_storage *ss)
+{
+	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (inet_pton(AF_INET, s, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		return true;
+	}
+	if (inet_pton(AF_INET6, s, &s6->sin6_addr) == 1) {
+		s6->sin6_family = AF_INET6;
+		return true;
+	}
+	return false;
+}
+
+/* Is src one of the gateways this connector serves (any of their
+ * connector-facing addresses)? */
+bool cn_is_gateway(const struct cfg *cfg, const struct cfg_connector *self,
+		   const struct sockaddr *src)
+{
+	size_t i, j;
+
+	if (!cfg || !self || !src)
+		return false;
+
+	for (i = 0; i < self->gateways.n; i++) {
+		const struct cfg_gateway *gw;
+
+		gw = cfg_gateway_find(cfg, self->gateways.v[i]);
+		if (!gw)
+			continue;
+		for (j = 0; j < gw->connectors.n; j++) {
+			struct sockaddr_storage ss;
+
+			if (addr_parse(gw->connectors.v[j].addr, &ss) &&
+			    cn_addr_equal((struct sockaddr *)&ss, src))
+				return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * Which external community a request concerns, and whether this
+ * connector has it enabled.  Outbound requests are matched by their
+ * target (Request-URI) domain, inbound ones by their From domain.
+ * Inbound requests must also target a local domain.
+ */
+void cn_decide_community(const struct cfg *cfg,
+			 const struct cfg_connector *self, enum cn_dir dir,
+			 const struct cn_facts *f, struct cn_verdict *v)
+{
+	const struct cfg_extern *ext;
+	const struct cfg_supported *sup;
+	const char *dom;
+
+	memset(v, 0, sizeof(*v));
+	if (!cfg || !self || !f || !f->ruri_domain) {
+		verdict_set(v, CN_R_MALFORMED);
+		return;
+	}
+
+	dom = dir == CN_DIR_OUTBOUND ? f->ruri_domain : f->from_domain;
+	ext = dom ? cfg_extern_find(cfg, dom) : NULL;
+	if (!ext) {
+		verdict_set(v, CN_R_UNKNOWN_COMMUNITY);
+		return;
+	}
+	v->community = ext;
+
+	sup = cfg_supported_find(self, ext->name);
+	if (!sup || !sup->enabled) {
+		verdict_set(v, CN_R_NOT_ENABLED);
+		return;
+	}
+
+	if (dir == CN_DIR_INBOUND &&
+	    !cfg_domain_is_local(cfg, f->ruri_domain)) {
+		verdict_set(v, CN_R_NOT_LOCAL);
+		return;
+	}
+
+	verdict_set(v, CN_OK);
+}
+
+/*
+ * The inbound trust check, once the community is known and its proxy
+ * resolved: the source must be one of the proxy's addresses, and over
+ * TLS with verification required its certificate must have matched.
+ * An empty address set trusts nobody.
+ */
+void cn_decide_trust(const struct cn_facts *f,
+		     const struct cn_addrset *proxy, bool verify_required,
+		     struct cn_verdict *v)
+{
+	const struct cfg_extern *community = v ? v->community : NULL;
+	size_t i;
+
+	if (!v)
+		return;
+	memset(v, 0, sizeof(*v));
+	v->community = community;
+	if (!f || !f->src || !proxy) {
+		verdict_set(v, CN_R_MALFORMED);
+		return;
+	}
+
+	for (i = 0; i < proxy->n; i++) {
+		if (cn_addr_equal((const struct sockaddr *)&proxy->v[i],
+				  f->src))
+			break;
+	}
+	if (i == proxy->n) {
+		verdict_set(v, CN_R_UNTRUSTED_IP);
+		return;
+	}
+
+	if (f->tls && verify_required && !f->tls_name_ok) {
+		verdict_set(v, CN_R_TLS_FAILURE);
+		return;
+	}
+
+	verdict_set(v, CN_OK);
+}

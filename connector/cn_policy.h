@@ -1,0 +1,91 @@
+/*
+ * cn_policy.h -- the connector's decisions, without any I/O.
+ *
+ * Owns: which requests the connector accepts and where they go, as pure
+ *	functions of the configuration and the facts of one request
+ *	(direction, From and Request-URI domains, source address, the
+ *	addresses the claimed community's proxy resolves to, the TLS peer's
+ *	name check).  The refusal reasons and their stable names, which
+ *	status screens and counters use.
+ * Not here: DNS lookups (the caller resolves and passes the addresses),
+ *	sockets, SIP parsing.  So every rule can be tested on its own.
+ *
+ * The rules (DESIGN.md, "Message flow"):
+ *   outbound (from one of this connector's gateways): the Request-URI
+ *	domain names an ExternCommunity (else unknown-community), which
+ *	this connector supports and has enabled (else not-enabled);
+ *   inbound (from anywhere else): the From domain names an
+ *	ExternCommunity (else unknown-community), enabled here (else
+ *	not-enabled); the Request-URI domain is one of the local community's
+ *	(else not-local: never an open relay); the source IP is one of the
+ *	community's proxy addresses (else untrusted-ip); and over TLS with
+ *	verification required, the peer certificate matched the proxy name
+ *	(else tls-failure).
+ */
+#ifndef STC_CN_POLICY_H
+#define STC_CN_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/socket.h>
+
+#include "conf/cfg.h"
+
+enum cn_reason {
+	CN_OK = 0,
+	CN_R_UNTRUSTED_IP,
+	CN_R_NOT_ENABLED,
+	CN_R_UNKNOWN_COMMUNITY,
+	CN_R_NOT_LOCAL,
+	CN_R_MALFORMED,
+	CN_R_TLS_FAILURE,
+	CN_R_OVERLOAD,
+	CN_R_NOT_GATEWAY,
+	CN_R_LOOP,
+	CN_R_COUNT
+};
+
+enum cn_dir {
+	CN_DIR_OUTBOUND = 0,	/* a local gateway towards the federation */
+	CN_DIR_INBOUND,		/* an external community towards us */
+};
+
+/* One request's facts, as the caller found them. */
+struct cn_facts {
+	const char *from_domain;	/* host part of From, or NULL */
+	const char *ruri_domain;	/* host part of the Request-URI */
+	const struct sockaddr *src;	/* packet source */
+	bool tls;			/* arrived over TLS */
+	bool tls_name_ok;		/* TLS peer matched the proxy name */
+};
+
+/* The addresses a community's proxy resolves to (every SRV target,
+ * IPv4 and IPv6), for the trust check. */
+struct cn_addrset {
+	const struct sockaddr_storage *v;
+	size_t n;
+};
+
+struct cn_verdict {
+	enum cn_reason reason;
+	const struct cfg_extern *community;	/* when one was found */
+	unsigned status;			/* SIP status to answer */
+	const char *phrase;			/* its reason phrase */
+};
+
+const char *cn_reason_name(enum cn_reason r);
+
+bool cn_is_gateway(const struct cfg *cfg, const struct cfg_connector *self,
+		   const struct sockaddr *src);
+
+void cn_decide_community(const struct cfg *cfg,
+			 const struct cfg_connector *self, enum cn_dir dir,
+			 const struct cn_facts *f, struct cn_verdict *v);
+
+void cn_decide_trust(const struct cn_facts *f,
+		     const struct cn_addrset *proxy, bool verify_required,
+		     struct cn_verdict *v);
+
+bool cn_addr_equal(const struct sockaddr *a, const struct sockaddr *b);
+
+#endif /* STC_CN_POLICY_H */
