@@ -696,34 +696,62 @@ int sst_dns_lookup(struct sst_dns_req **reqp, struct sst_dns *dns,
  */
 int sst_dns_server_parse(struct sa *sa, const char *str)
 {
-	char buf[64];
-	size_t len;
+	char host[64];
+	const char *port = NULL, *p;
+	size_t len, hlen;
+	uint32_t num = 0;
+	struct sa tmp;
 
 	if (!sa || !str)
 		return EINVAL;
 
 	len = strlen(str);
-	if (!len || len >= sizeof(buf))
+	if (!len || len >= sizeof(host))
 		return EINVAL;
 
-	if (!sa_set_str(sa, str, DNS_PORT))
-		return 0;
-
-	if (str[0] == '[' && str[len - 1] == ']') {
-		memcpy(buf, str + 1, len - 2);
-		buf[len - 2] = '\0';
-		if (!sa_set_str(sa, buf, DNS_PORT) && sa_af(sa) == AF_INET6)
-			return 0;
-		return EINVAL;
+	if (str[0] == '[') {
+		p = strchr(str, ']');
+		if (!p)
+			return EINVAL;
+		hlen = (size_t)(p - str) - 1;
+		memcpy(host, str + 1, hlen);
+		host[hlen] = '\0';
+		if (p[1] == ':')
+			port = p + 2;
+		else if (p[1])
+			return EINVAL;
+	}
+	else {
+		p = strchr(str, ':');
+		if (p && !strchr(p + 1, ':')) {  /* one colon: v4:port */
+			hlen = (size_t)(p - str);
+			memcpy(host, str, hlen);
+			host[hlen] = '\0';
+			port = p + 1;
+		}
+		else {
+			memcpy(host, str, len + 1);  /* bare v4 or v6 */
+		}
 	}
 
-	if (sa_decode(sa, str, len) || !sa_port(sa))
+	if (port) {
+		if (!*port || strlen(port) > 5)
+			return EINVAL;
+		for (p = port; *p; p++) {
+			if (*p < '0' || *p > '9')
+				return EINVAL;
+			num = num * 10 + (uint32_t)(*p - '0');
+		}
+		if (!num || num > 65535)
+			return EINVAL;
+	}
+
+	if (sa_set_str(&tmp, host, port ? (uint16_t)num : DNS_PORT))
+		return EINVAL;
+	if (str[0] == '[' && sa_af(&tmp) != AF_INET6)
 		return EINVAL;
 
-	/* "[1.2.3.4]:53" is not a form we accept */
-	if (str[0] == '[' && sa_af(sa) != AF_INET6)
-		return EINVAL;
-
+	*sa = tmp;
 	return 0;
 }
 
