@@ -20,10 +20,18 @@
  *	the handler.
  *
  * Delivery: every handler runs from libre's loop, never inside the call
- * that started the lookup, even when the answer is in the cache (cache
- * hits are queued and delivered by one zero-delay timer per resolver).
- * So a caller may start a lookup while holding state it only finishes
- * setting up after the call returns.
+ * that started the lookup, even when the answer is in the cache, and
+ * never inside a libre dnsc callback.  All results (cache hits included)
+ * are queued and delivered by one zero-delay timer per resolver, started
+ * once per batch, not per answer.  So a caller may start a lookup while
+ * holding state it only finishes setting up after the call returns, and
+ * a handler may drop the resolver.
+ *
+ * Deadlines: each query sent has the configured deadline; a lookup that
+ * joins a query already in flight shares that query's deadline.  All
+ * deadlines sit in one FIFO behind one libre timer.  Cache entries have
+ * no timer: they expire when looked up, and the size bound evicts the
+ * least recently used.  Clock: CLOCK_MONOTONIC.
  *
  * Errors passed to handlers: 0 answer with at least one record, ENOENT
  * the name does not exist (NXDOMAIN), ENODATA the name exists without
