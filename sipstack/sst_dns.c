@@ -375,12 +375,6 @@ static uint32_t neg_ttl(const struct sst_dns *dns, struct list *authl)
 	return ttl_clamp(ttl, dns->conf.ttl_min, dns->conf.neg_ttl_max);
 }
 
-struct addl_ctx {
-	struct sst_dns *dns;
-	struct list *addl;
-	uint16_t type;
-};
-
 /* SRV answers may carry the targets' A/AAAA records: cache them with
  * their own TTLs, unless the cache already has a live answer.  Only
  * names that are targets of this SRV answer are taken. */
