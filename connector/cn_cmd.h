@@ -8,13 +8,20 @@
 #ifndef STC_CN_CMD_H
 #define STC_CN_CMD_H
 
+#include <stdio.h>
+
+struct cfg;
+
 enum {
 	CN_EXIT_OK    = 0,
 	CN_EXIT_FAIL  = 1,
 	CN_EXIT_USAGE = 2,
 };
 
-/* stconnector check [-c FILE] */
+/* stconnector check [-c FILE] [--dns] */
 int cn_cmd_check(int argc, char **argv);
+
+/* check --dns: resolve every external community of a loaded file. */
+int cn_cmd_check_dns(const struct cfg *cfg, FILE *f);
 
 #endif

@@ -6,6 +6,9 @@
  * then "configuration OK"; exit 0.  A bad file: every "FILE:LINE:
  * message" on stderr; exit 1.  Secrets are never printed, only the
  * paths of the files that hold them.
+ *
+ * With --dns, a good file is then resolved as the daemon would
+ * (cn_cmd_checkdns.c); a community that does not resolve fails it.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -136,15 +139,20 @@ int cn_cmd_check(int argc, char **argv)
 	struct cfg_diag diag = {NULL, 0, 0};
 	const char *path = CFG_DEFAULT_PATH;
 	struct cfg *cfg = NULL;
-	int i, err;
+	bool dns = false;
+	int i, err, rc = CN_EXIT_OK;
 
 	for (i = 0; i < argc; i++) {
 		if (!strcmp(argv[i], "-c") && i + 1 < argc) {
 			path = argv[++i];
 			continue;
 		}
+		if (!strcmp(argv[i], "--dns")) {
+			dns = true;
+			continue;
+		}
 		fprintf(stderr, "stconnector check: unexpected argument "
-			"\"%s\"\nusage: stconnector check [-c FILE]\n",
+			"\"%s\"\nusage: stconnector check [-c FILE] [--dns]\n",
 			argv[i]);
 		return CN_EXIT_USAGE;
 	}
@@ -160,8 +168,14 @@ int cn_cmd_check(int argc, char **argv)
 
 	summary(stdout, cfg, &diag);
 	printf("configuration OK\n");
+	if (dns) {
+		fflush(stdout);
+		rc = cn_cmd_check_dns(cfg, stdout);
+		if (rc == CN_EXIT_OK)
+			printf("dns OK\n");
+	}
 
 	cfg_free(cfg);
 	cfg_diag_reset(&diag);
-	return CN_EXIT_OK;
+	return rc;
 }

@@ -2,7 +2,8 @@
  * main.c -- stconnector's command line.
  *
  * stconnector [-c FILE] [-f]      run the connector (not built yet)
- * stconnector check [-c FILE]     validate the community file
+ * stconnector check [-c FILE] [--dns]  validate the community file
+ *                                 (--dns: and resolve its communities)
  * stconnector --help | --version
  *
  * Subcommands are rows of one table: name, handler, one line of help.
@@ -23,8 +24,9 @@ struct cn_command {
 };
 
 static const struct cn_command commands[] = {
-	{"check", cn_cmd_check, "check [-c FILE]",
-	 "validate FILE, print what it configures"},
+	{"check", cn_cmd_check, "check [-c FILE] [--dns]",
+	 "validate FILE, print what it configures; --dns: resolve "
+	 "every external community"},
 };
 
 static void usage(FILE *f)

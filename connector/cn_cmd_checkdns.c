@@ -1,0 +1,331 @@
+/*
+ * cn_cmd_checkdns.c -- the --dns part of `stconnector check`: resolve
+ * every external community as the daemon would (cn_resolve.h) and say
+ * which source addresses its trust check accepts and which hop outbound
+ * traffic takes.
+ *
+ * Uses the Dns record's servers, else the system resolver's.  The libre
+ * loop runs here, under one overall deadline.  A community whose
+ * domains are all "*." wildcards and that names no Proxy is resolved
+ * per request; there is nothing to check ahead of time, and the output
+ * says so.  A community that does not resolve makes the check fail.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <re.h>
+
+#include "sipstack/sst_dns.h"
+#include "connector/cn_cmd.h"
+#include "connector/cn_resolve.h"
+
+enum {
+	CHECK_LOOKUPS_MAX = 1024,  /* (community, domain) pairs checked */
+	CHECK_SLACK_MS    = 1000,  /* deadline beyond the DNS stages */
+	CHECK_STAGES      = 3,     /* SRV, then targets or A/AAAA, margin */
+};
+
+struct check_item {
+	const struct cfg_extern *ex;
+	const char *domain;        /* NULL with a Proxy */
+	struct cn_resolve_req *req;
+	struct cn_route *route;
+	int err;
+	bool done;
+};
+
+struct check_run {
+	struct check_item *itemv;
+	size_t itemc;
+	bool deadline;
+};
+
+static const char *dns_error(int err)
+{
+	switch (err) {
+	case ENOENT:       return "no such name (NXDOMAIN)";
+	case ENODATA:      return "no SRV, A or AAAA records";
+	case ETIMEDOUT:    return "no answer from the DNS server in time";
+	case EAGAIN:       return "the DNS server failed (SERVFAIL)";
+	case ECONNREFUSED: return "refused (by the DNS server, or the "
+				  "domain publishes no SIP service)";
+	case EINVAL:       return "not a valid DNS name";
+	default:           return strerror(err);
+	}
+}
+
+static void item_h(int err, const struct cn_route *route, void *arg)
+{
+	struct check_item *it = arg;
+
+	it->err = err;
+	it->route = mem_ref((void *)route);
+	it->done = true;
+	re_cancel();  /* the loop below counts what is left */
+}
+
+static void deadline_h(void *arg)
+{
+	struct check_run *run = arg;
+
+	run->deadline = true;
+	re_cancel();
+}
+
+static bool all_wild(const struct cfg_extern *ex)
+{
+	size_t i;
+
+	for (i = 0; i < ex->domains.n; i++) {
+		if (strncmp(ex->domains.v[i], "*.", 2))
+			return false;
+	}
+	return true;
+}
+
+static void print_addr(FILE *f, const struct sockaddr_storage *ss,
+		       bool port)
+{
+	struct sa sa;
+
+	if (sa_set_sa(&sa, (const struct sockaddr *)ss)) {
+		fprintf(f, "?");
+		return;
+	}
+	if (port)
+		re_fprintf(f, "%J", &sa);
+	else
+		re_fprintf(f, "%j", &sa);
+}
+
+/* One community's facts; false when it does not resolve. */
+static bool report(FILE *f, struct cn_resolve *res,
+		   const struct check_item *it)
+{
+	const struct cn_route *rt = it->route;
+	const uint64_t now = cn_resolve_now();
+	size_t idxv[CN_RESOLVE_HOPS_MAX];
+	bool udp = false;
+	size_t i;
+
+	fprintf(f, "dns: extern community %s", it->ex->name);
+	if (it->ex->proxy)
+		fprintf(f, ", proxy %s", it->ex->proxy);
+	else
+		fprintf(f, ", domain %s", it->domain);
+	fprintf(f, "\n");
+
+	if (!it->done) {
+		fprintf(stderr, "stconnector check: error: extern community "
+			"%s (%s) does not resolve: no answer before the "
+			"deadline\n", it->ex->name,
+			it->ex->proxy ? it->ex->proxy : it->domain);
+		fprintf(f, "    does not resolve: no answer before the "
+			"deadline\n");
+		return false;
+	}
+	if (!rt || rt->err || !rt->hopc) {
+		const int err = rt && rt->err ? rt->err :
+			it->err ? it->err : ENOENT;
+
+		fprintf(stderr, "stconnector check: error: extern community "
+			"%s (%s) does not resolve: %s\n", it->ex->name,
+			it->ex->proxy ? it->ex->proxy : it->domain,
+			dns_error(err));
+		fprintf(f, "    does not resolve: %s\n", dns_error(err));
+		return false;
+	}
+
+	fprintf(f, "    resolved by %s %s\n", cn_route_src_name(rt->src),
+		rt->name);
+	fprintf(f, "    trust accepts:");
+	for (i = 0; i < rt->trustc; i++) {
+		fprintf(f, " ");
+		print_addr(f, &rt->trustv[i], false);
+	}
+	fprintf(f, "\n");
+
+	if (cn_resolve_order(res, rt, idxv, NULL))
+		for (i = 0; i < rt->hopc; i++)
+			idxv[i] = i;
+	for (i = 0; i < rt->hopc; i++) {
+		const struct cn_hop *hop = &rt->hopv[idxv[i]];
+
+		fprintf(f, "    hop %zu: %s ", i + 1,
+			cfg_transport_name(hop->tp));
+		print_addr(f, &hop->addr, true);
+		if (hop->tp == CFG_TP_TLS)
+			fprintf(f, " tls-name %s", hop->tls_name);
+		fprintf(f, " (target %s, ttl %llu s)%s\n", hop->target,
+			hop->expires > now ?
+			(unsigned long long)(hop->expires - now + 999) / 1000 :
+			0ULL, hop->down ? " down" : "");
+		udp |= hop->tp == CFG_TP_UDP;
+	}
+	if (udp)
+		fprintf(f, "    warning: extern community %s is reached over "
+			"udp: UDP is open to source-address spoofing; prefer "
+			"tls\n", it->ex->name);
+	return true;
+}
+
+static int dns_setup(struct sst_dns **dnsp, const struct cfg *cfg)
+{
+	struct sst_dns_conf conf;
+
+	memset(&conf, 0, sizeof(conf));
+	conf.servers = (const char *const *)cfg->dns.servers.v;
+	conf.serverc = cfg->dns.servers.n;
+	conf.timeout_ms = cfg->dns.timeout_ms;
+	return sst_dns_alloc(dnsp, &conf);
+}
+
+static int check_items(struct check_run *run, const struct cfg *cfg)
+{
+	size_t i, j, n = 0;
+
+	for (i = 0; i < cfg->nexterns; i++) {
+		const struct cfg_extern *ex = &cfg->externs[i];
+
+		if (ex->proxy)
+			n++;
+		else
+			for (j = 0; j < ex->domains.n; j++)
+				n += strncmp(ex->domains.v[j], "*.", 2) != 0;
+	}
+	if (n > CHECK_LOOKUPS_MAX)
+		return E2BIG;
+
+	run->itemv = mem_zalloc((n ? n : 1) * sizeof(*run->itemv), NULL);
+	if (!run->itemv)
+		return ENOMEM;
+
+	for (i = 0; i < cfg->nexterns; i++) {
+		const struct cfg_extern *ex = &cfg->externs[i];
+
+		if (ex->proxy) {
+			run->itemv[run->itemc++].ex = ex;
+			continue;
+		}
+		for (j = 0; j < ex->domains.n; j++) {
+			if (!strncmp(ex->domains.v[j], "*.", 2))
+				continue;
+			run->itemv[run->itemc].ex = ex;
+			run->itemv[run->itemc++].domain = ex->domains.v[j];
+		}
+	}
+	return 0;
+}
+
+/**
+ * Resolve every external community of cfg and print the result to f.
+ *
+ * @return CN_EXIT_OK when every community resolves, else CN_EXIT_FAIL
+ */
+int cn_cmd_check_dns(const struct cfg *cfg, FILE *f)
+{
+	struct check_run run;
+	struct sst_dns *dns = NULL;
+	struct cn_resolve *res = NULL;
+	struct tmr deadline;
+	unsigned timeout;
+	size_t i, failed = 0, bad;
+	int err;
+
+	memset(&run, 0, sizeof(run));
+	tmr_init(&deadline);
+
+	err = libre_init();
+	if (err) {
+		fprintf(stderr, "stconnector check: cannot start the event "
+			"loop: %s\n", strerror(err));
+		return CN_EXIT_FAIL;
+	}
+
+	err = dns_setup(&dns, cfg);
+	if (err) {
+		fprintf(stderr, "stconnector check: cannot set up the DNS "
+			"resolver: %s\n", strerror(err));
+		goto out;
+	}
+	err = cn_resolve_alloc(&res, dns);
+	if (!err)
+		err = check_items(&run, cfg);
+	if (err) {
+		fprintf(stderr, "stconnector check: %s\n", strerror(err));
+		goto out;
+	}
+
+	for (i = 0; i < run.itemc; i++) {
+		struct check_item *it = &run.itemv[i];
+
+		err = cn_resolve_lookup(&it->req, res, it->ex, it->domain,
+					item_h, it);
+		if (err) {
+			it->done = true;
+			it->err = err;
+			err = 0;
+		}
+	}
+
+	timeout = cfg->dns.timeout_ms ? cfg->dns.timeout_ms :
+		SST_DNS_TIMEOUT_MS;
+	tmr_start(&deadline, (uint64_t)timeout * CHECK_STAGES +
+		  CHECK_SLACK_MS, deadline_h, &run);
+	for (;;) {
+		size_t left = 0;
+
+		for (i = 0; i < run.itemc; i++)
+			left += !run.itemv[i].done;
+		if (!left || run.deadline)
+			break;
+		re_main(NULL);
+	}
+	tmr_cancel(&deadline);
+
+	for (i = 0; i < cfg->nexterns; i++) {
+		const struct cfg_extern *ex = &cfg->externs[i];
+		size_t k;
+
+		if (!ex->proxy && all_wild(ex)) {
+			fprintf(f, "dns: extern community %s: only wildcard "
+				"domains and no proxy: resolved per request "
+				"for the request's domain (SRV, then "
+				"A/AAAA)\n", ex->name);
+			if (ex->tp == CFG_TP_UDP)
+				fprintf(f, "    warning: extern community %s "
+					"may be reached over udp: UDP is open "
+					"to source-address spoofing; prefer "
+					"tls\n", ex->name);
+			continue;
+		}
+		bad = 0;
+		for (k = 0; k < run.itemc; k++) {
+			if (run.itemv[k].ex == ex && !report(f, res,
+							     &run.itemv[k]))
+				bad++;
+		}
+		failed += bad > 0;
+	}
+
+ out:
+	for (i = 0; i < run.itemc; i++) {
+		mem_deref(run.itemv[i].req);
+		mem_deref(run.itemv[i].route);
+	}
+	mem_deref(run.itemv);
+	mem_deref(res);
+	mem_deref(dns);
+	libre_close();
+
+	if (err)
+		return CN_EXIT_FAIL;
+	if (failed) {
+		fprintf(stderr, "stconnector check: %zu external "
+			"communit%s did not resolve\n", failed,
+			failed == 1 ? "y" : "ies");
+		return CN_EXIT_FAIL;
+	}
+	return CN_EXIT_OK;
+}
