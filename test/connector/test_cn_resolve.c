@@ -1,0 +1,662 @@
+/*
+ * test_cn_resolve.c -- external communities resolved against a real
+ * dnsmasq on 127.0.7.53.
+ *
+ * dnsmasq is started by the suite, answers only for *.test from its own
+ * config, logs every query it receives (the tests count them to prove
+ * that a fresh route costs no query), and is stopped by its PID.  The
+ * resolver names its server explicitly: nothing reaches the system
+ * resolver.
+ *
+ * Records: a Proxy name with IPv4 and IPv6; srv.test with two
+ * _sips._tcp targets of priorities 10 and 20 (the second with an AAAA)
+ * plus a _sip._udp target; aonly.test with an A record only; an SRV for
+ * sub.wild.test (a "*.wild.test" community); nowhere.test does not
+ * exist.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <re.h>
+
+#include "sipstack/sst_dns.h"
+#include "connector/cn_resolve.h"
+#include "lib/cutest.h"
+
+#define DNS_ADDR   "127.0.7.53"
+#define DNS_PORT_S "15357"
+
+enum { WAIT_MS = 8000 };
+
+static char tdir[1024];
+static char logpath[1100];
+static pid_t dns_pid = -1;
+static unsigned marker_seq;
+
+static const char *const servers[] = {DNS_ADDR ":" DNS_PORT_S};
+
+
+/* --- the communities, as cfg_load() would give them --- */
+
+static char *d_prox[] = {"prox.test"};
+static char *d_srv[] = {"srv.test"};
+static char *d_aonly[] = {"aonly.test"};
+static char *d_wild[] = {"*.wild.test"};
+static char *d_nowhere[] = {"nowhere.test"};
+
+static const struct cfg_extern ex_prox = {
+	"prox", {d_prox, NULL, 1}, "sip.prox.test", 5061, CFG_TP_TLS, 1};
+static const struct cfg_extern ex_srv = {
+	"srvc", {d_srv, NULL, 1}, NULL, 5060, CFG_TP_TLS, 2};
+static const struct cfg_extern ex_aonly = {
+	"aonly", {d_aonly, NULL, 1}, NULL, 5070, CFG_TP_TCP, 3};
+static const struct cfg_extern ex_wild = {
+	"wild", {d_wild, NULL, 1}, NULL, 5060, CFG_TP_TLS, 4};
+static const struct cfg_extern ex_nowhere = {
+	"nowhere", {d_nowhere, NULL, 1}, NULL, 5060, CFG_TP_TLS, 5};
+
+
+/* --- dnsmasq --- */
+
+static int write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f)
+		return errno;
+	fputs(text, f);
+	return fclose(f) ? errno : 0;
+}
+
+static size_t log_count(const char *needle)
+{
+	char line[1024];
+	size_t n = 0;
+	FILE *f = fopen(logpath, "r");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (strstr(line, needle))
+			n++;
+	}
+	fclose(f);
+	return n;
+}
+
+static bool log_wait(const char *needle, size_t n)
+{
+	int i;
+
+	for (i = 0; i < 500; i++) {
+		if (log_count(needle) >= n)
+			return true;
+		usleep(10000);
+	}
+	return false;
+}
+
+static int dnsmasq_start(void)
+{
+	char conf[1100], confarg[1200], logarg[1200];
+	struct passwd *pw = getpwuid(getuid());
+
+	snprintf(conf, sizeof(conf), "%s/dnsmasq.conf", tdir);
+	snprintf(logpath, sizeof(logpath), "%s/dnsmasq.log", tdir);
+	if (write_file(conf,
+		       "no-resolv\nno-hosts\nno-poll\nbind-interfaces\n"
+		       "listen-address=" DNS_ADDR "\n"
+		       "local=/test/\nlog-queries\nlocal-ttl=300\n"
+		       "host-record=sip.prox.test,127.0.7.10,fd00:7::10\n"
+		       "srv-host=_sips._tcp.srv.test,a1.srv.test,5061,10,0\n"
+		       "srv-host=_sips._tcp.srv.test,a2.srv.test,5062,20,0\n"
+		       "srv-host=_sip._udp.srv.test,u1.srv.test,5060,10,0\n"
+		       "host-record=a1.srv.test,127.0.7.21\n"
+		       "host-record=a2.srv.test,127.0.7.22,fd00:7::22\n"
+		       "host-record=u1.srv.test,127.0.7.23\n"
+		       "host-record=aonly.test,127.0.7.30\n"
+		       "srv-host=_sips._tcp.sub.wild.test,w1.wild.test,"
+		       "5063,0,0\n"
+		       "host-record=w1.wild.test,127.0.7.40\n"))
+		return -1;
+
+	snprintf(confarg, sizeof(confarg), "-C%s", conf);
+	snprintf(logarg, sizeof(logarg), "--log-facility=%s", logpath);
+
+	dns_pid = fork();
+	if (dns_pid < 0)
+		return -1;
+	if (dns_pid == 0) {
+		char userarg[300];
+		int fd = open("/dev/null", O_RDWR);
+
+		snprintf(userarg, sizeof(userarg), "--user=%s",
+			 pw ? pw->pw_name : "root");
+		if (fd >= 0) {
+			dup2(fd, 0);
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		execlp("dnsmasq", "dnsmasq", "-k", confarg,
+		       "--port=" DNS_PORT_S, logarg, userarg,
+		       "--pid-file=", (char *)NULL);
+		_exit(127);
+	}
+
+	return log_wait("started, version", 1) ? 0 : -1;
+}
+
+static void dnsmasq_stop(void)
+{
+	if (dns_pid <= 0)
+		return;
+	kill(dns_pid, SIGTERM);
+	waitpid(dns_pid, NULL, 0);
+	dns_pid = -1;
+}
+
+static int suite_init(void)
+{
+	const char *d = cutest_tmpdir("cn_resolve");
+
+	if (!d || libre_init())
+		return -1;
+	str_ncpy(tdir, d, sizeof(tdir));
+	return dnsmasq_start();
+}
+
+static int suite_clean(void)
+{
+	dnsmasq_stop();
+	libre_close();
+	return 0;
+}
+
+
+/* --- running the loop --- */
+
+static struct tmr guard;
+static bool guard_fired;
+
+static void guard_h(void *arg)
+{
+	(void)arg;
+	guard_fired = true;
+	re_cancel();
+}
+
+static void wait_for(const bool *done)
+{
+	guard_fired = false;
+	tmr_start(&guard, WAIT_MS, guard_h, NULL);
+	while (!*done && !guard_fired)
+		re_main(NULL);
+	tmr_cancel(&guard);
+}
+
+struct res {
+	bool done;
+	int err;
+	int calls;
+	struct cn_route *route;
+};
+
+static void route_h(int err, const struct cn_route *route, void *arg)
+{
+	struct res *r = arg;
+
+	r->done = true;
+	r->err = err;
+	r->calls++;
+	r->route = mem_ref((void *)route);
+	re_cancel();
+}
+
+static struct sst_dns *dns_new(void)
+{
+	struct sst_dns_conf conf;
+	struct sst_dns *dns = NULL;
+
+	memset(&conf, 0, sizeof(conf));
+	conf.servers = servers;
+	conf.serverc = 1;
+	if (sst_dns_alloc(&dns, &conf))
+		return NULL;
+	return dns;
+}
+
+/* Blocking resolution for the tests; r->route is the caller's. */
+static int resolve(struct cn_resolve *res, const struct cfg_extern *ex,
+		   const char *domain, struct res *r)
+{
+	struct cn_resolve_req *req = NULL;
+	int err;
+
+	memset(r, 0, sizeof(*r));
+	err = cn_resolve_lookup(&req, res, ex, domain, route_h, r);
+	if (err)
+		return err;
+	CU_ASSERT_FALSE(r->done);  /* never answered inside the call */
+	wait_for(&r->done);
+	mem_deref(req);
+	CU_ASSERT_EQUAL(r->calls, 1);
+	return r->done ? r->err : -1;
+}
+
+static void mark_h(int err, const struct sst_dns_answer *ans, void *arg)
+{
+	bool *done = arg;
+
+	(void)err;
+	(void)ans;
+	*done = true;
+	re_cancel();
+}
+
+/* Ask dnsmasq for a fresh name and wait until its log shows it: every
+ * query sent before it is in the log by then. */
+static void log_sync(struct sst_dns *dns)
+{
+	char name[64], needle[100];
+	struct sst_dns_req *req = NULL;
+	bool done = false;
+
+	snprintf(name, sizeof(name), "mark%u.test", ++marker_seq);
+	snprintf(needle, sizeof(needle), "query[A] %s ", name);
+	CU_ASSERT_EQUAL_FATAL(sst_dns_lookup(&req, dns, name, DNS_TYPE_A,
+					     mark_h, &done), 0);
+	wait_for(&done);
+	mem_deref(req);
+	CU_ASSERT_TRUE(log_wait(needle, 1));
+}
+
+/* Queries dnsmasq received, markers left out. */
+static size_t queries(void)
+{
+	return log_count("query[") - log_count("query[A] mark");
+}
+
+static bool addr_is(const struct sockaddr_storage *ss, const char *ip,
+		    uint16_t port)
+{
+	struct sa got, want;
+
+	if (sa_set_sa(&got, (const struct sockaddr *)ss) ||
+	    sa_set_str(&want, ip, port))
+		return false;
+	return sa_cmp(&got, &want, SA_ALL);
+}
+
+static bool trust_has(const struct cn_route *rt, const char *ip)
+{
+	size_t i;
+
+	for (i = 0; i < rt->trustc; i++) {
+		if (addr_is(&rt->trustv[i], ip, 0))
+			return true;
+	}
+	return false;
+}
+
+/* A source address, as the transport layer would give it. */
+static bool trusted(const struct cn_addrset *set, const char *ip)
+{
+	struct cn_facts f;
+	struct cn_verdict v;
+	struct sockaddr_storage ss;
+	struct sa sa;
+
+	if (sa_set_str(&sa, ip, 40000))
+		return false;
+	memset(&ss, 0, sizeof(ss));
+	memcpy(&ss, &sa.u, sa.len);
+	memset(&f, 0, sizeof(f));
+	f.src = (const struct sockaddr *)&ss;
+	f.tls = true;
+	f.tls_name_ok = true;
+	memset(&v, 0, sizeof(v));
+	cn_decide_trust(&f, set, true, &v);
+	return v.reason == CN_OK;
+}
+
+
+/* --- tests --- */
+
+static void test_proxy(void)
+{
+	struct sst_dns *dns = dns_new();
+	struct cn_resolve *res = NULL;
+	struct cn_addrset set;
+	const struct cn_route *rt;
+	struct res r;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(dns);
+	CU_ASSERT_EQUAL_FATAL(cn_resolve_alloc(&res, dns), 0);
+
+	/* nothing resolved yet: the hot path must not wait */
+	CU_ASSERT_EQUAL(cn_resolve_trust(res, &ex_prox, "prox.test", &set),
+			EAGAIN);
+
+	CU_ASSERT_EQUAL(resolve(res, &ex_prox, "prox.test", &r), 0);
+	rt = r.route;
+	CU_ASSERT_PTR_NOT_NULL_FATAL(rt);
+	CU_ASSERT_EQUAL(rt->src, CN_SRC_PROXY);
+	CU_ASSERT_STRING_EQUAL(rt->name, "sip.prox.test");
+	CU_ASSERT_EQUAL_FATAL(rt->hopc, 2);
+	CU_ASSERT_TRUE(addr_is(&rt->hopv[0].addr, "127.0.7.10", 5061));
+	CU_ASSERT_TRUE(addr_is(&rt->hopv[1].addr, "fd00:7::10", 5061));
+	CU_ASSERT_EQUAL(rt->hopv[0].tp, CFG_TP_TLS);
+	CU_ASSERT_EQUAL(rt->hopv[1].tp, CFG_TP_TLS);
+	CU_ASSERT_STRING_EQUAL(rt->hopv[0].tls_name, "sip.prox.test");
+	CU_ASSERT_STRING_EQUAL(rt->hopv[1].tls_name, "sip.prox.test");
+	CU_ASSERT_TRUE(rt->hopv[0].expires > cn_resolve_now() + 290000);
+	CU_ASSERT_TRUE(rt->expires <= rt->made + 300000);
+
+	CU_ASSERT_EQUAL(rt->trustc, 2);
+	CU_ASSERT_TRUE(trust_has(rt, "127.0.7.10"));
+	CU_ASSERT_TRUE(trust_has(rt, "fd00:7::10"));
+
+	/* the synchronous accessor now answers, and the policy uses it */
+	CU_ASSERT_EQUAL_FATAL(cn_resolve_trust(res, &ex_prox, "other.prox",
+					       &set), 0);
+	CU_ASSERT_EQUAL(set.n, 2);
+	CU_ASSERT_TRUE(trusted(&set, "127.0.7.10"));
+	CU_ASSERT_TRUE(trusted(&set, "fd00:7::10"));
+	CU_ASSERT_FALSE(trusted(&set, "127.0.7.21"));
+
+	mem_deref(r.route);
+	mem_deref(res);
+	mem_deref(dns);
+}
+
+static void test_srv_order_and_trust(void)
+{
+	struct sst_dns *dns = dns_new();
+	struct cn_resolve *res = NULL;
+	const struct cn_route *rt;
+	struct res r;
+	size_t i;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(dns);
+	CU_ASSERT_EQUAL_FATAL(cn_resolve_alloc(&res, dns), 0);
+
+	CU_ASSERT_EQUAL(resolve(res, &ex_srv, "srv.test", &r), 0);
+	rt = r.route;
+	CU_ASSERT_PTR_NOT_NULL_FATAL(rt);
+	CU_ASSERT_EQUAL(rt->src, CN_SRC_SRV);
+	CU_ASSERT_STRING_EQUAL(rt->name, "_sips._tcp.srv.test");
+
+	/* priority 10 first, then 20 with its IPv4 and IPv6 */
+	CU_ASSERT_EQUAL_FATAL(rt->hopc, 3);
+	CU_ASSERT_TRUE(addr_is(&rt->hopv[0].addr, "127.0.7.21", 5061));
+	CU_ASSERT_STRING_EQUAL(rt->hopv[0].target, "a1.srv.test");
+	CU_ASSERT_TRUE(addr_is(&rt->hopv[1].addr, "127.0.7.22", 5062));
+	CU_ASSERT_TRUE(addr_is(&rt->hopv[2].addr, "fd00:7::22", 5062));
+	for (i = 0; i < rt->hopc; i++) {
+		CU_ASSERT_EQUAL(rt->hopv[i].tp, CFG_TP_TLS);
+		/* RFC 5922: the certificate must prove the domain */
+		CU_ASSERT_STRING_EQUAL(rt->hopv[i].tls_name, "srv.test");
+		CU_ASSERT_FALSE(rt->hopv[i].down);
+	}
+
+	/* every target of every SRV name, v4 and v6 */
+	CU_ASSERT_EQUAL(rt->trustc, 4);
+	CU_ASSERT_TRUE(trust_has(rt, "127.0.7.21"));
+	CU_ASSERT_TRUE(trust_has(rt, "127.0.7.22"));
+	CU_ASSERT_TRUE(trust_has(rt, "fd00:7::22"));
+	CU_ASSERT_TRUE(trust_has(rt, "127.0.7.23"));
+
+	mem_deref(r.route);
+	mem_deref(res);
+	mem_deref(dns);
+}
+
+static void test_a_only(void)
+{
+	struct sst_dns *dns = dns_new();
+	struct cn_resolve *res = NULL;
+	const struct cn_route *rt;
+	struct res r;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(dns);
+	CU_ASSERT_EQUAL_FATAL(cn_resolve_alloc(&res, dns), 0);
+
+	CU_ASSERT_EQUAL(resolve(res, &ex_aonly, "aonly.test", &r), 0);
+	rt = r.route;
+	CU_ASSERT_PTR_NOT_NULL_FATAL(rt);
+	CU_ASSERT_EQUAL(rt->src, CN_SRC_HOST);
+	CU_ASSERT_EQUAL_FATAL(rt->hopc, 1);
+	CU_ASSERT_TRUE(addr_is(&rt->hopv[0].addr, "127.0.7.30", 5070));
+	CU_ASSERT_EQUAL(rt->hopv[0].tp, CFG_TP_TCP);
+	CU_ASSERT_STRING_EQUAL(rt->hopv[0].tls_name, "aonly.test");
+	CU_ASSERT_EQUAL(rt->trustc, 1);
+	CU_ASSERT_TRUE(trust_has(rt, "127.0.7.30"));
+
+	/* the three SRV names were asked before the A record */
+	CU_ASSERT_TRUE(log_count("query[SRV] _sips._tcp.aonly.test ") >= 1);
+	CU_ASSERT_TRUE(log_count("query[SRV] _sip._tcp.aonly.test ") >= 1);
+	CU_ASSERT_TRUE(log_count("query[SRV] _sip._udp.aonly.test ") >= 1);
+
+	mem_deref(r.route);
+	mem_deref(res);
+	mem_deref(dns);
+}
+
+static void test_wildcard(void)
+{
+	struct sst_dns *dns = dns_new();
+	struct cn_resolve *res = NULL;
+	struct cn_resolve_req *req = NULL;
+	const struct cn_route *rt;
+	struct res r;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(dns);
+	CU_ASSERT_EQUAL_FATAL(cn_resolve_alloc(&res, dns), 0);
+
+	/* the concrete domain of the request is resolved */
+	CU_ASSERT_EQUAL(resolve(res, &ex_wild, "sub.wild.test", &r), 0);
+	rt = r.route;
+	CU_ASSERT_PTR_NOT_NULL_FATAL(rt);
+	CU_ASSERT_STRING_EQUAL(rt->name, "_sips._tcp.sub.wild.test");
+	CU_ASSERT_EQUAL_FATAL(rt->hopc, 1);
+	CU_ASSERT_TRUE(addr_is(&rt->hopv[0].addr, "127.0.7.40", 5063));
+	CU_ASSERT_STRING_EQUAL(rt->hopv[0].tls_name, "sub.wild.test");
+	mem_deref(r.route);
+
+	/* a domain that is not the community's, or none, is refused */
+	CU_ASSERT_EQUAL(cn_resolve_lookup(&req, res, &ex_wild, "wild.test",
+					  route_h, &r), EINVAL);
+	CU_ASSERT_EQUAL(cn_resolve_lookup(&req, res, &ex_wild, "x.other",
+					  route_h, &r), EINVAL);
+	CU_ASSERT_EQUAL(cn_resolve_lookup(&req, res, &ex_wild, NULL,
+					  route_h, &r), EINVAL);
+	CU_ASSERT_PTR_NULL(req);
+
+	mem_deref(res);
+	mem_deref(dns);
+}
+
+static void test_unresolvable(void)
+{
+	struct sst_dns *dns = dns_new();
+	struct cn_resolve *res = NULL;
+	struct cn_addrset set;
+	int last = 0;
+	struct res r;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(dns);
+	CU_ASSERT_EQUAL_FATAL(cn_resolve_alloc(&res, dns), 0);
+
+	CU_ASSERT_EQUAL(resolve(res, &ex_nowhere, "nowhere.test", &r),
+			ENOENT);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r.route);
+	CU_ASSERT_EQUAL(r.route->err, ENOENT);
+	CU_ASSERT_EQUAL(r.route->hopc, 0);
+	CU_ASSERT_EQUAL(r.route->trustc, 0);
+
+	/* the failure is remembered and shown; trust gives nothing */
+	CU_ASSERT_PTR_EQUAL(cn_resolve_current(res, &ex_nowhere,
+					       "nowhere.test", &last),
+			    r.route);
+	CU_ASSERT_EQUAL(last, ENOENT);
+	CU_ASSERT_EQUAL(cn_resolve_trust(res, &ex_nowhere, "nowhere.test",
+					 &set), ENOENT);
+
+	mem_deref(r.route);
+	mem_deref(res);
+	mem_deref(dns);
+}
+
+static void test_fresh_no_query(void)
+{
+	struct sst_dns *dns = dns_new();
+	struct cn_resolve *res = NULL, *res2 = NULL;
+	struct cn_addrset set;
+	struct res r, r2;
+	size_t before;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(dns);
+	CU_ASSERT_EQUAL_FATAL(cn_resolve_alloc(&res, dns), 0);
+	CU_ASSERT_EQUAL_FATAL(cn_resolve_alloc(&res2, dns), 0);
+
+	CU_ASSERT_EQUAL(resolve(res, &ex_srv, "srv.test", &r), 0);
+	log_sync(dns);
+	before = queries();
+	CU_ASSERT_TRUE(before > 0);
+
+	/* inside the TTL: the held route, delivered from the loop */
+	CU_ASSERT_EQUAL(resolve(res, &ex_srv, "srv.test", &r2), 0);
+	CU_ASSERT_PTR_EQUAL(r2.route, r.route);
+	CU_ASSERT_EQUAL(cn_resolve_trust(res, &ex_srv, "srv.test", &set), 0);
+	CU_ASSERT_EQUAL(set.n, 4);
+	CU_ASSERT_EQUAL(cn_resolve_refresh(res, &ex_srv, "srv.test"), 0);
+	mem_deref(r2.route);
+
+	/* a second resolver on the same sst_dns: its cache answers */
+	CU_ASSERT_EQUAL(resolve(res2, &ex_srv, "srv.test", &r2), 0);
+	CU_ASSERT_PTR_NOT_NULL(r2.route);
+	if (r2.route)
+		CU_ASSERT_EQUAL(r2.route->hopc, 3);
+	mem_deref(r2.route);
+
+	log_sync(dns);
+	CU_ASSERT_EQUAL(queries(), before);
+
+	mem_deref(r.route);
+	mem_deref(res2);
+	mem_deref(res);
+	mem_deref(dns);
+}
+
+static void test_mark_down(void)
+{
+	struct sst_dns *dns = dns_new();
+	struct cn_resolve *res = NULL, *res2 = NULL;
+	size_t idxv[CN_RESOLVE_HOPS_MAX], up = 0;
+	const struct cn_route *rt;
+	struct res r, r2;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(dns);
+	CU_ASSERT_EQUAL_FATAL(cn_resolve_alloc(&res, dns), 0);
+	CU_ASSERT_EQUAL_FATAL(cn_resolve_alloc(&res2, dns), 0);
+
+	CU_ASSERT_EQUAL(resolve(res, &ex_srv, "srv.test", &r), 0);
+	rt = r.route;
+	CU_ASSERT_PTR_NOT_NULL_FATAL(rt);
+	CU_ASSERT_EQUAL_FATAL(rt->hopc, 3);
+	CU_ASSERT_STRING_EQUAL_FATAL(rt->hopv[0].target, "a1.srv.test");
+
+	/* before: a1 first, all up */
+	CU_ASSERT_EQUAL(cn_resolve_order(res, rt, idxv, &up), 0);
+	CU_ASSERT_EQUAL(up, 3);
+	CU_ASSERT_EQUAL(idxv[0], 0);
+
+	/* the first hop fails: a1 is tried after a2's two addresses */
+	cn_resolve_hop_failed(res, &rt->hopv[0], 0);
+	CU_ASSERT_EQUAL(cn_resolve_order(res, rt, idxv, &up), 0);
+	CU_ASSERT_EQUAL(up, 2);
+	CU_ASSERT_STRING_EQUAL(rt->hopv[idxv[0]].target, "a2.srv.test");
+	CU_ASSERT_STRING_EQUAL(rt->hopv[idxv[1]].target, "a2.srv.test");
+	CU_ASSERT_STRING_EQUAL(rt->hopv[idxv[2]].target, "a1.srv.test");
+
+	/* a route made now puts it last too, flagged */
+	CU_ASSERT_EQUAL(resolve(res2, &ex_srv, "srv.test", &r2), 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r2.route);
+	CU_ASSERT_EQUAL_FATAL(r2.route->hopc, 3);
+	CU_ASSERT_STRING_EQUAL(r2.route->hopv[0].target, "a2.srv.test");
+	CU_ASSERT_FALSE(r2.route->hopv[0].down);
+	CU_ASSERT_STRING_EQUAL(r2.route->hopv[2].target, "a1.srv.test");
+	CU_ASSERT_TRUE(r2.route->hopv[2].down);
+	/* the trust set does not shrink for a target that is down */
+	CU_ASSERT_EQUAL(r2.route->trustc, 4);
+
+	mem_deref(r2.route);
+	mem_deref(r.route);
+	mem_deref(res2);
+	mem_deref(res);
+	mem_deref(dns);
+}
+
+/* Dropping a request, or the resolver, before the answer: no handler. */
+static void test_cancel(void)
+{
+	struct sst_dns *dns = dns_new();
+	struct cn_resolve *res = NULL;
+	struct cn_resolve_req *req = NULL, *req2 = NULL;
+	struct res r, r2;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(dns);
+	CU_ASSERT_EQUAL_FATAL(cn_resolve_alloc(&res, dns), 0);
+	memset(&r, 0, sizeof(r));
+	memset(&r2, 0, sizeof(r2));
+
+	CU_ASSERT_EQUAL(cn_resolve_lookup(&req, res, &ex_aonly, "aonly.test",
+					  route_h, &r), 0);
+	CU_ASSERT_EQUAL(cn_resolve_lookup(&req2, res, &ex_aonly,
+					  "aonly.test", route_h, &r2), 0);
+	req = mem_deref(req);
+	wait_for(&r2.done);
+	CU_ASSERT_EQUAL(r2.calls, 1);
+	CU_ASSERT_EQUAL(r.calls, 0);
+	mem_deref(r2.route);
+	mem_deref(req2);
+
+	memset(&r, 0, sizeof(r));
+	CU_ASSERT_EQUAL(cn_resolve_lookup(&req, res, &ex_prox, NULL,
+					  route_h, &r), 0);
+	res = mem_deref(res);
+	log_sync(dns);
+	CU_ASSERT_EQUAL(r.calls, 0);
+	mem_deref(req);
+	mem_deref(dns);
+}
+
+static CU_TestInfo resolve_tests[] = {
+	{"proxy name: A and AAAA, trust", test_proxy},
+	{"SRV order and every target trusted", test_srv_order_and_trust},
+	{"A/AAAA when there is no SRV", test_a_only},
+	{"wildcard community: the concrete domain", test_wildcard},
+	{"unresolvable community", test_unresolvable},
+	{"fresh route: no DNS query", test_fresh_no_query},
+	{"marked-down target tried last", test_mark_down},
+	{"cancel", test_cancel},
+	CU_TEST_INFO_NULL,
+};
+
+static CU_SuiteInfo suites[] = {
+	{"cn_resolve", suite_init, suite_clean, NULL, NULL, resolve_tests},
+	CU_SUITE_INFO_NULL,
+};
+
+int main(void)
+{
+	return cutest_main(suites);
+}
