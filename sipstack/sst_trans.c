@@ -82,6 +82,8 @@ struct tkey {
 
 static void key_add(struct tkey *k, const char *p, size_t l)
 {
+	if (!l)
+		return;
 	if (k->over || l > sizeof(k->buf) - k->len) {
 		k->over = true;
 		return;
