@@ -1203,6 +1203,20 @@ static void test_refusals(void)
 						    null_send, NULL), 0);
 		CU_ASSERT_EQUAL(sst_tstack_recv_req(st, &x, e, true,
 						    null_send, NULL), EALREADY);
+		/* Reliable: a final reply ends the transaction at once
+		 * (Timer J is 0), so the same branch is new again. */
+		{
+			struct sst_trans_stats ts0, ts1;
+
+			sst_tstack_stats(st, &ts0);
+			CU_ASSERT_EQUAL(sst_strans_reply(x, 200, mb), 0);
+			sst_tstack_stats(st, &ts1);
+			CU_ASSERT_EQUAL(ts1.st_active + 1, ts0.st_active);
+			CU_ASSERT_EQUAL(sst_tstack_recv_req(st, &x, e, true,
+							    null_send, NULL),
+					0);
+			sst_strans_abandon(x);
+		}
 		/* A response is not a request and vice versa. */
 		CU_ASSERT_EQUAL(sst_tstack_recv_resp(st, a), EINVAL);
 
