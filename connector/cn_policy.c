@@ -70,7 +70,7 @@ static const struct sockaddr *unmap(const struct sockaddr *sa,
 /* Address equality, ports ignored: a peer's source port is ephemeral. */
 bool cn_addr_equal(const struct sockaddr *a, const struct sockaddr *b)
 {
-	struct sockaddr_in ta, tb;
+	struct sockaddr_in ta = {0}, tb = {0};
 
 	if (!a || !b)
 		return false;
