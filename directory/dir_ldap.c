@@ -188,11 +188,12 @@ static int link_up(struct ldap_be *lb, char *why, size_t whysz)
 
 	/* every URL failed: say the last reason, and rest a moment */
 	if (lb->nurls > 1) {
-		char tmp[DIR_REASON_MAX];
+		char tmp[DIR_REASON_MAX + 64];
 
 		snprintf(tmp, sizeof(tmp), "all %zu LDAP servers failed; "
 			 "last: %s", lb->nurls, lb->down_why);
-		memcpy(lb->down_why, tmp, sizeof(tmp));
+		memcpy(lb->down_why, tmp, sizeof(lb->down_why) - 1);
+		lb->down_why[sizeof(lb->down_why) - 1] = '\0';
 	}
 	snprintf(why, whysz, "%s", lb->down_why);
 	lb->down_until = now_ms() + DIR_DOWN_MS;

@@ -627,19 +627,20 @@ static void test_cache_and_stats(void)
 static int ldap_suite_init(void)
 {
 	const char *t = cutest_tmpdir("dir");
-	char cmd[4096];
+	char cmd[8192];
+	int n;
 
 	if (!t)
 		return 1;
 	snprintf(tdir, sizeof(tdir), "%s", t);
 	snprintf(all_ldif, sizeof(all_ldif), "%s/all.ldif", tdir);
-	snprintf(cmd, sizeof(cmd), "cat '%s' '%s' >'%s' && "
-		 "top_srcdir='%s' sh '%s' '%s' '%s' >'%s/prep.log' 2>&1",
-		 cutest_src("conf/examples/acme.test.ldif"),
-		 SRCDIR "/test/directory/edge.ldif", all_ldif, SRCDIR,
-		 SRCDIR "/test/directory/slapd-prep.sh", tdir, all_ldif,
-		 tdir);
-	if (system(cmd) != 0) {
+	n = snprintf(cmd, sizeof(cmd), "cat '%s' '%s' >'%s' && "
+		     "top_srcdir='%s' sh '%s' '%s' '%s' >'%s/prep.log' 2>&1",
+		     SRCDIR "/conf/examples/acme.test.ldif",
+		     SRCDIR "/test/directory/edge.ldif", all_ldif, SRCDIR,
+		     SRCDIR "/test/directory/slapd-prep.sh", tdir, all_ldif,
+		     tdir);
+	if (n < 0 || (size_t)n >= sizeof(cmd) || system(cmd) != 0) {
 		fprintf(stderr, "slapd-prep.sh failed: see %s/prep.log\n",
 			tdir);
 		return 1;
@@ -912,5 +913,12 @@ int main(void)
 	rc = cutest_main(suites);
 	slapd_stop();
 	libre_close();
+	if (rc == 0 && tdir[0]) {
+		char cmd[1100];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf '%.1024s'", tdir);
+		if (system(cmd) != 0)
+			rc = 1;
+	}
 	return rc;
 }
