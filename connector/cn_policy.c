@@ -7,6 +7,8 @@
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "cn_policy.h"
@@ -48,51 +50,61 @@ static void verdict_set(struct cn_verdict *v, enum cn_reason r)
 	v->phrase = reasons[r].phrase;
 }
 
-/* The IPv4 address inside an IPv4-mapped IPv6 one, so that a dual-stack
- * socket's view of a peer compares equal to the configured address. */
-static const struct sockaddr *unmap(const struct sockaddr *sa,
-				    struct sockaddr_in *tmp)
+/*
+ * An address reduced to what the trust check compares: family and the
+ * address bytes, with an IPv4-mapped IPv6 address turned into the IPv4
+ * one, so that a dual-stack socket's view of a peer equals the
+ * configured address.  Copied out with memcpy: a sockaddr is read only
+ * through the type it was written as.
+ */
+struct ipkey {
+	int af;
+	uint8_t a[16];
+};
+
+static bool ipkey_of(const struct sockaddr *sa, struct ipkey *k)
 {
-	const struct sockaddr_in6 *s6;
+	static const uint8_t v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+					     0xff, 0xff};
+	sa_family_t af;
 
-	if (sa->sa_family != AF_INET6)
-		return sa;
-	s6 = (const struct sockaddr_in6 *)(const void *)sa;
-	if (!IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr))
-		return sa;
+	memset(k, 0, sizeof(*k));
+	memcpy(&af, (const char *)sa + offsetof(struct sockaddr, sa_family),
+	       sizeof(af));
 
-	memset(tmp, 0, sizeof(*tmp));
-	tmp->sin_family = AF_INET;
-	memcpy(&tmp->sin_addr, &s6->sin6_addr.s6_addr[12], 4);
-	return (const struct sockaddr *)tmp;
+	if (af == AF_INET) {
+		struct sockaddr_in s4;
+
+		memcpy(&s4, sa, sizeof(s4));
+		k->af = AF_INET;
+		memcpy(k->a, &s4.sin_addr, 4);
+		return true;
+	}
+	if (af == AF_INET6) {
+		struct sockaddr_in6 s6;
+
+		memcpy(&s6, sa, sizeof(s6));
+		if (!memcmp(s6.sin6_addr.s6_addr, v4mapped, 12)) {
+			k->af = AF_INET;
+			memcpy(k->a, &s6.sin6_addr.s6_addr[12], 4);
+		}
+		else {
+			k->af = AF_INET6;
+			memcpy(k->a, s6.sin6_addr.s6_addr, 16);
+		}
+		return true;
+	}
+	return false;
 }
 
 /* Address equality, ports ignored: a peer's source port is ephemeral. */
 bool cn_addr_equal(const struct sockaddr *a, const struct sockaddr *b)
 {
-	struct sockaddr_in ta, tb;
+	struct ipkey ka, kb;
 
-	if (!a || !b)
+	if (!a || !b || !ipkey_of(a, &ka) || !ipkey_of(b, &kb))
 		return false;
-	a = unmap(a, &ta);
-	b = unmap(b, &tb);
-	if (a->sa_family != b->sa_family)
-		return false;
-
-	if (a->sa_family == AF_INET) {
-		const struct sockaddr_in *x = (const void *)a;
-		const struct sockaddr_in *y = (const void *)b;
-
-		return x->sin_addr.s_addr == y->sin_addr.s_addr;
-	}
-	if (a->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *x = (const void *)a;
-		const struct sockaddr_in6 *y = (const void *)b;
-
-		return !memcmp(&x->sin6_addr, &y->sin6_addr,
-			       sizeof(x->sin6_addr));
-	}
-	return false;
+	return ka.af == kb.af && !memcmp(ka.a, kb.a, sizeof(ka.a));
 }
 
 /* A numeric address string as a sockaddr; false when it is not one. */

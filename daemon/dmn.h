@@ -2,11 +2,333 @@
  * dmn.h -- daemon plumbing shared by stconnector and stgateway.
  *
  * Owns: logging (syslog, or stderr in the foreground), the PID file,
- *	dropping root after binding, the UNIX control socket (server and
- *	client) with its command table, and the status tree printed for
- *	people or as JSON.
- * Not here: SIP, configuration, directory.  Uses libre's event loop.
+ *	dropping root after binding, signal delivery into the libre loop,
+ *	the UNIX control socket (server and client) with its command table,
+ *	and the status tree printed for people or as JSON.
+ * Not here: SIP, configuration, directory.  Uses libre and libc only.
+ * Memory: every object below is a libre mem object; mem_deref() it to
+ *	close (its destructor removes files it created, stops listening).
+ * Threads: everything runs on the thread that runs re_main().
+ *
+ * Start-up order for a daemon:
+ *	dmn_log_open() -> dmn_pidfile_open() -> bind listeners and
+ *	dmn_ctl_listen() -> dmn_priv_drop() -> dmn_sig_alloc() ->
+ *	re_main(NULL).  re_main must get NULL: a non-NULL handler makes
+ *	libre install its own SIGINT/SIGTERM handlers over ours.
  */
 #ifndef STC_DMN_H
 #define STC_DMN_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+struct re_printf;
+
+/* ------------------------------------------------------------------ */
+/* Logging (dmn_log.c)
+ *
+ * One line per event: "module: event key=value key=value", written by
+ * the caller as a printf format, e.g.
+ *	dmn_log_info("ctl: listening path=%s", path);
+ * Every string argument (%s, %.*s) is escaped on the way out: a value
+ * that is empty or holds a space, '"', '=', '\\', a control character
+ * or a byte >= 0x7f is written in double quotes with \" \\ \n \r \t
+ * and \xNN escapes, so a peer string can never start a new line or
+ * fake a key.  Numbers are formatted as printf does.  Lines longer
+ * than DMN_LOG_LINE_MAX are cut and end in "...".
+ *
+ * dmn_log_warn/_err append " error=<strerror(errno)>" (OpenSMTPD's
+ * log_warn); the _x forms do not.  dmn_log_code() takes the errno
+ * value explicitly, for the int error returns used everywhere else.
+ * All log functions preserve errno.
+ */
+enum { DMN_LOG_LINE_MAX = 1024 };
+
+enum dmn_log_level {
+	DMN_LOG_DEBUG = 0,
+	DMN_LOG_INFO,
+	DMN_LOG_WARN,
+	DMN_LOG_ERR,
+};
+
+/* Where finished lines go instead of syslog/stderr (tests, traces). */
+typedef void (dmn_log_sink_h)(enum dmn_log_level lvl, const char *line,
+			      void *arg);
+
+/*
+ * Start logging as ident: to syslog (LOG_DAEMON, LOG_PID) unless
+ * foreground, then to stderr as "TIMESTAMP LEVEL line".  Lines below
+ * min are dropped.  Also routes libre's own diagnostics (dbg_*) into
+ * this log as "re: diag text=...", rate-limited.  Safe to call again.
+ */
+void dmn_log_open(const char *ident, bool foreground,
+		  enum dmn_log_level min);
+void dmn_log_close(void);
+void dmn_log_level_set(enum dmn_log_level min);
+/* NULL restores syslog/stderr output. */
+void dmn_log_sink_set(dmn_log_sink_h *sinkh, void *arg);
+
+#define DMN_PRINTF(a, b) __attribute__((format(printf, a, b)))
+
+void dmn_log(enum dmn_log_level lvl, const char *fmt, ...) DMN_PRINTF(2, 3);
+void dmn_vlog(enum dmn_log_level lvl, int err, const char *fmt,
+	      va_list ap) DMN_PRINTF(3, 0);
+void dmn_log_code(enum dmn_log_level lvl, int err, const char *fmt, ...)
+	DMN_PRINTF(3, 4);
+void dmn_log_debug(const char *fmt, ...) DMN_PRINTF(1, 2);
+void dmn_log_info(const char *fmt, ...) DMN_PRINTF(1, 2);
+void dmn_log_warn(const char *fmt, ...) DMN_PRINTF(1, 2);
+void dmn_log_warnx(const char *fmt, ...) DMN_PRINTF(1, 2);
+void dmn_log_err(const char *fmt, ...) DMN_PRINTF(1, 2);
+void dmn_log_errx(const char *fmt, ...) DMN_PRINTF(1, 2);
+
+/*
+ * Format one line exactly as the logger would (escaping included) into
+ * buf; err != 0 appends error=...  Returns the line length.
+ */
+size_t dmn_log_format(char *buf, size_t size, int err, const char *fmt,
+		      ...) DMN_PRINTF(4, 5);
+
+/*
+ * Rate limit for per-peer events: a token bucket per call site holding
+ * at most burst tokens, refilled at burst tokens per interval_ms.  A
+ * line costs one token; without one it is counted, not written.  The
+ * next line that gets a token is preceded by one line
+ * "module: event suppressed=K" (module and event are the first two
+ * words of the format).  Declare one static bucket per call site:
+ *	static struct dmn_ratelim rl = DMN_RATELIM_INIT(10, 60000);
+ *	dmn_log_rl(&rl, DMN_LOG_INFO, "cn: rejected peer=%s", peer);
+ */
+struct dmn_ratelim {
+	unsigned burst;
+	unsigned interval_ms;
+	uint64_t tokens_milli;	/* tokens * 1000, for fractional refill */
+	uint64_t last_ms;
+	unsigned suppressed;
+	bool started;
+	char what[64];		/* "module: event" of the last line */
+};
+
+#define DMN_RATELIM_INIT(n, ms) { .burst = (n), .interval_ms = (ms) }
+
+/*
+ * The bucket alone, time given by the caller: true if a line may be
+ * written at now_ms.  *reportp gets the number of lines suppressed
+ * since the last allowed one (0 if none); the caller reports it.
+ */
+bool dmn_ratelim_take(struct dmn_ratelim *rl, uint64_t now_ms,
+		      unsigned *reportp);
+void dmn_log_rl(struct dmn_ratelim *rl, enum dmn_log_level lvl,
+		const char *fmt, ...) DMN_PRINTF(3, 4);
+/* Write the pending "suppressed=K" line now, if any (shutdown, timer). */
+void dmn_ratelim_flush(struct dmn_ratelim *rl, enum dmn_log_level lvl);
+
+/*
+ * Secrets never reach a log or trace.  dmn_secret_header() is true for
+ * header names whose values are credentials (Authorization,
+ * Proxy-Authorization; case-insensitive).  dmn_mask_value() writes the
+ * value with everything after the scheme word replaced, e.g.
+ * "Digest username=..." -> "Digest ***", into buf (always
+ * NUL-terminated); returns the length written.
+ */
+bool dmn_secret_header(const char *name, size_t len);
+size_t dmn_mask_value(char *buf, size_t size, const char *val, size_t len);
+
+/* ------------------------------------------------------------------ */
+/* PID file (dmn_pidfile.c)
+ *
+ * The file is opened (created 0644 if missing) and flock()ed
+ * exclusively for the life of the object; the lock, not the file's
+ * existence, says "running", so a file left by a dead process is
+ * taken over.  Open it after any fork: the PID written is getpid().
+ */
+struct dmn_pidfile;
+
+/*
+ * Returns 0, or EEXIST when a live process holds the lock: *holderp
+ * (if given) gets that process's PID from the file (0 if unreadable)
+ * and a line "pidfile: already running pid=N path=P" is logged.
+ * Other errno values for I/O failures (also logged).
+ * mem_deref() removes the file and releases the lock.
+ */
+int dmn_pidfile_open(struct dmn_pidfile **pfp, const char *path,
+		     pid_t *holderp);
+
+/* ------------------------------------------------------------------ */
+/* Privilege drop (dmn_priv.c)
+ *
+ * Call after binding every privileged socket and reading the keys.
+ *  - root, user given: setgroups(1, gid), setresgid, setresuid, then
+ *    verify real/effective/saved uid and gid equal the target, the
+ *    group list is only gid, and setuid(0)/setgid(0) fail.  Any step
+ *    failing returns EPERM: the daemon must exit, never run as root.
+ *  - root, no user: 0, with a warning that the daemon keeps root.
+ *  - not root, no user (or user == current uid): 0, info line.
+ *  - not root, another user: EPERM (cannot switch without root).
+ *  - unknown user: ENOENT; user "root" or uid 0: EINVAL.
+ * Every refusal is logged with the reason.
+ */
+int dmn_priv_drop(const char *user);
+
+/* ------------------------------------------------------------------ */
+/* Signals (dmn_sig.c)
+ *
+ * SIGHUP, SIGTERM and SIGINT are caught by a handler that only writes
+ * the signal number to a non-blocking self-pipe; the pipe's read end is
+ * registered with fd_listen(), so handlers run inside the libre loop
+ * where any work is safe.  SIGPIPE is ignored (control socket writes
+ * then fail with EPIPE instead).  One instance per process.
+ */
+typedef void (dmn_sig_h)(int sig, void *arg);
+
+struct dmn_sig;
+
+/* reloadh gets SIGHUP, stoph SIGTERM/SIGINT.  EALREADY if one exists. */
+int dmn_sig_alloc(struct dmn_sig **sigp, dmn_sig_h *reloadh,
+		  dmn_sig_h *stoph, void *arg);
+
+/* ------------------------------------------------------------------ */
+/* Control socket (dmn_ctl.c server, dmn_ctlc.c client)
+ *
+ * Protocol: the client connects to the UNIX stream socket and sends one
+ * line of at most DMN_CTL_LINE_MAX bytes including the '\n':
+ * words separated by blanks, no control characters ("status --json",
+ * "reset chicago").  The server answers with text lines, then a last
+ * line ".exit N" (N in 0..255, chosen by the command), and closes.
+ * Answer lines that begin with '.' are sent with one more '.' in
+ * front (SMTP dot-stuffing) so that ".exit" cannot be forged by
+ * output; the client removes it.  The client's program exits with N.
+ *
+ * Exit statuses (DMN_EXIT_*): 0 ok, 1 degraded (commands choose it),
+ * 2 usage (unknown command, bad arguments, line too long or malformed),
+ * 3 not running, 4 permission denied, 5 no usable answer (timeout,
+ * protocol error, too many clients, I/O error).
+ */
+enum {
+	DMN_CTL_LINE_MAX = 512,		/* request line incl. '\n' */
+	DMN_CTL_ARGS_MAX = 16,		/* words per request */
+	DMN_CTL_CLIENTS_MAX = 16,	/* simultaneous control clients */
+	DMN_CTL_OUT_MAX = 1 << 20,	/* answer bytes per request */
+	DMN_CTL_IDLE_MS = 10000,	/* time to send the request line */
+};
+
+enum {
+	DMN_EXIT_OK = 0,
+	DMN_EXIT_DEGRADED = 1,
+	DMN_EXIT_USAGE = 2,
+	DMN_EXIT_NOTRUNNING = 3,
+	DMN_EXIT_DENIED = 4,
+	DMN_EXIT_FAIL = 5,
+};
+
+/* Who may run a command: anyone who can open the socket, or only root
+ * and the daemon's own (effective) uid. */
+enum dmn_ctl_priv {
+	DMN_CTL_ANY = 0,
+	DMN_CTL_OWNER,
+};
+
+/* The peer, from SO_PEERCRED. */
+struct dmn_ctl_peer {
+	pid_t pid;
+	uid_t uid;
+	gid_t gid;
+};
+
+/*
+ * A command handler prints its answer with re_hprintf(pf, ...) and
+ * returns the exit status the client will exit with (DMN_EXIT_*).
+ * argv[0] is the command name; strings live until the handler returns.
+ */
+typedef int (dmn_ctl_h)(struct re_printf *pf, int argc, char *argv[],
+			const struct dmn_ctl_peer *peer, void *arg);
+
+/* One row of the command table. */
+struct dmn_ctl_cmd {
+	const char *name;	/* first word of the request */
+	const char *usage;	/* arguments, e.g. "[--json]", or NULL */
+	const char *help;	/* one line */
+	enum dmn_ctl_priv priv;
+	dmn_ctl_h *h;
+};
+
+struct dmn_ctl;
+
+/*
+ * Listen on path with mode 0600 (umask around bind).  An existing
+ * socket file is replaced only if nobody answers on it (EADDRINUSE if
+ * a daemon does); a path that exists and is not a socket: EEXIST.
+ * cmdv[cmdc] is the command table, kept by pointer (make it static);
+ * a built-in "help" lists it.  arg goes to every handler.
+ * ENAMETOOLONG if path does not fit sun_path.
+ */
+int dmn_ctl_listen(struct dmn_ctl **ctlp, const char *path,
+		   const struct dmn_ctl_cmd *cmdv, size_t cmdc, void *arg);
+/* Clients connected right now. */
+unsigned dmn_ctl_clients(const struct dmn_ctl *ctl);
+
+/*
+ * Client: send line (no '\n'; one is added) to the daemon at path and
+ * copy the answer to out, waiting at most timeout_ms in total.
+ * Returns 0 and *statusp = the daemon's exit status, or
+ *	ENOTCONN   not running (no socket file, or connection refused)
+ *	EACCES     the socket exists but we may not connect
+ *	ETIMEDOUT  no complete answer in time
+ *	EPROTO     answer without a valid ".exit N" line
+ *	EMSGSIZE   line too long; EINVAL bad line (control characters)
+ *	other      errno of a failed system call
+ */
+int dmn_ctl_request(const char *path, const char *line, FILE *out,
+		    unsigned timeout_ms, int *statusp);
+/* The CLI's exit code for dmn_ctl_request's result. */
+int dmn_ctl_exit_code(int err, int status);
+
+/* ------------------------------------------------------------------ */
+/* Status tree (dmn_status.c)
+ *
+ * An ordered tree of objects.  Objects hold scalar pairs (string,
+ * integer, boolean, duration), nested objects (sections) and lists of
+ * objects, printed in insertion order.  Adders never fail loudly:
+ * errors (ENOMEM, EINVAL) stick to the tree and the printers return
+ * the first one, so builders check once at the end.  Adding to a NULL
+ * object is a no-op (the error was already recorded).
+ *
+ * For people (dmn_st_print), in the style of Redis INFO:
+ *	top-level scalars first as "key: value" lines, then each
+ *	top-level section as "# name" heading; nested objects as "key:"
+ *	with their contents indented two spaces; list items start with
+ *	"- "; values of one object are aligned; booleans "yes"/"no";
+ *	durations "1d 2h 3m 4s" (under a second "250ms"); an empty list
+ *	is "key: (none)"; control characters in strings print as \xNN.
+ * As JSON (dmn_st_json): one line, RFC 8259: objects, arrays, strings
+ *	with '"' '\\' and every control character escaped, valid UTF-8
+ *	passed through (invalid bytes become U+FFFD), integers and
+ *	durations (in seconds, with milliseconds as a fraction) as
+ *	numbers, booleans as true/false.
+ */
+struct dmn_st;
+
+/* A new empty root object. */
+int dmn_st_alloc(struct dmn_st **stp);
+/* Nested object / list of objects / new object appended to a list. */
+struct dmn_st *dmn_st_section(struct dmn_st *obj, const char *key);
+struct dmn_st *dmn_st_list(struct dmn_st *obj, const char *key);
+struct dmn_st *dmn_st_item(struct dmn_st *list);
+
+int dmn_st_str(struct dmn_st *obj, const char *key, const char *val);
+int dmn_st_strn(struct dmn_st *obj, const char *key, const char *p,
+		size_t len);
+int dmn_st_int(struct dmn_st *obj, const char *key, int64_t val);
+int dmn_st_bool(struct dmn_st *obj, const char *key, bool val);
+int dmn_st_dur(struct dmn_st *obj, const char *key, uint64_t ms);
+
+/* The first error recorded while building (0 if none). */
+int dmn_st_err(const struct dmn_st *st);
+int dmn_st_print(struct re_printf *pf, const struct dmn_st *st);
+int dmn_st_json(struct re_printf *pf, const struct dmn_st *st);
+
 #endif

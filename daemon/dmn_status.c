@@ -1,0 +1,523 @@
+/*
+ * dmn_status.c -- the status tree, printed for people or as JSON.
+ *
+ * Both daemons describe themselves by building one tree per `status`
+ * request; this file decides how it looks, so that the two daemons'
+ * answers look alike and JSON consumers never see invalid text.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <re.h>
+
+#include "dmn.h"
+
+enum st_type { ST_OBJ, ST_LIST, ST_STR, ST_INT, ST_BOOL, ST_DUR };
+
+struct dmn_st {
+	struct le le;
+	struct dmn_st *root;	/* holds the sticky error; no reference */
+	enum st_type type;
+	char *key;
+	char *s;
+	size_t slen;
+	int64_t i;
+	bool b;
+	uint64_t ms;
+	struct list kids;
+	int err;		/* root only */
+};
+
+static void destructor(void *arg)
+{
+	struct dmn_st *st = arg;
+
+	list_flush(&st->kids);
+	list_unlink(&st->le);
+	mem_deref(st->key);
+	mem_deref(st->s);
+}
+
+static void fail(struct dmn_st *st, int err)
+{
+	if (st && st->root && !st->root->err)
+		st->root->err = err;
+}
+
+int dmn_st_alloc(struct dmn_st **stp)
+{
+	struct dmn_st *st;
+
+	if (!stp)
+		return EINVAL;
+	st = mem_zalloc(sizeof(*st), destructor);
+	if (!st)
+		return ENOMEM;
+	st->type = ST_OBJ;
+	st->root = st;
+	list_init(&st->kids);
+	*stp = st;
+	return 0;
+}
+
+static struct dmn_st *add(struct dmn_st *parent, const char *key,
+			  enum st_type type)
+{
+	struct dmn_st *st;
+
+	if (!parent)
+		return NULL;
+	if (parent->type != (key ? ST_OBJ : ST_LIST)) {
+		fail(parent, EINVAL);
+		return NULL;
+	}
+
+	st = mem_zalloc(sizeof(*st), destructor);
+	if (!st || (key && str_dup(&st->key, key))) {
+		mem_deref(st);
+		fail(parent, ENOMEM);
+		return NULL;
+	}
+	st->type = type;
+	st->root = parent->root;
+	list_init(&st->kids);
+	list_append(&parent->kids, &st->le, st);
+	return st;
+}
+
+struct dmn_st *dmn_st_section(struct dmn_st *obj, const char *key)
+{
+	if (obj && !key) {
+		fail(obj, EINVAL);
+		return NULL;
+	}
+	return add(obj, key, ST_OBJ);
+}
+
+struct dmn_st *dmn_st_list(struct dmn_st *obj, const char *key)
+{
+	if (obj && !key) {
+		fail(obj, EINVAL);
+		return NULL;
+	}
+	return add(obj, key, ST_LIST);
+}
+
+struct dmn_st *dmn_st_item(struct dmn_st *list)
+{
+	return add(list, NULL, ST_OBJ);
+}
+
+static struct dmn_st *scalar(struct dmn_st *obj, const char *key,
+			     enum st_type type)
+{
+	if (obj && !key) {
+		fail(obj, EINVAL);
+		return NULL;
+	}
+	return add(obj, key, type);
+}
+
+int dmn_st_strn(struct dmn_st *obj, const char *key, const char *p,
+		size_t len)
+{
+	struct dmn_st *st;
+
+	if (!p && len)
+		return EINVAL;
+	st = scalar(obj, key, ST_STR);
+	if (!st)
+		return obj ? obj->root->err : EINVAL;
+
+	st->s = mem_alloc(len + 1, NULL);
+	if (!st->s) {
+		fail(obj, ENOMEM);
+		mem_deref(st);
+		return ENOMEM;
+	}
+	if (len)
+		memcpy(st->s, p, len);
+	st->s[len] = '\0';
+	st->slen = len;
+	return 0;
+}
+
+int dmn_st_str(struct dmn_st *obj, const char *key, const char *val)
+{
+	if (!val)
+		val = "";
+	return dmn_st_strn(obj, key, val, strlen(val));
+}
+
+int dmn_st_int(struct dmn_st *obj, const char *key, int64_t val)
+{
+	struct dmn_st *st = scalar(obj, key, ST_INT);
+
+	if (!st)
+		return obj ? obj->root->err : EINVAL;
+	st->i = val;
+	return 0;
+}
+
+int dmn_st_bool(struct dmn_st *obj, const char *key, bool val)
+{
+	struct dmn_st *st = scalar(obj, key, ST_BOOL);
+
+	if (!st)
+		return obj ? obj->root->err : EINVAL;
+	st->b = val;
+	return 0;
+}
+
+int dmn_st_dur(struct dmn_st *obj, const char *key, uint64_t ms)
+{
+	struct dmn_st *st = scalar(obj, key, ST_DUR);
+
+	if (!st)
+		return obj ? obj->root->err : EINVAL;
+	st->ms = ms;
+	return 0;
+}
+
+int dmn_st_err(const struct dmn_st *st)
+{
+	return st ? st->root->err : EINVAL;
+}
+
+/* ------------------------------------------------------------------ */
+/* For people */
+
+static bool is_scalar(const struct dmn_st *st)
+{
+	return st->type != ST_OBJ && st->type != ST_LIST;
+}
+
+static int print_dur(struct re_printf *pf, uint64_t ms)
+{
+	uint64_t s = ms / 1000;
+	const uint64_t d = s / 86400, h = s / 3600 % 24, m = s / 60 % 60;
+	int err = 0;
+
+	if (ms < 1000)
+		return re_hprintf(pf, "%llums", (unsigned long long)ms);
+
+	s %= 60;
+	if (d)
+		err |= re_hprintf(pf, "%llud ", (unsigned long long)d);
+	if (d || h)
+		err |= re_hprintf(pf, "%lluh ", (unsigned long long)h);
+	if (d || h || m)
+		err |= re_hprintf(pf, "%llum ", (unsigned long long)m);
+	err |= re_hprintf(pf, "%llus", (unsigned long long)s);
+	return err;
+}
+
+/* A string for a terminal: control characters as \xNN. */
+static int print_text(struct re_printf *pf, const char *s, size_t len)
+{
+	size_t i, run = 0;
+	int err = 0;
+
+	if (!len)
+		return re_hprintf(pf, "\"\"");
+
+	for (i = 0; i < len; i++) {
+		const unsigned char c = (unsigned char)s[i];
+
+		if (c >= ' ' && c != 0x7f)
+			continue;
+		if (i > run)
+			err |= re_hprintf(pf, "%b", s + run, i - run);
+		err |= re_hprintf(pf, "\\x%02x", c);
+		run = i + 1;
+	}
+	if (len > run)
+		err |= re_hprintf(pf, "%b", s + run, len - run);
+	return err;
+}
+
+static int print_value(struct re_printf *pf, const struct dmn_st *st)
+{
+	switch (st->type) {
+
+	case ST_STR:
+		return print_text(pf, st->s, st->slen);
+	case ST_INT:
+		return re_hprintf(pf, "%lld", (long long)st->i);
+	case ST_BOOL:
+		return re_hprintf(pf, "%s", st->b ? "yes" : "no");
+	case ST_DUR:
+		return print_dur(pf, st->ms);
+	default:
+		return 0;
+	}
+}
+
+/* n spaces (libre's printf has no '*' width). */
+static int pad(struct re_printf *pf, size_t n)
+{
+	static const char sp[] = "                                ";
+	int err = 0;
+
+	while (n && !err) {
+		const size_t k = min(n, sizeof(sp) - 1);
+
+		err = pf->vph(sp, k, pf->arg);
+		n -= k;
+	}
+	return err;
+}
+
+/*
+ * The start of a line at indent; if *dash, the line opens a list item:
+ * "- " takes the last two columns of the indent.
+ */
+static int line_start(struct re_printf *pf, unsigned indent, bool *dash)
+{
+	if (dash && *dash) {
+		*dash = false;
+		return pad(pf, indent - 2) | re_hprintf(pf, "- ");
+	}
+	return pad(pf, indent);
+}
+
+static int print_obj(struct re_printf *pf, const struct dmn_st *obj,
+		     unsigned indent, bool *dash, bool top)
+{
+	size_t w = 0;
+	struct le *le;
+	int err = 0;
+
+	for (le = obj->kids.head; le; le = le->next) {
+		const struct dmn_st *k = le->data;
+
+		if (is_scalar(k))
+			w = max(w, strlen(k->key));
+	}
+
+	for (le = obj->kids.head; le && !err; le = le->next) {
+		const struct dmn_st *k = le->data;
+		struct le *ie;
+
+		if (top && !is_scalar(k))
+			continue;	/* sections after the scalars */
+
+		err |= line_start(pf, indent, dash);
+		if (is_scalar(k)) {
+			err |= re_hprintf(pf, "%s:", k->key);
+			err |= pad(pf, w - strlen(k->key) + 1);
+			err |= print_value(pf, k);
+			err |= re_hprintf(pf, "\n");
+			continue;
+		}
+
+		if (k->type == ST_OBJ) {
+			err |= re_hprintf(pf, "%s:\n", k->key);
+			err |= print_obj(pf, k, indent + 2, NULL, false);
+			continue;
+		}
+
+		if (list_isempty(&k->kids)) {
+			err |= re_hprintf(pf, "%s: (none)\n", k->key);
+			continue;
+		}
+		err |= re_hprintf(pf, "%s:\n", k->key);
+		for (ie = k->kids.head; ie; ie = ie->next) {
+			const struct dmn_st *item = ie->data;
+			bool d = true;
+
+			if (list_isempty(&item->kids)) {
+				err |= pad(pf, indent + 2);
+				err |= re_hprintf(pf, "- (empty)\n");
+				continue;
+			}
+			err |= print_obj(pf, item, indent + 4, &d, false);
+		}
+	}
+
+	if (!top)
+		return err;
+
+	for (le = obj->kids.head; le && !err; le = le->next) {
+		const struct dmn_st *k = le->data;
+		struct le *ie;
+
+		if (is_scalar(k))
+			continue;
+
+		if (le != obj->kids.head)
+			err |= re_hprintf(pf, "\n");
+		err |= re_hprintf(pf, "# %s\n", k->key);
+		if (k->type == ST_OBJ) {
+			err |= print_obj(pf, k, 0, NULL, false);
+			continue;
+		}
+		if (list_isempty(&k->kids))
+			err |= re_hprintf(pf, "(none)\n");
+		for (ie = k->kids.head; ie; ie = ie->next) {
+			const struct dmn_st *item = ie->data;
+			bool d = true;
+
+			if (list_isempty(&item->kids)) {
+				err |= re_hprintf(pf, "- (empty)\n");
+				continue;
+			}
+			err |= print_obj(pf, item, 2, &d, false);
+		}
+	}
+	return err;
+}
+
+int dmn_st_print(struct re_printf *pf, const struct dmn_st *st)
+{
+	if (!pf || !st)
+		return EINVAL;
+	if (st->root->err)
+		return st->root->err;
+	return print_obj(pf, st, 0, NULL, st == st->root);
+}
+
+/* ------------------------------------------------------------------ */
+/* JSON (RFC 8259) */
+
+/* Length of the valid UTF-8 sequence at s, or 0 if it is not one. */
+static size_t utf8_len(const unsigned char *s, size_t left)
+{
+	uint32_t cp;
+	size_t n, i;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		n = 2;
+		cp = s[0] & 0x1f;
+	}
+	else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		n = 3;
+		cp = s[0] & 0x0f;
+	}
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		n = 4;
+		cp = s[0] & 0x07;
+	}
+	else {
+		return 0;
+	}
+	if (left < n)
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	/* overlong forms, surrogates, beyond Unicode */
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	return n;
+}
+
+static int json_str(struct re_printf *pf, const char *str, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0, run = 0;
+	int err = re_hprintf(pf, "\"");
+
+	while (i < len) {
+		const unsigned char c = s[i];
+		const char *esc = NULL;
+		char ubuf[8];
+		size_t n;
+
+		switch (c) {
+		case '"':  esc = "\\\""; break;
+		case '\\': esc = "\\\\"; break;
+		case '\b': esc = "\\b"; break;
+		case '\f': esc = "\\f"; break;
+		case '\n': esc = "\\n"; break;
+		case '\r': esc = "\\r"; break;
+		case '\t': esc = "\\t"; break;
+		default:
+			if (c < 0x20 || c == 0x7f) {
+				re_snprintf(ubuf, sizeof(ubuf), "\\u%04x", c);
+				esc = ubuf;
+			}
+			break;
+		}
+
+		n = esc ? 1 : utf8_len(s + i, len - i);
+		if (!n)
+			esc = "\\ufffd";	/* invalid UTF-8 byte */
+
+		if (esc) {
+			if (i > run)
+				err |= re_hprintf(pf, "%b", str + run,
+						  i - run);
+			err |= re_hprintf(pf, "%s", esc);
+			i++;
+			run = i;
+			continue;
+		}
+		i += n;
+	}
+	if (len > run)
+		err |= re_hprintf(pf, "%b", str + run, len - run);
+	err |= re_hprintf(pf, "\"");
+	return err;
+}
+
+static int json_node(struct re_printf *pf, const struct dmn_st *st)
+{
+	struct le *le;
+	int err = 0;
+
+	switch (st->type) {
+
+	case ST_STR:
+		return json_str(pf, st->s, st->slen);
+	case ST_INT:
+		return re_hprintf(pf, "%lld", (long long)st->i);
+	case ST_BOOL:
+		return re_hprintf(pf, "%s", st->b ? "true" : "false");
+	case ST_DUR:
+		if (st->ms % 1000)
+			return re_hprintf(pf, "%llu.%03u",
+					  (unsigned long long)(st->ms / 1000),
+					  (unsigned)(st->ms % 1000));
+		return re_hprintf(pf, "%llu",
+				  (unsigned long long)(st->ms / 1000));
+	case ST_LIST:
+		err |= re_hprintf(pf, "[");
+		for (le = st->kids.head; le; le = le->next) {
+			if (le != st->kids.head)
+				err |= re_hprintf(pf, ",");
+			err |= json_node(pf, le->data);
+		}
+		return err | re_hprintf(pf, "]");
+	case ST_OBJ:
+		err |= re_hprintf(pf, "{");
+		for (le = st->kids.head; le; le = le->next) {
+			const struct dmn_st *k = le->data;
+
+			if (le != st->kids.head)
+				err |= re_hprintf(pf, ",");
+			err |= json_str(pf, k->key, strlen(k->key));
+			err |= re_hprintf(pf, ":");
+			err |= json_node(pf, k);
+		}
+		return err | re_hprintf(pf, "}");
+	}
+	return EINVAL;
+}
+
+int dmn_st_json(struct re_printf *pf, const struct dmn_st *st)
+{
+	int err;
+
+	if (!pf || !st)
+		return EINVAL;
+	if (st->root->err)
+		return st->root->err;
+	err = json_node(pf, st);
+	return err | re_hprintf(pf, "\n");
+}
