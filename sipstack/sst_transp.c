@@ -296,7 +296,8 @@ int sst_transp_listen(struct sst_transp *tp, enum sst_tp kind,
 	struct sst_lsnr *l;
 	int err;
 
-	if (!tp || !laddr || kind >= SST_TP_N)
+	if (!tp || !laddr || kind >= SST_TP_N ||
+	    (sa_af(laddr) != AF_INET && sa_af(laddr) != AF_INET6))
 		return EINVAL;
 	if (kind == SST_TP_TLS && !tp->conf.tls)
 		return ENOSYS;
