@@ -82,7 +82,7 @@ int sst_frame_push(struct sst_frame *fr, const uint8_t *p, size_t n)
 		return 0;
 
 	if (!fr->buf) {
-		fr->buf = mbuf_alloc(n > SST_FRAME_KEEP ? n : SST_FRAME_KEEP);
+		fr->buf = mbuf_alloc(n);
 		if (!fr->buf)
 			return ENOMEM;
 	}
@@ -102,8 +102,9 @@ static int fail(struct sst_frame *fr, int err, const char *reason)
 	return err;
 }
 
-/* Move the unconsumed bytes to the front; drop a large empty buffer so
- * an idle connection does not keep the memory of its biggest message. */
+/* Move the unconsumed bytes to the front; drop an empty buffer, so an
+ * idle connection holds no buffer at all (bench/README-transport.md:
+ * keeping even 4 KiB multiplied the idle cost by eight). */
 static void compact(struct sst_frame *fr)
 {
 	struct mbuf *mb = fr->buf;
@@ -114,10 +115,7 @@ static void compact(struct sst_frame *fr)
 
 	left = mbuf_get_left(mb);
 	if (!left) {
-		if (mb->size > SST_FRAME_KEEP)
-			fr->buf = mem_deref(fr->buf);
-		else
-			mb->pos = mb->end = 0;
+		fr->buf = mem_deref(fr->buf);
 		return;
 	}
 

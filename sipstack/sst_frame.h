@@ -8,7 +8,8 @@
  *	answering pings (sst_transp.h).  The only header this module reads
  *	is Content-Length ("l" in compact form); it never calls the SIP
  *	decoder on a partial message.
- * Memory: an sst_frame is a libre mem object owned by its connection.
+ * Memory: an sst_frame is a libre mem object owned by its connection;
+ *	it holds a buffer only while a message is incomplete.
  *	Every message comes out in an mbuf of its own (pos 0, end = the
  *	message length) that the caller owns, so later input can never move
  *	bytes that a decoded message still points into.
@@ -31,7 +32,6 @@ struct sst_frame;
 enum {
 	SST_FRAME_HDR_MAX  = 16384,  /* start line + headers + blank line */
 	SST_FRAME_BODY_MAX = 65536,  /* largest Content-Length accepted */
-	SST_FRAME_KEEP     = 4096,   /* idle buffer capacity kept around */
 };
 
 int  sst_frame_alloc(struct sst_frame **frp, size_t hdr_max, size_t body_max);
