@@ -265,6 +265,8 @@ static void close_handler(int err, void *arg)
 		kind = SST_ERR_TLS;
 	else if (conn->outbound && !conn->up)
 		kind = SST_ERR_CONNECT;
+	else if (err == ETIMEDOUT)
+		kind = SST_ERR_TIMEOUT;  /* TLS handshake timer, kernel */
 
 	sst_conn_abort(conn, err, kind);
 }
@@ -529,9 +531,7 @@ void sst_conn_tick(struct sst_conn *conn, uint64_t now)
 
 	if (!conn->up) {
 		if (conn->outbound && now - conn->t_start >= cf->connect_ms)
-			sst_conn_abort(conn, ETIMEDOUT,
-				       conn->kind == SST_TP_TLS && conn->tls ?
-				       SST_ERR_TLS : SST_ERR_CONNECT);
+			sst_conn_abort(conn, ETIMEDOUT, SST_ERR_CONNECT);
 		else if (!conn->outbound &&
 			 now - conn->t_start >= cf->first_ms)
 			sst_conn_abort(conn, ETIMEDOUT, SST_ERR_TIMEOUT);
