@@ -21,11 +21,11 @@
 #include "sipstack/sst_transp_int.h"
 
 /*
- * TLS wiring.  Set to 0 to build without the TLS layer (sst_tls.c):
+ * TLS wiring.  Define as 0 to build without the TLS layer (sst_tls.c):
  * TLS listeners and connections then fail with ENOSYS.
  */
 #ifndef SST_TRANSP_WITH_TLS
-#define SST_TRANSP_WITH_TLS 0
+#define SST_TRANSP_WITH_TLS 1
 #endif
 
 static const uint8_t crlf[] = "\r\n\r\n";
@@ -261,7 +261,19 @@ static void close_handler(int err, void *arg)
 	if (!conn->tp)
 		return;
 
-	if (conn->kind == SST_TP_TLS && (err == EAUTH || err == EPROTO))
+#if SST_TRANSP_WITH_TLS
+	/* the TLS layer knows why it ended the connection (libre reports
+	 * its handshake deadline as an orderly close) */
+	if (conn->tls && sst_tls_error(conn->tls)) {
+		err = sst_tls_error(conn->tls);
+		if (err == EAUTH || err == EPROTO || !conn->up)
+			kind = SST_ERR_TLS;
+	}
+#endif
+
+	if (kind >= 0)
+		;
+	else if (conn->kind == SST_TP_TLS && (err == EAUTH || err == EPROTO))
 		kind = SST_ERR_TLS;
 	else if (conn->outbound && !conn->up)
 		kind = SST_ERR_CONNECT;

@@ -871,7 +871,7 @@ static CU_TestInfo transp_tests[] = {
 	{"framing errors close", test_framing_error},
 	{"garbage threshold", test_garbage},
 	{"first message timeout", test_first_message_timeout},
-	{"TLS absent", test_tls_absent},
+	{"TLS without credentials", test_tls_absent},
 	{"status printer", test_debug},
 	CU_TEST_INFO_NULL,
 };
