@@ -9,7 +9,12 @@
  * buffer used and released).  Build without sanitizers: ASan's shadow
  * memory and quarantine make the figures meaningless.
  *
- * Usage: bench_transp [N]   (default 1000)
+ * TLS mode: the clients are a second transport in a forked child (its
+ * GnuTLS sessions must not count in the server's figures), each send
+ * using its own expected name so the pool opens N connections; the
+ * server's certificate is made with certtool through test/lib/testenv.sh.
+ *
+ * Usage: bench_transp [N [tcp|tls]]   (default 1000 tcp)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,11 +24,18 @@
 #include <string.h>
 #include <unistd.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 
 #include <re.h>
 
+#include "sipstack/sst_tls.h"
 #include "sipstack/sst_transp.h"
+
+#ifndef SRCDIR
+#define SRCDIR "."
+#endif
 
 static const char msg[] =
 	"MESSAGE sip:bob@example.org SIP/2.0\r\n"
@@ -115,6 +127,142 @@ static void run_until(unsigned (*get)(void), unsigned want,
 	tmr_cancel(&w.t);
 }
 
+static void client_recv(const struct sst_rx *rx, struct mbuf *mb, void *arg)
+{
+	(void)rx;
+	(void)mb;
+	(void)arg;
+}
+
+/* The TLS clients: wait for the server's address on fd, then open n
+ * connections and idle until killed. */
+static int tls_clients(int fd, unsigned n)
+{
+	struct sst_tls_conf tc;
+	struct sst_transp_conf conf;
+	struct sst_tls_ctx *ctx = NULL;
+	struct sst_transp *ctp = NULL;
+	struct sa srv, cl;
+	unsigned i;
+
+	if (read(fd, &srv, sizeof(srv)) != (ssize_t)sizeof(srv))
+		return 1;
+	if (libre_init() || sst_transp_init(n + 64))
+		return 1;
+
+	memset(&tc, 0, sizeof(tc));
+	memset(&conf, 0, sizeof(conf));
+	if (sst_tls_ctx_alloc(&ctx, &tc))
+		return 1;
+	conf.tls = ctx;
+	conf.max_conns = n + 16;
+	conf.max_per_ip = n + 16;
+	if (sst_transp_alloc(&ctp, &conf, client_recv, NULL))
+		return 1;
+	sa_set_str(&cl, "127.0.1.11", 0);
+
+	for (i = 0; i < n; i++) {
+		struct mbuf *mb = mbuf_alloc(sizeof(msg));
+		char name[32];
+
+		snprintf(name, sizeof(name), "c%u.bench.test", i);
+		mbuf_write_str(mb, msg);
+		mb->pos = 0;
+		if (sst_transp_send(ctp, NULL, SST_TP_TLS, &srv, &cl, name, mb,
+				    NULL, NULL))
+			return 1;
+		mem_deref(mb);
+		if (i % 50 == 49)
+			run_until(get_nrecv, 1, 20);
+	}
+
+	(void)re_main(NULL);  /* until killed */
+	return 0;
+}
+
+static int bench_tls(unsigned n)
+{
+	char dir[] = "/tmp/bench_transp.XXXXXX";
+	char cmd[8192], cert[256], key[256];
+	struct sst_tls_conf tc;
+	struct sst_transp_conf conf;
+	struct sst_tls_ctx *ctx = NULL;
+	struct sa laddr;
+	long rss0, rss1;
+	size_t heap0, heap1;
+	int pfd[2], status;
+	pid_t pid;
+
+	if (!mkdtemp(dir) || pipe(pfd))
+		return 1;
+	snprintf(cmd, sizeof(cmd), ". '%s/test/lib/testenv.sh' && "
+		 "te_certs '%s' sip.bench.test:127.0.1.10", SRCDIR, dir);
+	if (system(cmd) != 0) {
+		fprintf(stderr, "bench_transp: certtool failed\n");
+		return 1;
+	}
+	snprintf(cert, sizeof(cert), "%s/sip.bench.test.chain.pem", dir);
+	snprintf(key, sizeof(key), "%s/sip.bench.test.key", dir);
+
+	pid = fork();
+	if (pid < 0)
+		return 1;
+	if (pid == 0) {
+		close(pfd[1]);
+		_exit(tls_clients(pfd[0], n));
+	}
+	close(pfd[0]);
+
+	if (libre_init() || sst_transp_init(n + 64))
+		return 1;
+	memset(&tc, 0, sizeof(tc));
+	tc.cert = cert;
+	tc.key = key;
+	if (sst_tls_ctx_alloc(&ctx, &tc))
+		return 1;
+	memset(&conf, 0, sizeof(conf));
+	conf.tls = ctx;
+	conf.max_conns = n + 16;
+	conf.max_per_ip = n + 16;
+	if (sst_transp_alloc(&tp, &conf, recv_handler, NULL))
+		return 1;
+	sa_set_str(&laddr, "127.0.1.10", 0);
+	if (sst_transp_listen(tp, SST_TP_TLS, &laddr, &laddr))
+		return 1;
+
+	run_until(get_nconns, 1, 50);
+	malloc_trim(0);
+	rss0 = rss_kib();
+	heap0 = heap_bytes();
+
+	if (write(pfd[1], &laddr, sizeof(laddr)) != (ssize_t)sizeof(laddr))
+		return 1;
+	run_until(get_nrecv, n, 60000);
+	run_until(get_nconns, n + 1, 200);  /* settle */
+	rss1 = rss_kib();
+	heap1 = heap_bytes();
+
+	printf("tls connections    %u (open %u, messages %u)\n", n,
+	       sst_transp_nconns(tp), nrecv);
+	printf("rss before         %ld KiB\n", rss0);
+	printf("rss after 1 msg    %ld KiB  (+%.2f KiB/conn)\n", rss1,
+	       (double)(rss1 - rss0) / n);
+	printf("heap after 1 msg   +%.0f bytes/conn\n",
+	       (double)(heap1 - heap0) / n);
+
+	if (nrecv != n)
+		re_fprintf(stderr, "%H", sst_transp_debug, tp);
+
+	tp = mem_deref(tp);  /* close_notify reaches a live peer */
+	mem_deref(ctx);
+	kill(pid, SIGTERM);
+	(void)waitpid(pid, &status, 0);
+	close(pfd[1]);
+	libre_close();
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd) == 0 && nrecv == n ? 0 : 1;
+}
+
 int main(int argc, char *argv[])
 {
 	unsigned n = argc > 1 ? (unsigned)atoi(argv[1]) : 1000;
@@ -130,6 +278,8 @@ int main(int argc, char *argv[])
 		fprintf(stderr, "bench_transp: N must be 1..20000\n");
 		return 2;
 	}
+	if (argc > 2 && !strcmp(argv[2], "tls"))
+		return bench_tls(n);
 
 	fds = calloc(n, sizeof(*fds));
 	if (!fds || libre_init())

@@ -315,7 +315,14 @@ int sst_transp_listen(struct sst_transp *tp, enum sst_tp kind,
 			err = udp_local_get(l->us, &l->laddr);
 	}
 	else {
-		err = tcp_listen(&l->ts, laddr, tcp_conn_handler, l);
+		/* not tcp_listen(): its backlog of 5 drops bursts of
+		 * connections (seen in the TLS bench as handshake
+		 * timeouts) */
+		err = tcp_sock_alloc(&l->ts, laddr, tcp_conn_handler, l);
+		if (!err)
+			err = tcp_sock_bind(l->ts, laddr);
+		if (!err)
+			err = tcp_sock_listen(l->ts, SST_TRANSP_BACKLOG);
 		if (!err)
 			err = tcp_sock_local_get(l->ts, &l->laddr);
 	}

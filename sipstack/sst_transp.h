@@ -67,6 +67,7 @@ enum {
 	SST_TRANSP_SWEEP_MS     = 1000,    /* one timer checks them all */
 	SST_TRANSP_GARBAGE_MAX  = 3,       /* malformed messages, then close */
 	SST_TRANSP_TXQ_MAX      = 32,      /* messages queued while connecting */
+	SST_TRANSP_BACKLOG      = 1024,    /* listen() queue (kernel caps it) */
 };
 
 /* Error kinds, counted per transport and per peer. */
