@@ -29,8 +29,8 @@ struct sst_tls;
 enum { SST_TLS_HANDSHAKE_MS = 10000 };
 
 struct sst_tls_conf {
-	const char *cert;      /* PEM certificate (chain) file */
-	const char *key;       /* PEM private key file */
+	const char *cert;      /* PEM certificate (chain) file, or NULL */
+	const char *key;       /* PEM private key file, or NULL (with cert) */
 	const char *ca;        /* PEM CA file, or NULL for none */
 	bool verify;           /* peer certificate required and checked */
 	unsigned handshake_ms; /* 0: SST_TLS_HANDSHAKE_MS */
@@ -61,5 +61,14 @@ int  sst_tls_start(struct sst_tls **tlsp, struct sst_tls_ctx *ctx,
 bool sst_tls_up(const struct sst_tls *tls);
 int  sst_tls_peer(const struct sst_tls *tls, struct sst_tls_peer *peer);
 const char *sst_tls_verdict_name(enum sst_tls_verdict v);
+
+/* Why TLS ended the connection: EAUTH, EPROTO, ETIMEDOUT (handshake
+ * deadline; libre's close handler then reports 0), ENOSPC (send queue
+ * full), or 0 while healthy. */
+int  sst_tls_error(const struct sst_tls *tls);
+
+/* Batch the records of several tcp_send() calls into one write. */
+void sst_tls_cork(struct sst_tls *tls);
+int  sst_tls_uncork(struct sst_tls *tls);
 
 #endif /* STC_SST_TLS_H */

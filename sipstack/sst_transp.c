@@ -1,0 +1,539 @@
+/*
+ * sst_transp.c -- the transport object: settings, listeners, UDP in and
+ * out, choosing or opening a pooled connection for a send, per-peer
+ * records, counters and the one sweep timer.
+ *
+ * Connections themselves live in sst_conn.c.
+ */
+#include <string.h>
+#include <sys/resource.h>
+
+#include <re.h>
+
+#include "sipstack/sst_frame.h"
+#include "sipstack/sst_transp_int.h"
+
+enum {
+	POOL_BUCKETS = 256,
+	PEER_BUCKETS = 256,
+};
+
+/**
+ * Prepare the process for maxfds sockets: raise RLIMIT_NOFILE and size
+ * libre's fd table.  Must run after libre_init() and before anything
+ * registers a file descriptor (listeners, DNS client, mqueue): libre
+ * fixes the table size at the first registration.
+ *
+ * @return 0, or ERANGE when the hard limit is below maxfds and cannot
+ *	be raised (the soft limit is then set to the hard one)
+ */
+int sst_transp_init(unsigned maxfds)
+{
+	struct rlimit rl;
+	int err = 0;
+
+	if (!maxfds)
+		return EINVAL;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < maxfds) {
+		struct rlimit want = rl;
+
+		want.rlim_cur = maxfds;
+		if (want.rlim_max < maxfds)
+			want.rlim_max = maxfds;
+		if (setrlimit(RLIMIT_NOFILE, &want) != 0) {
+			rl.rlim_cur = rl.rlim_max;
+			(void)setrlimit(RLIMIT_NOFILE, &rl);
+			if (rl.rlim_max < maxfds)
+				err = ERANGE;
+		}
+	}
+
+	if (fd_setsize((int)maxfds))
+		return EMFILE;
+
+	return err;
+}
+
+static void peer_destructor(void *data)
+{
+	struct sst_peer *peer = data;
+
+	hash_unlink(&peer->he);
+}
+
+static bool peer_cmp(struct le *le, void *arg)
+{
+	const struct sst_peer *peer = le->data;
+
+	return sa_cmp(&peer->ip, arg, SA_ADDR);
+}
+
+/** The record of the peer at addr's IP; created when asked and room. */
+struct sst_peer *sst_peer_get(struct sst_transp *tp, const struct sa *addr,
+			      bool create)
+{
+	struct sst_peer *peer;
+	struct le *le;
+
+	le = hash_lookup(tp->peers, sa_hash(addr, SA_ADDR), peer_cmp,
+			 (void *)addr);
+	if (le) {
+		peer = le->data;
+		peer->last = tmr_jiffies();
+		return peer;
+	}
+
+	if (!create || tp->npeers >= tp->conf.max_peers)
+		return NULL;
+
+	peer = mem_zalloc(sizeof(*peer), peer_destructor);
+	if (!peer)
+		return NULL;
+
+	peer->ip = *addr;
+	sa_set_port(&peer->ip, 0);
+	peer->last = tmr_jiffies();
+	hash_append(tp->peers, sa_hash(addr, SA_ADDR), &peer->he, peer);
+	++tp->npeers;
+
+	return peer;
+}
+
+void sst_count_err(struct sst_transp *tp, enum sst_tp kind,
+		   struct sst_peer *peer, enum sst_err e)
+{
+	tp->c[kind].err[e]++;
+	if (peer)
+		peer->c.err[e]++;
+}
+
+static bool peer_expire(struct le *le, void *arg)
+{
+	struct sst_peer *peer = le->data;
+	struct sst_transp *tp = arg;
+
+	if (!peer->nconns && tmr_jiffies() - peer->last >= tp->conf.idle_ms) {
+		--tp->npeers;
+		mem_deref(peer);
+	}
+	return false;
+}
+
+static void sweep_handler(void *arg)
+{
+	struct sst_transp *tp = arg;
+	const uint64_t now = tmr_jiffies();
+	struct le *le;
+
+	tmr_start(&tp->sweep, tp->conf.sweep_ms, sweep_handler, tp);
+
+	le = tp->conns.head;
+	while (le) {
+		struct sst_conn *conn = le->data;
+		struct sst_conn *next = le->next ? mem_ref(le->next->data) : 0;
+
+		sst_conn_tick(conn, now);
+
+		/* a close handler run by this tick may have closed the next
+		 * one too; then start over (ticks are idempotent) */
+		le = next ? (next->tp ? &next->le : tp->conns.head) : NULL;
+		mem_deref(next);
+	}
+
+	(void)hash_apply(tp->peers, peer_expire, tp);
+}
+
+static void lsnr_destructor(void *data)
+{
+	struct sst_lsnr *l = data;
+
+	list_unlink(&l->le);
+	mem_deref(l->us);
+	mem_deref(l->ts);
+}
+
+static void destructor(void *data)
+{
+	struct sst_transp *tp = data;
+
+	tmr_cancel(&tp->sweep);
+	tp->recvh = NULL;  /* closing: no more handler calls */
+
+	while (tp->conns.head) {
+		struct sst_conn *conn = tp->conns.head->data;
+
+		sst_conn_abort(conn, ECONNABORTED, -1);
+	}
+
+	list_flush(&tp->lsnrs);
+	hash_flush(tp->peers);
+	mem_deref(tp->peers);
+	mem_deref(tp->pool);
+}
+
+#define DEFAULT(f, v) do { if (!tp->conf.f) tp->conf.f = (v); } while (0)
+
+/**
+ * Create a transport.  Listeners are added with sst_transp_listen().
+ *
+ * @param tpp   Returned transport
+ * @param conf  Settings (NULL: all defaults, no TLS)
+ * @param recvh Called with every whole message received
+ * @param arg   Handler argument
+ *
+ * @return 0 if success, otherwise errorcode
+ */
+int sst_transp_alloc(struct sst_transp **tpp,
+		     const struct sst_transp_conf *conf,
+		     sst_recv_h *recvh, void *arg)
+{
+	struct sst_transp *tp;
+	int err;
+
+	if (!tpp || !recvh)
+		return EINVAL;
+
+	tp = mem_zalloc(sizeof(*tp), destructor);
+	if (!tp)
+		return ENOMEM;
+
+	if (conf)
+		tp->conf = *conf;
+	DEFAULT(max_conns, SST_TRANSP_MAX_CONNS);
+	DEFAULT(max_per_ip, SST_TRANSP_MAX_PER_IP);
+	DEFAULT(idle_ms, SST_TRANSP_IDLE_MS);
+	DEFAULT(first_ms, SST_TRANSP_FIRST_MS);
+	DEFAULT(connect_ms, SST_TRANSP_CONNECT_MS);
+	DEFAULT(keepalive_ms, SST_TRANSP_KEEPALIVE_MS);
+	DEFAULT(pong_ms, SST_TRANSP_PONG_MS);
+	DEFAULT(sweep_ms, SST_TRANSP_SWEEP_MS);
+	DEFAULT(garbage_max, SST_TRANSP_GARBAGE_MAX);
+	DEFAULT(hdr_max, SST_FRAME_HDR_MAX);
+	DEFAULT(body_max, SST_FRAME_BODY_MAX);
+	DEFAULT(max_peers, SST_TRANSP_MAX_PEERS);
+
+	tp->recvh = recvh;
+	tp->arg = arg;
+
+	err = hash_alloc(&tp->pool, POOL_BUCKETS);
+	if (err)
+		goto out;
+	err = hash_alloc(&tp->peers, PEER_BUCKETS);
+	if (err)
+		goto out;
+
+	tmr_start(&tp->sweep, tp->conf.sweep_ms, sweep_handler, tp);
+
+ out:
+	if (err)
+		mem_deref(tp);
+	else
+		*tpp = tp;
+	return err;
+}
+
+static bool only_crlf(const struct mbuf *mb)
+{
+	size_t i;
+
+	for (i = mb->pos; i < mb->end; i++) {
+		if (mb->buf[i] != '\r' && mb->buf[i] != '\n')
+			return false;
+	}
+	return true;
+}
+
+static void udp_recv_handler(const struct sa *src, struct mbuf *mb,
+			     void *arg)
+{
+	struct sst_lsnr *l = arg;
+	struct sst_transp *tp = l->tp;
+	struct sst_counters *c = &tp->c[SST_TP_UDP];
+	struct sst_peer *peer;
+	struct sst_rx rx;
+	const size_t n = mbuf_get_left(mb);
+
+	c->bytes_in += n;
+	if (only_crlf(mb)) {
+		c->pings_in++;
+		return;
+	}
+	if (n > tp->conf.hdr_max + tp->conf.body_max) {
+		sst_count_err(tp, SST_TP_UDP, NULL, SST_ERR_OVERSIZE);
+		return;
+	}
+
+	c->msgs_in++;
+	peer = sst_peer_get(tp, src, true);
+	if (peer) {
+		peer->c.msgs_in++;
+		peer->c.bytes_in += n;
+	}
+
+	rx.tp = SST_TP_UDP;
+	rx.src = src;
+	rx.dst = &l->laddr;
+	rx.conn = NULL;
+	tp->recvh(&rx, mb, tp->arg);
+}
+
+static void tcp_conn_handler(const struct sa *peer, void *arg)
+{
+	(void)sst_conn_accept(arg, peer);
+}
+
+/**
+ * Listen for kind on laddr (port 0: any free port).
+ *
+ * @param bound Returned address actually bound, or NULL
+ *
+ * @return 0, ENOSYS for TLS without a TLS context, or the socket error
+ */
+int sst_transp_listen(struct sst_transp *tp, enum sst_tp kind,
+		      const struct sa *laddr, struct sa *bound)
+{
+	struct sst_lsnr *l;
+	int err;
+
+	if (!tp || !laddr || kind >= SST_TP_N ||
+	    (sa_af(laddr) != AF_INET && sa_af(laddr) != AF_INET6))
+		return EINVAL;
+	if (kind == SST_TP_TLS && !tp->conf.tls)
+		return ENOSYS;
+
+	l = mem_zalloc(sizeof(*l), lsnr_destructor);
+	if (!l)
+		return ENOMEM;
+
+	l->tp = tp;
+	l->kind = kind;
+
+	if (kind == SST_TP_UDP) {
+		err = udp_listen(&l->us, laddr, udp_recv_handler, l);
+		if (!err)
+			err = udp_local_get(l->us, &l->laddr);
+	}
+	else {
+		/* not tcp_listen(): its backlog of 5 drops bursts of
+		 * connections (seen in the TLS bench as handshake
+		 * timeouts) */
+		err = tcp_sock_alloc(&l->ts, laddr, tcp_conn_handler, l);
+		if (!err)
+			err = tcp_sock_bind(l->ts, laddr);
+		if (!err)
+			err = tcp_sock_listen(l->ts, SST_TRANSP_BACKLOG);
+		if (!err)
+			err = tcp_sock_local_get(l->ts, &l->laddr);
+	}
+	if (err)
+		goto out;
+
+	list_append(&tp->lsnrs, &l->le, l);
+	if (bound)
+		*bound = l->laddr;
+
+ out:
+	if (err)
+		mem_deref(l);
+	return err;
+}
+
+/* The UDP socket to send from: bound to laddr's IP (and port, if set),
+ * else the first one of dst's family. */
+static struct sst_lsnr *udp_lsnr(struct sst_transp *tp, const struct sa *dst,
+				 const struct sa *laddr)
+{
+	struct le *le;
+
+	for (le = tp->lsnrs.head; le; le = le->next) {
+		struct sst_lsnr *l = le->data;
+
+		if (l->kind != SST_TP_UDP || sa_af(&l->laddr) != sa_af(dst))
+			continue;
+		if (!laddr)
+			return l;
+		if (!sa_cmp(&l->laddr, laddr, SA_ADDR))
+			continue;
+		if (sa_port(laddr) && sa_port(laddr) != sa_port(&l->laddr))
+			continue;
+		return l;
+	}
+
+	return NULL;
+}
+
+/**
+ * Send a message: over UDP from the listening socket of laddr, over
+ * TCP/TLS on the pooled connection for (kind, dst, tls_name) from
+ * laddr's IP, opening one if needed.  A message for a connection still
+ * coming up is copied and queued; if the connection then fails, errh
+ * gets the error, unless the caller dropped the handle first.
+ *
+ * @param tp       Transport
+ * @param sendp    Optional: returned handle when the message was queued
+ *		   (mem_deref cancels errh), else set to NULL
+ * @param kind     Transport
+ * @param dst      Destination address
+ * @param laddr    Local address to send from, or NULL for any
+ * @param tls_name Name the peer certificate must match (TLS only)
+ * @param mb       Message from mb->pos to mb->end
+ * @param errh     Asynchronous failure handler, or NULL
+ * @param arg      Handler argument
+ *
+ * @return 0, EADDRNOTAVAIL (no UDP socket on laddr), EMFILE (connection
+ *	limit), ENOSPC (queue full), ENOSYS (TLS not available), or the
+ *	socket error
+ */
+int sst_transp_send(struct sst_transp *tp, struct sst_send **sendp,
+		    enum sst_tp kind, const struct sa *dst,
+		    const struct sa *laddr, const char *tls_name,
+		    struct mbuf *mb, sst_send_h *errh, void *arg)
+{
+	struct sst_conn *conn;
+	int err;
+
+	if (sendp)
+		*sendp = NULL;
+	if (!tp || !dst || !sa_isset(dst, SA_ALL) || !mb ||
+	    !mbuf_get_left(mb) || kind >= SST_TP_N)
+		return EINVAL;
+
+	if (kind == SST_TP_UDP) {
+		struct sst_lsnr *l = udp_lsnr(tp, dst, laddr);
+		struct sst_peer *peer;
+		const size_t n = mbuf_get_left(mb);
+
+		if (!l)
+			return EADDRNOTAVAIL;
+
+		err = udp_send(l->us, dst, mb);
+		if (err) {
+			sst_count_err(tp, kind, NULL, SST_ERR_SEND);
+			return err;
+		}
+
+		tp->c[kind].msgs_out++;
+		tp->c[kind].bytes_out += n;
+		peer = sst_peer_get(tp, dst, true);
+		if (peer) {
+			peer->c.msgs_out++;
+			peer->c.bytes_out += n;
+		}
+		return 0;
+	}
+
+	if (kind != SST_TP_TLS)
+		tls_name = NULL;
+
+	conn = sst_conn_find(tp, kind, dst, laddr, tls_name);
+	if (!conn) {
+		err = sst_conn_open(&conn, tp, kind, dst, laddr, tls_name);
+		if (err)
+			return err;
+	}
+
+	return sst_conn_queue(conn, sendp, mb, errh, arg);
+}
+
+/** Counters of one transport kind, for status screens. */
+const struct sst_counters *sst_transp_counters(const struct sst_transp *tp,
+					       enum sst_tp kind)
+{
+	if (!tp || kind >= SST_TP_N)
+		return NULL;
+
+	return &tp->c[kind];
+}
+
+/**
+ * Counters of the peer at ip's address (all transports together) and
+ * its number of open connections.
+ *
+ * @return 0, or ENOENT when no record exists for that address
+ */
+int sst_transp_peer_counters(const struct sst_transp *tp,
+			     const struct sa *ip, struct sst_counters *c,
+			     unsigned *nconns)
+{
+	struct sst_peer *peer;
+
+	if (!tp || !ip)
+		return EINVAL;
+
+	peer = sst_peer_get((struct sst_transp *)tp, ip, false);
+	if (!peer)
+		return ENOENT;
+
+	if (c)
+		*c = peer->c;
+	if (nconns)
+		*nconns = peer->nconns;
+	return 0;
+}
+
+/** Open TCP and TLS connections. */
+unsigned sst_transp_nconns(const struct sst_transp *tp)
+{
+	return tp ? tp->nconns : 0;
+}
+
+const char *sst_tp_name(enum sst_tp kind)
+{
+	switch (kind) {
+
+	case SST_TP_UDP: return "udp";
+	case SST_TP_TCP: return "tcp";
+	case SST_TP_TLS: return "tls";
+	default:         return "?";
+	}
+}
+
+const char *sst_err_name(enum sst_err e)
+{
+	static const char *const names[SST_ERR_N] = {
+		"framing", "oversize", "garbage", "connect-failure",
+		"idle-timeout", "timeout", "limit", "tls-failure",
+		"send-failure",
+	};
+
+	return e < SST_ERR_N ? names[e] : "?";
+}
+
+/** Print listeners, connections and counters, one key=value line each. */
+int sst_transp_debug(struct re_printf *pf, const struct sst_transp *tp)
+{
+	struct le *le;
+	int err = 0;
+	int k, e;
+
+	if (!tp)
+		return 0;
+
+	for (le = tp->lsnrs.head; le; le = le->next) {
+		const struct sst_lsnr *l = le->data;
+
+		err |= re_hprintf(pf, "listen %s %J\n", sst_tp_name(l->kind),
+				  &l->laddr);
+	}
+
+	err |= re_hprintf(pf, "connections=%u peers=%u\n", tp->nconns,
+			  tp->npeers);
+
+	for (k = 0; k < SST_TP_N; k++) {
+		const struct sst_counters *c = &tp->c[k];
+
+		err |= re_hprintf(pf, "%s msgs_in=%llu msgs_out=%llu"
+				  " bytes_in=%llu bytes_out=%llu"
+				  " conns_in=%llu conns_out=%llu",
+				  sst_tp_name(k), c->msgs_in, c->msgs_out,
+				  c->bytes_in, c->bytes_out, c->conns_in,
+				  c->conns_out);
+		for (e = 0; e < SST_ERR_N; e++)
+			err |= re_hprintf(pf, " %s=%llu", sst_err_name(e),
+					  c->err[e]);
+		err |= re_hprintf(pf, "\n");
+	}
+
+	return err;
+}

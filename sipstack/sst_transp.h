@@ -1,0 +1,163 @@
+/*
+ * sst_transp.h -- SIP over UDP, TCP and TLS: listeners, the connection
+ * pool, keep-alives, limits and counters.
+ *
+ * Owns: listening sockets on configured addresses (IPv4 and IPv6),
+ *	outbound connections bound to a chosen local address (so the far
+ *	side's source-IP trust check sees the right IP), the pool that
+ *	reuses them, stream framing (sst_frame.h), RFC 5626 CRLF
+ *	keep-alives, idle and first-message timeouts, connection limits,
+ *	and per-transport and per-peer counters.
+ * Not here: decoding and validating messages (sst_msg.h), choosing a
+ *	next hop (sst_dns.h), TLS itself (sst_tls.h; this module only
+ *	starts it on each connection), any policy.
+ * Memory: sst_transp and sst_conn are libre mem objects.  The transport
+ *	owns its connections; a received message's connection reference
+ *	(struct sst_rx.conn) is borrowed and stays valid only during the
+ *	receive handler, unless the handler takes mem_ref(), which keeps
+ *	the object (not the socket) alive: sst_conn_send() on a closed
+ *	connection returns ENOTCONN.
+ *
+ * Before any socket exists, call sst_transp_init(maxfds) once: libre
+ * sizes its fd table at the first registration and refuses every fd
+ * beyond it (EMFILE) afterwards.
+ *
+ * Connection reuse (RFC 5923, RFC 5626): a connection we opened carries
+ * every later request to the same (transport, address, TLS name) and the
+ * requests the peer sends back over it.  A connection the peer opened
+ * answers its own requests only, until the layer above calls
+ * sst_conn_alias() (it saw ";alias" in the top Via and, over TLS,
+ * verified the peer for that name); from then on requests to the alias
+ * address reuse it.  The transport never aliases on its own.
+ *
+ * Timers: one libre timer sweeps all connections every sweep_ms, so the
+ * timer list stays short whatever the connection count (notes §2).
+ */
+#ifndef STC_SST_TRANSP_H
+#define STC_SST_TRANSP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct mbuf;
+struct sa;
+struct re_printf;
+struct sst_tls_ctx;
+struct sst_transp;
+struct sst_conn;
+struct sst_send;
+
+enum sst_tp {
+	SST_TP_UDP = 0,
+	SST_TP_TCP,
+	SST_TP_TLS,
+	SST_TP_N
+};
+
+enum {
+	SST_TRANSP_MAX_CONNS    = 4096,    /* all TCP/TLS connections */
+	SST_TRANSP_MAX_PER_IP   = 64,      /* connections with one peer IP */
+	SST_TRANSP_MAX_PEERS    = 8192,    /* peers with their own counters */
+	SST_TRANSP_IDLE_MS      = 300000,  /* no message either way: close */
+	SST_TRANSP_FIRST_MS     = 10000,   /* accept (+ TLS) to 1st message */
+	SST_TRANSP_CONNECT_MS   = 10000,   /* connect (+ TLS handshake) */
+	SST_TRANSP_KEEPALIVE_MS = 90000,   /* silence before we ping */
+	SST_TRANSP_PONG_MS      = 10000,   /* ping unanswered: close */
+	SST_TRANSP_SWEEP_MS     = 1000,    /* one timer checks them all */
+	SST_TRANSP_GARBAGE_MAX  = 3,       /* malformed messages, then close */
+	SST_TRANSP_TXQ_MAX      = 32,      /* messages queued while connecting */
+	SST_TRANSP_BACKLOG      = 1024,    /* listen() queue (kernel caps it) */
+};
+
+/* Error kinds, counted per transport and per peer. */
+enum sst_err {
+	SST_ERR_FRAMING = 0,  /* not SIP, missing/bad Content-Length */
+	SST_ERR_OVERSIZE,     /* header block or body over the limit */
+	SST_ERR_GARBAGE,      /* malformed messages reported from above */
+	SST_ERR_CONNECT,      /* outbound connect failed or timed out */
+	SST_ERR_IDLE,         /* closed after the idle timeout */
+	SST_ERR_TIMEOUT,      /* no first message in time, ping unanswered */
+	SST_ERR_LIMIT,        /* refused: total or per-IP connection limit */
+	SST_ERR_TLS,          /* handshake or certificate check failed */
+	SST_ERR_SEND,         /* socket send failed */
+	SST_ERR_N
+};
+
+struct sst_counters {
+	uint64_t msgs_in;
+	uint64_t msgs_out;
+	uint64_t bytes_in;
+	uint64_t bytes_out;
+	uint64_t conns_in;    /* accepted */
+	uint64_t conns_out;   /* opened by us */
+	uint64_t pings_in;    /* CRLFCRLF received (answered) */
+	uint64_t pings_out;   /* CRLFCRLF sent */
+	uint64_t err[SST_ERR_N];
+};
+
+/* Settings; 0 (or NULL) selects the default named above. */
+struct sst_transp_conf {
+	unsigned max_conns;
+	unsigned max_per_ip;
+	unsigned max_peers;
+	unsigned idle_ms;
+	unsigned first_ms;
+	unsigned connect_ms;
+	unsigned keepalive_ms;  /* on connections we opened */
+	unsigned pong_ms;
+	unsigned sweep_ms;
+	unsigned garbage_max;
+	size_t hdr_max;         /* SST_FRAME_HDR_MAX */
+	size_t body_max;        /* SST_FRAME_BODY_MAX */
+	struct sst_tls_ctx *tls;  /* needed for TLS listeners/connections */
+};
+
+/* Where a received message came from. */
+struct sst_rx {
+	enum sst_tp tp;
+	const struct sa *src;   /* the peer */
+	const struct sa *dst;   /* our address it arrived on */
+	struct sst_conn *conn;  /* NULL for UDP; borrowed, see above */
+};
+
+/* One whole message (UDP datagram or framed stream message). */
+typedef void (sst_recv_h)(const struct sst_rx *rx, struct mbuf *mb,
+			  void *arg);
+
+/* A queued send failed after sst_transp_send() returned 0. */
+typedef void (sst_send_h)(int err, void *arg);
+
+int  sst_transp_init(unsigned maxfds);
+int  sst_transp_alloc(struct sst_transp **tpp,
+		      const struct sst_transp_conf *conf,
+		      sst_recv_h *recvh, void *arg);
+int  sst_transp_listen(struct sst_transp *tp, enum sst_tp kind,
+		       const struct sa *laddr, struct sa *bound);
+int  sst_transp_send(struct sst_transp *tp, struct sst_send **sendp,
+		     enum sst_tp kind, const struct sa *dst,
+		     const struct sa *laddr, const char *tls_name,
+		     struct mbuf *mb, sst_send_h *errh, void *arg);
+
+int  sst_conn_send(struct sst_conn *conn, struct mbuf *mb);
+void sst_conn_garbage(struct sst_conn *conn);
+int  sst_conn_alias(struct sst_conn *conn, const struct sa *alias,
+		    const char *tls_name);
+void sst_conn_close(struct sst_conn *conn);
+bool sst_conn_up(const struct sst_conn *conn);
+enum sst_tp sst_conn_tp(const struct sst_conn *conn);
+const struct sa *sst_conn_peer(const struct sst_conn *conn);
+const struct sa *sst_conn_local(const struct sst_conn *conn);
+struct sst_tls *sst_conn_tls(const struct sst_conn *conn);
+
+const struct sst_counters *sst_transp_counters(const struct sst_transp *tp,
+					       enum sst_tp kind);
+int  sst_transp_peer_counters(const struct sst_transp *tp,
+			      const struct sa *ip, struct sst_counters *c,
+			      unsigned *nconns);
+unsigned sst_transp_nconns(const struct sst_transp *tp);
+const char *sst_tp_name(enum sst_tp kind);
+const char *sst_err_name(enum sst_err e);
+int  sst_transp_debug(struct re_printf *pf, const struct sst_transp *tp);
+
+#endif /* STC_SST_TRANSP_H */
