@@ -95,6 +95,10 @@ static int daemonize(void)
 				"during start-up (see the system log)\n");
 			st = CN_EXIT_FAIL;
 		}
+		else if (st != CN_EXIT_OK) {
+			fprintf(stderr, "stconnector: start-up failed (see "
+				"the system log)\n");
+		}
 		_exit(st);
 	}
 
