@@ -168,7 +168,7 @@ static int gwt_build(struct cn_px *px)
 	size_t i, j;
 
 	for (i = 0; i < px->ngwt; i++)
-		px->gwt[i].probe = mem_deref(px->gwt[i].probe);
+		px->gwt[i].probe = px_out_drop(px->gwt[i].probe);
 	px->ngwt = 0;
 
 	for (i = 0; i < self->gateways.n; i++) {
@@ -285,7 +285,7 @@ static void link_destructor(void *arg)
 
 	list_unlink(&l->le);
 	mem_deref(l->rreq);
-	mem_deref(l->probe);
+	px_out_drop(l->probe);
 }
 
 /* A probe's answer: any response from the peer means it is alive. */
@@ -499,7 +499,7 @@ int px_links_retry(struct cn_px *px, struct cn_comm *comm)
 		l->px = px;
 		list_append(&px->links, &l->le, l);
 	}
-	l->probe = mem_deref(l->probe);
+	l->probe = px_out_drop(l->probe);
 	l->rreq = mem_deref(l->rreq);
 	link_probe(px, l, ex);
 	return 0;
@@ -511,7 +511,7 @@ void px_links_stop(struct cn_px *px)
 
 	list_flush(&px->links);
 	for (i = 0; i < px->ngwt; i++)
-		px->gwt[i].probe = mem_deref(px->gwt[i].probe);
+		px->gwt[i].probe = px_out_drop(px->gwt[i].probe);
 	px->ngwt = 0;
 }
 
