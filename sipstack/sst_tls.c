@@ -496,6 +496,7 @@ static bool h_recv(int *err, struct mbuf *mb, bool *estab, void *arg)
 		return true;
 
 	if (tls->stash) {
+		tls->stash->pos = tls->stash->end;  /* append */
 		e = mbuf_write_mem(tls->stash, mbuf_buf(mb),
 				   mbuf_get_left(mb));
 		if (e)
