@@ -71,4 +71,7 @@ int  sst_tls_error(const struct sst_tls *tls);
 void sst_tls_cork(struct sst_tls *tls);
 int  sst_tls_uncork(struct sst_tls *tls);
 
+/* TLS 1.3: new traffic keys both ways (KeyUpdate). */
+int  sst_tls_key_update(struct sst_tls *tls);
+
 #endif /* STC_SST_TLS_H */
