@@ -39,6 +39,7 @@ enum {
 	SST_TLS_VEC_STACK = 20480,        /* vec push coalescing buffer */
 	SST_TLS_RX_MIN = 4096,            /* free room kept for decrypting */
 	SST_TLS_SEND_RETRIES = 8,         /* "again" from a non-blocking push */
+	SST_TLS_STASH_MAX = 65536,        /* unread ciphertext we hold */
 };
 
 static const char sst_tls_priorities[] =
@@ -500,6 +501,10 @@ static bool h_recv(int *err, struct mbuf *mb, bool *estab, void *arg)
 		return true;
 
 	if (tls->stash) {
+		if (tls->stash->end + mbuf_get_left(mb) > SST_TLS_STASH_MAX) {
+			e = EPROTO;  /* GnuTLS stopped reading: give up */
+			goto out;
+		}
 		tls->stash->pos = tls->stash->end;  /* append */
 		e = mbuf_write_mem(tls->stash, mbuf_buf(mb),
 				   mbuf_get_left(mb));

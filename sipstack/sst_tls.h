@@ -15,6 +15,9 @@
  * succeeded and, with verification required, the peer certificate
  * matched.  A failed handshake or check closes the connection with
  * EAUTH (certificate) or EPROTO (protocol), after sending the alert.
+ * A handshake not done within handshake_ms has its socket shut down:
+ * the close handler then sees 0 and sst_tls_error() says ETIMEDOUT.
+ * Listen with tcp_sock_listen() and a real backlog: tcp_listen() uses 5.
  */
 #ifndef STC_SST_TLS_H
 #define STC_SST_TLS_H
