@@ -38,6 +38,8 @@ enum {
 	SST_TLS_PENDING_MAX = 262144,     /* plaintext queued pre-handshake */
 	SST_TLS_VEC_STACK = 20480,        /* vec push coalescing buffer */
 	SST_TLS_RX_MIN = 4096,            /* free room kept for decrypting */
+	SST_TLS_SEND_RETRIES = 8,         /* "again" from a non-blocking push */
+	SST_TLS_STASH_MAX = 65536,        /* unread ciphertext we hold */
 };
 
 static const char sst_tls_priorities[] =
@@ -303,13 +305,16 @@ static int fail(struct sst_tls *tls, int r)
 
 static int send_plain(struct sst_tls *tls, const uint8_t *p, size_t len)
 {
+	unsigned retries = 0;
+
 	while (len) {
 		const size_t n = min(len, (size_t)SST_TLS_RECORD_MAX);
 		ssize_t r;
 
 		r = gnutls_record_send(tls->s, p, n);
-		if (r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED)
-			continue;  /* push never blocks: only a retry */
+		if ((r == GNUTLS_E_AGAIN || r == GNUTLS_E_INTERRUPTED) &&
+		    ++retries < SST_TLS_SEND_RETRIES)
+			continue;  /* push never blocks: a plain retry */
 		if (r < 0)
 			return fail(tls, (int)r);
 
@@ -496,6 +501,11 @@ static bool h_recv(int *err, struct mbuf *mb, bool *estab, void *arg)
 		return true;
 
 	if (tls->stash) {
+		if (tls->stash->end + mbuf_get_left(mb) > SST_TLS_STASH_MAX) {
+			e = EPROTO;  /* GnuTLS stopped reading: give up */
+			goto out;
+		}
+		tls->stash->pos = tls->stash->end;  /* append */
 		e = mbuf_write_mem(tls->stash, mbuf_buf(mb),
 				   mbuf_get_left(mb));
 		if (e)
@@ -775,6 +785,34 @@ int sst_tls_uncork(struct sst_tls *tls)
 		return tls->err;
 
 	r = gnutls_record_uncork(tls->s, GNUTLS_RECORD_WAIT);
+	if (r < 0)
+		return fail(tls, r);
+
+	return 0;
+}
+
+/**
+ * Renew the traffic keys of a TLS 1.3 connection in both directions
+ * (KeyUpdate, asking the peer to do the same).  For long-lived
+ * connections; GnuTLS also does it by itself after much traffic.
+ *
+ * @return 0, EINVAL, ENOTCONN before the handshake, EPROTO (TLS 1.2 has
+ *	no key update), or the error that ended the connection
+ */
+int sst_tls_key_update(struct sst_tls *tls)
+{
+	int r;
+
+	if (!tls || !tls->s)
+		return EINVAL;
+	if (tls->err)
+		return tls->err;
+	if (!tls->up)
+		return ENOTCONN;
+	if (gnutls_protocol_get_version(tls->s) != GNUTLS_TLS1_3)
+		return EPROTO;
+
+	r = gnutls_session_key_update(tls->s, GNUTLS_KU_PEER);
 	if (r < 0)
 		return fail(tls, r);
 

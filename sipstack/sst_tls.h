@@ -15,6 +15,9 @@
  * succeeded and, with verification required, the peer certificate
  * matched.  A failed handshake or check closes the connection with
  * EAUTH (certificate) or EPROTO (protocol), after sending the alert.
+ * A handshake not done within handshake_ms has its socket shut down:
+ * the close handler then sees 0 and sst_tls_error() says ETIMEDOUT.
+ * Listen with tcp_sock_listen() and a real backlog: tcp_listen() uses 5.
  */
 #ifndef STC_SST_TLS_H
 #define STC_SST_TLS_H
@@ -70,5 +73,8 @@ int  sst_tls_error(const struct sst_tls *tls);
 /* Batch the records of several tcp_send() calls into one write. */
 void sst_tls_cork(struct sst_tls *tls);
 int  sst_tls_uncork(struct sst_tls *tls);
+
+/* TLS 1.3: new traffic keys both ways (KeyUpdate). */
+int  sst_tls_key_update(struct sst_tls *tls);
 
 #endif /* STC_SST_TLS_H */

@@ -173,6 +173,16 @@ static void guard_handler(void *arg)
 	re_cancel();
 }
 
+/* Conditions on things outside the loop (a child's output) need a
+ * look now and then. */
+static struct tmr ticker;
+static void ticker_handler(void *arg)
+{
+	(void)arg;
+	tmr_start(&ticker, 20, ticker_handler, NULL);
+	check_done();
+}
+
 static void run(bool (*fn)(void))
 {
 	done_fn = fn;
@@ -180,8 +190,10 @@ static void run(bool (*fn)(void))
 	if (fn())
 		return;
 	tmr_start(&guard, GUARD_MS, guard_handler, NULL);
+	tmr_start(&ticker, 20, ticker_handler, NULL);
 	(void)re_main(NULL);
 	tmr_cancel(&guard);
+	tmr_cancel(&ticker);
 	done_fn = NULL;
 }
 
@@ -502,6 +514,10 @@ static void test_many_messages(void)
 
 	many(&cli, to_srv, false);
 	many(&srv, to_cli, false);
+	/* a post-handshake message right in front of data: GnuTLS says
+	 * "again" after it although records are still unread */
+	CU_ASSERT_EQUAL(sst_tls_key_update(srv.tls), 0);
+	many(&srv, to_cli, true);
 	many(&cli, to_srv, true);   /* and once batched */
 	want_srv = to_srv->end;
 	want_cli = to_cli->end;
@@ -658,6 +674,7 @@ static void test_handshake_timeout(void)
 	CU_ASSERT_FALSE(guard_fired);
 	CU_ASSERT_TRUE(cli.closed);
 	CU_ASSERT_FALSE(cli.estab);
+	CU_ASSERT_EQUAL(cli.close_err, 0);   /* libre saw a shut down socket */
 	CU_ASSERT_EQUAL(cli.tls_err, ETIMEDOUT);
 	CU_ASSERT_FALSE(sst_tls_up(cli.tls));
 	teardown_all();
@@ -678,7 +695,8 @@ static void test_handshake_timeout(void)
 /* gnutls-cli against our server: returns its exit status, output in
  * OUT.  Its stdin stays open until our server has closed, so it waits
  * for the server's answer instead of leaving at end of input. */
-static int gnutls_cli(const char *out, const char *prio, const char *cert)
+static int gnutls_cli(const char *out, const char *prio, const char *cert,
+		      const char *extra, bool (*until)(void))
 {
 	char port[16], certarg[PATH_LEN], keyarg[PATH_LEN];
 	int fds[2], status = -1;
@@ -719,6 +737,8 @@ static int gnutls_cli(const char *out, const char *prio, const char *cert)
 			argv[n++] = "--x509keyfile";
 			argv[n++] = keyarg;
 		}
+		if (extra)
+			argv[n++] = extra;
 		argv[n++] = SRV_ADDR;
 		argv[n] = NULL;
 		execvp(argv[0], (char **)argv);
@@ -726,7 +746,12 @@ static int gnutls_cli(const char *out, const char *prio, const char *cert)
 	}
 	close(fds[0]);
 
-	run(srv_closed);
+	run(until);
+	if (!srv.closed) {
+		/* our end goes first; the child sees the end of the stream */
+		srv.tls = mem_deref(srv.tls);
+		srv.tc = mem_deref(srv.tc);
+	}
 
 	/* give it up to 5 s to report and leave, then stop it */
 	while (waitpid(pid, &status, WNOHANG) == 0) {
@@ -765,7 +790,8 @@ static void test_gnutls_cli_tls11(void)
 	CU_ASSERT_EQUAL_FATAL(ctx(&srv_ctx, SRV_NAME, "ca.pem", false, 0),
 			      0);
 	listen_srv();
-	status = gnutls_cli(out, "NORMAL:-VERS-ALL:+VERS-TLS1.1", NULL);
+	status = gnutls_cli(out, "NORMAL:-VERS-ALL:+VERS-TLS1.1", NULL, NULL,
+			    srv_closed);
 	CU_ASSERT_TRUE(srv.closed);
 	CU_ASSERT_FALSE(srv.estab);
 	CU_ASSERT_EQUAL(srv.close_err, EPROTO);
@@ -783,13 +809,41 @@ static void test_gnutls_cli_cert_refused(void)
 
 	CU_ASSERT_EQUAL_FATAL(ctx(&srv_ctx, SRV_NAME, "ca.pem", true, 0), 0);
 	listen_srv();
-	status = gnutls_cli(out, "NORMAL", "stranger.test");
+	status = gnutls_cli(out, "NORMAL", "stranger.test", NULL,
+			    srv_closed);
 	CU_ASSERT_TRUE(srv.closed);
 	CU_ASSERT_FALSE(srv.estab);
 	CU_ASSERT_EQUAL(srv.close_err, EAUTH);
 	CU_ASSERT_EQUAL(srv.peer.verdict, SST_TLS_UNTRUSTED);
 	CU_ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) != 0);
 	CU_ASSERT_TRUE(file_has(out, "Received alert"));
+
+	teardown_all();
+}
+
+static const char *reneg_out;
+static bool reneg_answered(void)
+{
+	return srv.closed || file_has(reneg_out, "ReHandshake has failed");
+}
+
+/* A TLS 1.2 client asks to renegotiate: the server answers with the
+ * no_renegotiation alert; a client that insists anyway is cut off. */
+static void test_gnutls_cli_renegotiation(void)
+{
+	reneg_out = path("clireneg.out");
+	CU_ASSERT_EQUAL_FATAL(ctx(&srv_ctx, SRV_NAME, "ca.pem", false, 0),
+			      0);
+	listen_srv();
+	(void)gnutls_cli(reneg_out, "NORMAL:-VERS-ALL:+VERS-TLS1.2", NULL,
+			 "--rehandshake", reneg_answered);
+	CU_ASSERT_FALSE(guard_fired);
+	CU_ASSERT_TRUE(srv.estab);
+	CU_ASSERT_TRUE(file_has(reneg_out, "Handshake was completed"));
+	CU_ASSERT_TRUE(file_has(reneg_out, "Received alert [100]"));
+	CU_ASSERT_TRUE(file_has(reneg_out, "ReHandshake has failed"));
+	if (srv.closed)
+		CU_ASSERT_EQUAL(srv.close_err, EPROTO);
 
 	teardown_all();
 }
@@ -809,6 +863,10 @@ static int suite_clean(void)
 	srv.rx = mem_deref(srv.rx);
 	cli.rx = mem_deref(cli.rx);
 	libre_close();
+
+	/* keep certificates and gnutls-cli output only to look at failures */
+	if (dir[0] && CU_get_number_of_failures() == 0)
+		(void)sh("rm -rf '%s'", dir);
 	return 0;
 }
 
@@ -824,6 +882,7 @@ static CU_TestInfo tls_tests[] = {
 	{"handshake timeout", test_handshake_timeout},
 	{"gnutls-cli TLS 1.1 refused", test_gnutls_cli_tls11},
 	{"gnutls-cli certificate refused", test_gnutls_cli_cert_refused},
+	{"renegotiation refused", test_gnutls_cli_renegotiation},
 	CU_TEST_INFO_NULL,
 };
 
