@@ -19,6 +19,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <strings.h>
 
 #include <re.h>
 
@@ -87,6 +88,31 @@ void gw_req_cancel_all(struct gw *gw)
 	}
 }
 
+/*
+ * Clients that fail on a challenge set with an algorithm they do not
+ * know instead of skipping it: libre 1.1.0 (baresip 1.x) stops at the
+ * SHA-256 header with ENOSYS, sipp 3.6 refuses it.  They get MD5 alone,
+ * everybody else SHA-256 then MD5 (RFC 8760: best first).
+ */
+static const char *const md5_only_agents[] = {"baresip", "sipp"};
+
+static bool agent_md5_only(const struct sip_msg *msg)
+{
+	const struct sip_hdr *ua = sip_msg_hdr(msg, SIP_HDR_USER_AGENT);
+	size_t i;
+
+	if (!ua)
+		return false;
+	for (i = 0; i < ARRAY_SIZE(md5_only_agents); i++) {
+		const size_t n = strlen(md5_only_agents[i]);
+
+		if (ua->val.l >= n &&
+		    !strncasecmp(ua->val.p, md5_only_agents[i], n))
+			return true;
+	}
+	return false;
+}
+
 static void challenge(struct gw_req *rq, bool stale, bool md5_only)
 {
 	struct gw *gw = rq->gw;
@@ -99,7 +125,7 @@ static void challenge(struct gw_req *rq, bool stale, bool md5_only)
 		gw_req_answer(rq, 500, "Server Internal Error", NULL);
 		return;
 	}
-	if (md5_only) {
+	if (md5_only || agent_md5_only(rq->msg)) {
 		err  = mbuf_printf(mb, "%s: ", hname);
 		err |= gw_digest_challenge(mb, gw->dg, GW_DIGEST_MD5,
 					   gw->realm, gw_now(), stale);
