@@ -400,11 +400,9 @@ int gw_reload(struct gw *gw, struct re_printf *pf)
 	mem_deref(gw->realm);
 	gw->realm = realm;
 
-	/* the records that need a restart keep running from the old
-	 * file's copy: keep the old cfg alive through the listeners'
-	 * record by swapping field by field is fragile, so the whole new
-	 * file becomes current and the restart-only fields are read once
-	 * at start-up (control, pidFile, user, listeners). */
+	/* the whole new file becomes current; what needs a restart
+	 * (listeners, control, pidFile, user) was used once at start-up
+	 * and keeps running as it was */
 	cfg_free(gw->cfg);
 	gw->cfg = cfg;
 	gw->self = self;
