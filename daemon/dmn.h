@@ -331,4 +331,17 @@ int dmn_st_err(const struct dmn_st *st);
 int dmn_st_print(struct re_printf *pf, const struct dmn_st *st);
 int dmn_st_json(struct re_printf *pf, const struct dmn_st *st);
 
+/* ------------------------------------------------------------------ */
+/* Background start (dmn_detach.c)
+ *
+ * dmn_detach(prog): fork; the parent waits for one status byte from the
+ * child and exits with it (saying on stderr when start-up failed); the
+ * child calls setsid(), chdir("/"), points stdio at /dev/null and gets
+ * the pipe's write end back (-1 on failure, after a message on stderr).
+ * dmn_detach_report(&fd, DMN_EXIT_*) tells the waiting parent, once;
+ * later calls are no-ops.  Open the PID file after dmn_detach().
+ */
+int  dmn_detach(const char *prog);
+void dmn_detach_report(int *fdp, int status);
+
 #endif

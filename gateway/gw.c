@@ -1,0 +1,439 @@
+/*
+ * gw.c -- the gateway's context: build it from a configuration, start
+ * its listeners, reload, sweep expired state.
+ *
+ * What a reload changes: the directory (a new one is built from the
+ * new Directory record; requests waiting on the old one are answered
+ * 503 and the clients retry), the community domains and realm, the
+ * SupportExternalCommunities / ConvertID switches.  What needs a
+ * restart (logged, the running value stays): listeners, control socket,
+ * PID file, user.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <re.h>
+
+#include "sipstack/sst_trans.h"
+#include "sipstack/sst_timer.h"
+#include "gateway/gw.h"
+#include "gateway/gw_digest.h"
+#include "gateway/gw_reg.h"
+
+uint64_t gw_now(void)
+{
+	return sst_tmr_now() / 1000;
+}
+
+int gw_self_pick(const struct cfg *cfg, const char *name,
+		 const struct cfg_gateway **selfp, const char **whyp)
+{
+	if (!cfg || !selfp || !whyp)
+		return EINVAL;
+	if (name) {
+		const struct cfg_gateway *g = cfg_gateway_find(cfg, name);
+
+		if (!g) {
+			*whyp = "no CommunityGateway record of that name";
+			return ENOENT;
+		}
+		*selfp = g;
+		return 0;
+	}
+	if (cfg->ngateways == 0) {
+		*whyp = "no CommunityGateway record";
+		return ENOENT;
+	}
+	if (cfg->ngateways > 1) {
+		*whyp = "several CommunityGateway records: choose one with -n";
+		return ENOTUNIQ;
+	}
+	*selfp = &cfg->gateways[0];
+	return 0;
+}
+
+static void dir_log(const char *msg, void *arg)
+{
+	(void)arg;
+	dmn_log_warnx("gw: directory message=%s", msg);
+}
+
+static int dir_make(struct dir **dp, const struct cfg *cfg, char *why,
+		    size_t whysz)
+{
+	int err;
+
+	if (!cfg->directory.present) {
+		re_snprintf(why, whysz, "%s: no Directory record: the gateway "
+			    "cannot check passwords", cfg->path);
+		return ENOENT;
+	}
+	err = dir_alloc(dp, &cfg->directory, NULL, why, whysz);
+	if (err)
+		return err;
+	dir_set_log(*dp, dir_log, NULL);
+	return 0;
+}
+
+static void gw_destructor(void *arg)
+{
+	struct gw *gw = arg;
+
+	tmr_cancel(&gw->sweep);
+	gw_req_cancel_all(gw);
+	gw_pres_close(gw);
+	gw_msg_close(gw);
+	list_flush(&gw->lsnrs);
+	list_flush(&gw->regd);
+	gw->reg = mem_deref(gw->reg);
+	gw->tstk = mem_deref(gw->tstk);
+	gw->tp = mem_deref(gw->tp);
+	gw->dir = mem_deref(gw->dir);
+	gw->dg = mem_deref(gw->dg);
+	gw->pres = mem_deref(gw->pres);
+	gw->cfgpath = mem_deref(gw->cfgpath);
+	gw->name = mem_deref(gw->name);
+	gw->realm = mem_deref(gw->realm);
+	cfg_diag_reset(&gw->reload_diag);
+	cfg_free(gw->cfg);
+}
+
+static void sweep(void *arg)
+{
+	struct gw *gw = arg;
+	const uint64_t now = gw_now();
+
+	tmr_start(&gw->sweep, GW_SWEEP_MS, sweep, gw);
+	gw_pres_sweep(gw, now);
+}
+
+/**
+ * Build the context.  On success gw owns cfg (also on failure: cfg is
+ * freed either way).  why gets a sentence for the administrator.
+ */
+int gw_alloc(struct gw **gwp, struct cfg *cfg, const char *name,
+	     const char *cfgpath, char *why, size_t whysz)
+{
+	const struct cfg_gateway *self = NULL;
+	const char *reason = NULL;
+	struct gw *gw;
+	int err;
+
+	if (!gwp || !cfg || !cfgpath) {
+		cfg_free(cfg);
+		return EINVAL;
+	}
+
+	gw = mem_zalloc(sizeof(*gw), gw_destructor);
+	if (!gw) {
+		cfg_free(cfg);
+		return ENOMEM;
+	}
+	gw->cfg = cfg;
+	gw->started = time(NULL);
+	gw->started_ms = sst_tmr_now();
+	tmr_init(&gw->sweep);
+
+	err = gw_self_pick(cfg, name, &self, &reason);
+	if (err) {
+		re_snprintf(why, whysz, "%s: %s", cfgpath, reason);
+		goto out;
+	}
+	gw->self = self;
+	if (cfg->community.domains.n == 0) {
+		re_snprintf(why, whysz, "%s: the Community record has no "
+			    "Domain", cfgpath);
+		err = EINVAL;
+		goto out;
+	}
+
+	err  = str_dup(&gw->cfgpath, cfgpath);
+	err |= str_dup(&gw->name, self->name ? self->name : "gateway");
+	err |= str_dup(&gw->realm, cfg->community.domains.v[0]);
+	if (err) {
+		err = ENOMEM;
+		goto out;
+	}
+
+	err = hash_alloc(&gw->pres, 256);
+	if (err)
+		goto out;
+	err = gw_digest_alloc(&gw->dg, 0);
+	if (err)
+		goto out;
+	err = gw_reg_alloc(&gw->reg, 0);
+	if (err)
+		goto out;
+	err = dir_make(&gw->dir, cfg, why, whysz);
+	if (err)
+		goto out;
+
+ out:
+	if (err)
+		mem_deref(gw);
+	else
+		*gwp = gw;
+	return err;
+}
+
+/** Open the ClientListen listeners and start the sweep. */
+int gw_start(struct gw *gw)
+{
+	size_t i;
+	int err;
+
+	if (!gw)
+		return EINVAL;
+
+	err = sst_transp_alloc(&gw->tp, NULL, gw_sip_recv, gw);
+	if (err)
+		return err;
+	err = sst_tstack_alloc(&gw->tstk, NULL, NULL);
+	if (err)
+		return err;
+
+	for (i = 0; i < gw->self->clients.n; i++) {
+		const struct cfg_listen *cl = &gw->self->clients.v[i];
+		struct gw_lsnr *l;
+		enum sst_tp kind;
+		struct sa sa;
+
+		if (cl->tp == CFG_TP_TLS) {
+			dmn_log_warnx("gw: listener skipped transport=tls "
+				      "address=%s reason=tls-for-clients-"
+				      "not-configured", cl->addr);
+			continue;
+		}
+		kind = cl->tp == CFG_TP_TCP ? SST_TP_TCP : SST_TP_UDP;
+		err = sa_set_str(&sa, cl->addr, cl->port);
+		if (err)
+			return err;
+
+		l = mem_zalloc(sizeof(*l), NULL);
+		if (!l)
+			return ENOMEM;
+		l->tp = kind;
+		err = sst_transp_listen(gw->tp, kind, &sa, &l->addr);
+		if (err) {
+			dmn_log_code(DMN_LOG_ERR, err, "gw: listen failed "
+				     "transport=%s address=%s port=%u",
+				     sst_tp_name(kind), cl->addr,
+				     (unsigned)cl->port);
+			mem_deref(l);
+			return err;
+		}
+		list_append(&gw->lsnrs, &l->le, l);
+		dmn_log_info("gw: listening transport=%s address=%s port=%u",
+			     sst_tp_name(kind), cl->addr,
+			     (unsigned)sa_port(&l->addr));
+	}
+
+	if (list_isempty(&gw->lsnrs)) {
+		dmn_log_errx("gw: no client listener");
+		return EADDRNOTAVAIL;
+	}
+
+	tmr_start(&gw->sweep, GW_SWEEP_MS, sweep, gw);
+	return 0;
+}
+
+const struct gw_lsnr *gw_lsnr_for(const struct gw *gw, enum sst_tp tp,
+				  const struct sa *laddr)
+{
+	const struct gw_lsnr *any = NULL;
+	struct le *le;
+
+	for (le = gw ? gw->lsnrs.head : NULL; le; le = le->next) {
+		const struct gw_lsnr *l = le->data;
+
+		if (l->tp != tp)
+			continue;
+		if (!any)
+			any = l;
+		if (laddr && sa_cmp(&l->addr, laddr, SA_ADDR))
+			return l;
+	}
+	return any;
+}
+
+bool gw_degraded(const struct gw *gw)
+{
+	struct dir_stats ds;
+
+	if (!gw)
+		return true;
+	dir_stats_get(gw->dir, &ds);
+	return !ds.up || gw->reload_failed;
+}
+
+/* ---- flows ---- */
+
+static void flow_destructor(void *arg)
+{
+	struct gw_flow *fl = arg;
+
+	fl->conn = mem_deref(fl->conn);
+}
+
+int gw_flow_alloc(struct gw_flow **flp, struct gw *gw,
+		  const struct sst_rx *rx)
+{
+	struct gw_flow *fl;
+
+	if (!flp || !gw || !rx || !rx->src)
+		return EINVAL;
+	fl = mem_zalloc(sizeof(*fl), flow_destructor);
+	if (!fl)
+		return ENOMEM;
+	fl->gw = gw;
+	fl->tp = rx->tp;
+	fl->src = *rx->src;
+	if (rx->dst)
+		fl->dst = *rx->dst;
+	fl->conn = mem_ref(rx->conn);
+	*flp = fl;
+	return 0;
+}
+
+/* Send mb on a flow: over its connection (stream) or to its source
+ * address from the listener it arrived on (UDP). */
+int gw_flow_send(struct mbuf *mb, void *arg)
+{
+	struct gw_flow *fl = arg;
+
+	if (!fl || !mb)
+		return EINVAL;
+	if (fl->tp == SST_TP_UDP)
+		return sst_transp_send(fl->gw->tp, NULL, SST_TP_UDP, &fl->src,
+				       sa_isset(&fl->dst, SA_ADDR) ?
+				       &fl->dst : NULL, NULL, mb, NULL, NULL);
+	if (!fl->conn)
+		return ENOTCONN;
+	return sst_conn_send(fl->conn, mb);
+}
+
+/* ---- reload ---- */
+
+static bool str_differ(const char *a, const char *b)
+{
+	if (!a || !b)
+		return a != b;
+	return strcmp(a, b) != 0;
+}
+
+static bool listen_differ(const struct cfg_listenv *a,
+			  const struct cfg_listenv *b)
+{
+	size_t i;
+
+	if (a->n != b->n)
+		return true;
+	for (i = 0; i < a->n; i++)
+		if (a->v[i].tp != b->v[i].tp || a->v[i].port != b->v[i].port ||
+		    str_differ(a->v[i].addr, b->v[i].addr))
+			return true;
+	return false;
+}
+
+/**
+ * Load the file again; swap only a configuration without errors.
+ * Returns 0, or an error with the running configuration unchanged.
+ * pf (the control client) gets the outcome, the log gets it too.
+ */
+int gw_reload(struct gw *gw, struct re_printf *pf)
+{
+	const struct cfg_gateway *self = NULL;
+	struct cfg *cfg = NULL;
+	struct dir *dir = NULL;
+	const char *why = NULL;
+	char *realm = NULL;
+	size_t i;
+	int err;
+
+	if (!gw)
+		return EINVAL;
+
+	cfg_diag_reset(&gw->reload_diag);
+	gw->reload_note[0] = '\0';
+	gw->reload_at = time(NULL);
+
+	err = cfg_load(&cfg, gw->cfgpath, &gw->reload_diag);
+	if (err) {
+		if (!gw->reload_diag.n)
+			re_snprintf(gw->reload_note, sizeof(gw->reload_note),
+				    "%s: %m", gw->cfgpath, err);
+		goto fail;
+	}
+	err = gw_self_pick(cfg, gw->name, &self, &why);
+	if (!err && cfg->community.domains.n == 0) {
+		why = "the Community record has no Domain";
+		err = EINVAL;
+	}
+	if (err) {
+		re_snprintf(gw->reload_note, sizeof(gw->reload_note),
+			    "%s: CommunityGateway \"%s\": %s", gw->cfgpath,
+			    gw->name, why);
+		goto fail;
+	}
+	err = dir_make(&dir, cfg, gw->reload_note, sizeof(gw->reload_note));
+	if (err)
+		goto fail;
+	err = str_dup(&realm, cfg->community.domains.v[0]);
+	if (err)
+		goto fail;
+
+	if (listen_differ(&gw->self->clients, &self->clients))
+		dmn_log_warnx("gw: reload needs-restart field=ClientListen");
+	if (str_differ(gw->self->control, self->control))
+		dmn_log_warnx("gw: reload needs-restart field=control");
+	if (str_differ(gw->self->pidfile, self->pidfile))
+		dmn_log_warnx("gw: reload needs-restart field=pidFile");
+	if (str_differ(gw->self->user, self->user))
+		dmn_log_warnx("gw: reload needs-restart field=user");
+
+	/* requests parked on the old directory: clients retry */
+	gw_req_cancel_all(gw);
+	mem_deref(gw->dir);
+	gw->dir = dir;
+	mem_deref(gw->realm);
+	gw->realm = realm;
+
+	/* the whole new file becomes current; what needs a restart
+	 * (listeners, control, pidFile, user) was used once at start-up
+	 * and keeps running as it was */
+	cfg_free(gw->cfg);
+	gw->cfg = cfg;
+	gw->self = self;
+	gw->reload_failed = false;
+
+	dmn_log_info("gw: reloaded file=%s external=%s convert-id=%s",
+		     gw->cfgpath, self->support_external ? "yes" : "no",
+		     self->convert_id ? "yes" : "no");
+	if (pf)
+		(void)re_hprintf(pf, "reloaded %s\n", gw->cfgpath);
+	return 0;
+
+ fail:
+	mem_deref(dir);
+	mem_deref(realm);
+	cfg_free(cfg);
+	gw->reload_failed = true;
+	for (i = 0; i < gw->reload_diag.n; i++)
+		dmn_log_errx("gw: reload-error message=%s",
+			     gw->reload_diag.msg[i]);
+	if (gw->reload_note[0])
+		dmn_log_errx("gw: reload-error message=%s", gw->reload_note);
+	dmn_log_errx("gw: reload failed file=%s kept=running-configuration",
+		     gw->cfgpath);
+	if (pf) {
+		(void)re_hprintf(pf, "reload failed: the running "
+				 "configuration is unchanged\n");
+		for (i = 0; i < gw->reload_diag.n; i++)
+			(void)re_hprintf(pf, "%s\n", gw->reload_diag.msg[i]);
+		if (gw->reload_note[0])
+			(void)re_hprintf(pf, "%s\n", gw->reload_note);
+	}
+	return err ? err : EBADMSG;
+}

@@ -1,0 +1,254 @@
+/*
+ * gw.h -- the running gateway: one daemon context and the local
+ * community's SIP service.
+ *
+ * Owns: struct gw, the only mutable state of a running stgateway: the
+ *	loaded configuration and this gateway's record in it, the
+ *	listeners (transport), transactions, the digest authenticator,
+ *	the registration table, publications, subscriptions, the
+ *	directory, counters; the reload that swaps configurations; the
+ *	control commands and the status tree.
+ * Not here: federation (translation to email IDs, links to
+ *	connectors).  Requests for targets outside the community's
+ *	domains go through gw_outbound() (gw_route.c), the one seam where
+ *	that side plugs in; until then it refuses honestly (403 or 503).
+ * Memory: struct gw and everything below it are libre mem objects;
+ *	mem_deref(gw) frees all of it, the configuration included.
+ * Threads: everything runs on the libre loop's thread (the directory
+ *	has its own lookup thread behind dir.h).
+ *
+ * Authentication policy (decided here, see gw_auth.c):
+ *	REGISTER is challenged with 401 (WWW-Authenticate), every other
+ *	request that starts something (PUBLISH, SUBSCRIBE, MESSAGE
+ *	without a To tag) with 407 (Proxy-Authenticate), SHA-256 offered
+ *	before MD5.  Trusting "the address the user registered from"
+ *	instead would let any local process sharing a NAT or host speak
+ *	as that user; baresip, linphone and sipp all answer 407 and then
+ *	reuse their credentials (incrementing nc), so the cost is one
+ *	extra round trip per new request kind, not per request.
+ *	In-dialog requests (re-SUBSCRIBE, un-SUBSCRIBE) are accepted when
+ *	they match a dialog we hold and arrive from the same transport
+ *	address as the request that created it; anything else in-dialog
+ *	gets 481.  The digest username must equal the From user: a user
+ *	can only speak as herself.
+ */
+#ifndef STC_GW_H
+#define STC_GW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <re.h>
+
+#include "conf/cfg.h"
+#include "daemon/dmn.h"
+#include "directory/dir.h"
+#include "sipstack/sst_transp.h"
+#include "gateway/gw_pidf.h"
+
+struct sst_tstack;
+struct sst_strans;
+struct sst_ctrans;
+struct gw_digest;
+struct gw_reg;
+
+enum {
+	GW_EXPIRES_MIN      = 60,    /* REGISTER/PUBLISH/SUBSCRIBE floor */
+	GW_EXPIRES_MAX      = 3600,  /* ceiling: longer asks are cut */
+	GW_EXPIRES_DEFAULT  = 3600,
+	GW_SUB_MAX          = 10000, /* subscriptions held */
+	GW_PUB_PER_AOR_MAX  = 16,    /* publications per user */
+	GW_FORK_MAX         = 16,    /* contacts a MESSAGE is forked to */
+	GW_PENDING_MAX      = 4096,  /* requests waiting on the directory */
+	GW_SWEEP_MS         = 1000,  /* expiry sweep */
+	GW_ADDR_MAX         = 64,
+	GW_URI_MAX          = 512,
+	GW_TEXT_MAX         = 256,
+	GW_CTL_TIMEOUT_MS   = 5000,
+	GW_FD_MAX           = 4096,
+	GW_RETRY_AFTER      = 5,     /* seconds, on 503 from the directory */
+};
+
+/* Exit statuses of the program (the same values as DMN_EXIT_*). */
+enum {
+	GW_EXIT_OK = 0,
+	GW_EXIT_FAIL = 1,
+	GW_EXIT_USAGE = 2,
+};
+
+/* Where a request came from: kept by registrations (a binding's flow),
+ * dialogs and transactions (the send argument).  A mem object. */
+struct gw_flow {
+	struct gw *gw;
+	enum sst_tp tp;
+	struct sa src;             /* the peer */
+	struct sa dst;             /* our address it arrived on */
+	struct sst_conn *conn;     /* stream transports; referenced */
+};
+
+/* Counters, for status. */
+struct gw_counters {
+	uint64_t req_in;
+	uint64_t resp_in;
+	uint64_t malformed;
+	uint64_t reg_ok;
+	uint64_t reg_refused;       /* 400/403/423 to REGISTER */
+	uint64_t auth_challenges;
+	uint64_t auth_ok;
+	uint64_t auth_stale;
+	uint64_t auth_bad_password;
+	uint64_t auth_unknown_user;
+	uint64_t auth_other;        /* uri mismatch, identity, replay */
+	uint64_t dir_unavailable;   /* answered 503 for the directory */
+	uint64_t pub_ok;
+	uint64_t pub_refused;
+	uint64_t sub_ok;
+	uint64_t sub_refused;
+	uint64_t notify_out;
+	uint64_t notify_failed;
+	uint64_t msg_in;
+	uint64_t msg_delivered;     /* at least one contact accepted */
+	uint64_t msg_out;           /* MESSAGE requests we sent */
+	uint64_t msg_offline;       /* 480 */
+	uint64_t msg_unknown;       /* 404 */
+	uint64_t msg_failed;        /* every contact refused */
+	uint64_t ext_refused;       /* outbound hook refusals */
+};
+
+struct gw {
+	struct cfg *cfg;
+	const struct cfg_gateway *self;
+	char *cfgpath;
+	char *name;
+	char *realm;               /* the community's first domain */
+	time_t started;
+	uint64_t started_ms;
+
+	struct sst_transp *tp;
+	struct sst_tstack *tstk;
+	struct gw_digest *dg;
+	struct gw_reg *reg;
+	struct dir *dir;
+	struct list lsnrs;         /* struct gw_lsnr */
+	struct list pending;       /* struct gw_req waiting on dir */
+	struct hash *pres;         /* struct gw_pres by AOR */
+	struct list subs;          /* struct gw_sub */
+	struct list forks;         /* struct gw_fork: MESSAGEs in flight */
+	struct list regd;          /* struct gw_regd: AORs with bindings */
+	struct tmr sweep;
+
+	struct gw_counters c;
+
+	/* the last reload */
+	time_t reload_at;
+	bool reload_failed;
+	struct cfg_diag reload_diag;
+	char reload_note[GW_TEXT_MAX];
+};
+
+/* One bound listener, for status and for our own Contact/Via. */
+struct gw_lsnr {
+	struct le le;
+	enum sst_tp tp;
+	struct sa addr;
+};
+
+/* gw.c: the context */
+int  gw_alloc(struct gw **gwp, struct cfg *cfg, const char *name,
+	      const char *cfgpath, char *why, size_t whysz);
+int  gw_start(struct gw *gw);
+int  gw_self_pick(const struct cfg *cfg, const char *name,
+		  const struct cfg_gateway **selfp, const char **whyp);
+int  gw_reload(struct gw *gw, struct re_printf *pf);
+uint64_t gw_now(void);          /* seconds, monotonic */
+bool gw_degraded(const struct gw *gw);
+const struct gw_lsnr *gw_lsnr_for(const struct gw *gw, enum sst_tp tp,
+				  const struct sa *laddr);
+int  gw_flow_alloc(struct gw_flow **flp, struct gw *gw,
+		   const struct sst_rx *rx);
+int  gw_flow_send(struct mbuf *mb, void *arg);
+
+/* gw_route.c: the local/external decision and the outbound seam */
+bool gw_domain_is_local(const struct gw *gw, const struct pl *host);
+void gw_outbound(struct gw *gw, const struct sip_msg *msg,
+		 uint16_t *scodep, const char **reasonp);
+
+/* gw_sip.c: receiving, answering, sending */
+void gw_sip_recv(const struct sst_rx *rx, struct mbuf *mb, void *arg);
+int  gw_reply(struct gw *gw, struct sst_strans *stx,
+	      const struct sip_msg *req, const struct gw_flow *fl,
+	      uint16_t scode, const char *reason, const char *totag,
+	      const char *hdrs, const char *ctype, const struct mbuf *body);
+int  gw_contact_uri(char *buf, size_t sz, const struct gw_flow *fl);
+int  gw_aor_of(char *buf, size_t sz, const struct uri *uri);
+int  gw_send_request(struct gw *gw, struct gw_flow *fl,
+		     const char *method, const char *ruri,
+		     const char *from, const char *to, const char *callid,
+		     uint32_t cseq, const char *hdrs, const char *ctype,
+		     const void *body, size_t blen,
+		     void (*resph)(int err, uint16_t scode,
+				   const struct sip_msg *msg, void *arg),
+		     void *arg, struct sst_ctrans **ctp);
+uint32_t gw_expires_of(const struct sip_msg *msg, uint32_t dflt);
+
+/* A request parked while the directory answers (gw_auth.c). */
+struct gw_req;
+typedef void (gw_req_h)(struct gw_req *rq);
+struct gw_req {
+	struct le le;
+	struct gw *gw;
+	struct sip_msg *msg;       /* referenced */
+	struct sst_strans *stx;
+	struct gw_flow *fl;        /* referenced */
+	gw_req_h *next;            /* after authentication */
+	char user[DIR_KEY_MAX + 1];   /* authenticated local ID */
+	char target[DIR_KEY_MAX + 1]; /* Request-URI user, for lookups */
+	bool proxy;                /* 407 (true) or 401 */
+};
+
+int  gw_req_alloc(struct gw_req **rqp, struct gw *gw, struct sip_msg *msg,
+		  struct sst_strans *stx, struct gw_flow *fl);
+void gw_req_answer(struct gw_req *rq, uint16_t scode, const char *reason,
+		   const char *hdrs);
+void gw_req_cancel_all(struct gw *gw);
+/* Authenticate rq's request, then call next (or answer the refusal). */
+void gw_auth(struct gw_req *rq, bool proxy, gw_req_h *next);
+/* Does rq->target exist in the directory?  Then call next, else 404. */
+void gw_target_check(struct gw_req *rq, gw_req_h *next);
+
+/* gw_regsrv.c: REGISTER, and the AORs that have bindings (gw_reg.h
+ * answers per AOR; status lists them all) */
+void gw_register(struct gw_req *rq);
+void gw_regd_sweep(struct gw *gw, uint64_t now);
+typedef void (gw_regd_h)(const char *aor, void *arg);
+void gw_regd_apply(const struct gw *gw, gw_regd_h *h, void *arg);
+
+/* gw_pres.c: PUBLISH, SUBSCRIBE, NOTIFY, presence state */
+void gw_publish(struct gw_req *rq);
+void gw_subscribe(struct gw_req *rq);
+bool gw_subscribe_indialog(struct gw *gw, const struct sip_msg *msg,
+			   struct sst_strans *stx, struct gw_flow *fl);
+enum gw_status gw_pres_status(struct gw *gw, const char *aor);
+void gw_pres_changed(struct gw *gw, const char *aor);
+void gw_pres_sweep(struct gw *gw, uint64_t now);
+void gw_pres_close(struct gw *gw);
+unsigned gw_pub_count(const struct gw *gw);
+/* Live subscriptions; each added to list when list is set. */
+unsigned gw_subs_status(const struct gw *gw, struct dmn_st *list);
+
+/* gw_msg.c: MESSAGE */
+void gw_message(struct gw_req *rq);
+void gw_msg_close(struct gw *gw);
+
+/* gw_ctl.c / gw_status.c */
+int  gw_status_build(struct dmn_st **stp, struct gw *gw);
+extern const struct dmn_ctl_cmd gw_ctl_cmdv[];
+extern const size_t gw_ctl_cmdc;
+int  gw_cmd_ctl(const char *cmd, int argc, char **argv);
+
+/* gw_daemon.c */
+int  gw_daemon_main(int argc, char **argv);
+
+#endif /* STC_GW_H */

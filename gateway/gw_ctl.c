@@ -1,0 +1,367 @@
+/*
+ * gw_ctl.c -- the gateway's status tree and control commands, both
+ * sides.
+ *
+ * Daemon side (rows of the control socket's table; dmn.h adds "help"):
+ *	status [--json]   the status tree; exit 0 healthy, 1 degraded
+ *	                  (directory down, or the last reload failed)
+ *	reload            load the file again; 0, or 1 with the errors
+ * CLI side: `stgateway status|reload [-c FILE] [-n NAME] [-s SOCKET]`
+ *	finds the control socket in the file (or takes -s, for when the
+ *	file is broken), asks, and exits with the daemon's status (3 when
+ *	it is not running).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <re.h>
+
+#include "sipstack/sst_timer.h"
+#include "sipstack/sst_trans.h"
+#include "gateway/gw.h"
+#include "gateway/gw_reg.h"
+
+struct contacts_ctx {
+	struct dmn_st *list;
+	uint64_t now;
+};
+
+static bool contact_add(const struct gw_binding *b, void *arg)
+{
+	struct contacts_ctx *cc = arg;
+	struct dmn_st *it = dmn_st_item(cc->list);
+	const struct gw_flow *fl = b->flow;
+	char src[GW_ADDR_MAX] = "";
+
+	dmn_st_str(it, "uri", b->uri);
+	if (fl) {
+		re_snprintf(src, sizeof(src), "%J", &fl->src);
+		dmn_st_str(it, "transport", sst_tp_name(fl->tp));
+		dmn_st_str(it, "source", src);
+	}
+	dmn_st_dur(it, "expires_in", (b->expires - cc->now) * 1000);
+	return false;
+}
+
+struct users_ctx {
+	struct gw *gw;
+	struct dmn_st *list;
+	uint64_t now;
+};
+
+static void user_add(const char *aor, void *arg)
+{
+	struct users_ctx *uc = arg;
+	struct contacts_ctx cc;
+	struct dmn_st *it;
+
+	if (!gw_reg_registered(uc->gw->reg, aor, uc->now))
+		return;
+	it = dmn_st_item(uc->list);
+	dmn_st_str(it, "aor", aor);
+	dmn_st_str(it, "presence", gw_status_name(gw_pres_status(uc->gw,
+								 aor)));
+	cc.list = dmn_st_list(it, "contacts");
+	cc.now = uc->now;
+	(void)gw_reg_contacts(uc->gw->reg, aor, uc->now, contact_add, &cc);
+}
+
+static void add_listeners(struct dmn_st *root, const struct gw *gw)
+{
+	struct dmn_st *l = dmn_st_list(root, "listeners");
+	struct le *le;
+
+	for (le = gw->lsnrs.head; le; le = le->next) {
+		const struct gw_lsnr *ls = le->data;
+		struct dmn_st *it = dmn_st_item(l);
+		const struct sst_counters *c;
+		char a[GW_ADDR_MAX];
+
+		re_snprintf(a, sizeof(a), "%J", &ls->addr);
+		dmn_st_str(it, "transport", sst_tp_name(ls->tp));
+		dmn_st_str(it, "address", a);
+		c = sst_transp_counters(gw->tp, ls->tp);
+		if (c) {
+			dmn_st_int(it, "msgs_in", (int64_t)c->msgs_in);
+			dmn_st_int(it, "msgs_out", (int64_t)c->msgs_out);
+		}
+	}
+}
+
+static void add_directory(struct dmn_st *root, const struct gw *gw)
+{
+	struct dmn_st *d = dmn_st_section(root, "directory");
+	struct dir_stats ds;
+
+	dir_stats_get(gw->dir, &ds);
+	dmn_st_str(d, "backend", gw->cfg->directory.backend == CFG_DIR_LDAP ?
+		   "ldap" : "file");
+	dmn_st_str(d, "server", ds.server);
+	dmn_st_bool(d, "up", ds.up);
+	dmn_st_int(d, "lookups", (int64_t)ds.lookups);
+	dmn_st_int(d, "cache_hits", (int64_t)ds.hits);
+	dmn_st_int(d, "cache_misses", (int64_t)ds.misses);
+	dmn_st_int(d, "cache_hit_rate_pct", ds.lookups ?
+		   (int64_t)(ds.hits * 100 / ds.lookups) : 0);
+	dmn_st_int(d, "cached", (int64_t)ds.cached);
+	dmn_st_int(d, "errors", (int64_t)ds.errors);
+	dmn_st_int(d, "avg_us", (int64_t)ds.avg_us);
+	dmn_st_str(d, "last_error", ds.last_error);
+}
+
+int gw_status_build(struct dmn_st **stp, struct gw *gw)
+{
+	const uint64_t now = gw_now();
+	struct gw_reg_stats rs;
+	struct users_ctx uc;
+	struct dmn_st *st = NULL, *s, *l;
+	unsigned nsub;
+	int err;
+
+	if (!stp || !gw)
+		return EINVAL;
+	err = dmn_st_alloc(&st);
+	if (err)
+		return err;
+
+	dmn_st_str(st, "version", PACKAGE_VERSION);
+	dmn_st_str(st, "gateway", gw->name);
+	dmn_st_str(st, "health", gw_degraded(gw) ? "degraded" : "ok");
+	dmn_st_dur(st, "uptime", sst_tmr_now() - gw->started_ms);
+	dmn_st_str(st, "config", gw->cfgpath);
+	dmn_st_str(st, "realm", gw->realm);
+	dmn_st_bool(st, "external_communities", gw->self->support_external);
+	dmn_st_bool(st, "convert_id", gw->self->convert_id);
+	if (gw->reload_at) {
+		s = dmn_st_section(st, "last_reload");
+		dmn_st_str(s, "result", gw->reload_failed ? "failed" : "ok");
+		if (gw->reload_failed && gw->reload_note[0])
+			dmn_st_str(s, "error", gw->reload_note);
+		if (gw->reload_failed && gw->reload_diag.n)
+			dmn_st_str(s, "error", gw->reload_diag.msg[0]);
+	}
+
+	add_listeners(st, gw);
+
+	gw_reg_stats_get(gw->reg, &rs);
+	s = dmn_st_section(st, "registrations");
+	dmn_st_int(s, "users", rs.aors);
+	dmn_st_int(s, "contacts", rs.bindings);
+	dmn_st_int(s, "accepted", (int64_t)gw->c.reg_ok);
+	dmn_st_int(s, "refused", (int64_t)gw->c.reg_refused);
+	dmn_st_int(s, "expired", (int64_t)rs.expired);
+	uc.gw = gw;
+	uc.now = now;
+	uc.list = dmn_st_list(s, "per_user");
+	gw_regd_apply(gw, user_add, &uc);
+
+	s = dmn_st_section(st, "authentication");
+	dmn_st_int(s, "challenges", (int64_t)gw->c.auth_challenges);
+	dmn_st_int(s, "accepted", (int64_t)gw->c.auth_ok);
+	dmn_st_int(s, "stale", (int64_t)gw->c.auth_stale);
+	dmn_st_int(s, "wrong_password", (int64_t)gw->c.auth_bad_password);
+	dmn_st_int(s, "unknown_user", (int64_t)gw->c.auth_unknown_user);
+	dmn_st_int(s, "other_refusals", (int64_t)gw->c.auth_other);
+	dmn_st_int(s, "directory_unavailable",
+		   (int64_t)gw->c.dir_unavailable);
+
+	s = dmn_st_section(st, "presence");
+	dmn_st_int(s, "publications", gw_pub_count(gw));
+	dmn_st_int(s, "publish_accepted", (int64_t)gw->c.pub_ok);
+	dmn_st_int(s, "publish_refused", (int64_t)gw->c.pub_refused);
+	dmn_st_int(s, "notify_sent", (int64_t)gw->c.notify_out);
+	dmn_st_int(s, "notify_failed", (int64_t)gw->c.notify_failed);
+
+	s = dmn_st_section(st, "subscriptions");
+	nsub = gw_subs_status(gw, NULL);
+	dmn_st_int(s, "local_watchers", nsub);
+	dmn_st_int(s, "external_watchers", 0);
+	dmn_st_int(s, "accepted", (int64_t)gw->c.sub_ok);
+	dmn_st_int(s, "refused", (int64_t)gw->c.sub_refused);
+	l = dmn_st_list(s, "list");
+	gw_subs_status(gw, l);
+
+	s = dmn_st_section(st, "messages");
+	dmn_st_int(s, "in", (int64_t)gw->c.msg_in);
+	dmn_st_int(s, "out", (int64_t)gw->c.msg_out);
+	dmn_st_int(s, "delivered", (int64_t)gw->c.msg_delivered);
+	dmn_st_int(s, "offline", (int64_t)gw->c.msg_offline);
+	dmn_st_int(s, "unknown_user", (int64_t)gw->c.msg_unknown);
+	dmn_st_int(s, "failed", (int64_t)gw->c.msg_failed);
+	dmn_st_int(s, "external_refused", (int64_t)gw->c.ext_refused);
+
+	s = dmn_st_section(st, "sip");
+	dmn_st_int(s, "requests_in", (int64_t)gw->c.req_in);
+	dmn_st_int(s, "responses_in", (int64_t)gw->c.resp_in);
+	dmn_st_int(s, "malformed", (int64_t)gw->c.malformed);
+	dmn_st_int(s, "connections", sst_transp_nconns(gw->tp));
+
+	add_directory(st, gw);
+
+	s = dmn_st_section(st, "connectors");
+	dmn_st_str(s, "state", gw->self->support_external ?
+		   "none-available" : "external-disabled");
+
+	err = dmn_st_err(st);
+	if (err) {
+		mem_deref(st);
+		return err;
+	}
+	*stp = st;
+	return 0;
+}
+
+static int ctl_status(struct re_printf *pf, int argc, char *argv[],
+		      const struct dmn_ctl_peer *peer, void *arg)
+{
+	struct gw *gw = arg;
+	struct dmn_st *st = NULL;
+	bool json = false;
+	int i, err;
+
+	(void)peer;
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--json")) {
+			json = true;
+			continue;
+		}
+		(void)re_hprintf(pf, "error: status: unknown argument %s "
+				 "(usage: status [--json])\n", argv[i]);
+		return DMN_EXIT_USAGE;
+	}
+	err = gw_status_build(&st, gw);
+	if (err) {
+		(void)re_hprintf(pf, "error: status: %m\n", err);
+		return DMN_EXIT_FAIL;
+	}
+	err = json ? dmn_st_json(pf, st) : dmn_st_print(pf, st);
+	if (json)
+		(void)re_hprintf(pf, "\n");
+	mem_deref(st);
+	if (err)
+		return DMN_EXIT_FAIL;
+	return gw_degraded(gw) ? DMN_EXIT_DEGRADED : DMN_EXIT_OK;
+}
+
+static int ctl_reload(struct re_printf *pf, int argc, char *argv[],
+		      const struct dmn_ctl_peer *peer, void *arg)
+{
+	(void)argv;
+	(void)peer;
+	if (argc != 1) {
+		(void)re_hprintf(pf, "error: reload takes no argument\n");
+		return DMN_EXIT_USAGE;
+	}
+	dmn_log_info("gw: reload requested-by=control");
+	return gw_reload(arg, pf) ? DMN_EXIT_DEGRADED : DMN_EXIT_OK;
+}
+
+const struct dmn_ctl_cmd gw_ctl_cmdv[] = {
+	{"status", "[--json]", "health, listeners, registrations, "
+	 "subscriptions, messages, directory", DMN_CTL_ANY, ctl_status},
+	{"reload", NULL, "load the configuration file again",
+	 DMN_CTL_OWNER, ctl_reload},
+};
+const size_t gw_ctl_cmdc = sizeof(gw_ctl_cmdv) / sizeof(gw_ctl_cmdv[0]);
+
+/* ---- CLI side ---- */
+
+static int ctl_usage(const char *cmd)
+{
+	fprintf(stderr, "usage: stgateway %s%s [-c FILE] [-n NAME] "
+		"[-s SOCKET]\n", cmd, !strcmp(cmd, "status") ?
+		" [--json]" : "");
+	return GW_EXIT_USAGE;
+}
+
+/* The control socket named in the file: 0 or an exit status. */
+static int sock_from_file(char *buf, size_t sz, const char *path,
+			  const char *name)
+{
+	const struct cfg_gateway *self = NULL;
+	struct cfg_diag diag = {0};
+	struct cfg *cfg = NULL;
+	const char *why = NULL;
+	int err, rc = GW_EXIT_FAIL;
+
+	err = cfg_load(&cfg, path, &diag);
+	if (err) {
+		if (diag.n)
+			cfg_diag_print(&diag, stderr);
+		else
+			fprintf(stderr, "stgateway: %s: %s\n", path,
+				strerror(err));
+		fprintf(stderr, "stgateway: cannot find the control socket "
+			"in %s; name it with -s SOCKET\n", path);
+		cfg_diag_reset(&diag);
+		return GW_EXIT_FAIL;
+	}
+	cfg_diag_reset(&diag);
+
+	if (gw_self_pick(cfg, name, &self, &why)) {
+		fprintf(stderr, "stgateway: %s: %s\n", path, why);
+		goto out;
+	}
+	if (!self->control) {
+		fprintf(stderr, "stgateway: %s: CommunityGateway \"%s\" has "
+			"no control socket (attribute control)\n", path,
+			self->name);
+		goto out;
+	}
+	str_ncpy(buf, self->control, sz);
+	rc = 0;
+ out:
+	cfg_free(cfg);
+	return rc;
+}
+
+int gw_cmd_ctl(const char *cmd, int argc, char **argv)
+{
+	const char *path = CFG_DEFAULT_PATH, *name = NULL, *sock = NULL;
+	char sockbuf[256], line[DMN_CTL_LINE_MAX];
+	bool json = false;
+	int i, err, status = 0, rc;
+
+	for (i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "-c") || !strcmp(argv[i], "-n") ||
+		    !strcmp(argv[i], "-s")) {
+			if (i + 1 == argc)
+				return ctl_usage(cmd);
+			if (argv[i][1] == 'c')
+				path = argv[++i];
+			else if (argv[i][1] == 'n')
+				name = argv[++i];
+			else
+				sock = argv[++i];
+			continue;
+		}
+		if (!strcmp(cmd, "status") && !strcmp(argv[i], "--json") &&
+		    !json) {
+			json = true;
+			continue;
+		}
+		return ctl_usage(cmd);
+	}
+
+	if (!sock) {
+		rc = sock_from_file(sockbuf, sizeof(sockbuf), path, name);
+		if (rc)
+			return rc;
+		sock = sockbuf;
+	}
+
+	re_snprintf(line, sizeof(line), "%s%s", cmd, json ? " --json" : "");
+	fflush(stdout);
+	err = dmn_ctl_request(sock, line, stdout, GW_CTL_TIMEOUT_MS, &status);
+	fflush(stdout);
+	rc = dmn_ctl_exit_code(err, status);
+	if (err == ENOTCONN)
+		fprintf(stderr, "stgateway: not running (no answer on %s)\n",
+			sock);
+	else if (err)
+		fprintf(stderr, "stgateway: %s: %s\n", sock, strerror(err));
+	return rc;
+}

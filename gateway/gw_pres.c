@@ -1,0 +1,648 @@
+/*
+ * gw_pres.c -- local users' presence: publications (RFC 3903), the
+ * state a watcher sees, and subscriptions with their NOTIFYs
+ * (RFC 6665, Event: presence, bodies from gw_pidf.h).
+ *
+ * The state of a user (gw_pres_status):
+ *	not registered (no valid binding)        Offline
+ *	registered, a live publication           the most recently
+ *	                                         published state
+ *	registered, nothing published            Active
+ * "Most recent wins" among a user's publications (one per device or
+ * tool): the last thing the person did is the best guess of where they
+ * are.  Offline on unregistration, whatever was published, so that
+ * nobody stays wrongly online after the client goes.
+ *
+ * Subscriptions: a dialog per watcher (our To tag, the watcher's From
+ * tag and Call-ID); NOTIFYs go back on the flow the SUBSCRIBE came on,
+ * to the watcher's Contact, one at a time per dialog (a change while
+ * one is in flight is sent when it completes, with the state current
+ * then).  A NOTIFY answered 481, or lost (timeout, transport error),
+ * ends the subscription.  Expiry sends a final NOTIFY
+ * "terminated;reason=timeout"; an un-SUBSCRIBE (Expires: 0) a final
+ * "terminated".
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <re.h>
+
+#include "sipstack/sst_build.h"
+#include "sipstack/sst_trans.h"
+#include "gateway/gw.h"
+#include "gateway/gw_reg.h"
+
+enum { GW_ETAG_SIZE = 24 };
+
+struct gw_pub {
+	struct le le;
+	char etag[GW_ETAG_SIZE];
+	enum gw_status st;
+	char note[GW_PIDF_NOTE_MAX + 1];
+	uint64_t expires;
+	uint64_t seq;                /* modification order */
+};
+
+struct gw_pres {
+	struct le he;
+	char aor[GW_URI_MAX];
+	struct list pubs;
+};
+
+struct gw_sub {
+	struct le le;
+	struct gw *gw;
+	char watcher[GW_URI_MAX];    /* AOR */
+	char target[GW_URI_MAX];     /* AOR */
+	char *callid;
+	char *rtag;                  /* watcher's From tag */
+	char ltag[SST_TAG_SIZE];     /* our To tag */
+	char *rfrom;                 /* watcher's URI */
+	char *ruri;                  /* watcher's Contact URI */
+	struct gw_flow *fl;
+	struct sst_ctrans *ct;       /* NOTIFY in flight */
+	uint32_t lcseq;
+	uint64_t expires;
+	enum gw_status last;
+	bool notified;               /* at least one NOTIFY sent */
+	bool again;                  /* a change while ct was in flight */
+	bool ending;                 /* final NOTIFY sent or due */
+	const char *end_reason;      /* NULL or "timeout" */
+};
+
+static uint64_t pub_seq;
+
+static void pres_destructor(void *arg)
+{
+	struct gw_pres *p = arg;
+
+	hash_unlink(&p->he);
+	list_flush(&p->pubs);
+}
+
+static void sub_destructor(void *arg)
+{
+	struct gw_sub *s = arg;
+
+	list_unlink(&s->le);
+	if (s->ct)
+		sst_ctrans_abandon(s->ct);
+	s->callid = mem_deref(s->callid);
+	s->rtag = mem_deref(s->rtag);
+	s->rfrom = mem_deref(s->rfrom);
+	s->ruri = mem_deref(s->ruri);
+	s->fl = mem_deref(s->fl);
+}
+
+static bool pres_cmp(struct le *le, void *arg)
+{
+	const struct gw_pres *p = le->data;
+
+	return !strcmp(p->aor, arg);
+}
+
+static struct gw_pres *pres_find(const struct gw *gw, const char *aor)
+{
+	struct le *le;
+
+	le = hash_lookup(gw->pres, hash_joaat_str(aor), pres_cmp,
+			 (void *)aor);
+	return le ? le->data : NULL;
+}
+
+static const struct gw_pub *pub_newest(const struct gw_pres *p,
+				       uint64_t now)
+{
+	const struct gw_pub *best = NULL;
+	struct le *le;
+
+	for (le = p ? p->pubs.head : NULL; le; le = le->next) {
+		const struct gw_pub *pb = le->data;
+
+		if (pb->expires <= now)
+			continue;
+		if (!best || pb->seq > best->seq)
+			best = pb;
+	}
+	return best;
+}
+
+enum gw_status gw_pres_status(struct gw *gw, const char *aor)
+{
+	const uint64_t now = gw_now();
+	const struct gw_pub *pb;
+
+	if (!gw_reg_registered(gw->reg, aor, now))
+		return GW_ST_OFFLINE;
+	pb = pub_newest(pres_find(gw, aor), now);
+	return pb ? pb->st : GW_ST_ACTIVE;
+}
+
+unsigned gw_pub_count(const struct gw *gw)
+{
+	struct le *le;
+	unsigned n = 0;
+	uint32_t i;
+
+	for (i = 0; gw->pres && i < hash_bsize(gw->pres); i++)
+		for (le = list_head(hash_list(gw->pres, i)); le;
+		     le = le->next) {
+			const struct gw_pres *p = le->data;
+
+			n += list_count(&p->pubs);
+		}
+	return n;
+}
+
+unsigned gw_subs_status(const struct gw *gw, struct dmn_st *list)
+{
+	const uint64_t now = gw_now();
+	struct le *le;
+	unsigned n = 0;
+
+	for (le = gw->subs.head; le; le = le->next) {
+		const struct gw_sub *s = le->data;
+		struct dmn_st *it;
+
+		if (s->ending)
+			continue;
+		n++;
+		if (!list)
+			continue;
+		it = dmn_st_item(list);
+		dmn_st_str(it, "watcher", s->watcher);
+		dmn_st_str(it, "target", s->target);
+		dmn_st_str(it, "last_notified", s->notified ?
+			   gw_status_name(s->last) : "none");
+		dmn_st_dur(it, "expires_in", s->expires > now ?
+			   (s->expires - now) * 1000 : 0);
+	}
+	return n;
+}
+
+/* ---- NOTIFY ---- */
+
+static void notify_send(struct gw_sub *s);
+
+static void notify_resp(int err, uint16_t scode, const struct sip_msg *msg,
+			void *arg)
+{
+	struct gw_sub *s = arg;
+	struct gw *gw = s->gw;
+
+	(void)msg;
+	if (scode < 200)
+		return;
+	s->ct = NULL;
+
+	if (scode >= 300) {
+		static struct dmn_ratelim rl = DMN_RATELIM_INIT(10, 60000);
+
+		gw->c.notify_failed++;
+		dmn_log_rl(&rl, DMN_LOG_INFO, "gw: notify failed watcher=%s "
+			   "target=%s status=%u error=%d", s->watcher,
+			   s->target, (unsigned)scode, err);
+		if (scode == 481 || scode == 408 || !msg || s->ending) {
+			mem_deref(s);
+			return;
+		}
+	}
+	if (s->ending) {
+		mem_deref(s);
+		return;
+	}
+	if (s->again) {
+		s->again = false;
+		notify_send(s);
+	}
+}
+
+static void notify_send(struct gw_sub *s)
+{
+	struct gw *gw = s->gw;
+	const uint64_t now = gw_now();
+	char from[GW_URI_MAX + 64], to[GW_URI_MAX + 256], hdrs[160];
+	const struct gw_pub *pb;
+	struct mbuf *body;
+	enum gw_status st;
+	int err;
+
+	if (s->ct) {
+		s->again = true;
+		return;
+	}
+
+	st = gw_pres_status(gw, s->target);
+	pb = st == GW_ST_OFFLINE ? NULL :
+		pub_newest(pres_find(gw, s->target), now);
+
+	body = mbuf_alloc(512);
+	if (!body)
+		return;
+	err = gw_pidf_encode(body, s->target, st, pb ? pb->note : NULL);
+	if (err) {
+		mem_deref(body);
+		return;
+	}
+
+	re_snprintf(from, sizeof(from), "<%s>;tag=%s", s->target, s->ltag);
+	re_snprintf(to, sizeof(to), "<%s>;tag=%s", s->rfrom, s->rtag);
+	if (s->ending)
+		re_snprintf(hdrs, sizeof(hdrs), "Event: presence\r\n"
+			    "Subscription-State: terminated%s%s\r\n",
+			    s->end_reason ? ";reason=" : "",
+			    s->end_reason ? s->end_reason : "");
+	else
+		re_snprintf(hdrs, sizeof(hdrs), "Event: presence\r\n"
+			    "Subscription-State: active;expires=%llu\r\n",
+			    (unsigned long long)(s->expires > now ?
+						 s->expires - now : 0));
+
+	err = gw_send_request(gw, s->fl, "NOTIFY", s->ruri, from, to,
+			      s->callid, ++s->lcseq, hdrs, GW_PIDF_CTYPE,
+			      body->buf, body->end, notify_resp, s, &s->ct);
+	mem_deref(body);
+	if (err) {
+		gw->c.notify_failed++;
+		if (s->ending)
+			mem_deref(s);
+		return;
+	}
+	gw->c.notify_out++;
+	s->last = st;
+	s->notified = true;
+}
+
+/* A watcher's subscription ends: final NOTIFY, then it goes. */
+static void sub_end(struct gw_sub *s, const char *reason)
+{
+	s->ending = true;
+	s->end_reason = reason;
+	s->again = false;
+	if (s->ct) {
+		/* the final NOTIFY supersedes the one in flight */
+		sst_ctrans_abandon(s->ct);
+		s->ct = NULL;
+	}
+	notify_send(s);   /* frees s on failure or on its final answer */
+}
+
+void gw_pres_changed(struct gw *gw, const char *aor)
+{
+	struct le *le;
+
+	for (le = gw->subs.head; le; le = le->next) {
+		struct gw_sub *s = le->data;
+
+		if (s->ending || strcmp(s->target, aor))
+			continue;
+		if (gw_pres_status(gw, aor) != s->last || !s->notified)
+			notify_send(s);
+	}
+}
+
+void gw_pres_sweep(struct gw *gw, uint64_t now)
+{
+	struct le *le;
+	uint32_t i;
+
+	(void)gw_reg_expire(gw->reg, now);
+	gw_regd_sweep(gw, now);
+
+	for (i = 0; i < hash_bsize(gw->pres); i++) {
+		le = list_head(hash_list(gw->pres, i));
+		while (le) {
+			struct gw_pres *p = le->data;
+			struct le *pl = p->pubs.head;
+
+			le = le->next;
+			while (pl) {
+				struct gw_pub *pb = pl->data;
+
+				pl = pl->next;
+				if (pb->expires <= now)
+					mem_deref(pb);
+			}
+			if (list_isempty(&p->pubs))
+				mem_deref(p);
+		}
+	}
+
+	le = gw->subs.head;
+	while (le) {
+		struct gw_sub *s = le->data;
+
+		le = le->next;
+		if (s->ending)
+			continue;
+		if (s->expires <= now)
+			sub_end(s, "timeout");
+		else if (gw_pres_status(gw, s->target) != s->last)
+			notify_send(s);
+	}
+}
+
+void gw_pres_close(struct gw *gw)
+{
+	uint32_t i;
+
+	list_flush(&gw->subs);
+	for (i = 0; gw->pres && i < hash_bsize(gw->pres); i++) {
+		struct le *le = list_head(hash_list(gw->pres, i));
+
+		while (le) {
+			struct gw_pres *p = le->data;
+
+			le = le->next;
+			mem_deref(p);
+		}
+	}
+}
+
+/* ---- PUBLISH ---- */
+
+static bool is_pidf(const struct sip_msg *msg)
+{
+	return !pl_strcasecmp(&msg->ctyp.type, "application") &&
+		!pl_strcasecmp(&msg->ctyp.subtype, "pidf+xml");
+}
+
+void gw_publish(struct gw_req *rq)
+{
+	struct gw *gw = rq->gw;
+	const struct sip_msg *msg = rq->msg;
+	const size_t blen = mbuf_get_left(msg->mb);
+	char aor[GW_URI_MAX], hdrs[GW_ETAG_SIZE + 64];
+	const struct sip_hdr *im;
+	struct gw_pidf pidf;
+	struct gw_pres *p;
+	struct gw_pub *pb = NULL;
+	const uint64_t now = gw_now();
+	uint32_t e;
+
+	if (gw_aor_of(aor, sizeof(aor), &msg->uri) ||
+	    pl_strcmp(&msg->uri.user, rq->user) ||
+	    !gw_domain_is_local(gw, &msg->uri.host)) {
+		gw->c.pub_refused++;
+		gw_req_answer(rq, 403, "Can only publish own presence", NULL);
+		return;
+	}
+
+	e = gw_expires_of(msg, GW_EXPIRES_DEFAULT);
+	if (e && e < GW_EXPIRES_MIN) {
+		gw->c.pub_refused++;
+		gw_req_answer(rq, 423, "Interval Too Brief",
+			      "Min-Expires: 60\r\n");
+		return;
+	}
+	e = min(e, (uint32_t)GW_EXPIRES_MAX);
+
+	if (blen) {
+		if (!is_pidf(msg)) {
+			gw->c.pub_refused++;
+			gw_req_answer(rq, 415, "Unsupported Media Type",
+				      "Accept: application/pidf+xml\r\n");
+			return;
+		}
+		if (gw_pidf_decode(&pidf, (const char *)mbuf_buf(msg->mb),
+				   blen)) {
+			gw->c.pub_refused++;
+			gw_req_answer(rq, 400, "Bad presence document", NULL);
+			return;
+		}
+	}
+
+	p = pres_find(gw, aor);
+	im = sip_msg_xhdr(msg, "SIP-If-Match");
+	if (im) {
+		struct le *le;
+
+		for (le = p ? p->pubs.head : NULL; le; le = le->next) {
+			struct gw_pub *x = le->data;
+
+			if (!pl_strcmp(&im->val, x->etag) &&
+			    x->expires > now) {
+				pb = x;
+				break;
+			}
+		}
+		if (!pb) {
+			gw->c.pub_refused++;
+			gw_req_answer(rq, 412, "Conditional Request Failed",
+				      NULL);
+			return;
+		}
+	}
+	else if (!blen) {
+		gw->c.pub_refused++;
+		gw_req_answer(rq, 400, "PUBLISH without a body or "
+			      "SIP-If-Match", NULL);
+		return;
+	}
+
+	if (e == 0) {
+		if (pb)
+			mem_deref(pb);
+		gw->c.pub_ok++;
+		gw_req_answer(rq, 200, "OK", "Expires: 0\r\n");
+		gw_pres_changed(gw, aor);
+		return;
+	}
+
+	if (!p) {
+		p = mem_zalloc(sizeof(*p), pres_destructor);
+		if (!p) {
+			gw_req_answer(rq, 500, "Server Internal Error", NULL);
+			return;
+		}
+		str_ncpy(p->aor, aor, sizeof(p->aor));
+		hash_append(gw->pres, hash_joaat_str(aor), &p->he, p);
+	}
+	if (!pb) {
+		if (list_count(&p->pubs) >= GW_PUB_PER_AOR_MAX) {
+			gw->c.pub_refused++;
+			gw_req_answer(rq, 403, "Too many publications", NULL);
+			return;
+		}
+		pb = mem_zalloc(sizeof(*pb), NULL);
+		if (!pb) {
+			gw_req_answer(rq, 500, "Server Internal Error", NULL);
+			return;
+		}
+		list_append(&p->pubs, &pb->le, pb);
+	}
+	if (blen) {
+		pb->st = pidf.st;
+		str_ncpy(pb->note, pidf.note, sizeof(pb->note));
+		pb->seq = ++pub_seq;
+	}
+	pb->expires = now + e;
+	sst_tag_gen(pb->etag, sizeof(pb->etag));
+
+	gw->c.pub_ok++;
+	dmn_log_info("gw: publish aor=%s status=%s expires=%u", aor,
+		     gw_status_name(pb->st), (unsigned)e);
+	re_snprintf(hdrs, sizeof(hdrs), "SIP-ETag: %s\r\nExpires: %u\r\n",
+		    pb->etag, (unsigned)e);
+	gw_req_answer(rq, 200, "OK", hdrs);
+	gw_pres_changed(gw, aor);
+}
+
+/* ---- SUBSCRIBE ---- */
+
+static int sub_fill(struct gw_sub *s, const struct sip_msg *msg)
+{
+	const struct sip_hdr *ch = sip_msg_hdr(msg, SIP_HDR_CONTACT);
+	struct sip_addr ca;
+	int err;
+
+	if (!ch || sip_addr_decode(&ca, &ch->val) || !ca.auri.l ||
+	    ca.auri.l >= GW_URI_MAX)
+		return EBADMSG;
+	if (!pl_isset(&msg->from.tag) || msg->from.auri.l >= GW_URI_MAX)
+		return EBADMSG;
+	err  = pl_strdup(&s->ruri, &ca.auri);
+	err |= pl_strdup(&s->callid, &msg->callid);
+	err |= pl_strdup(&s->rtag, &msg->from.tag);
+	err |= pl_strdup(&s->rfrom, &msg->from.auri);
+	return err ? ENOMEM : 0;
+}
+
+static void sub_reply(struct gw_req *rq, struct gw_sub *s, uint32_t e)
+{
+	char hdrs[GW_URI_MAX + 64], contact[GW_URI_MAX];
+
+	if (gw_contact_uri(contact, sizeof(contact), rq->fl))
+		contact[0] = '\0';
+	re_snprintf(hdrs, sizeof(hdrs), "Expires: %u\r\nContact: <%s>\r\n",
+		    (unsigned)e, contact);
+	(void)gw_reply(rq->gw, rq->stx, rq->msg, rq->fl, 200, "OK", s->ltag,
+		       hdrs, NULL, NULL);
+	rq->stx = NULL;
+}
+
+static void subscribe_local(struct gw_req *rq)
+{
+	struct gw *gw = rq->gw;
+	const struct sip_msg *msg = rq->msg;
+	struct gw_sub *s;
+	uint32_t e;
+
+	e = gw_expires_of(msg, GW_EXPIRES_DEFAULT);
+	if (e && e < GW_EXPIRES_MIN) {
+		gw->c.sub_refused++;
+		gw_req_answer(rq, 423, "Interval Too Brief",
+			      "Min-Expires: 60\r\n");
+		return;
+	}
+	e = min(e, (uint32_t)GW_EXPIRES_MAX);
+	if (list_count(&gw->subs) >= GW_SUB_MAX) {
+		gw->c.sub_refused++;
+		gw_req_answer(rq, 503, "Too many subscriptions",
+			      "Retry-After: 60\r\n");
+		return;
+	}
+
+	s = mem_zalloc(sizeof(*s), sub_destructor);
+	if (!s) {
+		gw_req_answer(rq, 500, "Server Internal Error", NULL);
+		return;
+	}
+	s->gw = gw;
+	s->fl = mem_ref(rq->fl);
+	sst_tag_gen(s->ltag, sizeof(s->ltag));
+	if (gw_aor_of(s->target, sizeof(s->target), &msg->uri) ||
+	    gw_aor_of(s->watcher, sizeof(s->watcher), &msg->from.uri) ||
+	    sub_fill(s, msg)) {
+		mem_deref(s);
+		gw->c.sub_refused++;
+		gw_req_answer(rq, 400, "Bad Contact, From or To", NULL);
+		return;
+	}
+	s->expires = gw_now() + e;
+
+	gw->c.sub_ok++;
+	dmn_log_info("gw: subscribe watcher=%s target=%s expires=%u",
+		     s->watcher, s->target, (unsigned)e);
+	sub_reply(rq, s, e);
+	mem_deref(rq);
+
+	list_append(&gw->subs, &s->le, s);
+	if (e == 0) {   /* a fetch: one NOTIFY with the state, then done */
+		s->ending = true;
+		s->end_reason = "timeout";
+	}
+	notify_send(s);
+}
+
+void gw_subscribe(struct gw_req *rq)
+{
+	struct gw *gw = rq->gw;
+	uint16_t scode;
+	const char *reason;
+
+	if (!gw_domain_is_local(gw, &rq->msg->uri.host)) {
+		gw_outbound(gw, rq->msg, &scode, &reason);
+		gw->c.sub_refused++;
+		gw_req_answer(rq, scode, reason, NULL);
+		return;
+	}
+	if (!rq->msg->uri.user.l || rq->msg->uri.user.l > DIR_KEY_MAX) {
+		gw->c.sub_refused++;
+		gw_req_answer(rq, 404, "Not Found", NULL);
+		return;
+	}
+	(void)pl_strcpy(&rq->msg->uri.user, rq->target, sizeof(rq->target));
+	gw_target_check(rq, subscribe_local);
+}
+
+bool gw_subscribe_indialog(struct gw *gw, const struct sip_msg *msg,
+			   struct sst_strans *stx, struct gw_flow *fl)
+{
+	struct gw_req rqs = {0};
+	struct gw_sub *s = NULL;
+	struct le *le;
+	uint32_t e;
+
+	for (le = gw->subs.head; le; le = le->next) {
+		struct gw_sub *x = le->data;
+
+		if (!x->ending && !pl_strcmp(&msg->callid, x->callid) &&
+		    !pl_strcmp(&msg->from.tag, x->rtag) &&
+		    !pl_strcmp(&msg->to.tag, x->ltag)) {
+			s = x;
+			break;
+		}
+	}
+	if (!s)
+		return false;
+	if (!sa_cmp(&s->fl->src, &fl->src, SA_ADDR)) {
+		(void)gw_reply(gw, stx, msg, fl, 403, "Dialog belongs to "
+			       "another address", NULL, NULL, NULL, NULL);
+		return true;
+	}
+
+	e = gw_expires_of(msg, GW_EXPIRES_DEFAULT);
+	if (e && e < GW_EXPIRES_MIN) {
+		(void)gw_reply(gw, stx, msg, fl, 423, "Interval Too Brief",
+			       NULL, "Min-Expires: 60\r\n", NULL, NULL);
+		return true;
+	}
+	e = min(e, (uint32_t)GW_EXPIRES_MAX);
+
+	rqs.gw = gw;
+	rqs.msg = (struct sip_msg *)msg;
+	rqs.stx = stx;
+	rqs.fl = fl;
+	sub_reply(&rqs, s, e);
+
+	if (e == 0) {
+		dmn_log_info("gw: unsubscribe watcher=%s target=%s",
+			     s->watcher, s->target);
+		sub_end(s, NULL);
+		return true;
+	}
+	s->expires = gw_now() + e;
+	notify_send(s);
+	return true;
+}
