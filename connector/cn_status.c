@@ -1,0 +1,294 @@
+/*
+ * cn_status.c -- what `stconnector status` shows, as one tree printed
+ * for people or as JSON, and the rule that says "degraded".
+ *
+ * The tree (keys are stable; JSON consumers may rely on them):
+ *	version, connector, pid, uptime, health ("ok" or "degraded"),
+ *	degraded_because (comma-separated: reload, link, gateways; "" when ok)
+ *	config: file, loaded (UTC), last_reload (none|ok|failed),
+ *		last_reload_at, messages (list of {text})
+ *	listeners: list of {transport, address, port}; empty until the
+ *		proxy core binds (never invented here)
+ *	totals: messages_in, messages_out, last_rejection,
+ *		rejections {every reason: count}
+ *	gateways: list of {name, addresses, state, messages_in,
+ *		messages_out, last_error}
+ *	communities: list of {name, domains, proxy, transport, port,
+ *		enabled, link, last_error, last_error_at, next_retry_in,
+ *		next_hops (list of {address, port, transport, ttl}),
+ *		tls {known, peer, cipher, verdict, days_to_expiry},
+ *		messages_in, messages_out, last_rejection,
+ *		last_rejection_at, rejections {every reason: count}}
+ *	dns: the resolver's counters, when the proxy core has a resolver
+ * Every reason is always present, with 0 when nothing was refused.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <re.h>
+
+#include "daemon/dmn.h"
+#include "sipstack/sst_dns.h"
+#include "connector/cn.h"
+
+unsigned cn_degraded(const struct cn *cn)
+{
+	unsigned why = 0;
+	size_t down = 0, ngw = 0;
+	struct le *le;
+
+	if (!cn)
+		return 0;
+
+	if (cn->reload == CN_RELOAD_FAILED)
+		why |= CN_DEG_RELOAD;
+
+	for (le = cn->comms.head; le; le = le->next) {
+		const struct cn_comm *c = le->data;
+
+		if (c->enabled && c->link == CN_LINK_DOWN)
+			why |= CN_DEG_LINK;
+	}
+
+	for (le = cn->gws.head; le; le = le->next) {
+		const struct cn_gw *g = le->data;
+
+		ngw++;
+		if (g->state == CN_GW_DOWN)
+			down++;
+	}
+	if (ngw && down == ngw)
+		why |= CN_DEG_GATEWAYS;
+
+	return why;
+}
+
+static void put_time(struct dmn_st *o, const char *key, time_t t)
+{
+	char buf[32] = "never";
+	struct tm tm;
+
+	if (t && gmtime_r(&t, &tm))
+		strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	dmn_st_str(o, key, buf);
+}
+
+static void put_counts(struct dmn_st *o, const struct cn_counts *cnt,
+		       bool in_out)
+{
+	struct dmn_st *r;
+	int i;
+
+	if (in_out) {
+		dmn_st_int(o, "messages_in", (int64_t)cnt->msgs_in);
+		dmn_st_int(o, "messages_out", (int64_t)cnt->msgs_out);
+	}
+	dmn_st_str(o, "last_rejection", cnt->last_reject);
+	put_time(o, "last_rejection_at", cnt->last_reject_at);
+	r = dmn_st_section(o, "rejections");
+	for (i = CN_OK + 1; i < CN_R_COUNT; i++)
+		dmn_st_int(r, cn_reason_name((enum cn_reason)i),
+			   (int64_t)cnt->rejects[i]);
+}
+
+static void put_config(struct dmn_st *root, const struct cn *cn)
+{
+	struct dmn_st *o = dmn_st_section(root, "config");
+	struct dmn_st *l;
+	size_t i;
+
+	dmn_st_str(o, "file", cn->cfgpath);
+	put_time(o, "loaded", cn->loaded);
+	dmn_st_str(o, "last_reload",
+		   cn->reload == CN_RELOAD_OK ? "ok" :
+		   cn->reload == CN_RELOAD_FAILED ? "failed" : "none");
+	put_time(o, "last_reload_at", cn->reload_at);
+	l = dmn_st_list(o, "messages");
+	for (i = 0; i < cn->reload_diag.n; i++)
+		dmn_st_str(dmn_st_item(l), "text", cn->reload_diag.msg[i]);
+	if (cn->reload_note[0])
+		dmn_st_str(dmn_st_item(l), "text", cn->reload_note);
+}
+
+static void put_listens(struct dmn_st *o, const char *key,
+			const struct cfg_listenv *lv)
+{
+	char buf[512] = "";
+	size_t i, n = 0;
+
+	for (i = 0; i < lv->n && n < sizeof(buf); i++) {
+		const struct cfg_listen *l = &lv->v[i];
+		const bool v6 = strchr(l->addr, ':') != NULL;
+		int r;
+
+		r = snprintf(buf + n, sizeof(buf) - n, "%s%s %s%s%s:%u",
+			     i ? ", " : "", cfg_transport_name(l->tp),
+			     v6 ? "[" : "", l->addr, v6 ? "]" : "", l->port);
+		if (r < 0)
+			break;
+		n += (size_t)r;
+	}
+	dmn_st_str(o, key, buf);
+}
+
+static void put_gateways(struct dmn_st *root, const struct cn *cn)
+{
+	struct dmn_st *l = dmn_st_list(root, "gateways");
+	struct le *le;
+
+	for (le = cn->gws.head; le; le = le->next) {
+		const struct cn_gw *g = le->data;
+		struct dmn_st *it = dmn_st_item(l);
+		static const struct cfg_listenv none;
+
+		dmn_st_str(it, "name", g->name);
+		put_listens(it, "addresses", g->gw ? &g->gw->connectors : &none);
+		dmn_st_str(it, "state", cn_gw_state_name(g->state));
+		dmn_st_int(it, "messages_in", (int64_t)g->msgs_in);
+		dmn_st_int(it, "messages_out", (int64_t)g->msgs_out);
+		dmn_st_str(it, "last_error", g->last_error);
+	}
+}
+
+static void put_domains(struct dmn_st *o, const struct cfg_strv *sv)
+{
+	char buf[1024] = "";
+	size_t i, n = 0;
+
+	for (i = 0; i < sv->n && n < sizeof(buf); i++) {
+		int r = snprintf(buf + n, sizeof(buf) - n, "%s%s",
+				 i ? "," : "", sv->v[i]);
+		if (r < 0)
+			break;
+		n += (size_t)r;
+	}
+	dmn_st_str(o, "domains", buf);
+}
+
+static void put_comm(struct dmn_st *it, const struct cn_comm *c, time_t now)
+{
+	const struct cfg_extern *ex = c->ex;
+	struct dmn_st *hl, *tls;
+	size_t i;
+
+	dmn_st_str(it, "name", c->name);
+	put_domains(it, &ex->domains);
+	dmn_st_str(it, "proxy", ex->proxy ? ex->proxy : "");
+	dmn_st_str(it, "transport", cfg_transport_name(ex->tp));
+	dmn_st_int(it, "port", ex->port);
+	dmn_st_bool(it, "enabled", c->enabled);
+	dmn_st_str(it, "link", cn_link_name(c->link));
+	dmn_st_str(it, "last_error", c->last_error);
+	put_time(it, "last_error_at", c->last_error_at);
+	dmn_st_dur(it, "next_retry_in", c->next_retry > now ?
+		   (uint64_t)(c->next_retry - now) * 1000 : 0);
+
+	hl = dmn_st_list(it, "next_hops");
+	for (i = 0; i < c->nhops; i++) {
+		struct dmn_st *h = dmn_st_item(hl);
+
+		dmn_st_str(h, "address", c->hops[i].addr);
+		dmn_st_int(h, "port", c->hops[i].port);
+		dmn_st_str(h, "transport", cfg_transport_name(c->hops[i].tp));
+		dmn_st_int(h, "ttl", c->hops[i].ttl);
+	}
+
+	tls = dmn_st_section(it, "tls");
+	dmn_st_bool(tls, "known", c->tls.known);
+	dmn_st_str(tls, "peer", c->tls.peer);
+	dmn_st_str(tls, "cipher", c->tls.cipher);
+	dmn_st_str(tls, "verdict", c->tls.verdict);
+	dmn_st_int(tls, "days_to_expiry", c->tls.known ? c->tls.days_left : 0);
+
+	put_counts(it, &c->cnt, true);
+}
+
+static void put_dns(struct dmn_st *root, const struct sst_dns *dns)
+{
+	struct sst_dns_stats s;
+	struct dmn_st *o;
+
+	sst_dns_stats(dns, &s);
+	o = dmn_st_section(root, "dns");
+	dmn_st_int(o, "queries", (int64_t)s.queries);
+	dmn_st_int(o, "hits", (int64_t)s.hits);
+	dmn_st_int(o, "negative_hits", (int64_t)s.neg_hits);
+	dmn_st_int(o, "misses", (int64_t)s.misses);
+	dmn_st_int(o, "coalesced", (int64_t)s.coalesced);
+	dmn_st_int(o, "timeouts", (int64_t)s.timeouts);
+	dmn_st_int(o, "truncated_retries", (int64_t)s.trunc_retries);
+	dmn_st_int(o, "errors", (int64_t)s.errors);
+	dmn_st_int(o, "evictions", (int64_t)s.evictions);
+	dmn_st_int(o, "entries", (int64_t)s.entries);
+	dmn_st_int(o, "pending", (int64_t)s.pending);
+	dmn_st_int(o, "targets_down", (int64_t)s.down);
+}
+
+int cn_status_build(struct dmn_st **stp, struct cn *cn)
+{
+	const unsigned deg = cn_degraded(cn);
+	const time_t now = time(NULL);
+	struct dmn_st *st = NULL, *o, *l;
+	char why[64];
+	struct le *le;
+	int err;
+
+	if (!stp || !cn)
+		return EINVAL;
+
+	err = dmn_st_alloc(&st);
+	if (err)
+		return err;
+
+	snprintf(why, sizeof(why), "%s%s%s%s%s",
+		 deg & CN_DEG_RELOAD ? "reload" : "",
+		 (deg & CN_DEG_RELOAD) && (deg & ~CN_DEG_RELOAD) ? "," : "",
+		 deg & CN_DEG_LINK ? "link" : "",
+		 (deg & CN_DEG_LINK) && (deg & CN_DEG_GATEWAYS) ? "," : "",
+		 deg & CN_DEG_GATEWAYS ? "gateways" : "");
+
+	dmn_st_str(st, "version", PACKAGE_VERSION);
+	dmn_st_str(st, "connector", cn->name);
+	dmn_st_int(st, "pid", (int64_t)getpid());
+	dmn_st_dur(st, "uptime", cn_uptime_ms(cn));
+	dmn_st_str(st, "health", deg ? "degraded" : "ok");
+	dmn_st_str(st, "degraded_because", why);
+
+	put_config(st, cn);
+
+	l = dmn_st_list(st, "listeners");
+	for (le = cn->listeners.head; le; le = le->next) {
+		const struct cn_listener *li = le->data;
+		struct dmn_st *it = dmn_st_item(l);
+
+		dmn_st_str(it, "transport", cfg_transport_name(li->tp));
+		dmn_st_str(it, "address", li->addr);
+		dmn_st_int(it, "port", li->port);
+	}
+
+	o = dmn_st_section(st, "totals");
+	put_counts(o, &cn->total, true);
+
+	put_gateways(st, cn);
+
+	l = dmn_st_list(st, "communities");
+	for (le = cn->comms.head; le; le = le->next)
+		put_comm(dmn_st_item(l), le->data, now);
+
+	if (cn->dns)
+		put_dns(st, cn->dns);
+	if (cn->ops && cn->ops->status)
+		cn->ops->status(cn, st);
+
+	err = dmn_st_err(st);
+	if (err)
+		mem_deref(st);
+	else
+		*stp = st;
+	return err;
+}
