@@ -3,7 +3,7 @@
 # end to end, with real components on loopback:
 #
 #   127.0.0.53:5353  dnsmasq: sip.acme.test, sip.chicago.test (A from an
-#                    addn-hosts file, TTL 3 s), _sips._tcp / _sip._tcp SRV
+#                    addn-hosts file, TTL 5 s), _sips._tcp / _sip._tcp SRV
 #   127.0.0.10       acme's connector (udp/tcp 5060, tls 5061)
 #   127.0.0.20       chicago's connector (udp/tcp 5060, tls 5061)
 #   127.0.0.11:5070  acme's gateway (sipp: answers MESSAGE, SUBSCRIBE with
@@ -36,7 +36,7 @@ C_CN=127.0.0.20
 A_GW=127.0.0.11
 C_GW=127.0.0.21
 SPOOF=127.0.0.99
-TTL=3
+TTL=5
 
 # ------------------------------------------------------------------
 # helpers
@@ -103,6 +103,12 @@ status()
 	src=$?
 }
 
+# how many A queries for sip.chicago.test dnsmasq answered so far
+nq()
+{
+	grep -c 'query\[A\] sip\.chicago\.test ' "$D/dnsmasq.log"
+}
+
 UACPORT=5100
 
 # msg NAME SRCIP FROM TO DEST: send one MESSAGE (body "NAME-$$") from
@@ -135,8 +141,11 @@ sub()
 # the NOTIFY request a UAC received, from its message trace
 notify_of()
 {
-	awk '/message received/ { getline; on = ($0 ~ /^NOTIFY /) }
-	     on { print }' "$D/$1.msg" | tr -d '\r'
+	tr -d '\r' <"$D/$1.msg" | awk '
+		/message (received|sent)/ { want = 1; on = 0; next }
+		/^-----/ { on = 0; next }
+		want && NF { want = 0; on = ($0 ~ /^NOTIFY /) }
+		on { print }'
 }
 
 # conf SIDE TRANSPORT PORT ENABLED: the community file of SIDE (acme or
@@ -264,6 +273,8 @@ te_check "tls: NOTIFY to acme passed chicago's then acme's connector (Via)" \
 	       grep -i '^Via:' '$D/tls-sub-a2c.notify' | grep -q '$C_CN'"
 te_check "tls: chicago's gateway got the 200 to its NOTIFY" \
 	has "$D/chicago-gw.log" "^NOTIFY answered"
+te_check "tls: chicago's gateway routed its NOTIFY by the Record-Route set (chicago's, then acme's connector)" \
+	has "$D/chicago-gw.msg" "^Route: <sip:$C_CN[:;][^>]*>, *<sip:$A_CN[:;]"
 
 sub tls-sub-c2a $C_GW bob@chicago.test alice@acme.test $C_CN:5060
 te_check "tls: SUBSCRIBE chicago->acme: 2xx and NOTIFY received" \
@@ -416,8 +427,21 @@ te_check "hop back: status exit code 0" [ "$src" = 0 ]
 
 # ---- the DNS TTL: sip.chicago.test gains $SPOOF; once the cached answer
 # expires acme's trust check accepts that source
-msg spoof2 $SPOOF mallory@chicago.test alice@acme.test $A_CN:5060
+# First make sure acme holds a freshly resolved answer: repeat the
+# request until dnsmasq sees acme's resolver ask again (at most TTL s),
+# so that "right after the change" is well within the TTL.
+n0=$(nq)
+t0=$(date +%s)
+i=0
+while :; do
+	i=$((i + 1))
+	msg spoof2-$i $SPOOF mallory@chicago.test alice@acme.test $A_CN:5060
+	[ "$(nq)" -gt "$n0" ] || [ $(($(date +%s) - t0)) -gt $((TTL + 2)) ] &&
+		break
+	sleep 0.5
+done
 te_check "ttl: before the change, $SPOOF still refused (403)" [ "$code" = 403 ]
+te_check "ttl: acme asked dnsmasq again within the TTL" [ "$(nq)" -gt "$n0" ]
 echo "$SPOOF sip.chicago.test" >>"$D/hosts"
 kill -HUP "$TE_DNS_PID"
 te_check "ttl: dnsmasq now answers $SPOOF too" sh -c \
@@ -469,6 +493,47 @@ te_check "tcp json: chicago over tcp, hop $C_CN:5060 tcp, link up, no TLS sessio
 	"c('chicago')['transport'] == 'tcp' and [(h['address'], h['port'], h['transport']) for h in c('chicago')['next_hops']] == [('$C_CN', 5060, 'tcp')] and c('chicago')['link'] == 'up' and c('chicago')['tls']['known'] is False"
 te_check "tcp json: counters restart with the daemon" json "$D/acme.json" \
 	'c("chicago")["messages_out"] >= 2 and c("chicago")["messages_in"] >= 2 and sum(c("chicago")["rejections"].values()) == 0'
+
+# ---- the DNS TTL, outbound: sip.chicago.test moves to $SPOOF, where a
+# sipp stands in for chicago's proxy (tcp 5060); once the TTL ran out the
+# next request goes there
+te_spawn "$D/moved.out" sipp -sf "$FED/gw_uas.xml" -t t1 -i $SPOOF -p 5060 \
+	-aa -nostdin -trace_logs -log_file "$D/moved.log"
+MOVED=$TE_LASTPID
+te_check "moved: a stand-in proxy (sipp) listens on tcp $SPOOF:5060" \
+	te_wait_tcp $SPOOF 5060 5
+n0=$(nq)
+t0=$(date +%s)
+i=0
+while :; do
+	i=$((i + 1))
+	msg fresh-$i $A_GW alice@acme.test bob@chicago.test $A_CN:5060
+	[ "$(nq)" -gt "$n0" ] || [ $(($(date +%s) - t0)) -gt $((TTL + 2)) ] &&
+		break
+	sleep 0.5
+done
+te_check "moved: acme re-resolved sip.chicago.test within the TTL" \
+	[ "$(nq)" -gt "$n0" ]
+printf '%s sip.acme.test\n%s sip.chicago.test\n' $A_CN $SPOOF >"$D/hosts"
+kill -HUP "$TE_DNS_PID"
+te_check "moved: dnsmasq answers $SPOOF alone for sip.chicago.test" sh -c \
+	"n=0; while [ \$n -lt 20 ]; do [ \"\$(dig +short @$DNS -p $DNSPORT sip.chicago.test A)\" = $SPOOF ] && exit 0; sleep 0.1; n=\$((n+1)); done; exit 1"
+t0=$(date +%s)
+i=0
+while [ $(($(date +%s) - t0)) -le $((TTL + 3)) ]; do
+	i=$((i + 1))
+	msg moved-$i $A_GW alice@acme.test bob@chicago.test $A_CN:5060
+	grep -q "body=moved-$i-$$" "$D/moved.log" 2>/dev/null && break
+	sleep 0.5
+done
+te_check "moved: after the TTL the next request went to $SPOOF (after $(($(date +%s) - t0)) s, $i tries) and got 200" \
+	sh -c "[ '$code' = 200 ] && grep -q 'body=moved-$i-$$' '$D/moved.log'"
+te_check "moved: the first request after the change still went to the cached $C_CN" \
+	has "$D/chicago-gw.log" "body=moved-1-$$\$"
+status acme --json
+te_check "moved: status shows the new next hop $SPOOF:5060 tcp" json "$D/acme.json" \
+	"[(h['address'], h['port'], h['transport']) for h in c('chicago')['next_hops']] == [('$SPOOF', 5060, 'tcp')]"
+te_stop $MOVED
 
 stop acme
 stop chicago
