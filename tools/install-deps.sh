@@ -18,7 +18,7 @@ build_pkgs="build-essential autoconf automake libtool pkg-config
 	libxml2-utils"
 test_pkgs="slapd ldap-utils dnsmasq-base bind9-dnsutils gnutls-bin
 	sip-tester baresip-core linphone-cli clang libclang-rt-14-dev
-	valgrind procps iproute2 psmisc"
+	valgrind procps iproute2 psmisc groff-base"
 bench_pkgs="kamailio kamailio-extra-modules linux-perf"
 
 case $what in

@@ -1,0 +1,68 @@
+#!/bin/sh
+# doc.sh -- keep the documentation honest: the man pages render without
+# a groff warning, every subcommand of `stconnector --help` has its
+# place in stconnector.8, every refusal reason of the policy table is
+# explained in the operator guide, and the guide's worked example is a
+# community file that `stconnector check` accepts.
+
+. "$top_srcdir/test/lib/testenv.sh"
+
+te_init doc
+BIN=$top_builddir/connector/stconnector
+DOC=$top_srcdir/doc
+GUIDE=$DOC/operator-guide.md
+
+for page in stconnector.8 stgateway.8 community.xml.5; do
+	groff -man -Tutf8 -ww -z "$DOC/$page" >"$TE_DIR/groff.out" 2>&1
+	rc=$?
+	te_check "$page renders (exit 0)" [ "$rc" = 0 ]
+	te_check "$page renders without warnings" [ ! -s "$TE_DIR/groff.out" ]
+done
+
+"$BIN" --help >"$TE_DIR/help.out" 2>&1
+te_check "stconnector --help exits 0" [ $? = 0 ]
+cmds=$(sed -n 's/^       stconnector \([a-z][a-z]*\).*/\1/p' "$TE_DIR/help.out")
+te_check "--help lists subcommands" [ -n "$cmds" ]
+for c in $cmds; do
+	te_check "stconnector.8 documents \"$c\" (synopsis)" \
+		grep -q "^\.B stconnector $c\$" "$DOC/stconnector.8"
+	te_check "stconnector.8 documents \"$c\" (commands)" \
+		grep -q "^\.B $c\$" "$DOC/stconnector.8"
+done
+
+reasons=$(sed -n 's/^[[:space:]]*\[CN_R_[A-Z_]*\][[:space:]]*= {"\([a-z-]*\)".*/\1/p' \
+	"$top_srcdir/connector/cn_policy.c")
+te_check "cn_policy.c has refusal reasons" [ "$(echo $reasons | wc -w)" -ge 9 ]
+for r in $reasons; do
+	te_check "guide explains refusal reason $r" \
+		grep -q "^| \`$r\` |" "$GUIDE"
+	phrase=$(grep "\"$r\"" -A1 "$top_srcdir/connector/cn_policy.c" |
+		sed -n 's/.*"\([A-Z][^"]*\)".*/\1/p' | head -1)
+	te_check "guide quotes the reason phrase of $r ($phrase)" \
+		grep -Fq "$phrase" "$GUIDE"
+done
+
+# The worked example, with certificates made for it, passes check.
+for ex in acme.com:sip.acme.com:192.0.2.10:acme-ca \
+	  chicago.example:sip.chicago.example:198.51.100.20:chicago-ca; do
+	dom=${ex%%:*}; rest=${ex#*:}
+	name=${rest%%:*}; rest=${rest#*:}
+	ip=${rest%%:*}; ca=${rest#*:}
+	d=$TE_DIR/$dom
+	mkdir -p "$d"
+	cp "$DOC/examples/$dom.xml" "$d/community.xml"
+	te_check "$dom: certificates made" te_certs "$d/certs" "$name:$ip"
+	cp "$d/certs/ca.pem" "$d/certs/peers.pem"
+	cp "$d/certs/ca.pem" "$d/certs/$ca.pem"
+	(umask 077; echo secret >"$d/ldap.secret")
+	"$BIN" check -c "$d/community.xml" >"$d/check.out" 2>"$d/check.err"
+	rc=$?
+	te_check "$dom: example file passes check" [ "$rc" = 0 ]
+	te_check "$dom: configuration OK" grep -qx "configuration OK" "$d/check.out"
+	te_check "$dom: nothing on stderr" [ ! -s "$d/check.err" ]
+done
+line=$(grep '^extern community chicago:' "$TE_DIR/acme.com/check.out")
+te_check "guide shows check's extern community line" \
+	grep -Fq "    $line" "$GUIDE"
+
+te_done
