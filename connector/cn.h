@@ -34,6 +34,7 @@
 #include "conf/cfg.h"
 #include "daemon/dmn.h"
 #include "connector/cn_policy.h"
+#include "sipstack/sst_transp.h"
 
 struct sst_dns;
 
@@ -181,7 +182,18 @@ struct cn {
 	const struct cn_proxy_ops *ops;
 	void *proxy;			/* the proxy core's state */
 	struct sst_dns *dns;		/* resolver, if the core has one */
+	struct dmn_trace *trace;	/* the Trace file, when enabled */
+	char trace_err[CN_TEXT_MAX];	/* why it could not be opened */
 };
+
+/* ------------------------------------------------------------------ */
+/* Trace (cn.c): the Trace record's file, (re)opened at start and on
+ * every reload, so that an administrator can rotate it.  cn_trace_tap is
+ * the transport tap (sst_transp_tap) that writes to it. */
+void cn_trace_open(struct cn *cn);
+void cn_trace_tap(bool in, enum sst_tp kind, const struct sa *peer,
+		  const struct sa *local, const uint8_t *p, size_t len,
+		  void *arg);
 
 /* ------------------------------------------------------------------ */
 /* Context (cn.c) */

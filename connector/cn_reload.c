@@ -105,6 +105,7 @@ int cn_reload(struct cn *cn, struct re_printf *pf)
 	if (!err && cn->ops && cn->ops->apply)
 		err = cn->ops->apply(cn, old);
 	cfg_free(old);
+	cn_trace_open(cn);
 
 	if (err) {
 		/* the new file is in use; what failed was applying it */

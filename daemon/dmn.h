@@ -26,6 +26,8 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+struct sa;
+
 struct re_printf;
 
 /* ------------------------------------------------------------------ */
@@ -343,5 +345,24 @@ int dmn_st_json(struct re_printf *pf, const struct dmn_st *st);
  */
 int  dmn_detach(const char *prog);
 void dmn_detach_report(int *fdp, int status);
+
+/* ------------------------------------------------------------------ */
+/* Trace (dmn_trace.c)
+ *
+ * The Trace record's file: every SIP message in and out, one record
+ * each ("=== TIME in|out TRANSPORT FROM -> TO N bytes", then the
+ * message).  Authorization and Proxy-Authorization values are always
+ * masked.  Level 1 writes the body's size only (messages are people's
+ * words), level 2 the body too.  The file is created 0600.
+ */
+struct dmn_trace;
+
+int  dmn_trace_open(struct dmn_trace **trp, const char *path,
+		    unsigned level);
+void dmn_trace_msg(struct dmn_trace *tr, bool in, const char *tp,
+		   const struct sa *peer, const struct sa *local,
+		   const uint8_t *p, size_t len);
+uint64_t dmn_trace_records(const struct dmn_trace *tr);
+uint64_t dmn_trace_errors(const struct dmn_trace *tr);
 
 #endif

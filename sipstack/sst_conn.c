@@ -136,9 +136,13 @@ static void count_out(struct sst_conn *conn, size_t n)
 
 static int send_now(struct sst_conn *conn, struct mbuf *mb)
 {
+	const struct sst_transp *tp = conn->tp;
 	const size_t n = mbuf_get_left(mb);
 	int err;
 
+	if (tp->taph)
+		tp->taph(false, conn->kind, &conn->raddr, &conn->laddr,
+			 mbuf_buf(mb), n, tp->taparg);
 	err = tcp_send(conn->tc, mb);
 	if (err) {
 		sst_conn_abort(conn, err, SST_ERR_SEND);
@@ -247,6 +251,9 @@ static void recv_handler(struct mbuf *mb, void *arg)
 		rx.src = &conn->raddr;
 		rx.dst = &conn->laddr;
 		rx.conn = conn;
+		if (tp->taph)
+			tp->taph(true, conn->kind, &conn->raddr, &conn->laddr,
+				 mbuf_buf(msg), mbuf_get_left(msg), tp->taparg);
 		tp->recvh(&rx, msg, tp->arg);
 		mem_deref(msg);
 	}

@@ -275,6 +275,9 @@ static void udp_recv_handler(const struct sa *src, struct mbuf *mb,
 	rx.src = src;
 	rx.dst = &l->laddr;
 	rx.conn = NULL;
+	if (tp->taph)
+		tp->taph(true, SST_TP_UDP, src, &l->laddr, mbuf_buf(mb), n,
+			 tp->taparg);
 	tp->recvh(&rx, mb, tp->arg);
 }
 
@@ -412,6 +415,9 @@ int sst_transp_send(struct sst_transp *tp, struct sst_send **sendp,
 			sst_count_err(tp, kind, NULL, SST_ERR_SEND);
 			return err;
 		}
+		if (tp->taph)
+			tp->taph(false, kind, dst, &l->laddr, mbuf_buf(mb), n,
+				 tp->taparg);
 
 		tp->c[kind].msgs_out++;
 		tp->c[kind].bytes_out += n;
@@ -434,6 +440,21 @@ int sst_transp_send(struct sst_transp *tp, struct sst_send **sendp,
 	}
 
 	return sst_conn_queue(conn, sendp, mb, errh, arg);
+}
+
+/**
+ * Set (or with NULL remove) the tap that sees every message in and out.
+ *
+ * @param tp   Transport
+ * @param taph Tap handler, or NULL
+ * @param arg  Its argument
+ */
+void sst_transp_tap(struct sst_transp *tp, sst_tap_h *taph, void *arg)
+{
+	if (!tp)
+		return;
+	tp->taph = taph;
+	tp->taparg = taph ? arg : NULL;
 }
 
 /** Counters of one transport kind, for status screens. */

@@ -139,6 +139,17 @@ int  sst_transp_send(struct sst_transp *tp, struct sst_send **sendp,
 		     const struct sa *laddr, const char *tls_name,
 		     struct mbuf *mb, sst_send_h *errh, void *arg);
 
+/*
+ * A tap sees every whole message as it is received (before the receive
+ * handler) and as it is handed to the socket (after any queueing while a
+ * connection comes up): for the daemons' Trace file.  p/len is the
+ * plaintext message; peer is the far end, local ours.  NULL removes it.
+ */
+typedef void (sst_tap_h)(bool in, enum sst_tp kind, const struct sa *peer,
+			 const struct sa *local, const uint8_t *p,
+			 size_t len, void *arg);
+void sst_transp_tap(struct sst_transp *tp, sst_tap_h *taph, void *arg);
+
 int  sst_conn_send(struct sst_conn *conn, struct mbuf *mb);
 void sst_conn_garbage(struct sst_conn *conn);
 int  sst_conn_alias(struct sst_conn *conn, const struct sa *alias,

@@ -21,6 +21,8 @@ struct sst_transp {
 	struct sst_transp_conf conf;  /* defaults filled in */
 	sst_recv_h *recvh;
 	void *arg;
+	sst_tap_h *taph;          /* sst_transp_tap(): Trace */
+	void *taparg;
 	struct list lsnrs;
 	struct list conns;        /* every open connection; owns a ref */
 	struct hash *pool;        /* outbound and aliased, by remote sa */
