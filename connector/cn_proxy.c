@@ -716,8 +716,6 @@ static bool tls_name_ok(const struct sst_rx *rx, const struct cfg_extern *ex,
 	struct sst_tls_peer peer;
 	struct cn_tls_info ti;
 	const char *want = ex->proxy ? ex->proxy : domain;
-	char cn[CN_RESOLVE_NAME_MAX + 8];
-	const char *p;
 	bool ok = false;
 
 	if (rx->tp != SST_TP_TLS || !rx->conn)
@@ -726,11 +724,9 @@ static bool tls_name_ok(const struct sst_rx *rx, const struct cfg_extern *ex,
 	if (!tls || sst_tls_peer(tls, &peer))
 		return false;
 
-	/* the subject's CN must be the expected name */
-	re_snprintf(cn, sizeof(cn), "CN=%s", want);
-	p = strstr(peer.subject, cn);
-	if (p && (p == peer.subject || p[-1] == ',' || p[-1] == ' ') &&
-	    (p[strlen(cn)] == '\0' || p[strlen(cn)] == ','))
+	/* the name is checked as outbound checks it: the dNSName SANs,
+	 * the subject CN only when the certificate has none */
+	if (sst_tls_peer_matches(tls, want))
 		ok = peer.verdict == SST_TLS_VALID;
 
 	memset(&ti, 0, sizeof(ti));
