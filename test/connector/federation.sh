@@ -171,15 +171,26 @@ conf()
 	rm -f "$_f.tmp"
 }
 
-# start SIDE: run its connector in the foreground, wait until it listens
+# start SIDE: run its connector in the foreground, wait until it listens;
+# a connector that exits during start-up fails at once, log printed
 start()
 {
 	_ip=$A_CN
 	[ "$1" = chicago ] && _ip=$C_CN
 	te_spawn "$D/$1/daemon.log" "$SC" -f -c "$D/$1/$1.xml"
 	eval "PID_$1=\$TE_LASTPID"
-	te_wait_for "$D/$1/daemon.log" "cn: started" 10 &&
-		te_wait_tcp "$_ip" 5060 5 && te_wait_tcp "$_ip" 5061 5 &&
+	# at most 10 s, and no longer than the daemon lives; say why not
+	_p=$TE_LASTPID _n=100
+	until grep -q "cn: started" "$D/$1/daemon.log" 2>/dev/null; do
+		if ! te_alive "$_p" || [ $_n -le 0 ]; then
+			echo "  $1's connector did not start:"
+			sed 's/^/  | /' "$D/$1/daemon.log"
+			return 1
+		fi
+		sleep 0.1
+		_n=$((_n - 1))
+	done
+	te_wait_tcp "$_ip" 5060 5 && te_wait_tcp "$_ip" 5061 5 &&
 		te_wait_udp "$_ip" 5060 5
 }
 

@@ -86,8 +86,15 @@ ext_uas() # LOG SCENARIO: chicago's proxy answers one request (tcp)
 	te_wait_tcp $EXT $EXTPORT 5
 }
 
-waitpid_rc() # PID: wait for it, $? is its exit code
+waitpid_rc() # PID: wait for it (40 s at most), $? is its exit code
 {
+	_n=400
+	while te_alive "$1" && [ $_n -gt 0 ]; do
+		sleep 0.1
+		_n=$((_n - 1))
+	done
+	te_alive "$1" && { echo "  pid $1 still running after 40 s: killed"; \
+		kill -KILL "$1"; }
 	wait "$1"
 	_rc=$?
 	te_stop "$1"
