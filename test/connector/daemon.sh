@@ -309,4 +309,13 @@ if [ -n "$PID2" ]; then
 fi
 te_check "background daemon stopped, socket gone" [ ! -e "$D/run/cn2.sock" ]
 
+# ---- without -f, a failure after the fork reaches the terminal: the
+# control socket's directory does not exist
+sed -i 's|control="run/cn2.sock"|control="run/nodir/cn2.sock"|' "$F"
+run -c "$F" -n acme-edge2
+te_check "background start, control socket impossible: exit 1" [ "$rc" = 1 ]
+te_check "background start failure: the parent says so" has "$D/err" \
+	'^stconnector: start-up failed'
+te_check "background start failure: no pid file left" [ ! -e "$D/run/cn2.pid" ]
+
 te_done
