@@ -213,8 +213,19 @@ conf false nosuch-gw
 line=$(grep -n '<Gateway>' "$F" | cut -d: -f1)
 run reload -c "$F"
 te_check "reload, file broken, no -s: exit 1" [ "$rc" = 1 ]
-te_check "reload, file broken, no -s: FILE:LINE on stderr" has "$D/err" \
+te_check "reload, file broken, no -s: the daemon answers with FILE:LINE" \
+	has "$D/out" "^$F:$line: .*nosuch-gw"
+te_check "reload, file broken, no -s: says the file has errors" \
+	has "$D/err" "^stconnector: $F has errors; asking the running daemon"
+te_check "reload, file broken, no -s: daemon logged it" \
+	te_wait_for "$D/daemon.log" "cn: reload-error file=.*nosuch-gw" 5
+run status --json -c "$F"
+te_check "status, file broken, no -s: reaches the daemon (exit 1)" \
+	[ "$rc" = 1 ]
+te_check "status, file broken, no -s: FILE:LINE on stderr" has "$D/err" \
 	"^$F:$line: "
+te_check "status, file broken, no -s: old configuration kept" json \
+	's["communities"][1]["enabled"] is True and s["config"]["last_reload"] == "failed"'
 run reload -s "$D/run/cn.sock"
 te_check "reload broken via -s: non-zero" [ "$rc" = 1 ]
 te_check "reload broken via -s: answer names FILE:LINE" has "$D/out" \
