@@ -285,7 +285,12 @@ te_check "tls: NOTIFY to acme passed chicago's then acme's connector (Via)" \
 te_check "tls: chicago's gateway got the 200 to its NOTIFY" \
 	has "$D/chicago-gw.log" "^NOTIFY answered"
 te_check "tls: chicago's gateway routed its NOTIFY by the Record-Route set (chicago's, then acme's connector)" \
-	has "$D/chicago-gw.msg" "^Route: <sip:$C_CN[:;][^>]*>, *<sip:$A_CN[:;]"
+	has "$D/chicago-gw.msg" "^Route: <sip:$C_CN[:;][^>]*>, *<sip:$C_CN[:;][^>]*>, *<sip:$A_CN[:;]"
+# double record-routing: each connector recorded its gateway side
+# (udp 5060) and its federation side (tls 5061); chicago's gateway
+# takes its own side first, acme's connector pops both of its own
+te_check "tls: the NOTIFY's Route set names both sides of each connector" \
+	has "$D/chicago-gw.msg" "^Route: <sip:$C_CN:5060;transport=udp;lr>, *<sip:$C_CN:5061;transport=tls;lr>, *<sip:$A_CN:5061;transport=tls;lr>, *<sip:$A_CN:5060;transport=udp;lr>"
 
 sub tls-sub-c2a $C_GW bob@chicago.test alice@acme.test $C_CN:5060
 te_check "tls: SUBSCRIBE chicago->acme: 2xx and NOTIFY received" \

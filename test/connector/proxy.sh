@@ -202,6 +202,12 @@ te_check "SUBSCRIBE: Record-Route names the connector" \
 te_check "SUBSCRIBE: the gateway sees the Record-Route" \
 	grep -q "SUBSCRIBE 200 record-route=<sip:$CN:$PORT;transport=tcp;lr>" \
 	"$D/sub.log"
+# double record-routing: the gateway (udp) and chicago (tcp) legs
+# differ, so the set ends with the gateway-facing entry, which the
+# gateway's in-dialog requests take first (its route set is reversed)
+te_check "SUBSCRIBE: the gateway's first Route is the connector's udp side" \
+	grep -Eq "SUBSCRIBE 200 record-route-all=.*<sip:$CN:$PORT;transport=tcp;lr>, *<sip:$CN:$PORT;transport=udp;lr> *\$" \
+	"$D/sub.log"
 te_check "NOTIFY reached the gateway through the connector" \
 	grep -q "NOTIFY state=active from=sip:service@chicago.test\|NOTIFY state=active from=sip:x@chicago.test" \
 	"$D/sub.log"
