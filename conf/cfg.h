@@ -231,6 +231,14 @@ struct cfg_diag {
  * absolute against the directory of PATH.
  */
 int  cfg_load(struct cfg **cfgp, const char *path, struct cfg_diag *diag);
+/*
+ * Like cfg_load(), but a file that parses as XML and has errors still
+ * gives what could be read: EBADMSG with *cfgp set.  Only for finding
+ * things the daemon needs to be reached (its control socket); never
+ * run with such a configuration.
+ */
+int  cfg_load_partial(struct cfg **cfgp, const char *path,
+		      struct cfg_diag *diag);
 void cfg_free(struct cfg *cfg);
 void cfg_diag_reset(struct cfg_diag *diag);
 void cfg_diag_print(const struct cfg_diag *diag, FILE *f);

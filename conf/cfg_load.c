@@ -1245,7 +1245,8 @@ static char *dir_of(const char *path)
 	return d;
 }
 
-int cfg_load(struct cfg **cfgp, const char *path, struct cfg_diag *diag)
+static int load(struct cfg **cfgp, const char *path, struct cfg_diag *diag,
+		bool partial)
 {
 	struct cfg_diag mine = {NULL, 0, 0};
 	struct ld ld = {path, NULL, diag ? diag : &mine, false};
@@ -1309,7 +1310,8 @@ int cfg_load(struct cfg **cfgp, const char *path, struct cfg_diag *diag)
 
 	if (ld.diag->nerr) {
 		err = EBADMSG;
-		goto out;
+		if (!partial)
+			goto out;
 	}
 	*cfgp = cfg;
 	cfg = NULL;
@@ -1321,6 +1323,17 @@ int cfg_load(struct cfg **cfgp, const char *path, struct cfg_diag *diag)
 	free(buf);
 	cfg_diag_reset(&mine);
 	return err;
+}
+
+int cfg_load(struct cfg **cfgp, const char *path, struct cfg_diag *diag)
+{
+	return load(cfgp, path, diag, false);
+}
+
+int cfg_load_partial(struct cfg **cfgp, const char *path,
+		     struct cfg_diag *diag)
+{
+	return load(cfgp, path, diag, true);
 }
 
 static void listenv_free(struct cfg_listenv *lv)

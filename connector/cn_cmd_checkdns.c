@@ -99,9 +99,43 @@ static void print_addr(FILE *f, const struct sockaddr_storage *ss,
 		re_fprintf(f, "%j", &sa);
 }
 
+/* Whether a CommunityConnector of the file lets this community in.  A
+ * file without any CommunityConnector (a gateway's view) enables all. */
+static bool enabled_here(const struct cfg *cfg, const struct cfg_extern *ex)
+{
+	size_t i, k;
+
+	if (!cfg->nconnectors)
+		return true;
+	for (i = 0; i < cfg->nconnectors; i++) {
+		const struct cfg_connector *cn = &cfg->connectors[i];
+
+		for (k = 0; k < cn->ncommunities; k++) {
+			if (cn->communities[k].enabled &&
+			    !strcmp(cn->communities[k].community, ex->name))
+				return true;
+		}
+	}
+	return false;
+}
+
+/* A community that does not resolve: an error when it is enabled, a
+ * warning otherwise (nobody routes to it yet, but an admin about to
+ * enable it wants to know). */
+static void unresolved(FILE *f, const struct check_item *it, bool enabled,
+		       const char *why)
+{
+	fprintf(stderr, "stconnector check: %s: extern community %s (%s) "
+		"does not resolve: %s%s\n", enabled ? "error" : "warning",
+		it->ex->name, it->ex->proxy ? it->ex->proxy : it->domain, why,
+		enabled ? "" : " (not enabled here)");
+	fprintf(f, "    does not resolve: %s%s\n", why,
+		enabled ? "" : " (not enabled here: warning only)");
+}
+
 /* One community's facts; false when it does not resolve. */
 static bool report(FILE *f, struct cn_resolve *res,
-		   const struct check_item *it)
+		   const struct check_item *it, bool enabled)
 {
 	const struct cn_route *rt = it->route;
 	const uint64_t now = cn_resolve_now();
@@ -117,23 +151,14 @@ static bool report(FILE *f, struct cn_resolve *res,
 	fprintf(f, "\n");
 
 	if (!it->done) {
-		fprintf(stderr, "stconnector check: error: extern community "
-			"%s (%s) does not resolve: no answer before the "
-			"deadline\n", it->ex->name,
-			it->ex->proxy ? it->ex->proxy : it->domain);
-		fprintf(f, "    does not resolve: no answer before the "
-			"deadline\n");
+		unresolved(f, it, enabled, "no answer before the deadline");
 		return false;
 	}
 	if (!rt || rt->err || !rt->hopc) {
 		const int err = rt && rt->err ? rt->err :
 			it->err ? it->err : ENOENT;
 
-		fprintf(stderr, "stconnector check: error: extern community "
-			"%s (%s) does not resolve: %s\n", it->ex->name,
-			it->ex->proxy ? it->ex->proxy : it->domain,
-			dns_error(err));
-		fprintf(f, "    does not resolve: %s\n", dns_error(err));
+		unresolved(f, it, enabled, dns_error(err));
 		return false;
 	}
 
@@ -221,7 +246,11 @@ static int check_items(struct check_run *run, const struct cfg *cfg)
 /**
  * Resolve every external community of cfg and print the result to f.
  *
- * @return CN_EXIT_OK when every community resolves, else CN_EXIT_FAIL
+ * Communities that no CommunityConnector of the file enables are
+ * resolved too, but their failure is only a warning.
+ *
+ * @return CN_EXIT_OK when every enabled community resolves, else
+ *	   CN_EXIT_FAIL
  */
 int cn_cmd_check_dns(const struct cfg *cfg, FILE *f)
 {
@@ -231,6 +260,7 @@ int cn_cmd_check_dns(const struct cfg *cfg, FILE *f)
 	struct tmr deadline;
 	unsigned timeout;
 	size_t i, failed = 0, bad;
+	bool on;
 	int err;
 
 	memset(&run, 0, sizeof(run));
@@ -300,13 +330,16 @@ int cn_cmd_check_dns(const struct cfg *cfg, FILE *f)
 					"tls\n", ex->name);
 			continue;
 		}
+		on = enabled_here(cfg, ex);
 		bad = 0;
 		for (k = 0; k < run.itemc; k++) {
 			if (run.itemv[k].ex == ex && !report(f, res,
-							     &run.itemv[k]))
+							     &run.itemv[k],
+							     on))
 				bad++;
 		}
-		failed += bad > 0;
+		/* only enabled communities fail the check */
+		failed += on && bad > 0;
 	}
 
  out:

@@ -127,6 +127,7 @@ int cn_cmd_ctl(const char *cmd, int argc, char **argv)
 	const char *words[4];
 	size_t nw = 0, i;
 	int err, status = 0, rc;
+	bool held = false;
 
 	words[nw++] = cmd;
 	for (i = 0; i < (size_t)argc; i++) {
@@ -161,13 +162,14 @@ int cn_cmd_ctl(const char *cmd, int argc, char **argv)
 	if (sock)
 		goto ask;
 
-	err = cfg_load(&cfg, path, &diag);
-	if (err) {
-		/* the running daemon still has the socket of its last good
-		 * file, but this one cannot tell where that is */
-		if (diag.n)
-			cfg_diag_print(&diag, stderr);
-		else
+	/* A broken file still names the control socket: the daemon runs
+	 * with its last good configuration and must stay reachable, above
+	 * all for the reload that answers with these same errors (held
+	 * back unless the daemon does not answer). */
+	err = cfg_load_partial(&cfg, path, &diag);
+	if (err && !cfg) {
+		cfg_diag_print(&diag, stderr);
+		if (!diag.n)
 			fprintf(stderr, "stconnector: %s: %s\n", path,
 				strerror(err));
 		fprintf(stderr, "stconnector: cannot find the control socket "
@@ -175,7 +177,13 @@ int cn_cmd_ctl(const char *cmd, int argc, char **argv)
 		cfg_diag_reset(&diag);
 		return CN_EXIT_FAIL;
 	}
-	cfg_diag_reset(&diag);
+	if (err) {
+		held = !strcmp(cmd, "reload");
+		if (!held)
+			cfg_diag_print(&diag, stderr);
+		fprintf(stderr, "stconnector: %s has errors; asking the "
+			"running daemon anyway\n", path);
+	}
 
 	err = cn_self_pick(cfg, name, &self, &why);
 	if (err) {
@@ -210,7 +218,12 @@ int cn_cmd_ctl(const char *cmd, int argc, char **argv)
 	else if (err)
 		fprintf(stderr, "stconnector: %s: %s\n", sock,
 			strerror(err));
+	if (!err)
+		held = false;	/* the daemon's answer has them */
  out:
+	if (held)
+		cfg_diag_print(&diag, stderr);
+	cfg_diag_reset(&diag);
 	cfg_free(cfg);
 	return rc;
 }

@@ -8,9 +8,9 @@
  *	2. pick this connector's CommunityConnector record (-n NAME, or
  *	   the only one in the file);
  *	3. check nobody holds the PID file (exit 1 naming the PID);
- *	4. without -f: fork, setsid, chdir /, stdio to /dev/null; the
- *	   parent waits for the child to report that it is up and exits
- *	   with the child's start-up result;
+ *	4. without -f: dmn_detach() (fork, setsid, chdir /, stdio to
+ *	   /dev/null); the parent waits for the child to report that it is
+ *	   up and exits with the child's start-up result;
  *	5. log to syslog (stderr with -f), take the PID file, open the
  *	   control socket (mode 0600), start the proxy core
  *	   (ops->start: listeners), drop root to the record's user,
@@ -23,13 +23,11 @@
  * (dmn_priv_drop refuses to continue as root when a user is named).
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <re.h>
@@ -67,66 +65,6 @@ static int usage(void)
 {
 	fprintf(stderr, "usage: stconnector [-c FILE] [-n NAME] [-f]\n");
 	return CN_EXIT_USAGE;
-}
-
-/* Fork; the parent waits for one status byte from the child and exits
- * with it.  Returns (in the child) the pipe's write end, or -1. */
-static int daemonize(void)
-{
-	int fds[2], fd;
-	pid_t pid;
-
-	if (pipe(fds) < 0) {
-		perror("stconnector: pipe");
-		return -1;
-	}
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0) {
-		perror("stconnector: fork");
-		return -1;
-	}
-	if (pid > 0) {
-		unsigned char st = CN_EXIT_FAIL;
-
-		close(fds[1]);
-		if (read(fds[0], &st, 1) != 1) {
-			fprintf(stderr, "stconnector: the daemon stopped "
-				"during start-up (see the system log)\n");
-			st = CN_EXIT_FAIL;
-		}
-		else if (st != CN_EXIT_OK) {
-			fprintf(stderr, "stconnector: start-up failed (see "
-				"the system log)\n");
-		}
-		_exit(st);
-	}
-
-	close(fds[0]);
-	if (setsid() < 0 || chdir("/") < 0)
-		return -1;
-	fd = open("/dev/null", O_RDWR);
-	if (fd >= 0) {
-		dup2(fd, STDIN_FILENO);
-		dup2(fd, STDOUT_FILENO);
-		dup2(fd, STDERR_FILENO);
-		if (fd > STDERR_FILENO)
-			close(fd);
-	}
-	return fds[1];
-}
-
-static void report(int *fdp, int status)
-{
-	unsigned char st = (unsigned char)status;
-
-	if (*fdp < 0)
-		return;
-	if (write(*fdp, &st, 1) < 0) {
-		/* the parent is gone: nobody to tell */
-	}
-	close(*fdp);
-	*fdp = -1;
 }
 
 /* Load, print problems, pick the record: 0 or an exit status. */
@@ -225,7 +163,7 @@ int cn_daemon_main(int argc, char **argv, const struct cn_proxy_ops *ops)
 	}
 
 	if (!fg) {
-		ready = daemonize();
+		ready = dmn_detach("stconnector");
 		if (ready < 0)
 			goto out;
 	}
@@ -293,7 +231,7 @@ int cn_daemon_main(int argc, char **argv, const struct cn_proxy_ops *ops)
 	dmn_log_info("cn: started connector=%s file=%s communities=%u "
 		     "gateways=%u", r.cn->name, path,
 		     list_count(&r.cn->comms), list_count(&r.cn->gws));
-	report(&ready, CN_EXIT_OK);
+	dmn_detach_report(&ready, CN_EXIT_OK);
 
 	err = re_main(NULL);
 	dmn_log_info("cn: stopped connector=%s", r.cn->name);
@@ -303,7 +241,7 @@ int cn_daemon_main(int argc, char **argv, const struct cn_proxy_ops *ops)
 	run_close(&r);
 	if (re_up)
 		libre_close();
-	report(&ready, CN_EXIT_FAIL);
+	dmn_detach_report(&ready, CN_EXIT_FAIL);
 	cfg_free(cfg);
 	dmn_log_close();
 	return rc;

@@ -22,9 +22,12 @@
  * gateway: the connector never relays inbound traffic elsewhere.
  *
  * Record-Route: a dialog-creating SUBSCRIBE (no To tag) gets ours,
- * <sip:IP:PORT;transport=X;lr>, with the transport and port of the
- * external community's side (both sides then send in-dialog requests
- * over that transport).
+ * <sip:IP:PORT;transport=X;lr> with the transport and port of the next
+ * hop's side, followed by a second one for the sender's side when the
+ * two differ (double record-routing, RFC 5658): the gateway then sends
+ * in-dialog requests to its own listener over its own transport, the
+ * external side to the federation listener.  Both are popped when an
+ * in-dialog request comes back.
  */
 #include "config.h"
 
@@ -531,7 +534,7 @@ static void out_resp(int err, uint16_t scode, const struct sip_msg *msg,
 static void try_next(struct px_req *r)
 {
 	struct cn_px *px = r->px;
-	char branch[SST_BRANCH_SIZE], sb[CN_ADDR_MAX + 8], rr[CN_ADDR_MAX + 40];
+	char branch[SST_BRANCH_SIZE], sb[CN_ADDR_MAX + 8], rr[2 * (CN_ADDR_MAX + 40)];
 	struct sst_fwd_spec f;
 	struct mbuf *mb = NULL;
 	struct px_target *t;
@@ -571,16 +574,26 @@ static void try_next(struct px_req *r)
 	f.arg = px;
 	f.src = &r->src;
 	if (r->record_route) {
-		enum sst_tp k = r->dir == CN_DIR_OUTBOUND ? t->kind :
-			r->back->kind;
+		/* RFC 3261 16.6 step 4, RFC 5658: one entry per leg when
+		 * the legs differ in transport or port; the entry facing the
+		 * next hop first, so that each side's in-dialog requests
+		 * reach the listener on its own side */
+		const enum sst_tp kout = t->kind, kin = r->back->kind;
 		char host[CN_ADDR_MAX + 2];
+		int n;
 
 		if (strchr(px->ip, ':'))
 			re_snprintf(host, sizeof(host), "[%s]", px->ip);
 		else
 			str_ncpy(host, px->ip, sizeof(host));
-		re_snprintf(rr, sizeof(rr), "<sip:%s:%u;transport=%s;lr>",
-			    host, px_port(px, k), tp_param(k));
+		n = re_snprintf(rr, sizeof(rr), "<sip:%s:%u;transport=%s;lr>",
+				host, px_port(px, kout), tp_param(kout));
+		if (n > 0 && (kin != kout ||
+			      px_port(px, kin) != px_port(px, kout)))
+			(void)re_snprintf(rr + n, sizeof(rr) - (size_t)n,
+					  ", <sip:%s:%u;transport=%s;lr>",
+					  host, px_port(px, kin),
+					  tp_param(kin));
 		f.rr = rr;
 	}
 
@@ -628,7 +641,7 @@ static void pl_to(const struct pl *pl, char *buf, size_t size)
 		buf[0] = '\0';
 }
 
-/* The Route after ours (loose routing), or NULL. */
+/* The first Route after ours (loose routing), or false. */
 static bool next_route(const struct cn_px *px, const struct sip_msg *msg,
 		       struct sip_addr *addr)
 {
@@ -643,10 +656,10 @@ static bool next_route(const struct cn_px *px, const struct sip_msg *msg,
 			continue;
 		if (sip_addr_decode(&a, &h->val))
 			return false;
-		if (first && is_self(&a.uri, (void *)px)) {
-			first = false;
+		/* ours: one, or two after double record-routing */
+		if (first && is_self(&a.uri, (void *)px))
 			continue;
-		}
+		first = false;
 		*addr = a;
 		return true;
 	}
@@ -716,8 +729,6 @@ static bool tls_name_ok(const struct sst_rx *rx, const struct cfg_extern *ex,
 	struct sst_tls_peer peer;
 	struct cn_tls_info ti;
 	const char *want = ex->proxy ? ex->proxy : domain;
-	char cn[CN_RESOLVE_NAME_MAX + 8];
-	const char *p;
 	bool ok = false;
 
 	if (rx->tp != SST_TP_TLS || !rx->conn)
@@ -726,11 +737,9 @@ static bool tls_name_ok(const struct sst_rx *rx, const struct cfg_extern *ex,
 	if (!tls || sst_tls_peer(tls, &peer))
 		return false;
 
-	/* the subject's CN must be the expected name */
-	re_snprintf(cn, sizeof(cn), "CN=%s", want);
-	p = strstr(peer.subject, cn);
-	if (p && (p == peer.subject || p[-1] == ',' || p[-1] == ' ') &&
-	    (p[strlen(cn)] == '\0' || p[strlen(cn)] == ','))
+	/* the name is checked as outbound checks it: the dNSName SANs,
+	 * the subject CN only when the certificate has none */
+	if (sst_tls_peer_matches(tls, want))
 		ok = peer.verdict == SST_TLS_VALID;
 
 	memset(&ti, 0, sizeof(ti));

@@ -298,8 +298,9 @@ int sst_build_request(struct mbuf **mbp, const struct sst_req_spec *r)
 int sst_build_forward(struct mbuf **mbp, const struct sip_msg *req,
 		      const struct sst_fwd_spec *f)
 {
-	const struct sip_hdr *route = NULL;
-	bool first_via = true;
+	const struct sip_hdr *self[SST_FWD_SELF_MAX];
+	size_t nself = 0, i;
+	bool first_via = true, skip;
 	uint32_t maxfwd = SST_MAXFWD_DEFAULT + 1;
 	struct mbuf *mb;
 	struct le *le;
@@ -316,16 +317,19 @@ int sst_build_forward(struct mbuf **mbp, const struct sip_msg *req,
 			return ELOOP;
 	}
 
-	route = sip_msg_hdr(req, SIP_HDR_ROUTE);
-	if (route && f->selfh) {
+	/* the leading Route values naming us: one, or two after double
+	 * record-routing (RFC 5658) */
+	for (le = req->hdrl.head; le && f->selfh && nself < SST_FWD_SELF_MAX;
+	     le = le->next) {
+		const struct sip_hdr *hdr = le->data;
 		struct sip_addr addr;
 
-		if (sip_addr_decode(&addr, &route->val) ||
+		if (hdr->id != SIP_HDR_ROUTE)
+			continue;
+		if (sip_addr_decode(&addr, &hdr->val) ||
 		    !f->selfh(&addr.uri, f->arg))
-			route = NULL;
-	}
-	else {
-		route = NULL;
+			break;
+		self[nself++] = hdr;
 	}
 
 	mb = mbuf_alloc(req->mb ? req->mb->end + 256 : 512);
@@ -347,7 +351,9 @@ int sst_build_forward(struct mbuf **mbp, const struct sip_msg *req,
 	for (le = req->hdrl.head; le && !err; le = le->next) {
 		const struct sip_hdr *hdr = le->data;
 
-		if (hdr == route)
+		for (skip = false, i = 0; i < nself && !skip; i++)
+			skip = hdr == self[i];
+		if (skip)
 			continue;
 
 		switch (hdr->id) {

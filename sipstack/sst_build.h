@@ -87,6 +87,8 @@ struct sst_req_spec {
 /* EINVAL when a mandatory member is missing, ENOMEM. */
 int sst_build_request(struct mbuf **mbp, const struct sst_req_spec *r);
 
+enum { SST_FWD_SELF_MAX = 4 };
+
 /* Does this Route URI name us? */
 typedef bool (sst_self_h)(const struct uri *uri, void *arg);
 
@@ -95,15 +97,16 @@ struct sst_fwd_spec {
 	struct sst_via_spec via;   /* our new top Via */
 	const char *ruri;          /* new Request-URI; NULL keeps it */
 	const char *rr;            /* Record-Route value ("<sip:..;lr>") */
-	sst_self_h *selfh;         /* top Route naming us is removed */
+	sst_self_h *selfh;         /* leading Routes naming us are removed */
 	void *arg;
 	const struct sa *src;      /* received/rport as in responses */
 };
 
 /*
  * Forwarded copy of req (RFC 3261 16.6): new top Via, the request's
- * Vias after it, Record-Route first when rr is set, the top Route
- * dropped when selfh says it is ours (loose routing, 16.4),
+ * Vias after it, Record-Route first when rr is set, the leading Route
+ * values selfh says are ours dropped (loose routing, 16.4; up to
+ * SST_FWD_SELF_MAX, two after double record-routing, RFC 5658),
  * Max-Forwards decremented (inserted as 70 when absent), every other
  * header as received, Content-Length recomputed, same body.
  * ELOOP Max-Forwards is 0 (answer 483), EBADMSG it is not a number,

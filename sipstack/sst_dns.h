@@ -64,7 +64,13 @@ enum {
 	SST_DNS_ADDRS_MAX    = 32,     /* addresses kept per host name */
 };
 
-/* Plain settings.  Zero means "the default" for every number. */
+/* Plain settings.  Zero means "the default" for every number.
+ *
+ * No local address: queries leave from whatever address the kernel
+ * picks for the server.  libre 1.1.0's dnsc opens its UDP sockets and
+ * TCP connections itself (dnsc_conf has only table sizes and timeouts)
+ * and offers no way to bind them, so binding would mean a DNS client
+ * of our own. */
 struct sst_dns_conf {
 	/* "ip", "ip:port", "[v6]" or "[v6]:port" each; port 53 if none.
 	 * serverc == 0: the system resolver's servers (/etc/resolv.conf). */

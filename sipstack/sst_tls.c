@@ -921,6 +921,46 @@ int sst_tls_peer(const struct sst_tls *tls, struct sst_tls_peer *peer)
 	return 0;
 }
 
+/**
+ * Whether the peer's certificate is issued to a host name, checked the
+ * way an outbound connection checks it: GnuTLS compares the dNSName
+ * subjectAltNames and looks at the subject CN only when there is no
+ * dNSName (RFC 6125 section 6.4.4, RFC 5922 section 7.1).  An accepting
+ * side uses this to tie a client certificate to the domain the request
+ * claims to come from.
+ *
+ * @param tls   TLS object (handshake done)
+ * @param name  Expected DNS name
+ *
+ * @return true if the first certificate the peer sent carries name
+ */
+bool sst_tls_peer_matches(const struct sst_tls *tls, const char *name)
+{
+	const gnutls_datum_t *list;
+	gnutls_x509_crt_t crt = NULL;
+	unsigned n = 0;
+	bool ok = false;
+
+	if (!tls || !tls->s || !name || !*name)
+		return false;
+
+	list = gnutls_certificate_get_peers(tls->s, &n);
+	if (!list || !n)
+		return false;
+
+	if (gnutls_x509_crt_init(&crt) < 0)
+		return false;
+
+	if (gnutls_x509_crt_import(crt, &list[0], GNUTLS_X509_FMT_DER) < 0)
+		goto out;
+
+	ok = gnutls_x509_crt_check_hostname2(crt, name, 0) != 0;
+
+ out:
+	gnutls_x509_crt_deinit(crt);
+	return ok;
+}
+
 /** The word a status screen prints for a verdict. */
 const char *sst_tls_verdict_name(enum sst_tls_verdict v)
 {

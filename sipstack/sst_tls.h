@@ -65,6 +65,11 @@ bool sst_tls_up(const struct sst_tls *tls);
 int  sst_tls_peer(const struct sst_tls *tls, struct sst_tls_peer *peer);
 const char *sst_tls_verdict_name(enum sst_tls_verdict v);
 
+/* Whether the peer's certificate names NAME (RFC 6125 / RFC 5922: a
+ * dNSName subjectAltName, the subject CN only when the certificate has
+ * no dNSName at all).  Says nothing about trust: see sst_tls_peer(). */
+bool sst_tls_peer_matches(const struct sst_tls *tls, const char *name);
+
 /* Why TLS ended the connection: EAUTH, EPROTO, ETIMEDOUT (handshake
  * deadline; libre's close handler then reports 0), ENOSPC (send queue
  * full), or 0 while healthy. */

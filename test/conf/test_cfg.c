@@ -611,6 +611,44 @@ static void test_schema_compiled_in(void)
 	xmlRelaxNGFree(schema);
 }
 
+/* A broken file still yields what could be read, for the CLI to find
+ * the running daemon's control socket; an unparsable one yields none. */
+static void test_partial(void)
+{
+	struct cfg_diag diag = {NULL, 0, 0};
+	struct cfg *cfg = NULL;
+	char want[PATH_MAX + 64];
+	int err;
+
+	write_file(in_dir("partial.xml"), HEAD "<CommunityConnector "
+		   "name=\"e2\" ip=\"127.0.0.10\" control=\"run/e2.sock\">"
+		   "<Gateway>gw-nowhere</Gateway></CommunityConnector>" TAIL,
+		   0644);
+	err = cfg_load(&cfg, in_dir("partial.xml"), &diag);
+	CU_ASSERT_EQUAL(err, EBADMSG);
+	CU_ASSERT_PTR_NULL(cfg);
+	cfg_diag_reset(&diag);
+
+	err = cfg_load_partial(&cfg, in_dir("partial.xml"), &diag);
+	CU_ASSERT_EQUAL(err, EBADMSG);
+	CU_ASSERT(diag.nerr >= 1);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(cfg_connector_find(cfg, "e2"));
+	snprintf(want, sizeof(want), "%s/run/e2.sock", dir);
+	CU_ASSERT_STRING_EQUAL(cfg_connector_find(cfg, "e2")->control, want);
+	cfg_free(cfg);
+	cfg_diag_reset(&diag);
+
+	cfg = NULL;
+	write_file(in_dir("partial.xml"), HEAD "<Trace enable=\"true\">" TAIL,
+		   0644);
+	err = cfg_load_partial(&cfg, in_dir("partial.xml"), &diag);
+	CU_ASSERT_EQUAL(err, EBADMSG);
+	CU_ASSERT_PTR_NULL(cfg);
+	CU_ASSERT(diag.nerr >= 1);
+	cfg_diag_reset(&diag);
+}
+
 static CU_TestInfo cfg_tests[] = {
 	{"schema compiled in", test_schema_compiled_in},
 	{"sample acme.test loads", test_sample_acme},
@@ -621,6 +659,7 @@ static CU_TestInfo cfg_tests[] = {
 	{"size bound, missing file", test_too_big},
 	{"many errors", test_many_errors},
 	{"domain matching", test_domain_match},
+	{"partial load of a broken file", test_partial},
 	CU_TEST_INFO_NULL,
 };
 

@@ -4,7 +4,8 @@
 # community, an SRV community (two _sips._tcp targets, one with IPv6,
 # plus a _sip._udp target) and an A-only community over UDP; the UDP
 # warning; exit 0.  Then a file with a community that does not resolve:
-# exit 1 and a message naming it.
+# exit 1 and a message naming it; only a warning and exit 0 when the
+# file's connector does not enable that community.
 
 . "$top_srcdir/test/lib/testenv.sh"
 
@@ -88,6 +89,30 @@ te_check "unresolvable: counted" \
 te_check "unresolvable: the others still shown" \
 	has bad.out "    trust accepts: 127.0.7.10 fd00:7::10"
 te_check "unresolvable: no dns OK" [ "$(grep -c 'dns OK' "$TE_DIR/bad.out")" = 0 ]
+
+# A community the connector does not enable is still resolved, but its
+# failure is a warning: nobody is routed to it.
+conn() # ENABLED: bad.xml plus a connector enabling prox, nowhere ENABLED
+{
+	sed "s#<Dns #<CommunityGateway name=\"gw\"><ClientListen transport=\"udp\" address=\"127.0.7.11\" port=\"5060\"/><ConnectorListen transport=\"tcp\" address=\"127.0.7.11\" port=\"5070\"/></CommunityGateway>\n  <CommunityConnector name=\"edge\" ip=\"127.0.7.9\"><Gateway>gw</Gateway><SupportedCommunity name=\"prox\" enabled=\"true\"/><SupportedCommunity name=\"nowhere\" enabled=\"$1\"/></CommunityConnector>\n  <Dns #" \
+		"$TE_DIR/bad.xml" >"$TE_DIR/conn-$1.xml"
+	"$BIN" check --dns -c "$TE_DIR/conn-$1.xml" >"$TE_DIR/conn-$1.out" \
+		2>"$TE_DIR/conn-$1.err"
+	rc=$?
+}
+conn false
+te_check "disabled and unresolvable: exit 0" [ "$rc" = 0 ]
+te_check "disabled and unresolvable: a warning naming it" \
+	has conn-false.err "stconnector check: warning: extern community nowhere (nowhere.test) does not resolve: no such name (NXDOMAIN) (not enabled here)"
+te_check "disabled and unresolvable: shown as warning only" \
+	has conn-false.out "    does not resolve: no such name (NXDOMAIN) (not enabled here: warning only)"
+te_check "disabled and unresolvable: dns OK" has conn-false.out "dns OK"
+te_check "disabled and unresolvable: no error line" \
+	[ "$(grep -c 'error' "$TE_DIR/conn-false.err")" = 0 ]
+conn true
+te_check "enabled and unresolvable: exit 1" [ "$rc" = 1 ]
+te_check "enabled and unresolvable: an error naming it" \
+	has conn-true.err "stconnector check: error: extern community nowhere (nowhere.test) does not resolve: no such name (NXDOMAIN)"
 
 te_stop "$TE_DNS_PID"
 te_done

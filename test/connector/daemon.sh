@@ -42,11 +42,55 @@ conf()
 EOF
 }
 
-# run ARGS...: $rc, $D/out, $D/err
+# run ARGS...: $rc, $D/out, $D/err.  Bounded: a daemon that starts in
+# the foreground when it should have refused is stopped (rc 124), not
+# waited for.
 run()
 {
-	"$SC" "$@" >"$D/out" 2>"$D/err"
+	timeout -k 2 "$RUN_S" "$SC" "$@" >"$D/out" 2>"$D/err"
 	rc=$?
+	[ "$rc" = 124 ] && echo "  stconnector $*: still running after $RUN_S s: stopped"
+	return 0
+}
+RUN_S=20
+
+# wait_pid PID SECS: wait at most SECS for PID to end (killing it after
+# that); $? is its exit status.  The PID stays registered for cleanup.
+wait_pid()
+{
+	_n=$(($2 * 10))
+	while te_alive "$1" && [ $_n -gt 0 ]; do
+		sleep 0.1
+		_n=$((_n - 1))
+	done
+	if te_alive "$1"; then
+		echo "  pid $1 still running after $2 s: killed"
+		kill -KILL "$1"
+	fi
+	wait "$1"
+}
+
+# started PID LOG ERE: the daemon logs ERE within 10 s.  If it exits
+# first or never gets there, print its log and end the test now: every
+# later check needs it.
+started()
+{
+	_n=100
+	while [ $_n -gt 0 ]; do
+		grep -Eq -- "$3" "$2" 2>/dev/null && { te_ok "daemon started"; return 0; }
+		te_alive "$1" || break
+		sleep 0.1
+		_n=$((_n - 1))
+	done
+	if te_alive "$1"; then
+		te_fail "daemon started: no \"$3\" within 10 s"
+	else
+		wait "$1"
+		te_fail "daemon started: it exited with status $? during start-up"
+	fi
+	sed 's/^/  | /' "$2"
+	te_done
+	exit 1
 }
 
 has() # FILE ERE: a line of FILE matches
@@ -79,8 +123,7 @@ te_wait_tcp 127.0.9.11 15070 5
 # ---- start in the foreground, wait for the control socket
 te_spawn "$D/daemon.log" "$SC" -f -c "$F"
 PID=$TE_LASTPID
-te_check "daemon logs that it started" \
-	te_wait_for "$D/daemon.log" "cn: started connector=acme-edge" 10
+started "$PID" "$D/daemon.log" "cn: started connector=acme-edge"
 te_check "control socket exists" [ -S "$D/run/cn.sock" ]
 te_check "control socket is mode 0600" \
 	[ "$(stat -c %a "$D/run/cn.sock")" = 600 ]
@@ -170,8 +213,19 @@ conf false nosuch-gw
 line=$(grep -n '<Gateway>' "$F" | cut -d: -f1)
 run reload -c "$F"
 te_check "reload, file broken, no -s: exit 1" [ "$rc" = 1 ]
-te_check "reload, file broken, no -s: FILE:LINE on stderr" has "$D/err" \
+te_check "reload, file broken, no -s: the daemon answers with FILE:LINE" \
+	has "$D/out" "^$F:$line: .*nosuch-gw"
+te_check "reload, file broken, no -s: says the file has errors" \
+	has "$D/err" "^stconnector: $F has errors; asking the running daemon"
+te_check "reload, file broken, no -s: daemon logged it" \
+	te_wait_for "$D/daemon.log" "cn: reload-error file=.*nosuch-gw" 5
+run status --json -c "$F"
+te_check "status, file broken, no -s: reaches the daemon (exit 1)" \
+	[ "$rc" = 1 ]
+te_check "status, file broken, no -s: FILE:LINE on stderr" has "$D/err" \
 	"^$F:$line: "
+te_check "status, file broken, no -s: old configuration kept" json \
+	's["communities"][1]["enabled"] is True and s["config"]["last_reload"] == "failed"'
 run reload -s "$D/run/cn.sock"
 te_check "reload broken via -s: non-zero" [ "$rc" = 1 ]
 te_check "reload broken via -s: answer names FILE:LINE" has "$D/out" \
@@ -213,14 +267,14 @@ conf false acme-gw
 # ---- SIGTERM: clean exit 0, files gone (ASan would make it non-zero
 # on a leak)
 kill -TERM "$PID"
-wait "$PID"
+wait_pid "$PID" 10
 rc=$?
+te_stop "$PID"
 te_check "SIGTERM: exit 0" [ "$rc" = 0 ]
 te_check "SIGTERM: pid file removed" [ ! -e "$D/run/cn.pid" ]
 te_check "SIGTERM: control socket removed" [ ! -e "$D/run/cn.sock" ]
 te_check "SIGTERM: stop logged" has "$D/daemon.log" \
 	'cn: stopped connector=acme-edge'
-TE_PIDS=""
 
 # ---- not running
 run status -c "$F"
@@ -252,6 +306,8 @@ run -c "$F" -n acme-edge2
 te_check "background start: exit 0" [ "$rc" = 0 ]
 te_check "background start: pid file" [ -s "$D/run/cn2.pid" ]
 PID2=$(cat "$D/run/cn2.pid" 2>/dev/null)
+# not our child, but ours to stop if a check below fails
+[ -n "$PID2" ] && TE_PIDS="$TE_PIDS $PID2"
 run status -c "$F" -n acme-edge2
 te_check "background daemon answers status" [ "$rc" = 0 ]
 te_check "background daemon is acme-edge2" has "$D/out" \
@@ -260,7 +316,17 @@ if [ -n "$PID2" ]; then
 	kill -TERM "$PID2"
 	n=0
 	while te_alive "$PID2" && [ $n -lt 50 ]; do sleep 0.1; n=$((n + 1)); done
+	te_stop "$PID2"
 fi
 te_check "background daemon stopped, socket gone" [ ! -e "$D/run/cn2.sock" ]
+
+# ---- without -f, a failure after the fork reaches the terminal: the
+# control socket's directory does not exist
+sed -i 's|control="run/cn2.sock"|control="run/nodir/cn2.sock"|' "$F"
+run -c "$F" -n acme-edge2
+te_check "background start, control socket impossible: exit 1" [ "$rc" = 1 ]
+te_check "background start failure: the parent says so" has "$D/err" \
+	'^stconnector: start-up failed'
+te_check "background start failure: no pid file left" [ ! -e "$D/run/cn2.pid" ]
 
 te_done

@@ -171,15 +171,26 @@ conf()
 	rm -f "$_f.tmp"
 }
 
-# start SIDE: run its connector in the foreground, wait until it listens
+# start SIDE: run its connector in the foreground, wait until it listens;
+# a connector that exits during start-up fails at once, log printed
 start()
 {
 	_ip=$A_CN
 	[ "$1" = chicago ] && _ip=$C_CN
 	te_spawn "$D/$1/daemon.log" "$SC" -f -c "$D/$1/$1.xml"
 	eval "PID_$1=\$TE_LASTPID"
-	te_wait_for "$D/$1/daemon.log" "cn: started" 10 &&
-		te_wait_tcp "$_ip" 5060 5 && te_wait_tcp "$_ip" 5061 5 &&
+	# at most 10 s, and no longer than the daemon lives; say why not
+	_p=$TE_LASTPID _n=100
+	until grep -q "cn: started" "$D/$1/daemon.log" 2>/dev/null; do
+		if ! te_alive "$_p" || [ $_n -le 0 ]; then
+			echo "  $1's connector did not start:"
+			sed 's/^/  | /' "$D/$1/daemon.log"
+			return 1
+		fi
+		sleep 0.1
+		_n=$((_n - 1))
+	done
+	te_wait_tcp "$_ip" 5060 5 && te_wait_tcp "$_ip" 5061 5 &&
 		te_wait_udp "$_ip" 5060 5
 }
 
@@ -274,7 +285,12 @@ te_check "tls: NOTIFY to acme passed chicago's then acme's connector (Via)" \
 te_check "tls: chicago's gateway got the 200 to its NOTIFY" \
 	has "$D/chicago-gw.log" "^NOTIFY answered"
 te_check "tls: chicago's gateway routed its NOTIFY by the Record-Route set (chicago's, then acme's connector)" \
-	has "$D/chicago-gw.msg" "^Route: <sip:$C_CN[:;][^>]*>, *<sip:$A_CN[:;]"
+	has "$D/chicago-gw.msg" "^Route: <sip:$C_CN[:;][^>]*>, *<sip:$C_CN[:;][^>]*>, *<sip:$A_CN[:;]"
+# double record-routing: each connector recorded its gateway side
+# (udp 5060) and its federation side (tls 5061); chicago's gateway
+# takes its own side first, acme's connector pops both of its own
+te_check "tls: the NOTIFY's Route set names both sides of each connector" \
+	has "$D/chicago-gw.msg" "^Route: <sip:$C_CN:5060;transport=udp;lr>, *<sip:$C_CN:5061;transport=tls;lr>, *<sip:$A_CN:5061;transport=tls;lr>, *<sip:$A_CN:5060;transport=udp;lr>"
 
 sub tls-sub-c2a $C_GW bob@chicago.test alice@acme.test $C_CN:5060
 te_check "tls: SUBSCRIBE chicago->acme: 2xx and NOTIFY received" \

@@ -86,8 +86,15 @@ ext_uas() # LOG SCENARIO: chicago's proxy answers one request (tcp)
 	te_wait_tcp $EXT $EXTPORT 5
 }
 
-waitpid_rc() # PID: wait for it, $? is its exit code
+waitpid_rc() # PID: wait for it (40 s at most), $? is its exit code
 {
+	_n=400
+	while te_alive "$1" && [ $_n -gt 0 ]; do
+		sleep 0.1
+		_n=$((_n - 1))
+	done
+	te_alive "$1" && { echo "  pid $1 still running after 40 s: killed"; \
+		kill -KILL "$1"; }
 	wait "$1"
 	_rc=$?
 	te_stop "$1"
@@ -194,6 +201,12 @@ te_check "SUBSCRIBE: Record-Route names the connector" \
 	"$D/ext2.log"
 te_check "SUBSCRIBE: the gateway sees the Record-Route" \
 	grep -q "SUBSCRIBE 200 record-route=<sip:$CN:$PORT;transport=tcp;lr>" \
+	"$D/sub.log"
+# double record-routing: the gateway (udp) and chicago (tcp) legs
+# differ, so the set ends with the gateway-facing entry, which the
+# gateway's in-dialog requests take first (its route set is reversed)
+te_check "SUBSCRIBE: the gateway's first Route is the connector's udp side" \
+	grep -Eq "SUBSCRIBE 200 record-route-all=.*<sip:$CN:$PORT;transport=tcp;lr>, *<sip:$CN:$PORT;transport=udp;lr> *\$" \
 	"$D/sub.log"
 te_check "NOTIFY reached the gateway through the connector" \
 	grep -q "NOTIFY state=active from=sip:service@chicago.test\|NOTIFY state=active from=sip:x@chicago.test" \

@@ -109,6 +109,35 @@ static int leaf(const char *name, const char *ca, const char *extra)
 		  dir, name, name, ca, ca, name, name);
 }
 
+/* A leaf in FILE signed by ca, subject CN and dNSName SAN given apart
+ * (san NULL: none). */
+static int leaf_names(const char *file, const char *cn, const char *san,
+		      const char *serial)
+{
+	char tmpl[1024];
+	char tfile[300];
+
+	snprintf(tmpl, sizeof(tmpl),
+		 "cn = \"%s\"\norganization = \"stconnector tests\"\n"
+		 "%s%s%s"
+		 "serial = %s\nexpiration_days = 30\n"
+		 "tls_www_server\ntls_www_client\n"
+		 "signing_key\nencryption_key\n",
+		 cn, san ? "dns_name = \"" : "", san ? san : "",
+		 san ? "\"\n" : "", serial);
+	snprintf(tfile, sizeof(tfile), "%s.tmpl", file);
+	if (write_file(tfile, tmpl))
+		return -1;
+
+	return sh("cd '%s' && certtool --no-text --generate-privkey "
+		  "--key-type=ecdsa --curve=secp256r1 --outfile %s.key "
+		  "2>/dev/null && certtool --no-text --generate-certificate "
+		  "--load-privkey %s.key --load-ca-certificate ca.pem "
+		  "--load-ca-privkey ca.key --template %s.tmpl "
+		  "--outfile %s.pem >/dev/null 2>&1",
+		  dir, file, file, file, file);
+}
+
 static int make_certs(void)
 {
 	const char *t = cutest_tmpdir("sst_tls");
@@ -140,6 +169,12 @@ static int make_certs(void)
 	if (leaf("old.test", "ca",
 		 "serial = 9\nactivation_date = \"2020-01-01 00:00:00\"\n"
 		 "expiration_date = \"2021-01-01 00:00:00\"\n"))
+		return -1;
+
+	/* SAN and CN telling different names, and a CN alone */
+	if (leaf_names("san-ok", "wrong.b.test", CLI_NAME, "11") ||
+	    leaf_names("cn-ok", CLI_NAME, "wrong.b.test", "12") ||
+	    leaf_names("cn-only", CLI_NAME, NULL, "13"))
 		return -1;
 
 	/* self-signed leaf */
@@ -848,6 +883,43 @@ static void test_gnutls_cli_renegotiation(void)
 	teardown_all();
 }
 
+/* The accepting side ties the client's certificate to a name the way
+ * the connecting side does: by dNSName, the CN only without one. */
+static void peer_name_case(const char *cli_cert, const char *name,
+			   bool want)
+{
+	CU_ASSERT_EQUAL_FATAL(ctx(&srv_ctx, SRV_NAME, "ca.pem", true, 0), 0);
+	CU_ASSERT_EQUAL_FATAL(ctx(&cli_ctx, cli_cert, "ca.pem", true, 0), 0);
+	listen_srv();
+	connect_cli(cli_ctx, SRV_NAME);
+
+	run(both_estab);
+	CU_ASSERT_FALSE(guard_fired);
+	CU_ASSERT_TRUE_FATAL(srv.estab);
+	CU_ASSERT_EQUAL(srv.peer.verdict, SST_TLS_VALID);
+	CU_ASSERT_EQUAL(sst_tls_peer_matches(srv.tls, name), want);
+	if (sst_tls_peer_matches(srv.tls, name) != want)
+		fprintf(stderr, "%s as %s: got %d want %d\n", cli_cert, name,
+			!want, want);
+
+	teardown_all();
+}
+
+static void test_peer_matches(void)
+{
+	/* SAN names it, CN does not: accepted */
+	peer_name_case("san-ok", CLI_NAME, true);
+	peer_name_case("san-ok", "wrong.b.test", false);
+	/* CN names it, SAN does not: refused */
+	peer_name_case("cn-ok", CLI_NAME, false);
+	peer_name_case("cn-ok", "wrong.b.test", true);
+	/* no dNSName at all: the CN counts */
+	peer_name_case("cn-only", CLI_NAME, true);
+	peer_name_case(CLI_NAME, "sip.x.test", false);
+
+	CU_ASSERT_FALSE(sst_tls_peer_matches(NULL, CLI_NAME));
+}
+
 static int suite_init(void)
 {
 	if (libre_init())
@@ -883,6 +955,7 @@ static CU_TestInfo tls_tests[] = {
 	{"gnutls-cli TLS 1.1 refused", test_gnutls_cli_tls11},
 	{"gnutls-cli certificate refused", test_gnutls_cli_cert_refused},
 	{"renegotiation refused", test_gnutls_cli_renegotiation},
+	{"peer name by SAN, CN only without", test_peer_matches},
 	CU_TEST_INFO_NULL,
 };
 
