@@ -56,6 +56,19 @@ count()
 	[ "${_n:-0}" = "$3" ] || { echo "  $1: ${_n:-0} lines match $2, want $3"; return 1; }
 }
 
+# wait_count FILE ERE N SECONDS: wait until N lines of FILE match
+wait_count()
+{
+	_t=0
+	while [ $_t -lt $(($4 * 10)) ]; do
+		[ "$(grep -Ec -- "$2" "$1" 2>/dev/null)" -ge "$3" ] && return 0
+		sleep 0.1
+		_t=$((_t + 1))
+	done
+	echo "  $1: fewer than $3 lines match $2"
+	return 1
+}
+
 # ---- DNS, certificates, the community file ----
 cat >"$D/records" <<EOT
 local-ttl=5
@@ -120,6 +133,8 @@ gw_up() { te_wait_udp $GWIP 5060 5 && te_wait_tcp $GWIP 5070 5; }
 te_check "stgateway listens for clients (udp 5060) and connectors (tcp 5070)" gw_up
 te_check "stgateway: connector link up" \
 	te_wait_for "$D/gw.log" "gw: connector up name=acme-edge transport=tcp address=$CNIP:5060" 10
+te_check "stconnector: the gateway's link up (it answers OPTIONS)" \
+	te_wait_for "$D/cn.1.log" "cn: gateway-up name=acme-gw" 10
 
 # ---- asmith's client (baresip) ----
 bd=$D/bs.alice
@@ -179,7 +194,7 @@ sipp -sf "$CFED/uac_message.xml" -key from Bob.Jones@chicago.test \
 	-log_file "$D/in1.log" $CNIP:5060 >"$D/in1.out" 2>&1
 te_check "chicago -> Alice.Smith@acme.test: 200" has "$D/in1.log" "^FINAL code=200"
 te_check "asmith's baresip shows it, From the external address" \
-	te_wait_for "$bd/out.log" "sip:Bob.Jones@chicago.test: \"in1-$$\"" 5
+	te_wait_for "$bd/out.log" "sip:Bob.Jones@chicago.test: \"in1-$$" 5
 sipp -sf "$CFED/uac_message.xml" -key from Bob.Jones@chicago.test \
 	-key to Nobody.Here@acme.test -key text "in2-$$" -i $CHIP -p 5302 \
 	-m 1 -timeout 10s -timeout_error -nostdin -trace_logs \
@@ -209,7 +224,7 @@ watch()  # NAME USER PASS IP
 	te_spawn "$D/$1.out" sipp -sf "$SC/local_watch.xml" -key from "$2" \
 		-key to Bob.Jones@chicago.test -au "$2" -ap "$3" \
 		-auth_uri Bob.Jones@chicago.test -i "$4" -p 5090 -nostdin \
-		-trace_logs -log_file "$D/$1.log"
+		-trace_logs -log_file "$D/$1.log" -m 1 $GWIP:5060
 	eval "W_$1=\$TE_LASTPID"
 }
 watch w1 asmith alicepw 127.0.15.21
@@ -243,7 +258,7 @@ if want == "up":
     c = [x for x in f["external_communities"] if x["name"] == "chicago"][0]
     n = [x for x in f["cannot_federate"] if x["user"] == "dave"][0]
     ok = ok and l["state"] == "up" and p["local_watchers"] == 2 \
-        and p["status"] == "Away" and c["presentities"] == 1 \
+        and p["status"] == "away" and c["presentities"] == 1 \
         and c["local_watchers"] == 2 and "mail" in n["reason"] \
         and n["refusals"] >= 2 and f["external_watchers"] >= 1 \
         and f["privacy_refused"] == 1
@@ -267,10 +282,12 @@ done
 te_check "status exits 1 (degraded) with no link" test $? -eq 1
 te_check "status: link down with its error" python3 "$D/check.py" "$D/st2.json" down
 te_check "acme's stconnector restarts" cn_start 2
+te_check "stconnector: the gateway's link up again" \
+	te_wait_for "$D/cn.2.log" "cn: gateway-up name=acme-gw|gateway name=acme-gw state=up" 10
 te_check "the gateway sees the link up again" \
-	te_wait_for "$D/gw.log" "gw: connector up name=acme-edge" 10
-te_check "the federation subscription is created afresh" \
-	te_wait_for "$D/chicago.log" "NOTIFY away answered" 10
+	wait_count "$D/gw.log" "gw: connector up name=acme-edge" 2 10
+te_check "the federation subscription is created afresh, chicago's NOTIFYs answered" \
+	wait_count "$D/chicago.log" "NOTIFY away answered" 2 10
 sleep 1
 te_check "two federation SUBSCRIBEs in all (first, and after the restart)" \
 	count "$D/chicago.log" "^SUBSCRIBE from=sip:acme-gw@acme.test to=sip:Bob.Jones@chicago.test expires=600" 2
