@@ -62,39 +62,13 @@ static void cn_destructor(void *arg)
 	mem_deref(cn->cfgpath);
 }
 
-/*
- * Open the Trace file the configuration asks for, closing any previous
- * one.  A file that cannot be opened is logged and shown in status; the
- * connector runs on without a trace rather than refuse traffic.
- */
+/* The Trace file the configuration asks for, (re)opened. */
 void cn_trace_open(struct cn *cn)
 {
 	const struct cfg_trace *t = &cn->cfg->trace;
-	int err;
 
-	cn->trace = mem_deref(cn->trace);
-	cn->trace_err[0] = '\0';
-	if (!t->enable || !t->file)
-		return;
-
-	err = dmn_trace_open(&cn->trace, t->file, t->level);
-	if (err) {
-		snprintf(cn->trace_err, sizeof(cn->trace_err), "%s: %s",
-			 t->file, strerror(err));
-		dmn_log_code(DMN_LOG_ERR, err, "cn: trace-open-failed file=%s",
-			     t->file);
-	}
-}
-
-void cn_trace_tap(bool in, enum sst_tp kind, const struct sa *peer,
-		  const struct sa *local, const uint8_t *p, size_t len,
-		  void *arg)
-{
-	struct cn *cn = arg;
-
-	if (cn->trace)
-		dmn_trace_msg(cn->trace, in, sst_tp_name(kind), peer, local,
-			      p, len);
+	dmn_trace_reopen(&cn->trace, t->enable, t->file, t->level,
+			 cn->trace_err, sizeof(cn->trace_err));
 }
 
 int cn_self_pick(const struct cfg *cfg, const char *name,

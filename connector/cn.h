@@ -188,12 +188,9 @@ struct cn {
 
 /* ------------------------------------------------------------------ */
 /* Trace (cn.c): the Trace record's file, (re)opened at start and on
- * every reload, so that an administrator can rotate it.  cn_trace_tap is
- * the transport tap (sst_transp_tap) that writes to it. */
+ * every reload, so that an administrator can rotate it; the transport's
+ * tap is dmn_trace_tap on &cn->trace. */
 void cn_trace_open(struct cn *cn);
-void cn_trace_tap(bool in, enum sst_tp kind, const struct sa *peer,
-		  const struct sa *local, const uint8_t *p, size_t len,
-		  void *arg);
 
 /* ------------------------------------------------------------------ */
 /* Context (cn.c) */

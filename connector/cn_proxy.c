@@ -1032,7 +1032,7 @@ static int px_start(struct cn *cn)
 	err = sst_transp_alloc(&px->tp, &conf, recv_handler, px);
 	if (err)
 		goto out;
-	sst_transp_tap(px->tp, cn_trace_tap, cn);
+	sst_transp_tap(px->tp, dmn_trace_tap, &cn->trace);
 	err = sst_tstack_alloc(&px->ts, NULL, NULL);
 	if (err)
 		goto out;

@@ -114,15 +114,9 @@ static void put_config(struct dmn_st *root, const struct cn *cn)
 	if (cn->reload_note[0])
 		dmn_st_str(dmn_st_item(l), "text", cn->reload_note);
 
-	o = dmn_st_section(root, "trace");
-	dmn_st_bool(o, "enabled", cn->cfg->trace.enable);
-	if (cn->cfg->trace.enable) {
-		dmn_st_str(o, "file", cn->cfg->trace.file);
-		dmn_st_int(o, "level", cn->cfg->trace.level);
-		dmn_st_int(o, "records", (int64_t)dmn_trace_records(cn->trace));
-		dmn_st_str(o, "error", cn->trace_err[0] ? cn->trace_err :
-			   "none");
-	}
+	dmn_trace_status(root, cn->trace, cn->cfg->trace.enable,
+			 cn->cfg->trace.file, cn->cfg->trace.level,
+			 cn->trace_err);
 }
 
 static void put_listens(struct dmn_st *o, const char *key,

@@ -363,6 +363,25 @@ void dmn_trace_msg(struct dmn_trace *tr, bool in, const char *tp,
 		   const struct sa *peer, const struct sa *local,
 		   const uint8_t *p, size_t len);
 uint64_t dmn_trace_records(const struct dmn_trace *tr);
+
+/*
+ * The daemons' use of it, one piece for both.  dmn_trace_reopen closes
+ * *trp and, when enable is set, opens path again (start-up and every
+ * reload, so the file can be rotated); a failure is logged and its
+ * reason left in errbuf ("" otherwise): traffic goes on untraced.
+ * dmn_trace_tap has the shape of the transport's tap (sst_tap_h) with
+ * arg = the struct dmn_trace ** it writes through.  dmn_trace_status
+ * adds a "trace" section to a status tree.
+ */
+struct dmn_st;
+void dmn_trace_reopen(struct dmn_trace **trp, bool enable, const char *path,
+		      unsigned level, char *errbuf, size_t errsz);
+void dmn_trace_tap(bool in, const char *tpname, const struct sa *peer,
+		   const struct sa *local, const uint8_t *p, size_t len,
+		   void *arg);
+void dmn_trace_status(struct dmn_st *root, const struct dmn_trace *tr,
+		      bool enable, const char *path, unsigned level,
+		      const char *err);
 uint64_t dmn_trace_errors(const struct dmn_trace *tr);
 
 #endif

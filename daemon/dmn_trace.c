@@ -221,3 +221,50 @@ uint64_t dmn_trace_errors(const struct dmn_trace *tr)
 {
 	return tr ? tr->errors : 0;
 }
+
+void dmn_trace_reopen(struct dmn_trace **trp, bool enable, const char *path,
+		      unsigned level, char *errbuf, size_t errsz)
+{
+	int err;
+
+	if (!trp)
+		return;
+	*trp = mem_deref(*trp);
+	if (errbuf && errsz)
+		errbuf[0] = '\0';
+	if (!enable || !path)
+		return;
+
+	err = dmn_trace_open(trp, path, level);
+	if (err) {
+		if (errbuf && errsz)
+			snprintf(errbuf, errsz, "%s: %s", path, strerror(err));
+		dmn_log_code(DMN_LOG_ERR, err, "trace: open-failed file=%s",
+			     path);
+	}
+}
+
+void dmn_trace_tap(bool in, const char *tpname, const struct sa *peer,
+		   const struct sa *local, const uint8_t *p, size_t len,
+		   void *arg)
+{
+	struct dmn_trace **trp = arg;
+
+	if (trp && *trp)
+		dmn_trace_msg(*trp, in, tpname, peer, local, p, len);
+}
+
+void dmn_trace_status(struct dmn_st *root, const struct dmn_trace *tr,
+		      bool enable, const char *path, unsigned level,
+		      const char *err)
+{
+	struct dmn_st *o = dmn_st_section(root, "trace");
+
+	dmn_st_bool(o, "enabled", enable);
+	if (!enable)
+		return;
+	dmn_st_str(o, "file", path ? path : "");
+	dmn_st_int(o, "level", level ? level : 1);
+	dmn_st_int(o, "records", (int64_t)dmn_trace_records(tr));
+	dmn_st_str(o, "error", err && err[0] ? err : "none");
+}

@@ -82,6 +82,7 @@ static void gw_destructor(void *arg)
 	struct gw *gw = arg;
 
 	tmr_cancel(&gw->sweep);
+	gw->trace = mem_deref(gw->trace);
 	gw_req_cancel_all(gw);
 	gw_fed_close(gw);
 	gw_pres_close(gw);
@@ -192,6 +193,10 @@ int gw_start(struct gw *gw)
 	err = sst_transp_alloc(&gw->tp, NULL, gw_sip_recv, gw);
 	if (err)
 		return err;
+	dmn_trace_reopen(&gw->trace, gw->cfg->trace.enable,
+			 gw->cfg->trace.file, gw->cfg->trace.level,
+			 gw->trace_err, sizeof(gw->trace_err));
+	sst_transp_tap(gw->tp, dmn_trace_tap, &gw->trace);
 	err = sst_tstack_alloc(&gw->tstk, NULL, NULL);
 	if (err)
 		return err;
@@ -423,6 +428,8 @@ int gw_reload(struct gw *gw, struct re_printf *pf)
 	gw->cfg = cfg;
 	gw->self = self;
 	gw->reload_failed = false;
+	dmn_trace_reopen(&gw->trace, cfg->trace.enable, cfg->trace.file,
+			 cfg->trace.level, gw->trace_err, sizeof(gw->trace_err));
 
 	dmn_log_info("gw: reloaded file=%s external=%s convert-id=%s",
 		     gw->cfgpath, self->support_external ? "yes" : "no",

@@ -154,6 +154,8 @@ struct gw {
 	struct tmr sweep;
 
 	struct gw_counters c;
+	struct dmn_trace *trace;   /* the Trace file, when enabled */
+	char trace_err[GW_TEXT_MAX];
 
 	/* the last reload */
 	time_t reload_at;

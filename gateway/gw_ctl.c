@@ -91,6 +91,13 @@ static void add_listeners(struct dmn_st *root, const struct gw *gw)
 	}
 }
 
+static void add_trace(struct dmn_st *root, const struct gw *gw)
+{
+	dmn_trace_status(root, gw->trace, gw->cfg->trace.enable,
+			 gw->cfg->trace.file, gw->cfg->trace.level,
+			 gw->trace_err);
+}
+
 static void add_directory(struct dmn_st *root, const struct gw *gw)
 {
 	struct dmn_st *d = dmn_st_section(root, "directory");
@@ -202,6 +209,7 @@ int gw_status_build(struct dmn_st **stp, struct gw *gw)
 	dmn_st_int(s, "connections", sst_transp_nconns(gw->tp));
 
 	add_directory(st, gw);
+	add_trace(st, gw);
 
 	s = dmn_st_section(st, "connectors");
 	dmn_st_str(s, "state", gw->self->support_external ?

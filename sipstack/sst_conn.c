@@ -141,7 +141,7 @@ static int send_now(struct sst_conn *conn, struct mbuf *mb)
 	int err;
 
 	if (tp->taph)
-		tp->taph(false, conn->kind, &conn->raddr, &conn->laddr,
+		tp->taph(false, sst_tp_name(conn->kind), &conn->raddr, &conn->laddr,
 			 mbuf_buf(mb), n, tp->taparg);
 	err = tcp_send(conn->tc, mb);
 	if (err) {
@@ -252,7 +252,7 @@ static void recv_handler(struct mbuf *mb, void *arg)
 		rx.dst = &conn->laddr;
 		rx.conn = conn;
 		if (tp->taph)
-			tp->taph(true, conn->kind, &conn->raddr, &conn->laddr,
+			tp->taph(true, sst_tp_name(conn->kind), &conn->raddr, &conn->laddr,
 				 mbuf_buf(msg), mbuf_get_left(msg), tp->taparg);
 		tp->recvh(&rx, msg, tp->arg);
 		mem_deref(msg);

@@ -276,7 +276,7 @@ static void udp_recv_handler(const struct sa *src, struct mbuf *mb,
 	rx.dst = &l->laddr;
 	rx.conn = NULL;
 	if (tp->taph)
-		tp->taph(true, SST_TP_UDP, src, &l->laddr, mbuf_buf(mb), n,
+		tp->taph(true, sst_tp_name(SST_TP_UDP), src, &l->laddr, mbuf_buf(mb), n,
 			 tp->taparg);
 	tp->recvh(&rx, mb, tp->arg);
 }
@@ -416,7 +416,7 @@ int sst_transp_send(struct sst_transp *tp, struct sst_send **sendp,
 			return err;
 		}
 		if (tp->taph)
-			tp->taph(false, kind, dst, &l->laddr, mbuf_buf(mb), n,
+			tp->taph(false, sst_tp_name(kind), dst, &l->laddr, mbuf_buf(mb), n,
 				 tp->taparg);
 
 		tp->c[kind].msgs_out++;

@@ -145,9 +145,9 @@ int  sst_transp_send(struct sst_transp *tp, struct sst_send **sendp,
  * connection comes up): for the daemons' Trace file.  p/len is the
  * plaintext message; peer is the far end, local ours.  NULL removes it.
  */
-typedef void (sst_tap_h)(bool in, enum sst_tp kind, const struct sa *peer,
-			 const struct sa *local, const uint8_t *p,
-			 size_t len, void *arg);
+typedef void (sst_tap_h)(bool in, const char *tpname,
+			 const struct sa *peer, const struct sa *local,
+			 const uint8_t *p, size_t len, void *arg);
 void sst_transp_tap(struct sst_transp *tp, sst_tap_h *taph, void *arg);
 
 int  sst_conn_send(struct sst_conn *conn, struct mbuf *mb);

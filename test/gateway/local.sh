@@ -87,6 +87,7 @@ write_conf()
     <Attributes id="uid" email="mail" password="userPassword"/>
     <Cache size="100" ttl="300" negativeTtl="30"/>
   </Directory>
+  <Trace enable="true" file="$D/run/gw.trace" level="1"/>
 </CommunityConfig>
 EOT
 }
@@ -157,6 +158,19 @@ te_check "wrong password refused with 403 (baresip)" \
 te_check "unknown user refused with 403 (baresip)" \
 	te_wait_for "$D/bs.bad/out.log" "sip:ghost@acme.test: 403 Forbidden" 5
 bs_cmd bad /quit
+
+# ---- the Trace file: real clients' digest answers never reach it ----
+T=$D/run/gw.trace
+te_check "trace: baresip's REGISTER is in the trace" \
+	grep -Eq '^REGISTER sip:acme.test(;transport=udp)? SIP/2.0$' "$T"
+te_check "trace: the challenge went out" \
+	grep -q '^SIP/2.0 401 ' "$T"
+te_check "trace: Authorization written masked" \
+	grep -Eq '^Authorization: Digest \*\*\*$' "$T"
+te_check "trace: no digest response value in the file" \
+	sh -c "! grep -Eiq 'response=\"?[0-9a-f]{32}' '$T'"
+te_check "trace: no password in the file" \
+	sh -c "! grep -Eq 'alicepw|bobpw|wrongpw' '$T'"
 
 # ---- presence: online ----
 contacts_has()  # NAME REGEX: ask /contacts until REGEX shows
