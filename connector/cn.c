@@ -416,7 +416,7 @@ int cn_gw_set(struct cn *cn, const char *gateway, enum cn_gw_state st,
 }
 
 int cn_hops_set(struct cn *cn, const char *community,
-		const struct cn_hop *hops, size_t n)
+		const struct cn_link_hop *hops, size_t n)
 {
 	struct cn_comm *c = cn_comm_find(cn, community);
 

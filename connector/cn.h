@@ -68,7 +68,7 @@ enum cn_gw_state {
 };
 
 /* One resolved next hop of a community (filled by the proxy core). */
-struct cn_hop {
+struct cn_link_hop {
 	char addr[CN_ADDR_MAX];	/* numeric address */
 	uint16_t port;
 	enum cfg_transport tp;
@@ -103,7 +103,7 @@ struct cn_comm {
 	char last_error[CN_TEXT_MAX];
 	time_t last_error_at;
 	time_t next_retry;		/* 0: none scheduled */
-	struct cn_hop hops[CN_HOPS_MAX];
+	struct cn_link_hop hops[CN_HOPS_MAX];
 	size_t nhops;
 	time_t hops_at;			/* when they were resolved */
 	struct cn_tls_info tls;
@@ -240,7 +240,7 @@ int cn_link_set(struct cn *cn, const char *community, enum cn_link link,
 int cn_gw_set(struct cn *cn, const char *gateway, enum cn_gw_state st,
 	      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 int cn_hops_set(struct cn *cn, const char *community,
-		const struct cn_hop *hops, size_t n);
+		const struct cn_link_hop *hops, size_t n);
 int cn_tls_set(struct cn *cn, const char *community,
 	       const struct cn_tls_info *tls);
 int cn_listener_add(struct cn *cn, enum cfg_transport tp, const char *addr,

@@ -19,6 +19,7 @@
 #include "conf/cfg.h"
 #include "connector/cn.h"
 #include "connector/cn_cmd.h"
+#include "connector/cn_proxy.h"
 
 struct cn_command {
 	const char *name;
@@ -55,12 +56,8 @@ static const struct cn_command commands[] = {
 	 "clear a community's link error and retry now"},
 };
 
-/*
- * The proxy core's entry points.  None yet: the daemon runs its control
- * surface without listeners.  The SIP proxy core replaces this with its
- * own table (see struct cn_proxy_ops in cn.h).
- */
-static const struct cn_proxy_ops *const proxy_ops = NULL;
+/* The proxy core's entry points (cn_proxy.h). */
+static const struct cn_proxy_ops *const proxy_ops = &cn_proxy_ops;
 
 static void usage(FILE *f)
 {

@@ -355,7 +355,7 @@ static void test_status_tree(void)
 		"untrusted-ip", "not-enabled", "unknown-community",
 		"not-local", "malformed", "tls-failure", "overload",
 	};
-	struct cn_hop hop = {"127.0.9.40", 15061, CFG_TP_TCP, 30};
+	struct cn_link_hop hop = {"127.0.9.40", 15061, CFG_TP_TCP, 30};
 	struct dmn_st *st = NULL;
 	struct cn *cn;
 	char *s = NULL, key[64];

@@ -1,0 +1,1094 @@
+/*
+ * cn_proxy.c -- the connector's SIP proxy core: start-up, reload, the
+ * receive path and the forwarding of requests and their responses.
+ *
+ * One request, from the socket to its final answer:
+ *	decode (sst_msg) -> malformed: answer per verdict, count
+ *	-> response: to the client transaction it belongs to
+ *	-> ACK dropped, INVITE/CANCEL 501, server transaction (absorbs
+ *	   retransmissions) -> Max-Forwards 0: 483 -> OPTIONS for us: 200
+ *	-> outbound (from a gateway) or inbound (anything else): decide
+ *	   (cn_policy), resolve (cn_resolve, maybe waiting), forward over
+ *	   a client transaction to the first target, the next one on a
+ *	   transport error, 503 or 408, a final answer in every case.
+ *
+ * In-dialog requests (To tag set): the Request-URI is the remote
+ * target, not an address of record, so the community is decided on the
+ * To domain instead (outbound: To is the external party; inbound: To is
+ * the local one).  Our Route is popped (loose routing); an outbound one
+ * goes to the next Route, or the Request-URI when that is an address;
+ * an inbound one goes to the next Route / Request-URI only when it is
+ * an address of one of our gateways, else to the first healthy
+ * gateway: the connector never relays inbound traffic elsewhere.
+ *
+ * Record-Route: a dialog-creating SUBSCRIBE (no To tag) gets ours,
+ * <sip:IP:PORT;transport=X;lr>, with the transport and port of the
+ * external community's side (both sides then send in-dialog requests
+ * over that transport).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <re.h>
+
+#include "sipstack/sst_transp.h"
+#include "sipstack/sst_tls.h"
+#include "sipstack/sst_msg.h"
+#include "sipstack/sst_build.h"
+#include "sipstack/sst_trans.h"
+#include "sipstack/sst_dns.h"
+#include "connector/cn.h"
+#include "connector/cn_resolve.h"
+#include "connector/cn_proxy.h"
+#include "connector/cn_px.h"
+
+/* ------------------------------------------------------------------ */
+/* Small helpers */
+
+enum sst_tp px_kind(enum cfg_transport tp)
+{
+	switch (tp) {
+	case CFG_TP_TCP: return SST_TP_TCP;
+	case CFG_TP_TLS: return SST_TP_TLS;
+	default:         return SST_TP_UDP;
+	}
+}
+
+static int sip_tp(enum sst_tp k)
+{
+	switch (k) {
+	case SST_TP_TCP: return SIP_TRANSP_TCP;
+	case SST_TP_TLS: return SIP_TRANSP_TLS;
+	default:         return SIP_TRANSP_UDP;
+	}
+}
+
+static const char *tp_param(enum sst_tp k)
+{
+	switch (k) {
+	case SST_TP_TCP: return "tcp";
+	case SST_TP_TLS: return "tls";
+	default:         return "udp";
+	}
+}
+
+uint16_t px_port(const struct cn_px *px, enum sst_tp k)
+{
+	return k == SST_TP_TLS ? px->tls_port : px->port;
+}
+
+/* Our sent-by for transport k: "IP:PORT" (IPv6 in brackets). */
+static void sentby(const struct cn_px *px, enum sst_tp k, char *buf,
+		   size_t size)
+{
+	if (strchr(px->ip, ':'))
+		re_snprintf(buf, size, "[%s]:%u", px->ip, px_port(px, k));
+	else
+		re_snprintf(buf, size, "%s:%u", px->ip, px_port(px, k));
+}
+
+/* The local address to send from. */
+const struct sa *px_laddr(const struct cn_px *px, enum sst_tp k)
+{
+	return k == SST_TP_UDP ? &px->laddr_udp : &px->laddr_any;
+}
+
+/* A uri's host as an address with its port (dflt when none); ENOENT
+ * when the host is a name. */
+static int uri_addr(struct sa *sa, const struct uri *u, uint16_t dflt)
+{
+	return sa_set(sa, &u->host, u->port ? u->port : dflt) ? ENOENT : 0;
+}
+
+/* transport= of a uri, or dflt. */
+static enum sst_tp uri_kind(const struct uri *u, enum sst_tp dflt)
+{
+	struct pl v;
+
+	if (msg_param_decode(&u->params, "transport", &v))
+		return dflt;
+	if (!pl_strcasecmp(&v, "tcp"))
+		return SST_TP_TCP;
+	if (!pl_strcasecmp(&v, "tls"))
+		return SST_TP_TLS;
+	if (!pl_strcasecmp(&v, "udp"))
+		return SST_TP_UDP;
+	return dflt;
+}
+
+/* Does uri name this connector (our IP, our port or none)? */
+static bool is_self(const struct uri *uri, void *arg)
+{
+	const struct cn_px *px = arg;
+	struct sa sa;
+
+	if (!uri || sa_set(&sa, &uri->host, 0))
+		return false;
+	if (!sa_cmp(&sa, &px->laddr_any, SA_ADDR))
+		return false;
+	return !uri->port || uri->port == px->port ||
+		uri->port == px->tls_port;
+}
+
+/* ------------------------------------------------------------------ */
+/* The way back to the sender of a request */
+
+static void back_destructor(void *arg)
+{
+	struct px_back *b = arg;
+
+	mem_deref(b->conn);
+}
+
+/* sst_trans send callback for responses to the request's sender. */
+static int back_send(struct mbuf *mb, void *arg)
+{
+	struct px_back *b = arg;
+
+	if (b->conn)
+		return sst_conn_send(b->conn, mb);
+	if (!b->px || !b->px->tp)
+		return ENOTCONN;
+	return sst_transp_send(b->px->tp, NULL, SST_TP_UDP, &b->dst,
+			       &b->laddr, NULL, mb, NULL, NULL);
+}
+
+/*
+ * Where responses go: the connection the request came on, or for UDP
+ * the source address with the port of the top Via unless it asked for
+ * rport (RFC 3261 18.2.2, RFC 3581).
+ */
+static int back_alloc(struct px_back **bp, struct cn_px *px,
+		      const struct sst_rx *rx, const struct sip_msg *msg)
+{
+	struct px_back *b = mem_zalloc(sizeof(*b), back_destructor);
+
+	if (!b)
+		return ENOMEM;
+	b->px = px;
+	b->kind = rx->tp;
+	b->conn = mem_ref(rx->conn);
+	sa_cpy(&b->dst, rx->src);
+	if (rx->dst)
+		sa_cpy(&b->laddr, rx->dst);
+	if (!b->conn && msg && msg->req &&
+	    !msg_param_exists(&msg->via.params, "rport", NULL)) {
+		uint16_t vp = sa_port(&msg->via.addr);
+
+		sa_set_port(&b->dst, vp ? vp : CFG_SIP_PORT);
+	}
+	*bp = b;
+	return 0;
+}
+
+/* Answer msg outside any transaction (no transaction could be made). */
+static void answer_direct(struct cn_px *px, const struct sst_rx *rx,
+			  const struct sip_msg *msg, uint16_t scode,
+			  const char *phrase)
+{
+	struct px_back *b = NULL;
+	struct mbuf *mb = NULL;
+
+	if (back_alloc(&b, px, rx, msg))
+		return;
+	if (!sst_build_response(&mb, msg, scode, phrase, NULL, rx->src,
+				NULL))
+		(void)back_send(mb, b);
+	mem_deref(mb);
+	mem_deref(b);
+}
+
+/* ------------------------------------------------------------------ */
+/* Requests in progress */
+
+static void req_destructor(void *arg)
+{
+	struct px_req *r = arg;
+
+	list_unlink(&r->le);
+	if (r->out) {
+		r->out->req = NULL;
+		mem_deref(r->out);
+	}
+	if (r->st)
+		sst_strans_abandon(r->st);
+	mem_deref(r->rreq);
+	mem_deref((void *)r->route);
+	mem_deref(r->back);
+	mem_deref(r->msg);
+}
+
+/* The final answer, made here; the request is done. */
+void px_req_final(struct px_req *r, uint16_t scode, const char *phrase,
+		  const char *hdrs)
+{
+	struct sst_extra x = {hdrs, NULL, NULL, 0};
+	struct mbuf *mb = NULL;
+
+	if (r->st && !sst_build_response(&mb, r->msg, scode, phrase, NULL,
+					 &r->src, hdrs ? &x : NULL)) {
+		(void)sst_strans_reply(r->st, scode, mb);
+		r->st = NULL;
+	}
+	mem_deref(mb);
+	mem_deref(r);
+}
+
+/* A refusal: 403 with the policy's phrase, counted with its detail. */
+static void refuse(struct px_req *r, const struct cn_verdict *v)
+{
+	char src[CN_ADDR_MAX];
+
+	re_snprintf(src, sizeof(src), "%j", &r->src);
+	cn_count_reject(r->px->cn, v->community ? v->community->name :
+			(r->comm[0] ? r->comm : NULL), v->reason, src,
+			"from=%s ruri=%s method=%s", r->from_domain,
+			r->ruri_domain, r->method);
+	px_req_final(r, v->status ? v->status : 403,
+		     v->phrase ? v->phrase : "Forbidden", NULL);
+}
+
+const struct cfg_extern *px_extern(const struct cn_px *px, const char *name)
+{
+	const struct cfg *cfg = px->cn->cfg;
+	size_t i;
+
+	for (i = 0; i < cfg->nexterns; i++) {
+		if (!strcmp(cfg->externs[i].name, name))
+			return &cfg->externs[i];
+	}
+	return NULL;
+}
+
+/* ---- targets ---- */
+
+static void add_target(struct px_req *r, enum sst_tp kind,
+		       const struct sa *addr, const char *tls_name,
+		       const struct cn_hop *hop, int gwt)
+{
+	struct px_target *t;
+
+	if (r->ntgt >= CN_PX_TARGETS_MAX)
+		return;
+	t = &r->tgt[r->ntgt++];
+	memset(t, 0, sizeof(*t));
+	t->kind = kind;
+	sa_cpy(&t->addr, addr);
+	if (tls_name)
+		str_ncpy(t->tls_name, tls_name, sizeof(t->tls_name));
+	t->hop = hop;
+	t->gwt = gwt;
+	t->gwn = gwt;
+}
+
+static void report_hops(struct cn_px *px, const char *comm,
+			const struct cn_route *rt)
+{
+	struct cn_link_hop hv[CN_HOPS_MAX];
+	uint64_t now = cn_resolve_now();
+	size_t i, n = 0;
+
+	for (i = 0; i < rt->hopc && n < CN_HOPS_MAX; i++, n++) {
+		struct sa sa;
+
+		memset(&hv[n], 0, sizeof(hv[n]));
+		if (!sa_set_sa(&sa, (const struct sockaddr *)&rt->hopv[i].addr))
+			re_snprintf(hv[n].addr, sizeof(hv[n].addr), "%j",
+				    &sa);
+		hv[n].port = rt->hopv[i].port;
+		hv[n].tp = rt->hopv[i].tp;
+		hv[n].ttl = rt->hopv[i].expires > now ?
+			(uint32_t)((rt->hopv[i].expires - now) / 1000) : 0;
+	}
+	(void)cn_hops_set(px->cn, comm, hv, n);
+}
+
+/* Targets of an outbound request from a resolved route. */
+static void targets_from_route(struct px_req *r, const struct cn_route *rt)
+{
+	size_t idxv[CN_RESOLVE_HOPS_MAX], up = 0, i;
+
+	if (cn_resolve_order(r->px->res, rt, idxv, &up))
+		return;
+	for (i = 0; i < rt->hopc; i++) {
+		const struct cn_hop *h = &rt->hopv[idxv[i]];
+		struct sa sa;
+
+		if (sa_set_sa(&sa, (const struct sockaddr *)&h->addr))
+			continue;
+		sa_set_port(&sa, h->port);
+		add_target(r, px_kind(h->tp), &sa, h->tls_name, h, -1);
+	}
+}
+
+static void try_next(struct px_req *r);
+static bool dialog_target(const struct cn_px *px, const struct sip_msg *msg,
+			  enum sst_tp dflt, struct sa *sa, enum sst_tp *kind);
+
+static void resolved(int err, const struct cn_route *rt, void *arg)
+{
+	struct px_req *r = arg;
+	struct cn_px *px = r->px;
+
+	r->rreq = mem_deref(r->rreq);
+	if (err || !rt || !rt->hopc) {
+		(void)cn_link_set(px->cn, r->comm, CN_LINK_DOWN,
+				  px->cn->self->retry,
+				  "cannot resolve %s: %s", r->domain,
+				  strerror(err ? err : ENOENT));
+		px_req_final(r, 503, "Next hop not resolvable",
+			     NULL);
+		return;
+	}
+	r->route = mem_ref((void *)rt);
+	report_hops(px, r->comm, rt);
+	targets_from_route(r, rt);
+	try_next(r);
+}
+
+/* The inbound trust decision, once the trust set is known. */
+static void decide_trust(struct px_req *r, const struct cn_addrset *set)
+{
+	struct cn_px *px = r->px;
+	struct cn_facts f;
+	struct cn_verdict v;
+	struct sa pref;
+	enum sst_tp pk;
+
+	memset(&f, 0, sizeof(f));
+	f.from_domain = r->from_domain;
+	f.ruri_domain = r->ruri_domain;
+	f.src = &r->src.u.sa;
+	f.tls = r->back->kind == SST_TP_TLS;
+	f.tls_name_ok = r->tls_name_ok;
+
+	memset(&v, 0, sizeof(v));
+	v.community = px_extern(px, r->comm);
+	cn_decide_trust(&f, set, px->cn->cfg->tls.verify ==
+			CFG_VERIFY_REQUIRED, &v);
+	if (v.reason != CN_OK) {
+		refuse(r, &v);
+		return;
+	}
+
+	cn_count_in(px->cn, r->comm);
+	if (r->in_dialog &&
+	    dialog_target(px, r->msg, SST_TP_UDP, &pref, &pk))
+		px_gw_targets(px, r, &pref, pk);
+	else
+		px_gw_targets(px, r, NULL, SST_TP_UDP);
+	if (!r->ntgt) {
+		char hdr[64];
+
+		re_snprintf(hdr, sizeof(hdr), "Retry-After: %u\r\n",
+			    px->cn->self->retry);
+		px_req_final(r, 503, "No gateway available", hdr);
+		return;
+	}
+	try_next(r);
+}
+
+static void trust_resolved(int err, const struct cn_route *rt, void *arg)
+{
+	struct px_req *r = arg;
+	struct cn_addrset set = {NULL, 0};
+
+	r->rreq = mem_deref(r->rreq);
+	if (!err && rt) {
+		set.v = rt->trustv;
+		set.n = rt->trustc;
+	}
+	decide_trust(r, &set);
+}
+
+/* ---- forwarding over client transactions ---- */
+
+static void out_destructor(void *arg)
+{
+	struct px_out *o = arg;
+
+	if (o->ct)
+		sst_ctrans_abandon(o->ct);
+	mem_deref(o->snd);
+}
+
+static void out_err(int err, void *arg)
+{
+	struct px_out *o = arg;
+
+	if (o->ct)
+		sst_ctrans_tperror(o->ct, err);
+}
+
+int px_out_send(struct mbuf *mb, void *arg)
+{
+	struct px_out *o = arg;
+
+	o->snd = mem_deref(o->snd);
+	if (!o->px->tp)
+		return ENOTCONN;
+	return sst_transp_send(o->px->tp, &o->snd, o->kind, &o->dst,
+			       px_laddr(o->px, o->kind),
+			       o->tls_name[0] ? o->tls_name : NULL, mb,
+			       out_err, o);
+}
+
+/* A sender for one client transaction to dst. */
+int px_out_alloc(struct px_out **op, struct cn_px *px, enum sst_tp kind,
+		 const struct sa *dst, const char *tls_name)
+{
+	struct px_out *o = mem_zalloc(sizeof(*o), out_destructor);
+
+	if (!o)
+		return ENOMEM;
+	o->px = px;
+	o->kind = kind;
+	o->gwt = -1;
+	sa_cpy(&o->dst, dst);
+	if (tls_name)
+		str_ncpy(o->tls_name, tls_name, sizeof(o->tls_name));
+	*op = o;
+	return 0;
+}
+
+static void target_failed(struct px_req *r, const struct px_target *t)
+{
+	struct cn_px *px = r->px;
+
+	if (t->hop)
+		cn_resolve_hop_failed(px->res, t->hop, 0);
+	if (t->gwt >= 0)
+		px_gwt_failed(px, t->gwt, "no answer to a request");
+}
+
+static void out_resp(int err, uint16_t scode, const struct sip_msg *msg,
+		     void *arg)
+{
+	struct px_out *o = arg;
+	struct px_req *r = o->req;
+	struct mbuf *mb = NULL;
+	struct px_target *t;
+
+	if (scode >= 200)
+		o->ct = NULL;	/* the transaction is over */
+	if (!r)
+		return;
+	t = &r->tgt[r->cur];
+
+	if (scode < 200) {
+		/* 100 is hop by hop; other provisional answers go back */
+		if (msg && scode > 100 && r->st &&
+		    !sst_build_fwd_response(&mb, msg))
+			(void)sst_strans_reply(r->st, scode, mb);
+		mem_deref(mb);
+		return;
+	}
+
+	if (!msg || scode == 503 || scode == 408) {
+		r->last_scode = scode;
+		r->last_timeout = !msg && err == ETIMEDOUT;
+		target_failed(r, t);
+		r->out = mem_deref(r->out);
+		try_next(r);
+		return;
+	}
+
+	/* a final answer from the next hop: relay it */
+	if (r->dir == CN_DIR_OUTBOUND) {
+		(void)cn_link_set(r->px->cn, r->comm, CN_LINK_UP, 0, NULL);
+		cn_count_in(r->px->cn, r->comm);
+	}
+	else if (t->gwt >= 0) {
+		px_gwt_ok(r->px, t->gwt);
+	}
+	if (r->st && !sst_build_fwd_response(&mb, msg)) {
+		(void)sst_strans_reply(r->st, scode, mb);
+		r->st = NULL;
+	}
+	mem_deref(mb);
+	mem_deref(r);
+}
+
+/* Forward r to its next target, or give the final answer. */
+static void try_next(struct px_req *r)
+{
+	struct cn_px *px = r->px;
+	char branch[SST_BRANCH_SIZE], sb[CN_ADDR_MAX + 8], rr[CN_ADDR_MAX + 40];
+	struct sst_fwd_spec f;
+	struct mbuf *mb = NULL;
+	struct px_target *t;
+	struct px_out *o;
+	int err;
+
+ again:
+	if (r->next >= r->ntgt) {
+		if (r->dir == CN_DIR_OUTBOUND)
+			(void)cn_link_set(px->cn, r->comm, CN_LINK_DOWN,
+					  px->cn->self->retry,
+					  "no next hop answered (%u)",
+					  r->last_scode);
+		if (r->last_timeout)
+			px_req_final(r, 408, "Next hop timed out", NULL);
+		else if (r->dir == CN_DIR_INBOUND) {
+			char hdr[64];
+
+			re_snprintf(hdr, sizeof(hdr), "Retry-After: %u\r\n",
+				    px->cn->self->retry);
+			px_req_final(r, 503, "No gateway available", hdr);
+		}
+		else
+			px_req_final(r, 503, "Next hop unavailable", NULL);
+		return;
+	}
+	r->cur = r->next++;
+	t = &r->tgt[r->cur];
+
+	sst_branch_gen(branch, sizeof(branch));
+	sentby(px, t->kind, sb, sizeof(sb));
+	memset(&f, 0, sizeof(f));
+	f.via.tp = sip_tp(t->kind);
+	f.via.sentby = sb;
+	f.via.branch = branch;
+	f.selfh = is_self;
+	f.arg = px;
+	f.src = &r->src;
+	if (r->record_route) {
+		enum sst_tp k = r->dir == CN_DIR_OUTBOUND ? t->kind :
+			r->back->kind;
+		char host[CN_ADDR_MAX + 2];
+
+		if (strchr(px->ip, ':'))
+			re_snprintf(host, sizeof(host), "[%s]", px->ip);
+		else
+			str_ncpy(host, px->ip, sizeof(host));
+		re_snprintf(rr, sizeof(rr), "<sip:%s:%u;transport=%s;lr>",
+			    host, px_port(px, k), tp_param(k));
+		f.rr = rr;
+	}
+
+	err = sst_build_forward(&mb, r->msg, &f);
+	if (err == ELOOP) {
+		px_req_final(r, 483, "Too Many Hops", NULL);
+		return;
+	}
+	if (err) {
+		px_req_final(r, 500, "Cannot forward", NULL);
+		return;
+	}
+
+	if (px_out_alloc(&o, px, t->kind, &t->addr, t->tls_name)) {
+		mem_deref(mb);
+		px_req_final(r, 500, "Out of memory", NULL);
+		return;
+	}
+	o->req = r;
+	r->out = o;
+
+	err = sst_ctrans_start(&o->ct, px->ts, r->method, branch, mb,
+			       t->kind != SST_TP_UDP, px_out_send, o, out_resp,
+			       o);
+	mem_deref(mb);
+	if (err) {
+		r->out = mem_deref(r->out);
+		r->last_scode = 503;
+		goto again;
+	}
+	if (r->dir == CN_DIR_OUTBOUND) {
+		cn_count_out(px->cn, r->comm);
+	}
+	else if (t->gwn >= 0) {
+		cn_count_gw(px->cn, px->gwt[t->gwn].name, false);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Deciding what to do with a new request */
+
+static void pl_to(const struct pl *pl, char *buf, size_t size)
+{
+	if (!pl_isset(pl) || pl_strcpy(pl, buf, size))
+		buf[0] = '\0';
+}
+
+/* The Route after ours (loose routing), or NULL. */
+static bool next_route(const struct cn_px *px, const struct sip_msg *msg,
+		       struct sip_addr *addr)
+{
+	struct le *le;
+	bool first = true;
+
+	for (le = list_head(&msg->hdrl); le; le = le->next) {
+		const struct sip_hdr *h = le->data;
+		struct sip_addr a;
+
+		if (h->id != SIP_HDR_ROUTE)
+			continue;
+		if (sip_addr_decode(&a, &h->val))
+			return false;
+		if (first && is_self(&a.uri, (void *)px)) {
+			first = false;
+			continue;
+		}
+		*addr = a;
+		return true;
+	}
+	return false;
+}
+
+/* The in-dialog destination written in the request, if an address. */
+static bool dialog_target(const struct cn_px *px, const struct sip_msg *msg,
+			  enum sst_tp dflt, struct sa *sa, enum sst_tp *kind)
+{
+	struct sip_addr a;
+	const struct uri *u;
+
+	u = next_route(px, msg, &a) ? &a.uri : &msg->uri;
+	*kind = uri_kind(u, dflt);
+	return !uri_addr(sa, u, *kind == SST_TP_TLS ? CFG_SIPS_PORT :
+			 CFG_SIP_PORT);
+}
+
+static void outbound(struct px_req *r)
+{
+	struct cn_px *px = r->px;
+	const struct cfg_extern *ex;
+	struct cn_facts f;
+	struct cn_verdict v;
+	int err;
+
+	px_count_gw_in(px, &r->src);
+
+	memset(&f, 0, sizeof(f));
+	f.from_domain = r->from_domain;
+	f.ruri_domain = r->ruri_domain;
+	f.src = &r->src.u.sa;
+	memset(&v, 0, sizeof(v));
+	cn_decide_community(px->cn->cfg, px->cn->self, CN_DIR_OUTBOUND, &f,
+			    &v);
+	if (v.reason != CN_OK) {
+		refuse(r, &v);
+		return;
+	}
+	ex = v.community;
+	str_ncpy(r->comm, ex->name, sizeof(r->comm));
+	str_ncpy(r->domain, r->ruri_domain, sizeof(r->domain));
+
+	if (r->in_dialog) {
+		struct sa sa;
+		enum sst_tp k;
+
+		if (dialog_target(px, r->msg, px_kind(ex->tp), &sa, &k)) {
+			add_target(r, k, &sa, ex->proxy ? ex->proxy :
+				   r->domain, NULL, -1);
+			try_next(r);
+			return;
+		}
+	}
+
+	err = cn_resolve_lookup(&r->rreq, px->res, ex, r->domain, resolved,
+				r);
+	if (err)
+		px_req_final(r, 503, "Next hop not resolvable", NULL);
+}
+
+static bool tls_name_ok(const struct sst_rx *rx, const struct cfg_extern *ex,
+			const char *domain, struct cn_px *px)
+{
+	struct sst_tls *tls;
+	struct sst_tls_peer peer;
+	struct cn_tls_info ti;
+	const char *want = ex->proxy ? ex->proxy : domain;
+	char cn[CN_RESOLVE_NAME_MAX + 8];
+	const char *p;
+	bool ok = false;
+
+	if (rx->tp != SST_TP_TLS || !rx->conn)
+		return false;
+	tls = sst_conn_tls(rx->conn);
+	if (!tls || sst_tls_peer(tls, &peer))
+		return false;
+
+	/* the subject's CN must be the expected name */
+	re_snprintf(cn, sizeof(cn), "CN=%s", want);
+	p = strstr(peer.subject, cn);
+	if (p && (p == peer.subject || p[-1] == ',' || p[-1] == ' ') &&
+	    (p[strlen(cn)] == '\0' || p[strlen(cn)] == ','))
+		ok = peer.verdict == SST_TLS_VALID;
+
+	memset(&ti, 0, sizeof(ti));
+	ti.known = true;
+	str_ncpy(ti.peer, peer.subject, sizeof(ti.peer));
+	str_ncpy(ti.cipher, peer.cipher, sizeof(ti.cipher));
+	str_ncpy(ti.verdict, ok ? sst_tls_verdict_name(peer.verdict) :
+		 (peer.verdict == SST_TLS_VALID ? "name-mismatch" :
+		  sst_tls_verdict_name(peer.verdict)), sizeof(ti.verdict));
+	ti.days_left = peer.days_left;
+	(void)cn_tls_set(px->cn, ex->name, &ti);
+	return ok;
+}
+
+static void inbound(struct px_req *r, const struct sst_rx *rx)
+{
+	struct cn_px *px = r->px;
+	const struct cfg_extern *ex;
+	struct cn_addrset set;
+	struct cn_facts f;
+	struct cn_verdict v;
+	int err;
+
+	memset(&f, 0, sizeof(f));
+	f.from_domain = r->from_domain;
+	f.ruri_domain = r->ruri_domain;
+	f.src = &r->src.u.sa;
+	memset(&v, 0, sizeof(v));
+	cn_decide_community(px->cn->cfg, px->cn->self, CN_DIR_INBOUND, &f,
+			    &v);
+	if (v.reason != CN_OK) {
+		refuse(r, &v);
+		return;
+	}
+	ex = v.community;
+	str_ncpy(r->comm, ex->name, sizeof(r->comm));
+	str_ncpy(r->domain, r->from_domain, sizeof(r->domain));
+	r->tls_name_ok = tls_name_ok(rx, ex, r->domain, px);
+
+	err = cn_resolve_trust(px->res, ex, r->domain, &set);
+	if (!err) {
+		decide_trust(r, &set);
+		return;
+	}
+	if (err != EAGAIN) {
+		set.v = NULL;
+		set.n = 0;
+		decide_trust(r, &set);
+		return;
+	}
+	err = cn_resolve_lookup(&r->rreq, px->res, ex, r->domain,
+				trust_resolved, r);
+	if (err)
+		px_req_final(r, 503, "Cannot check the sender", NULL);
+}
+
+/* A new request with its server transaction. */
+static void request(struct cn_px *px, const struct sst_rx *rx,
+		    struct sip_msg *msg, struct sst_strans *st,
+		    struct px_back *back)
+{
+	struct px_req *r;
+	const struct pl *dom;
+
+	r = mem_zalloc(sizeof(*r), req_destructor);
+	if (!r) {
+		sst_strans_abandon(st);
+		return;
+	}
+	r->px = px;
+	r->msg = mem_ref(msg);
+	r->st = st;
+	r->back = mem_ref(back);
+	sa_cpy(&r->src, rx->src);
+	pl_to(&msg->met, r->method, sizeof(r->method));
+	r->in_dialog = pl_isset(&msg->to.tag);
+	r->record_route = !r->in_dialog &&
+		!pl_strcasecmp(&msg->met, "SUBSCRIBE");
+	pl_to(&msg->from.uri.host, r->from_domain, sizeof(r->from_domain));
+	dom = r->in_dialog ? &msg->to.uri.host : &msg->uri.host;
+	pl_to(dom, r->ruri_domain, sizeof(r->ruri_domain));
+	list_append(&px->reqs, &r->le, r);
+
+	/* Max-Forwards 0: nowhere left to go (RFC 3261 16.3 step 3) */
+	if (pl_isset(&msg->maxfwd) && pl_u32(&msg->maxfwd) == 0 &&
+	    !(pl_strcasecmp(&msg->met, "OPTIONS") == 0 &&
+	      is_self(&msg->uri, px) && !pl_isset(&msg->uri.user))) {
+		px_req_final(r, 483, "Too Many Hops", NULL);
+		return;
+	}
+
+	/* OPTIONS to the connector itself: a keep-alive, answered here */
+	if (!pl_strcasecmp(&msg->met, "OPTIONS") && is_self(&msg->uri, px) &&
+	    !pl_isset(&msg->uri.user) && !next_route(px, msg,
+						      &(struct sip_addr){0})) {
+		px_req_final(r, 200, "OK",
+			     "Allow: MESSAGE, SUBSCRIBE, NOTIFY, PUBLISH, "
+			     "OPTIONS\r\n");
+		return;
+	}
+
+	if (list_count(&px->reqs) > CN_PX_PENDING_MAX) {
+		char src[CN_ADDR_MAX];
+
+		re_snprintf(src, sizeof(src), "%j", &r->src);
+		cn_count_reject(px->cn, NULL, CN_R_OVERLOAD, src,
+				"pending=%u", list_count(&px->reqs));
+		px_req_final(r, 503, "Overloaded", "Retry-After: 5\r\n");
+		return;
+	}
+
+	if (cn_is_gateway(px->cn->cfg, px->cn->self, &r->src.u.sa)) {
+		r->dir = CN_DIR_OUTBOUND;
+		outbound(r);
+	}
+	else {
+		r->dir = CN_DIR_INBOUND;
+		inbound(r, rx);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Receive path */
+
+static void recv_handler(const struct sst_rx *rx, struct mbuf *mb, void *arg)
+{
+	struct cn_px *px = arg;
+	struct sip_msg *msg = NULL;
+	struct sst_verdict v;
+	struct sst_strans *st = NULL;
+	struct px_back *back = NULL;
+	const bool stream = rx->tp != SST_TP_UDP;
+	int err;
+
+	err = sst_msg_decode(&msg, mb, stream, NULL, &v);
+	if (err == ENODATA) {
+		sst_verdict_reset(&v);
+		return;
+	}
+	if (err) {
+		char src[CN_ADDR_MAX];
+
+		re_snprintf(src, sizeof(src), "%J", rx->src);
+		if (v.reply && v.msg && v.status)
+			answer_direct(px, rx, v.msg, v.status, v.phrase);
+		cn_count_reject(px->cn, NULL, CN_R_MALFORMED, src,
+				"%s", sst_reason_name(v.reason));
+		sst_verdict_reset(&v);
+		if (rx->conn)
+			sst_conn_garbage(rx->conn);
+		return;
+	}
+	sst_verdict_reset(&v);
+
+	if (!msg->req) {
+		(void)sst_tstack_recv_resp(px->ts, msg);
+		goto out;
+	}
+
+	if (!pl_strcasecmp(&msg->met, "ACK"))
+		goto out;
+	if (!pl_strcasecmp(&msg->met, "INVITE") ||
+	    !pl_strcasecmp(&msg->met, "CANCEL")) {
+		answer_direct(px, rx, msg, 501,
+			      "Not Implemented: presence and IM only");
+		goto out;
+	}
+
+	if (back_alloc(&back, px, rx, msg))
+		goto out;
+	err = sst_tstack_recv_req(px->ts, &st, msg, stream, back_send, back);
+	if (err == EALREADY)
+		goto out;
+	if (err) {
+		answer_direct(px, rx, msg, err == ENOTSUP ? 501 : 500,
+			      err == ENOTSUP ? "Not Implemented" :
+			      "Server Internal Error");
+		goto out;
+	}
+	request(px, rx, msg, st, back);
+
+ out:
+	mem_deref(back);
+	mem_deref(msg);
+}
+
+/* ------------------------------------------------------------------ */
+/* Start, reload, stop */
+
+static void px_destructor(void *arg)
+{
+	struct cn_px *px = arg;
+
+	tmr_cancel(&px->tick);
+	px_links_stop(px);
+	list_flush(&px->reqs);
+	px->ts = mem_deref(px->ts);
+	px->res = mem_deref(px->res);
+	px->tp = mem_deref(px->tp);
+	px->tls = mem_deref(px->tls);
+	px->dns = mem_deref(px->dns);
+}
+
+static int listen_one(struct cn_px *px, enum sst_tp k, uint16_t port)
+{
+	struct sa la, bound;
+	enum cfg_transport ct = k == SST_TP_TCP ? CFG_TP_TCP :
+		k == SST_TP_TLS ? CFG_TP_TLS : CFG_TP_UDP;
+	int err;
+
+	err = sa_set_str(&la, px->ip, port);
+	if (err)
+		return err;
+	err = sst_transp_listen(px->tp, k, &la, &bound);
+	if (err) {
+		dmn_log_code(DMN_LOG_ERR, err, "cn: listen failed "
+			     "transport=%s addr=%s port=%u", sst_tp_name(k),
+			     px->ip, port);
+		return err;
+	}
+	dmn_log_info("cn: listening transport=%s addr=%s port=%u",
+		     sst_tp_name(k), px->ip, sa_port(&bound));
+	return cn_listener_add(px->cn, ct, px->ip, sa_port(&bound));
+}
+
+static int make_dns(struct cn_px *px)
+{
+	const struct cfg_dns *d = &px->cn->cfg->dns;
+	struct sst_dns_conf dc;
+	int err;
+
+	memset(&dc, 0, sizeof(dc));
+	dc.servers = (const char *const *)d->servers.v;
+	dc.serverc = d->servers.n;
+	dc.timeout_ms = d->timeout_ms;
+	err = sst_dns_alloc(&px->dns, &dc);
+	if (err)
+		return err;
+	return cn_resolve_alloc(&px->res, px->dns);
+}
+
+static int px_start(struct cn *cn)
+{
+	const struct cfg_connector *self = cn->self;
+	const struct cfg_tls *tc = &cn->cfg->tls;
+	struct sst_transp_conf conf;
+	struct cn_px *px;
+	int err;
+
+	err = sst_transp_init(CN_PX_MAXFDS);
+	if (err)	/* the daemon sized libre's table already */
+		dmn_log_code(DMN_LOG_WARN, err, "cn: fd limit "
+			     "maxfds=%u", CN_PX_MAXFDS);
+
+	px = mem_zalloc(sizeof(*px), px_destructor);
+	if (!px)
+		return ENOMEM;
+	px->cn = cn;
+	list_init(&px->reqs);
+	list_init(&px->gwl);
+	tmr_init(&px->tick);
+	str_ncpy(px->ip, self->ip, sizeof(px->ip));
+	px->port = self->port ? self->port : CFG_SIP_PORT;
+	px->tls_port = self->tls_port ? self->tls_port : CFG_SIPS_PORT;
+	err  = sa_set_str(&px->laddr_udp, px->ip, px->port);
+	err |= sa_set_str(&px->laddr_any, px->ip, 0);
+	if (err) {
+		err = EINVAL;
+		goto out;
+	}
+
+	if (tc->present && tc->cert) {
+		struct sst_tls_conf tl;
+
+		memset(&tl, 0, sizeof(tl));
+		tl.cert = tc->cert;
+		tl.key = tc->key;
+		tl.ca = tc->ca;
+		tl.verify = tc->verify == CFG_VERIFY_REQUIRED;
+		err = sst_tls_ctx_alloc(&px->tls, &tl);
+		if (err) {
+			dmn_log_code(DMN_LOG_ERR, err, "cn: tls failed "
+				     "cert=%s", tc->cert);
+			goto out;
+		}
+	}
+
+	memset(&conf, 0, sizeof(conf));
+	conf.tls = px->tls;
+	err = sst_transp_alloc(&px->tp, &conf, recv_handler, px);
+	if (err)
+		goto out;
+	err = sst_tstack_alloc(&px->ts, NULL, NULL);
+	if (err)
+		goto out;
+	err = make_dns(px);
+	if (err) {
+		dmn_log_code(DMN_LOG_ERR, err, "cn: dns failed");
+		goto out;
+	}
+	cn->dns = px->dns;
+
+	cn_listeners_clear(cn);
+	err  = listen_one(px, SST_TP_UDP, px->port);
+	err = err ? err : listen_one(px, SST_TP_TCP, px->port);
+	if (!err && px->tls)
+		err = listen_one(px, SST_TP_TLS, px->tls_port);
+	if (err)
+		goto out;
+
+	err = px_links_start(px);
+	if (err)
+		goto out;
+
+	cn->proxy = px;
+ out:
+	if (err) {
+		cn->dns = NULL;
+		cn_listeners_clear(cn);
+		mem_deref(px);
+	}
+	return err;
+}
+
+static int px_apply(struct cn *cn, const struct cfg *old)
+{
+	struct cn_px *px = cn->proxy;
+	const struct cfg_connector *s = cn->self;
+
+	(void)old;
+	if (!px)
+		return 0;
+	if (strcmp(s->ip, px->ip) ||
+	    (s->port ? s->port : CFG_SIP_PORT) != px->port ||
+	    (s->tls_port ? s->tls_port : CFG_SIPS_PORT) != px->tls_port)
+		dmn_log_warnx("cn: reload listeners-kept addr=%s port=%u "
+			      "(a new address or port needs a restart)",
+			      px->ip, px->port);
+	/* community records were renewed: their link state restarts */
+	return px_links_apply(px);
+}
+
+static int px_retry(struct cn *cn, struct cn_comm *comm)
+{
+	struct cn_px *px = cn->proxy;
+
+	if (!px)
+		return 0;
+	return px_links_retry(px, comm);
+}
+
+static void px_stop(struct cn *cn)
+{
+	struct cn_px *px = cn->proxy;
+
+	cn->proxy = NULL;
+	cn->dns = NULL;
+	mem_deref(px);
+}
+
+static void px_status(struct cn *cn, struct dmn_st *root)
+{
+	struct cn_px *px = cn->proxy;
+
+	if (px)
+		px_links_status(px, root);
+}
+
+const struct cn_proxy_ops cn_proxy_ops = {
+	.start = px_start,
+	.apply = px_apply,
+	.retry = px_retry,
+	.stop = px_stop,
+	.status = px_status,
+};

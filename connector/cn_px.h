@@ -1,0 +1,142 @@
+/*
+ * cn_px.h -- the proxy core's own state, shared by cn_proxy.c (receive
+ * and forward) and cn_link.c (gateways, links, keep-alives, status).
+ * Not a public interface: nothing outside the proxy core includes it.
+ */
+#ifndef STC_CN_PX_H
+#define STC_CN_PX_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <re.h>
+
+#include "sipstack/sst_transp.h"
+#include "connector/cn.h"
+#include "connector/cn_resolve.h"
+#include "connector/cn_proxy.h"
+
+struct sst_tstack;
+struct sst_ctrans;
+struct sst_strans;
+struct sst_send;
+
+/* One ConnectorListen address of a gateway this connector serves. */
+struct px_gwt {
+	char name[CN_ADDR_MAX];		/* CommunityGateway name */
+	enum sst_tp kind;
+	struct sa addr;
+	bool down;
+	uint64_t next_probe;		/* sst_tmr_now() ms */
+	struct px_out *probe;		/* OPTIONS under way */
+};
+
+/* The link probe of one external community. */
+struct px_link {
+	struct le le;
+	struct cn_px *px;
+	char comm[CN_ADDR_MAX];
+	uint64_t next_probe;
+	struct cn_resolve_req *rreq;
+	struct px_out *probe;
+};
+
+struct cn_px {
+	struct cn *cn;
+	char ip[CN_ADDR_MAX];
+	uint16_t port, tls_port;
+	struct sa laddr_udp;		/* ip:port, UDP sends come from it */
+	struct sa laddr_any;		/* ip:0, TCP/TLS connections */
+	struct sst_tls_ctx *tls;
+	struct sst_transp *tp;
+	struct sst_tstack *ts;
+	struct sst_dns *dns;
+	struct cn_resolve *res;
+	struct list reqs;		/* struct px_req */
+	struct px_gwt gwt[CN_PX_GWT_MAX];
+	size_t ngwt;
+	struct list links;		/* struct px_link */
+	struct list gwl;		/* unused: reserved */
+	struct tmr tick;
+	uint64_t seq;			/* Call-ID / CSeq of probes */
+};
+
+/* How responses reach the sender of a request. */
+struct px_back {
+	struct cn_px *px;
+	enum sst_tp kind;
+	struct sst_conn *conn;		/* streams: referenced */
+	struct sa dst;			/* UDP */
+	struct sa laddr;
+};
+
+/* One forwarding attempt (or probe): the client transaction's sender. */
+struct px_out {
+	struct cn_px *px;
+	struct px_req *req;		/* NULL for a probe */
+	enum sst_tp kind;
+	struct sa dst;
+	char tls_name[CN_RESOLVE_NAME_MAX + 1];
+	struct sst_send *snd;
+	struct sst_ctrans *ct;		/* until its final answer */
+	int gwt;			/* probe of px->gwt[gwt], or -1 */
+	struct px_link *link;		/* probe of a link, or NULL */
+};
+
+struct px_target {
+	enum sst_tp kind;
+	struct sa addr;
+	char tls_name[CN_RESOLVE_NAME_MAX + 1];
+	const struct cn_hop *hop;	/* into the request's route */
+	int gwt;			/* px->gwt index to mark, or -1 */
+	int gwn;			/* px->gwt index to count, or -1 */
+};
+
+struct px_req {
+	struct le le;
+	struct cn_px *px;
+	struct sip_msg *msg;		/* referenced, with its mbuf */
+	struct sst_strans *st;		/* until the final answer */
+	struct px_back *back;
+	struct px_out *out;		/* the attempt under way */
+	struct cn_resolve_req *rreq;
+	const struct cn_route *route;	/* referenced */
+	struct sa src;
+	enum cn_dir dir;
+	char method[32];
+	bool in_dialog, record_route, tls_name_ok;
+	char from_domain[CN_RESOLVE_NAME_MAX + 1];
+	char ruri_domain[CN_RESOLVE_NAME_MAX + 1];
+	char domain[CN_RESOLVE_NAME_MAX + 1];	/* resolved for */
+	char comm[CN_ADDR_MAX];
+	struct px_target tgt[CN_PX_TARGETS_MAX];
+	size_t ntgt, next, cur;
+	uint16_t last_scode;
+	bool last_timeout;
+};
+
+/* cn_proxy.c */
+enum sst_tp px_kind(enum cfg_transport tp);
+uint16_t px_port(const struct cn_px *px, enum sst_tp k);
+const struct sa *px_laddr(const struct cn_px *px, enum sst_tp k);
+const struct cfg_extern *px_extern(const struct cn_px *px,
+				   const char *name);
+void px_req_final(struct px_req *r, uint16_t scode, const char *phrase,
+		  const char *hdrs);
+int  px_out_alloc(struct px_out **op, struct cn_px *px, enum sst_tp kind,
+		  const struct sa *dst, const char *tls_name);
+int  px_out_send(struct mbuf *mb, void *arg);
+
+/* cn_link.c */
+int  px_links_start(struct cn_px *px);
+int  px_links_apply(struct cn_px *px);
+int  px_links_retry(struct cn_px *px, struct cn_comm *comm);
+void px_links_stop(struct cn_px *px);
+void px_links_status(struct cn_px *px, struct dmn_st *root);
+void px_gw_targets(struct cn_px *px, struct px_req *r,
+		   const struct sa *prefer, enum sst_tp prefer_kind);
+void px_gwt_failed(struct cn_px *px, int idx, const char *why);
+void px_gwt_ok(struct cn_px *px, int idx);
+void px_count_gw_in(struct cn_px *px, const struct sa *src);
+
+#endif /* STC_CN_PX_H */
