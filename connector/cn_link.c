@@ -13,7 +13,9 @@
  * its next hops.  An open link gets an OPTIONS to its first next hop
  * every CN_PX_KEEPALIVE_S seconds; a down one (no hop answered) is
  * probed again at its retry time (retryInterval), or at once after
- * `reset COMMUNITY`, which also forgets the down marks of its hops.
+ * `reset COMMUNITY`, which also forgets the down marks of its hops (a
+ * community never used has no link to retry: it opens with its first
+ * request).
  */
 #include "config.h"
 
@@ -168,7 +170,7 @@ static int gwt_build(struct cn_px *px)
 	size_t i, j;
 
 	for (i = 0; i < px->ngwt; i++)
-		px->gwt[i].probe = mem_deref(px->gwt[i].probe);
+		px->gwt[i].probe = px_out_drop(px->gwt[i].probe);
 	px->ngwt = 0;
 
 	for (i = 0; i < self->gateways.n; i++) {
@@ -285,7 +287,7 @@ static void link_destructor(void *arg)
 
 	list_unlink(&l->le);
 	mem_deref(l->rreq);
-	mem_deref(l->probe);
+	px_out_drop(l->probe);
 }
 
 /* A probe's answer: any response from the peer means it is alive. */
@@ -476,6 +478,11 @@ int px_links_retry(struct cn_px *px, struct cn_comm *comm)
 	if (!ex)
 		return ENOENT;
 
+	/* a link that was never opened opens with its first request */
+	l = link_find(px, comm->name);
+	if (!l)
+		return 0;
+
 	/* forget the down marks of its hops, then probe now */
 	for (i = 0; i < ex->domains.n; i++) {
 		const char *dom = ex->domains.v[i];
@@ -490,16 +497,7 @@ int px_links_retry(struct cn_px *px, struct cn_comm *comm)
 		(void)cn_resolve_refresh(px->res, ex, dom);
 	}
 
-	l = link_find(px, comm->name);
-	if (!l) {
-		l = mem_zalloc(sizeof(*l), link_destructor);
-		if (!l)
-			return ENOMEM;
-		str_ncpy(l->comm, comm->name, sizeof(l->comm));
-		l->px = px;
-		list_append(&px->links, &l->le, l);
-	}
-	l->probe = mem_deref(l->probe);
+	l->probe = px_out_drop(l->probe);
 	l->rreq = mem_deref(l->rreq);
 	link_probe(px, l, ex);
 	return 0;
@@ -511,7 +509,7 @@ void px_links_stop(struct cn_px *px)
 
 	list_flush(&px->links);
 	for (i = 0; i < px->ngwt; i++)
-		px->gwt[i].probe = mem_deref(px->gwt[i].probe);
+		px->gwt[i].probe = px_out_drop(px->gwt[i].probe);
 	px->ngwt = 0;
 }
 

@@ -211,8 +211,7 @@ static void req_destructor(void *arg)
 
 	list_unlink(&r->le);
 	if (r->out) {
-		r->out->req = NULL;
-		mem_deref(r->out);
+		px_out_drop(r->out);
 	}
 	if (r->st)
 		sst_strans_abandon(r->st);
@@ -411,8 +410,6 @@ static void out_destructor(void *arg)
 {
 	struct px_out *o = arg;
 
-	if (o->ct)
-		sst_ctrans_abandon(o->ct);
 	mem_deref(o->snd);
 }
 
@@ -435,6 +432,23 @@ int px_out_send(struct mbuf *mb, void *arg)
 			       px_laddr(o->px, o->kind),
 			       o->tls_name[0] ? o->tls_name : NULL, mb,
 			       out_err, o);
+}
+
+/* Drop o and the client transaction it serves (which holds o). */
+void *px_out_drop(struct px_out *o)
+{
+	if (!o)
+		return NULL;
+	o->req = NULL;
+	o->link = NULL;
+	o->gwt = -1;
+	if (o->ct) {
+		struct sst_ctrans *ct = o->ct;
+
+		o->ct = NULL;
+		sst_ctrans_abandon(ct);
+	}
+	return mem_deref(o);
 }
 
 /* A sender for one client transaction to dst. */

@@ -126,6 +126,7 @@ void px_req_final(struct px_req *r, uint16_t scode, const char *phrase,
 int  px_out_alloc(struct px_out **op, struct cn_px *px, enum sst_tp kind,
 		  const struct sa *dst, const char *tls_name);
 int  px_out_send(struct mbuf *mb, void *arg);
+void *px_out_drop(struct px_out *o);
 
 /* cn_link.c */
 int  px_links_start(struct cn_px *px);
