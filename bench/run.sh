@@ -16,11 +16,19 @@
 #   127.0.13.11  sipp UAS: this community's gateway, 5070
 #   127.0.13.53  dnsmasq, 5353 (sip.chicago.test -> 127.0.13.20)
 #
-# Environment: BENCH_STEP seconds per rate step (10), BENCH_START first
+# Environment: BENCH_P99_MAX (200) the highest p99 (ms) a passing step
+# may have; BENCH_RELAY_PORT (5060), BENCH_TLS_PORT (5061),
+# BENCH_UAS_PORT (5070), BENCH_DNS_PORT (5353), BENCH_UAC_PORT (5060)
+# move the ports; BENCH_STEP seconds per rate step (10), BENCH_START first
 # rate (2000), BENCH_MAX highest rate tried (64000), BENCH_KAM_CHILDREN
 # Kamailio workers per transport (2), BENCH_KEEP=1 keeps the work dir,
 # BENCH_PERF=0 skips the perf profile, BENCH_ONLY="stc kam sipp" limits
-# the relays, BENCH_TRANSPORTS="udp tcp".
+# the relays (empty: none), BENCH_TRANSPORTS="udp tcp", BENCH_EXTRA="mem
+# tls" the connection memory and TLS cost parts (empty: none).
+#
+# Connection memory: bench_conns opens its idle connections from
+# 127.0.13.100 and up, 60 per source address (stconnector admits 64
+# connections per peer address).
 set -u
 
 SRC=$(cd "$(dirname "$0")/.." && pwd)
@@ -37,20 +45,23 @@ while getopts b:o:q opt; do
 done
 
 STEP=${BENCH_STEP:-10}
+P99_MAX=${BENCH_P99_MAX:-200}
 START=${BENCH_START:-2000}
 MAXR=${BENCH_MAX:-64000}
 KCH=${BENCH_KAM_CHILDREN:-2}
-ONLY=${BENCH_ONLY:-stc kam sipp}
+ONLY=${BENCH_ONLY-stc kam sipp}
+EXTRA=${BENCH_EXTRA-mem tls}
 TRANSPORTS=${BENCH_TRANSPORTS:-udp tcp}
 
 IP_RELAY=127.0.13.10
 IP_UAC=127.0.13.20
 IP_UAS=127.0.13.11
 IP_DNS=127.0.13.53
-P_RELAY=5060
-P_UAC=5060
-P_UAS=5070
-P_DNS=5353
+P_RELAY=${BENCH_RELAY_PORT:-5060}
+P_TLS=${BENCH_TLS_PORT:-5061}
+P_UAC=${BENCH_UAC_PORT:-5060}
+P_UAS=${BENCH_UAS_PORT:-5070}
+P_DNS=${BENCH_DNS_PORT:-5353}
 HZ=$(getconf CLK_TCK)
 
 SC=$BUILD/connector/stconnector
@@ -74,7 +85,7 @@ spawn() # LOG CMD...: run in the background, remember the PID in $LASTPID
 	PIDS="$PIDS $LASTPID"
 }
 
-alive() { [ -r "/proc/$1/status" ] && ! grep -q '^State:.*Z' "/proc/$1/status"; }
+alive() { [ -r "/proc/$1/status" ] && ! grep -q "^State:.*Z" "/proc/$1/status" 2>/dev/null; }
 
 stop() # PID: TERM, then KILL after 3 s; reap
 {
@@ -117,6 +128,8 @@ ticks() { for p in "$@"; do awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null;
 pss() { for p in "$@"; do awk '/^Pss:/ {print $2}' "/proc/$p/smaps_rollup" 2>/dev/null; done |
 	awk '{s += $1} END {print s + 0}'; }
 dnsq() { grep -c 'query\[' "$W/dnsmasq.log"; }
+# UDP datagrams the kernel dropped for a full receive buffer (whole host)
+rcvbuferr() { awk '/^Udp:/ { if (h) { print $6; exit } h = 1 }' /proc/net/snmp; }
 
 # ---------------------------------------------------------------- DNS
 cat >"$W/dnsmasq.conf" <<EOF
@@ -214,7 +227,7 @@ uac()
 	_t=u1; [ "$1" = tcp ] && _t=t1
 	rm -f "$W"/bench_uac_*_rtt.csv
 	(cd "$W" && exec sipp -sf "$SRC/bench/sipp/bench_uac.xml" -i $IP_UAC -p $P_UAC \
-		-t $_t -nostdin -r "$3" -m "$4" -l "$3" -recv_timeout 5000 \
+		-t $_t -aa -nostdin -r "$3" -m "$4" -l "$3" -recv_timeout 5000 \
 		-timeout $(($4 / $3 + 30)) -timeout_error \
 		-buff_size 1048576 -max_recv_loops 10000 -max_sched_loops 10000 \
 		-trace_rtt -rtt_freq 1000 "$2") >"$W/uac.$5.out" 2>&1
@@ -254,12 +267,13 @@ step()
 		cp "$W/uac.$s_tag.warm.out" "$W/failed.$s_tag.warm.out"
 		[ -f "$W/$s_k/log" ] && cp "$W/$s_k/log" "$W/failed.$s_tag.relay.log"
 		stop_relay; stop "$UAS_PID"
-		printf '%s\t%s\t%s\t0\t0\t0\t0\t0\t-\t-\t-\t-\t-\t0\t%s\n' "$s_k" "$s_tp" "$s_r" "$PHASE" >>"$RES"
+		printf '%s\t%s\t%s\t0\t0\t0\t0\t0\t-\t-\t-\t-\t-\t0\t%s\t-\n' "$s_k" "$s_tp" "$s_r" "$PHASE" >>"$RES"
 		return 1
 	fi
 	sleep 1
 	s_n=$((s_r * STEP))
 	s_q0=$(dnsq)
+	s_e0=$(rcvbuferr)
 	s_c0=$(ticks $RELAY_PIDS)
 	s_m0=$(pss $RELAY_PIDS)
 	s_mx=$s_m0
@@ -270,6 +284,7 @@ step()
 	uac "$s_tp" "$s_dst" "$s_r" "$s_n" "$s_tag"
 	s_c1=$(ticks $RELAY_PIDS)
 	s_q1=$(dnsq)
+	s_e1=$(rcvbuferr)
 	stop "$s_sp"
 	s_mx=$(sort -n "$W/mem.$s_tag" | tail -1)
 	s_o=$W/uac.$s_tag.out
@@ -285,15 +300,18 @@ step()
 			'BEGIN {printf "%.3f", d / hz / (n / 1000)}')
 		s_mem=$(( ${s_mx:-$s_m0} - s_m0 ))
 	fi
-	# sustained: every call answered 200, none failed, rate held within 5 %
+	# sustained: every call answered 200, none failed, rate held within
+	# 5 %, and p99 under P99_MAX ms (a queue that grows for the whole
+	# step is not a rate the relay sustains)
 	if [ "$s_s" = "$s_n" ] && [ "$s_f" = 0 ] &&
-	    awk -v a="$s_ach" -v r="$s_r" 'BEGIN {exit !(a >= 0.95 * r)}'; then
+	    awk -v a="$s_ach" -v r="$s_r" -v p="$s_p99" -v m="$P99_MAX" \
+	        'BEGIN {exit !(a >= 0.95 * r && p != "-" && p + 0 <= m)}'; then
 		OK=1
 	fi
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
 		"$s_k" "$s_tp" "$s_r" "$OK" "$s_n" "$s_s" "$s_f" "${s_rt:-0}" "$s_p50" "$s_p99" \
-		"$s_cpu" "$((s_q1 - s_q0))" "$s_mem" "$s_ach" "$PHASE" >>"$RES"
-	log "  $s_k $s_tp $s_r/s: ok=$OK answered=$s_s/$s_n failed=$s_f rate=$s_ach retrans=${s_rt:-0} p50=${s_p50}ms p99=${s_p99}ms cpu=${s_cpu}s/1k dns=$((s_q1 - s_q0)) mem+=${s_mem}KiB"
+		"$s_cpu" "$((s_q1 - s_q0))" "$s_mem" "$s_ach" "$PHASE" "$((s_e1 - s_e0))" >>"$RES"
+	log "  $s_k $s_tp $s_r/s: ok=$OK answered=$s_s/$s_n failed=$s_f rate=$s_ach retrans=${s_rt:-0} p50=${s_p50}ms p99=${s_p99}ms cpu=${s_cpu}s/1k dns=$((s_q1 - s_q0)) mem+=${s_mem}KiB udp-rcvbuf-drops=$((s_e1 - s_e0))"
 	if [ "$OK" = 0 ]; then
 		cp "$s_o" "$W/failed.$s_tag.out"
 		[ -f "$W/$s_k/log" ] && cp "$W/$s_k/log" "$W/failed.$s_tag.relay.log"
@@ -376,13 +394,136 @@ if [ "${BENCH_PERF:-1}" = 1 ] && command -v perf >/dev/null &&
 		uac udp $IP_RELAY:$P_RELAY "$_r" $((_r * STEP)) perf
 		kill -INT "$_pp"; wait "$_pp" 2>/dev/null
 		PIDS=$(echo "$PIDS" | sed "s/ $_pp\b//")
-		perf report -i "$W/perf.data" --no-children --sort symbol \
+		perf report -i "$W/perf.data" --no-children --sort dso,symbol \
 			--percent-limit 1.5 --stdio 2>/dev/null |
 			grep -E '^ +[0-9.]+%' | head -25 >"$W/perf.top"
 		PERF_OUT=$W/perf.top
 	}
 	stop_relay; stop "$UAS_PID"
 fi
+
+
+# ---------------------------------------------------------------- certificates
+certs()
+{
+	[ -f "$W/certs/ca.pem" ] && return 0
+	(top_builddir=$W; . "$SRC/test/lib/testenv.sh"
+	 te_certs "$W/certs" sip.acme.test:$IP_RELAY sip.chicago.test:$IP_UAC) \
+		>"$W/certs.log" 2>&1
+}
+
+# conn_conf DIR NAME COMMUNITY DOMAIN IP GWIP GWPORT EXT EXTDOMAIN EXTPROXY EXTTRANSPORT EXTPORT
+conn_conf()
+{
+	mkdir -p "$1/run"
+	cat >"$1/community.xml" <<EOF
+<?xml version="1.0" encoding="UTF-8"?>
+<CommunityConfig>
+  <Community name="$3"><Domain>$4</Domain></Community>
+  <CommunityGateway name="$3-gw" SupportExternalCommunities="true"
+                    ConvertID="true">
+    <ClientListen transport="tcp" address="$6" port="5060"/>
+    <ConnectorListen transport="tcp" address="$6" port="$7"/>
+  </CommunityGateway>
+  <ExternCommunity name="$8" transport="${11}" port="${12}">
+    <Domain>$9</Domain>
+    <Proxy>${10}</Proxy>
+  </ExternCommunity>
+  <CommunityConnector name="$3-edge" ip="$5" port="$P_RELAY" tlsPort="$P_TLS"
+                      control="run/cn.sock" pidFile="run/cn.pid">
+    <Gateway>$3-gw</Gateway>
+    <SupportedCommunity name="$8" enabled="true"/>
+  </CommunityConnector>
+  <Tls certificate="$W/certs/$2.pem" key="$W/certs/$2.key"
+       ca="$W/certs/ca.pem" verify="required"/>
+  <Dns timeout="2000"><Server>$IP_DNS:$P_DNS</Server></Dns>
+</CommunityConfig>
+EOF
+}
+
+MEM_OUT=""
+mem_part()
+{
+	certs || { log "certificates failed"; return 1; }
+	conn_conf "$W/mem" sip.acme.test acme acme.test $IP_RELAY $IP_UAS $P_UAS \
+		chicago chicago.test sip.chicago.test tls $P_TLS
+	spawn "$W/mem/log" "$SC" -f -c "$W/mem/community.xml"
+	_mp=$LASTPID
+	wait_port tcp $IP_RELAY $P_TLS 10 || { log "stconnector (tls) did not listen"; stop $_mp; return 1; }
+	sleep 1
+	MEM_OUT=$W/mem.out
+	"$CONNS" -p $_mp -a $IP_RELAY -P $P_RELAY -s 127.0.13.100 -n 1000 \
+		>"$MEM_OUT" 2>"$W/mem.err"
+	"$CONNS" -p $_mp -a $IP_RELAY -P $P_TLS -s 127.0.13.120 -n 1000 -t \
+		-c "$W/certs/sip.chicago.test.pem" -K "$W/certs/sip.chicago.test.key" \
+		>>"$MEM_OUT" 2>>"$W/mem.err"
+	log "$(cat "$MEM_OUT")"
+	stop $_mp
+}
+
+# TLS cost: UAC (B's gateway, 127.0.13.20:5080) -TCP-> connector B
+# (127.0.13.20) -TLS or TCP-> connector A (127.0.13.10) -TCP-> UAS.
+TLS_RES=$W/tls.tsv
+tls_step() # LINK(tls|tcp) RATE
+{
+	_lp=$P_RELAY; [ "$1" = tls ] && _lp=$P_TLS
+	rm -rf "$W/ca" "$W/cb"
+	conn_conf "$W/ca" sip.acme.test acme acme.test $IP_RELAY $IP_UAS $P_UAS \
+		chicago chicago.test sip.chicago.test "$1" $_lp
+	conn_conf "$W/cb" sip.chicago.test chicago chicago.test $IP_UAC $IP_UAC 5080 \
+		acme acme.test sip.acme.test "$1" $_lp
+	start_uas tcp || return 1
+	spawn "$W/ca/log" "$SC" -f -c "$W/ca/community.xml"; _pa=$LASTPID
+	spawn "$W/cb/log" "$SC" -f -c "$W/cb/community.xml"; _pb=$LASTPID
+	wait_port tcp $IP_RELAY $P_TLS 10 && wait_port tcp $IP_UAC $P_TLS 10 || {
+		log "connectors did not listen"; stop $_pa; stop $_pb; stop "$UAS_PID"; return 1; }
+	P_UAC=5080
+	uac tcp $IP_UAC:$P_RELAY 50 50 "tls.$1.warm"
+	_w=$(field "$W/uac.tls.$1.warm.out" 'Successful call')
+	_ca=$(ticks $_pa) _cb=$(ticks $_pb)
+	_pp=""
+	if [ "$1" = tls ] && [ "${BENCH_PERF:-1}" = 1 ] && command -v perf >/dev/null; then
+		spawn "$W/perf-tls.log" perf record -F 999 -g -o "$W/perf-tls.data" -p "$_pa"
+		_pp=$LASTPID
+	fi
+	uac tcp $IP_UAC:$P_RELAY "$2" $(($2 * STEP)) "tls.$1"
+	if [ -n "$_pp" ]; then
+		kill -INT "$_pp"; wait "$_pp" 2>/dev/null
+		PIDS=$(echo "$PIDS" | sed "s/ $_pp\b//")
+		perf report -i "$W/perf-tls.data" --no-children --sort dso,symbol \
+			--percent-limit 1.5 --stdio 2>/dev/null |
+			grep -E '^ +[0-9.]+%' | head -25 >"$W/perf-tls.top"
+	fi
+	_da=$(( $(ticks $_pa) - _ca )) _db=$(( $(ticks $_pb) - _cb ))
+	P_UAC=${BENCH_UAC_PORT:-5060}
+	_o=$W/uac.tls.$1.out
+	_s=$(field "$_o" 'Successful call'); _f=$(field "$_o" 'Failed call')
+	set -- "$1" "$2" $(pct "$W/uac.tls.$1.rtt")
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "${_w:-0}" "${_s:-0}" "${_f:-0}" \
+		"$(awk -v d=$_da -v hz=$HZ -v n=$(($2 * STEP)) 'BEGIN {printf "%.3f", d / hz / (n / 1000)}')" \
+		"$(awk -v d=$_db -v hz=$HZ -v n=$(($2 * STEP)) 'BEGIN {printf "%.3f", d / hz / (n / 1000)}')" \
+		"$3" "$4" >>"$TLS_RES"
+	log "  link $1 at $2/s: warm-up $_w/50, answered ${_s:-0}, failed ${_f:-0}, CPU A $_da B $_db ticks"
+	if [ "${_w:-0}" != 50 ]; then
+		cp "$W/ca/log" "$W/failed.tls.$1.a.log"; cp "$W/cb/log" "$W/failed.tls.$1.b.log"
+		cp "$W/uac.tls.$1.warm.out" "$W/failed.tls.$1.warm.out"
+	fi
+	stop $_pa; stop $_pb; stop "$UAS_PID"
+	sleep 1
+}
+
+tls_part()
+{
+	certs || { log "certificates failed"; return 1; }
+	: >"$TLS_RES"
+	_tr=${BENCH_TLS_RATE:-2000}
+	log "TLS cost: connector B -> connector A at $_tr msgs/s"
+	tls_step tcp "$_tr"
+	tls_step tls "$_tr"
+}
+
+case " $EXTRA " in *" mem "*) mem_part ;; esac
+case " $EXTRA " in *" tls "*) tls_part ;; esac
 
 # ---------------------------------------------------------------- report
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0 || a == "-" || b == "-") print "-"; else printf "%.2f", a / b }'; }
@@ -399,7 +540,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0 || a == "-" || b == "-
 	echo "Steps of $STEP s; Kamailio with $KCH workers per transport," \
 		"-m 2048 -M 64; total time $(( $(date +%s) - T0 )) s."
 	echo
-	echo "## Highest sustained rate (every MESSAGE answered 200, 0 failed)"
+	echo "## Highest sustained rate (every MESSAGE answered 200, 0 failed, p99 <= $P99_MAX ms)"
 	echo
 	echo "| transport | relay | msgs/s | p50 ms | p99 ms | CPU s / 1000 msgs | state growth KiB | DNS queries |"
 	echo "|---|---|---|---|---|---|---|---|"
@@ -444,15 +585,43 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0 || a == "-" || b == "-
 	echo
 	echo "## Every step"
 	echo
-	echo "| relay | transport | rate | ok | calls | answered | failed | retrans | p50 | p99 | CPU s/1k | DNS q | state KiB | achieved/s | phase |"
-	echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+	echo "| relay | transport | rate | ok | calls | answered | failed | retrans | p50 | p99 | CPU s/1k | DNS q | state KiB | achieved/s | phase | UDP rcvbuf drops |"
+	echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 	awk -F'\t' '{ printf "|"; for (i = 1; i <= NF; i++) printf " %s |", $i; printf "\n" }' "$RES"
+	if [ -n "$MEM_OUT" ] && [ -s "$MEM_OUT" ]; then
+		echo
+		echo "## Memory per idle peer connection (1000 each, one OPTIONS each, then idle)"
+		echo
+		echo "| kind | connections | stconnector RSS before KiB | after KiB | KiB per connection | Kamailio (published) |"
+		echo "|---|---|---|---|---|---|"
+		sed 's/[a-z_]*=//g' "$MEM_OUT" | awk '{ k = ($3 == "tls") ? "4.5 + 61" : "4.5"
+		  printf "| %s | %s | %s | %s | %s | %s |\n", $3, $1, $4, $5, $6, k }'
+	fi
+	if [ -s "$TLS_RES" ]; then
+		echo
+		echo "## TLS between connectors: CPU per 1000 messages (load enters B over TCP)"
+		echo
+		echo "| link B->A | rate | warm-up ok/50 | answered | failed | CPU A s/1k | CPU B s/1k | p50 ms | p99 ms |"
+		echo "|---|---|---|---|---|---|---|---|---|"
+		awk -F'\t' '{printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", $1,$2,$3,$4,$5,$6,$7,$8,$9}' "$TLS_RES"
+		awk -F'\t' '{a[$1] = $6 + $7; ok[$1] = ($3 == 50 && $5 == 0)} END {
+		  if (ok["tls"] && ok["tcp"]) printf "\nTLS adds %.3f CPU s per 1000 messages over both connectors (%.0f %%).\n", a["tls"] - a["tcp"], 100 * (a["tls"] - a["tcp"]) / a["tcp"];
+		  else print "\nTLS cost not measurable in this run: the connector-to-connector relay did not carry every message (see the work directory)." }' "$TLS_RES"
+	fi
 	if [ -n "$PERF_OUT" ] && [ -s "$PERF_OUT" ]; then
 		echo
 		echo "## perf: where stconnector spends its CPU (udp, 3/4 of its max)"
 		echo
 		echo '```'
 		cat "$PERF_OUT"
+		echo '```'
+	fi
+	if [ -s "$W/perf-tls.top" ]; then
+		echo
+		echo "## perf: connector A receiving over TLS from connector B"
+		echo
+		echo '```'
+		cat "$W/perf-tls.top"
 		echo '```'
 	fi
 } >"$REPORT"
