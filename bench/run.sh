@@ -71,7 +71,12 @@ if ldd "$SC" | grep -q libasan; then
 	echo "run.sh: $SC is built with sanitizers; use a plain build" >&2
 	exit 1
 fi
-"$SRC/tools/install-deps.sh" bench || exit 1
+if [ -x "$SRC/tools/install-deps.sh" ]; then
+	"$SRC/tools/install-deps.sh" bench || exit 1
+fi
+for c in kamailio sipp dnsmasq perf ss; do
+	command -v $c >/dev/null || { echo "run.sh: $c missing" >&2; exit 1; }
+done
 
 W=$(mktemp -d /tmp/stc-bench.XXXXXX)
 PIDS=""
