@@ -74,7 +74,7 @@ fi
 if [ -x "$SRC/tools/install-deps.sh" ]; then
 	"$SRC/tools/install-deps.sh" bench || exit 1
 fi
-for c in kamailio sipp dnsmasq perf ss; do
+for c in kamailio sipp dnsmasq ss; do
 	command -v $c >/dev/null || { echo "run.sh: $c missing" >&2; exit 1; }
 done
 
