@@ -83,6 +83,7 @@ static void gw_destructor(void *arg)
 
 	tmr_cancel(&gw->sweep);
 	gw_req_cancel_all(gw);
+	gw_fed_close(gw);
 	gw_pres_close(gw);
 	gw_msg_close(gw);
 	list_flush(&gw->lsnrs);
@@ -107,6 +108,7 @@ static void sweep(void *arg)
 
 	tmr_start(&gw->sweep, GW_SWEEP_MS, sweep, gw);
 	gw_pres_sweep(gw, now);
+	gw_fed_tick(gw, now);
 }
 
 /**
@@ -194,16 +196,20 @@ int gw_start(struct gw *gw)
 	if (err)
 		return err;
 
-	for (i = 0; i < gw->self->clients.n; i++) {
-		const struct cfg_listen *cl = &gw->self->clients.v[i];
+	for (i = 0; i < gw->self->clients.n + gw->self->connectors.n; i++) {
+		const bool fed = i >= gw->self->clients.n;
+		const struct cfg_listen *cl = fed ?
+			&gw->self->connectors.v[i - gw->self->clients.n] :
+			&gw->self->clients.v[i];
 		struct gw_lsnr *l;
 		enum sst_tp kind;
 		struct sa sa;
 
 		if (cl->tp == CFG_TP_TLS) {
 			dmn_log_warnx("gw: listener skipped transport=tls "
-				      "address=%s reason=tls-for-clients-"
-				      "not-configured", cl->addr);
+				      "address=%s reason=tls-not-supported-"
+				      "by-gateway side=%s", cl->addr,
+				      fed ? "connector" : "client");
 			continue;
 		}
 		kind = cl->tp == CFG_TP_TCP ? SST_TP_TCP : SST_TP_UDP;
@@ -215,6 +221,7 @@ int gw_start(struct gw *gw)
 		if (!l)
 			return ENOMEM;
 		l->tp = kind;
+		l->fed = fed;
 		err = sst_transp_listen(gw->tp, kind, &sa, &l->addr);
 		if (err) {
 			dmn_log_code(DMN_LOG_ERR, err, "gw: listen failed "
@@ -225,15 +232,20 @@ int gw_start(struct gw *gw)
 			return err;
 		}
 		list_append(&gw->lsnrs, &l->le, l);
-		dmn_log_info("gw: listening transport=%s address=%s port=%u",
-			     sst_tp_name(kind), cl->addr,
-			     (unsigned)sa_port(&l->addr));
+		dmn_log_info("gw: listening transport=%s address=%s port=%u "
+			     "side=%s", sst_tp_name(kind), cl->addr,
+			     (unsigned)sa_port(&l->addr),
+			     fed ? "connector" : "client");
 	}
 
 	if (list_isempty(&gw->lsnrs)) {
 		dmn_log_errx("gw: no client listener");
 		return EADDRNOTAVAIL;
 	}
+
+	err = gw_fed_start(gw);
+	if (err)
+		return err;
 
 	tmr_start(&gw->sweep, GW_SWEEP_MS, sweep, gw);
 	return 0;
@@ -242,20 +254,24 @@ int gw_start(struct gw *gw)
 const struct gw_lsnr *gw_lsnr_for(const struct gw *gw, enum sst_tp tp,
 				  const struct sa *laddr)
 {
-	const struct gw_lsnr *any = NULL;
+	const struct gw_lsnr *any = NULL, *ip = NULL;
 	struct le *le;
 
+	/* the exact address, else one on the same IP, else any client
+	 * listener of that transport */
 	for (le = gw ? gw->lsnrs.head : NULL; le; le = le->next) {
 		const struct gw_lsnr *l = le->data;
 
 		if (l->tp != tp)
 			continue;
-		if (!any)
+		if (!any && !l->fed)
 			any = l;
-		if (laddr && sa_cmp(&l->addr, laddr, SA_ADDR))
+		if (laddr && sa_cmp(&l->addr, laddr, SA_ALL))
 			return l;
+		if (!ip && laddr && sa_cmp(&l->addr, laddr, SA_ADDR))
+			ip = l;
 	}
-	return any;
+	return ip ? ip : any;
 }
 
 bool gw_degraded(const struct gw *gw)
@@ -265,7 +281,7 @@ bool gw_degraded(const struct gw *gw)
 	if (!gw)
 		return true;
 	dir_stats_get(gw->dir, &ds);
-	return !ds.up || gw->reload_failed;
+	return !ds.up || gw->reload_failed || gw_fed_degraded(gw);
 }
 
 /* ---- flows ---- */

@@ -8,10 +8,11 @@
  *	the registration table, publications, subscriptions, the
  *	directory, counters; the reload that swaps configurations; the
  *	control commands and the status tree.
- * Not here: federation (translation to email IDs, links to
- *	connectors).  Requests for targets outside the community's
- *	domains go through gw_outbound() (gw_route.c), the one seam where
- *	that side plugs in; until then it refuses honestly (403 or 503).
+ * Federation (gw_fed.c): links to connectors, the ConnectorListen
+ *	side, translation between local IDs and email addresses, and
+ *	the shared subscriptions to external presentities.  Requests for
+ *	targets outside the community's domains go through gw_outbound()
+ *	(gw_route.c), the seam to that side.
  * Memory: struct gw and everything below it are libre mem objects;
  *	mem_deref(gw) frees all of it, the configuration included.
  * Threads: everything runs on the libre loop's thread (the directory
@@ -115,6 +116,15 @@ struct gw_counters {
 	uint64_t msg_unknown;       /* 404 */
 	uint64_t msg_failed;        /* every contact refused */
 	uint64_t ext_refused;       /* outbound hook refusals */
+	uint64_t fed_in;            /* requests on ConnectorListen */
+	uint64_t fed_untrusted;     /* 403: source not a trusted IP */
+	uint64_t fed_msg_out;       /* MESSAGEs sent to a connector */
+	uint64_t fed_msg_in;        /* MESSAGEs from a connector */
+	uint64_t fed_no_email;      /* 403: local user without email */
+	uint64_t fed_no_connector;  /* 503: no connector link up */
+	uint64_t fed_privacy;       /* 403: external watcher refused */
+	uint64_t fed_sub_out;       /* federation SUBSCRIBEs sent */
+	uint64_t fed_notify_in;     /* NOTIFYs from external presentities */
 };
 
 struct gw {
@@ -137,6 +147,9 @@ struct gw {
 	struct list subs;          /* struct gw_sub */
 	struct list forks;         /* struct gw_fork: MESSAGEs in flight */
 	struct list regd;          /* struct gw_regd: AORs with bindings */
+	struct list links;         /* struct gw_link: connectors, in order */
+	struct list fsubs;         /* struct gw_fsub: external presentities */
+	struct list noemail;       /* struct gw_noemail: cannot federate */
 	struct tmr sweep;
 
 	struct gw_counters c;
@@ -153,6 +166,7 @@ struct gw_lsnr {
 	struct le le;
 	enum sst_tp tp;
 	struct sa addr;
+	bool fed;                  /* a ConnectorListen address */
 };
 
 /* gw.c: the context */
@@ -172,8 +186,10 @@ int  gw_flow_send(struct mbuf *mb, void *arg);
 
 /* gw_route.c: the local/external decision and the outbound seam */
 bool gw_domain_is_local(const struct gw *gw, const struct pl *host);
-void gw_outbound(struct gw *gw, const struct sip_msg *msg,
-		 uint16_t *scodep, const char **reasonp);
+struct gw_req;
+/* Answer or hand over rq (a local user's request to an external
+ * target); rq is consumed. */
+void gw_outbound(struct gw_req *rq);
 
 /* gw_sip.c: receiving, answering, sending */
 void gw_sip_recv(const struct sst_rx *rx, struct mbuf *mb, void *arg);
@@ -191,10 +207,21 @@ int  gw_send_request(struct gw *gw, struct gw_flow *fl,
 		     void (*resph)(int err, uint16_t scode,
 				   const struct sip_msg *msg, void *arg),
 		     void *arg, struct sst_ctrans **ctp);
+/* The same from a given transport/local address and send callback
+ * (federation requests go through a connector link). */
+int  gw_send_request_via(struct gw *gw, enum sst_tp tp,
+			 const struct sa *laddr,
+			 int (*sendh)(struct mbuf *mb, void *arg),
+			 void *sendarg, const char *method, const char *ruri,
+			 const char *from, const char *to, const char *callid,
+			 uint32_t cseq, const char *hdrs, const char *ctype,
+			 const void *body, size_t blen,
+			 void (*resph)(int err, uint16_t scode,
+				       const struct sip_msg *msg, void *arg),
+			 void *arg, struct sst_ctrans **ctp);
 uint32_t gw_expires_of(const struct sip_msg *msg, uint32_t dflt);
 
 /* A request parked while the directory answers (gw_auth.c). */
-struct gw_req;
 typedef void (gw_req_h)(struct gw_req *rq);
 struct gw_req {
 	struct le le;
@@ -206,6 +233,9 @@ struct gw_req {
 	char user[DIR_KEY_MAX + 1];   /* authenticated local ID */
 	char target[DIR_KEY_MAX + 1]; /* Request-URI user, for lookups */
 	bool proxy;                /* 407 (true) or 401 */
+	bool fed;                  /* arrived from a connector */
+	char email[DIR_KEY_MAX + 1];  /* the sender's federation address */
+	char entity[GW_URI_MAX];   /* how outsiders name the target */
 };
 
 int  gw_req_alloc(struct gw_req **rqp, struct gw *gw, struct sip_msg *msg,
@@ -238,9 +268,36 @@ unsigned gw_pub_count(const struct gw *gw);
 /* Live subscriptions; each added to list when list is set. */
 unsigned gw_subs_status(const struct gw *gw, struct dmn_st *list);
 
+/* Subscribe rq's local watcher to an external presentity (after
+ * gw_outbound accepted it); and a local user's external watcher
+ * (rq->fed, rq->target the local ID, rq->entity the email AOR). */
+void gw_subscribe_external(struct gw_req *rq);
+void gw_subscribe_fed(struct gw_req *rq);
+/* Live local subscriptions whose target is aor. */
+unsigned gw_pres_watchers(const struct gw *gw, const char *aor);
+unsigned gw_pres_ext_watchers(const struct gw *gw);
+
 /* gw_msg.c: MESSAGE */
 void gw_message(struct gw_req *rq);
+/* Fork rq's MESSAGE to the contacts of the local AOR target, with
+ * from the whole From value the recipients see. */
+void gw_msg_deliver(struct gw_req *rq, const char *target,
+		    const char *sender);
 void gw_msg_close(struct gw *gw);
+
+/* gw_fed.c: federation.  See the file's top comment. */
+int  gw_fed_start(struct gw *gw);
+void gw_fed_close(struct gw *gw);
+void gw_fed_tick(struct gw *gw, uint64_t now);
+bool gw_fed_is_fed(const struct gw *gw, const struct sst_rx *rx);
+void gw_fed_recv(struct gw *gw, struct sip_msg *msg,
+		 struct sst_strans *stx, struct gw_flow *fl);
+void gw_fed_outbound(struct gw_req *rq);
+void gw_fed_watch(struct gw *gw, const char *aor);
+enum gw_status gw_fed_status(const struct gw *gw, const char *aor,
+			     const char **notep);
+void gw_fed_status_build(struct dmn_st *root, struct gw *gw);
+bool gw_fed_degraded(const struct gw *gw);
 
 /* gw_ctl.c / gw_status.c */
 int  gw_status_build(struct dmn_st **stp, struct gw *gw);

@@ -178,7 +178,7 @@ int gw_status_build(struct dmn_st **stp, struct gw *gw)
 	s = dmn_st_section(st, "subscriptions");
 	nsub = gw_subs_status(gw, NULL);
 	dmn_st_int(s, "local_watchers", nsub);
-	dmn_st_int(s, "external_watchers", 0);
+	dmn_st_int(s, "external_watchers", gw_pres_ext_watchers(gw));
 	dmn_st_int(s, "accepted", (int64_t)gw->c.sub_ok);
 	dmn_st_int(s, "refused", (int64_t)gw->c.sub_refused);
 	l = dmn_st_list(s, "list");
@@ -192,6 +192,8 @@ int gw_status_build(struct dmn_st **stp, struct gw *gw)
 	dmn_st_int(s, "unknown_user", (int64_t)gw->c.msg_unknown);
 	dmn_st_int(s, "failed", (int64_t)gw->c.msg_failed);
 	dmn_st_int(s, "external_refused", (int64_t)gw->c.ext_refused);
+
+	gw_fed_status_build(st, gw);
 
 	s = dmn_st_section(st, "sip");
 	dmn_st_int(s, "requests_in", (int64_t)gw->c.req_in);

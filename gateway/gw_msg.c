@@ -9,7 +9,9 @@
  * Temporarily Unavailable; a target the directory does not know: 404.
  * The body and its Content-Type pass through as they are; the gateway
  * originates each copy (new Call-ID, From the sender's AOR with our
- * tag), as a B2BUA.  Targets outside the community go to gw_outbound().
+ * tag), as a B2BUA.  Targets outside the community go to gw_outbound();
+ * MESSAGEs from other communities arrive through gw_msg_deliver()
+ * with the external sender's address kept as From.
  */
 #include <errno.h>
 #include <string.h>
@@ -147,7 +149,8 @@ static bool branch_start(const struct gw_binding *bd, void *arg)
 	return false;
 }
 
-static void message_local(struct gw_req *rq)
+void gw_msg_deliver(struct gw_req *rq, const char *target,
+		    const char *sender_uri)
 {
 	struct gw *gw = rq->gw;
 	const struct sip_msg *msg = rq->msg;
@@ -163,12 +166,8 @@ static void message_local(struct gw_req *rq)
 		return;
 	}
 	f->gw = gw;
-	if (gw_aor_of(f->target, sizeof(f->target), &msg->uri) ||
-	    gw_aor_of(sender, sizeof(sender), &msg->from.uri)) {
-		mem_deref(f);
-		gw_req_answer(rq, 400, "Bad Request-URI or From", NULL);
-		return;
-	}
+	str_ncpy(f->target, target, sizeof(f->target));
+	str_ncpy(sender, sender_uri, sizeof(sender));
 
 	if (!gw_reg_registered(gw->reg, f->target, gw_now())) {
 		gw->c.msg_offline++;
@@ -207,16 +206,25 @@ static void message_local(struct gw_req *rq)
 		     f->target, f->n);
 }
 
+static void message_local(struct gw_req *rq)
+{
+	char target[GW_URI_MAX], sender[GW_URI_MAX];
+
+	if (gw_aor_of(target, sizeof(target), &rq->msg->uri) ||
+	    gw_aor_of(sender, sizeof(sender), &rq->msg->from.uri)) {
+		gw_req_answer(rq, 400, "Bad Request-URI or From", NULL);
+		return;
+	}
+	gw_msg_deliver(rq, target, sender);
+}
+
 void gw_message(struct gw_req *rq)
 {
 	struct gw *gw = rq->gw;
-	uint16_t scode;
-	const char *reason;
 
 	gw->c.msg_in++;
 	if (!gw_domain_is_local(gw, &rq->msg->uri.host)) {
-		gw_outbound(gw, rq->msg, &scode, &reason);
-		gw_req_answer(rq, scode, reason, NULL);
+		gw_outbound(rq);
 		return;
 	}
 	if (!rq->msg->uri.user.l || rq->msg->uri.user.l > DIR_KEY_MAX) {

@@ -21,6 +21,12 @@
  * ends the subscription.  Expiry sends a final NOTIFY
  * "terminated;reason=timeout"; an un-SUBSCRIBE (Expires: 0) a final
  * "terminated".
+ *
+ * Federation: a subscription's target may be an external presentity
+ * (its state comes from gw_fed_status, the one shared federation
+ * subscription gw_fed.c holds for it), and its watcher may be outside
+ * (ext: NOTIFYs carry the SUBSCRIBE's Record-Route set as Route and
+ * name the local user by email, the entity the watcher subscribed to).
  */
 #include <errno.h>
 #include <string.h>
@@ -68,6 +74,11 @@ struct gw_sub {
 	bool again;                  /* a change while ct was in flight */
 	bool ending;                 /* final NOTIFY sent or due */
 	const char *end_reason;      /* NULL or "timeout" */
+	bool ext;                    /* an external watcher (connector) */
+	char entity[GW_URI_MAX];     /* the target as the watcher names
+				      * it (its email AOR); "" = target */
+	char *route;                 /* "Route: ...\r\n" from the
+				      * SUBSCRIBE's Record-Route, or NULL */
 };
 
 static uint64_t pub_seq;
@@ -91,6 +102,7 @@ static void sub_destructor(void *arg)
 	s->rtag = mem_deref(s->rtag);
 	s->rfrom = mem_deref(s->rfrom);
 	s->ruri = mem_deref(s->ruri);
+	s->route = mem_deref(s->route);
 	s->fl = mem_deref(s->fl);
 }
 
@@ -127,10 +139,20 @@ static const struct gw_pub *pub_newest(const struct gw_pres *p,
 	return best;
 }
 
+static bool aor_external(const struct gw *gw, const char *aor)
+{
+	const char *at = strrchr(aor, '@');
+
+	return at && !cfg_domain_is_local(gw->cfg, at + 1);
+}
+
 enum gw_status gw_pres_status(struct gw *gw, const char *aor)
 {
 	const uint64_t now = gw_now();
 	const struct gw_pub *pb;
+
+	if (aor_external(gw, aor))
+		return gw_fed_status(gw, aor, NULL);
 
 	if (!gw_reg_registered(gw->reg, aor, now))
 		return GW_ST_OFFLINE;
@@ -172,10 +194,41 @@ unsigned gw_subs_status(const struct gw *gw, struct dmn_st *list)
 		it = dmn_st_item(list);
 		dmn_st_str(it, "watcher", s->watcher);
 		dmn_st_str(it, "target", s->target);
+		dmn_st_bool(it, "external_watcher", s->ext);
+		dmn_st_bool(it, "external_target",
+			    aor_external(gw, s->target));
 		dmn_st_str(it, "last_notified", s->notified ?
 			   gw_status_name(s->last) : "none");
 		dmn_st_dur(it, "expires_in", s->expires > now ?
 			   (s->expires - now) * 1000 : 0);
+	}
+	return n;
+}
+
+unsigned gw_pres_watchers(const struct gw *gw, const char *aor)
+{
+	struct le *le;
+	unsigned n = 0;
+
+	for (le = gw->subs.head; le; le = le->next) {
+		const struct gw_sub *s = le->data;
+
+		if (!s->ending && !strcmp(s->target, aor))
+			n++;
+	}
+	return n;
+}
+
+unsigned gw_pres_ext_watchers(const struct gw *gw)
+{
+	struct le *le;
+	unsigned n = 0;
+
+	for (le = gw->subs.head; le; le = le->next) {
+		const struct gw_sub *s = le->data;
+
+		if (!s->ending && s->ext)
+			n++;
 	}
 	return n;
 }
@@ -221,10 +274,13 @@ static void notify_send(struct gw_sub *s)
 {
 	struct gw *gw = s->gw;
 	const uint64_t now = gw_now();
-	char from[GW_URI_MAX + 64], to[GW_URI_MAX + 256], hdrs[160];
+	char from[GW_URI_MAX + 64], to[GW_URI_MAX + 256];
+	const char *entity = s->entity[0] ? s->entity : s->target;
+	const char *note = NULL;
 	const struct gw_pub *pb;
 	struct mbuf *body;
 	enum gw_status st;
+	char *hdrs;
 	int err;
 
 	if (s->ct) {
@@ -232,35 +288,50 @@ static void notify_send(struct gw_sub *s)
 		return;
 	}
 
-	st = gw_pres_status(gw, s->target);
-	pb = st == GW_ST_OFFLINE ? NULL :
-		pub_newest(pres_find(gw, s->target), now);
+	if (aor_external(gw, s->target)) {
+		st = gw_fed_status(gw, s->target, &note);
+	}
+	else {
+		st = gw_pres_status(gw, s->target);
+		pb = st == GW_ST_OFFLINE ? NULL :
+			pub_newest(pres_find(gw, s->target), now);
+		note = pb ? pb->note : NULL;
+	}
 
 	body = mbuf_alloc(512);
 	if (!body)
 		return;
-	err = gw_pidf_encode(body, s->target, st, pb ? pb->note : NULL);
+	err = gw_pidf_encode(body, entity, st, note);
 	if (err) {
 		mem_deref(body);
 		return;
 	}
 
-	re_snprintf(from, sizeof(from), "<%s>;tag=%s", s->target, s->ltag);
+	re_snprintf(from, sizeof(from), "<%s>;tag=%s", entity, s->ltag);
 	re_snprintf(to, sizeof(to), "<%s>;tag=%s", s->rfrom, s->rtag);
 	if (s->ending)
-		re_snprintf(hdrs, sizeof(hdrs), "Event: presence\r\n"
-			    "Subscription-State: terminated%s%s\r\n",
-			    s->end_reason ? ";reason=" : "",
-			    s->end_reason ? s->end_reason : "");
+		err = re_sdprintf(&hdrs, "%sEvent: presence\r\n"
+				  "Subscription-State: terminated%s%s\r\n",
+				  s->route ? s->route : "",
+				  s->end_reason ? ";reason=" : "",
+				  s->end_reason ? s->end_reason : "");
 	else
-		re_snprintf(hdrs, sizeof(hdrs), "Event: presence\r\n"
-			    "Subscription-State: active;expires=%llu\r\n",
-			    (unsigned long long)(s->expires > now ?
-						 s->expires - now : 0));
+		err = re_sdprintf(&hdrs, "%sEvent: presence\r\n"
+				  "Subscription-State: active;expires=%llu\r\n",
+				  s->route ? s->route : "",
+				  (unsigned long long)(s->expires > now ?
+						       s->expires - now : 0));
+	if (err) {
+		mem_deref(body);
+		if (s->ending)
+			mem_deref(s);
+		return;
+	}
 
 	err = gw_send_request(gw, s->fl, "NOTIFY", s->ruri, from, to,
 			      s->callid, ++s->lcseq, hdrs, GW_PIDF_CTYPE,
 			      body->buf, body->end, notify_resp, s, &s->ct);
+	mem_deref(hdrs);
 	mem_deref(body);
 	if (err) {
 		gw->c.notify_failed++;
@@ -490,6 +561,37 @@ void gw_publish(struct gw_req *rq)
 
 /* ---- SUBSCRIBE ---- */
 
+static bool rr_apply(const struct sip_hdr *hdr, const struct sip_msg *msg,
+		     void *arg)
+{
+	struct mbuf *mb = arg;
+
+	(void)msg;
+	if (hdr->val.l > GW_URI_MAX)
+		return true;
+	(void)mbuf_printf(mb, "%s%r", mb->end ? ", " : "Route: ", &hdr->val);
+	return mb->end > 4 * GW_URI_MAX;
+}
+
+/* The route set of a dialog we answer (UAS): the Record-Route values
+ * in their order, as one Route header line; NULL when none. */
+static int route_of(char **routep, const struct sip_msg *msg)
+{
+	struct mbuf *mb = mbuf_alloc(256);
+	int err = 0;
+
+	if (!mb)
+		return ENOMEM;
+	(void)sip_msg_hdr_apply(msg, true, SIP_HDR_RECORD_ROUTE, rr_apply, mb);
+	if (mb->end) {
+		(void)mbuf_write_str(mb, "\r\n");
+		mb->pos = 0;
+		err = mbuf_strdup(mb, routep, mb->end);
+	}
+	mem_deref(mb);
+	return err;
+}
+
 static int sub_fill(struct gw_sub *s, const struct sip_msg *msg)
 {
 	const struct sip_hdr *ch = sip_msg_hdr(msg, SIP_HDR_CONTACT);
@@ -505,6 +607,8 @@ static int sub_fill(struct gw_sub *s, const struct sip_msg *msg)
 	err |= pl_strdup(&s->callid, &msg->callid);
 	err |= pl_strdup(&s->rtag, &msg->from.tag);
 	err |= pl_strdup(&s->rfrom, &msg->from.auri);
+	if (!err && s->ext)
+		err = route_of(&s->route, msg);
 	return err ? ENOMEM : 0;
 }
 
@@ -521,7 +625,11 @@ static void sub_reply(struct gw_req *rq, struct gw_sub *s, uint32_t e)
 	rq->stx = NULL;
 }
 
-static void subscribe_local(struct gw_req *rq)
+/* A subscription of rq's watcher to target (an AOR: local, or an
+ * external presentity); entity: how the watcher names the target (NULL:
+ * the target); ext: the watcher is outside, behind a connector. */
+static void sub_create(struct gw_req *rq, const char *target,
+		       const char *entity, bool ext)
 {
 	struct gw *gw = rq->gw;
 	const struct sip_msg *msg = rq->msg;
@@ -550,9 +658,12 @@ static void subscribe_local(struct gw_req *rq)
 	}
 	s->gw = gw;
 	s->fl = mem_ref(rq->fl);
+	s->ext = ext;
 	sst_tag_gen(s->ltag, sizeof(s->ltag));
-	if (gw_aor_of(s->target, sizeof(s->target), &msg->uri) ||
-	    gw_aor_of(s->watcher, sizeof(s->watcher), &msg->from.uri) ||
+	str_ncpy(s->target, target, sizeof(s->target));
+	if (entity)
+		str_ncpy(s->entity, entity, sizeof(s->entity));
+	if (gw_aor_of(s->watcher, sizeof(s->watcher), &msg->from.uri) ||
 	    sub_fill(s, msg)) {
 		mem_deref(s);
 		gw->c.sub_refused++;
@@ -562,8 +673,9 @@ static void subscribe_local(struct gw_req *rq)
 	s->expires = gw_now() + e;
 
 	gw->c.sub_ok++;
-	dmn_log_info("gw: subscribe watcher=%s target=%s expires=%u",
-		     s->watcher, s->target, (unsigned)e);
+	dmn_log_info("gw: subscribe watcher=%s target=%s expires=%u%s",
+		     s->watcher, s->target, (unsigned)e,
+		     ext ? " external-watcher=yes" : "");
 	sub_reply(rq, s, e);
 	mem_deref(rq);
 
@@ -572,19 +684,49 @@ static void subscribe_local(struct gw_req *rq)
 		s->ending = true;
 		s->end_reason = "timeout";
 	}
+	else if (aor_external(gw, target)) {
+		gw_fed_watch(gw, target);
+	}
 	notify_send(s);
+}
+
+static void subscribe_local(struct gw_req *rq)
+{
+	char target[GW_URI_MAX];
+
+	if (gw_aor_of(target, sizeof(target), &rq->msg->uri)) {
+		rq->gw->c.sub_refused++;
+		gw_req_answer(rq, 400, "Bad Request-URI", NULL);
+		return;
+	}
+	sub_create(rq, target, NULL, false);
+}
+
+void gw_subscribe_external(struct gw_req *rq)
+{
+	subscribe_local(rq);
+}
+
+void gw_subscribe_fed(struct gw_req *rq)
+{
+	char target[GW_URI_MAX];
+	struct uri u = rq->msg->uri;
+
+	pl_set_str(&u.user, rq->target);
+	if (gw_aor_of(target, sizeof(target), &u)) {
+		rq->gw->c.sub_refused++;
+		gw_req_answer(rq, 400, "Bad Request-URI", NULL);
+		return;
+	}
+	sub_create(rq, target, rq->entity, true);
 }
 
 void gw_subscribe(struct gw_req *rq)
 {
 	struct gw *gw = rq->gw;
-	uint16_t scode;
-	const char *reason;
 
 	if (!gw_domain_is_local(gw, &rq->msg->uri.host)) {
-		gw_outbound(gw, rq->msg, &scode, &reason);
-		gw->c.sub_refused++;
-		gw_req_answer(rq, scode, reason, NULL);
+		gw_outbound(rq);
 		return;
 	}
 	if (!rq->msg->uri.user.l || rq->msg->uri.user.l > DIR_KEY_MAX) {

@@ -6,14 +6,11 @@
  * is local when it is one of the Community record's domains (exact or
  * "*." wildcard, case-insensitive, cfg_domain_is_local).
  *
- * gw_outbound() is the seam where the federation side plugs in: the
- * request (MESSAGE, SUBSCRIBE, ...) from an authenticated local user to
- * an external target.  Until links to connectors exist, it refuses with
- * the reason an administrator and a user can act on, and never pretends
- * a delivery:
- *	SupportExternalCommunities=false  403 External communities not
- *	                                  supported
- *	otherwise                         503 No connector available
+ * gw_outbound() is the seam to the federation side: the request
+ * (MESSAGE, SUBSCRIBE) from an authenticated local user to an external
+ * target.  SupportExternalCommunities=false refuses with 403 "External
+ * communities not supported"; otherwise gw_fed_outbound() (gw_fed.c)
+ * takes it (503 "No connector available" when no link is up).
  */
 #include <string.h>
 
@@ -32,17 +29,17 @@ bool gw_domain_is_local(const struct gw *gw, const struct pl *host)
 	return cfg_domain_is_local(gw->cfg, buf);
 }
 
-void gw_outbound(struct gw *gw, const struct sip_msg *msg,
-		 uint16_t *scodep, const char **reasonp)
+void gw_outbound(struct gw_req *rq)
 {
-	(void)msg;
+	struct gw *gw = rq->gw;
 
-	gw->c.ext_refused++;
 	if (!gw->self->support_external) {
-		*scodep = 403;
-		*reasonp = "External communities not supported";
+		gw->c.ext_refused++;
+		if (!pl_strcmp(&rq->msg->met, "SUBSCRIBE"))
+			gw->c.sub_refused++;
+		gw_req_answer(rq, 403, "External communities not supported",
+			      NULL);
 		return;
 	}
-	*scodep = 503;
-	*reasonp = "No connector available";
+	gw_fed_outbound(rq);
 }

@@ -3,6 +3,9 @@
  * validate, match transactions, dispatch by method; and the helpers
  * that answer and send.
  *
+ * Requests that arrive from connectors (gw_fed_is_fed) go to
+ * gw_fed_recv() instead of the dispatch below.
+ *
  * Methods: REGISTER (gw_regsrv.c), PUBLISH and SUBSCRIBE (gw_pres.c),
  * MESSAGE (gw_msg.c), OPTIONS (200 here).  NOTIFY to us gets 481 (the
  * gateway subscribes to nobody on this side), INVITE 501 (chat and
@@ -104,14 +107,16 @@ int gw_reply(struct gw *gw, struct sst_strans *stx,
 	return err;
 }
 
-int gw_send_request(struct gw *gw, struct gw_flow *fl,
-		    const char *method, const char *ruri,
-		    const char *from, const char *to, const char *callid,
-		    uint32_t cseq, const char *hdrs, const char *ctype,
-		    const void *body, size_t blen,
-		    void (*resph)(int err, uint16_t scode,
-				  const struct sip_msg *msg, void *arg),
-		    void *arg, struct sst_ctrans **ctp)
+int gw_send_request_via(struct gw *gw, enum sst_tp tp,
+			const struct sa *laddr,
+			int (*sendh)(struct mbuf *mb, void *arg),
+			void *sendarg, const char *method, const char *ruri,
+			const char *from, const char *to, const char *callid,
+			uint32_t cseq, const char *hdrs, const char *ctype,
+			const void *body, size_t blen,
+			void (*resph)(int err, uint16_t scode,
+				      const struct sip_msg *msg, void *arg),
+			void *arg, struct sst_ctrans **ctp)
 {
 	struct sst_req_spec r = {0};
 	char branch[SST_BRANCH_SIZE], sentby[GW_ADDR_MAX];
@@ -121,16 +126,14 @@ int gw_send_request(struct gw *gw, struct gw_flow *fl,
 	struct mbuf *mb = NULL;
 	int err;
 
-	l = gw_lsnr_for(gw, fl->tp, &fl->dst);
+	l = gw_lsnr_for(gw, tp, laddr);
 	if (!l)
 		return ENOENT;
 	if (re_snprintf(sentby, sizeof(sentby), "%J", &l->addr) < 0)
 		return EMSGSIZE;
-	err = gw_contact_uri(contact + 1, sizeof(contact) - 2, fl);
-	if (err)
-		return err;
-	contact[0] = '<';
-	strcat(contact, ">");
+	if (re_snprintf(contact, sizeof(contact), "<sip:%J%s>", &l->addr,
+			tp == SST_TP_TCP ? ";transport=tcp" : "") < 0)
+		return EMSGSIZE;
 	sst_branch_gen(branch, sizeof(branch));
 
 	r.method = method;
@@ -139,7 +142,7 @@ int gw_send_request(struct gw *gw, struct gw_flow *fl,
 	r.to = to;
 	r.callid = callid;
 	r.cseq = cseq;
-	r.via.tp = via_tp(fl->tp);
+	r.via.tp = via_tp(tp);
 	r.via.sentby = sentby;
 	r.via.branch = branch;
 	r.contact = contact;
@@ -152,12 +155,25 @@ int gw_send_request(struct gw *gw, struct gw_flow *fl,
 	if (err)
 		return err;
 	err = sst_ctrans_start(&ct, gw->tstk, method, branch, mb,
-			       fl->tp != SST_TP_UDP, gw_flow_send, fl,
-			       resph, arg);
+			       tp != SST_TP_UDP, sendh, sendarg, resph, arg);
 	mem_deref(mb);
 	if (!err && ctp)
 		*ctp = ct;
 	return err;
+}
+
+int gw_send_request(struct gw *gw, struct gw_flow *fl,
+		    const char *method, const char *ruri,
+		    const char *from, const char *to, const char *callid,
+		    uint32_t cseq, const char *hdrs, const char *ctype,
+		    const void *body, size_t blen,
+		    void (*resph)(int err, uint16_t scode,
+				  const struct sip_msg *msg, void *arg),
+		    void *arg, struct sst_ctrans **ctp)
+{
+	return gw_send_request_via(gw, fl->tp, &fl->dst, gw_flow_send, fl,
+				   method, ruri, from, to, callid, cseq, hdrs,
+				   ctype, body, blen, resph, arg, ctp);
 }
 
 /* A request whose Event is not presence: 489 (RFC 6665 8.2.1). */
@@ -292,7 +308,10 @@ void gw_sip_recv(const struct sst_rx *rx, struct mbuf *mb, void *arg)
 	if (err)
 		goto out;   /* EALREADY: a retransmission, absorbed */
 
-	dispatch(gw, msg, stx, fl);
+	if (gw_fed_is_fed(gw, rx))
+		gw_fed_recv(gw, msg, stx, fl);
+	else
+		dispatch(gw, msg, stx, fl);
 
  out:
 	sst_verdict_reset(&v);

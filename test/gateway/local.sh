@@ -271,8 +271,10 @@ write_conf true
 "$GW" reload -c "$D/community.xml" >"$D/reload.ok" 2>&1
 te_check "reload of a good file exits 0" test $? -eq 0
 msg someone@chicago.test 5096
-te_check "after reload (external on): 503 No connector available" \
-	grep -q "MESSAGE status=503" "$D/msg.someone@chicago.test.log"
+te_check "after reload (external on): dave has no email, so 403" \
+	grep -q "MESSAGE status=403" "$D/msg.someone@chicago.test.log"
+te_check "the gateway logs why dave cannot federate" \
+	grep -q "gw: no-email user=dave" "$D/gw.log"
 te_check "no password in the gateway's log" \
 	sh -c "! grep -Eq 'alicepw|bobpw|davepw|wrongpw' '$D/gw.log'"
 

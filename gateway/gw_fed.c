@@ -1,0 +1,1335 @@
+/*
+ * gw_fed.c -- the gateway's federation side: links to connectors,
+ * requests from connectors, ID translation, and the subscriptions to
+ * presentities in other communities.
+ *
+ * Links.  The connectors are the CommunityConnector records whose
+ * Gateway list names this gateway, in file order; each is reached at
+ * ip:port (udp, tcp) or ip:tlsPort with the transport of our first
+ * ConnectorListen, from that listener's address (the connector accepts
+ * outbound traffic only from its gateways' ConnectorListen addresses).
+ * Each link is probed with OPTIONS: every GW_FED_KEEPALIVE_S while up
+ * (or every retryInterval when that is shorter, so that a link is
+ * never checked less often than it would be retried), and every
+ * retryInterval (CommunityGateway retryInterval, default 60 s) while
+ * down.  Any answer from the connector means up; a timeout or transport
+ * error means down.  Outbound traffic takes the first link that is up;
+ * a transaction that fails on transport takes its link down, so the
+ * next request fails over to the next link.  TLS links are not opened
+ * by this gateway yet (the listener is skipped with a log line).
+ *
+ * Requests from connectors arrive on the ConnectorListen addresses (or
+ * on a connection we opened to a connector) and are accepted only from
+ * CommunityConnectivity trusted IPs: anything else gets 403, counted.
+ *
+ * Translation, ConvertID=true.  Outbound: the local user's email
+ * (dir_email_of, asmith -> Alice.Smith@acme.test) becomes From and
+ * P-Asserted-Identity of a request the gateway originates (new Call-ID,
+ * tags, CSeq: a B2BUA, not a proxy); To and Request-URI are the external
+ * address as the user gave it; bodies pass as they are.  A user with no
+ * email cannot federate: 403 "No federation address for user", logged
+ * once per user (`gw: no-email user=... reason=...`) and listed in
+ * status.  Inbound: the Request-URI email goes back to the local ID
+ * (dir_id_of; unknown: 404); MESSAGE is delivered to the user's
+ * registered clients (480 when none) with the external From kept;
+ * SUBSCRIBE makes an external watcher whose NOTIFYs name the user by
+ * email.  ConvertID=false: no translation, the local ID is used on
+ * both sides as it is (sip:asmith@acme.test leaves as it is, and
+ * inbound Request-URI users are taken as local IDs).
+ *
+ * Privacy of local users towards external watchers (dir_privacy_of):
+ * a watcher whose domain the user's setting does not allow gets 403
+ * "Presence not shared with your community" -- not a subscription that
+ * stays "closed": a fake offline would be indistinguishable from the
+ * truth, and the refusal tells the remote side's administrator why.
+ * The user keeps seeing others: privacy covers only what leaves.
+ *
+ * Subscriptions to external presentities: ONE federation subscription
+ * per external presentity, from the gateway's own identity
+ * (sip:<gateway name>@<first domain>), serves every local watcher (the
+ * state is copied into each local watcher's NOTIFYs, entity the
+ * external address).  It is refreshed before expiry and ended when the
+ * last local watcher has gone.  Privacy consequence: the external
+ * community sees that "acme.test" watches Bob.Jones, not which acme
+ * users do; since privacy settings are per domain (all / domains /
+ * none), the remote user's decision is applied the same way, but a
+ * remote per-watcher allow list could not tell our watchers apart.
+ * In exchange the remote side keeps one dialog per presentity, not one
+ * per watcher pair, and our watchers' lists are not disclosed.
+ *
+ * Failures: when no link is up, every external presentity is Offline
+ * for its local watchers (NOTIFY closed); when a link comes back, the
+ * federation subscriptions are created afresh.  A refresh or NOTIFY
+ * path that breaks (481, 408: e.g. a restarted connector lost the
+ * Record-Route path) shows Offline and subscribes again after
+ * GW_FED_RESUB_S.  A restarted gateway starts with no federation state
+ * at all, so nothing stays wrongly online.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <re.h>
+
+#include "sipstack/sst_build.h"
+#include "sipstack/sst_msg.h"
+#include "sipstack/sst_trans.h"
+#include "gateway/gw.h"
+
+enum {
+	GW_FED_KEEPALIVE_S = 30,
+	GW_FED_SUB_EXPIRES = 600,   /* asked for the federation side */
+	GW_FED_RESUB_S     = 3,     /* after a federation SUBSCRIBE failed */
+	GW_FED_NOEMAIL_MAX = 64,    /* users listed as unable to federate */
+	GW_FED_FSUB_MAX    = 4096,  /* external presentities watched */
+	GW_FED_NAME_MAX    = 64,
+};
+
+enum link_state { LINK_PROBING = 0, LINK_UP, LINK_DOWN };
+enum fsub_state { FS_IDLE = 0, FS_TRYING, FS_ACTIVE };
+
+struct gw_link {
+	struct le le;
+	struct gw *gw;
+	char name[GW_FED_NAME_MAX];
+	enum sst_tp tp;
+	struct sa addr;              /* the connector */
+	struct sa laddr;             /* our ConnectorListen address */
+	enum link_state state;
+	uint64_t next_probe;         /* seconds, gw_now() */
+	struct gw_ftx *ct;           /* OPTIONS in flight */
+	char last_error[GW_TEXT_MAX];
+	uint64_t reqs_out;
+	uint64_t failures;
+};
+
+/* One client transaction over a link: the send argument that opens or
+ * reuses the connection and turns an asynchronous transport failure
+ * into the transaction's 503.  Two references: the transaction's (as
+ * send argument, dropped when it ends, before its final answer is
+ * delivered) and ours, dropped after the final answer or by
+ * ftx_abandon(); owners hold the handle, never the transaction. */
+struct gw_ftx {
+	struct gw_link *link;        /* referenced */
+	struct sst_send *snd;
+	struct sst_ctrans *ct;       /* borrowed, until the final answer */
+	void (*resph)(int err, uint16_t scode, const struct sip_msg *msg,
+		      void *arg);
+	void *arg;
+	bool probe;                  /* the owner judges the link itself */
+};
+
+struct gw_fsub {
+	struct le le;
+	struct gw *gw;
+	char aor[GW_URI_MAX];
+	char callid[48];
+	char ltag[SST_TAG_SIZE];
+	char *rtag;
+	char *rtarget;
+	char *route;                 /* "Route: ...\r\n" or NULL */
+	uint32_t cseq;
+	uint64_t refresh_at;
+	uint64_t retry_at;
+	enum fsub_state state;
+	enum gw_status st;
+	char note[GW_PIDF_NOTE_MAX + 1];
+	struct gw_ftx *ct;
+	unsigned subscribes;
+	char last_error[GW_TEXT_MAX];
+};
+
+struct gw_noemail {
+	struct le le;
+	char user[DIR_KEY_MAX + 1];
+	char reason[GW_TEXT_MAX];
+	uint64_t refusals;
+};
+
+struct gw_fmsg {
+	struct le le;                /* gw->forks */
+	struct gw_req *rq;
+	struct gw_ftx *ct;
+};
+
+static void fsub_start(struct gw_fsub *fs);
+
+static const char *link_state_name(enum link_state s)
+{
+	switch (s) {
+	case LINK_UP:   return "up";
+	case LINK_DOWN: return "down";
+	default:        return "probing";
+	}
+}
+
+static const char *fsub_state_name(enum fsub_state s)
+{
+	switch (s) {
+	case FS_ACTIVE: return "active";
+	case FS_TRYING: return "subscribing";
+	default:        return "idle";
+	}
+}
+
+static unsigned keepalive_s(const struct gw *gw)
+{
+	const unsigned r = gw->self->retry ? gw->self->retry :
+		CFG_RETRY_DEFAULT;
+
+	return min(r, (unsigned)GW_FED_KEEPALIVE_S);
+}
+
+static unsigned retry_s(const struct gw *gw)
+{
+	return gw->self->retry ? gw->self->retry : CFG_RETRY_DEFAULT;
+}
+
+static struct gw_link *link_first_up(const struct gw *gw)
+{
+	struct le *le;
+
+	for (le = gw->links.head; le; le = le->next) {
+		struct gw_link *l = le->data;
+
+		if (l->state == LINK_UP)
+			return l;
+	}
+	return NULL;
+}
+
+/* ---- sending over a link ---- */
+
+static void ftx_destructor(void *arg)
+{
+	struct gw_ftx *fx = arg;
+
+	fx->snd = mem_deref(fx->snd);
+	fx->link = mem_deref(fx->link);
+}
+
+static void ftx_err(int err, void *arg)
+{
+	struct gw_ftx *fx = arg;
+
+	if (fx->ct)
+		sst_ctrans_tperror(fx->ct, err ? err : ENOTCONN);
+}
+
+static int ftx_send(struct mbuf *mb, void *arg)
+{
+	struct gw_ftx *fx = arg;
+	struct gw_link *l = fx->link;
+	struct sa la = l->laddr;
+
+	if (l->tp != SST_TP_UDP)
+		sa_set_port(&la, 0);   /* a fresh port on the listener's IP */
+	fx->snd = mem_deref(fx->snd);
+	return sst_transp_send(l->gw->tp, &fx->snd, l->tp, &l->addr, &la,
+			       NULL, mb, ftx_err, fx);
+}
+
+static void link_set(struct gw_link *l, bool up, int err, uint16_t scode);
+
+static void noop_resp(int err, uint16_t scode, const struct sip_msg *msg,
+		      void *arg)
+{
+	(void)err;
+	(void)scode;
+	(void)msg;
+	(void)arg;
+}
+
+
+static void ftx_resp(int err, uint16_t scode, const struct sip_msg *msg,
+		     void *arg)
+{
+	struct gw_ftx *fx = arg;
+	struct gw_link *l = fx->link;
+
+	if (scode < 200) {
+		fx->resph(err, scode, msg, fx->arg);
+		return;
+	}
+	fx->ct = NULL;
+	fx->resph(err, scode, msg, fx->arg);
+	/* after the owner's handler: a link going down may end other
+	 * transactions, never the one being answered */
+	if (!fx->probe) {
+		if (!msg)
+			link_set(l, false, err, scode);
+		else if (l->state != LINK_UP)
+			link_set(l, true, 0, scode);
+	}
+	mem_deref(fx);
+}
+
+/* The owner no longer wants the answer; NULL is fine. */
+static void ftx_abandon(struct gw_ftx *fx)
+{
+	if (!fx)
+		return;
+	fx->resph = noop_resp;
+	if (fx->ct) {
+		struct sst_ctrans *ct = fx->ct;
+
+		fx->ct = NULL;
+		sst_ctrans_abandon(ct);
+	}
+	mem_deref(fx);
+}
+
+static int link_request(struct gw_link *l, bool probe, const char *method,
+			const char *ruri, const char *from, const char *to,
+			const char *callid, uint32_t cseq, const char *hdrs,
+			const char *ctype, const void *body, size_t blen,
+			void (*resph)(int err, uint16_t scode,
+				      const struct sip_msg *msg, void *arg),
+			void *arg, struct gw_ftx **fxp)
+{
+	struct gw_ftx *fx;
+	int err;
+
+	fx = mem_zalloc(sizeof(*fx), ftx_destructor);
+	if (!fx)
+		return ENOMEM;
+	fx->link = mem_ref(l);
+	fx->probe = probe;
+	fx->resph = resph ? resph : noop_resp;
+	fx->arg = arg;
+	err = gw_send_request_via(l->gw, l->tp, &l->laddr, ftx_send, fx,
+				  method, ruri, from, to, callid, cseq, hdrs,
+				  ctype, body, blen, ftx_resp, fx, &fx->ct);
+	if (err) {
+		mem_deref(fx);
+		return err;
+	}
+	l->reqs_out++;
+	/* ours stays until the final answer (ftx_resp) or ftx_abandon() */
+	if (fxp)
+		*fxp = fx;
+	return 0;
+}
+
+/* A request to the first link that is up; ENOTCONN when none is. */
+static int fed_request(struct gw *gw, const char *method, const char *ruri,
+		       const char *from, const char *to, const char *callid,
+		       uint32_t cseq, const char *hdrs, const char *ctype,
+		       const void *body, size_t blen,
+		       void (*resph)(int err, uint16_t scode,
+				     const struct sip_msg *msg, void *arg),
+		       void *arg, struct gw_ftx **fxp)
+{
+	struct gw_link *l = link_first_up(gw);
+
+	if (!l)
+		return ENOTCONN;
+	return link_request(l, false, method, ruri, from, to, callid, cseq,
+			    hdrs, ctype, body, blen, resph, arg, fxp);
+}
+
+/* ---- links ---- */
+
+static void fsub_reset(struct gw_fsub *fs, bool offline)
+{
+	struct gw *gw = fs->gw;
+
+	ftx_abandon(fs->ct);
+	fs->ct = NULL;
+	fs->state = FS_IDLE;
+	fs->rtag = mem_deref(fs->rtag);
+	fs->rtarget = mem_deref(fs->rtarget);
+	fs->route = mem_deref(fs->route);
+	if (offline && fs->st != GW_ST_OFFLINE) {
+		fs->st = GW_ST_OFFLINE;
+		fs->note[0] = '\0';
+		gw_pres_changed(gw, fs->aor);
+	}
+}
+
+static void link_set(struct gw_link *l, bool up, int err, uint16_t scode)
+{
+	struct gw *gw = l->gw;
+	const uint64_t now = gw_now();
+	const enum link_state was = l->state;
+	char a[GW_ADDR_MAX];
+	struct le *le;
+
+	if (up) {
+		l->state = LINK_UP;
+		l->next_probe = now + keepalive_s(gw);
+		if (was == LINK_UP)
+			return;
+		l->last_error[0] = '\0';
+		re_snprintf(a, sizeof(a), "%J", &l->addr);
+		dmn_log_info("gw: connector up name=%s transport=%s "
+			     "address=%s", l->name, sst_tp_name(l->tp), a);
+		/* federation subscriptions waiting for a link start now */
+		for (le = gw->fsubs.head; le; le = le->next) {
+			struct gw_fsub *fs = le->data;
+
+			if (fs->state == FS_IDLE)
+				fs->retry_at = 0;
+		}
+		return;
+	}
+
+	l->state = LINK_DOWN;
+	l->failures++;
+	l->next_probe = now + retry_s(gw);
+	re_snprintf(l->last_error, sizeof(l->last_error), "%s (%u)",
+		    err == ETIMEDOUT ? "timeout" : err ? strerror(err) :
+		    "no answer", (unsigned)scode);
+	if (was == LINK_DOWN)
+		return;
+	re_snprintf(a, sizeof(a), "%J", &l->addr);
+	dmn_log_warnx("gw: connector down name=%s transport=%s address=%s "
+		      "error=%s retry_in=%us", l->name, sst_tp_name(l->tp),
+		      a, l->last_error, retry_s(gw));
+
+	/* the dialogs through this connector are gone: start again on
+	 * another link, or show everybody offline until one is back */
+	for (le = gw->fsubs.head; le; le = le->next) {
+		struct gw_fsub *fs = le->data;
+
+		fsub_reset(fs, link_first_up(gw) == NULL);
+		fs->retry_at = 0;
+	}
+}
+
+static void probe_resp(int err, uint16_t scode, const struct sip_msg *msg,
+		       void *arg)
+{
+	struct gw_link *l = arg;
+
+	if (scode < 200)
+		return;
+	l->ct = NULL;
+	link_set(l, msg != NULL, err, scode);
+}
+
+static void link_probe(struct gw_link *l)
+{
+	struct gw *gw = l->gw;
+	char ruri[GW_URI_MAX], from[GW_URI_MAX], to[GW_URI_MAX];
+	char callid[48], tag[SST_TAG_SIZE];
+	int err;
+
+	sst_tag_gen(tag, sizeof(tag));
+	re_snprintf(callid, sizeof(callid), "%08x%08x@stgateway",
+		    rand_u32(), rand_u32());
+	re_snprintf(ruri, sizeof(ruri), "sip:%J%s", &l->addr,
+		    l->tp == SST_TP_TCP ? ";transport=tcp" : "");
+	re_snprintf(from, sizeof(from), "<sip:%s@%s>;tag=%s", gw->name,
+		    gw->realm, tag);
+	re_snprintf(to, sizeof(to), "<%s>", ruri);
+
+	/* probe_resp judges the link; ftx_resp must not a second time */
+	err = link_request(l, true, "OPTIONS", ruri, from, to, callid, 1, NULL,
+			   NULL, NULL, 0, probe_resp, l, &l->ct);
+	if (err) {
+		l->ct = NULL;
+		link_set(l, false, err, 0);
+	}
+}
+
+static void link_destructor(void *arg)
+{
+	struct gw_link *l = arg;
+
+	list_unlink(&l->le);
+	ftx_abandon(l->ct);
+}
+
+static bool names_self(const struct cfg_connector *c, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < c->gateways.n; i++)
+		if (!str_casecmp(c->gateways.v[i], name))
+			return true;
+	return false;
+}
+
+int gw_fed_start(struct gw *gw)
+{
+	const struct gw_lsnr *fl = NULL;
+	char a[GW_ADDR_MAX];
+	struct le *le;
+	size_t i;
+
+	for (le = gw->lsnrs.head; le; le = le->next) {
+		const struct gw_lsnr *ls = le->data;
+
+		if (ls->fed) {
+			fl = ls;
+			break;
+		}
+	}
+
+	for (i = 0; i < gw->cfg->nconnectors; i++) {
+		const struct cfg_connector *c = &gw->cfg->connectors[i];
+		struct gw_link *l;
+
+		if (!names_self(c, gw->name))
+			continue;
+		if (!fl) {
+			dmn_log_warnx("gw: connector skipped name=%s reason="
+				      "no-usable-ConnectorListen",
+				      c->name ? c->name : "-");
+			continue;
+		}
+		l = mem_zalloc(sizeof(*l), link_destructor);
+		if (!l)
+			return ENOMEM;
+		l->gw = gw;
+		str_ncpy(l->name, c->name ? c->name : "connector",
+			 sizeof(l->name));
+		l->tp = fl->tp;
+		l->laddr = fl->addr;
+		if (sa_set_str(&l->addr, c->ip, l->tp == SST_TP_TLS ?
+			       c->tls_port : c->port)) {
+			mem_deref(l);
+			return EINVAL;
+		}
+		list_append(&gw->links, &l->le, l);
+		re_snprintf(a, sizeof(a), "%J", &l->addr);
+		dmn_log_info("gw: connector name=%s transport=%s address=%s",
+			     l->name, sst_tp_name(l->tp), a);
+	}
+	return 0;
+}
+
+static void fsub_destructor(void *arg)
+{
+	struct gw_fsub *fs = arg;
+
+	list_unlink(&fs->le);
+	ftx_abandon(fs->ct);
+	fs->rtag = mem_deref(fs->rtag);
+	fs->rtarget = mem_deref(fs->rtarget);
+	fs->route = mem_deref(fs->route);
+}
+
+void gw_fed_close(struct gw *gw)
+{
+	list_flush(&gw->fsubs);
+	list_flush(&gw->links);
+	list_flush(&gw->noemail);
+}
+
+bool gw_fed_degraded(const struct gw *gw)
+{
+	return !list_isempty(&gw->links) && !link_first_up(gw) &&
+		((struct gw_link *)list_head(&gw->links)->data)->state ==
+		LINK_DOWN;
+}
+
+/* ---- federation subscriptions ---- */
+
+static struct gw_fsub *fsub_find(const struct gw *gw, const char *aor)
+{
+	struct le *le;
+
+	for (le = gw->fsubs.head; le; le = le->next) {
+		struct gw_fsub *fs = le->data;
+
+		if (!strcmp(fs->aor, aor))
+			return fs;
+	}
+	return NULL;
+}
+
+enum gw_status gw_fed_status(const struct gw *gw, const char *aor,
+			     const char **notep)
+{
+	const struct gw_fsub *fs = fsub_find(gw, aor);
+
+	if (notep)
+		*notep = fs && fs->note[0] ? fs->note : NULL;
+	return fs ? fs->st : GW_ST_OFFLINE;
+}
+
+static bool rr_collect(const struct sip_hdr *hdr, const struct sip_msg *msg,
+		       void *arg)
+{
+	struct mbuf *mb = arg;
+
+	(void)msg;
+	if (hdr->val.l > GW_URI_MAX)
+		return true;
+	(void)mbuf_printf(mb, "%s%r", mb->end ? ", " : "Route: ", &hdr->val);
+	return mb->end > 4 * GW_URI_MAX;
+}
+
+/* The dialog a 2xx or the first NOTIFY set up (we are the UAC: the
+ * route set is the Record-Route reversed). */
+static void fsub_dialog(struct gw_fsub *fs, const struct sip_msg *msg,
+			bool response)
+{
+	const struct sip_hdr *ch = sip_msg_hdr(msg, SIP_HDR_CONTACT);
+	const struct pl *tag = response ? &msg->to.tag : &msg->from.tag;
+	struct sip_addr ca;
+	struct mbuf *mb;
+
+	if (!fs->rtag && pl_isset(tag) && tag->l < 128)
+		(void)pl_strdup(&fs->rtag, tag);
+	if (ch && !sip_addr_decode(&ca, &ch->val) && ca.auri.l &&
+	    ca.auri.l < GW_URI_MAX) {
+		fs->rtarget = mem_deref(fs->rtarget);
+		(void)pl_strdup(&fs->rtarget, &ca.auri);
+	}
+	if (!response || fs->route)
+		return;
+	mb = mbuf_alloc(256);
+	if (!mb)
+		return;
+	(void)sip_msg_hdr_apply(msg, false, SIP_HDR_RECORD_ROUTE, rr_collect,
+				mb);
+	if (mb->end && !mbuf_write_str(mb, "\r\n")) {
+		mb->pos = 0;
+		(void)mbuf_strdup(mb, &fs->route, mb->end);
+	}
+	mem_deref(mb);
+}
+
+static void fsub_failed(struct gw_fsub *fs, const char *what, uint16_t scode)
+{
+	static struct dmn_ratelim rl = DMN_RATELIM_INIT(20, 60000);
+
+	re_snprintf(fs->last_error, sizeof(fs->last_error), "%s %u", what,
+		    (unsigned)scode);
+	dmn_log_rl(&rl, DMN_LOG_INFO, "gw: federation subscription lost "
+		   "presentity=%s reason=%s", fs->aor, fs->last_error);
+	fsub_reset(fs, true);
+	fs->retry_at = gw_now() + GW_FED_RESUB_S;
+}
+
+static void fsub_resp(int err, uint16_t scode, const struct sip_msg *msg,
+		      void *arg)
+{
+	struct gw_fsub *fs = arg;
+	uint32_t e;
+
+	(void)err;
+	if (scode < 200)
+		return;
+	fs->ct = NULL;
+	if (scode >= 300 || !msg) {
+		fsub_failed(fs, fs->state == FS_ACTIVE ? "refresh" :
+			    "subscribe", scode);
+		return;
+	}
+	fsub_dialog(fs, msg, true);
+	e = gw_expires_of(msg, GW_FED_SUB_EXPIRES);
+	if (e == 0) {
+		fsub_failed(fs, "expires=0", scode);
+		return;
+	}
+	fs->state = FS_ACTIVE;
+	fs->last_error[0] = '\0';
+	fs->refresh_at = gw_now() + (e > 90 ? e - 60 : e / 2 + 1);
+}
+
+static int fsub_send(struct gw_fsub *fs, uint32_t expires,
+		     void (*resph)(int err, uint16_t scode,
+				   const struct sip_msg *msg, void *arg),
+		     void *arg, struct gw_ftx **fxp)
+{
+	struct gw *gw = fs->gw;
+	char from[GW_URI_MAX + 64], to[GW_URI_MAX + 160];
+	char *hdrs = NULL;
+	int err;
+
+	re_snprintf(from, sizeof(from), "<sip:%s@%s>;tag=%s", gw->name,
+		    gw->realm, fs->ltag);
+	if (fs->rtag)
+		re_snprintf(to, sizeof(to), "<%s>;tag=%s", fs->aor, fs->rtag);
+	else
+		re_snprintf(to, sizeof(to), "<%s>", fs->aor);
+	err = re_sdprintf(&hdrs, "%sEvent: presence\r\nAccept: "
+			  "application/pidf+xml\r\nExpires: %u\r\n",
+			  fs->rtag && fs->route ? fs->route : "",
+			  (unsigned)expires);
+	if (err)
+		return err;
+	err = fed_request(gw, "SUBSCRIBE", fs->rtag && fs->rtarget ?
+			  fs->rtarget : fs->aor, from, to, fs->callid,
+			  ++fs->cseq, hdrs, NULL, NULL, 0, resph, arg, fxp);
+	mem_deref(hdrs);
+	if (!err)
+		gw->c.fed_sub_out++;
+	return err;
+}
+
+static void fsub_start(struct gw_fsub *fs)
+{
+	int err;
+
+	fsub_reset(fs, false);
+	re_snprintf(fs->callid, sizeof(fs->callid), "%08x%08x@stgateway",
+		    rand_u32(), rand_u32());
+	sst_tag_gen(fs->ltag, sizeof(fs->ltag));
+	fs->cseq = 0;
+	err = fsub_send(fs, GW_FED_SUB_EXPIRES, fsub_resp, fs, &fs->ct);
+	if (err) {
+		fsub_failed(fs, "send", 0);
+		return;
+	}
+	fs->state = FS_TRYING;
+	fs->subscribes++;
+	dmn_log_info("gw: federation subscribe presentity=%s watchers=%u",
+		     fs->aor, gw_pres_watchers(fs->gw, fs->aor));
+}
+
+void gw_fed_watch(struct gw *gw, const char *aor)
+{
+	struct gw_fsub *fs = fsub_find(gw, aor);
+
+	if (fs)
+		return;   /* shared: one federation subscription */
+	if (list_count(&gw->fsubs) >= GW_FED_FSUB_MAX)
+		return;   /* the watcher sees Offline */
+	fs = mem_zalloc(sizeof(*fs), fsub_destructor);
+	if (!fs)
+		return;
+	fs->gw = gw;
+	str_ncpy(fs->aor, aor, sizeof(fs->aor));
+	fs->st = GW_ST_OFFLINE;
+	list_append(&gw->fsubs, &fs->le, fs);
+	if (link_first_up(gw))
+		fsub_start(fs);
+}
+
+/* The last local watcher went: un-SUBSCRIBE (not waiting for the
+ * answer) and forget the presentity. */
+static void fsub_end(struct gw_fsub *fs)
+{
+	ftx_abandon(fs->ct);
+	fs->ct = NULL;
+	if (fs->state == FS_ACTIVE) {
+		(void)fsub_send(fs, 0, NULL, NULL, NULL);
+		dmn_log_info("gw: federation unsubscribe presentity=%s",
+			     fs->aor);
+	}
+	mem_deref(fs);
+}
+
+void gw_fed_tick(struct gw *gw, uint64_t now)
+{
+	struct le *le;
+
+	for (le = gw->links.head; le; le = le->next) {
+		struct gw_link *l = le->data;
+
+		if (!l->ct && now >= l->next_probe)
+			link_probe(l);
+	}
+
+	le = gw->fsubs.head;
+	while (le) {
+		struct gw_fsub *fs = le->data;
+
+		le = le->next;
+		if (!gw_pres_watchers(gw, fs->aor)) {
+			fsub_end(fs);
+			continue;
+		}
+		if (fs->ct)
+			continue;
+		if (fs->state == FS_IDLE && now >= fs->retry_at &&
+		    link_first_up(gw))
+			fsub_start(fs);
+		else if (fs->state == FS_ACTIVE && now >= fs->refresh_at &&
+			 fsub_send(fs, GW_FED_SUB_EXPIRES, fsub_resp, fs,
+				   &fs->ct))
+			fsub_failed(fs, "refresh-send", 0);
+	}
+}
+
+static void fed_notify(struct gw *gw, const struct sip_msg *msg,
+		       struct sst_strans *stx, struct gw_flow *fl)
+{
+	const struct sip_hdr *ss = sip_msg_hdr(msg, SIP_HDR_SUBSCRIPTION_STATE);
+	const size_t blen = mbuf_get_left(msg->mb);
+	struct gw_fsub *fs = NULL;
+	struct gw_pidf pidf;
+	struct le *le;
+
+	for (le = gw->fsubs.head; le; le = le->next) {
+		struct gw_fsub *x = le->data;
+
+		if (x->state != FS_IDLE && !pl_strcmp(&msg->callid, x->callid)
+		    && !pl_strcmp(&msg->to.tag, x->ltag)) {
+			fs = x;
+			break;
+		}
+	}
+	if (!fs) {
+		(void)gw_reply(gw, stx, msg, fl, 481, "Subscription does not "
+			       "exist", NULL, NULL, NULL, NULL);
+		return;
+	}
+	if (blen && gw_pidf_decode(&pidf, (const char *)mbuf_buf(msg->mb),
+				   blen)) {
+		(void)gw_reply(gw, stx, msg, fl, 400, "Bad presence document",
+			       NULL, NULL, NULL, NULL);
+		return;
+	}
+	(void)gw_reply(gw, stx, msg, fl, 200, "OK", NULL, NULL, NULL, NULL);
+	gw->c.fed_notify_in++;
+	fsub_dialog(fs, msg, false);
+
+	if (ss && ss->val.l >= 10 && !strncasecmp(ss->val.p, "terminated",
+						   10)) {
+		fsub_failed(fs, "terminated", 0);
+		return;
+	}
+	if (!blen)
+		return;
+	dmn_log_info("gw: federation notify presentity=%s status=%s",
+		     fs->aor, gw_status_name(pidf.st));
+	if (pidf.st != fs->st || strcmp(pidf.note, fs->note)) {
+		fs->st = pidf.st;
+		str_ncpy(fs->note, pidf.note, sizeof(fs->note));
+		gw_pres_changed(gw, fs->aor);
+	}
+}
+
+/* ---- users who cannot federate ---- */
+
+static void noemail_note(struct gw *gw, const char *user, const char *why)
+{
+	static struct dmn_ratelim rl = DMN_RATELIM_INIT(10, 60000);
+	struct gw_noemail *ne = NULL;
+	struct le *le;
+
+	gw->c.fed_no_email++;
+	for (le = gw->noemail.head; le; le = le->next) {
+		struct gw_noemail *x = le->data;
+
+		if (!strcmp(x->user, user)) {
+			ne = x;
+			break;
+		}
+	}
+	if (ne) {
+		ne->refusals++;
+		str_ncpy(ne->reason, why, sizeof(ne->reason));
+		return;
+	}
+	/* the first refusal of a user is logged (rate-limited overall) */
+	dmn_log_rl(&rl, DMN_LOG_WARN, "gw: no-email user=%s reason=%s", user,
+		   why);
+	if (list_count(&gw->noemail) >= GW_FED_NOEMAIL_MAX)
+		mem_deref(list_head(&gw->noemail)->data);
+	ne = mem_zalloc(sizeof(*ne), NULL);
+	if (!ne)
+		return;
+	str_ncpy(ne->user, user, sizeof(ne->user));
+	str_ncpy(ne->reason, why, sizeof(ne->reason));
+	ne->refusals = 1;
+	list_append(&gw->noemail, &ne->le, ne);
+}
+
+/* ---- outbound: a local user to an external target ---- */
+
+static void fmsg_destructor(void *arg)
+{
+	struct gw_fmsg *m = arg;
+
+	list_unlink(&m->le);
+	ftx_abandon(m->ct);
+	m->rq = mem_deref(m->rq);
+}
+
+static void fmsg_resp(int err, uint16_t scode, const struct sip_msg *msg,
+		      void *arg)
+{
+	struct gw_fmsg *m = arg;
+	char reason[128];
+
+	(void)err;
+	if (scode < 200)
+		return;
+	m->ct = NULL;
+	if (msg && msg->reason.l && msg->reason.l < sizeof(reason))
+		(void)pl_strcpy(&msg->reason, reason, sizeof(reason));
+	else
+		str_ncpy(reason, scode == 408 ? "Request Timeout" :
+			 scode == 503 ? "Connector unreachable" : "Error",
+			 sizeof(reason));
+	if (scode < 300)
+		str_ncpy(reason, "OK", sizeof(reason));
+	dmn_log_info("gw: federation message from=%s status=%u",
+		     m->rq->email, (unsigned)scode);
+	gw_req_answer(m->rq, scode, reason, NULL);
+	m->rq = NULL;
+	mem_deref(m);
+}
+
+static void fed_message(struct gw_req *rq)
+{
+	struct gw *gw = rq->gw;
+	const struct sip_msg *msg = rq->msg;
+	const struct sip_hdr *cth = sip_msg_hdr(msg, SIP_HDR_CONTENT_TYPE);
+	char from[GW_URI_MAX + 64], to[GW_URI_MAX + 2], ruri[GW_URI_MAX];
+	char hdrs[GW_URI_MAX + 64], ctype[128], callid[48];
+	char tag[SST_TAG_SIZE];
+	struct gw_fmsg *m;
+	int err;
+
+	if (msg->ruri.l >= sizeof(ruri) || msg->to.auri.l >= GW_URI_MAX) {
+		gw_req_answer(rq, 414, "Request-URI Too Long", NULL);
+		return;
+	}
+	(void)pl_strcpy(&msg->ruri, ruri, sizeof(ruri));
+	re_snprintf(to, sizeof(to), "<%r>", &msg->to.auri);
+	sst_tag_gen(tag, sizeof(tag));
+	re_snprintf(from, sizeof(from), "<sip:%s>;tag=%s", rq->email, tag);
+	re_snprintf(hdrs, sizeof(hdrs), "P-Asserted-Identity: <sip:%s>\r\n",
+		    rq->email);
+	re_snprintf(callid, sizeof(callid), "%08x%08x@stgateway",
+		    rand_u32(), rand_u32());
+	ctype[0] = '\0';
+	if (cth && cth->val.l < sizeof(ctype))
+		(void)pl_strcpy(&cth->val, ctype, sizeof(ctype));
+
+	m = mem_zalloc(sizeof(*m), fmsg_destructor);
+	if (!m) {
+		gw_req_answer(rq, 500, "Server Internal Error", NULL);
+		return;
+	}
+	err = fed_request(gw, "MESSAGE", ruri, from, to, callid, 1, hdrs,
+			  ctype[0] ? ctype : NULL, mbuf_buf(msg->mb),
+			  mbuf_get_left(msg->mb), fmsg_resp, m, &m->ct);
+	if (err) {
+		mem_deref(m);
+		gw->c.ext_refused++;
+		gw->c.fed_no_connector++;
+		gw_req_answer(rq, 503, "No connector available",
+			      "Retry-After: 30\r\n");
+		return;
+	}
+	gw->c.fed_msg_out++;
+	m->rq = rq;
+	list_append(&gw->forks, &m->le, m);
+}
+
+static void outbound_go(struct gw_req *rq)
+{
+	struct gw *gw = rq->gw;
+
+	if (!pl_strcmp(&rq->msg->met, "SUBSCRIBE")) {
+		gw_subscribe_external(rq);
+		return;
+	}
+	if (!link_first_up(gw)) {
+		gw->c.ext_refused++;
+		gw->c.fed_no_connector++;
+		gw_req_answer(rq, 503, "No connector available",
+			      "Retry-After: 30\r\n");
+		return;
+	}
+	fed_message(rq);
+}
+
+static void email_h(const struct dir_result *res, void *arg)
+{
+	struct gw_req *rq = arg;
+	struct gw *gw = rq->gw;
+
+	list_unlink(&rq->le);
+	if (res->err == ENODATA || res->err == ENOENT ||
+	    res->err == ENOTUNIQ || res->err == EINVAL) {
+		noemail_note(gw, rq->user, res->reason && res->reason[0] ?
+			     res->reason : dir_err_name(res->err));
+		gw->c.ext_refused++;
+		if (!pl_strcmp(&rq->msg->met, "SUBSCRIBE"))
+			gw->c.sub_refused++;
+		gw_req_answer(rq, 403, "No federation address for user",
+			      NULL);
+		return;
+	}
+	if (res->err || !res->value || strlen(res->value) > DIR_KEY_MAX) {
+		gw->c.dir_unavailable++;
+		gw_req_answer(rq, 503, "Directory Unavailable",
+			      "Retry-After: 5\r\n");
+		return;
+	}
+	str_ncpy(rq->email, res->value, sizeof(rq->email));
+	outbound_go(rq);
+}
+
+void gw_fed_outbound(struct gw_req *rq)
+{
+	struct gw *gw = rq->gw;
+	struct pl id;
+	int err;
+
+	if (!gw->self->convert_id) {
+		/* IDs pass unchanged: the local AOR is the address */
+		if (re_snprintf(rq->email, sizeof(rq->email), "%s@%r",
+				rq->user, &rq->msg->from.uri.host) < 0) {
+			gw_req_answer(rq, 400, "From too long", NULL);
+			return;
+		}
+		outbound_go(rq);
+		return;
+	}
+	pl_set_str(&id, rq->user);
+	list_append(&gw->pending, &rq->le, rq);
+	err = dir_email_of(gw->dir, &id, email_h, rq);
+	if (err) {
+		list_unlink(&rq->le);
+		gw_req_answer(rq, 500, "Server Internal Error", NULL);
+	}
+}
+
+/* ---- inbound: from a connector ---- */
+
+static bool trusted(const struct gw *gw, const struct sa *src)
+{
+	const struct cfg_strv *t = &gw->cfg->connectivity.trusted_ips;
+	size_t i;
+
+	for (i = 0; i < t->n; i++) {
+		struct sa sa;
+
+		if (!sa_set_str(&sa, t->v[i], 0) &&
+		    sa_cmp(&sa, src, SA_ADDR))
+			return true;
+	}
+	return false;
+}
+
+bool gw_fed_is_fed(const struct gw *gw, const struct sst_rx *rx)
+{
+	struct le *le;
+
+	if (!rx->dst)
+		return false;
+	for (le = gw->lsnrs.head; le; le = le->next) {
+		const struct gw_lsnr *l = le->data;
+
+		if (l->tp == rx->tp && sa_cmp(&l->addr, rx->dst, SA_ALL))
+			return l->fed;
+	}
+	/* not on a listener: a connection this gateway opened, and it
+	 * opens connections only to connectors */
+	return rx->conn != NULL && !list_isempty(&gw->links);
+}
+
+static void privacy_h(const struct dir_result *res, void *arg)
+{
+	struct gw_req *rq = arg;
+	struct gw *gw = rq->gw;
+	char dom[CFG_DOMAIN_MAX + 1];
+
+	list_unlink(&rq->le);
+	if (rq->msg->from.uri.host.l > CFG_DOMAIN_MAX ||
+	    pl_strcpy(&rq->msg->from.uri.host, dom, sizeof(dom)))
+		dom[0] = '\0';
+	if ((res->err && res->err != EBADMSG) || !dom[0] ||
+	    !dir_privacy_allows(res, dom)) {
+		static struct dmn_ratelim rl = DMN_RATELIM_INIT(20, 60000);
+
+		if (res->err && res->err != EBADMSG && res->err != ENOENT &&
+		    res->err != ENODATA) {
+			gw->c.dir_unavailable++;
+			gw_req_answer(rq, 503, "Directory Unavailable",
+				      "Retry-After: 5\r\n");
+			return;
+		}
+		gw->c.fed_privacy++;
+		gw->c.sub_refused++;
+		dmn_log_rl(&rl, DMN_LOG_INFO, "gw: external watcher refused "
+			   "user=%s watcher-domain=%s reason=privacy",
+			   rq->target, dom);
+		gw_req_answer(rq, 403, "Presence not shared with your "
+			      "community", NULL);
+		return;
+	}
+	gw_subscribe_fed(rq);
+}
+
+static void inbound_target(struct gw_req *rq)
+{
+	struct gw *gw = rq->gw;
+	char target[GW_URI_MAX], sender[GW_URI_MAX];
+	struct uri u = rq->msg->uri;
+	struct pl id;
+	int err;
+
+	if (!pl_strcmp(&rq->msg->met, "SUBSCRIBE")) {
+		pl_set_str(&id, rq->target);
+		list_append(&gw->pending, &rq->le, rq);
+		err = dir_privacy_of(gw->dir, &id, privacy_h, rq);
+		if (err) {
+			list_unlink(&rq->le);
+			gw_req_answer(rq, 500, "Server Internal Error", NULL);
+		}
+		return;
+	}
+	pl_set_str(&u.user, rq->target);
+	if (gw_aor_of(target, sizeof(target), &u) ||
+	    gw_aor_of(sender, sizeof(sender), &rq->msg->from.uri)) {
+		gw_req_answer(rq, 400, "Bad Request-URI or From", NULL);
+		return;
+	}
+	gw->c.fed_msg_in++;
+	gw_msg_deliver(rq, target, sender);
+}
+
+static void id_h(const struct dir_result *res, void *arg)
+{
+	struct gw_req *rq = arg;
+	struct gw *gw = rq->gw;
+
+	list_unlink(&rq->le);
+	if (res->err == ENOENT || res->err == ENODATA ||
+	    res->err == EINVAL) {
+		if (!pl_strcmp(&rq->msg->met, "MESSAGE"))
+			gw->c.msg_unknown++;
+		gw_req_answer(rq, 404, "Not Found", NULL);
+		return;
+	}
+	if (res->err || !res->value || strlen(res->value) > DIR_KEY_MAX) {
+		gw->c.dir_unavailable++;
+		gw_req_answer(rq, res->err == ENOTUNIQ ? 500 : 503,
+			      res->err == ENOTUNIQ ? "Ambiguous address" :
+			      "Directory Unavailable", "Retry-After: 5\r\n");
+		return;
+	}
+	str_ncpy(rq->target, res->value, sizeof(rq->target));
+	inbound_target(rq);
+}
+
+static void exists_h(const struct dir_result *res, void *arg)
+{
+	struct gw_req *rq = arg;
+
+	list_unlink(&rq->le);
+	if (res->err == 0 || res->err == ENODATA) {
+		inbound_target(rq);
+		return;
+	}
+	if (res->err == ENOENT || res->err == EINVAL) {
+		gw_req_answer(rq, 404, "Not Found", NULL);
+		return;
+	}
+	rq->gw->c.dir_unavailable++;
+	gw_req_answer(rq, 503, "Directory Unavailable", "Retry-After: 5\r\n");
+}
+
+static void inbound(struct gw *gw, struct sip_msg *msg,
+		    struct sst_strans *stx, struct gw_flow *fl)
+{
+	struct gw_req *rq = NULL;
+	const struct uri *u = &msg->uri;
+	char email[DIR_KEY_MAX + 1];
+	struct pl key;
+	int err;
+
+	if (!gw_domain_is_local(gw, &u->host)) {
+		(void)gw_reply(gw, stx, msg, fl, 404, "Not a local domain",
+			       NULL, NULL, NULL, NULL);
+		return;
+	}
+	if (!u->user.l || u->user.l + 1 + u->host.l > DIR_KEY_MAX) {
+		(void)gw_reply(gw, stx, msg, fl, 404, "Not Found", NULL, NULL,
+			       NULL, NULL);
+		return;
+	}
+	err = gw_req_alloc(&rq, gw, msg, stx, fl);
+	if (err) {
+		(void)gw_reply(gw, stx, msg, fl, 503, "Service Unavailable",
+			       NULL, "Retry-After: 5\r\n", NULL, NULL);
+		return;
+	}
+	rq->fed = true;
+	if (!pl_strcmp(&msg->met, "MESSAGE"))
+		gw->c.msg_in++;
+
+	if (!gw->self->convert_id) {
+		(void)pl_strcpy(&u->user, rq->target, sizeof(rq->target));
+		rq->entity[0] = '\0';
+		list_append(&gw->pending, &rq->le, rq);
+		/* the target must exist; dir_email_of answers for any user
+		 * (ENODATA: exists without email) */
+		pl_set_str(&key, rq->target);
+		err = dir_email_of(gw->dir, &key, exists_h, rq);
+		if (err) {
+			list_unlink(&rq->le);
+			gw_req_answer(rq, 500, "Server Internal Error", NULL);
+		}
+		return;
+	}
+
+	re_snprintf(email, sizeof(email), "%r@%r", &u->user, &u->host);
+	if (gw_aor_of(rq->entity, sizeof(rq->entity), u)) {
+		gw_req_answer(rq, 404, "Not Found", NULL);
+		return;
+	}
+	pl_set_str(&key, email);
+	list_append(&gw->pending, &rq->le, rq);
+	err = dir_id_of(gw->dir, &key, id_h, rq);
+	if (err) {
+		list_unlink(&rq->le);
+		gw_req_answer(rq, 500, "Server Internal Error", NULL);
+	}
+}
+
+static bool event_presence(const struct sip_msg *msg)
+{
+	const struct sip_hdr *h = sip_msg_hdr(msg, SIP_HDR_EVENT);
+	struct pl ev;
+
+	if (!h || re_regex(h->val.p, h->val.l, "[^; \t]+", &ev))
+		return false;
+	return !pl_strcasecmp(&ev, "presence");
+}
+
+void gw_fed_recv(struct gw *gw, struct sip_msg *msg,
+		 struct sst_strans *stx, struct gw_flow *fl)
+{
+	const struct pl *met = &msg->met;
+
+	gw->c.fed_in++;
+	if (!trusted(gw, &fl->src)) {
+		static struct dmn_ratelim rl = DMN_RATELIM_INIT(10, 60000);
+		char a[GW_ADDR_MAX];
+
+		gw->c.fed_untrusted++;
+		re_snprintf(a, sizeof(a), "%j", &fl->src);
+		dmn_log_rl(&rl, DMN_LOG_WARN, "gw: untrusted connector "
+			   "source=%s method=%.*s", a, (int)met->l, met->p);
+		(void)gw_reply(gw, stx, msg, fl, 403, "Untrusted connector "
+			       "address", NULL, NULL, NULL, NULL);
+		return;
+	}
+	if (!pl_strcmp(met, "OPTIONS")) {
+		(void)gw_reply(gw, stx, msg, fl, 200, "OK", NULL, NULL, NULL,
+			       NULL);
+		return;
+	}
+	if (!pl_strcmp(met, "NOTIFY")) {
+		fed_notify(gw, msg, stx, fl);
+		return;
+	}
+	if (!pl_strcmp(met, "SUBSCRIBE")) {
+		if (!event_presence(msg)) {
+			(void)gw_reply(gw, stx, msg, fl, 489, "Bad Event",
+				       NULL, "Allow-Events: presence\r\n",
+				       NULL, NULL);
+			return;
+		}
+		if (pl_isset(&msg->to.tag)) {
+			if (!gw_subscribe_indialog(gw, msg, stx, fl))
+				(void)gw_reply(gw, stx, msg, fl, 481,
+					       "Subscription does not exist",
+					       NULL, NULL, NULL, NULL);
+			return;
+		}
+		inbound(gw, msg, stx, fl);
+		return;
+	}
+	if (!pl_strcmp(met, "MESSAGE")) {
+		inbound(gw, msg, stx, fl);
+		return;
+	}
+	(void)gw_reply(gw, stx, msg, fl, 405, "Method Not Allowed", NULL,
+		       "Allow: SUBSCRIBE, NOTIFY, MESSAGE, OPTIONS\r\n",
+		       NULL, NULL);
+}
+
+/* ---- status ---- */
+
+static const char *community_of(const struct gw *gw, const char *aor)
+{
+	const char *at = strrchr(aor, '@');
+	const struct cfg_extern *x = at ? cfg_extern_find(gw->cfg, at + 1) :
+		NULL;
+
+	return x && x->name ? x->name : "unknown";
+}
+
+void gw_fed_status_build(struct dmn_st *root, struct gw *gw)
+{
+	const uint64_t now = gw_now();
+	struct dmn_st *s, *l, *it;
+	struct le *le;
+	size_t i;
+
+	s = dmn_st_section(root, "federation");
+	dmn_st_int(s, "keepalive_s", keepalive_s(gw));
+	dmn_st_int(s, "retry_interval_s", retry_s(gw));
+	l = dmn_st_list(s, "connector_links");
+	for (le = gw->links.head; le; le = le->next) {
+		const struct gw_link *k = le->data;
+		char a[GW_ADDR_MAX];
+
+		it = dmn_st_item(l);
+		re_snprintf(a, sizeof(a), "%J", &k->addr);
+		dmn_st_str(it, "name", k->name);
+		dmn_st_str(it, "transport", sst_tp_name(k->tp));
+		dmn_st_str(it, "address", a);
+		dmn_st_str(it, "state", link_state_name(k->state));
+		dmn_st_dur(it, "next_probe_in", k->next_probe > now ?
+			   (k->next_probe - now) * 1000 : 0);
+		dmn_st_int(it, "requests_out", (int64_t)k->reqs_out);
+		dmn_st_int(it, "failures", (int64_t)k->failures);
+		dmn_st_str(it, "last_error", k->last_error);
+	}
+	dmn_st_int(s, "requests_in", (int64_t)gw->c.fed_in);
+	dmn_st_int(s, "untrusted_refused", (int64_t)gw->c.fed_untrusted);
+	dmn_st_int(s, "messages_out", (int64_t)gw->c.fed_msg_out);
+	dmn_st_int(s, "messages_in", (int64_t)gw->c.fed_msg_in);
+	dmn_st_int(s, "no_connector", (int64_t)gw->c.fed_no_connector);
+	dmn_st_int(s, "no_email_refused", (int64_t)gw->c.fed_no_email);
+	dmn_st_int(s, "privacy_refused", (int64_t)gw->c.fed_privacy);
+	dmn_st_int(s, "subscribes_out", (int64_t)gw->c.fed_sub_out);
+	dmn_st_int(s, "notifies_in", (int64_t)gw->c.fed_notify_in);
+	dmn_st_int(s, "external_watchers", gw_pres_ext_watchers(gw));
+
+	/* per external community: presentities watched, local watchers */
+	l = dmn_st_list(s, "external_communities");
+	for (i = 0; i < gw->cfg->nexterns; i++) {
+		const char *name = gw->cfg->externs[i].name;
+		unsigned np = 0, nw = 0;
+
+		for (le = gw->fsubs.head; le; le = le->next) {
+			const struct gw_fsub *fs = le->data;
+
+			if (strcmp(community_of(gw, fs->aor), name ? name : ""))
+				continue;
+			np++;
+			nw += gw_pres_watchers(gw, fs->aor);
+		}
+		it = dmn_st_item(l);
+		dmn_st_str(it, "name", name ? name : "-");
+		dmn_st_int(it, "presentities", np);
+		dmn_st_int(it, "local_watchers", nw);
+	}
+	l = dmn_st_list(s, "presentities");
+	for (le = gw->fsubs.head; le; le = le->next) {
+		const struct gw_fsub *fs = le->data;
+
+		it = dmn_st_item(l);
+		dmn_st_str(it, "presentity", fs->aor);
+		dmn_st_str(it, "community", community_of(gw, fs->aor));
+		dmn_st_str(it, "state", fsub_state_name(fs->state));
+		dmn_st_str(it, "status", gw_status_name(fs->st));
+		dmn_st_int(it, "local_watchers", gw_pres_watchers(gw, fs->aor));
+		dmn_st_int(it, "subscribes", fs->subscribes);
+		dmn_st_str(it, "last_error", fs->last_error);
+	}
+	l = dmn_st_list(s, "cannot_federate");
+	for (le = gw->noemail.head; le; le = le->next) {
+		const struct gw_noemail *ne = le->data;
+
+		it = dmn_st_item(l);
+		dmn_st_str(it, "user", ne->user);
+		dmn_st_str(it, "reason", ne->reason);
+		dmn_st_int(it, "refusals", (int64_t)ne->refusals);
+	}
+}
