@@ -21,6 +21,8 @@
 #   sh tools/demo.sh --stay    the show, then leave both communities
 #                              running for your own SIP client
 #   sh tools/demo.sh --stop    stop what --stay left running
+#
+# STC_DEMO_NET=127.0.21 runs it on 127.0.21.x instead of 127.0.0.x.
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -35,8 +37,11 @@ case ${1:-} in
 esac
 
 PATH=$PATH:/usr/sbin:/sbin
-DNS=127.0.0.53
-A_CN=127.0.0.10 A_GW=127.0.0.11 C_CN=127.0.0.20 C_GW=127.0.0.21
+# STC_DEMO_NET=127.0.21 moves every address to 127.0.21.x (for a machine
+# where the sample addresses are taken)
+NET=${STC_DEMO_NET:-127.0.0}
+DNS=$NET.53
+A_CN=$NET.10 A_GW=$NET.11 C_CN=$NET.20 C_GW=$NET.21
 SIPP=$top/test/e2e/sipp
 PIDS=""
 DAEMONS=""
@@ -150,6 +155,19 @@ listening()	# PROTO ADDR PORT
 
 say() { printf '  %s\n' "$*"; }
 
+# every address the demo takes must be free
+busy=""
+for a in $DNS:5353 $A_CN:5060 $A_CN:5061 $A_GW:5060 $A_GW:5070 $C_CN:5060 \
+    $C_CN:5061 $C_GW:5060 $C_GW:5070 $NET.31:5060 $NET.32:5060 \
+    $NET.41:5060 $NET.42:5060; do
+	ss -Hlntu "src $a" 2>/dev/null | grep -q . && busy="$busy $a"
+done
+if [ -n "$busy" ]; then
+	echo "demo: already in use by another program:$busy" >&2
+	echo "      stop it, or move the demo: STC_DEMO_NET=127.0.21 sh $0" >&2
+	exit 1
+fi
+
 rm -rf "$run"
 mkdir -p "$run/certs"
 chmod 700 "$run"
@@ -178,15 +196,21 @@ done
 cd "$top"
 echo "demo: certificates for sip.acme.test and sip.chicago.test (certtool)"
 
-# ---- the community files, exactly the samples
+# ---- the community files: the samples, but the gateway and its
+# connector talk TCP inside the community, because stgateway does not
+# open TLS links to connectors yet (between the communities: TLS)
 for s in acme chicago; do
 	mkdir -p "$run/$s/run"
-	cp "conf/examples/$s.test.xml" "conf/examples/$s.test.ldif" "$run/$s/"
+	sed -e 's#<ConnectorListen transport="tls"#<ConnectorListen transport="tcp"#' \
+	    -e "s#127\\.0\\.0\\.\\([0-9]*\\)#$NET.\\1#g" \
+		"conf/examples/$s.test.xml" >"$run/$s/$s.test.xml"
+	cp "conf/examples/$s.test.ldif" "$run/$s/"
 	ln -s ../certs "$run/$s/certs"
 	"$SC" check -c "$run/$s/$s.test.xml" >"$run/$s/check.out" 2>&1 ||
 		{ cat "$run/$s/check.out"; exit 1; }
 done
 echo "demo: community files $run/acme/acme.test.xml, $run/chicago/chicago.test.xml: configuration OK"
+echo "      (from conf/examples; gateway <-> connector over TCP: stgateway has no TLS link yet)"
 
 # ---- DNS
 cat >"$run/dnsmasq.conf" <<EOT
@@ -209,17 +233,28 @@ DAEMONS="$DAEMONS $LAST"
 listening udp $DNS 5353
 echo "demo: dnsmasq on $DNS:5353 (sip.acme.test = $A_CN, sip.chicago.test = $C_CN)"
 
-# ---- the daemons
+# ---- the daemons: the gateways first (a connector that finds its
+# gateway absent at start marks it down until its retryInterval, 60 s)
+for s in acme:$A_CN:$A_GW chicago:$C_CN:$C_GW; do
+	n=${s%%:*}
+	ips=${s#*:}
+	spawn "$run/$n/stgateway.log" "$GW" -f -c "$run/$n/$n.test.xml"
+	DAEMONS="$DAEMONS $LAST"
+	listening udp "${ips#*:}" 5060
+	listening tcp "${ips#*:}" 5070
+done
 for s in acme:$A_CN:$A_GW chicago:$C_CN:$C_GW; do
 	n=${s%%:*}
 	ips=${s#*:}
 	spawn "$run/$n/stconnector.log" "$SC" -f -c "$run/$n/$n.test.xml"
 	DAEMONS="$DAEMONS $LAST"
 	listening tcp "${ips%%:*}" 5061
-	spawn "$run/$n/stgateway.log" "$GW" -f -c "$run/$n/$n.test.xml"
-	DAEMONS="$DAEMONS $LAST"
-	listening udp "${ips#*:}" 5060
-	echo "demo: $n.test: stconnector on ${ips%%:*} (tls 5061), stgateway on ${ips#*:} (clients udp/tcp 5060)"
+done
+for s in acme:$A_CN:$A_GW chicago:$C_CN:$C_GW; do
+	n=${s%%:*}
+	ips=${s#*:}
+	wait_for "$run/$n/stgateway.log" "gw: connector up" 10
+	echo "demo: $n.test: stconnector on ${ips%%:*} (tls 5061), stgateway on ${ips#*:} (clients udp/tcp 5060): linked"
 done
 printf '%s\n' $DAEMONS >"$run/pids.daemons"
 
@@ -280,15 +315,15 @@ contact_state()
 
 echo
 echo "== Two users on each side register with baresip"
-bs bobj 127.0.0.41 bob.jones@chicago.test bobjpw $C_GW \
+bs bobj $NET.41 bob.jones@chicago.test bobjpw $C_GW \
 	'"Alice.Smith@acme.test" <sip:Alice.Smith@acme.test>;presence=p2p' \
 	'<sip:Alice.Smith@acme.test>'
-bs kim 127.0.0.42 kim@chicago.test kimpw $C_GW \
+bs kim $NET.42 kim@chicago.test kimpw $C_GW \
 	'"bob@acme.test" <sip:bob@acme.test>;presence=p2p' '<sip:bob@acme.test>'
-bs alice 127.0.0.31 asmith@acme.test alicepw $A_GW \
+bs alice $NET.31 asmith@acme.test alicepw $A_GW \
 	'"Bob.Jones@chicago.test" <sip:Bob.Jones@chicago.test>;presence=p2p' \
 	'<sip:Bob.Jones@chicago.test>'
-bs bob 127.0.0.32 bob@acme.test bobpw $A_GW \
+bs bob $NET.32 bob@acme.test bobpw $A_GW \
 	'"kim@chicago.test" <sip:kim@chicago.test>;presence=p2p' '<sip:kim@chicago.test>'
 
 echo
@@ -302,7 +337,7 @@ say "chicago's kim sees bob@acme.test: $(contact_state kim bob@acme.test)"
 # baresip cannot; Bob.Jones's second device (sipp) sets his state
 spawn "$run/watch.out" sipp -sf "$SIPP/watch.xml" -key from asmith@acme.test \
 	-key to Bob.Jones@chicago.test -au asmith -ap alicepw \
-	-auth_uri Bob.Jones@chicago.test -i 127.0.0.33 -p 5090 -m 1 \
+	-auth_uri Bob.Jones@chicago.test -i $NET.33 -p 5090 -m 1 \
 	-timeout 300s -nostdin -trace_logs -log_file "$run/watch.log" $A_GW:5060
 seen=0
 watched()	# print each new NOTIFY alice's second device got
@@ -339,7 +374,7 @@ publish()	# ACTIVITY-XML BASIC WHAT
 	say "Bob.Jones sets \"$3\" on his second device (PUBLISH to chicago's gateway)"
 	sipp -sf "$SIPP/publish.xml" -key from bob.jones@chicago.test \
 		-key activity "$1" -key basic "$2" -au bob.jones -ap bobjpw \
-		-auth_uri bob.jones@chicago.test -i 127.0.0.43 -p $port -m 1 \
+		-auth_uri bob.jones@chicago.test -i $NET.43 -p $port -m 1 \
 		-timeout 5s -timeout_error -nostdin -trace_logs \
 		-log_file "$run/publish.$port.log" $C_GW:5060 >/dev/null 2>&1 ||
 		say "(the PUBLISH failed: see $run/publish.$port.log)"
