@@ -150,6 +150,7 @@ struct gw {
 	struct list links;         /* struct gw_link: connectors, in order */
 	struct list fsubs;         /* struct gw_fsub: external presentities */
 	struct list noemail;       /* struct gw_noemail: cannot federate */
+	struct list ftxs;          /* federation requests nobody waits on */
 	struct tmr sweep;
 
 	struct gw_counters c;

@@ -109,6 +109,7 @@ struct gw_link {
  * delivered) and ours, dropped after the final answer or by
  * ftx_abandon(); owners hold the handle, never the transaction. */
 struct gw_ftx {
+	struct le le;                /* gw->ftxs when nobody holds it */
 	struct gw_link *link;        /* referenced */
 	struct sst_send *snd;
 	struct sst_ctrans *ct;       /* borrowed, until the final answer */
@@ -203,6 +204,7 @@ static void ftx_destructor(void *arg)
 {
 	struct gw_ftx *fx = arg;
 
+	list_unlink(&fx->le);
 	fx->snd = mem_deref(fx->snd);
 	fx->link = mem_deref(fx->link);
 }
@@ -304,9 +306,12 @@ static int link_request(struct gw_link *l, bool probe, const char *method,
 		return err;
 	}
 	l->reqs_out++;
-	/* ours stays until the final answer (ftx_resp) or ftx_abandon() */
+	/* ours stays until the final answer (ftx_resp) or ftx_abandon();
+	 * a request nobody waits on is listed so that closing ends it */
 	if (fxp)
 		*fxp = fx;
+	else
+		list_append(&l->gw->ftxs, &fx->le, fx);
 	return 0;
 }
 
@@ -512,7 +517,17 @@ static void fsub_destructor(void *arg)
 
 void gw_fed_close(struct gw *gw)
 {
+	struct le *le;
+
 	list_flush(&gw->fsubs);
+	for (le = gw->links.head; le; le = le->next) {
+		struct gw_link *l = le->data;
+
+		ftx_abandon(l->ct);
+		l->ct = NULL;
+	}
+	while ((le = list_head(&gw->ftxs)) != NULL)
+		ftx_abandon(le->data);
 	list_flush(&gw->links);
 	list_flush(&gw->noemail);
 }

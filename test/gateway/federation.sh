@@ -296,7 +296,30 @@ for w in w1 w2; do
 		"tail -1 '$D/$w.log' | grep -q 'basic=open activity=away'"
 done
 
-# ---- the last watcher leaves: the federation subscription ends ----
+# ---- a sole watcher leaves: the federation subscription ends ----
+sipp -sf "$SC/local_watch_once.xml" -key from asmith -key to Carol.White@chicago.test \
+	-au asmith -ap alicepw -auth_uri Carol.White@chicago.test -i 127.0.15.25 \
+	-p 5091 -m 1 -timeout 15 -timeout_error -nostdin -trace_logs \
+	-log_file "$D/w4.log" $GWIP:5060 >"$D/w4.out" 2>&1
+te_check "a sole watcher of Carol.White: offline, open, away, then it leaves" \
+	has "$D/w4.log" "NOTIFY final state=terminated"
+# unsub TO: the in-dialog un-SUBSCRIBEs (Expires: 0) for TO that chicago
+# received (its sipp traces them; the ended call discards them)
+unsub()
+{
+	tr -d '\r' <"$D/chicago.msg" | awk -v to="To: <sip:$1>;tag=" '
+		/^SUBSCRIBE / { on = 1; t = 0; e = 0; next }
+		on && index($0, to) == 1 { t = 1 }
+		on && /^Expires: 0$/ { e = 1 }
+		on && /^$/ { if (t && e) n++; on = 0 }
+		END { print n + 0 }'
+}
+sleep 2
+te_check "its leaving ends the federation subscription (in-dialog un-SUBSCRIBE, Expires 0)" \
+	test "$(unsub Carol.White@chicago.test)" -ge 1
+te_check "Bob.Jones's shared subscription stays (no un-SUBSCRIBE for him)" \
+	test "$(unsub Bob.Jones@chicago.test)" -eq 0
+
 te_stop "$W_w1"
 te_stop "$W_w2"
 te_stop "$GWPID"
