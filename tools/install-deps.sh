@@ -4,8 +4,10 @@
 # the list lives in one place.  Runs as root; does nothing (but say so) when
 # every package is already present.
 #
-# Usage: test/tools/install-deps.sh [build|test|bench]
+# Usage: tools/install-deps.sh [build|demo|test|bench]
 #   build  the libraries and the autotools chain (the default)
+#   demo   build + what tools/demo.sh runs (dnsmasq, certtool, baresip,
+#          sipp, ss)
 #   test   build + the real components the tests start (slapd, dnsmasq,
 #          certtool, SIP clients) + the fuzzing compiler
 #   bench  test + the peer relay measured against (kamailio)
@@ -18,14 +20,17 @@ build_pkgs="build-essential autoconf automake libtool pkg-config
 	libxml2-utils"
 test_pkgs="slapd ldap-utils dnsmasq-base bind9-dnsutils gnutls-bin
 	sip-tester baresip-core linphone-cli clang libclang-rt-14-dev
-	valgrind procps iproute2 psmisc groff-base"
+	valgrind procps iproute2 psmisc groff-base python3 util-linux"
+demo_pkgs="dnsmasq-base gnutls-bin baresip-core sip-tester iproute2 procps
+	util-linux"
 bench_pkgs="kamailio kamailio-extra-modules linux-perf"
 
 case $what in
 build) pkgs=$build_pkgs ;;
+demo)  pkgs="$build_pkgs $demo_pkgs" ;;
 test)  pkgs="$build_pkgs $test_pkgs" ;;
 bench) pkgs="$build_pkgs $test_pkgs $bench_pkgs" ;;
-*) echo "usage: $0 [build|test|bench]" >&2; exit 2 ;;
+*) echo "usage: $0 [build|demo|test|bench]" >&2; exit 2 ;;
 esac
 
 missing=""
