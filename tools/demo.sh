@@ -294,7 +294,11 @@ EOT
 	wait_for "$_d/out.log" "All 1 useragent registered successfully" 5
 	say "$3 registered at $5 ($(bs_log "$1" | grep -m1 -E '200 OK' | sed 's/^[[:space:]]*//'))"
 }
-bs_cmd() { echo "$2" >"$run/bs.$1/in"; }
+bs_cmd()
+{
+	timeout 5 sh -c 'printf "%s\n" "$2" >"$1"' _ "$run/bs.$1/in" "$2" ||
+		echo "demo: baresip $1 is not reading its commands" >&2
+}
 bs_log() { tr -d '\r' <"$run/bs.$1/out.log" | sed 's/\x1b\[[0-9;]*m//g'; }
 
 # contact_state NAME CONTACT: the state NAME's baresip lists for CONTACT

@@ -219,7 +219,7 @@ EOT
 	te_wait_for "$_d/out.log" "All 1 useragent registered successfully" 5
 }
 notsees() { ! sees "$@" >/dev/null; }
-bs_cmd() { echo "$2" >"$D/bs.$1/in"; }
+bs_cmd() { te_fifo_write "$D/bs.$1/in" "$2"; }
 bs_log() { tr -d '\r' <"$D/bs.$1/out.log" | sed 's/\x1b\[[0-9;]*m//g'; }
 
 # sees NAME STATE CONTACT [SECONDS]: NAME's /contacts shows CONTACT in

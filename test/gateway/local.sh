@@ -132,7 +132,7 @@ EOT
 	TE_PIDS="$TE_PIDS $!"
 	eval "HOLD_$_n=\$!"
 }
-bs_cmd() { echo "$2" >"$D/bs.$1/in"; }
+bs_cmd() { te_fifo_write "$D/bs.$1/in" "$2"; }
 bs_log() { tr -d '\r' <"$D/bs.$1/out.log" | sed 's/\x1b\[[0-9;]*m//g'; }
 
 ACC_OPTS="regint=600;pubint=0;answermode=manual;audio_codecs=pcmu;outbound=\"sip:$GWIP:5060;transport=udp\""

@@ -13,6 +13,7 @@
 #   te_certs DIR NAME:IP... a CA and one certificate per NAME (SAN DNS
 #                           NAME and IP ADDR), made with certtool
 #   te_dnsmasq ADDR PORT CONFLINES  serve the given records on ADDR:PORT
+#   te_fifo_write FIFO TEXT a command line to a client, bounded in time
 #   te_ok / te_fail MSG     count a check; te_check MSG CMD... runs CMD
 #   te_done                 print the tally, exit non-zero on failure
 
@@ -195,6 +196,17 @@ te_dnsmasq()
 		--user="$(id -un)"
 	TE_DNS_PID=$TE_LASTPID
 	te_wait_udp "$_a" "$_p" 5
+}
+
+# te_fifo_write FIFO TEXT: a line to a program reading FIFO (a SIP
+# client's command input).  Bounded: when the reader is gone, the write
+# fails after 5 s instead of blocking the test forever.
+te_fifo_write()
+{
+	timeout 5 sh -c 'printf "%s\n" "$2" >"$1"' _ "$1" "$2" || {
+		echo "  nobody reads $1 (its program exited?)"
+		return 1
+	}
 }
 
 te_ok()
