@@ -7,7 +7,11 @@
  * an OPTIONS every CN_PX_KEEPALIVE_S seconds.  A target is down after a
  * failed OPTIONS or a failed transaction (transport error, 408, 503)
  * and gets its next OPTIONS retryInterval seconds later; any answer
- * brings it back.  A gateway is up when one of its addresses is.
+ * brings it back, and so does any message (request or response) that
+ * arrives from the target's IP: a gateway that talks to us is alive,
+ * so one started after its connector is served at once, not after the
+ * rest of a retryInterval of 503s.  A gateway is up when one of its
+ * addresses is.
  *
  * External communities: a link is open once a request reached one of
  * its next hops.  An open link gets an OPTIONS to its first next hop
@@ -102,6 +106,28 @@ void px_gwt_ok(struct cn_px *px, int idx)
 	}
 	g->down = false;
 	gw_report(px, g->name, "");
+}
+
+/*
+ * A message arrived from src: every down gateway address on that IP is
+ * up again (the receive path calls this for each message, so the common
+ * case, nothing down, costs one pass over at most CN_PX_GWT_MAX).
+ */
+void px_gw_heard(struct cn_px *px, const struct sa *src)
+{
+	size_t i;
+
+	if (!px || !src)
+		return;
+	for (i = 0; i < px->ngwt; i++) {
+		struct px_gwt *g = &px->gwt[i];
+
+		if (!g->down || !sa_cmp(&g->addr, src, SA_ADDR))
+			continue;
+		px_gwt_ok(px, (int)i);
+		g->next_probe = sst_tmr_now() +
+			(uint64_t)CN_PX_KEEPALIVE_S * 1000;
+	}
 }
 
 void px_count_gw_in(struct cn_px *px, const struct sa *src)

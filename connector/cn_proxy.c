@@ -893,6 +893,7 @@ static void recv_handler(const struct sst_rx *rx, struct mbuf *mb, void *arg)
 		return;
 	}
 	sst_verdict_reset(&v);
+	px_gw_heard(px, rx->src);
 
 	if (!msg->req) {
 		(void)sst_tstack_recv_resp(px->ts, msg);

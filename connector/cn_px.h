@@ -138,6 +138,7 @@ void px_gw_targets(struct cn_px *px, struct px_req *r,
 		   const struct sa *prefer, enum sst_tp prefer_kind);
 void px_gwt_failed(struct cn_px *px, int idx, const char *why);
 void px_gwt_ok(struct cn_px *px, int idx);
+void px_gw_heard(struct cn_px *px, const struct sa *src);
 void px_count_gw_in(struct cn_px *px, const struct sa *src);
 
 #endif /* STC_CN_PX_H */

@@ -234,7 +234,8 @@ listening udp $DNS 5353
 echo "demo: dnsmasq on $DNS:5353 (sip.acme.test = $A_CN, sip.chicago.test = $C_CN)"
 
 # ---- the daemons: the gateways first (a connector that finds its
-# gateway absent at start marks it down until its retryInterval, 60 s)
+# gateway absent at start marks it down until the gateway's first
+# request or its retryInterval, 60 s)
 for s in acme:$A_CN:$A_GW chicago:$C_CN:$C_GW; do
 	n=${s%%:*}
 	ips=${s#*:}
