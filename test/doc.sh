@@ -1,7 +1,8 @@
 #!/bin/sh
 # doc.sh -- keep the documentation honest: the man pages render without
 # a groff warning, every subcommand of `stconnector --help` has its
-# place in stconnector.8, every refusal reason of the policy table is
+# place in stconnector.8 and every one of `stgateway --help` in
+# stgateway.8, every refusal reason of the policy table is
 # explained in the operator guide, and the guide's worked example is a
 # community file that `stconnector check` accepts.
 
@@ -9,6 +10,7 @@
 
 te_init doc
 BIN=$top_builddir/connector/stconnector
+GWBIN=$top_builddir/gateway/stgateway
 DOC=$top_srcdir/doc
 GUIDE=$DOC/operator-guide.md
 
@@ -30,6 +32,18 @@ for c in $cmds; do
 		grep -q "^\.B $c\$" "$DOC/stconnector.8"
 done
 
+# the same for the gateway: its --help and its page agree
+"$GWBIN" --help >"$TE_DIR/gwhelp.out" 2>&1
+te_check "stgateway --help exits 0" [ $? = 0 ]
+gwcmds=$(sed -n 's/^       stgateway \([a-z][a-z]*\).*/\1/p' "$TE_DIR/gwhelp.out")
+te_check "stgateway --help lists subcommands" [ -n "$gwcmds" ]
+for c in $gwcmds; do
+	te_check "stgateway.8 documents \"$c\" (synopsis)" \
+		grep -q "^\.B stgateway $c\$" "$DOC/stgateway.8"
+	te_check "stgateway.8 documents \"$c\" (commands)" \
+		grep -q "^\.B $c\$" "$DOC/stgateway.8"
+done
+
 reasons=$(sed -n 's/^[[:space:]]*\[CN_R_[A-Z_]*\][[:space:]]*= {"\([a-z-]*\)".*/\1/p' \
 	"$top_srcdir/connector/cn_policy.c")
 te_check "cn_policy.c has refusal reasons" [ "$(echo $reasons | wc -w)" -ge 9 ]
@@ -40,6 +54,17 @@ for r in $reasons; do
 		sed -n 's/.*"\([A-Z][^"]*\)".*/\1/p' | head -1)
 	te_check "guide quotes the reason phrase of $r ($phrase)" \
 		grep -Fq "$phrase" "$GUIDE"
+done
+
+# The gateway's federation refusals are quoted as the code writes them.
+GWFED=$top_srcdir/gateway/gw_fed.c
+for phrase in "No federation address for user" \
+	      "Presence not shared with your community" \
+	      "gw: no-email user="; do
+	te_check "gw_fed.c still says \"$phrase\"" grep -Fq "$phrase" "$GWFED"
+	te_check "guide quotes \"$phrase\"" grep -Fq "$phrase" "$GUIDE"
+	te_check "stgateway.8 quotes \"$phrase\"" \
+		grep -Fq "$phrase" "$DOC/stgateway.8"
 done
 
 # The worked example, with certificates made for it, passes check.
