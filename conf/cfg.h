@@ -242,6 +242,13 @@ int  cfg_load_partial(struct cfg **cfgp, const char *path,
 void cfg_free(struct cfg *cfg);
 void cfg_diag_reset(struct cfg_diag *diag);
 void cfg_diag_print(const struct cfg_diag *diag, FILE *f);
+/*
+ * cfg_load() for a program at the terminal: every problem goes to f as
+ * FILE:LINE: message, or "prog: path: reason" when the file could not
+ * be read at all.  Returns cfg_load()'s result.
+ */
+int  cfg_load_print(struct cfg **cfgp, const char *path, const char *prog,
+		    FILE *f);
 
 /* Domain matching: exact or "*." wildcard, case-insensitive. */
 bool cfg_domain_match(const char *pattern, const char *domain);

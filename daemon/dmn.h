@@ -384,4 +384,61 @@ void dmn_trace_status(struct dmn_st *root, const struct dmn_trace *tr,
 		      const char *err);
 uint64_t dmn_trace_errors(const struct dmn_trace *tr);
 
+/* ------------------------------------------------------------------ */
+/* A daemon's life (dmn_run.c)
+ *
+ * dmn_run_main() runs `PROG [-c FILE] [-n NAME] [-f]` from the command
+ * line to the exit status: load and pick the record (ops->load), refuse
+ * when the PID file is held ("PROG: already running (pid N, FILE)"),
+ * detach unless -f, start libre, set the fd limit, open the log, take
+ * the PID file, build the context (ops->alloc), open the control socket
+ * (ops->cmdv), ops->start, drop root, catch signals, run the loop; then
+ * ops->stop and free everything.  Returns 0 after a clean stop,
+ * DMN_RUN_FAIL when start-up failed, DMN_EXIT_USAGE for bad arguments.
+ * Log lines are "MOD: start failed step=...", "MOD: stopped KIND=NAME",
+ * "MOD: reload requested-by=signal signal=N".
+ */
+enum { DMN_RUN_FAIL = 1 };
+
+/* The record's settings the sequence needs; strings live in the
+ * loaded configuration (NULL when unset). */
+struct dmn_run_self {
+	const char *name;
+	const char *pidfile;
+	const char *control;
+	const char *user;
+};
+
+struct dmn_run_ops {
+	const char *prog;	/* "stconnector": stderr, syslog ident */
+	const char *mod;	/* "cn": first word of log lines */
+	const char *kind;	/* "connector": key naming the record */
+	const char *start_step;	/* step= when ops->start fails */
+	const char *defpath;	/* FILE without -c */
+	unsigned fd_max;
+	/* Raise the fd limit to max; NULL: libre's fd_setsize(). */
+	int  (*fd_init)(unsigned max);
+	/* Load path, pick the record named name (or the only one), print
+	 * every problem on stderr: 0 with *cfgp and *self, or an exit
+	 * status. */
+	int  (*load)(void **cfgp, struct dmn_run_self *self,
+		     const char *path, const char *name);
+	void (*cfg_free)(void *cfg);
+	/* Build the context (a mem object) from cfg, which it takes in
+	 * every case; a failure may leave its reason in why. */
+	int  (*alloc)(void **ctxp, void *cfg, const char *name,
+		      const char *path, char *why, size_t whysz,
+		      const void *arg);
+	/* Optional: bind the listeners; stop runs at shutdown if it ran. */
+	int  (*start)(void *ctx);
+	void (*stop)(void *ctx);
+	void (*reload)(void *ctx);	/* SIGHUP */
+	void (*started)(void *ctx, const char *path);	/* the "started" line */
+	const struct dmn_ctl_cmd *cmdv;	/* control commands, arg = ctx */
+	size_t cmdc;
+	const void *arg;		/* given to ops->alloc */
+};
+
+int dmn_run_main(int argc, char **argv, const struct dmn_run_ops *ops);
+
 #endif
