@@ -441,4 +441,61 @@ struct dmn_run_ops {
 
 int dmn_run_main(int argc, char **argv, const struct dmn_run_ops *ops);
 
+/* ------------------------------------------------------------------ */
+/* Command line (dmn_cli.c)
+ *
+ * dmn_cli_main: `PROG --version`, `PROG --help` (usage on stdout, exit
+ * 0), `PROG SUBCOMMAND ...` (the row's run gets the words after it),
+ * `PROG [-...]` (cli->daemon), anything else "PROG: unknown command"
+ * and the usage on stderr, exit DMN_EXIT_USAGE.
+ */
+struct dmn_cli_cmd {
+	const char *name;
+	int (*run)(const char *name, int argc, char **argv);
+	const char *usage;	/* "status [--json] [-c FILE] ..." */
+	const char *help;	/* one line */
+};
+
+struct dmn_cli {
+	const char *prog;	/* "stconnector" */
+	const char *version;
+	const char *kind;	/* "connector", in the usage text */
+	const char *record;	/* "CommunityConnector" */
+	const char *defpath;	/* FILE without -c */
+	const struct dmn_cli_cmd *cmdv;
+	size_t cmdc;
+	int (*daemon)(int argc, char **argv, const void *arg);
+	const void *arg;	/* for daemon */
+};
+
+int dmn_cli_main(const struct dmn_cli *cli, int argc, char **argv);
+
+/*
+ * dmn_cli_ctl: `PROG CMD [WORD] [-c FILE] [-n NAME] [-s SOCKET]`: check
+ * the words against the daemon's table row for CMD, find the socket
+ * (-s, or c->find in FILE), send the line, copy the answer to stdout,
+ * say on stderr when the daemon does not answer ("PROG: not running
+ * (no answer on SOCK)"), and return the exit status (DMN_EXIT_*).
+ * find returns 0 with the path in buf or an exit status, having said
+ * why on stderr; hold is set for "reload", whose answer carries the
+ * file's problems, so find may keep them back; done then learns
+ * whether the daemon answered.
+ */
+enum { DMN_CLI_SOCK_MAX = 1024 };
+
+struct dmn_cli_ctl {
+	const char *prog;
+	const char *defpath;
+	const struct dmn_ctl_cmd *cmdv;	/* the daemon's own table */
+	size_t cmdc;
+	unsigned timeout_ms;
+	int  (*find)(char *buf, size_t size, const char *path,
+		     const char *name, bool hold, void *arg);
+	void (*done)(bool answered, void *arg);	/* optional */
+	void *arg;
+};
+
+int dmn_cli_ctl(const struct dmn_cli_ctl *c, const char *cmd, int argc,
+		char **argv);
+
 #endif
