@@ -242,6 +242,38 @@ int  cfg_load_partial(struct cfg **cfgp, const char *path,
 void cfg_free(struct cfg *cfg);
 void cfg_diag_reset(struct cfg_diag *diag);
 void cfg_diag_print(const struct cfg_diag *diag, FILE *f);
+/*
+ * cfg_load() for a program at the terminal: every problem goes to f as
+ * FILE:LINE: message, or "prog: path: reason" when the file could not
+ * be read at all.  Returns cfg_load()'s result.
+ */
+int  cfg_load_print(struct cfg **cfgp, const char *path, const char *prog,
+		    FILE *f);
+
+/*
+ * A control client's search for the daemon's socket (cfg_ctl.c): load
+ * path even when it has errors (cfg_load_partial), pick the record with
+ * pickh, copy its control attribute into buf.  Every problem goes to
+ * stderr as "prog: ..."; returns 0, or 1 (the programs' failure
+ * status).  With hold, the file's problems wait in held and
+ * cfg_ctl_done() prints them only when the daemon did not answer (its
+ * reload answer lists them).  The shapes fit struct dmn_cli_ctl's hooks
+ * with arg = the struct cfg_ctl_find.
+ */
+typedef int (cfg_self_ctl_h)(const struct cfg *cfg, const char *name,
+			     const char **controlp, const char **recnamep,
+			     const char **whyp);
+
+struct cfg_ctl_find {
+	const char *prog;	/* "stconnector" */
+	const char *record;	/* "CommunityConnector" */
+	cfg_self_ctl_h *pickh;
+	struct cfg_diag held;
+};
+
+int  cfg_ctl_find(char *buf, size_t size, const char *path,
+		  const char *name, bool hold, void *arg);
+void cfg_ctl_done(bool answered, void *arg);
 
 /* Domain matching: exact or "*." wildcard, case-insensitive. */
 bool cfg_domain_match(const char *pattern, const char *domain);

@@ -73,3 +73,18 @@ void cfg_diag_print(const struct cfg_diag *diag, FILE *f)
 	for (i = 0; i < diag->n; i++)
 		fprintf(f, "%s\n", diag->msg[i]);
 }
+
+int cfg_load_print(struct cfg **cfgp, const char *path, const char *prog,
+		   FILE *f)
+{
+	struct cfg_diag diag = {0};
+	int err;
+
+	err = cfg_load(cfgp, path, &diag);
+	if (diag.n)
+		cfg_diag_print(&diag, f);
+	else if (err)
+		fprintf(f, "%s: %s: %s\n", prog, path, strerror(err));
+	cfg_diag_reset(&diag);
+	return err;
+}

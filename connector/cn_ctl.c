@@ -10,12 +10,12 @@
  *	finds the control socket in the same file and record the daemon
  *	uses (or takes it from -s SOCKET, for when the file is broken),
  *	sends the request and exits with the daemon's status (3 when it is
- *	not running).
+ *	not running): daemon/dmn_cli.c and conf/cfg_ctl.c, given the
+ *	connector's record.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <re.h>
 
@@ -107,123 +107,37 @@ const size_t cn_ctl_cmdc = sizeof(cn_ctl_cmdv) / sizeof(cn_ctl_cmdv[0]);
 /* ------------------------------------------------------------------ */
 /* CLI side */
 
-static int ctl_usage(const char *cmd)
+static int pick(const struct cfg *cfg, const char *name,
+		const char **controlp, const char **recnamep, const char **whyp)
 {
-	fprintf(stderr, "usage: stconnector %s%s [-c FILE] [-n NAME] "
-		"[-s SOCKET]\n", cmd,
-		!strcmp(cmd, "status") ? " [--json]" :
-		!strcmp(cmd, "reset") ? " COMMUNITY" : "");
-	return DMN_EXIT_USAGE;
+	const struct cfg_connector *self = NULL;
+	int err;
+
+	err = cn_self_pick(cfg, name, &self, whyp);
+	if (err)
+		return err;
+	*controlp = self->control;
+	*recnamep = self->name;
+	return 0;
 }
 
 int cn_cmd_ctl(const char *cmd, int argc, char **argv)
 {
-	const char *path = CFG_DEFAULT_PATH, *name = NULL, *why = NULL;
-	const char *sock = NULL;
-	const struct cfg_connector *self = NULL;
-	struct cfg_diag diag = {0};
-	struct cfg *cfg = NULL;
-	char line[DMN_CTL_LINE_MAX];
-	const char *words[4];
-	size_t nw = 0, i;
-	int err, status = 0, rc;
-	bool held = false;
+	struct cfg_ctl_find cf = {
+		.prog = "stconnector",
+		.record = "CommunityConnector",
+		.pickh = pick,
+	};
+	const struct dmn_cli_ctl c = {
+		.prog = "stconnector",
+		.defpath = CFG_DEFAULT_PATH,
+		.cmdv = cn_ctl_cmdv,
+		.cmdc = cn_ctl_cmdc,
+		.timeout_ms = CN_CTL_TIMEOUT_MS,
+		.find = cfg_ctl_find,
+		.done = cfg_ctl_done,
+		.arg = &cf,
+	};
 
-	words[nw++] = cmd;
-	for (i = 0; i < (size_t)argc; i++) {
-		if (!strcmp(argv[i], "-c") || !strcmp(argv[i], "-n") ||
-		    !strcmp(argv[i], "-s")) {
-			if (i + 1 == (size_t)argc)
-				return ctl_usage(cmd);
-			if (argv[i][1] == 'c')
-				path = argv[++i];
-			else if (argv[i][1] == 'n')
-				name = argv[++i];
-			else
-				sock = argv[++i];
-			continue;
-		}
-		if (nw == sizeof(words) / sizeof(words[0]))
-			return ctl_usage(cmd);
-		words[nw++] = argv[i];
-	}
-	if (!strcmp(cmd, "status")) {
-		if (nw > 2 || (nw == 2 && strcmp(words[1], "--json")))
-			return ctl_usage(cmd);
-	}
-	else if (!strcmp(cmd, "reset")) {
-		if (nw != 2)
-			return ctl_usage(cmd);
-	}
-	else if (nw != 1) {
-		return ctl_usage(cmd);
-	}
-
-	if (sock)
-		goto ask;
-
-	/* A broken file still names the control socket: the daemon runs
-	 * with its last good configuration and must stay reachable, above
-	 * all for the reload that answers with these same errors (held
-	 * back unless the daemon does not answer). */
-	err = cfg_load_partial(&cfg, path, &diag);
-	if (err && !cfg) {
-		cfg_diag_print(&diag, stderr);
-		if (!diag.n)
-			fprintf(stderr, "stconnector: %s: %s\n", path,
-				strerror(err));
-		fprintf(stderr, "stconnector: cannot find the control socket "
-			"in %s; name it with -s SOCKET\n", path);
-		cfg_diag_reset(&diag);
-		return CN_EXIT_FAIL;
-	}
-	if (err) {
-		held = !strcmp(cmd, "reload");
-		if (!held)
-			cfg_diag_print(&diag, stderr);
-		fprintf(stderr, "stconnector: %s has errors; asking the "
-			"running daemon anyway\n", path);
-	}
-
-	err = cn_self_pick(cfg, name, &self, &why);
-	if (err) {
-		fprintf(stderr, "stconnector: %s: %s\n", path, why);
-		rc = CN_EXIT_FAIL;
-		goto out;
-	}
-	if (!self->control) {
-		fprintf(stderr, "stconnector: %s: CommunityConnector \"%s\" "
-			"has no control socket (attribute control)\n", path,
-			self->name);
-		rc = CN_EXIT_FAIL;
-		goto out;
-	}
-	sock = self->control;
-
- ask:
-	line[0] = '\0';
-	for (i = 0; i < nw; i++) {
-		strncat(line, i ? " " : "", sizeof(line) - strlen(line) - 1);
-		strncat(line, words[i], sizeof(line) - strlen(line) - 1);
-	}
-
-	fflush(stdout);
-	err = dmn_ctl_request(sock, line, stdout, CN_CTL_TIMEOUT_MS,
-			      &status);
-	fflush(stdout);
-	rc = dmn_ctl_exit_code(err, status);
-	if (err == ENOTCONN)
-		fprintf(stderr, "stconnector: not running (no answer on %s)\n",
-			sock);
-	else if (err)
-		fprintf(stderr, "stconnector: %s: %s\n", sock,
-			strerror(err));
-	if (!err)
-		held = false;	/* the daemon's answer has them */
- out:
-	if (held)
-		cfg_diag_print(&diag, stderr);
-	cfg_diag_reset(&diag);
-	cfg_free(cfg);
-	return rc;
+	return dmn_cli_ctl(&c, cmd, argc, argv);
 }

@@ -1,6 +1,7 @@
 /*
  * cn_daemon.c -- `stconnector [-c FILE] [-n NAME] [-f]`: start, run and
- * stop the connector.
+ * stop the connector.  The sequence is daemon/dmn_run.c's; this file
+ * gives it the connector's pieces.
  *
  * Start-up, in this order:
  *	1. load FILE; every problem goes to stderr as FILE:LINE: message,
@@ -23,12 +24,8 @@
  * (dmn_priv_drop refuses to continue as root when a user is named).
  */
 #include <errno.h>
-#include <limits.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <re.h>
 
@@ -38,211 +35,112 @@
 
 enum { CN_FD_MAX = 4096 };
 
-struct run {
-	struct cn *cn;
-	struct dmn_pidfile *pf;
-	struct dmn_ctl *ctl;
-	struct dmn_sig *sig;
-	bool started;		/* ops->start ran */
-};
-
-static void sig_reload(int sig, void *arg)
-{
-	struct run *r = arg;
-
-	dmn_log_info("cn: reload requested-by=signal signal=%d", sig);
-	(void)cn_reload(r->cn, NULL);
-}
-
-static void sig_stop(int sig, void *arg)
-{
-	(void)arg;
-	dmn_log_info("cn: stopping signal=%d", sig);
-	re_cancel();
-}
-
-static int usage(void)
-{
-	fprintf(stderr, "usage: stconnector [-c FILE] [-n NAME] [-f]\n");
-	return CN_EXIT_USAGE;
-}
-
 /* Load, print problems, pick the record: 0 or an exit status. */
-static int load(struct cfg **cfgp, const struct cfg_connector **selfp,
-		const char *path, const char *name)
+static int load(void **cfgp, struct dmn_run_self *rs, const char *path,
+		const char *name)
 {
-	struct cfg_diag diag = {0};
+	const struct cfg_connector *self = NULL;
 	const char *why = NULL;
+	struct cfg *cfg = NULL;
 	int err;
 
-	err = cfg_load(cfgp, path, &diag);
-	if (diag.n)
-		cfg_diag_print(&diag, stderr);
-	else if (err)
-		fprintf(stderr, "stconnector: %s: %s\n", path, strerror(err));
-	cfg_diag_reset(&diag);
+	err = cfg_load_print(&cfg, path, "stconnector", stderr);
 	if (err)
 		return CN_EXIT_FAIL;
 
-	err = cn_self_pick(*cfgp, name, selfp, &why);
+	err = cn_self_pick(cfg, name, &self, &why);
 	if (err) {
 		if (name)
 			fprintf(stderr, "stconnector: %s: CommunityConnector "
 				"\"%s\": %s\n", path, name, why);
 		else
 			fprintf(stderr, "stconnector: %s: %s\n", path, why);
-		cfg_free(*cfgp);
-		*cfgp = NULL;
+		cfg_free(cfg);
 		return CN_EXIT_FAIL;
 	}
+	rs->name = self->name;
+	rs->pidfile = self->pidfile;
+	rs->control = self->control;
+	rs->user = self->user;
+	*cfgp = cfg;
 	return 0;
 }
 
-static void run_close(struct run *r)
+static void run_cfg_free(void *cfg)
 {
-	if (r->started && r->cn && r->cn->ops && r->cn->ops->stop)
-		r->cn->ops->stop(r->cn);
-	r->sig = mem_deref(r->sig);
-	r->ctl = mem_deref(r->ctl);
-	r->cn = mem_deref(r->cn);
-	r->pf = mem_deref(r->pf);
+	cfg_free(cfg);
+}
+
+static int run_alloc(void **ctxp, void *cfg, const char *name,
+		     const char *path, char *why, size_t whysz,
+		     const void *arg)
+{
+	struct cn *cn = NULL;
+	int err;
+
+	(void)why;
+	(void)whysz;
+	err = cn_alloc(&cn, cfg, name, path, arg);
+	if (err) {
+		cfg_free(cfg);
+		return err;
+	}
+	*ctxp = cn;
+	return 0;
+}
+
+static int run_start(void *ctx)
+{
+	struct cn *cn = ctx;
+
+	if (cn->ops && cn->ops->start)
+		return cn->ops->start(cn);
+	dmn_log_warnx("cn: no-proxy-core listeners=0");
+	return 0;
+}
+
+static void run_stop(void *ctx)
+{
+	struct cn *cn = ctx;
+
+	if (cn->ops && cn->ops->stop)
+		cn->ops->stop(cn);
+}
+
+static void run_reload(void *ctx)
+{
+	(void)cn_reload(ctx, NULL);
+}
+
+static void run_started(void *ctx, const char *path)
+{
+	struct cn *cn = ctx;
+
+	dmn_log_info("cn: started connector=%s file=%s communities=%u "
+		     "gateways=%u", cn->name, path,
+		     list_count(&cn->comms), list_count(&cn->gws));
 }
 
 int cn_daemon_main(int argc, char **argv, const struct cn_proxy_ops *ops)
 {
-	const char *arg_path = CFG_DEFAULT_PATH, *name = NULL;
-	const struct cfg_connector *self = NULL;
-	struct run r = {0};
-	struct cfg *cfg = NULL;
-	char path[PATH_MAX];
-	bool fg = false;
-	int i, err, rc = CN_EXIT_FAIL, ready = -1;
-	bool re_up = false;
-	pid_t holder = 0;
+	const struct dmn_run_ops run = {
+		.prog = "stconnector",
+		.mod = "cn",
+		.kind = "connector",
+		.start_step = "proxy",
+		.defpath = CFG_DEFAULT_PATH,
+		.fd_max = CN_FD_MAX,
+		.load = load,
+		.cfg_free = run_cfg_free,
+		.alloc = run_alloc,
+		.start = run_start,
+		.stop = run_stop,
+		.reload = run_reload,
+		.started = run_started,
+		.cmdv = cn_ctl_cmdv,
+		.cmdc = cn_ctl_cmdc,
+		.arg = ops,
+	};
 
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "-f"))
-			fg = true;
-		else if (!strcmp(argv[i], "-c") && i + 1 < argc)
-			arg_path = argv[++i];
-		else if (!strcmp(argv[i], "-n") && i + 1 < argc)
-			name = argv[++i];
-		else
-			return usage();
-	}
-
-	/* an absolute path, so that a reload after chdir("/") finds it */
-	if (!realpath(arg_path, path)) {
-		fprintf(stderr, "stconnector: %s: %s\n", arg_path,
-			strerror(errno));
-		return CN_EXIT_FAIL;
-	}
-
-	rc = load(&cfg, &self, path, name);
-	if (rc)
-		return rc;
-	rc = CN_EXIT_FAIL;
-
-	/* before any fork, so that the admin sees "already running" */
-	dmn_log_open("stconnector", true, DMN_LOG_INFO);
-	if (self->pidfile) {
-		err = dmn_pidfile_open(&r.pf, self->pidfile, &holder);
-		if (err == EEXIST) {
-			fprintf(stderr, "stconnector: already running "
-				"(pid %ld, %s)\n", (long)holder,
-				self->pidfile);
-			goto out;
-		}
-		if (err) {
-			fprintf(stderr, "stconnector: %s: %s\n",
-				self->pidfile, strerror(err));
-			goto out;
-		}
-		/* released here, taken again by the process that runs */
-		r.pf = mem_deref(r.pf);
-	}
-
-	if (!fg) {
-		ready = dmn_detach("stconnector");
-		if (ready < 0)
-			goto out;
-	}
-
-	err = libre_init();
-	if (err) {
-		dmn_log_code(DMN_LOG_ERR, err, "cn: start failed step=libre");
-		goto out;
-	}
-	re_up = true;
-	(void)fd_setsize(CN_FD_MAX);
-	dmn_log_open("stconnector", fg, DMN_LOG_INFO);
-
-	if (self->pidfile) {
-		err = dmn_pidfile_open(&r.pf, self->pidfile, &holder);
-		if (err)
-			goto out;
-	}
-
-	err = cn_alloc(&r.cn, cfg, self->name, path, ops);
-	if (err) {
-		dmn_log_code(DMN_LOG_ERR, err, "cn: start failed step=context");
-		goto out;
-	}
-	cfg = NULL;	/* the context owns it */
-
-	if (r.cn->self->control) {
-		err = dmn_ctl_listen(&r.ctl, r.cn->self->control, cn_ctl_cmdv,
-				     cn_ctl_cmdc, r.cn);
-		if (err) {
-			dmn_log_code(DMN_LOG_ERR, err, "cn: start failed "
-				     "step=control path=%s",
-				     r.cn->self->control);
-			goto out;
-		}
-	}
-	else {
-		dmn_log_warnx("cn: no-control-socket connector=%s",
-			      r.cn->name);
-	}
-
-	if (ops && ops->start) {
-		r.started = true;
-		err = ops->start(r.cn);
-		if (err) {
-			dmn_log_code(DMN_LOG_ERR, err,
-				     "cn: start failed step=proxy");
-			goto out;
-		}
-	}
-	else {
-		dmn_log_warnx("cn: no-proxy-core listeners=0");
-	}
-
-	err = dmn_priv_drop(r.cn->self->user);
-	if (err)
-		goto out;
-
-	err = dmn_sig_alloc(&r.sig, sig_reload, sig_stop, &r);
-	if (err) {
-		dmn_log_code(DMN_LOG_ERR, err, "cn: start failed step=signals");
-		goto out;
-	}
-
-	dmn_log_info("cn: started connector=%s file=%s communities=%u "
-		     "gateways=%u", r.cn->name, path,
-		     list_count(&r.cn->comms), list_count(&r.cn->gws));
-	dmn_detach_report(&ready, CN_EXIT_OK);
-
-	err = re_main(NULL);
-	dmn_log_info("cn: stopped connector=%s", r.cn->name);
-	rc = err ? CN_EXIT_FAIL : CN_EXIT_OK;
-
- out:
-	run_close(&r);
-	if (re_up)
-		libre_close();
-	dmn_detach_report(&ready, CN_EXIT_FAIL);
-	cfg_free(cfg);
-	dmn_log_close();
-	return rc;
+	return dmn_run_main(argc, argv, &run);
 }

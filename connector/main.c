@@ -9,100 +9,55 @@
  *                                        ask the running connector
  * stconnector --help | --version
  *
- * Subcommands are rows of one table: name, handler, one line of help.
+ * Subcommands are rows of one table: name, handler, one line of help;
+ * daemon/dmn_cli.c dispatches and prints the usage.
  */
 #include "config.h"
 
-#include <stdio.h>
-#include <string.h>
-
 #include "conf/cfg.h"
+#include "daemon/dmn.h"
 #include "connector/cn.h"
 #include "connector/cn_cmd.h"
 #include "connector/cn_proxy.h"
 
-struct cn_command {
-	const char *name;
-	int (*run)(int argc, char **argv);
-	const char *usage;
-	const char *help;
-};
-
-static int cmd_status(int argc, char **argv)
+static int cmd_check(const char *name, int argc, char **argv)
 {
-	return cn_cmd_ctl("status", argc, argv);
+	(void)name;
+	return cn_cmd_check(argc, argv);
 }
 
-static int cmd_reload(int argc, char **argv)
-{
-	return cn_cmd_ctl("reload", argc, argv);
-}
-
-static int cmd_reset(int argc, char **argv)
-{
-	return cn_cmd_ctl("reset", argc, argv);
-}
-
-static const struct cn_command commands[] = {
-	{"check", cn_cmd_check, "check [-c FILE] [--dns]",
+static const struct dmn_cli_cmd commands[] = {
+	{"check", cmd_check, "check [-c FILE] [--dns]",
 	 "validate FILE, print what it configures; --dns: resolve "
 	 "every external community"},
-	{"status", cmd_status, "status [--json] [-c FILE] [-n NAME] [-s SOCK]",
+	{"status", cn_cmd_ctl, "status [--json] [-c FILE] [-n NAME] [-s SOCK]",
 	 "ask the running connector how it is (exit 0 ok, 1 degraded, "
 	 "3 not running)"},
-	{"reload", cmd_reload, "reload [-c FILE] [-n NAME] [-s SOCK]",
+	{"reload", cn_cmd_ctl, "reload [-c FILE] [-n NAME] [-s SOCK]",
 	 "make the running connector load FILE again"},
-	{"reset", cmd_reset, "reset COMMUNITY [-c FILE] [-n NAME] [-s SOCK]",
+	{"reset", cn_cmd_ctl, "reset COMMUNITY [-c FILE] [-n NAME] [-s SOCK]",
 	 "clear a community's link error and retry now"},
 };
 
-/* The proxy core's entry points (cn_proxy.h). */
-static const struct cn_proxy_ops *const proxy_ops = &cn_proxy_ops;
-
-static void usage(FILE *f)
+static int run_daemon(int argc, char **argv, const void *arg)
 {
-	size_t i;
-
-	fprintf(f, "usage: stconnector [-c FILE] [-n NAME] [-f]\n");
-	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(f, "       stconnector %s\n", commands[i].usage);
-	fprintf(f,
-		"       stconnector --help | --version\n"
-		"\n"
-		"  -c FILE    community config file (default %s)\n"
-		"  -n NAME    this connector's CommunityConnector record\n"
-		"             (default: the only one in FILE)\n"
-		"  -f         stay in the foreground, log to stderr\n"
-		"  -s SOCK    the running connector's control socket (default:\n"
-		"             the record's control attribute in FILE)\n",
-		CFG_DEFAULT_PATH);
-	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
+	return cn_daemon_main(argc, argv, arg);
 }
 
 int main(int argc, char **argv)
 {
-	size_t i;
+	const struct dmn_cli cli = {
+		.prog = "stconnector",
+		.version = PACKAGE_VERSION,
+		.kind = "connector",
+		.record = "CommunityConnector",
+		.defpath = CFG_DEFAULT_PATH,
+		.cmdv = commands,
+		.cmdc = sizeof(commands) / sizeof(commands[0]),
+		.daemon = run_daemon,
+		/* the proxy core's entry points (cn_proxy.h) */
+		.arg = &cn_proxy_ops,
+	};
 
-	if (argc > 1 && !strcmp(argv[1], "--version")) {
-		printf("stconnector %s\n", PACKAGE_VERSION);
-		return CN_EXIT_OK;
-	}
-	if (argc > 1 && !strcmp(argv[1], "--help")) {
-		usage(stdout);
-		return CN_EXIT_OK;
-	}
-	for (i = 0; argc > 1 && i < sizeof(commands) / sizeof(commands[0]);
-	     i++)
-		if (!strcmp(argv[1], commands[i].name))
-			return commands[i].run(argc - 2, argv + 2);
-
-	if (argc == 1 || argv[1][0] == '-')
-		return cn_daemon_main(argc, argv, proxy_ops);
-
-	if (argc > 1)
-		fprintf(stderr, "stconnector: unknown command \"%s\"\n",
-			argv[1]);
-	usage(stderr);
-	return CN_EXIT_USAGE;
+	return dmn_cli_main(&cli, argc, argv);
 }

@@ -384,4 +384,118 @@ void dmn_trace_status(struct dmn_st *root, const struct dmn_trace *tr,
 		      const char *err);
 uint64_t dmn_trace_errors(const struct dmn_trace *tr);
 
+/* ------------------------------------------------------------------ */
+/* A daemon's life (dmn_run.c)
+ *
+ * dmn_run_main() runs `PROG [-c FILE] [-n NAME] [-f]` from the command
+ * line to the exit status: load and pick the record (ops->load), refuse
+ * when the PID file is held ("PROG: already running (pid N, FILE)"),
+ * detach unless -f, start libre, set the fd limit, open the log, take
+ * the PID file, build the context (ops->alloc), open the control socket
+ * (ops->cmdv), ops->start, drop root, catch signals, run the loop; then
+ * ops->stop and free everything.  Returns 0 after a clean stop,
+ * DMN_RUN_FAIL when start-up failed, DMN_EXIT_USAGE for bad arguments.
+ * Log lines are "MOD: start failed step=...", "MOD: stopped KIND=NAME",
+ * "MOD: reload requested-by=signal signal=N".
+ */
+enum { DMN_RUN_FAIL = 1 };
+
+/* The record's settings the sequence needs; strings live in the
+ * loaded configuration (NULL when unset). */
+struct dmn_run_self {
+	const char *name;
+	const char *pidfile;
+	const char *control;
+	const char *user;
+};
+
+struct dmn_run_ops {
+	const char *prog;	/* "stconnector": stderr, syslog ident */
+	const char *mod;	/* "cn": first word of log lines */
+	const char *kind;	/* "connector": key naming the record */
+	const char *start_step;	/* step= when ops->start fails */
+	const char *defpath;	/* FILE without -c */
+	unsigned fd_max;
+	/* Raise the fd limit to max; NULL: libre's fd_setsize(). */
+	int  (*fd_init)(unsigned max);
+	/* Load path, pick the record named name (or the only one), print
+	 * every problem on stderr: 0 with *cfgp and *self, or an exit
+	 * status. */
+	int  (*load)(void **cfgp, struct dmn_run_self *self,
+		     const char *path, const char *name);
+	void (*cfg_free)(void *cfg);
+	/* Build the context (a mem object) from cfg, which it takes in
+	 * every case; a failure may leave its reason in why. */
+	int  (*alloc)(void **ctxp, void *cfg, const char *name,
+		      const char *path, char *why, size_t whysz,
+		      const void *arg);
+	/* Optional: bind the listeners; stop runs at shutdown if it ran. */
+	int  (*start)(void *ctx);
+	void (*stop)(void *ctx);
+	void (*reload)(void *ctx);	/* SIGHUP */
+	void (*started)(void *ctx, const char *path);	/* the "started" line */
+	const struct dmn_ctl_cmd *cmdv;	/* control commands, arg = ctx */
+	size_t cmdc;
+	const void *arg;		/* given to ops->alloc */
+};
+
+int dmn_run_main(int argc, char **argv, const struct dmn_run_ops *ops);
+
+/* ------------------------------------------------------------------ */
+/* Command line (dmn_cli.c)
+ *
+ * dmn_cli_main: `PROG --version`, `PROG --help` (usage on stdout, exit
+ * 0), `PROG SUBCOMMAND ...` (the row's run gets the words after it),
+ * `PROG [-...]` (cli->daemon), anything else "PROG: unknown command"
+ * and the usage on stderr, exit DMN_EXIT_USAGE.
+ */
+struct dmn_cli_cmd {
+	const char *name;
+	int (*run)(const char *name, int argc, char **argv);
+	const char *usage;	/* "status [--json] [-c FILE] ..." */
+	const char *help;	/* one line */
+};
+
+struct dmn_cli {
+	const char *prog;	/* "stconnector" */
+	const char *version;
+	const char *kind;	/* "connector", in the usage text */
+	const char *record;	/* "CommunityConnector" */
+	const char *defpath;	/* FILE without -c */
+	const struct dmn_cli_cmd *cmdv;
+	size_t cmdc;
+	int (*daemon)(int argc, char **argv, const void *arg);
+	const void *arg;	/* for daemon */
+};
+
+int dmn_cli_main(const struct dmn_cli *cli, int argc, char **argv);
+
+/*
+ * dmn_cli_ctl: `PROG CMD [WORD] [-c FILE] [-n NAME] [-s SOCKET]`: check
+ * the words against the daemon's table row for CMD, find the socket
+ * (-s, or c->find in FILE), send the line, copy the answer to stdout,
+ * say on stderr when the daemon does not answer ("PROG: not running
+ * (no answer on SOCK)"), and return the exit status (DMN_EXIT_*).
+ * find returns 0 with the path in buf or an exit status, having said
+ * why on stderr; hold is set for "reload", whose answer carries the
+ * file's problems, so find may keep them back; done then learns
+ * whether the daemon answered.
+ */
+enum { DMN_CLI_SOCK_MAX = 1024 };
+
+struct dmn_cli_ctl {
+	const char *prog;
+	const char *defpath;
+	const struct dmn_ctl_cmd *cmdv;	/* the daemon's own table */
+	size_t cmdc;
+	unsigned timeout_ms;
+	int  (*find)(char *buf, size_t size, const char *path,
+		     const char *name, bool hold, void *arg);
+	void (*done)(bool answered, void *arg);	/* optional */
+	void *arg;
+};
+
+int dmn_cli_ctl(const struct dmn_cli_ctl *c, const char *cmd, int argc,
+		char **argv);
+
 #endif

@@ -202,13 +202,16 @@ int  gw_reply(struct gw *gw, struct sst_strans *stx,
 	      const char *hdrs, const char *ctype, const struct mbuf *body);
 int  gw_contact_uri(char *buf, size_t sz, const struct gw_flow *fl);
 int  gw_aor_of(char *buf, size_t sz, const struct uri *uri);
+/* The answer to a request the gateway sent (err != 0: none came). */
+typedef void (gw_resp_h)(int err, uint16_t scode, const struct sip_msg *msg,
+			 void *arg);
+
 int  gw_send_request(struct gw *gw, struct gw_flow *fl,
 		     const char *method, const char *ruri,
 		     const char *from, const char *to, const char *callid,
 		     uint32_t cseq, const char *hdrs, const char *ctype,
 		     const void *body, size_t blen,
-		     void (*resph)(int err, uint16_t scode,
-				   const struct sip_msg *msg, void *arg),
+		     gw_resp_h *resph,
 		     void *arg, struct sst_ctrans **ctp);
 /* The same from a given transport/local address and send callback
  * (federation requests go through a connector link). */
@@ -219,8 +222,7 @@ int  gw_send_request_via(struct gw *gw, enum sst_tp tp,
 			 const char *from, const char *to, const char *callid,
 			 uint32_t cseq, const char *hdrs, const char *ctype,
 			 const void *body, size_t blen,
-			 void (*resph)(int err, uint16_t scode,
-				       const struct sip_msg *msg, void *arg),
+			 gw_resp_h *resph,
 			 void *arg, struct sst_ctrans **ctp);
 uint32_t gw_expires_of(const struct sip_msg *msg, uint32_t dflt);
 

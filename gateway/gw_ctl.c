@@ -7,9 +7,10 @@
  *	                  (directory down, or the last reload failed)
  *	reload            load the file again; 0, or 1 with the errors
  * CLI side: `stgateway status|reload [-c FILE] [-n NAME] [-s SOCKET]`
- *	finds the control socket in the file (or takes -s, for when the
- *	file is broken), asks, and exits with the daemon's status (3 when
- *	it is not running).
+ *	finds the control socket in the file (or takes -s), asks, and
+ *	exits with the daemon's status (3 when it is not running):
+ *	daemon/dmn_cli.c and conf/cfg_ctl.c, given the gateway's record.
+ *	A file with errors still names the socket, as for the connector.
  */
 #include "config.h"
 
@@ -279,99 +280,37 @@ const size_t gw_ctl_cmdc = sizeof(gw_ctl_cmdv) / sizeof(gw_ctl_cmdv[0]);
 
 /* ---- CLI side ---- */
 
-static int ctl_usage(const char *cmd)
-{
-	fprintf(stderr, "usage: stgateway %s%s [-c FILE] [-n NAME] "
-		"[-s SOCKET]\n", cmd, !strcmp(cmd, "status") ?
-		" [--json]" : "");
-	return GW_EXIT_USAGE;
-}
-
-/* The control socket named in the file: 0 or an exit status. */
-static int sock_from_file(char *buf, size_t sz, const char *path,
-			  const char *name)
+static int pick(const struct cfg *cfg, const char *name,
+		const char **controlp, const char **recnamep, const char **whyp)
 {
 	const struct cfg_gateway *self = NULL;
-	struct cfg_diag diag = {0};
-	struct cfg *cfg = NULL;
-	const char *why = NULL;
-	int err, rc = GW_EXIT_FAIL;
+	int err;
 
-	err = cfg_load(&cfg, path, &diag);
-	if (err) {
-		if (diag.n)
-			cfg_diag_print(&diag, stderr);
-		else
-			fprintf(stderr, "stgateway: %s: %s\n", path,
-				strerror(err));
-		fprintf(stderr, "stgateway: cannot find the control socket "
-			"in %s; name it with -s SOCKET\n", path);
-		cfg_diag_reset(&diag);
-		return GW_EXIT_FAIL;
-	}
-	cfg_diag_reset(&diag);
-
-	if (gw_self_pick(cfg, name, &self, &why)) {
-		fprintf(stderr, "stgateway: %s: %s\n", path, why);
-		goto out;
-	}
-	if (!self->control) {
-		fprintf(stderr, "stgateway: %s: CommunityGateway \"%s\" has "
-			"no control socket (attribute control)\n", path,
-			self->name);
-		goto out;
-	}
-	str_ncpy(buf, self->control, sz);
-	rc = 0;
- out:
-	cfg_free(cfg);
-	return rc;
+	err = gw_self_pick(cfg, name, &self, whyp);
+	if (err)
+		return err;
+	*controlp = self->control;
+	*recnamep = self->name;
+	return 0;
 }
 
 int gw_cmd_ctl(const char *cmd, int argc, char **argv)
 {
-	const char *path = CFG_DEFAULT_PATH, *name = NULL, *sock = NULL;
-	char sockbuf[256], line[DMN_CTL_LINE_MAX];
-	bool json = false;
-	int i, err, status = 0, rc;
+	struct cfg_ctl_find cf = {
+		.prog = "stgateway",
+		.record = "CommunityGateway",
+		.pickh = pick,
+	};
+	const struct dmn_cli_ctl c = {
+		.prog = "stgateway",
+		.defpath = CFG_DEFAULT_PATH,
+		.cmdv = gw_ctl_cmdv,
+		.cmdc = gw_ctl_cmdc,
+		.timeout_ms = GW_CTL_TIMEOUT_MS,
+		.find = cfg_ctl_find,
+		.done = cfg_ctl_done,
+		.arg = &cf,
+	};
 
-	for (i = 0; i < argc; i++) {
-		if (!strcmp(argv[i], "-c") || !strcmp(argv[i], "-n") ||
-		    !strcmp(argv[i], "-s")) {
-			if (i + 1 == argc)
-				return ctl_usage(cmd);
-			if (argv[i][1] == 'c')
-				path = argv[++i];
-			else if (argv[i][1] == 'n')
-				name = argv[++i];
-			else
-				sock = argv[++i];
-			continue;
-		}
-		if (!strcmp(cmd, "status") && !strcmp(argv[i], "--json") &&
-		    !json) {
-			json = true;
-			continue;
-		}
-		return ctl_usage(cmd);
-	}
-
-	if (!sock) {
-		rc = sock_from_file(sockbuf, sizeof(sockbuf), path, name);
-		if (rc)
-			return rc;
-		sock = sockbuf;
-	}
-
-	re_snprintf(line, sizeof(line), "%s%s", cmd, json ? " --json" : "");
-	fflush(stdout);
-	err = dmn_ctl_request(sock, line, stdout, GW_CTL_TIMEOUT_MS, &status);
-	fflush(stdout);
-	rc = dmn_ctl_exit_code(err, status);
-	if (err == ENOTCONN)
-		fprintf(stderr, "stgateway: not running (no answer on %s)\n",
-			sock);
-	else if (err)
-		fprintf(stderr, "stgateway: %s: %s\n", sock, strerror(err));
-	return rc;
+	return dmn_cli_ctl(&c, cmd, argc, argv);
 }

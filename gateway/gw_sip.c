@@ -114,8 +114,7 @@ int gw_send_request_via(struct gw *gw, enum sst_tp tp,
 			const char *from, const char *to, const char *callid,
 			uint32_t cseq, const char *hdrs, const char *ctype,
 			const void *body, size_t blen,
-			void (*resph)(int err, uint16_t scode,
-				      const struct sip_msg *msg, void *arg),
+			gw_resp_h *resph,
 			void *arg, struct sst_ctrans **ctp)
 {
 	struct sst_req_spec r = {0};
@@ -167,8 +166,7 @@ int gw_send_request(struct gw *gw, struct gw_flow *fl,
 		    const char *from, const char *to, const char *callid,
 		    uint32_t cseq, const char *hdrs, const char *ctype,
 		    const void *body, size_t blen,
-		    void (*resph)(int err, uint16_t scode,
-				  const struct sip_msg *msg, void *arg),
+		    gw_resp_h *resph,
 		    void *arg, struct sst_ctrans **ctp)
 {
 	return gw_send_request_via(gw, fl->tp, &fl->dst, gw_flow_send, fl,
