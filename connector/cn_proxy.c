@@ -969,6 +969,15 @@ static int listen_one(struct cn_px *px, enum sst_tp k, uint16_t port)
 	}
 	dmn_log_info("cn: listening transport=%s addr=%s port=%u",
 		     sst_tp_name(k), px->ip, sa_port(&bound));
+	if (k == SST_TP_UDP) {
+		size_t got, asked;
+
+		sst_transp_sockbuf(px->tp, &bound, &got, &asked);
+		if (got < asked)
+			dmn_log_warnx("cn: udp receive buffer capped "
+				     "asked=%zu granted=%zu (raise "
+				     "net.core.rmem_max)", asked, got);
+	}
 	return cn_listener_add(px->cn, ct, px->ip, sa_port(&bound));
 }
 
