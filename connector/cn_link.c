@@ -572,7 +572,7 @@ void px_links_status(struct cn_px *px, struct dmn_st *root)
 	dmn_st_int(list, "transport_errors", (int64_t)ts.tperrors);
 	dmn_st_int(list, "retransmissions_absorbed",
 		   (int64_t)ts.req_absorbed);
-	dmn_st_int(sec, "pending_requests", list_count(&px->reqs));
+	dmn_st_int(sec, "pending_requests", px->nreqs);
 
 	list = dmn_st_list(sec, "transports");
 	for (k = SST_TP_UDP; k < SST_TP_N; k++) {

@@ -212,7 +212,10 @@ static void req_destructor(void *arg)
 {
 	struct px_req *r = arg;
 
-	list_unlink(&r->le);
+	if (r->le.list) {
+		list_unlink(&r->le);
+		--r->px->nreqs;
+	}
 	if (r->out) {
 		px_out_drop(r->out);
 	}
@@ -822,6 +825,7 @@ static void request(struct cn_px *px, const struct sst_rx *rx,
 	dom = r->in_dialog ? &msg->to.uri.host : &msg->uri.host;
 	pl_to(dom, r->ruri_domain, sizeof(r->ruri_domain));
 	list_append(&px->reqs, &r->le, r);
+	++px->nreqs;
 
 	/* Max-Forwards 0: nowhere left to go (RFC 3261 16.3 step 3) */
 	if (pl_isset(&msg->maxfwd) && pl_u32(&msg->maxfwd) == 0 &&
@@ -841,12 +845,14 @@ static void request(struct cn_px *px, const struct sst_rx *rx,
 		return;
 	}
 
-	if (list_count(&px->reqs) > CN_PX_PENDING_MAX) {
+	/* a counter, not list_count(): a walk of the queue on every
+	 * request made the relay collapse once requests queued */
+	if (px->nreqs > CN_PX_PENDING_MAX) {
 		char src[CN_ADDR_MAX];
 
 		re_snprintf(src, sizeof(src), "%j", &r->src);
 		cn_count_reject(px->cn, NULL, CN_R_OVERLOAD, src,
-				"pending=%u", list_count(&px->reqs));
+				"pending=%u", px->nreqs);
 		px_req_final(r, 503, "Overloaded", "Retry-After: 5\r\n");
 		return;
 	}
@@ -937,6 +943,7 @@ static void px_destructor(void *arg)
 	tmr_cancel(&px->tick);
 	px_links_stop(px);
 	list_flush(&px->reqs);
+	px->nreqs = 0;
 	px->ts = mem_deref(px->ts);
 	px->res = mem_deref(px->res);
 	px->tp = mem_deref(px->tp);
@@ -963,6 +970,15 @@ static int listen_one(struct cn_px *px, enum sst_tp k, uint16_t port)
 	}
 	dmn_log_info("cn: listening transport=%s addr=%s port=%u",
 		     sst_tp_name(k), px->ip, sa_port(&bound));
+	if (k == SST_TP_UDP) {
+		size_t got, asked;
+
+		sst_transp_sockbuf(px->tp, &bound, &got, &asked);
+		if (got < asked)
+			dmn_log_warnx("cn: udp receive buffer capped "
+				     "asked=%zu granted=%zu (raise "
+				     "net.core.rmem_max)", asked, got);
+	}
 	return cn_listener_add(px->cn, ct, px->ip, sa_port(&bound));
 }
 

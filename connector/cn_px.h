@@ -53,6 +53,7 @@ struct cn_px {
 	struct sst_dns *dns;
 	struct cn_resolve *res;
 	struct list reqs;		/* struct px_req */
+	uint32_t nreqs;			/* list_count(&reqs), kept: O(1) */
 	struct px_gwt gwt[CN_PX_GWT_MAX];
 	size_t ngwt;
 	struct list links;		/* struct px_link */

@@ -241,6 +241,16 @@ int gw_start(struct gw *gw)
 			     "side=%s", sst_tp_name(kind), cl->addr,
 			     (unsigned)sa_port(&l->addr),
 			     fed ? "connector" : "client");
+		if (kind == SST_TP_UDP) {
+			size_t got, asked;
+
+			sst_transp_sockbuf(gw->tp, &l->addr, &got, &asked);
+			if (got < asked)
+				dmn_log_warnx("gw: udp receive buffer capped "
+					      "asked=%zu granted=%zu (raise "
+					      "net.core.rmem_max)", asked,
+					      got);
+		}
 	}
 
 	if (list_isempty(&gw->lsnrs)) {

@@ -62,6 +62,11 @@ struct sst_tls {
 	struct mbuf *stash;     /* ciphertext GnuTLS did not take yet */
 	struct mbuf *pending;   /* plaintext sent before the handshake */
 	char *peer_name;
+	char *facts;            /* once up: "subject\0cipher\0" */
+	char *match_name;       /* last name asked of sst_tls_peer_matches */
+	time_t not_after;       /* with facts */
+	enum sst_tls_verdict verdict;  /* with facts */
+	bool match_ok;          /* for match_name */
 	int err;                /* why we failed: EAUTH, EPROTO, ETIMEDOUT */
 	int push_err;           /* errno of the last failed push */
 	bool server;
@@ -638,6 +643,8 @@ static void tls_destructor(void *arg)
 	mem_deref(tls->stash);
 	mem_deref(tls->pending);
 	mem_deref(tls->peer_name);
+	mem_deref(tls->facts);
+	mem_deref(tls->match_name);
 }
 
 static bool is_ip_literal(const char *name)
@@ -852,23 +859,49 @@ static void copy_str(char *dst, size_t size, const char *src, size_t len)
 	dst[len] = '\0';
 }
 
-/**
- * Facts about the peer for status screens.  Works after a refused
- * handshake too (as long as the peer sent a certificate), and the
- * verdict is computed against the CA even when verification is off.
- *
- * @return 0, or EINVAL
- */
-int sst_tls_peer(const struct sst_tls *tls, struct sst_tls_peer *peer)
+static int days_left(time_t not_after)
+{
+	long long d;
+
+	if (not_after == (time_t)-1)
+		return 0;
+
+	d = (long long)not_after - (long long)time(NULL);
+
+	/* floor, so an hour past expiry is already -1 */
+	return (int)(d >= 0 ? d / 86400 : -((-d + 86399) / 86400));
+}
+
+/* The peer's first certificate, imported; NULL when it sent none. */
+static gnutls_x509_crt_t peer_crt(const struct sst_tls *tls)
 {
 	const gnutls_datum_t *list;
 	gnutls_x509_crt_t crt = NULL;
-	gnutls_datum_t dn = {NULL, 0};
-	unsigned n = 0, status = 0;
-	int r;
+	unsigned n = 0;
 
-	if (!tls || !peer || !tls->s)
-		return EINVAL;
+	list = gnutls_certificate_get_peers(tls->s, &n);
+	if (!list || !n)
+		return NULL;
+
+	if (gnutls_x509_crt_init(&crt) < 0)
+		return NULL;
+
+	if (gnutls_x509_crt_import(crt, &list[0], GNUTLS_X509_FMT_DER) < 0) {
+		gnutls_x509_crt_deinit(crt);
+		return NULL;
+	}
+
+	return crt;
+}
+
+/* Parse and verify the peer's certificate: the costly part (ASN.1 and
+ * signature checks), done once per connection once it is up. */
+static void peer_compute(const struct sst_tls *tls, struct sst_tls_peer *peer)
+{
+	gnutls_x509_crt_t crt;
+	gnutls_datum_t dn = {NULL, 0};
+	unsigned status = 0;
+	int r;
 
 	memset(peer, 0, sizeof(*peer));
 
@@ -882,15 +915,9 @@ int sst_tls_peer(const struct sst_tls *tls, struct sst_tls_peer *peer)
 		}
 	}
 
-	list = gnutls_certificate_get_peers(tls->s, &n);
-	if (!list || !n)
-		return 0;
-
-	if (gnutls_x509_crt_init(&crt) < 0)
-		return 0;
-
-	if (gnutls_x509_crt_import(crt, &list[0], GNUTLS_X509_FMT_DER) < 0)
-		goto out;
+	crt = peer_crt(tls);
+	if (!crt)
+		return;
 
 	if (gnutls_x509_crt_get_dn3(crt, &dn, 0) >= 0) {
 		copy_str(peer->subject, sizeof(peer->subject),
@@ -899,14 +926,6 @@ int sst_tls_peer(const struct sst_tls *tls, struct sst_tls_peer *peer)
 	}
 
 	peer->not_after = gnutls_x509_crt_get_expiration_time(crt);
-	if (peer->not_after != (time_t)-1) {
-		const long long d = (long long)peer->not_after -
-				    (long long)time(NULL);
-
-		/* floor, so an hour past expiry is already -1 */
-		peer->days_left = (int)(d >= 0 ? d / 86400
-					       : -((-d + 86399) / 86400));
-	}
 
 	if (tls->peer_name)
 		r = gnutls_certificate_verify_peers3(tls->s, tls->peer_name,
@@ -916,8 +935,65 @@ int sst_tls_peer(const struct sst_tls *tls, struct sst_tls_peer *peer)
 
 	peer->verdict = r < 0 ? SST_TLS_UNTRUSTED : verdict(status, crt);
 
- out:
 	gnutls_x509_crt_deinit(crt);
+}
+
+/* Keep the facts of an established connection: its certificate
+ * cannot change (renegotiation is refused). */
+static void peer_keep(struct sst_tls *tls, const struct sst_tls_peer *peer)
+{
+	const size_t ls = strlen(peer->subject), lc = strlen(peer->cipher);
+	char *f = mem_alloc(ls + lc + 2, NULL);
+
+	if (!f)
+		return;  /* computed again next time */
+
+	memcpy(f, peer->subject, ls + 1);
+	memcpy(f + ls + 1, peer->cipher, lc + 1);
+	tls->facts = f;
+	tls->not_after = peer->not_after;
+	tls->verdict = peer->verdict;
+}
+
+/**
+ * Facts about the peer for status screens.  Works after a refused
+ * handshake too (as long as the peer sent a certificate), and the
+ * verdict is computed against the CA even when verification is off.
+ * On an established connection the certificate is parsed and verified
+ * once; later calls read what was kept (a valid certificate that has
+ * since expired is reported expired).
+ *
+ * @return 0, or EINVAL
+ */
+int sst_tls_peer(const struct sst_tls *tls, struct sst_tls_peer *peer)
+{
+	struct sst_tls *mtls = (struct sst_tls *)tls;  /* cache only */
+
+	if (!tls || !peer || !tls->s)
+		return EINVAL;
+
+	if (!tls->facts) {
+		peer_compute(tls, peer);
+		if (tls->up)
+			peer_keep(mtls, peer);
+	}
+	else {
+		const size_t ls = strlen(tls->facts);
+
+		memset(peer, 0, sizeof(*peer));
+		copy_str(peer->subject, sizeof(peer->subject), tls->facts,
+			 ls);
+		copy_str(peer->cipher, sizeof(peer->cipher),
+			 tls->facts + ls + 1, strlen(tls->facts + ls + 1));
+		peer->not_after = tls->not_after;
+		peer->verdict = tls->verdict;
+	}
+
+	peer->days_left = days_left(peer->not_after);
+	if (peer->verdict == SST_TLS_VALID && peer->not_after != (time_t)-1 &&
+	    time(NULL) > peer->not_after)
+		peer->verdict = SST_TLS_EXPIRED;
+
 	return 0;
 }
 
@@ -927,7 +1003,9 @@ int sst_tls_peer(const struct sst_tls *tls, struct sst_tls_peer *peer)
  * subjectAltNames and looks at the subject CN only when there is no
  * dNSName (RFC 6125 section 6.4.4, RFC 5922 section 7.1).  An accepting
  * side uses this to tie a client certificate to the domain the request
- * claims to come from.
+ * claims to come from.  On an established connection the answer for
+ * the last name asked is kept, so a stream of requests from one domain
+ * parses the certificate once.
  *
  * @param tls   TLS object (handshake done)
  * @param name  Expected DNS name
@@ -936,28 +1014,29 @@ int sst_tls_peer(const struct sst_tls *tls, struct sst_tls_peer *peer)
  */
 bool sst_tls_peer_matches(const struct sst_tls *tls, const char *name)
 {
-	const gnutls_datum_t *list;
-	gnutls_x509_crt_t crt = NULL;
-	unsigned n = 0;
-	bool ok = false;
+	struct sst_tls *mtls = (struct sst_tls *)tls;  /* cache only */
+	gnutls_x509_crt_t crt;
+	bool ok;
 
 	if (!tls || !tls->s || !name || !*name)
 		return false;
 
-	list = gnutls_certificate_get_peers(tls->s, &n);
-	if (!list || !n)
-		return false;
+	if (tls->match_name && !strcmp(tls->match_name, name))
+		return tls->match_ok;
 
-	if (gnutls_x509_crt_init(&crt) < 0)
+	crt = peer_crt(tls);
+	if (!crt)
 		return false;
-
-	if (gnutls_x509_crt_import(crt, &list[0], GNUTLS_X509_FMT_DER) < 0)
-		goto out;
 
 	ok = gnutls_x509_crt_check_hostname2(crt, name, 0) != 0;
-
- out:
 	gnutls_x509_crt_deinit(crt);
+
+	if (tls->up) {
+		mtls->match_name = mem_deref(mtls->match_name);
+		if (!str_dup(&mtls->match_name, name))
+			mtls->match_ok = ok;
+	}
+
 	return ok;
 }
 

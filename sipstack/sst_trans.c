@@ -59,18 +59,26 @@ struct sst_ctrans {
 	char key[];		/* "METHOD branch" */
 };
 
+/*
+ * A finished server transaction over an unreliable transport waits 32 s
+ * (Timer J), so what it keeps is multiplied by 32 s of traffic.  It is
+ * moved then into one allocation holding only the key and the final
+ * response's bytes (rlen); a retransmitted request gets them through
+ * its own send context, so none is kept.
+ */
 struct sst_strans {
 	struct le he;
 	struct sst_tmr tmr;	/* J */
 	struct sst_tstack *stk;
-	struct mbuf *mb;	/* last response, unreliable only */
+	struct mbuf *mb;	/* last provisional response, unreliable */
 	sst_trans_send_h *sendh;
-	void *sendarg;
+	void *sendarg;		/* NULL once finished */
 	size_t pos;		/* response start in mb */
+	uint32_t rlen;		/* finished: response bytes after the key */
 	uint16_t klen;
 	uint8_t state;
 	bool reliable;
-	char key[];		/* see key_server() */
+	char key[];		/* see key_server(); then the response */
 };
 
 /* A matching key built on the stack. */
@@ -506,7 +514,21 @@ int sst_tstack_recv_req(struct sst_tstack *st, struct sst_strans **stp,
 	if (stx) {
 		++st->stats.req_absorbed;
 
-		if (stx->mb && stx->state != SST_TS_TERMINATED) {
+		if (stx->state == SST_TS_TERMINATED)
+			return EALREADY;
+
+		if (stx->rlen) {
+			/* finished: to where this copy came from */
+			struct mbuf *mb = mbuf_alloc(stx->rlen);
+
+			if (mb && !mbuf_write_mem(mb, (uint8_t *)stx->key +
+						  stx->klen, stx->rlen)) {
+				++st->stats.resp_resent;
+				(void)tsend(sendh, sendarg, mb, 0);
+			}
+			mem_deref(mb);
+		}
+		else if (stx->mb) {
 			++st->stats.resp_resent;
 			(void)tsend(stx->sendh, stx->sendarg, stx->mb,
 				    stx->pos);
@@ -535,6 +557,42 @@ int sst_tstack_recv_req(struct sst_tstack *st, struct sst_strans **stp,
 	return 0;
 }
 
+/* Move a finished unreliable transaction into its compact form: key
+ * and response bytes only.  On ENOMEM the original stays, with a
+ * reference on its response. */
+static struct sst_strans *st_finish(struct sst_strans *stx, struct mbuf *mb)
+{
+	const size_t len = mb->end > stx->pos ? mb->end - stx->pos : 0;
+	struct sst_strans *done;
+
+	if (!len || len > UINT32_MAX)
+		goto keep;
+
+	done = mem_zalloc(sizeof(*done) + stx->klen + len, st_destructor);
+	if (!done)
+		goto keep;
+
+	memcpy(done->key, stx->key, stx->klen);
+	memcpy(done->key + stx->klen, mb->buf + stx->pos, len);
+	done->klen = stx->klen;
+	done->rlen = (uint32_t)len;
+	done->stk = stx->stk;
+	done->sendh = stx->sendh;
+	hash_append(stx->stk->st, key_hash(done->key, done->klen), &done->he,
+		    done);
+	++stx->stk->stats.st_active;
+
+	stx->state = SST_TS_TERMINATED;
+	mem_deref(stx);  /* unlinks it, drops its response and context */
+
+	return done;
+
+ keep:
+	mem_deref(stx->mb);
+	stx->mb = mem_ref(mb);
+	return stx;
+}
+
 int sst_strans_reply(struct sst_strans *stx, uint16_t scode,
 		     struct mbuf *mb)
 {
@@ -550,17 +608,19 @@ int sst_strans_reply(struct sst_strans *stx, uint16_t scode,
 	stx->pos = mb->pos;
 	err = tsend(stx->sendh, stx->sendarg, mb, stx->pos);
 
-	if (!stx->reliable) {
-		struct mbuf *old = stx->mb;
-
-		stx->mb = mem_ref(mb);
-		mem_deref(old);
-	}
-
 	if (scode < 200) {
+		if (!stx->reliable) {
+			struct mbuf *old = stx->mb;
+
+			stx->mb = mem_ref(mb);
+			mem_deref(old);
+		}
 		stx->state = SST_TS_PROCEEDING;
 		return err;
 	}
+
+	if (!stx->reliable)
+		stx = st_finish(stx, mb);
 
 	stx->state = SST_TS_COMPLETED;
 	if (stx->reliable ||

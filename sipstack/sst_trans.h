@@ -55,7 +55,9 @@ enum {
 	SST_TRANS_T1 = 500,
 	SST_TRANS_T2 = 4000,
 	SST_TRANS_T4 = 5000,
-	SST_TRANS_HASHSIZE = 4096,	/* buckets per table */
+	SST_TRANS_HASHSIZE = 65536,	/* buckets per table: 32 s of UDP
+					 * server transactions at 10,000/s
+					 * is ~5 per bucket; 1 MiB each */
 	SST_TRANS_KEY_MAX = 1024,	/* bytes of matching key kept */
 };
 

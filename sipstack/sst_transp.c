@@ -5,8 +5,10 @@
  *
  * Connections themselves live in sst_conn.c.
  */
+#include <limits.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 
 #include <re.h>
 
@@ -174,6 +176,48 @@ static void destructor(void *data)
 
 #define DEFAULT(f, v) do { if (!tp->conf.f) tp->conf.f = (v); } while (0)
 
+/* Ask for size bytes of receive and send buffer; a kernel that caps
+ * it (net.core.rmem_max) is not an error.  Returns what was granted. */
+static size_t udp_bufs(struct udp_sock *us, int af, unsigned size)
+{
+	const int fd = udp_sock_fd(us, af);
+	int got = 0;
+	socklen_t len = sizeof(got);
+
+	(void)udp_sockbuf_set(us, (int)min(size, (unsigned)INT_MAX / 2));
+	if (fd < 0 || getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &got, &len))
+		return 0;
+
+	/* Linux reports twice the size asked for (its bookkeeping) */
+	return (size_t)got / 2;
+}
+
+void sst_transp_sockbuf(const struct sst_transp *tp, const struct sa *bound,
+			size_t *granted, size_t *asked)
+{
+	struct le *le;
+
+	if (granted)
+		*granted = 0;
+	if (asked)
+		*asked = 0;
+	if (!tp || !bound)
+		return;
+
+	for (le = tp->lsnrs.head; le; le = le->next) {
+		const struct sst_lsnr *l = le->data;
+
+		if (l->kind != SST_TP_UDP ||
+		    !sa_cmp(&l->laddr, bound, SA_ALL))
+			continue;
+		if (granted)
+			*granted = l->rcvbuf;
+		if (asked)
+			*asked = tp->conf.sockbuf;
+		return;
+	}
+}
+
 /**
  * Create a transport.  Listeners are added with sst_transp_listen().
  *
@@ -212,6 +256,7 @@ int sst_transp_alloc(struct sst_transp **tpp,
 	DEFAULT(hdr_max, SST_FRAME_HDR_MAX);
 	DEFAULT(body_max, SST_FRAME_BODY_MAX);
 	DEFAULT(max_peers, SST_TRANSP_MAX_PEERS);
+	DEFAULT(sockbuf, SST_TRANSP_SOCKBUF);
 
 	tp->recvh = recvh;
 	tp->arg = arg;
@@ -316,6 +361,9 @@ int sst_transp_listen(struct sst_transp *tp, enum sst_tp kind,
 		err = udp_listen(&l->us, laddr, udp_recv_handler, l);
 		if (!err)
 			err = udp_local_get(l->us, &l->laddr);
+		if (!err)
+			l->rcvbuf = udp_bufs(l->us, sa_af(laddr),
+					     tp->conf.sockbuf);
 	}
 	else {
 		/* not tcp_listen(): its backlog of 5 drops bursts of

@@ -70,6 +70,11 @@ enum {
 	SST_TRANSP_BACKLOG      = 1024,    /* listen() queue (kernel caps it) */
 };
 
+/* UDP listener socket buffers (SO_RCVBUF and SO_SNDBUF), bytes.  The
+ * kernel's default (~208 KiB) overflows when a busy relay is off the
+ * CPU for a few milliseconds at thousands of messages a second. */
+#define SST_TRANSP_SOCKBUF (4u * 1024 * 1024)
+
 /* Error kinds, counted per transport and per peer. */
 enum sst_err {
 	SST_ERR_FRAMING = 0,  /* not SIP, missing/bad Content-Length */
@@ -110,6 +115,7 @@ struct sst_transp_conf {
 	unsigned garbage_max;
 	size_t hdr_max;         /* SST_FRAME_HDR_MAX */
 	size_t body_max;        /* SST_FRAME_BODY_MAX */
+	unsigned sockbuf;       /* UDP buffers; 0: SST_TRANSP_SOCKBUF */
 	struct sst_tls_ctx *tls;  /* needed for TLS listeners/connections */
 };
 
@@ -134,6 +140,12 @@ int  sst_transp_alloc(struct sst_transp **tpp,
 		      sst_recv_h *recvh, void *arg);
 int  sst_transp_listen(struct sst_transp *tp, enum sst_tp kind,
 		       const struct sa *laddr, struct sa *bound);
+/* The receive buffer the kernel granted the UDP listener bound to
+ * bound (it caps the request at net.core.rmem_max), and the size asked
+ * for; 0/0 when there is no such listener.  For a log line: the
+ * sipstack does not log. */
+void sst_transp_sockbuf(const struct sst_transp *tp, const struct sa *bound,
+			size_t *granted, size_t *asked);
 int  sst_transp_send(struct sst_transp *tp, struct sst_send **sendp,
 		     enum sst_tp kind, const struct sa *dst,
 		     const struct sa *laddr, const char *tls_name,

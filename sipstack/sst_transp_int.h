@@ -40,6 +40,7 @@ struct sst_lsnr {
 	struct sa laddr;          /* as bound (real port) */
 	struct udp_sock *us;
 	struct tcp_sock *ts;
+	size_t rcvbuf;            /* UDP: as granted by the kernel */
 };
 
 /* A message waiting for its connection to come up. */

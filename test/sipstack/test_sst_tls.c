@@ -902,6 +902,23 @@ static void peer_name_case(const char *cli_cert, const char *name,
 		fprintf(stderr, "%s as %s: got %d want %d\n", cli_cert, name,
 			!want, want);
 
+	/* the answer kept is for one name: another, then this again */
+	CU_ASSERT_FALSE(sst_tls_peer_matches(srv.tls, "other.z.test"));
+	CU_ASSERT_EQUAL(sst_tls_peer_matches(srv.tls, name), want);
+
+	/* the facts kept at the first call read back the same */
+	{
+		struct sst_tls_peer p2;
+
+		CU_ASSERT_EQUAL(sst_tls_peer(srv.tls, &p2), 0);
+		CU_ASSERT_STRING_EQUAL(p2.subject, srv.peer.subject);
+		CU_ASSERT_STRING_EQUAL(p2.cipher, srv.peer.cipher);
+		CU_ASSERT(p2.subject[0] && p2.cipher[0]);
+		CU_ASSERT_EQUAL(p2.verdict, srv.peer.verdict);
+		CU_ASSERT_EQUAL(p2.not_after, srv.peer.not_after);
+		CU_ASSERT_EQUAL(p2.days_left, srv.peer.days_left);
+	}
+
 	teardown_all();
 }
 

@@ -192,6 +192,24 @@ static void test_udp_both_ways(void)
 	la = addr("127.0.1.2", 0);
 	CU_ASSERT_EQUAL_FATAL(sst_transp_listen(b.tp, SST_TP_UDP, &la, &bb), 0);
 
+	/* the listener asked for its 4 MiB buffer; the kernel grants up
+	 * to net.core.rmem_max */
+	{
+		size_t got = 1, asked = 1;
+		unsigned long rmax = 0;
+		FILE *f = fopen("/proc/sys/net/core/rmem_max", "r");
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+		CU_ASSERT_EQUAL(fscanf(f, "%lu", &rmax), 1);
+		fclose(f);
+		sst_transp_sockbuf(b.tp, &bb, &got, &asked);
+		CU_ASSERT_EQUAL(asked, SST_TRANSP_SOCKBUF);
+		CU_ASSERT_EQUAL(got, min((size_t)rmax, asked));
+		sst_transp_sockbuf(b.tp, &a1, &got, &asked);
+		CU_ASSERT_EQUAL(got, 0);	/* not b's listener */
+		CU_ASSERT_EQUAL(asked, 0);
+	}
+
 	/* from the socket of the chosen local address */
 	la = addr("127.0.1.6", 0);
 	CU_ASSERT_EQUAL(send_str(&a, SST_TP_UDP, &bb, &la, req), 0);
