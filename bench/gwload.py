@@ -82,6 +82,7 @@ class Load:
         self.fan_calls = set()
         self.fan_last = 0.0
         self.errors = {}
+        self.stale = 0
 
     def user_ha1(self, u):
         h = self.ha1.get(u)
@@ -198,14 +199,17 @@ class Load:
         tx = self.txs.get(callid)
         if tx is None or code < 200:
             return
-        if code in (401, 407) and tx.step == 1:
+        if code in (401, 407) and (tx.step == 1 or (
+                tx.step < 5 and "stale=true" in head)):
             m = NONCE_RE.search(head)
             if not m:
                 self.err("no MD5 challenge")
                 del self.txs[callid]
                 return
-            tx.step = 2
-            self.send(tx, 2, m.group(1))
+            if tx.step > 1:
+                self.stale += 1    # a fresh nonce, as a client would
+            tx.step += 1
+            self.send(tx, tx.step, m.group(1))
             return
         del self.txs[callid]
         if code >= 300:
@@ -361,8 +365,10 @@ def main():
         cpu1, rss1 = proc_stat(a.pid)
         out.update(seconds=round(t1 - t0, 3), cpu=round(cpu1 - cpu0, 3),
                    rss_before=rss0, rss_after=rss1,
-                   notify_in=ld.notify_in, errors=dict(ld.errors))
+                   notify_in=ld.notify_in, stale_retries=ld.stale,
+                   errors=dict(ld.errors))
         ld.errors.clear()
+        ld.stale = 0
         print(json.dumps(out), flush=True)
 
 

@@ -187,7 +187,7 @@ start_gw scale "$N" "$BACKEND"
 set -- reg:0:$N idle:5
 prev=0
 for m in $MSTEPS; do
-	set -- "$@" "sub:$prev:$m" idle:10
+	set -- "$@" "sub:$prev:$m" idle:40   # 40 s: UDP transactions (32 s) gone
 	prev=$m
 done
 log "scale run"
