@@ -77,6 +77,8 @@ struct gw_sub {
 	bool ending;                 /* final NOTIFY sent or due */
 	const char *end_reason;      /* NULL or "timeout" */
 	bool ext;                    /* an external watcher (connector) */
+	bool ext_target;             /* the target is an external
+				      * presentity (its state is polled) */
 	char *entity;                /* the target as the watcher names
 				      * it (its email AOR); NULL = target */
 	char *route;                 /* "Route: ...\r\n" from the
@@ -400,20 +402,30 @@ void gw_pres_sweep(struct gw *gw, uint64_t now)
 		while (le) {
 			struct gw_pres *p = le->data;
 			struct le *pl = p->pubs.head;
+			bool gone = false;
 
 			le = le->next;
 			while (pl) {
 				struct gw_pub *pb = pl->data;
 
 				pl = pl->next;
-				if (pb->expires <= now)
+				if (pb->expires <= now) {
 					mem_deref(pb);
+					gone = true;
+				}
 			}
+			if (gone)
+				gw_pres_changed(gw, p->aor);
 			if (list_isempty(&p->pubs))
 				mem_deref(p);
 		}
 	}
 
+	/* Local targets' changes (publications, registrations, their
+	 * expiry) are pushed through gw_pres_changed(); only external
+	 * targets and a first NOTIFY that could not be sent are looked at
+	 * here, so that an idle second costs a walk, not a status lookup
+	 * per subscription. */
 	le = gw->subs.head;
 	while (le) {
 		struct gw_sub *s = le->data;
@@ -423,7 +435,8 @@ void gw_pres_sweep(struct gw *gw, uint64_t now)
 			continue;
 		if (s->expires <= now)
 			sub_end(s, "timeout");
-		else if (gw_pres_status(gw, s->target) != s->last)
+		else if ((s->ext_target || !s->notified) &&
+			 gw_pres_status(gw, s->target) != s->last)
 			notify_send(s);
 	}
 }
@@ -675,6 +688,7 @@ static void sub_create(struct gw_req *rq, const char *target,
 	s->gw = gw;
 	s->fl = mem_ref(rq->fl);
 	s->ext = ext;
+	s->ext_target = aor_external(gw, target);
 	sst_tag_gen(s->ltag, sizeof(s->ltag));
 	if (str_dup(&s->target, target) ||
 	    (entity && str_dup(&s->entity, entity))) {
