@@ -89,12 +89,15 @@ static void gw_destructor(void *arg)
 	gw_msg_close(gw);
 	list_flush(&gw->lsnrs);
 	list_flush(&gw->regd);
+	gw->regdh = mem_deref(gw->regdh);
 	gw->reg = mem_deref(gw->reg);
 	gw->tstk = mem_deref(gw->tstk);
 	gw->tp = mem_deref(gw->tp);
 	gw->dir = mem_deref(gw->dir);
 	gw->dg = mem_deref(gw->dg);
 	gw->pres = mem_deref(gw->pres);
+	gw->subt = mem_deref(gw->subt);
+	gw->subd = mem_deref(gw->subd);
 	gw->cfgpath = mem_deref(gw->cfgpath);
 	gw->name = mem_deref(gw->name);
 	gw->realm = mem_deref(gw->realm);
@@ -160,9 +163,14 @@ int gw_alloc(struct gw **gwp, struct cfg *cfg, const char *name,
 		goto out;
 	}
 
-	err = hash_alloc(&gw->pres, 256);
-	if (err)
+	err  = hash_alloc(&gw->pres, GW_INDEX_BUCKETS);
+	err |= hash_alloc(&gw->subt, GW_INDEX_BUCKETS);
+	err |= hash_alloc(&gw->subd, GW_INDEX_BUCKETS);
+	err |= hash_alloc(&gw->regdh, GW_INDEX_BUCKETS);
+	if (err) {
+		err = ENOMEM;
 		goto out;
+	}
 	err = gw_digest_alloc(&gw->dg, 0);
 	if (err)
 		goto out;

@@ -59,7 +59,10 @@ enum {
 	GW_EXPIRES_MIN      = 60,    /* REGISTER/PUBLISH/SUBSCRIBE floor */
 	GW_EXPIRES_MAX      = 3600,  /* ceiling: longer asks are cut */
 	GW_EXPIRES_DEFAULT  = 3600,
-	GW_SUB_MAX          = 10000, /* subscriptions held */
+	GW_SUB_MAX          = 1000000, /* subscriptions held */
+	GW_INDEX_BUCKETS    = 65536, /* buckets of the per-user and
+				      * per-dialog indexes (100,000 users,
+				      * 1,000,000 subscriptions) */
 	GW_PUB_PER_AOR_MAX  = 16,    /* publications per user */
 	GW_FORK_MAX         = 16,    /* contacts a MESSAGE is forked to */
 	GW_PENDING_MAX      = 4096,  /* requests waiting on the directory */
@@ -145,8 +148,12 @@ struct gw {
 	struct list pending;       /* struct gw_req waiting on dir */
 	struct hash *pres;         /* struct gw_pres by AOR */
 	struct list subs;          /* struct gw_sub */
+	struct hash *subt;         /* the same, by target AOR */
+	struct hash *subd;         /* the same, by Call-ID */
+	uint32_t nsubs;            /* entries in subs */
 	struct list forks;         /* struct gw_fork: MESSAGEs in flight */
 	struct list regd;          /* struct gw_regd: AORs with bindings */
+	struct hash *regdh;        /* the same, by AOR */
 	struct list links;         /* struct gw_link: connectors, in order */
 	struct list fsubs;         /* struct gw_fsub: external presentities */
 	struct list noemail;       /* struct gw_noemail: cannot federate */

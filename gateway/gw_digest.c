@@ -100,7 +100,7 @@ int gw_digest_alloc(struct gw_digest **dgp, uint32_t ttl)
 	if (!dg)
 		return ENOMEM;
 	dg->ttl = ttl ? ttl : GW_DIGEST_TTL_DEFAULT;
-	err = hash_alloc(&dg->nct, 256);
+	err = hash_alloc(&dg->nct, GW_DIGEST_NC_MAX / 4);
 	if (err)
 		goto out;
 	if (gnutls_rnd(GNUTLS_RND_KEY, dg->key, sizeof(dg->key))) {

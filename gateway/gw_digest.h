@@ -60,7 +60,9 @@ enum {
 	GW_DIGEST_URI_MAX = 512,
 	GW_DIGEST_NONCE_LEN = 64,     /* hex chars of our nonce */
 	GW_DIGEST_HEX_MAX = 64,       /* hex chars of a SHA-256 value */
-	GW_DIGEST_NC_MAX = 4096,      /* nonces whose nc is tracked */
+	GW_DIGEST_NC_MAX = 65536,     /* nonces whose nc is tracked (~100
+				       * bytes each); more fresh nonces than
+				       * this within one second are stale */
 	GW_DIGEST_TTL_DEFAULT = 300,  /* seconds a nonce is fresh */
 	GW_DIGEST_SKEW = 5,           /* seconds of future timestamp allowed */
 };

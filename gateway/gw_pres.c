@@ -56,10 +56,12 @@ struct gw_pres {
 };
 
 struct gw_sub {
-	struct le le;
+	struct le le;                /* in gw->subs */
+	struct le he_t;              /* in gw->subt, by target */
+	struct le he_d;              /* in gw->subd, by Call-ID */
 	struct gw *gw;
-	char watcher[GW_URI_MAX];    /* AOR */
-	char target[GW_URI_MAX];     /* AOR */
+	char *watcher;               /* AOR */
+	char *target;                /* AOR */
 	char *callid;
 	char *rtag;                  /* watcher's From tag */
 	char ltag[SST_TAG_SIZE];     /* our To tag */
@@ -75,8 +77,10 @@ struct gw_sub {
 	bool ending;                 /* final NOTIFY sent or due */
 	const char *end_reason;      /* NULL or "timeout" */
 	bool ext;                    /* an external watcher (connector) */
-	char entity[GW_URI_MAX];     /* the target as the watcher names
-				      * it (its email AOR); "" = target */
+	bool ext_target;             /* the target is an external
+				      * presentity (its state is polled) */
+	char *entity;                /* the target as the watcher names
+				      * it (its email AOR); NULL = target */
 	char *route;                 /* "Route: ...\r\n" from the
 				      * SUBSCRIBE's Record-Route, or NULL */
 };
@@ -95,9 +99,16 @@ static void sub_destructor(void *arg)
 {
 	struct gw_sub *s = arg;
 
+	if (s->le.list)
+		s->gw->nsubs--;
 	list_unlink(&s->le);
+	hash_unlink(&s->he_t);
+	hash_unlink(&s->he_d);
 	if (s->ct)
 		sst_ctrans_abandon(s->ct);
+	s->watcher = mem_deref(s->watcher);
+	s->target = mem_deref(s->target);
+	s->entity = mem_deref(s->entity);
 	s->callid = mem_deref(s->callid);
 	s->rtag = mem_deref(s->rtag);
 	s->rfrom = mem_deref(s->rfrom);
@@ -210,7 +221,8 @@ unsigned gw_pres_watchers(const struct gw *gw, const char *aor)
 	struct le *le;
 	unsigned n = 0;
 
-	for (le = gw->subs.head; le; le = le->next) {
+	for (le = list_head(hash_list(gw->subt, hash_joaat_str(aor))); le;
+	     le = le->next) {
 		const struct gw_sub *s = le->data;
 
 		if (!s->ending && !strcmp(s->target, aor))
@@ -275,7 +287,7 @@ static void notify_send(struct gw_sub *s)
 	struct gw *gw = s->gw;
 	const uint64_t now = gw_now();
 	char from[GW_URI_MAX + 64], to[GW_URI_MAX + 256];
-	const char *entity = s->entity[0] ? s->entity : s->target;
+	const char *entity = s->entity ? s->entity : s->target;
 	const char *note = NULL;
 	const struct gw_pub *pb;
 	struct mbuf *body;
@@ -358,16 +370,21 @@ static void sub_end(struct gw_sub *s, const char *reason)
 	notify_send(s);   /* frees s on failure or on its final answer */
 }
 
+/* The watchers of aor only (the target index), not every
+ * subscription: a status change costs its own fan-out. */
 void gw_pres_changed(struct gw *gw, const char *aor)
 {
+	const enum gw_status st = gw_pres_status(gw, aor);
 	struct le *le;
 
-	for (le = gw->subs.head; le; le = le->next) {
+	le = list_head(hash_list(gw->subt, hash_joaat_str(aor)));
+	while (le) {
 		struct gw_sub *s = le->data;
 
+		le = le->next;
 		if (s->ending || strcmp(s->target, aor))
 			continue;
-		if (gw_pres_status(gw, aor) != s->last || !s->notified)
+		if (st != s->last || !s->notified)
 			notify_send(s);
 	}
 }
@@ -385,20 +402,30 @@ void gw_pres_sweep(struct gw *gw, uint64_t now)
 		while (le) {
 			struct gw_pres *p = le->data;
 			struct le *pl = p->pubs.head;
+			bool gone = false;
 
 			le = le->next;
 			while (pl) {
 				struct gw_pub *pb = pl->data;
 
 				pl = pl->next;
-				if (pb->expires <= now)
+				if (pb->expires <= now) {
 					mem_deref(pb);
+					gone = true;
+				}
 			}
+			if (gone)
+				gw_pres_changed(gw, p->aor);
 			if (list_isempty(&p->pubs))
 				mem_deref(p);
 		}
 	}
 
+	/* Local targets' changes (publications, registrations, their
+	 * expiry) are pushed through gw_pres_changed(); only external
+	 * targets and a first NOTIFY that could not be sent are looked at
+	 * here, so that an idle second costs a walk, not a status lookup
+	 * per subscription. */
 	le = gw->subs.head;
 	while (le) {
 		struct gw_sub *s = le->data;
@@ -408,7 +435,8 @@ void gw_pres_sweep(struct gw *gw, uint64_t now)
 			continue;
 		if (s->expires <= now)
 			sub_end(s, "timeout");
-		else if (gw_pres_status(gw, s->target) != s->last)
+		else if ((s->ext_target || !s->notified) &&
+			 gw_pres_status(gw, s->target) != s->last)
 			notify_send(s);
 	}
 }
@@ -633,6 +661,7 @@ static void sub_create(struct gw_req *rq, const char *target,
 {
 	struct gw *gw = rq->gw;
 	const struct sip_msg *msg = rq->msg;
+	char watcher[GW_URI_MAX];
 	struct gw_sub *s;
 	uint32_t e;
 
@@ -644,7 +673,7 @@ static void sub_create(struct gw_req *rq, const char *target,
 		return;
 	}
 	e = min(e, (uint32_t)GW_EXPIRES_MAX);
-	if (list_count(&gw->subs) >= GW_SUB_MAX) {
+	if (gw->nsubs >= GW_SUB_MAX) {
 		gw->c.sub_refused++;
 		gw_req_answer(rq, 503, "Too many subscriptions",
 			      "Retry-After: 60\r\n");
@@ -659,12 +688,16 @@ static void sub_create(struct gw_req *rq, const char *target,
 	s->gw = gw;
 	s->fl = mem_ref(rq->fl);
 	s->ext = ext;
+	s->ext_target = aor_external(gw, target);
 	sst_tag_gen(s->ltag, sizeof(s->ltag));
-	str_ncpy(s->target, target, sizeof(s->target));
-	if (entity)
-		str_ncpy(s->entity, entity, sizeof(s->entity));
-	if (gw_aor_of(s->watcher, sizeof(s->watcher), &msg->from.uri) ||
-	    sub_fill(s, msg)) {
+	if (str_dup(&s->target, target) ||
+	    (entity && str_dup(&s->entity, entity))) {
+		mem_deref(s);
+		gw_req_answer(rq, 500, "Server Internal Error", NULL);
+		return;
+	}
+	if (gw_aor_of(watcher, sizeof(watcher), &msg->from.uri) ||
+	    str_dup(&s->watcher, watcher) || sub_fill(s, msg)) {
 		mem_deref(s);
 		gw->c.sub_refused++;
 		gw_req_answer(rq, 400, "Bad Contact, From or To", NULL);
@@ -680,6 +713,9 @@ static void sub_create(struct gw_req *rq, const char *target,
 	mem_deref(rq);
 
 	list_append(&gw->subs, &s->le, s);
+	hash_append(gw->subt, hash_joaat_str(s->target), &s->he_t, s);
+	hash_append(gw->subd, hash_joaat_str(s->callid), &s->he_d, s);
+	gw->nsubs++;
 	if (e == 0) {   /* a fetch: one NOTIFY with the state, then done */
 		s->ending = true;
 		s->end_reason = "timeout";
@@ -746,7 +782,8 @@ bool gw_subscribe_indialog(struct gw *gw, const struct sip_msg *msg,
 	struct le *le;
 	uint32_t e;
 
-	for (le = gw->subs.head; le; le = le->next) {
+	for (le = list_head(hash_list(gw->subd, hash_joaat_pl(&msg->callid)));
+	     le; le = le->next) {
 		struct gw_sub *x = le->data;
 
 		if (!x->ending && !pl_strcmp(&msg->callid, x->callid) &&

@@ -12,6 +12,8 @@
 
 #include "gateway/gw_reg.h"
 
+enum { REG_BUCKETS_MIN = 1024, REG_BUCKETS_MAX = 65536 };
+
 struct gw_aor {
 	struct le he;          /* in reg->aorh */
 	struct le le;          /* in reg->aorl */
@@ -59,6 +61,7 @@ static void reg_destructor(void *arg)
 
 int gw_reg_alloc(struct gw_reg **regp, uint32_t max_aors)
 {
+	uint32_t buckets = REG_BUCKETS_MIN;
 	struct gw_reg *reg;
 	int err;
 
@@ -68,7 +71,10 @@ int gw_reg_alloc(struct gw_reg **regp, uint32_t max_aors)
 	if (!reg)
 		return ENOMEM;
 	reg->max_aors = max_aors ? max_aors : GW_REG_AORS_DEFAULT;
-	err = hash_alloc(&reg->aorh, 1024);
+	/* about two AORs per bucket when full */
+	while (buckets < reg->max_aors / 2 && buckets < REG_BUCKETS_MAX)
+		buckets *= 2;
+	err = hash_alloc(&reg->aorh, buckets);
 	if (err)
 		mem_deref(reg);
 	else

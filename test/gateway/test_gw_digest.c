@@ -368,7 +368,8 @@ static void test_nc_bound(void)
 	CU_ASSERT_EQUAL(verify_str(auth, uri, &pw, t0), 0);
 
 	for (i = 0; i < GW_DIGEST_NC_MAX; i++) {
-		mem_deref(challenge(GW_DIGEST_MD5, t0 + 1 + i / 1000, nonce));
+		mem_deref(challenge(GW_DIGEST_MD5,
+				    t0 + 1 + i * 4 / GW_DIGEST_NC_MAX, nonce));
 		auth_make(auth, sizeof(auth), GW_DIGEST_MD5, realm, nonce, uri,
 			  "00000001", "pw");
 		CU_ASSERT_EQUAL(verify_str(auth, uri, &pw, t0 + 5), 0);
