@@ -196,13 +196,11 @@ done
 cd "$top"
 echo "demo: certificates for sip.acme.test and sip.chicago.test (certtool)"
 
-# ---- the community files: the samples, but the gateway and its
-# connector talk TCP inside the community, because stgateway does not
-# open TLS links to connectors yet (between the communities: TLS)
+# ---- the community files: the samples as they are (on another address
+# range when STC_DEMO_NET says so)
 for s in acme chicago; do
 	mkdir -p "$run/$s/run"
-	sed -e 's#<ConnectorListen transport="tls"#<ConnectorListen transport="tcp"#' \
-	    -e "s#127\\.0\\.0\\.\\([0-9]*\\)#$NET.\\1#g" \
+	sed -e "s#127\\.0\\.0\\.\\([0-9]*\\)#$NET.\\1#g" \
 		"conf/examples/$s.test.xml" >"$run/$s/$s.test.xml"
 	cp "conf/examples/$s.test.ldif" "$run/$s/"
 	ln -s ../certs "$run/$s/certs"
@@ -210,7 +208,7 @@ for s in acme chicago; do
 		{ cat "$run/$s/check.out"; exit 1; }
 done
 echo "demo: community files $run/acme/acme.test.xml, $run/chicago/chicago.test.xml: configuration OK"
-echo "      (from conf/examples; gateway <-> connector over TCP: stgateway has no TLS link yet)"
+echo "      (from conf/examples: TLS between the connectors, TCP from each connector to its gateway)"
 
 # ---- DNS
 cat >"$run/dnsmasq.conf" <<EOT

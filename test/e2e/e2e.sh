@@ -19,8 +19,8 @@
 # privacy attribute (description) switched on and acme's directory on
 # LDAP (the connectors keep the sample's 60 s retryInterval: started
 # before their gateways, they count them up at their first request);
-# gateway and connector talk TCP inside each community (stgateway does
-# not open TLS links to connectors yet).  Certificates from certtool;
+# gateway and connector talk TCP inside each community, as the samples
+# say (stgateway does not speak TLS yet).  Certificates from certtool;
 # the connectors talk TLS with verification required.
 #
 # baresip shows what a chat user sees (its contact list, presence
@@ -155,7 +155,6 @@ conf()
 	sed -e "s#127\\.0\\.0\\.53:5353#$DNS:5353#" \
 	    -e "s#127\\.0\\.0\\.\\(1[01]\\|2[01]\\)\"#$NET.\\1\"#g" \
 	    -e "s#<TrustedIP>127\\.0\\.0\\.\\([0-9]*\\)<#<TrustedIP>$NET.\\1<#" \
-	    -e 's#<ConnectorListen transport="tls"#<ConnectorListen transport="tcp"#' \
 	    -e 's#password="userPassword"/>#password="userPassword" privacy="description"/>#' \
 	    -e 's#<Trace enable="false"#<Trace enable="true"#' \
 	    -e "s#\\(<SupportedCommunity name=\"[a-z]*\" enabled=\\)\"true\"#\\1\"$2\"#" \
