@@ -16,6 +16,7 @@
 
 #include <re.h>
 
+#include "sipstack/sst_tls.h"
 #include "sipstack/sst_trans.h"
 #include "sipstack/sst_timer.h"
 #include "gateway/gw.h"
@@ -93,6 +94,7 @@ static void gw_destructor(void *arg)
 	gw->reg = mem_deref(gw->reg);
 	gw->tstk = mem_deref(gw->tstk);
 	gw->tp = mem_deref(gw->tp);
+	gw->tls = mem_deref(gw->tls);
 	gw->dir = mem_deref(gw->dir);
 	gw->dg = mem_deref(gw->dg);
 	gw->pres = mem_deref(gw->pres);
@@ -189,16 +191,50 @@ int gw_alloc(struct gw **gwp, struct cfg *cfg, const char *name,
 	return err;
 }
 
-/** Open the ClientListen listeners and start the sweep. */
+/*
+ * The TLS credentials of the Tls record, as the connector builds its
+ * own (connector/cn_proxy.c px_start: the same five settings; the two
+ * programs share no library that sees both conf/ and sipstack/, so the
+ * mapping is repeated rather than given a module of its own).  No Tls
+ * record or no certificate: no context, and tls listeners are refused.
+ */
+static int tls_make(struct gw *gw)
+{
+	const struct cfg_tls *tc = &gw->cfg->tls;
+	struct sst_tls_conf tl;
+	int err;
+
+	if (!tc->present || !tc->cert)
+		return 0;
+	memset(&tl, 0, sizeof(tl));
+	tl.cert = tc->cert;
+	tl.key = tc->key;
+	tl.ca = tc->ca;
+	tl.verify = tc->verify == CFG_VERIFY_REQUIRED;
+	err = sst_tls_ctx_alloc(&gw->tls, &tl);
+	if (err)
+		dmn_log_code(DMN_LOG_ERR, err, "gw: tls failed cert=%s",
+			     tc->cert);
+	return err;
+}
+
+/** Open the ClientListen and ConnectorListen listeners and start the
+ * sweep. */
 int gw_start(struct gw *gw)
 {
+	struct sst_transp_conf conf;
 	size_t i;
 	int err;
 
 	if (!gw)
 		return EINVAL;
 
-	err = sst_transp_alloc(&gw->tp, NULL, gw_sip_recv, gw);
+	err = tls_make(gw);
+	if (err)
+		return err;
+	memset(&conf, 0, sizeof(conf));
+	conf.tls = gw->tls;
+	err = sst_transp_alloc(&gw->tp, &conf, gw_sip_recv, gw);
 	if (err)
 		return err;
 	dmn_trace_reopen(&gw->trace, gw->cfg->trace.enable,
@@ -218,14 +254,15 @@ int gw_start(struct gw *gw)
 		enum sst_tp kind;
 		struct sa sa;
 
-		if (cl->tp == CFG_TP_TLS) {
+		if (cl->tp == CFG_TP_TLS && !gw->tls) {
 			dmn_log_warnx("gw: listener skipped transport=tls "
-				      "address=%s reason=tls-not-supported-"
-				      "by-gateway side=%s", cl->addr,
+				      "address=%s reason=no-tls-certificate "
+				      "side=%s", cl->addr,
 				      fed ? "connector" : "client");
 			continue;
 		}
-		kind = cl->tp == CFG_TP_TCP ? SST_TP_TCP : SST_TP_UDP;
+		kind = cl->tp == CFG_TP_TLS ? SST_TP_TLS :
+			cl->tp == CFG_TP_TCP ? SST_TP_TCP : SST_TP_UDP;
 		err = sa_set_str(&sa, cl->addr, cl->port);
 		if (err)
 			return err;

@@ -140,6 +140,7 @@ struct gw {
 	uint64_t started_ms;
 
 	struct sst_transp *tp;
+	struct sst_tls_ctx *tls;   /* from the Tls record, or NULL */
 	struct sst_tstack *tstk;
 	struct gw_digest *dg;
 	struct gw_reg *reg;
@@ -209,6 +210,7 @@ int  gw_reply(struct gw *gw, struct sst_strans *stx,
 	      const char *hdrs, const char *ctype, const struct mbuf *body);
 int  gw_contact_uri(char *buf, size_t sz, const struct gw_flow *fl);
 int  gw_aor_of(char *buf, size_t sz, const struct uri *uri);
+const char *gw_uri_tp_param(enum sst_tp tp);
 /* The answer to a request the gateway sent (err != 0: none came). */
 typedef void (gw_resp_h)(int err, uint16_t scode, const struct sip_msg *msg,
 			 void *arg);

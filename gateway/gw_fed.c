@@ -15,8 +15,16 @@
  * down.  Any answer from the connector means up; a timeout or transport
  * error means down.  Outbound traffic takes the first link that is up;
  * a transaction that fails on transport takes its link down, so the
- * next request fails over to the next link.  TLS links are not opened
- * by this gateway yet (the listener is skipped with a log line).
+ * next request fails over to the next link.
+ *
+ * TLS links (the first ConnectorListen is tls): the gateway connects to
+ * the connector's ip:tlsPort with the Tls record's certificate as its
+ * client certificate, and expects the connector's certificate to carry
+ * the connector's ip attribute as an IP-address subjectAltName (checked
+ * with Tls verify="required"; the connector is configured by address,
+ * not by name, so its address is the name the gateway can check without
+ * a DNS lookup or another setting).  A certificate that names only
+ * sip.<domain> fails the check: add the connector's IP to it.
  *
  * Requests from connectors arrive on the ConnectorListen addresses (or
  * on a connection we opened to a connector) and are accepted only from
@@ -94,6 +102,7 @@ struct gw_link {
 	enum sst_tp tp;
 	struct sa addr;              /* the connector */
 	struct sa laddr;             /* our ConnectorListen address */
+	char tls_name[GW_ADDR_MAX];  /* TLS: the connector's IP */
 	enum link_state state;
 	uint64_t next_probe;         /* seconds, gw_now() */
 	struct gw_ftx *ct;           /* OPTIONS in flight */
@@ -227,7 +236,8 @@ static int ftx_send(struct mbuf *mb, void *arg)
 		sa_set_port(&la, 0);   /* a fresh port on the listener's IP */
 	fx->snd = mem_deref(fx->snd);
 	return sst_transp_send(l->gw->tp, &fx->snd, l->tp, &l->addr, &la,
-			       NULL, mb, ftx_err, fx);
+			       l->tp == SST_TP_TLS ? l->tls_name : NULL, mb,
+			       ftx_err, fx);
 }
 
 static void link_set(struct gw_link *l, bool up, int err, uint16_t scode);
@@ -423,7 +433,7 @@ static void link_probe(struct gw_link *l)
 	re_snprintf(callid, sizeof(callid), "%08x%08x@stgateway",
 		    rand_u32(), rand_u32());
 	re_snprintf(ruri, sizeof(ruri), "sip:%J%s", &l->addr,
-		    l->tp == SST_TP_TCP ? ";transport=tcp" : "");
+		    gw_uri_tp_param(l->tp));
 	re_snprintf(from, sizeof(from), "<sip:%s@%s>;tag=%s", gw->name,
 		    gw->realm, tag);
 	re_snprintf(to, sizeof(to), "<%s>", ruri);
@@ -491,6 +501,7 @@ int gw_fed_start(struct gw *gw)
 			 sizeof(l->name));
 		l->tp = fl->tp;
 		l->laddr = fl->addr;
+		str_ncpy(l->tls_name, c->ip, sizeof(l->tls_name));
 		if (sa_set_str(&l->addr, c->ip, l->tp == SST_TP_TLS ?
 			       c->tls_port : c->port)) {
 			mem_deref(l);

@@ -36,6 +36,22 @@ static int via_tp(enum sst_tp tp)
 	}
 }
 
+/*
+ * The transport parameter of a sip: URI that names one of our
+ * listeners: ";transport=tcp" or ";transport=tls", nothing for udp.  A
+ * URI without it means UDP to the next hop (RFC 3261 18.1.1), so a
+ * Contact or Request-URI naming a stream listener must carry it, or the
+ * connector sends the dialog's later requests to a port nobody reads.
+ */
+const char *gw_uri_tp_param(enum sst_tp tp)
+{
+	switch (tp) {
+	case SST_TP_TCP: return ";transport=tcp";
+	case SST_TP_TLS: return ";transport=tls";
+	default:         return "";
+	}
+}
+
 /* "sip:user@host" with the host in lower case: the AOR form that the
  * registration table and presence compare byte for byte. */
 int gw_aor_of(char *buf, size_t sz, const struct uri *uri)
@@ -74,7 +90,7 @@ int gw_contact_uri(char *buf, size_t sz, const struct gw_flow *fl)
 	if (!l)
 		return ENOENT;
 	if (re_snprintf(buf, sz, "sip:%J%s", &l->addr,
-			fl->tp == SST_TP_TCP ? ";transport=tcp" : "") < 0)
+			gw_uri_tp_param(fl->tp)) < 0)
 		return EMSGSIZE;
 	return 0;
 }
@@ -131,7 +147,7 @@ int gw_send_request_via(struct gw *gw, enum sst_tp tp,
 	if (re_snprintf(sentby, sizeof(sentby), "%J", &l->addr) < 0)
 		return EMSGSIZE;
 	if (re_snprintf(contact, sizeof(contact), "<sip:%J%s>", &l->addr,
-			tp == SST_TP_TCP ? ";transport=tcp" : "") < 0)
+			gw_uri_tp_param(tp)) < 0)
 		return EMSGSIZE;
 	sst_branch_gen(branch, sizeof(branch));
 

@@ -208,7 +208,7 @@ for s in acme chicago; do
 		{ cat "$run/$s/check.out"; exit 1; }
 done
 echo "demo: community files $run/acme/acme.test.xml, $run/chicago/chicago.test.xml: configuration OK"
-echo "      (from conf/examples: TLS between the connectors, TCP from each connector to its gateway)"
+echo "      (from conf/examples: TLS between the connectors and from each connector to its gateway)"
 
 # ---- DNS
 cat >"$run/dnsmasq.conf" <<EOT

@@ -42,7 +42,7 @@ te_check "acme sample: gateway" has "$D/out" \
 te_check "acme sample: gateway clients" has "$D/out" \
 	"    clients: udp 127.0.0.11:5060 tcp 127.0.0.11:5060"
 te_check "acme sample: gateway connectors" has "$D/out" \
-	"    connectors: tcp 127.0.0.11:5070"
+	"    connectors: tls 127.0.0.11:5070"
 te_check "acme sample: extern" has "$D/out" \
 	"extern community chicago: chicago.test, *.chicago.test; proxy sip.chicago.test, tls port 5061"
 te_check "acme sample: connector" has "$D/out" \

@@ -111,7 +111,7 @@ static void test_sample_acme(void)
 	CU_ASSERT_STRING_EQUAL(gw->clients.v[0].addr, "127.0.0.11");
 	CU_ASSERT_EQUAL(gw->clients.v[0].port, 5060);
 	CU_ASSERT_EQUAL_FATAL(gw->connectors.n, 1);
-	CU_ASSERT_EQUAL(gw->connectors.v[0].tp, CFG_TP_TCP);
+	CU_ASSERT_EQUAL(gw->connectors.v[0].tp, CFG_TP_TLS);
 	CU_ASSERT_EQUAL(gw->connectors.v[0].port, 5070);
 
 	ex = cfg_extern_find(cfg, "a.b.chicago.test");

@@ -19,9 +19,9 @@
 # privacy attribute (description) switched on and acme's directory on
 # LDAP (the connectors keep the sample's 60 s retryInterval: started
 # before their gateways, they count them up at their first request);
-# gateway and connector talk TCP inside each community, as the samples
-# say (stgateway does not speak TLS yet).  Certificates from certtool;
-# the connectors talk TLS with verification required.
+# gateway and connector talk TLS inside each community, as the samples
+# say.  Certificates from certtool; gateway and connector, and the two
+# connectors, talk TLS with verification required.
 #
 # baresip shows what a chat user sees (its contact list, presence
 # changes, messages); sipp is the scripted peer where a state must be set
@@ -535,6 +535,13 @@ te_check "status chicago: healthy (exit 0)" [ "$src" = 0 ]
 status chicago --json
 te_check "status chicago: acme's TLS peer sip.acme.test verified" json "$D/chicago.json" \
 	'c("acme")["link"] in ("up", "idle") and "sip.acme.test" in c("acme")["tls"]["peer"] and c("acme")["tls"]["verdict"] == "valid"'
+for s in acme chicago; do
+	status $s --json
+	te_check "status $s: its gateway up over TLS" json "$D/$s.json" \
+		's["proxy"]["gateway_addresses"] and all(g["transport"] == "tls" and g["state"] == "up" for g in s["proxy"]["gateway_addresses"]) and [t for t in s["proxy"]["transports"] if t["transport"] == "tls"][0]["connections_in"] >= 1'
+	te_check "$s's gateway: its link to the connector is TLS, up" \
+		has "$D/$s/gw.log" "gw: connector up name=$s-edge.*transport=tls"
+done
 status acme --json
 te_check "status acme: chicago link up over verified TLS, TLS peer sip.chicago.test" json "$D/acme.json" \
 	'c("chicago")["link"] == "up" and "sip.chicago.test" in c("chicago")["tls"]["peer"] and c("chicago")["tls"]["verdict"] == "valid"'
