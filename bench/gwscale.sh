@@ -14,8 +14,11 @@
 # socket per address).  Results: one JSON line per phase in the report's
 # raw section, and the tables of BENCHMARKS.md "Gateway at scale".
 # Knobs: GWSCALE_SOURCES (load addresses, 64), GWSCALE_WINDOW (requests
-# in flight, 256), GWSCALE_PERF=1 (perf record the gateway during the
-# largest subscription step), BENCH_KEEP=1 (keep the work directory).
+# in flight, 256), GWSCALE_PERF=1 (perf record the gateway through the
+# scale run), GWSCALE_GWIP, GWSCALE_LDAPIP, GWSCALE_SRC_FIRST (other
+# addresses, for a second run beside the first), GWSCALE_WRAP (a command
+# the gateway runs under, e.g. "valgrind --tool=massif"), BENCH_KEEP=1
+# (keep the work directory).
 set -u
 
 top_srcdir=$(cd "$(dirname "$0")/.." && pwd)
@@ -45,8 +48,10 @@ for t in python3 slapd slapadd ldapsearch; do
 	command -v $t >/dev/null 2>&1 || { echo "gwscale: $t missing" >&2; exit 1; }
 done
 
-GWIP=127.0.22.1
-LDAPIP=127.0.22.2
+GWIP=${GWSCALE_GWIP:-127.0.22.1}
+LDAPIP=${GWSCALE_LDAPIP:-127.0.22.2}
+SRCFIRST=${GWSCALE_SRC_FIRST:-10}
+WRAP=${GWSCALE_WRAP:-}
 LDAPPORT=13890
 SOURCES=${GWSCALE_SOURCES:-64}
 WINDOW=${GWSCALE_WINDOW:-256}
@@ -55,13 +60,17 @@ PIDS=
 RAW=$D/raw.jsonl
 : >"$RAW"
 
+LOADPID=
 cleanup()
 {
+	trap - EXIT INT TERM
+	[ -n "$LOADPID" ] && kill "$LOADPID" 2>/dev/null
 	for p in $PIDS; do kill "$p" 2>/dev/null; done
 	for p in $PIDS; do wait "$p" 2>/dev/null; done
 	[ "${BENCH_KEEP:-0}" = 1 ] && echo "gwscale: kept $D" >&2 || rm -rf "$D"
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'cleanup; exit 1' INT TERM
 
 log() { printf '%s %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 
@@ -152,7 +161,7 @@ start_gw()
   $_dir
 </CommunityConfig>
 EOT
-	"$GW" -f -c "$_g/community.xml" >"$_g/gw.log" 2>&1 &
+	$WRAP "$GW" -f -c "$_g/community.xml" >"$_g/gw.log" 2>&1 &
 	GWPID=$!
 	PIDS="$PIDS $GWPID"
 	n=0
@@ -173,8 +182,12 @@ load() # LABEL PHASE...
 {
 	_l=$1; shift
 	python3 "$top_srcdir/bench/gwload.py" --pid "$GWPID" --users "$N" \
-		--sources "$SOURCES" --window "$WINDOW" --label "$_l" "$@" |
-		tee -a "$RAW" >&2
+		--gw "$GWIP" --src-first "$SRCFIRST" --sources "$SOURCES" \
+		--window "$WINDOW" --label "$_l" "$@" >"$D/load.out" &
+	LOADPID=$!
+	wait "$LOADPID"   # in the background so that a signal stops it
+	LOADPID=
+	tee -a "$RAW" <"$D/load.out" >&2
 }
 
 log "users: $N ($BACKEND), subscription steps: $MSTEPS, fan-out: $FANS"
