@@ -113,32 +113,41 @@ void px_gwt_ok(struct cn_px *px, int idx)
  * up again (the receive path calls this for each message, so the common
  * case, nothing down, costs one pass over at most CN_PX_GWT_MAX).
  */
-void px_gw_heard(struct cn_px *px, const struct sa *src)
+/*
+ * The gateway table entry whose IP sent src (ports are ephemeral), or
+ * -1: the one walk per received message that both "is this one of our
+ * gateways" and "a gateway was heard from" use.  The table holds the
+ * configured addresses already parsed, so nothing is parsed per message.
+ */
+int px_gw_index(const struct cn_px *px, const struct sa *src)
 {
 	size_t i;
 
 	if (!px || !src)
-		return;
+		return -1;
 	for (i = 0; i < px->ngwt; i++) {
+		if (sa_cmp(&px->gwt[i].addr, src, SA_ADDR))
+			return (int)i;
+	}
+	return -1;
+}
+
+/* A gateway was heard from: every entry with its address that is down
+ * is up again (entries before idx do not have that address). */
+void px_gw_heard(struct cn_px *px, int idx)
+{
+	size_t i;
+
+	if (!px || idx < 0)
+		return;
+	for (i = (size_t)idx; i < px->ngwt; i++) {
 		struct px_gwt *g = &px->gwt[i];
 
-		if (!g->down || !sa_cmp(&g->addr, src, SA_ADDR))
+		if (!g->down || !sa_cmp(&g->addr, &px->gwt[idx].addr, SA_ADDR))
 			continue;
 		px_gwt_ok(px, (int)i);
 		g->next_probe = sst_tmr_now() +
 			(uint64_t)CN_PX_KEEPALIVE_S * 1000;
-	}
-}
-
-void px_count_gw_in(struct cn_px *px, const struct sa *src)
-{
-	size_t i;
-
-	for (i = 0; i < px->ngwt; i++) {
-		if (sa_cmp(&px->gwt[i].addr, src, SA_ADDR)) {
-			cn_count_gw(px->cn, px->gwt[i].name, true);
-			return;
-		}
 	}
 }
 

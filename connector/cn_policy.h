@@ -75,6 +75,9 @@ struct cn_verdict {
 
 const char *cn_reason_name(enum cn_reason r);
 
+/* The rule over the configuration itself (for tools and tests); the
+ * daemon applies the same rule through its gateway table, whose
+ * addresses are parsed once per configuration (cn_link.c px_gw_index). */
 bool cn_is_gateway(const struct cfg *cfg, const struct cfg_connector *self,
 		   const struct sockaddr *src);
 

@@ -690,7 +690,8 @@ static void outbound(struct px_req *r)
 	struct cn_verdict v;
 	int err;
 
-	px_count_gw_in(px, &r->src);
+	if (r->gwi >= 0 && (size_t)r->gwi < px->ngwt)
+		cn_count_gw(px->cn, px->gwt[r->gwi].name, true);
 
 	memset(&f, 0, sizeof(f));
 	f.from_domain = r->from_domain;
@@ -802,7 +803,7 @@ static void inbound(struct px_req *r, const struct sst_rx *rx)
 /* A new request with its server transaction. */
 static void request(struct cn_px *px, const struct sst_rx *rx,
 		    struct sip_msg *msg, struct sst_strans *st,
-		    struct px_back *back)
+		    struct px_back *back, int gwi)
 {
 	struct px_req *r;
 	const struct pl *dom;
@@ -817,6 +818,7 @@ static void request(struct cn_px *px, const struct sst_rx *rx,
 	r->st = st;
 	r->back = mem_ref(back);
 	sa_cpy(&r->src, rx->src);
+	r->gwi = gwi;
 	pl_to(&msg->met, r->method, sizeof(r->method));
 	r->in_dialog = pl_isset(&msg->to.tag);
 	r->record_route = !r->in_dialog &&
@@ -857,7 +859,7 @@ static void request(struct cn_px *px, const struct sst_rx *rx,
 		return;
 	}
 
-	if (cn_is_gateway(px->cn->cfg, px->cn->self, &r->src.u.sa)) {
+	if (r->gwi >= 0) {
 		r->dir = CN_DIR_OUTBOUND;
 		outbound(r);
 	}
@@ -878,6 +880,7 @@ static void recv_handler(const struct sst_rx *rx, struct mbuf *mb, void *arg)
 	struct sst_strans *st = NULL;
 	struct px_back *back = NULL;
 	const bool stream = rx->tp != SST_TP_UDP;
+	int gwi;
 	int err;
 
 	err = sst_msg_decode(&msg, mb, stream, NULL, &v);
@@ -899,7 +902,8 @@ static void recv_handler(const struct sst_rx *rx, struct mbuf *mb, void *arg)
 		return;
 	}
 	sst_verdict_reset(&v);
-	px_gw_heard(px, rx->src);
+	gwi = px_gw_index(px, rx->src);
+	px_gw_heard(px, gwi);
 
 	if (!msg->req) {
 		(void)sst_tstack_recv_resp(px->ts, msg);
@@ -926,7 +930,7 @@ static void recv_handler(const struct sst_rx *rx, struct mbuf *mb, void *arg)
 			      "Server Internal Error");
 		goto out;
 	}
-	request(px, rx, msg, st, back);
+	request(px, rx, msg, st, back, gwi);
 
  out:
 	mem_deref(back);

@@ -103,6 +103,7 @@ struct px_req {
 	struct cn_resolve_req *rreq;
 	const struct cn_route *route;	/* referenced */
 	struct sa src;
+	int gwi;			/* gateway table index of src, or -1 */
 	enum cn_dir dir;
 	char method[32];
 	bool in_dialog, record_route, tls_name_ok;
@@ -139,7 +140,7 @@ void px_gw_targets(struct cn_px *px, struct px_req *r,
 		   const struct sa *prefer, enum sst_tp prefer_kind);
 void px_gwt_failed(struct cn_px *px, int idx, const char *why);
 void px_gwt_ok(struct cn_px *px, int idx);
-void px_gw_heard(struct cn_px *px, const struct sa *src);
-void px_count_gw_in(struct cn_px *px, const struct sa *src);
+int  px_gw_index(const struct cn_px *px, const struct sa *src);
+void px_gw_heard(struct cn_px *px, int idx);
 
 #endif /* STC_CN_PX_H */
