@@ -307,38 +307,8 @@ mkcerts()
 }
 te_check "certificates (certtool) for sip.acme.test and sip.chicago.test" mkcerts
 
-mkdir -p "$D/db"
-cat >"$D/slapd.conf" <<EOT
-include /etc/ldap/schema/core.schema
-include /etc/ldap/schema/cosine.schema
-include /etc/ldap/schema/inetorgperson.schema
-modulepath /usr/lib/ldap
-moduleload back_mdb
-pidfile $D/slapd.pid
-argsfile $D/slapd.args
-loglevel none
-database mdb
-maxsize 104857600
-suffix "dc=acme,dc=test"
-rootdn "cn=admin,dc=acme,dc=test"
-rootpw secret
-directory $D/db
-index objectClass eq
-index uid eq
-index mail eq
-access to attrs=userPassword by self write by anonymous auth by * none
-access to * by * read
-EOT
-slapadd -q -f "$D/slapd.conf" -l "$EX/acme.test.ldif" >"$D/slapadd.log" 2>&1 ||
-	te_fail "slapadd"
-te_spawn "$D/slapd.log" slapd -f "$D/slapd.conf" -h "ldap://$LDAPIP:13890/" -d 0
-n=0
-until ldapsearch -x -H "ldap://$LDAPIP:13890" -b "" -s base >/dev/null 2>&1; do
-	n=$((n + 1))
-	[ $n -gt 50 ] && break
-	sleep 0.1
-done
-te_check "slapd answers on $LDAPIP:13890 (acme's directory)" [ $n -le 50 ]
+te_check "slapd answers on $LDAPIP:13890 (acme's directory)" \
+	te_slapd "$D" "$LDAPIP" 13890 "dc=acme,dc=test" "$EX/acme.test.ldif"
 
 for s in acme chicago; do
 	mkdir -p "$D/$s/run"

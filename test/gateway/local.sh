@@ -30,38 +30,10 @@ for tool in slapd slapadd baresip sipp; do
 done
 
 # ---- slapd with the community's users ----
-mkdir -p "$D/db" "$D/run"
-cat >"$D/slapd.conf" <<EOT
-include /etc/ldap/schema/core.schema
-include /etc/ldap/schema/cosine.schema
-include /etc/ldap/schema/inetorgperson.schema
-include /etc/ldap/schema/nis.schema
-modulepath /usr/lib/ldap
-moduleload back_mdb
-pidfile $D/slapd.pid
-argsfile $D/slapd.args
-loglevel none
-database mdb
-maxsize 104857600
-suffix "dc=acme,dc=test"
-rootdn "cn=admin,dc=acme,dc=test"
-rootpw secret
-directory $D/db
-index objectClass eq
-index uid eq
-index mail eq
-access to attrs=userPassword by self write by anonymous auth by * none
-access to * by * read
-EOT
-slapadd -q -f "$D/slapd.conf" -l "$top_srcdir/conf/examples/acme.test.ldif" \
-	>"$D/slapadd.log" 2>&1 || { te_fail "slapadd"; te_done; exit 1; }
-te_spawn "$D/slapd.log" slapd -f "$D/slapd.conf" -h "ldap://$LDAPIP:13890/" -d 0
-n=0
-until ldapsearch -x -H "ldap://$LDAPIP:13890" -b "" -s base >/dev/null 2>&1; do
-	n=$((n + 1))
-	[ $n -gt 50 ] && { te_fail "slapd did not start"; te_done; exit 1; }
-	sleep 0.1
-done
+mkdir -p "$D/run"
+te_slapd "$D" "$LDAPIP" 13890 "dc=acme,dc=test" \
+	"$top_srcdir/conf/examples/acme.test.ldif" ||
+	{ te_fail "slapd did not start"; te_done; exit 1; }
 printf 'secret\n' >"$D/bindpw"
 chmod 600 "$D/bindpw"
 

@@ -13,6 +13,7 @@
 #   te_certs DIR NAME:IP... a CA and one certificate per NAME (SAN DNS
 #                           NAME and IP ADDR), made with certtool
 #   te_dnsmasq ADDR PORT CONFLINES  serve the given records on ADDR:PORT
+#   te_slapd DIR ADDR PORT SUFFIX LDIF  a loaded slapd on ADDR:PORT
 #   te_fifo_write FIFO TEXT a command line to a client, bounded in time
 #   te_ok / te_fail MSG     count a check; te_check MSG CMD... runs CMD
 #   te_done                 print the tally, exit non-zero on failure
@@ -196,6 +197,53 @@ te_dnsmasq()
 		--user="$(id -un)"
 	TE_DNS_PID=$TE_LASTPID
 	te_wait_udp "$_a" "$_p" 5
+}
+
+# te_slapd DIR ADDR PORT SUFFIX LDIF: a throw-away slapd in DIR (mdb,
+# rootdn cn=admin,SUFFIX with password "secret", passwords readable by
+# nobody but their owner), loaded with LDIF by slapadd, serving
+# ldap://ADDR:PORT as a child of the test; returns once it answers.
+# Sets TE_SLAPD_PID.
+te_slapd()
+{
+	_d=$1 _a=$2 _p=$3 _suffix=$4 _ldif=$5
+	mkdir -p "$_d/db"
+	cat >"$_d/slapd.conf" <<EOT
+include /etc/ldap/schema/core.schema
+include /etc/ldap/schema/cosine.schema
+include /etc/ldap/schema/inetorgperson.schema
+include /etc/ldap/schema/nis.schema
+modulepath /usr/lib/ldap
+moduleload back_mdb
+pidfile $_d/slapd.pid
+argsfile $_d/slapd.args
+loglevel none
+database mdb
+maxsize 104857600
+suffix "$_suffix"
+rootdn "cn=admin,$_suffix"
+rootpw secret
+directory $_d/db
+index objectClass eq
+index uid eq
+index mail eq
+access to attrs=userPassword by self write by anonymous auth by * none
+access to * by * read
+EOT
+	slapadd -q -f "$_d/slapd.conf" -l "$_ldif" >"$_d/slapadd.log" 2>&1 || {
+		echo "  slapadd failed:"; sed 's/^/  | /' "$_d/slapadd.log"
+		return 1
+	}
+	te_spawn "$_d/slapd.log" slapd -f "$_d/slapd.conf" \
+		-h "ldap://$_a:$_p/" -d 0
+	TE_SLAPD_PID=$TE_LASTPID
+	_n=0
+	until ldapsearch -x -H "ldap://$_a:$_p" -b "" -s base \
+	    >/dev/null 2>&1; do
+		_n=$((_n + 1))
+		[ $_n -gt 50 ] && return 1
+		sleep 0.1
+	done
 }
 
 # te_fifo_write FIFO TEXT: a line to a program reading FIFO (a SIP
