@@ -30,6 +30,7 @@
 #include "sipstack/sst_dns.h"
 #include "connector/cn_resolve.h"
 #include "lib/cutest.h"
+#include "lib/tdns.h"
 
 #define DNS_ADDR   "127.0.7.53"
 #define DNS_PORT_S "15357"
@@ -38,7 +39,7 @@ enum { WAIT_MS = 8000 };
 
 static char tdir[1024];
 static char logpath[1100];
-static pid_t dns_pid = -1;
+static struct tdns dnsmasq = {.pid = -1};
 static unsigned marker_seq;
 
 static const char *const servers[] = {DNS_ADDR ":" DNS_PORT_S};
@@ -66,52 +67,13 @@ static const struct cfg_extern ex_nowhere = {
 
 /* --- dnsmasq --- */
 
-static int write_file(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-
-	if (!f)
-		return errno;
-	fputs(text, f);
-	return fclose(f) ? errno : 0;
-}
-
-static size_t log_count(const char *needle)
-{
-	char line[1024];
-	size_t n = 0;
-	FILE *f = fopen(logpath, "r");
-
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f)) {
-		if (strstr(line, needle))
-			n++;
-	}
-	fclose(f);
-	return n;
-}
-
-static bool log_wait(const char *needle, size_t n)
-{
-	int i;
-
-	for (i = 0; i < 500; i++) {
-		if (log_count(needle) >= n)
-			return true;
-		usleep(10000);
-	}
-	return false;
-}
-
 static int dnsmasq_start(void)
 {
-	char conf[1100], confarg[1200], logarg[1200];
-	struct passwd *pw = getpwuid(getuid());
+	char conf[1100];
 
 	snprintf(conf, sizeof(conf), "%s/dnsmasq.conf", tdir);
 	snprintf(logpath, sizeof(logpath), "%s/dnsmasq.log", tdir);
-	if (write_file(conf,
+	if (tdns_write(conf,
 		       "no-resolv\nno-hosts\nno-poll\nbind-interfaces\n"
 		       "listen-address=" DNS_ADDR "\n"
 		       "local=/test/\nlog-queries\nlocal-ttl=300\n"
@@ -128,39 +90,7 @@ static int dnsmasq_start(void)
 		       "host-record=w1.wild.test,127.0.7.40\n"))
 		return -1;
 
-	snprintf(confarg, sizeof(confarg), "-C%s", conf);
-	snprintf(logarg, sizeof(logarg), "--log-facility=%s", logpath);
-
-	dns_pid = fork();
-	if (dns_pid < 0)
-		return -1;
-	if (dns_pid == 0) {
-		char userarg[300];
-		int fd = open("/dev/null", O_RDWR);
-
-		snprintf(userarg, sizeof(userarg), "--user=%s",
-			 pw ? pw->pw_name : "root");
-		if (fd >= 0) {
-			dup2(fd, 0);
-			dup2(fd, 1);
-			dup2(fd, 2);
-		}
-		execlp("dnsmasq", "dnsmasq", "-k", confarg,
-		       "--port=" DNS_PORT_S, logarg, userarg,
-		       "--pid-file=", (char *)NULL);
-		_exit(127);
-	}
-
-	return log_wait("started, version", 1) ? 0 : -1;
-}
-
-static void dnsmasq_stop(void)
-{
-	if (dns_pid <= 0)
-		return;
-	kill(dns_pid, SIGTERM);
-	waitpid(dns_pid, NULL, 0);
-	dns_pid = -1;
+	return tdns_start(&dnsmasq, conf, logpath, DNS_PORT_S, "started, version");
 }
 
 static int suite_init(void)
@@ -175,7 +105,7 @@ static int suite_init(void)
 
 static int suite_clean(void)
 {
-	dnsmasq_stop();
+	tdns_stop(&dnsmasq);
 	libre_close();
 	return 0;
 }
@@ -275,13 +205,13 @@ static void log_sync(struct sst_dns *dns)
 					     mark_h, &done), 0);
 	wait_for(&done);
 	mem_deref(req);
-	CU_ASSERT_TRUE(log_wait(needle, 1));
+	CU_ASSERT_TRUE(tdns_log_wait(&dnsmasq, needle, 1));
 }
 
 /* Queries dnsmasq received, markers left out. */
 static size_t queries(void)
 {
-	return log_count("query[") - log_count("query[A] mark");
+	return tdns_log_count(&dnsmasq, "query[") - tdns_log_count(&dnsmasq, "query[A] mark");
 }
 
 static bool addr_is(const struct sockaddr_storage *ss, const char *ip,
@@ -441,9 +371,9 @@ static void test_a_only(void)
 	CU_ASSERT_TRUE(trust_has(rt, "127.0.7.30"));
 
 	/* the three SRV names were asked before the A record */
-	CU_ASSERT_TRUE(log_count("query[SRV] _sips._tcp.aonly.test ") >= 1);
-	CU_ASSERT_TRUE(log_count("query[SRV] _sip._tcp.aonly.test ") >= 1);
-	CU_ASSERT_TRUE(log_count("query[SRV] _sip._udp.aonly.test ") >= 1);
+	CU_ASSERT_TRUE(tdns_log_count(&dnsmasq, "query[SRV] _sips._tcp.aonly.test ") >= 1);
+	CU_ASSERT_TRUE(tdns_log_count(&dnsmasq, "query[SRV] _sip._tcp.aonly.test ") >= 1);
+	CU_ASSERT_TRUE(tdns_log_count(&dnsmasq, "query[SRV] _sip._udp.aonly.test ") >= 1);
 
 	mem_deref(r.route);
 	mem_deref(res);

@@ -25,6 +25,7 @@
 
 #include "sipstack/sst_dns.h"
 #include "lib/cutest.h"
+#include "lib/tdns.h"
 
 #define DNS_ADDR   "127.0.3.53"
 #define DNS_PORT_S "15353"
@@ -36,7 +37,7 @@ enum { WAIT_MS = 8000, BIG_COUNT = 60 };
 static char tdir[1024];
 static char logpath[1100];
 static char webhosts[1100];
-static pid_t dns_pid = -1;
+static struct tdns dnsmasq = {.pid = -1};
 static unsigned marker_seq;
 
 static const char *const servers[] = {DNS_ADDR ":" DNS_PORT_S};
@@ -44,50 +45,10 @@ static const char *const servers[] = {DNS_ADDR ":" DNS_PORT_S};
 
 /* --- dnsmasq --- */
 
-static int write_file(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-
-	if (!f)
-		return errno;
-	fputs(text, f);
-	return fclose(f) ? errno : 0;
-}
-
-static size_t log_count(const char *needle)
-{
-	char line[1024];
-	size_t n = 0;
-	FILE *f = fopen(logpath, "r");
-
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f)) {
-		if (strstr(line, needle))
-			n++;
-	}
-	fclose(f);
-	return n;
-}
-
 /* Wait until the log holds at least n lines with needle. */
-static bool log_wait(const char *needle, size_t n)
-{
-	int i;
-
-	for (i = 0; i < 500; i++) {
-		if (log_count(needle) >= n)
-			return true;
-		usleep(10000);
-	}
-	return false;
-}
-
 static int dnsmasq_start(void)
 {
-	char conf[1100], bighosts[1100], text[4096], logarg[1200];
-	char confarg[1200], *p;
-	struct passwd *pw = getpwuid(getuid());
+	char conf[1100], bighosts[1100], text[4096], *p;
 	int i, n;
 
 	p = text;
@@ -98,8 +59,8 @@ static int dnsmasq_start(void)
 	snprintf(bighosts, sizeof(bighosts), "%s/big.hosts", tdir);
 	snprintf(webhosts, sizeof(webhosts), "%s/web.hosts", tdir);
 	snprintf(logpath, sizeof(logpath), "%s/dnsmasq.log", tdir);
-	if (write_file(bighosts, text) ||
-	    write_file(webhosts, "127.0.3.10 web.test\n"))
+	if (tdns_write(bighosts, text) ||
+	    tdns_write(webhosts, "127.0.3.10 web.test\n"))
 		return -1;
 
 	n = snprintf(text, sizeof(text),
@@ -121,43 +82,10 @@ static int dnsmasq_start(void)
 		     "naptr-record=n.test,10,20,S,SIPS+D2T,,"
 		     "_sips._tcp.n.test\n",
 		     bighosts, webhosts);
-	if (n <= 0 || (size_t)n >= sizeof(text) || write_file(conf, text))
+	if (n <= 0 || (size_t)n >= sizeof(text) || tdns_write(conf, text))
 		return -1;
 
-	snprintf(confarg, sizeof(confarg), "-C%s", conf);
-	snprintf(logarg, sizeof(logarg), "--log-facility=%s", logpath);
-
-	dns_pid = fork();
-	if (dns_pid < 0)
-		return -1;
-	if (dns_pid == 0) {
-		char userarg[300];
-		int fd = open("/dev/null", O_RDWR);
-
-		snprintf(userarg, sizeof(userarg), "--user=%s",
-			 pw ? pw->pw_name : "root");
-		if (fd >= 0) {
-			dup2(fd, 0);
-			dup2(fd, 1);
-			dup2(fd, 2);
-		}
-		execlp("dnsmasq", "dnsmasq", "-k", confarg,
-		       "--port=" DNS_PORT_S, logarg, userarg,
-		       "--pid-file=", (char *)NULL);
-		_exit(127);
-	}
-
-	/* ready once it has read its hosts files */
-	return log_wait("web.hosts", 1) ? 0 : -1;
-}
-
-static void dnsmasq_stop(void)
-{
-	if (dns_pid <= 0)
-		return;
-	kill(dns_pid, SIGTERM);
-	waitpid(dns_pid, NULL, 0);
-	dns_pid = -1;
+	return tdns_start(&dnsmasq, conf, logpath, DNS_PORT_S, "web.hosts");
 }
 
 static int suite_init(void)
@@ -172,7 +100,7 @@ static int suite_init(void)
 
 static int suite_clean(void)
 {
-	dnsmasq_stop();
+	tdns_stop(&dnsmasq);
 	libre_close();
 	return 0;
 }
@@ -291,7 +219,7 @@ static void log_sync(struct sst_dns *dns)
 	snprintf(needle, sizeof(needle), "query[A] %s ", name);
 	CU_ASSERT_EQUAL(lookup(dns, name, DNS_TYPE_A, &r), ENOENT);
 	mem_deref(r.ans);
-	CU_ASSERT_TRUE(log_wait(needle, 1));
+	CU_ASSERT_TRUE(tdns_log_wait(&dnsmasq, needle, 1));
 }
 
 static bool addr_is(const struct sa *sa, const char *ip)
@@ -351,7 +279,7 @@ static void test_a_aaaa(void)
 	CU_ASSERT_EQUAL(host(dns, "127.0.3.77", &r), 0);
 	CU_ASSERT_TRUE(r.addrc == 1 && addr_is(&r.addrv[0], "127.0.3.77"));
 	log_sync(dns);
-	CU_ASSERT_EQUAL(log_count("127.0.3.77"), 0);
+	CU_ASSERT_EQUAL(tdns_log_count(&dnsmasq, "127.0.3.77"), 0);
 
 	/* NAPTR */
 	CU_ASSERT_EQUAL(lookup(dns, "n.test", DNS_TYPE_NAPTR, &r), 0);
@@ -449,7 +377,7 @@ static void test_srv(void)
 
 	/* The A records came in the additional section and were cached:
 	 * resolving the targets sends A queries for none of them. */
-	before = log_count("query[A] heavy.test");
+	before = tdns_log_count(&dnsmasq, "query[A] heavy.test");
 	sst_dns_flush(dns);
 	CU_ASSERT_EQUAL(srv(dns, "_sip._tcp.w.test", &sr), 0);
 	CU_ASSERT_EQUAL(sr.tgtc, 3);
@@ -465,8 +393,8 @@ static void test_srv(void)
 	/* priority 1 comes after both priority 0 targets */
 	CU_ASSERT_STRING_EQUAL(sr.tgtv[2].name, "backup.test");
 	log_sync(dns);
-	CU_ASSERT_EQUAL(log_count("query[A] heavy.test"), before);
-	CU_ASSERT_EQUAL(log_count("query[A] light.test"), 0);
+	CU_ASSERT_EQUAL(tdns_log_count(&dnsmasq, "query[A] heavy.test"), before);
+	CU_ASSERT_EQUAL(tdns_log_count(&dnsmasq, "query[A] light.test"), 0);
 	sst_dns_stats(dns, &st);
 	CU_ASSERT_TRUE(st.hits >= 3);
 
@@ -481,9 +409,9 @@ static void test_srv(void)
 
 static void hosts_rewrite_reload(const char *text, size_t reads)
 {
-	CU_ASSERT_EQUAL(write_file(webhosts, text), 0);
-	CU_ASSERT_EQUAL(kill(dns_pid, SIGHUP), 0);
-	CU_ASSERT_TRUE(log_wait("web.hosts - ", reads));
+	CU_ASSERT_EQUAL(tdns_write(webhosts, text), 0);
+	CU_ASSERT_EQUAL(kill(dnsmasq.pid, SIGHUP), 0);
+	CU_ASSERT_TRUE(tdns_log_wait(&dnsmasq, "web.hosts - ", reads));
 }
 
 static void test_ttl(void)
@@ -494,8 +422,8 @@ static void test_ttl(void)
 	size_t q0, reads;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(dns);
-	q0 = log_count("query[A] web.test ");
-	reads = log_count("web.hosts - ");
+	q0 = tdns_log_count(&dnsmasq, "query[A] web.test ");
+	reads = tdns_log_count(&dnsmasq, "web.hosts - ");
 
 	CU_ASSERT_EQUAL(lookup(dns, "web.test", DNS_TYPE_A, &r), 0);
 	CU_ASSERT_TRUE(r.recc == 1 &&
@@ -515,7 +443,7 @@ static void test_ttl(void)
 	/* the record changes; dnsmasq rereads addn-hosts on SIGHUP */
 	hosts_rewrite_reload("127.0.3.11 web.test\n", reads + 1);
 	log_sync(dns);
-	CU_ASSERT_EQUAL(log_count("query[A] web.test "), q0 + 1);
+	CU_ASSERT_EQUAL(tdns_log_count(&dnsmasq, "query[A] web.test "), q0 + 1);
 
 	/* after the TTL: a new query, and the new address */
 	usleep(1100 * 1000);
@@ -524,7 +452,7 @@ static void test_ttl(void)
 		       addr_is(r.ans->recv[0].addr, "127.0.3.11"));
 	mem_deref(r.ans);
 	log_sync(dns);
-	CU_ASSERT_EQUAL(log_count("query[A] web.test "), q0 + 2);
+	CU_ASSERT_EQUAL(tdns_log_count(&dnsmasq, "query[A] web.test "), q0 + 2);
 
 	hosts_rewrite_reload("127.0.3.10 web.test\n", reads + 2);
 	mem_deref(dns);
@@ -535,7 +463,7 @@ static void test_negative(void)
 	struct sst_dns *dns = dns_new(0);
 	struct sst_dns_stats st;
 	struct res r;
-	size_t aaaa0 = log_count("query[AAAA] a.test ");
+	size_t aaaa0 = tdns_log_count(&dnsmasq, "query[AAAA] a.test ");
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(dns);
 
@@ -558,8 +486,8 @@ static void test_negative(void)
 	CU_ASSERT_EQUAL(st.queries, 2);
 
 	log_sync(dns);
-	CU_ASSERT_EQUAL(log_count("query[A] nx.test "), 1);
-	CU_ASSERT_EQUAL(log_count("query[AAAA] a.test "), aaaa0 + 1);
+	CU_ASSERT_EQUAL(tdns_log_count(&dnsmasq, "query[A] nx.test "), 1);
+	CU_ASSERT_EQUAL(tdns_log_count(&dnsmasq, "query[AAAA] a.test "), aaaa0 + 1);
 
 	mem_deref(dns);
 }
@@ -598,7 +526,7 @@ static void test_coalesce(void)
 	CU_ASSERT_EQUAL(st.queries, 1);
 	CU_ASSERT_EQUAL(st.coalesced, 2);
 	log_sync(dns);
-	CU_ASSERT_EQUAL(log_count("query[A] co.test "), 1);
+	CU_ASSERT_EQUAL(tdns_log_count(&dnsmasq, "query[A] co.test "), 1);
 
 	mem_deref(r1.ans);
 	mem_deref(r2.ans);
@@ -895,7 +823,7 @@ static void test_bad_input(void)
 	CU_ASSERT_EQUAL(lookup(dns, "example.invalid", DNS_TYPE_A, &r),
 			ECONNREFUSED);
 	log_sync(dns);
-	CU_ASSERT_EQUAL(log_count("query[A] example.invalid "), 2);
+	CU_ASSERT_EQUAL(tdns_log_count(&dnsmasq, "query[A] example.invalid "), 2);
 	memset(&r, 0, sizeof(r));
 
 	memset(longlabel, 'b', sizeof(longlabel));
