@@ -729,14 +729,26 @@ static void schema_validate(struct ld *ld, xmlDoc *doc)
 /*
  * libxml2 gives an element the line where its start tag ENDS; for a tag
  * spread over several lines admins expect the line where it begins.
- * Walk back from the end of that line to the "<Name" that opened it.
+ * Start tags appear in the text in document order, so one forward pass
+ * over the text, skipping comments, CDATA sections, processing
+ * instructions, declarations and end tags (text and attribute values
+ * hold no literal "<"), meets the "<" of every element in the order a
+ * depth-first walk of the tree visits them: linear in the file, with
+ * or without namespace prefixes.
  */
 struct lines {
 	const char *buf;
 	size_t len;
 	size_t *start;   /* start[i]: offset of line i + 1 */
 	size_t n;
+	size_t pos;      /* where the next start tag is looked for */
+	bool lost;       /* text and tree disagree: stop moving lines */
 };
+
+/* Tests count the bytes the pass looks at; nothing in the daemon. */
+#ifndef CFG_LOAD_LOOKED
+#define CFG_LOAD_LOOKED(n) ((void)0)
+#endif
 
 /* The line (1-based) holding offset off. */
 static long line_of(const struct lines *lt, size_t off)
@@ -754,27 +766,89 @@ static long line_of(const struct lines *lt, size_t off)
 	return (long)lo + 1;
 }
 
-static void lines_fix(xmlNode *n, const struct lines *lt)
+/* At p, open: the offset just past the next close, or len. */
+static bool skip_span(const struct lines *lt, size_t *p, const char *open,
+		      const char *close)
+{
+	const size_t ol = strlen(open), cl = strlen(close);
+	size_t i;
+
+	if (lt->len - *p < ol || memcmp(lt->buf + *p, open, ol))
+		return false;
+
+	for (i = *p + ol; i + cl <= lt->len; i++) {
+		if (lt->buf[i] == close[0] && !memcmp(lt->buf + i, close, cl))
+			break;
+	}
+	CFG_LOAD_LOOKED(i - *p);
+	*p = i + cl <= lt->len ? i + cl : lt->len;
+	return true;
+}
+
+/* Offset of the next start tag's "<" from lt->pos, or len. */
+static size_t next_start_tag(struct lines *lt)
+{
+	size_t p = lt->pos;
+
+	while (p < lt->len) {
+		const char *c = memchr(lt->buf + p, '<', lt->len - p);
+
+		if (!c)
+			break;
+		CFG_LOAD_LOOKED((size_t)(c - (lt->buf + p)) + 1);
+		p = (size_t)(c - lt->buf);
+		if (skip_span(lt, &p, "<!--", "-->") ||
+		    skip_span(lt, &p, "<![CDATA[", "]]>") ||
+		    skip_span(lt, &p, "<?", "?>") ||
+		    skip_span(lt, &p, "<!", ">") ||
+		    skip_span(lt, &p, "</", ">"))
+			continue;
+		lt->pos = p + 1;
+		return p;
+	}
+	lt->pos = lt->len;
+	return lt->len;
+}
+
+/* The tag at p (its "<") names element n, prefix included. */
+static bool tag_is(const struct lines *lt, size_t p, const xmlNode *n)
+{
+	const char *pfx = n->ns && n->ns->prefix ?
+		(const char *)n->ns->prefix : NULL;
+	const size_t nl = strlen((const char *)n->name);
+	const size_t pl = pfx ? strlen(pfx) + 1 : 0;
+
+	p++;
+	if (lt->len - p <= pl + nl)
+		return false;
+	if (pfx && (memcmp(lt->buf + p, pfx, pl - 1) ||
+		    lt->buf[p + pl - 1] != ':'))
+		return false;
+	if (memcmp(lt->buf + p + pl, n->name, nl))
+		return false;
+	return strchr(" \t\r\n/>", lt->buf[p + pl + nl]) != NULL;
+}
+
+static void lines_fix(xmlNode *n, struct lines *lt)
 {
 	for (; n; n = n->next) {
-		const long line = xmlGetLineNo(n);
-		const size_t nl = n->name ? strlen((const char *)n->name) : 0;
-		size_t end, p;
+		size_t p;
 
 		if (n->type != XML_ELEMENT_NODE)
 			continue;
-		lines_fix(n->children, lt);
-		if (line <= 1 || line >= 65535 || (size_t)line > lt->n)
-			continue;
-		end = (size_t)line < lt->n ? lt->start[line] : lt->len;
-		for (p = end; p-- > 0;) {
-			if (lt->buf[p] == '<' && p + 1 + nl < lt->len &&
-			    !memcmp(lt->buf + p + 1, n->name, nl) &&
-			    strchr(" \t\r\n/>", lt->buf[p + 1 + nl]))
-				break;
+		if (!lt->lost) {
+			p = next_start_tag(lt);
+			if (p >= lt->len || !tag_is(lt, p, n)) {
+				lt->lost = true;  /* keep libxml2's lines */
+			}
+			else {
+				const long line = line_of(lt, p);
+
+				if (xmlGetLineNo(n) < 65535 && line < 65535)
+					n->line = (unsigned short)line;
+			}
 		}
-		if (p < end)   /* found: p did not wrap */
-			n->line = (unsigned short)line_of(lt, p);
+		lines_fix(n->children, lt);
 	}
 }
 
@@ -782,7 +856,7 @@ static void lines_fix(xmlNode *n, const struct lines *lt)
 static void lines_fix_doc(struct ld *ld, xmlDoc *doc, const char *buf,
 			  size_t len)
 {
-	struct lines lt = {buf, len, NULL, 0};
+	struct lines lt = {buf, len, NULL, 0, 0, false};
 	size_t i, n = 1;
 
 	for (i = 0; i < len; i++)

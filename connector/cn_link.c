@@ -404,11 +404,20 @@ static void link_resolved(int err, const struct cn_route *rt, void *arg)
 		return;
 	}
 	h = &rt->hopv[idxv[0]];
-	if (sa_set_sa(&sa, (const struct sockaddr *)&h->addr))
+	err = sa_set_sa(&sa, (const struct sockaddr *)&h->addr);
+	if (!err) {
+		sa_set_port(&sa, h->port);
+		err = px_out_alloc(&o, px, px_kind(h->tp), &sa, h->tls_name);
+	}
+	if (err) {
+		/* say why, and try again later: never a silent stop */
+		(void)cn_link_set(px->cn, l->comm, CN_LINK_DOWN,
+				  (unsigned)(retry_ms(px) / 1000),
+				  "cannot use hop %s: %s", h->target,
+				  strerror(err));
+		l->next_probe = sst_tmr_now() + retry_ms(px);
 		return;
-	sa_set_port(&sa, h->port);
-	if (px_out_alloc(&o, px, px_kind(h->tp), &sa, h->tls_name))
-		return;
+	}
 	o->link = l;
 	l->probe = o;
 	(void)cn_link_set(px->cn, l->comm, CN_LINK_CONNECTING, 0, NULL);

@@ -179,8 +179,8 @@ static void hop_add(struct route_priv *rp, const struct sst_dns_answer *ans,
 		struct cn_hop *hop;
 		struct sa a;
 
-		if (!r->addr)
-			continue;
+		if (!r->addr || !sa_af(r->addr))
+			continue;  /* never a hop or trust without address */
 		trust_add(rt, r->addr);
 		if (rt->hopc >= CN_RESOLVE_HOPS_MAX)
 			continue;
@@ -312,7 +312,7 @@ static void trust_ans(struct cn_route *rt, const struct lookup *lk)
 	size_t k;
 
 	for (k = 0; lk && lk->ans && k < lk->ans->recc; k++) {
-		if (lk->ans->recv[k].addr)
+		if (lk->ans->recv[k].addr && sa_af(lk->ans->recv[k].addr))
 			trust_add(rt, lk->ans->recv[k].addr);
 	}
 }

@@ -50,6 +50,7 @@ struct ldif_be {
 	char *path;
 	struct ldif_entry *v;
 	size_t n;
+	size_t cap;               /* entries allocated */
 };
 
 /* Parser state while reading the file. */
@@ -64,7 +65,14 @@ struct ldif_rd {
 	bool comment;
 	char *why;
 	size_t whysz;
+	size_t *dnh;              /* DN hash: entry index + 1, 0 empty */
+	size_t dnhcap;            /* slots, a power of two */
 };
+
+/* Tests count the DN comparisons of the duplicate check. */
+#ifndef DIR_LDIF_COMPARED
+#define DIR_LDIF_COMPARED() ((void)0)
+#endif
 
 static int rd_err(struct ldif_rd *rd, unsigned line, int err,
 		  const char *fmt, ...)
@@ -168,20 +176,68 @@ static bool dn_eq(locale_t loc, const char *a, const char *b)
 	return ci_eq(loc, a, b);
 }
 
-/* The entry's record ends: check it and keep it. */
+/* FNV-1a over the folded code points: equal under dn_eq, equal hash. */
+static size_t dn_hash(locale_t loc, const char *dn)
+{
+	const unsigned char *p = (const unsigned char *)dn;
+	uint64_t h = 14695981039346656037ull;
+
+	while (*p) {
+		h ^= fold(loc, utf8_next(&p));
+		h *= 1099511628211ull;
+	}
+	return (size_t)h;
+}
+
+/* Double the DN table (or make it), putting entries 0..n-1 back. */
+static int dnh_grow(struct ldif_rd *rd, size_t n)
+{
+	const size_t cap = rd->dnhcap ? rd->dnhcap * 2 : 64;
+	size_t *t, i;
+
+	t = calloc(cap, sizeof(*t));
+	if (!t)
+		return ENOMEM;
+	for (i = 0; i < n; i++) {
+		size_t k = dn_hash(rd->lb->utf8, rd->lb->v[i].dn) & (cap - 1);
+
+		while (t[k])
+			k = (k + 1) & (cap - 1);
+		t[k] = i + 1;
+	}
+	free(rd->dnh);
+	rd->dnh = t;
+	rd->dnhcap = cap;
+	return 0;
+}
+
+/* The entry's record ends: check its DN is new (one hash probe
+ * sequence, not a comparison with every earlier entry) and keep it. */
 static int rd_end_record(struct ldif_rd *rd)
 {
 	struct ldif_be *lb = rd->lb;
-	size_t i;
+	size_t idx, k;
+	int err;
 
 	if (!rd->cur)
 		return 0;
-	for (i = 0; i + 1 < lb->n; i++) {
-		if (dn_eq(lb->utf8, lb->v[i].dn, rd->cur->dn))
+	idx = (size_t)(rd->cur - lb->v);
+	if (2 * lb->n > rd->dnhcap) {
+		err = dnh_grow(rd, idx);
+		if (err)
+			return err;
+	}
+	k = dn_hash(lb->utf8, rd->cur->dn) & (rd->dnhcap - 1);
+	for (; rd->dnh[k]; k = (k + 1) & (rd->dnhcap - 1)) {
+		const struct ldif_entry *e = &lb->v[rd->dnh[k] - 1];
+
+		DIR_LDIF_COMPARED();
+		if (dn_eq(lb->utf8, e->dn, rd->cur->dn))
 			return rd_err(rd, rd->cur->line, EEXIST,
 				      "duplicate dn \"%s\" (first at line %u)",
-				      rd->cur->dn, lb->v[i].line);
+				      rd->cur->dn, e->line);
 	}
+	rd->dnh[k] = idx + 1;
 	rd->cur = NULL;
 	return 0;
 }
@@ -197,10 +253,15 @@ static int rd_new_entry(struct ldif_rd *rd, const char *dn, size_t len)
 	if (!len)
 		return rd_err(rd, rd->line, EBADMSG, "empty dn");
 
-	nv = realloc(lb->v, (lb->n + 1) * sizeof(*nv));
-	if (!nv)
-		return ENOMEM;
-	lb->v = nv;
+	if (lb->n == lb->cap) {  /* doubling: no copy per entry */
+		const size_t cap = lb->cap ? lb->cap * 2 : 64;
+
+		nv = realloc(lb->v, cap * sizeof(*nv));
+		if (!nv)
+			return ENOMEM;
+		lb->v = nv;
+		lb->cap = cap;
+	}
 	rd->cur = &lb->v[lb->n];
 	memset(rd->cur, 0, sizeof(*rd->cur));
 	rd->cur->line = rd->line;
@@ -612,6 +673,7 @@ int dir_ldif_open(struct dir_be **bep, const char *path,
 	if (err == ENOMEM && why && whysz && !why[0])
 		snprintf(why, whysz, "%s: out of memory", path);
 	free(rd.buf);
+	free(rd.dnh);
 	free(data);
 	if (lb)
 		ldif_destroy(&lb->be);

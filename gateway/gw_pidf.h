@@ -39,8 +39,10 @@
  *
  * Refusals (decode returns):
  *   EINVAL    bad arguments
- *   EMSGSIZE  document over GW_PIDF_DOC_MAX, too many elements, nesting
- *             too deep, or an entity URI over GW_PIDF_ENTITY_MAX
+ *   EMSGSIZE  document over GW_PIDF_DOC_MAX, too many elements, more
+ *             than GW_PIDF_ATTR_MAX attributes (namespace declarations
+ *             included) on one element, nesting too deep, or an entity
+ *             URI over GW_PIDF_ENTITY_MAX
  *   EPERM     a DOCTYPE or entity declaration (never expanded)
  *   EBADMSG   not well-formed XML, or not a pidf <presence> document,
  *             or no entity attribute
@@ -55,6 +57,7 @@
 enum {
 	GW_PIDF_DOC_MAX = 16384,   /* bytes of a document we accept */
 	GW_PIDF_ELEM_MAX = 256,    /* elements in one document */
+	GW_PIDF_ATTR_MAX = 64,     /* attributes on one element */
 	GW_PIDF_DEPTH_MAX = 12,    /* nesting below <presence> */
 	GW_PIDF_ENTITY_MAX = 256,  /* bytes of the entity URI */
 	GW_PIDF_NOTE_MAX = 256,    /* bytes of note text kept */

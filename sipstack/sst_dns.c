@@ -12,6 +12,7 @@
  * or inside a libre dnsc callback.
  */
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <re.h>
@@ -29,6 +30,9 @@ struct dns_pend {
 	struct list reqs;       /* waiting struct sst_dns_req */
 	uint64_t deadline;
 	bool tcp;
+	char *cur;              /* CNAME target asked now, or NULL: name */
+	unsigned hops;          /* CNAME re-queries made */
+	int64_t chain_ttl;      /* smallest CNAME TTL so far, -1: none */
 };
 
 struct pend_key {
@@ -187,6 +191,7 @@ static void pend_destructor(void *arg)
 		req->pend = NULL;
 	}
 	mem_deref(p->name);
+	mem_deref(p->cur);
 }
 
 static bool pend_cmp(struct le *le, void *arg)
@@ -262,15 +267,39 @@ static uint32_t ttl_clamp(int64_t ttl, uint32_t lo, uint32_t hi)
 	return (uint32_t)ttl;
 }
 
+/* Records of one type for one name.  libre's dns_rrlist_apply() with
+ * recurse follows the CNAME chain inside the section (at most 16 links)
+ * and hands the CNAME records over too: they are no answer of the type
+ * asked, so only their TTL (the chain lives no longer than its shortest
+ * link) and the last target (to ask again when the section ends with a
+ * CNAME) are kept. */
 struct collect {
 	struct dnsrr *rrv[SST_DNS_RR_MAX];
 	size_t n;
 	int64_t ttl;
+	uint16_t type;
+	const char *cname;      /* last CNAME target seen, or NULL */
 };
+
+static void collect_init(struct collect *c, uint16_t type)
+{
+	memset(c, 0, sizeof(*c));
+	c->ttl = -1;
+	c->type = type;
+}
 
 static bool collect_h(struct dnsrr *rr, void *arg)
 {
 	struct collect *c = arg;
+
+	if (rr->type != c->type) {
+		if (rr->type == DNS_TYPE_CNAME && rr->rdata.cname.cname) {
+			c->cname = rr->rdata.cname.cname;
+			if (c->ttl < 0 || rr->ttl < c->ttl)
+				c->ttl = rr->ttl;
+		}
+		return false;
+	}
 
 	if (c->n >= SST_DNS_RR_MAX)
 		return true;
@@ -324,11 +353,15 @@ static int rec_fill(struct sst_dns_rec *r, const struct dnsrr *rr)
 		break;
 	}
 
+	if (rr->type != DNS_TYPE_A && rr->type != DNS_TYPE_AAAA)
+		r->addr = NULL;  /* only addresses have one */
+
 	return err ? ENOMEM : 0;
 }
 
 static int answer_build(struct sst_dns_answer **ansp, struct sst_dns *dns,
-			const struct collect *c, uint16_t type)
+			const struct collect *c, uint16_t type,
+			int64_t chain_ttl)
 {
 	struct sst_dns_answer *ans;
 	size_t i;
@@ -347,7 +380,9 @@ static int answer_build(struct sst_dns_answer **ansp, struct sst_dns *dns,
 		}
 	}
 	ans->recc = c->n;
-	ans->ttl = ttl_clamp(c->ttl, dns->conf.ttl_min, dns->conf.ttl_max);
+	ans->ttl = ttl_clamp(chain_ttl >= 0 && chain_ttl < c->ttl ?
+			     chain_ttl : c->ttl,
+			     dns->conf.ttl_min, dns->conf.ttl_max);
 
 	*ansp = ans;
 	return 0;
@@ -375,19 +410,55 @@ static uint32_t neg_ttl(const struct sst_dns *dns, struct list *authl)
 	return ttl_clamp(ttl, dns->conf.ttl_min, dns->conf.neg_ttl_max);
 }
 
+/* The zone an SRV name speaks for: the name without its leading
+ * "_service._proto" labels ("_sip._tcp.acme.com" -> "acme.com"), or
+ * NULL when nothing is left. */
+static const char *srv_zone(const char *owner)
+{
+	while (owner && owner[0] == '_') {
+		owner = strchr(owner, '.');
+		if (owner)
+			owner++;
+	}
+	return owner && owner[0] ? owner : NULL;
+}
+
+/* name is zone or below it (case-insensitive, trailing dots ignored). */
+static bool in_zone(const char *name, const char *zone)
+{
+	size_t nl = strlen(name), zl = strlen(zone);
+
+	if (nl && name[nl - 1] == '.')
+		nl--;
+	if (zl && zone[zl - 1] == '.')
+		zl--;
+	if (!zl || nl < zl)
+		return false;
+	if (strncasecmp(name + nl - zl, zone, zl))
+		return false;
+	return nl == zl || name[nl - zl - 1] == '.';
+}
+
 /* SRV answers may carry the targets' A/AAAA records: cache them with
  * their own TTLs, unless the cache already has a live answer.  Only
- * names that are targets of this SRV answer are taken. */
+ * names that are targets of this SRV answer and lie inside the zone
+ * the SRV name belongs to are taken (RFC 2181 5.4.1: a server has no
+ * authority to give the addresses of another zone's hosts); the others
+ * are asked for on their own. */
 static void addl_cache(struct sst_dns *dns, const struct sst_dns_answer *srv,
-		       struct list *addl)
+		       const char *owner, struct list *addl)
 {
 	static const uint16_t types[2] = {DNS_TYPE_A, DNS_TYPE_AAAA};
+	const char *zone = srv_zone(owner);
 	size_t i, t;
+
+	if (!zone)
+		return;
 
 	for (i = 0; i < srv->recc; i++) {
 		const char *target = srv->recv[i].srv.target;
 
-		if (!target || !target[0])
+		if (!target || !target[0] || !in_zone(target, zone))
 			continue;
 
 		for (t = 0; t < ARRAY_SIZE(types); t++) {
@@ -397,13 +468,12 @@ static void addl_cache(struct sst_dns *dns, const struct sst_dns_answer *srv,
 			if (sst_dns_cache_fresh(dns, target, types[t]))
 				continue;
 
-			memset(&c, 0, sizeof(c));
-			c.ttl = -1;
+			collect_init(&c, types[t]);
 			dns_rrlist_apply(addl, target, types[t], DNS_CLASS_IN,
 					 false, collect_h, &c);
 			if (!c.n)
 				continue;
-			if (answer_build(&ans, dns, &c, types[t]))
+			if (answer_build(&ans, dns, &c, types[t], -1))
 				continue;
 			sst_dns_cache_put(dns, target, types[t], ans);
 			mem_deref(ans);
@@ -422,6 +492,40 @@ static int rcode_err(uint8_t rcode)
 }
 
 static void query_h(int err, const struct dnshdr *hdr, struct list *ansl,
+		    struct list *authl, struct list *addl, void *arg);
+
+/* Ask for the target of a CNAME the answer ended with, under the same
+ * deadline; the result is cached under the name first asked.  EPROTO
+ * when the chain is longer than DNS_CNAME_MAX re-queries (or loops). */
+static int cname_requery(struct dns_pend *p, const char *target)
+{
+	struct sst_dns *dns = p->dns;
+	char *cur = NULL;
+	int err;
+
+	if (p->hops >= DNS_CNAME_MAX)
+		return EPROTO;
+
+	err = str_dup(&cur, target);
+	if (err)
+		return err;
+
+	err = dnsc_query(&p->q, dns->dnsc, cur, p->type, DNS_CLASS_IN, true,
+			 query_h, p);
+	if (err) {
+		mem_deref(cur);
+		return err;
+	}
+
+	mem_deref(p->cur);
+	p->cur = cur;
+	p->hops++;
+	p->tcp = false;
+	dns->st.queries++;
+	return 0;
+}
+
+static void query_h(int err, const struct dnshdr *hdr, struct list *ansl,
 		    struct list *authl, struct list *addl, void *arg)
 {
 	struct dns_pend *p = arg;
@@ -435,7 +539,8 @@ static void query_h(int err, const struct dnshdr *hdr, struct list *ansl,
 	if (!err && hdr && hdr->tc && !p->tcp) {
 		int terr;
 
-		terr = dnsc_query_srv(&p->q, dns->dnsc, p->name, p->type,
+		terr = dnsc_query_srv(&p->q, dns->dnsc,
+				      p->cur ? p->cur : p->name, p->type,
 				      DNS_CLASS_IN, IPPROTO_TCP, dns->srvv,
 				      &dns->srvc, true, query_h, p);
 		if (!terr) {
@@ -470,16 +575,26 @@ static void query_h(int err, const struct dnshdr *hdr, struct list *ansl,
 		return;
 	}
 
-	memset(&c, 0, sizeof(c));
-	c.ttl = -1;
-	dns_rrlist_apply(ansl, p->name, p->type, DNS_CLASS_IN, true,
-			 collect_h, &c);
+	collect_init(&c, p->type);
+	dns_rrlist_apply(ansl, p->cur ? p->cur : p->name, p->type,
+			 DNS_CLASS_IN, true, collect_h, &c);
+	if (c.cname && (p->chain_ttl < 0 || c.ttl < p->chain_ttl))
+		p->chain_ttl = c.ttl;
+	if (!c.n && c.cname) {
+		/* The section ends with a CNAME: ask for its target. */
+		err = cname_requery(p, c.cname);
+		if (!err)
+			return;
+		dns->st.errors++;
+		pend_complete(p, err, NULL);
+		return;
+	}
 	if (!c.n) {
 		err = ENODATA;
 		goto negative;
 	}
 
-	err = answer_build(&ans, dns, &c, p->type);
+	err = answer_build(&ans, dns, &c, p->type, p->chain_ttl);
 	if (err) {
 		pend_complete(p, err, NULL);
 		return;
@@ -487,7 +602,7 @@ static void query_h(int err, const struct dnshdr *hdr, struct list *ansl,
 
 	sst_dns_cache_put(dns, p->name, p->type, ans);
 	if (p->type == DNS_TYPE_SRV)
-		addl_cache(dns, ans, addl);
+		addl_cache(dns, ans, c.rrv[0]->name, addl);
 
 	pend_complete(p, 0, ans);
 	mem_deref(ans);
@@ -648,6 +763,7 @@ int sst_dns_lookup(struct sst_dns_req **reqp, struct sst_dns *dns,
 	}
 	p->dns = dns;
 	p->type = type;
+	p->chain_ttl = -1;
 	err = str_dup(&p->name, qname);
 	if (err) {
 		mem_deref(p);

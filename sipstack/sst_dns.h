@@ -37,7 +37,16 @@
  * the name does not exist (NXDOMAIN), ENODATA the name exists without
  * records of that type (NODATA), ETIMEDOUT no answer within the deadline,
  * EAGAIN the server failed (SERVFAIL), ECONNREFUSED the server refused,
- * EPROTO any other error code, ENOMEM.  ENOENT and ENODATA are cached.
+ * EPROTO any other error code (and a CNAME chain that does not end),
+ * ENOMEM.  ENOENT and ENODATA are cached.
+ *
+ * CNAMEs: an answer holds only records of the type asked for.  A name
+ * behind a CNAME is answered with its target's records, followed inside
+ * the answer and, when the answer stops at a CNAME, asked for again (at
+ * most 8 times); the TTL is the shortest along the chain.  SRV answers'
+ * additional A/AAAA records are cached only for targets inside the SRV
+ * name's own domain ("_sip._tcp.acme.com": acme.com and below, RFC 2181
+ * 5.4.1); other targets are asked for.
  */
 #ifndef STC_SST_DNS_H
 #define STC_SST_DNS_H
@@ -88,7 +97,7 @@ struct sst_dns_conf {
 /* One record of an answer.  Strings are NUL-terminated and owned by the
  * answer. */
 struct sst_dns_rec {
-	uint16_t type;          /* DNS_TYPE_A, _AAAA, _SRV, _NAPTR */
+	uint16_t type;          /* the type asked: A, AAAA, SRV or NAPTR */
 	uint32_t ttl;           /* as received, s */
 	struct {
 		uint16_t pri, weight, port;

@@ -9,6 +9,7 @@ enum {
 	DNS_PEND_BUCKETS  = 256,
 	DNS_DOWN_BUCKETS  = 64,
 	DNS_DOWN_MAX      = 1024,  /* targets remembered as down */
+	DNS_CNAME_MAX     = 8,     /* re-queries along one CNAME chain */
 };
 
 struct sst_dns {

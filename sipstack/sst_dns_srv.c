@@ -164,7 +164,8 @@ static void host_addrs(struct host_ctx *hc, const struct sst_dns_answer *ans)
 
 		if (hc->addrc >= SST_DNS_ADDRS_MAX)
 			break;
-		if (r->type != DNS_TYPE_A && r->type != DNS_TYPE_AAAA)
+		if ((r->type != DNS_TYPE_A && r->type != DNS_TYPE_AAAA) ||
+		    !r->addr || !sa_af(r->addr))
 			continue;
 
 		hc->addrv[hc->addrc] = *r->addr;
@@ -392,8 +393,9 @@ static void srv_answer_h(int err, const struct sst_dns_answer *ans,
 
 	/* RFC 2782: a lone "." target: the service is decidedly not
 	 * available at this domain. */
-	if (ans->recc == 1 && (!ans->recv[0].srv.target[0] ||
-			       !strcmp(ans->recv[0].srv.target, "."))) {
+	if (ans->recc == 1 && ans->recv[0].type == DNS_TYPE_SRV &&
+	    (!ans->recv[0].srv.target || !ans->recv[0].srv.target[0] ||
+	     !strcmp(ans->recv[0].srv.target, "."))) {
 		sc->h(ECONNREFUSED, NULL, sc->arg);
 		return;
 	}
@@ -402,7 +404,8 @@ static void srv_answer_h(int err, const struct sst_dns_answer *ans,
 		const struct sst_dns_rec *r = &ans->recv[i];
 		struct sst_dns_target *t = &sc->tgtv[n];
 
-		if (r->type != DNS_TYPE_SRV || !r->srv.target[0] ||
+		if (r->type != DNS_TYPE_SRV || !r->srv.target ||
+		    !r->srv.target[0] ||
 		    strlen(r->srv.target) > SST_DNS_NAME_MAX)
 			continue;
 

@@ -339,6 +339,10 @@ static const struct bad badv[] = {
 	 "  port=\"0\"><Domain>x.test</Domain></ExternCommunity>" TAIL,
 	 ":7: ExternCommunity \"x\": attribute port must be a port number "
 	 "1-65535, not \"0\"", NULL},
+	{"prefixed start tag over two lines, comment with a tag",
+	 HEAD "<x:Foo xmlns:x=\"urn:x\"\n  a=\"b\"/>\n<!-- <Bar\n> -->\n"
+	 "<Baz\n/>" TAIL, ":7: unknown record <Foo>",
+	 ":11: unknown record <Baz>"},
 	{"port 65536", HEAD "<CommunityConnector name=\"e2\" ip=\"::1\" "
 	 "tlsPort=\"65536\"><Gateway>gw</Gateway></CommunityConnector>" TAIL,
 	 ":7: CommunityConnector \"e2\": attribute tlsPort must be a port "

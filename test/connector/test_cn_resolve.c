@@ -52,6 +52,8 @@ static char *d_srv[] = {"srv.test"};
 static char *d_aonly[] = {"aonly.test"};
 static char *d_wild[] = {"*.wild.test"};
 static char *d_nowhere[] = {"nowhere.test"};
+static char *d_cnprox[] = {"cnprox.test"};
+static char *d_cnsrv[] = {"cnsrv.test"};
 
 static const struct cfg_extern ex_prox = {
 	"prox", {d_prox, NULL, 1}, "sip.prox.test", 5061, CFG_TP_TLS, 1};
@@ -63,6 +65,10 @@ static const struct cfg_extern ex_wild = {
 	"wild", {d_wild, NULL, 1}, NULL, 5060, CFG_TP_TLS, 4};
 static const struct cfg_extern ex_nowhere = {
 	"nowhere", {d_nowhere, NULL, 1}, NULL, 5060, CFG_TP_TLS, 5};
+static const struct cfg_extern ex_cnprox = {
+	"cnprox", {d_cnprox, NULL, 1}, "sip.cnprox.test", 5061, CFG_TP_TLS, 6};
+static const struct cfg_extern ex_cnsrv = {
+	"cnsrv", {d_cnsrv, NULL, 1}, NULL, 5060, CFG_TP_TLS, 7};
 
 
 /* --- dnsmasq --- */
@@ -87,7 +93,11 @@ static int dnsmasq_start(void)
 		       "host-record=aonly.test,127.0.7.30\n"
 		       "srv-host=_sips._tcp.sub.wild.test,w1.wild.test,"
 		       "5063,0,0\n"
-		       "host-record=w1.wild.test,127.0.7.40\n"))
+		       "host-record=w1.wild.test,127.0.7.40\n"
+		       "cname=sip.cnprox.test,sip.prox.test\n"
+		       "srv-host=_sips._tcp.cnsrv.test,t.cnsrv.test,"
+		       "5064,0,0\n"
+		       "cname=t.cnsrv.test,a2.srv.test\n"))
 		return -1;
 
 	return tdns_start(&dnsmasq, conf, logpath, DNS_PORT_S, "started, version");
@@ -349,6 +359,56 @@ static void test_srv_order_and_trust(void)
 	mem_deref(dns);
 }
 
+/* A proxy name or an SRV target behind a CNAME: the hops and the trust
+ * set hold the addresses behind it, nothing without an address. */
+static void test_cname(void)
+{
+	struct sst_dns *dns = dns_new();
+	struct cn_resolve *res = NULL;
+	const struct cn_route *rt;
+	struct res r;
+	size_t i;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(dns);
+	CU_ASSERT_EQUAL_FATAL(cn_resolve_alloc(&res, dns), 0);
+
+	CU_ASSERT_EQUAL(resolve(res, &ex_cnprox, "cnprox.test", &r), 0);
+	rt = r.route;
+	CU_ASSERT_PTR_NOT_NULL_FATAL(rt);
+	CU_ASSERT_EQUAL(rt->src, CN_SRC_PROXY);
+	CU_ASSERT_EQUAL(rt->hopc, 2);
+	for (i = 0; i < rt->hopc; i++)
+		CU_ASSERT_NOT_EQUAL(rt->hopv[i].addr.ss_family, 0);
+	CU_ASSERT_TRUE(rt->hopc == 2 &&
+		       addr_is(&rt->hopv[0].addr, "127.0.7.10", 5061) &&
+		       addr_is(&rt->hopv[1].addr, "fd00:7::10", 5061));
+	CU_ASSERT_EQUAL(rt->trustc, 2);
+	for (i = 0; i < rt->trustc; i++)
+		CU_ASSERT_NOT_EQUAL(rt->trustv[i].ss_family, 0);
+	CU_ASSERT_TRUE(trust_has(rt, "127.0.7.10"));
+	mem_deref(r.route);
+
+	CU_ASSERT_EQUAL(resolve(res, &ex_cnsrv, "cnsrv.test", &r), 0);
+	rt = r.route;
+	CU_ASSERT_PTR_NOT_NULL_FATAL(rt);
+	CU_ASSERT_EQUAL(rt->src, CN_SRC_SRV);
+	CU_ASSERT_EQUAL(rt->hopc, 2);
+	for (i = 0; i < rt->hopc; i++) {
+		CU_ASSERT_NOT_EQUAL(rt->hopv[i].addr.ss_family, 0);
+		CU_ASSERT_STRING_EQUAL(rt->hopv[i].target, "t.cnsrv.test");
+	}
+	CU_ASSERT_TRUE(rt->hopc == 2 &&
+		       addr_is(&rt->hopv[0].addr, "127.0.7.22", 5064) &&
+		       addr_is(&rt->hopv[1].addr, "fd00:7::22", 5064));
+	CU_ASSERT_EQUAL(rt->trustc, 2);
+	for (i = 0; i < rt->trustc; i++)
+		CU_ASSERT_NOT_EQUAL(rt->trustv[i].ss_family, 0);
+	mem_deref(r.route);
+
+	mem_deref(res);
+	mem_deref(dns);
+}
+
 static void test_a_only(void)
 {
 	struct sst_dns *dns = dns_new();
@@ -573,6 +633,7 @@ static CU_TestInfo resolve_tests[] = {
 	{"proxy name: A and AAAA, trust", test_proxy},
 	{"SRV order and every target trusted", test_srv_order_and_trust},
 	{"A/AAAA when there is no SRV", test_a_only},
+	{"names behind a CNAME: addresses only", test_cname},
 	{"wildcard community: the concrete domain", test_wildcard},
 	{"unresolvable community", test_unresolvable},
 	{"fresh route: no DNS query", test_fresh_no_query},

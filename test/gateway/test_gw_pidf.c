@@ -344,6 +344,63 @@ static void test_bounds(void)
 	mem_deref(mb);
 }
 
+/* A <presence> with n attributes in all: xmlns, entity and n - 2 more
+ * (each value holding "=" and ">", which are no attributes), then a
+ * comment, a processing instruction and text with "=" signs. */
+static int decode_attrs(struct mbuf *mb, unsigned n, struct gw_pidf *pd)
+{
+	unsigned i;
+
+	mbuf_reset(mb);
+	mbuf_write_str(mb, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
+		       "<presence xmlns=\"urn:ietf:params:xml:ns:pidf\" "
+		       "entity=\"sip:x@y\"");
+	for (i = 2; i < n; i++)
+		mbuf_printf(mb, " a%u='v=%u>'", i, i);
+	mbuf_write_str(mb, "><!-- a=1 b=2 c=3 --><?pi x=1 y=2?>"
+		       "<tuple id=\"t\"><status><basic>open</basic></status>"
+		       "<note>a=b c=d</note></tuple></presence>");
+	return gw_pidf_decode(pd, (char *)mb->buf, mb->end);
+}
+
+/* libxml2's cost grows with the square of the attributes of one
+ * element: more than GW_PIDF_ATTR_MAX are refused before parsing. */
+static void test_attr_bound(void)
+{
+	struct mbuf *mb = mbuf_alloc(GW_PIDF_DOC_MAX);
+	struct gw_pidf pd;
+	unsigned i;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mb);
+
+	memset(&pd, 0, sizeof(pd));
+	CU_ASSERT_EQUAL(decode_attrs(mb, GW_PIDF_ATTR_MAX, &pd), 0);
+	CU_ASSERT_EQUAL(pd.st, GW_ST_ACTIVE);
+	CU_ASSERT_STRING_EQUAL(pd.entity, "sip:x@y");
+	CU_ASSERT_STRING_EQUAL(pd.note, "a=b c=d");
+
+	CU_ASSERT_EQUAL(decode_attrs(mb, GW_PIDF_ATTR_MAX + 1, &pd),
+			EMSGSIZE);
+	CU_ASSERT_EQUAL(decode_attrs(mb, 1000, &pd), EMSGSIZE);
+	CU_ASSERT_TRUE(mb->end <= GW_PIDF_DOC_MAX);
+
+	/* the same count on a child element */
+	mbuf_reset(mb);
+	mbuf_write_str(mb, "<presence xmlns=\"urn:ietf:params:xml:ns:pidf\" "
+		       "entity=\"sip:x@y\"><tuple id=\"t\"");
+	for (i = 1; i < GW_PIDF_ATTR_MAX + 1; i++)  /* and id */
+		mbuf_printf(mb, " b%u=\"\"", i);
+	mbuf_write_str(mb, "/></presence>");
+	CU_ASSERT_EQUAL(gw_pidf_decode(&pd, (char *)mb->buf, mb->end),
+			EMSGSIZE);
+	mb->end -= strlen(" b64=\"\"/></presence>");
+	mb->pos = mb->end;
+	mbuf_write_str(mb, "/></presence>");  /* 64 on the tuple: read */
+	CU_ASSERT_EQUAL(gw_pidf_decode(&pd, (char *)mb->buf, mb->end), 0);
+
+	mem_deref(mb);
+}
+
 /* Every prefix of a valid document: refused or read, never a crash. */
 static void test_truncation(void)
 {
@@ -372,6 +429,7 @@ static CU_TestInfo pidf_tests[] = {
 	{"hostile documents refused", test_refusals},
 	{"DOCTYPE in UTF-16", test_doctype_utf16},
 	{"size, element and depth caps", test_bounds},
+	{"attributes per element capped", test_attr_bound},
 	{"truncated documents", test_truncation},
 	CU_TEST_INFO_NULL,
 };
