@@ -14,7 +14,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static char path[64];
+static char path[4096];
 
 static void path_drop(void)
 {
@@ -29,9 +29,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int err;
 
 	if (!path[0]) {
+		const char *tmp = getenv("TMPDIR");
 		int fd;
 
-		snprintf(path, sizeof(path), "/tmp/fuzz_cfg.XXXXXX");
+		snprintf(path, sizeof(path), "%s/fuzz_cfg.XXXXXX",
+			 tmp && tmp[0] ? tmp : "/tmp");
 		fd = mkstemp(path);
 		if (fd < 0)
 			abort();

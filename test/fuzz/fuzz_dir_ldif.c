@@ -18,7 +18,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #endif
 
-static char path[64];
+static char path[4096];
 
 static void path_drop(void)
 {
@@ -47,9 +47,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int err;
 
 	if (!path[0]) {
+		const char *tmp = getenv("TMPDIR");
 		int fd;
 
-		snprintf(path, sizeof(path), "/tmp/fuzz_ldif.XXXXXX");
+		snprintf(path, sizeof(path), "%s/fuzz_ldif.XXXXXX",
+			 tmp && tmp[0] ? tmp : "/tmp");
 		fd = mkstemp(path);
 		if (fd < 0)
 			abort();
