@@ -145,6 +145,17 @@ struct cfg_connectivity {
 	unsigned line;
 };
 
+/* Directory defaults: the one definition.  The loader fills them in when
+ * the file says nothing, and the directory uses them for a zero field of
+ * a struct it is given (as the tests build them), so both agree.  A
+ * cache_size of 0 given to the directory means no cache. */
+enum {
+	CFG_DIR_CACHE_SIZE = 10000,  /* entries */
+	CFG_DIR_CACHE_TTL  = 300,    /* seconds */
+	CFG_DIR_NEG_TTL    = 60,     /* seconds for "no such user" */
+	CFG_DIR_TIMEOUT_MS = 2000,   /* per LDAP operation */
+};
+
 /* Directory: where local IDs, emails and credentials live. */
 struct cfg_directory {
 	enum cfg_dir_backend backend;
@@ -163,10 +174,10 @@ struct cfg_directory {
 	char *attr_privacy;       /* per-user privacy attribute, or NULL */
 	char *attr_member;        /* group membership, default "member" */
 	enum cfg_privacy privacy; /* default when the user has none */
-	unsigned cache_size;      /* entries */
-	unsigned cache_ttl;       /* seconds */
-	unsigned neg_ttl;         /* seconds for "no such user" */
-	unsigned timeout_ms;      /* per LDAP operation */
+	unsigned cache_size;      /* entries, 0: no cache */
+	unsigned cache_ttl;       /* seconds, 0: CFG_DIR_CACHE_TTL */
+	unsigned neg_ttl;         /* seconds for "no such user", 0: default */
+	unsigned timeout_ms;      /* per LDAP operation, 0: default */
 	bool present;             /* the record was in the file */
 	unsigned line;
 };

@@ -30,10 +30,7 @@
 enum {
 	CFG_TEXT_MAX  = 1024,
 	CFG_TOKEN_MAX = 64,
-	CFG_DEF_CACHE_SIZE = 10000,
-	CFG_DEF_CACHE_TTL  = 300,
-	CFG_DEF_NEG_TTL    = 60,
-	CFG_DEF_TIMEOUT_MS = 2000,
+	CFG_DEF_DNS_TIMEOUT_MS = 2000,
 };
 
 /* ---- the record table ------------------------------------------------ */
@@ -1222,12 +1219,12 @@ static void defaults(struct ld *ld, struct cfg *cfg)
 	    !d->attr_member)
 		ld->enomem = true;
 	d->privacy = CFG_PRIVACY_ALL;
-	d->cache_size = CFG_DEF_CACHE_SIZE;
-	d->cache_ttl = CFG_DEF_CACHE_TTL;
-	d->neg_ttl = CFG_DEF_NEG_TTL;
-	d->timeout_ms = CFG_DEF_TIMEOUT_MS;
+	d->cache_size = CFG_DIR_CACHE_SIZE;
+	d->cache_ttl = CFG_DIR_CACHE_TTL;
+	d->neg_ttl = CFG_DIR_NEG_TTL;
+	d->timeout_ms = CFG_DIR_TIMEOUT_MS;
 	cfg->tls.verify = CFG_VERIFY_REQUIRED;
-	cfg->dns.timeout_ms = CFG_DEF_TIMEOUT_MS;
+	cfg->dns.timeout_ms = CFG_DEF_DNS_TIMEOUT_MS;
 }
 
 static void build(struct ld *ld, struct cfg *cfg, const xmlNode *root)
@@ -1288,7 +1285,7 @@ static void build(struct ld *ld, struct cfg *cfg, const xmlNode *root)
 		else if (is_el(n, "Dns") && !cfg->dns.line) {
 			cfg->dns.line = node_line(n);
 			cfg->dns.timeout_ms = attr_count(n, "timeout",
-							 CFG_DEF_TIMEOUT_MS);
+							 CFG_DEF_DNS_TIMEOUT_MS);
 			for (c = n->children; c; c = c->next)
 				if (is_el(c, "Server"))
 					strv_add(ld, &cfg->dns.servers, c);

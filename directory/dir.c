@@ -39,6 +39,7 @@ struct dir {
 	bool ldap;
 	enum cfg_privacy privacy_default;
 	unsigned ttl, neg_ttl;
+	unsigned cache_size, timeout_ms;   /* as used, for the status */
 
 	struct dir_be *be;            /* used by the thread only */
 	pthread_t thread;
@@ -415,8 +416,10 @@ int dir_alloc(struct dir **dp, const struct cfg_directory *cfg,
 	d->names.filter = keep(d, DIR_A_N + 1, cfg->filter, NULL, &err);
 	d->names.scope = cfg->scope;
 	d->privacy_default = cfg->privacy;
-	d->ttl = cfg->cache_ttl ? cfg->cache_ttl : DIR_CACHE_TTL;
-	d->neg_ttl = cfg->neg_ttl ? cfg->neg_ttl : DIR_NEG_TTL;
+	d->ttl = cfg->cache_ttl ? cfg->cache_ttl : CFG_DIR_CACHE_TTL;
+	d->neg_ttl = cfg->neg_ttl ? cfg->neg_ttl : CFG_DIR_NEG_TTL;
+	d->cache_size = cfg->cache_size;
+	d->timeout_ms = cfg->timeout_ms ? cfg->timeout_ms : CFG_DIR_TIMEOUT_MS;
 	if (err)
 		goto out;
 
@@ -727,7 +730,11 @@ int dir_status(struct re_printf *pf, const struct dir *d)
 			  "directory.queued=%zu\n"
 			  "directory.latency_avg_ms=%llu.%03llu\n"
 			  "directory.latency_max_ms=%llu.%03llu\n"
-			  "directory.last_error=%s\n",
+			  "directory.last_error=%s\n"
+			  "directory.cache_size=%u\n"
+			  "directory.cache_ttl_s=%u\n"
+			  "directory.neg_ttl_s=%u\n"
+			  "directory.timeout_ms=%u\n",
 			  d->ldap ? "ldap" : "file", st.server,
 			  st.up ? "up" : "down",
 			  (unsigned long long)st.lookups,
@@ -738,7 +745,8 @@ int dir_status(struct re_printf *pf, const struct dir *d)
 			  (unsigned long long)(st.avg_us % 1000),
 			  (unsigned long long)(st.slowest_us / 1000),
 			  (unsigned long long)(st.slowest_us % 1000),
-			  st.last_error);
+			  st.last_error, d->cache_size, d->ttl, d->neg_ttl,
+			  d->timeout_ms);
 }
 
 const char *dir_err_name(int err)

@@ -60,11 +60,8 @@ enum {
 	DIR_QUEUE_MAX    = 1024,  /* lookups waiting for the thread */
 	DIR_MEMBERS_MAX  = 1000,  /* members returned for one group */
 	DIR_DOWN_MS      = 500,   /* fail fast this long after all fail */
-	DIR_TIMEOUT_MS   = 3000,  /* default per LDAP operation */
-	DIR_CACHE_SIZE   = 1024,  /* default entries */
-	DIR_CACHE_TTL    = 300,   /* default seconds */
-	DIR_NEG_TTL      = 30,    /* default seconds for "no such" */
 };
+/* Defaults for cache TTLs and the LDAP timeout: CFG_DIR_* in cfg.h. */
 
 enum dir_kind {
 	DIR_EMAIL_OF = 0,  /* local ID -> email */

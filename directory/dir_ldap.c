@@ -421,7 +421,8 @@ int dir_ldap_open(struct dir_be **bep, const struct cfg_directory *cfg,
 	lb->be.ops = &lbe_ops;
 	lb->be.names = names;
 	lb->starttls = cfg->starttls;
-	lb->timeout_ms = cfg->timeout_ms ? cfg->timeout_ms : DIR_TIMEOUT_MS;
+	lb->timeout_ms = cfg->timeout_ms ? cfg->timeout_ms :
+		CFG_DIR_TIMEOUT_MS;
 
 	lb->urls = calloc(cfg->urls.n, sizeof(*lb->urls));
 	if (!lb->urls) {

@@ -496,17 +496,24 @@ static void query_h(int err, const struct dnshdr *hdr, struct list *ansl,
 
 /* Ask for the target of a CNAME the answer ended with, under the same
  * deadline; the result is cached under the name first asked.  EPROTO
- * when the chain is longer than DNS_CNAME_MAX re-queries (or loops). */
+ * when the chain is longer than DNS_CNAME_MAX re-queries (or loops), or
+ * the target is no valid host name. */
+static int name_check(char *out, size_t outsz, const char *name);
+
 static int cname_requery(struct dns_pend *p, const char *target)
 {
+	char qname[SST_DNS_NAME_MAX + 1];
 	struct sst_dns *dns = p->dns;
 	char *cur = NULL;
 	int err;
 
 	if (p->hops >= DNS_CNAME_MAX)
 		return EPROTO;
+	/* a peer's name: the same checks as a caller's */
+	if (name_check(qname, sizeof(qname), target))
+		return EPROTO;
 
-	err = str_dup(&cur, target);
+	err = str_dup(&cur, qname);
 	if (err)
 		return err;
 

@@ -622,6 +622,88 @@ static void test_cache_and_stats(void)
 	mem_deref(d);
 }
 
+/* The status lines that say which cache and timeout settings are used. */
+static void settings_of(struct dir *d, char *buf, size_t sz)
+{
+	static const char *const keys[] = {
+		"directory.cache_size=", "directory.cache_ttl_s=",
+		"directory.neg_ttl_s=", "directory.timeout_ms=",
+	};
+	struct mbuf *mb = mbuf_alloc(1024);
+	size_t i, n = 0;
+
+	buf[0] = '\0';
+	if (!mb)
+		return;
+	if (!mbuf_printf(mb, "%H", dir_status, d) && !mbuf_write_u8(mb, 0)) {
+		for (i = 0; i < ARRAY_SIZE(keys); i++) {
+			const char *l = strstr((char *)mb->buf, keys[i]);
+			const char *e = l ? strchr(l, '\n') : NULL;
+
+			if (e && n + (size_t)(e - l) + 2 < sz) {
+				memcpy(buf + n, l, (size_t)(e - l) + 1);
+				n += (size_t)(e - l) + 1;
+				buf[n] = '\0';
+			}
+		}
+	}
+	mem_deref(mb);
+}
+
+/* A <Directory> that sets no cache or timeout, as the daemon loads it,
+ * and a record the way tests build it (zero fields): the same TTLs and
+ * timeout, the documented ones. */
+static void test_defaults_agree(void)
+{
+	const char *t = cutest_tmpdir("dir_defaults");
+	char path[1200], text[2048], a[512], b[512];
+	struct cfg_diag diag = {NULL, 0, 0};
+	struct cfg_directory c;
+	struct cfg *cfg = NULL;
+	struct dir *dd, *dz;
+	FILE *f;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+	snprintf(path, sizeof(path), "%s/community.xml", t);
+	snprintf(text, sizeof(text),
+		 "<?xml version=\"1.0\"?>\n<CommunityConfig>\n"
+		 "<Community name=\"acme\"><Domain>acme.test</Domain>"
+		 "</Community>\n<CommunityGateway name=\"gw\"><ClientListen "
+		 "transport=\"udp\" address=\"127.0.116.11\"/>"
+		 "<ConnectorListen transport=\"tls\" address=\"127.0.116.11\" "
+		 "port=\"5070\"/></CommunityGateway>\n"
+		 "<Directory backend=\"file\"><File>%s</File></Directory>\n"
+		 "</CommunityConfig>\n",
+		 SRCDIR "/conf/examples/acme.test.ldif");
+	f = fopen(path, "w");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	fputs(text, f);
+	fclose(f);
+	CU_ASSERT_EQUAL_FATAL(cfg_load(&cfg, path, &diag), 0);
+	dd = open_dir(&cfg->directory);
+
+	memset(&c, 0, sizeof(c));
+	c.backend = CFG_DIR_FILE;
+	c.file = (char *)SRCDIR "/conf/examples/acme.test.ldif";
+	c.cache_size = cfg->directory.cache_size;  /* 0 would mean none */
+	dz = open_dir(&c);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(dd);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(dz);
+
+	settings_of(dd, a, sizeof(a));
+	settings_of(dz, b, sizeof(b));
+	CU_ASSERT_STRING_EQUAL(a, b);
+	CU_ASSERT_STRING_EQUAL(a, "directory.cache_size=10000\n"
+			       "directory.cache_ttl_s=300\n"
+			       "directory.neg_ttl_s=60\n"
+			       "directory.timeout_ms=2000\n");
+
+	mem_deref(dd);
+	mem_deref(dz);
+	cfg_free(cfg);
+	cfg_diag_reset(&diag);
+}
+
 /* ---- LDAP backend ------------------------------------------------------- */
 
 static int ldap_suite_init(void)
@@ -882,6 +964,7 @@ static CU_TestInfo file_tests[] = {
 	{"file backend answers", test_file_backend},
 	{"sample LDIF files load", test_samples_load},
 	{"cache, counters, status, cancel", test_cache_and_stats},
+	{"defaults: loaded and zero fields agree", test_defaults_agree},
 	CU_TEST_INFO_NULL,
 };
 

@@ -9,7 +9,10 @@
 
 #include <re.h>
 
-#include "sipstack/sst_frame.h"
+/* The framer is compiled into this unit, so that it carries the
+ * fuzzer's coverage instrumentation whatever libsst.a was built with
+ * (linked from the library it had none, and the fuzzer ran blind). */
+#include "sipstack/sst_frame.c"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
