@@ -85,7 +85,7 @@ static void gw_destructor(void *arg)
 	tmr_cancel(&gw->sweep);
 	/* first: what is queued is written, and closing frees nothing
 	 * from the file (hooks are off once the store is gone) */
-	gw->store = mem_deref(gw->store);
+	gw_store_close(gw);
 	gw->trace = mem_deref(gw->trace);
 	gw_req_cancel_all(gw);
 	gw_fed_close(gw);

@@ -333,6 +333,7 @@ bool gw_fed_degraded(const struct gw *gw);
 /* gw_store.c: the state store (store/sto.h) from the gateway's side.
  * Hooks are no-ops while gw->store is NULL (tests, shutdown). */
 int  gw_store_start(struct gw *gw);
+void gw_store_close(struct gw *gw);
 void gw_store_reg(struct gw *gw, const char *aor);
 void gw_store_status(struct dmn_st *root, const struct gw *gw);
 bool gw_store_degraded(const struct gw *gw);

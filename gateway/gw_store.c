@@ -318,6 +318,32 @@ int gw_store_start(struct gw *gw)
 	return 0;
 }
 
+/* At stop: write what is queued (one attempt), say what the store did
+ * in this run, close it.  Hooks are no-ops from here on. */
+void gw_store_close(struct gw *gw)
+{
+	struct sto_stats ss;
+	int err;
+
+	if (!gw || !gw->store)
+		return;
+	err = sto_sync(gw->store);
+	sto_stats_get(gw->store, &ss);
+	if (ss.kind != STO_MEMORY)
+		dmn_log_info("gw: store closed path=%s written=%llu "
+			     "batches=%llu failed-batches=%llu dropped=%llu "
+			     "unwritten=%u avg-us=%llu max-us=%llu",
+			     sto_path(gw->store),
+			     (unsigned long long)ss.written,
+			     (unsigned long long)ss.batches,
+			     (unsigned long long)ss.failures,
+			     (unsigned long long)ss.dropped,
+			     err ? (unsigned)ss.backlog : 0u,
+			     (unsigned long long)ss.avg_us,
+			     (unsigned long long)ss.max_us);
+	gw->store = mem_deref(gw->store);
+}
+
 /* ---- status ---- */
 
 bool gw_store_degraded(const struct gw *gw)
