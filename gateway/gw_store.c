@@ -255,9 +255,9 @@ static void store_log(bool healthy, const char *msg, void *arg)
 		dmn_log_info("gw: store writes-resumed path=%s",
 			     sto_path(gw->store));
 	else
-		dmn_log_warnx("gw: store write-failed path=%s error=\"%s\" "
-			      "(changes are kept in memory and retried)",
-			      sto_path(gw->store), msg);
+		dmn_log_warnx("gw: store write-failed path=%s error=%s "
+			      "changes=kept retry-ms=%u", sto_path(gw->store),
+			      msg, (unsigned)STO_RETRY_MS);
 }
 
 /* Open the store the CommunityGateway names, put its state back, and
@@ -279,7 +279,7 @@ int gw_store_start(struct gw *gw)
 	conf.path = gw->self->statefile;
 	err = sto_alloc(&gw->store, &conf, why, sizeof(why));
 	if (err) {
-		dmn_log_errx("gw: store failed kind=%s message=\"%s\"",
+		dmn_log_errx("gw: store failed kind=%s message=%s",
 			     sto_kind_name(conf.kind), why);
 		return err;
 	}
@@ -293,7 +293,7 @@ int gw_store_start(struct gw *gw)
 		struct sto_stats ss;
 
 		sto_stats_get(gw->store, &ss);
-		dmn_log_errx("gw: store failed kind=%s path=%s message=\"%s\"",
+		dmn_log_errx("gw: store failed kind=%s path=%s message=%s",
 			     sto_kind_name(conf.kind), conf.path,
 			     ss.last_error);
 		list_flush(&rc.dropped);

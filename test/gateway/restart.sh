@@ -278,6 +278,17 @@ te_stop "$WATCH"
 te_fifo_write "$BSD/in" /quit
 te_stop "$GWPID"
 te_check "stgateway stopped cleanly" grep -q "gw: stopped" "$D/gw.2.log"
+te_check "at stop the store has written everything" \
+	grep -q "gw: store closed path=$STATE written=[1-9][0-9]* .* unwritten=0 " "$D/gw.2.log"
+
+# ---- a stateFile that cannot be opened stops the start ----
+sed "s|stateFile=\"run/gw.state\"|stateFile=\"no-such-dir/gw.state\"|" \
+	"$D/community.xml" >"$D/bad.xml"
+"$GW" -f -c "$D/bad.xml" >"$D/bad.log" 2>&1
+te_check "an unusable stateFile: the gateway does not start (exit 1)" \
+	test $? -eq 1
+te_check "... and says which file and why" \
+	grep -q "gw: store failed kind=sqlite message=\"$D/no-such-dir/gw.state: cannot open the store: unable to open database file\"$" "$D/bad.log"
 te_check "no sanitizer report from stgateway" \
 	sh -c "! grep -Eq 'Sanitizer|runtime error' '$D/gw.1.log' '$D/gw.2.log'"
 te_done
