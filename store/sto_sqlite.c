@@ -10,11 +10,15 @@
  * version, and a file of another version is refused rather than
  * guessed at.  Statements are prepared once.  A busy file (another
  * process holding the write lock) waits STO_SQLITE_BUSY_MS, then the
- * batch fails and the front tries again later.
+ * batch fails and the front tries again later.  A new file is created
+ * mode 0600 (it names users, their addresses and who watches whom);
+ * SQLite gives its -wal and -shm files the mode of the database.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 #include <re.h>
@@ -168,6 +172,17 @@ static int sq_open(void **dbp, const char *path, char *why, size_t whysz)
 
 	if (!q)
 		return ENOMEM;
+	{
+		const int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+
+		if (fd < 0) {
+			re_snprintf(why, whysz, "%s: cannot open the store: "
+				    "%m", path, errno);
+			err = EIO;
+			goto out;
+		}
+		(void)close(fd);
+	}
 	if (sqlite3_open_v2(path, &q->db, SQLITE_OPEN_READWRITE |
 			    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
 			    NULL) != SQLITE_OK) {

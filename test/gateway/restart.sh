@@ -288,7 +288,7 @@ sed "s|stateFile=\"run/gw.state\"|stateFile=\"no-such-dir/gw.state\"|" \
 te_check "an unusable stateFile: the gateway does not start (exit 1)" \
 	test $? -eq 1
 te_check "... and says which file and why" \
-	grep -q "gw: store failed kind=sqlite message=\"$D/no-such-dir/gw.state: cannot open the store: unable to open database file\"$" "$D/bad.log"
+	grep -q "gw: store failed kind=sqlite message=\"$D/no-such-dir/gw.state: cannot open the store: No such file or directory\"$" "$D/bad.log"
 te_check "no sanitizer report from stgateway" \
 	sh -c "! grep -Eq 'Sanitizer|runtime error' '$D/gw.1.log' '$D/gw.2.log'"
 te_done

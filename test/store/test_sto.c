@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 
 #include <sqlite3.h>
 #include <re.h>
@@ -177,6 +178,17 @@ static void test_write_reload(void)
 		return;
 	CU_ASSERT_STRING_EQUAL(sto_kind_name(sto_kind(st)), "sqlite");
 	CU_ASSERT_STRING_EQUAL(sto_path(st), path);
+	{
+		/* users' addresses and watchers: for the owner only */
+		struct stat sb;
+		char wal[sizeof(path) + 8];
+
+		CU_ASSERT_EQUAL(stat(path, &sb), 0);
+		CU_ASSERT_EQUAL(sb.st_mode & 0777, 0600);
+		snprintf(wal, sizeof(wal), "%s-wal", path);
+		CU_ASSERT_EQUAL(stat(wal, &sb), 0);    /* WAL mode */
+		CU_ASSERT_EQUAL(sb.st_mode & 0777, 0600);
+	}
 	memset(&f, 0, sizeof(f));
 	CU_ASSERT_EQUAL(sto_load(st, &loadh, &f, now), 0);
 	CU_ASSERT_EQUAL(f.nb + f.np + f.ns, 0);   /* a new file */
