@@ -147,11 +147,10 @@ static void *writer_main(void *arg)
 			cond_wait_ms(&st->cond, &st->mtx, 1000);
 		stopping = st->stop;
 
-		if (!st->head) {
+		/* due even while changes keep coming */
+		if (!stopping && now_us() >= clean_at) {
 			uint64_t num = 0;
 
-			if (stopping)
-				break;
 			pthread_mutex_unlock(&st->mtx);
 			err = st->drv->expire(st->db, (int64_t)time(NULL),
 					      &num);
@@ -159,6 +158,11 @@ static void *writer_main(void *arg)
 			clean_at = now_us() + STO_CLEAN_S * 1000000ull;
 			if (!err)
 				st->st.cleaned += num;
+			continue;
+		}
+		if (!st->head) {
+			if (stopping)
+				break;
 			continue;
 		}
 
