@@ -161,6 +161,18 @@ te_check "status before: bob and dave registered, asmith not" \
 	       grep -q 'aor: *sip:dave@acme.test' '$D/status.1' &&
 	       ! grep -q 'aor: *sip:asmith@acme.test' '$D/status.1'"
 
+rows()  # AOR: bindings of AOR in the state file, read by SQLite itself
+{
+	python3 -c '
+import sqlite3, sys
+c = sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True)
+print(c.execute("SELECT count(*) FROM binding WHERE aor=?",
+                (sys.argv[2],)).fetchone()[0])' "$STATE" "$1"
+}
+te_check "the file holds bob's binding" test "$(rows sip:bob@acme.test)" = 1
+te_check "the file holds no binding of asmith (unregistered)" \
+	test "$(rows sip:asmith@acme.test)" = 0
+
 # ---- kill -9, restart ----
 kill -KILL "$GWPID"
 te_stop "$GWPID"
