@@ -148,9 +148,12 @@ te_check "asmith registers over UDP (sipp)" \
 register asmith alicepw 127.0.117.11 0 u1 0 unreg.asmith
 te_check "asmith unregisters (Expires: 0)" \
 	grep -q "REGISTER status=200" "$D/unreg.asmith.log"
-register dave davepw 127.0.117.23 600 t1 120000 reg.dave &
-REGTCP=$!
-TE_PIDS="$TE_PIDS $REGTCP"
+te_spawn "$D/reg.dave.out" sipp -sf "$SC/register.xml" -key from dave \
+	-key domain acme.test -key expires 600 -au dave -ap davepw \
+	-auth_uri acme.test -i 127.0.117.23 -p 5060 -t t1 -d 120000 \
+	-nostdin -timeout 120 -m 1 -trace_logs \
+	-log_file "$D/reg.dave.log" $GWIP:5060
+REGTCP=$TE_LASTPID
 te_check "dave registers over TCP (sipp)" \
 	te_wait_for "$D/reg.dave.log" "REGISTER status=200" 5
 
