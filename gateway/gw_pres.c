@@ -981,7 +981,14 @@ int gw_pres_restore_sub(struct gw *gw, const struct sto_sub *u,
 	size_t n;
 	char *p;
 
-	if (strlen(u->ltag) >= SST_TAG_SIZE || strlen(u->target) >= GW_URI_MAX)
+	/* the limits a SUBSCRIBE is held to (sub_fill): a file is input */
+	if (strlen(u->ltag) >= SST_TAG_SIZE ||
+	    strlen(u->target) >= GW_URI_MAX ||
+	    strlen(u->watcher) >= GW_URI_MAX ||
+	    strlen(u->rfrom) >= GW_URI_MAX || strlen(u->ruri) >= GW_URI_MAX ||
+	    strlen(u->rtag) >= GW_URI_MAX || strlen(u->callid) >= GW_URI_MAX ||
+	    (u->entity && strlen(u->entity) >= GW_URI_MAX) ||
+	    (u->route && strlen(u->route) > 6 * GW_URI_MAX))
 		return EINVAL;
 	if (gw->nsubs >= GW_SUB_MAX)
 		return ENOSPC;

@@ -518,7 +518,9 @@ int sto_sub_put(struct sto *st, const struct sto_sub *s)
 
 int sto_sub_del(struct sto *st, const char *callid, const char *ltag)
 {
+	struct sto_op *op;
 	struct sto_sub s;
+	char *p;
 
 	if (!st || !callid || !ltag)
 		return EINVAL;
@@ -527,17 +529,13 @@ int sto_sub_del(struct sto *st, const char *callid, const char *ltag)
 	memset(&s, 0, sizeof(s));
 	s.callid = callid;
 	s.ltag = ltag;
-	{
-		struct sto_op *op = calloc(1, sizeof(*op) + sub_strlen(&s));
-		char *p;
-
-		if (!op)
-			return ENOMEM;
-		op->type = STO_OP_SUB_DEL;
-		p = (char *)(op + 1);
-		sub_copy(&op->sub, &s, &p);
-		return enqueue(st, op);
-	}
+	op = calloc(1, sizeof(*op) + sub_strlen(&s));
+	if (!op)
+		return ENOMEM;
+	op->type = STO_OP_SUB_DEL;
+	p = (char *)(op + 1);
+	sub_copy(&op->sub, &s, &p);
+	return enqueue(st, op);
 }
 
 int sto_sync(struct sto *st)
