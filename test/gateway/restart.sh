@@ -19,7 +19,9 @@
 # recognised; asmith (unregistered) is not restored: 480; the TCP
 # binding is not restored: 480, counted in status; status shows the
 # store; a store file locked by another process makes status degraded
-# (exit 1) until the lock goes.
+# (exit 1) until the lock goes; a second kill -9 and restart keeps what
+# the first restart changed (the ended dialog and the dead TCP binding
+# stay gone).
 set -u
 
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -288,13 +290,26 @@ te_check "status exits 0 again" test $? -eq 0
 te_check "the log says writes resumed" \
 	te_wait_for "$D/gw.2.log" "gw: store writes-resumed" 3
 
+# ---- a second kill -9: what the first restart changed is kept ----
 te_stop "$REGTCP"
 te_stop "$WATCH"
+te_check "everything is written before the second kill" stored
+kill -KILL "$GWPID"
+te_stop "$GWPID"
+gw_start "$D/gw.3.log" ||
+	{ te_fail "stgateway did not listen a third time"; cat "$D/gw.3.log"; te_done; exit 1; }
+te_check "second restart: bob and asmith back, the ended dialog and the dead TCP binding not" \
+	grep -q "gw: store opened kind=sqlite path=$STATE bindings=2 publications=1 subscriptions=0 dropped-tcp-tls=0" "$D/gw.3.log"
+rm -f "$D/msg.bob.log"
+msg bob 5096
+te_check "MESSAGE to bob after the second restart: 200" \
+	grep -q "MESSAGE status=200" "$D/msg.bob.log"
+
 te_fifo_write "$BSD/in" /quit
 te_stop "$GWPID"
-te_check "stgateway stopped cleanly" grep -q "gw: stopped" "$D/gw.2.log"
+te_check "stgateway stopped cleanly" grep -q "gw: stopped" "$D/gw.3.log"
 te_check "at stop the store has written everything" \
-	grep -q "gw: store closed path=$STATE written=[1-9][0-9]* .* unwritten=0 " "$D/gw.2.log"
+	grep -q "gw: store closed path=$STATE written=[1-9][0-9]* .* unwritten=0 " "$D/gw.3.log"
 
 # ---- a stateFile that cannot be opened stops the start ----
 sed "s|stateFile=\"run/gw.state\"|stateFile=\"no-such-dir/gw.state\"|" \
@@ -305,5 +320,5 @@ te_check "an unusable stateFile: the gateway does not start (exit 1)" \
 te_check "... and says which file and why" \
 	grep -q "gw: store failed kind=sqlite message=\"$D/no-such-dir/gw.state: cannot open the store: No such file or directory\"$" "$D/bad.log"
 te_check "no sanitizer report from stgateway" \
-	sh -c "! grep -Eq 'Sanitizer|runtime error' '$D/gw.1.log' '$D/gw.2.log'"
+	sh -c "! grep -Eq 'Sanitizer|runtime error' '$D/gw.1.log' '$D/gw.2.log' '$D/gw.3.log'"
 te_done
