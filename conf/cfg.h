@@ -103,6 +103,8 @@ struct cfg_gateway {
 	char *pidfile;
 	char *user;                  /* drop root to this user */
 	unsigned retry;              /* seconds between connector retries */
+	char *statefile;             /* stateFile: the SQLite state store,
+				      * or NULL: state in memory only */
 	unsigned line;
 };
 

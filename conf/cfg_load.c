@@ -101,6 +101,7 @@ static const struct attr_spec a_gateway[] = {
 	{"name", V_TOKEN, true, NULL},
 	{"SupportExternalCommunities", V_BOOL, false, NULL},
 	{"ConvertID", V_BOOL, false, NULL},
+	{"stateFile", V_TEXT, false, NULL},
 	DAEMON_ATTRS, A_END,
 };
 static const struct child_spec k_gateway[] = {
@@ -1074,6 +1075,7 @@ static void build_gateway(struct ld *ld, struct cfg *cfg, const xmlNode *n)
 	gw->convert_id = attr_bool(n, "ConvertID", true);
 	daemon_attrs(ld, n, &gw->control, &gw->pidfile, &gw->user,
 		     &gw->retry);
+	gw->statefile = path_get(ld, n, "stateFile");
 	gw->line = node_line(n);
 	for (c = n->children; c; c = c->next) {
 		if (is_el(c, "ClientListen"))
@@ -1435,6 +1437,7 @@ void cfg_free(struct cfg *cfg)
 		free(gw->control);
 		free(gw->pidfile);
 		free(gw->user);
+		free(gw->statefile);
 	}
 	free(cfg->gateways);
 	for (i = 0; i < cfg->nexterns; i++) {

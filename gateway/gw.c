@@ -83,6 +83,9 @@ static void gw_destructor(void *arg)
 	struct gw *gw = arg;
 
 	tmr_cancel(&gw->sweep);
+	/* first: what is queued is written, and closing frees nothing
+	 * from the file (hooks are off once the store is gone) */
+	gw_store_close(gw);
 	gw->trace = mem_deref(gw->trace);
 	gw_req_cancel_all(gw);
 	gw_fed_close(gw);
@@ -306,6 +309,9 @@ int gw_start(struct gw *gw)
 	err = gw_fed_start(gw);
 	if (err)
 		return err;
+	err = gw_store_start(gw);
+	if (err)
+		return err;
 
 	tmr_start(&gw->sweep, GW_SWEEP_MS, sweep, gw);
 	return 0;
@@ -341,7 +347,8 @@ bool gw_degraded(const struct gw *gw)
 	if (!gw)
 		return true;
 	dir_stats_get(gw->dir, &ds);
-	return !ds.up || gw->reload_failed || gw_fed_degraded(gw);
+	return !ds.up || gw->reload_failed || gw_fed_degraded(gw) ||
+		gw_store_degraded(gw);
 }
 
 /* ---- flows ---- */
@@ -468,6 +475,8 @@ int gw_reload(struct gw *gw, struct re_printf *pf)
 		dmn_log_warnx("gw: reload needs-restart field=pidFile");
 	if (str_differ(gw->self->user, self->user))
 		dmn_log_warnx("gw: reload needs-restart field=user");
+	if (str_differ(gw->self->statefile, self->statefile))
+		dmn_log_warnx("gw: reload needs-restart field=stateFile");
 
 	/* requests parked on the old directory: clients retry */
 	gw_req_cancel_all(gw);

@@ -54,6 +54,10 @@ struct sst_strans;
 struct sst_ctrans;
 struct gw_digest;
 struct gw_reg;
+struct sto;
+struct sto_binding;
+struct sto_pub;
+struct sto_sub;
 
 enum {
 	GW_EXPIRES_MIN      = 60,    /* REGISTER/PUBLISH/SUBSCRIBE floor */
@@ -130,6 +134,16 @@ struct gw_counters {
 	uint64_t fed_notify_in;     /* NOTIFYs from external presentities */
 };
 
+/* What the last start found in the state store, for status. */
+struct gw_restored {
+	uint32_t bindings;
+	uint32_t publications;
+	uint32_t subscriptions;
+	uint32_t stream_bindings;  /* not restored: TCP/TLS flow died */
+	uint32_t stream_subs;
+	uint32_t unusable;         /* no listener for it, bad address */
+};
+
 struct gw {
 	struct cfg *cfg;
 	const struct cfg_gateway *self;
@@ -160,6 +174,9 @@ struct gw {
 	struct list noemail;       /* struct gw_noemail: cannot federate */
 	struct list ftxs;          /* federation requests nobody waits on */
 	struct tmr sweep;
+	struct sto *store;         /* the state store (gw_store.c); NULL
+				    * before start and while closing */
+	struct gw_restored restored;
 
 	struct gw_counters c;
 	struct dmn_trace *trace;   /* the Trace file, when enabled */
@@ -312,6 +329,28 @@ enum gw_status gw_fed_status(const struct gw *gw, const char *aor,
 			     const char **notep);
 void gw_fed_status_build(struct dmn_st *root, struct gw *gw);
 bool gw_fed_degraded(const struct gw *gw);
+
+/* gw_store.c: the state store (store/sto.h) from the gateway's side.
+ * Hooks are no-ops while gw->store is NULL (tests, shutdown). */
+int  gw_store_start(struct gw *gw);
+void gw_store_close(struct gw *gw);
+void gw_store_reg(struct gw *gw, const char *aor);
+void gw_store_status(struct dmn_st *root, const struct gw *gw);
+bool gw_store_degraded(const struct gw *gw);
+int64_t gw_store_wall(uint64_t expires);       /* gw_now() clock -> wall */
+uint64_t gw_store_mono(int64_t expires);       /* and back; 0: past */
+void gw_store_flow_text(const struct gw_flow *fl, char *tp, size_t tpsz,
+			char *src, char *dst, size_t addrsz);
+int  gw_store_flow(struct gw_flow **flp, struct gw *gw, const char *tp,
+		   const char *src, const char *dst);
+/* gw_regsrv.c, gw_pres.c: put restored records back (at start only) */
+void gw_register_restore(struct gw *gw, const struct sto_binding *b,
+			 struct gw_flow *fl, uint32_t remaining);
+void gw_pres_restore_pub(struct gw *gw, const struct sto_pub *p,
+			 uint64_t expires);
+int  gw_pres_restore_sub(struct gw *gw, const struct sto_sub *u,
+			 struct gw_flow *fl, uint64_t expires);
+void gw_pres_restore_done(struct gw *gw);
 
 /* gw_ctl.c / gw_status.c */
 int  gw_status_build(struct dmn_st **stp, struct gw *gw);

@@ -210,6 +210,7 @@ int gw_status_build(struct dmn_st **stp, struct gw *gw)
 	dmn_st_int(s, "connections", sst_transp_nconns(gw->tp));
 
 	add_directory(st, gw);
+	gw_store_status(st, gw);
 	add_trace(st, gw);
 
 	s = dmn_st_section(st, "connectors");

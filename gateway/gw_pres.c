@@ -37,6 +37,7 @@
 #include "sipstack/sst_trans.h"
 #include "gateway/gw.h"
 #include "gateway/gw_reg.h"
+#include "store/sto.h"
 
 enum { GW_ETAG_SIZE = 24 };
 
@@ -84,7 +85,13 @@ struct gw_sub {
 				      * it (its email AOR); NULL = target */
 	char *route;                 /* "Route: ...\r\n" from the
 				      * SUBSCRIBE's Record-Route, or NULL */
+	bool stored;                 /* written to the state store */
 };
+
+/* the state store (the end of this file) */
+static void sub_store(struct gw_sub *s);
+static void sub_unstore(struct gw_sub *s);
+static void pres_store(struct gw *gw, const char *aor);
 
 static uint64_t pub_seq;
 
@@ -100,6 +107,7 @@ static void sub_destructor(void *arg)
 {
 	struct gw_sub *s = arg;
 
+	sub_unstore(s);
 	if (s->le.list)
 		s->gw->nsubs--;
 	list_unlink(&s->le);
@@ -349,11 +357,13 @@ static void notify_send(struct gw_sub *s)
 	gw->c.notify_out++;
 	s->last = st;
 	s->notified = true;
+	sub_store(s);
 }
 
 /* A watcher's subscription ends: final NOTIFY, then it goes. */
 static void sub_end(struct gw_sub *s, const char *reason)
 {
+	sub_unstore(s);
 	s->ending = true;
 	s->end_reason = reason;
 	s->again = false;
@@ -539,6 +549,7 @@ void gw_publish(struct gw_req *rq)
 			mem_deref(pb);
 		gw->c.pub_ok++;
 		gw_req_answer(rq, 200, "OK", "Expires: 0\r\n");
+		pres_store(gw, aor);
 		gw_pres_changed(gw, aor);
 		return;
 	}
@@ -579,6 +590,7 @@ void gw_publish(struct gw_req *rq)
 	re_snprintf(hdrs, sizeof(hdrs), "SIP-ETag: %s\r\nExpires: %u\r\n",
 		    pb->etag, (unsigned)e);
 	gw_req_answer(rq, 200, "OK", hdrs);
+	pres_store(gw, aor);
 	gw_pres_changed(gw, aor);
 }
 
@@ -849,4 +861,192 @@ bool gw_subscribe_indialog(struct gw *gw, const struct sip_msg *msg,
 	s->expires = gw_now() + e;
 	notify_send(s);
 	return true;
+}
+
+/* ---- the state store (gw_store.c says what survives a restart) ---- */
+
+static void sub_store(struct gw_sub *s)
+{
+	struct gw *gw = s->gw;
+	char tp[8], src[GW_ADDR_MAX], dst[GW_ADDR_MAX];
+	struct sto_sub u;
+
+	if (!gw->store || s->ending)
+		return;
+	gw_store_flow_text(s->fl, tp, sizeof(tp), src, dst, sizeof(src));
+	memset(&u, 0, sizeof(u));
+	u.callid = s->callid;
+	u.ltag = s->ltag;
+	u.rtag = s->rtag;
+	u.watcher = s->watcher;
+	u.target = s->target;
+	u.rfrom = s->rfrom;
+	u.ruri = s->ruri;
+	u.entity = s->entity;
+	u.route = s->route;
+	u.lcseq = s->lcseq;
+	u.expires = gw_store_wall(s->expires);
+	u.last = (int)s->last;
+	u.notified = s->notified;
+	u.ext = s->ext;
+	u.tp = tp;
+	u.src = src;
+	u.dst = dst;
+	if (!sto_sub_put(gw->store, &u))
+		s->stored = true;
+}
+
+static void sub_unstore(struct gw_sub *s)
+{
+	if (!s->stored || !s->gw->store)
+		return;
+	(void)sto_sub_del(s->gw->store, s->callid, s->ltag);
+	s->stored = false;
+}
+
+/* aor's live publications replace what the store has. */
+static void pres_store(struct gw *gw, const char *aor)
+{
+	const struct gw_pres *p = pres_find(gw, aor);
+	struct sto_pub pv[GW_PUB_PER_AOR_MAX];
+	const uint64_t now = gw_now();
+	struct le *le;
+	size_t n = 0;
+
+	if (!gw->store)
+		return;
+	for (le = p ? p->pubs.head : NULL; le && n < ARRAY_SIZE(pv);
+	     le = le->next) {
+		const struct gw_pub *pb = le->data;
+
+		if (pb->expires <= now)
+			continue;
+		pv[n].aor = aor;
+		pv[n].etag = pb->etag;
+		pv[n].status = (int)pb->st;
+		pv[n].note = pb->note[0] ? pb->note : NULL;
+		pv[n].expires = gw_store_wall(pb->expires);
+		pv[n].seq = pb->seq;
+		n++;
+	}
+	(void)sto_pub_set(gw->store, aor, pv, n);
+}
+
+void gw_pres_restore_pub(struct gw *gw, const struct sto_pub *sp,
+			 uint64_t expires)
+{
+	struct gw_pres *p = pres_find(gw, sp->aor);
+	struct gw_pub *pb;
+
+	if (strlen(sp->aor) >= GW_URI_MAX || strlen(sp->etag) >= GW_ETAG_SIZE)
+		return;
+	if (!p) {
+		p = mem_zalloc(sizeof(*p), pres_destructor);
+		if (!p)
+			return;
+		str_ncpy(p->aor, sp->aor, sizeof(p->aor));
+		hash_append(gw->pres, hash_joaat_str(p->aor), &p->he, p);
+	}
+	if (list_count(&p->pubs) >= GW_PUB_PER_AOR_MAX)
+		return;
+	pb = mem_zalloc(sizeof(*pb), NULL);
+	if (!pb)
+		return;
+	str_ncpy(pb->etag, sp->etag, sizeof(pb->etag));
+	pb->st = (enum gw_status)sp->status;
+	str_ncpy(pb->note, sp->note ? sp->note : "", sizeof(pb->note));
+	pb->expires = expires;
+	pb->seq = sp->seq;
+	pub_seq = max(pub_seq, sp->seq);
+	list_append(&p->pubs, &pb->le, pb);
+	gw->restored.publications++;
+}
+
+static const char *strs_cput(char **pp, const char *v)
+{
+	const size_t n = strlen(v) + 1;
+	char *d = *pp;
+
+	memcpy(d, v, n);
+	*pp += n;
+	return d;
+}
+
+/* A watcher's dialog read from the store; its NOTIFY goes out from
+ * gw_pres_restore_done() once everything is back. */
+int gw_pres_restore_sub(struct gw *gw, const struct sto_sub *u,
+			struct gw_flow *fl, uint64_t expires)
+{
+	struct gw_sub *s;
+	size_t n;
+	char *p;
+
+	/* the limits a SUBSCRIBE is held to (sub_fill): a file is input */
+	if (strlen(u->ltag) >= SST_TAG_SIZE ||
+	    strlen(u->target) >= GW_URI_MAX ||
+	    strlen(u->watcher) >= GW_URI_MAX ||
+	    strlen(u->rfrom) >= GW_URI_MAX || strlen(u->ruri) >= GW_URI_MAX ||
+	    strlen(u->rtag) >= GW_URI_MAX || strlen(u->callid) >= GW_URI_MAX ||
+	    (u->entity && strlen(u->entity) >= GW_URI_MAX) ||
+	    (u->route && strlen(u->route) > 6 * GW_URI_MAX))
+		return EINVAL;
+	if (gw->nsubs >= GW_SUB_MAX)
+		return ENOSPC;
+	s = mem_zalloc(sizeof(*s), sub_destructor);
+	if (!s)
+		return ENOMEM;
+	s->gw = gw;
+	n = strlen(u->watcher) + strlen(u->target) +
+		(u->entity ? strlen(u->entity) + 1 : 0) + strlen(u->ruri) +
+		strlen(u->callid) + strlen(u->rtag) + strlen(u->rfrom) + 6;
+	p = mem_alloc(n, NULL);
+	if (!p) {
+		mem_deref(s);
+		return ENOMEM;
+	}
+	s->strs = p;
+	s->watcher = (char *)strs_cput(&p, u->watcher);
+	s->target = (char *)strs_cput(&p, u->target);
+	s->entity = u->entity ? (char *)strs_cput(&p, u->entity) : NULL;
+	s->ruri = (char *)strs_cput(&p, u->ruri);
+	s->callid = (char *)strs_cput(&p, u->callid);
+	s->rtag = (char *)strs_cput(&p, u->rtag);
+	s->rfrom = (char *)strs_cput(&p, u->rfrom);
+	if (u->route && str_dup(&s->route, u->route)) {
+		mem_deref(s);
+		return ENOMEM;
+	}
+	str_ncpy(s->ltag, u->ltag, sizeof(s->ltag));
+	s->fl = mem_ref(fl);
+	s->lcseq = u->lcseq;
+	s->expires = expires;
+	s->last = (enum gw_status)u->last;
+	s->notified = u->notified;
+	s->ext = u->ext;
+	s->ext_target = aor_external(gw, s->target);
+	s->stored = true;
+
+	list_append(&gw->subs, &s->le, s);
+	hash_append(gw->subt, hash_joaat_str(s->target), &s->he_t, s);
+	hash_append(gw->subd, hash_joaat_str(s->callid), &s->he_d, s);
+	gw->nsubs++;
+	gw->restored.subscriptions++;
+	return 0;
+}
+
+/* Every restored watcher hears the state as it is now, at once. */
+void gw_pres_restore_done(struct gw *gw)
+{
+	struct le *le = gw->subs.head;
+
+	while (le) {
+		struct gw_sub *s = le->data;
+
+		le = le->next;
+		if (s->ending)
+			continue;
+		if (s->ext_target)
+			gw_fed_watch(gw, s->target);
+		notify_send(s);
+	}
 }

@@ -16,6 +16,7 @@
 #include "sipstack/sst_msg.h"
 #include "gateway/gw.h"
 #include "gateway/gw_reg.h"
+#include "store/sto.h"
 
 struct gw_regd {
 	struct le le;              /* in gw->regd */
@@ -239,6 +240,8 @@ void gw_register(struct gw_req *rq)
 
 	gw->c.reg_ok++;
 	regd_note(gw, aor);
+	if (rp->star || rp->cc)
+		gw_store_reg(gw, aor);
 	dmn_log_info("gw: register aor=%s contacts=%u registered=%s", aor,
 		     (unsigned)rp->cc,
 		     gw_reg_registered(gw->reg, aor, now) ? "yes" : "no");
@@ -249,4 +252,25 @@ void gw_register(struct gw_req *rq)
 
  out:
 	mem_deref(rp);
+}
+
+/* A binding read from the state store at start-up, with its flow
+ * rebuilt (gw_store.c) and remaining seconds of validity. */
+void gw_register_restore(struct gw *gw, const struct sto_binding *b,
+			 struct gw_flow *fl, uint32_t remaining)
+{
+	struct gw_reg_contact c;
+
+	memset(&c, 0, sizeof(c));
+	c.uri = b->uri;
+	c.expires = min(remaining, (uint32_t)GW_EXPIRES_MAX);
+	c.instance = b->instance;
+	c.regid = b->regid;
+	if (gw_reg_update(gw->reg, b->aor, &c, 1, b->callid, b->cseq, fl,
+			  gw_now())) {
+		gw->restored.unusable++;
+		return;
+	}
+	gw->restored.bindings++;
+	regd_note(gw, b->aor);
 }

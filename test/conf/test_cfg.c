@@ -227,6 +227,7 @@ static void test_defaults(void)
 	CU_ASSERT(cfg->connectors[0].communities[0].enabled);
 	CU_ASSERT_EQUAL(cfg->gateways[0].clients.v[0].port, 5060);
 	CU_ASSERT_EQUAL(cfg->gateways[0].retry, CFG_RETRY_DEFAULT);
+	CU_ASSERT_PTR_NULL(cfg->gateways[0].statefile);   /* memory only */
 	d = &cfg->directory;
 	CU_ASSERT(!d->present);
 	CU_ASSERT_STRING_EQUAL(d->attr_id, "uid");
@@ -243,6 +244,60 @@ static void test_defaults(void)
 	CU_ASSERT_EQUAL(cfg->dns.servers.n, 0);
 	cfg_free(cfg);
 	cfg_diag_reset(&diag);
+}
+
+/* stateFile: a path like the others, absolute against the file's
+ * directory; an empty one is an error (leave it out for memory only). */
+static void test_state_file(void)
+{
+	static const struct {
+		const char *attr;
+		const char *want;     /* relative to dir, "" absolute, NULL */
+	} tv[] = {
+		{"stateFile=\"run/gw.state\"", "run/gw.state"},
+		{"stateFile=\"/var/lib/stc/gw.db\"", ""},
+		{"stateFile=\"\"", NULL},
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(tv); i++) {
+		struct cfg_diag diag = {NULL, 0, 0};
+		struct cfg *cfg = NULL;
+		char text[2048];
+		const char *sf;
+		int err;
+
+		snprintf(text, sizeof(text), "<?xml version=\"1.0\"?>\n"
+			 "<CommunityConfig>\n"
+			 "<Community name=\"acme\"><Domain>acme.test</Domain>"
+			 "</Community>\n<CommunityGateway name=\"gw\" %s>"
+			 "<ClientListen transport=\"udp\" address=\"127.0.0.11"
+			 "\"/><ConnectorListen transport=\"tcp\" address=\""
+			 "127.0.0.11\" port=\"5070\"/></CommunityGateway>\n"
+			 "</CommunityConfig>\n", tv[i].attr);
+		write_file(in_dir("state.xml"), text, 0644);
+		err = cfg_load(&cfg, in_dir("state.xml"), &diag);
+		if (!tv[i].want) {
+			CU_ASSERT_EQUAL(err, EBADMSG);
+			CU_ASSERT_EQUAL_FATAL(diag.n, 1);
+			CU_ASSERT_PTR_NOT_NULL(strstr(diag.msg[0],
+				"state.xml:4: CommunityGateway \"gw\": "
+				"attribute stateFile is empty"));
+			cfg_diag_reset(&diag);
+			continue;
+		}
+		cfg_diag_print(&diag, stderr);
+		CU_ASSERT_EQUAL_FATAL(err, 0);
+		sf = cfg->gateways[0].statefile;
+		if (!tv[i].want[0]) {
+			CU_ASSERT_STRING_EQUAL(sf, "/var/lib/stc/gw.db");
+		}
+		else {
+			CU_ASSERT_STRING_EQUAL(sf, in_dir(tv[i].want));
+		}
+		cfg_free(cfg);
+		cfg_diag_reset(&diag);
+	}
 }
 
 static void test_udp_warns(void)
@@ -664,6 +719,7 @@ static CU_TestInfo cfg_tests[] = {
 	{"many errors", test_many_errors},
 	{"domain matching", test_domain_match},
 	{"partial load of a broken file", test_partial},
+	{"CommunityGateway stateFile", test_state_file},
 	CU_TEST_INFO_NULL,
 };
 

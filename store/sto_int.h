@@ -1,0 +1,49 @@
+/*
+ * sto_int.h -- inside the store: the queued change and the driver
+ * table a kind of store implements (sto_sqlite.c; a shared server
+ * store is a second table of the same shape).
+ *
+ * A driver's functions run on one thread at a time (the writer, or
+ * sto_load before it starts); they return 0 or an errno code, with a
+ * sentence in the driver's own error text (errmsg).
+ */
+#ifndef STC_STO_INT_H
+#define STC_STO_INT_H
+
+#include "store/sto.h"
+
+enum sto_op_type {
+	STO_OP_REG_SET,    /* aor, bv[n] */
+	STO_OP_PUB_SET,    /* aor, pv[n] */
+	STO_OP_SUB_PUT,    /* sub */
+	STO_OP_SUB_DEL,    /* sub.callid, sub.ltag */
+};
+
+/* One change: the op and its records in a single malloc() block. */
+struct sto_op {
+	struct sto_op *next;
+	uint64_t seq;
+	enum sto_op_type type;
+	const char *aor;
+	size_t n;
+	struct sto_binding *bv;
+	struct sto_pub *pv;
+	struct sto_sub sub;
+};
+
+struct sto_driver {
+	const char *name;
+	int  (*open)(void **dbp, const char *path, char *why, size_t whysz);
+	void (*close)(void *db);
+	int  (*begin)(void *db);
+	int  (*commit)(void *db);
+	void (*rollback)(void *db);
+	int  (*apply)(void *db, const struct sto_op *op);
+	int  (*expire)(void *db, int64_t now, uint64_t *nump);
+	int  (*load)(void *db, const struct sto_load_h *h, void *arg);
+	const char *(*errmsg)(void *db);
+};
+
+extern const struct sto_driver sto_sqlite_driver;
+
+#endif /* STC_STO_INT_H */
