@@ -1286,8 +1286,8 @@ static void build(struct ld *ld, struct cfg *cfg, const xmlNode *root)
 		}
 		else if (is_el(n, "Dns") && !cfg->dns.line) {
 			cfg->dns.line = node_line(n);
-			cfg->dns.timeout_ms = attr_count(n, "timeout",
-							 CFG_DEF_DNS_TIMEOUT_MS);
+			cfg->dns.timeout_ms = attr_count(
+				n, "timeout", CFG_DEF_DNS_TIMEOUT_MS);
 			for (c = n->children; c; c = c->next)
 				if (is_el(c, "Server"))
 					strv_add(ld, &cfg->dns.servers, c);

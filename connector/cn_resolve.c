@@ -229,11 +229,13 @@ static const struct lookup *find_lk(const struct job *job, enum lk_role role,
 	return NULL;
 }
 
-/* An SRV answer's usable records (not the "." target). */
+/* An SRV answer's usable records: not the "." target, and not port 0,
+ * where nothing can be reached. */
 static bool srv_usable(const struct sst_dns_rec *r)
 {
 	return r->type == DNS_TYPE_SRV && r->srv.target &&
-		r->srv.target[0] && strcmp(r->srv.target, ".");
+		r->srv.target[0] && strcmp(r->srv.target, ".") &&
+		r->srv.port;
 }
 
 static size_t srv_count(const struct lookup *lk)

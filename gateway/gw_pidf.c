@@ -181,6 +181,10 @@ static void text_copy(char *buf, size_t sz, const xmlNode *n)
 		l = sz - 1;
 		while (l && ((unsigned char)s[l] & 0xc0) == 0x80)
 			l--;
+		/* the cut may end in whitespace: trimmed as well */
+		while (l && (s[l-1] == ' ' || s[l-1] == '\t' ||
+			     s[l-1] == '\r' || s[l-1] == '\n'))
+			l--;
 	}
 	memcpy(buf, s, l);
 	buf[l] = '\0';

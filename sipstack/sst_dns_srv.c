@@ -405,7 +405,7 @@ static void srv_answer_h(int err, const struct sst_dns_answer *ans,
 		struct sst_dns_target *t = &sc->tgtv[n];
 
 		if (r->type != DNS_TYPE_SRV || !r->srv.target ||
-		    !r->srv.target[0] ||
+		    !r->srv.target[0] || !r->srv.port ||
 		    strlen(r->srv.target) > SST_DNS_NAME_MAX)
 			continue;
 
@@ -443,7 +443,8 @@ static void srv_answer_h(int err, const struct sst_dns_answer *ans,
  * Resolve an SRV name to its targets, each with its port and all its
  * addresses (the SRV answer's additional records are used through the
  * cache), in one RFC 2782 order.  Targets whose addresses could not be
- * found are included with addrc 0 and their error.  The set is valid
+ * found are included with addrc 0 and their error; records with port 0
+ * (nothing can be reached there) are left out.  The set is valid
  * during the handler only; call sst_dns_srv_order() on set->tgtv for a
  * fresh order on later attempts.
  *

@@ -54,6 +54,7 @@ static char *d_wild[] = {"*.wild.test"};
 static char *d_nowhere[] = {"nowhere.test"};
 static char *d_cnprox[] = {"cnprox.test"};
 static char *d_cnsrv[] = {"cnsrv.test"};
+static char *d_zport[] = {"zport.test"};
 
 static const struct cfg_extern ex_prox = {
 	"prox", {d_prox, NULL, 1}, "sip.prox.test", 5061, CFG_TP_TLS, 1};
@@ -69,6 +70,8 @@ static const struct cfg_extern ex_cnprox = {
 	"cnprox", {d_cnprox, NULL, 1}, "sip.cnprox.test", 5061, CFG_TP_TLS, 6};
 static const struct cfg_extern ex_cnsrv = {
 	"cnsrv", {d_cnsrv, NULL, 1}, NULL, 5060, CFG_TP_TLS, 7};
+static const struct cfg_extern ex_zport = {
+	"zport", {d_zport, NULL, 1}, NULL, 5060, CFG_TP_TLS, 8};
 
 
 /* --- dnsmasq --- */
@@ -97,7 +100,10 @@ static int dnsmasq_start(void)
 		       "cname=sip.cnprox.test,sip.prox.test\n"
 		       "srv-host=_sips._tcp.cnsrv.test,t.cnsrv.test,"
 		       "5064,0,0\n"
-		       "cname=t.cnsrv.test,a2.srv.test\n"))
+		       "cname=t.cnsrv.test,a2.srv.test\n"
+		       "srv-host=_sips._tcp.zport.test,a1.srv.test,0,0,0\n"
+		       "srv-host=_sips._tcp.zport.test,u1.srv.test,"
+		       "5067,10,0\n"))
 		return -1;
 
 	return tdns_start(&dnsmasq, conf, logpath, DNS_PORT_S, "started, version");
@@ -409,6 +415,32 @@ static void test_cname(void)
 	mem_deref(dns);
 }
 
+/* An SRV record with port 0 gives no hop and no trust. */
+static void test_srv_port0(void)
+{
+	struct sst_dns *dns = dns_new();
+	struct cn_resolve *res = NULL;
+	const struct cn_route *rt;
+	struct res r;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(dns);
+	CU_ASSERT_EQUAL_FATAL(cn_resolve_alloc(&res, dns), 0);
+
+	CU_ASSERT_EQUAL(resolve(res, &ex_zport, "zport.test", &r), 0);
+	rt = r.route;
+	CU_ASSERT_PTR_NOT_NULL_FATAL(rt);
+	CU_ASSERT_EQUAL(rt->src, CN_SRC_SRV);
+	CU_ASSERT_EQUAL(rt->hopc, 1);
+	CU_ASSERT_TRUE(rt->hopc == 1 &&
+		       addr_is(&rt->hopv[0].addr, "127.0.7.23", 5067));
+	CU_ASSERT_EQUAL(rt->trustc, 1);
+	CU_ASSERT_FALSE(trust_has(rt, "127.0.7.21"));
+
+	mem_deref(r.route);
+	mem_deref(res);
+	mem_deref(dns);
+}
+
 static void test_a_only(void)
 {
 	struct sst_dns *dns = dns_new();
@@ -634,6 +666,7 @@ static CU_TestInfo resolve_tests[] = {
 	{"SRV order and every target trusted", test_srv_order_and_trust},
 	{"A/AAAA when there is no SRV", test_a_only},
 	{"names behind a CNAME: addresses only", test_cname},
+	{"SRV record with port 0: no hop, no trust", test_srv_port0},
 	{"wildcard community: the concrete domain", test_wildcard},
 	{"unresolvable community", test_unresolvable},
 	{"fresh route: no DNS query", test_fresh_no_query},

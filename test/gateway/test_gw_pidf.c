@@ -363,6 +363,35 @@ static int decode_attrs(struct mbuf *mb, unsigned n, struct gw_pidf *pd)
 	return gw_pidf_decode(pd, (char *)mb->buf, mb->end);
 }
 
+/* A note cut at GW_PIDF_NOTE_MAX where a space falls: no trailing
+ * space kept, so the note reads back the same after a round trip. */
+static void test_note_cut_space(void)
+{
+	struct mbuf *mb = mbuf_alloc(1024), *out = mbuf_alloc(1024);
+	struct gw_pidf pd, again;
+	size_t i;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(mb);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(out);
+	mbuf_write_str(mb, "<presence xmlns=\"urn:ietf:params:xml:ns:pidf\" "
+		       "entity=\"sip:x@y\"><tuple id=\"t\"><status><basic>"
+		       "open</basic></status><note>");
+	for (i = 0; i < GW_PIDF_NOTE_MAX - 1; i++)
+		mbuf_write_u8(mb, 'a');
+	mbuf_write_str(mb, " bbbb</note></tuple></presence>");
+	CU_ASSERT_EQUAL_FATAL(gw_pidf_decode(&pd, (char *)mb->buf, mb->end),
+			      0);
+	CU_ASSERT_EQUAL(strlen(pd.note), GW_PIDF_NOTE_MAX - 1);
+	CU_ASSERT_NOT_EQUAL(pd.note[strlen(pd.note) - 1], ' ');
+
+	CU_ASSERT_EQUAL(gw_pidf_encode(out, pd.entity, pd.st, pd.note), 0);
+	CU_ASSERT_EQUAL(gw_pidf_decode(&again, (char *)out->buf, out->end),
+			0);
+	CU_ASSERT_STRING_EQUAL(again.note, pd.note);
+	mem_deref(out);
+	mem_deref(mb);
+}
+
 /* libxml2's cost grows with the square of the attributes of one
  * element: more than GW_PIDF_ATTR_MAX are refused before parsing. */
 static void test_attr_bound(void)
@@ -430,6 +459,7 @@ static CU_TestInfo pidf_tests[] = {
 	{"DOCTYPE in UTF-16", test_doctype_utf16},
 	{"size, element and depth caps", test_bounds},
 	{"attributes per element capped", test_attr_bound},
+	{"note cut where a space falls", test_note_cut_space},
 	{"truncated documents", test_truncation},
 	CU_TEST_INFO_NULL,
 };

@@ -89,7 +89,10 @@ static int suite_init(void)
 			    "srv-host=_sip._tcp.out.test,sip.other.test,"
 			    "5060,0,10\n"
 			    "srv-host=_sip._tcp.cn.test,alias.test,"
-			    "5070,0,10\n");
+			    "5070,0,10\n"
+			    "srv-host=_sip._tcp.zp.test,a.test,0,0,10\n"
+			    "srv-host=_sip._tcp.zp.test,a.test,5066,1,10\n"
+			    "srv-host=_sip._tcp.z0.test,a.test,0,0,10\n");
 }
 
 static int suite_clean(void)
@@ -357,10 +360,30 @@ static void test_bailiwick(void)
 	mem_deref(dns);
 }
 
+/* An SRV record with port 0 names no reachable service: left out. */
+static void test_srv_port0(void)
+{
+	struct sst_dns *dns = dns_new();
+	struct srvres sr;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(dns);
+
+	CU_ASSERT_EQUAL(srv(dns, "_sip._tcp.zp.test", &sr), 0);
+	CU_ASSERT_EQUAL(sr.tgtc, 1);
+	CU_ASSERT_EQUAL(sr.tgt.port, 5066);
+	CU_ASSERT_TRUE(sr.tgt.addrc == 1 && sa_port(&sr.addr) == 5066);
+
+	CU_ASSERT_EQUAL(srv(dns, "_sip._tcp.z0.test", &sr), ENODATA);
+	CU_ASSERT_EQUAL(sr.tgtc, 0);
+
+	mem_deref(dns);
+}
+
 static CU_TestInfo answer_tests[] = {
 	{"CNAME chains followed, asked again", test_cname_chain},
 	{"SRV answer holding only a CNAME", test_srv_cname},
 	{"additional records inside the SRV domain only", test_bailiwick},
+	{"SRV records with port 0 left out", test_srv_port0},
 	CU_TEST_INFO_NULL,
 };
 
