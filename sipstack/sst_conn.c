@@ -369,6 +369,7 @@ static int admit(struct sst_transp *tp, enum sst_tp kind,
 	while (tp->nconns >= tp->conf.max_conns ||
 	       (!outbound && tp->nin >= tp->conf.max_in)) {
 		struct sst_conn *v = list_ledata(list_head(&tp->untrusted));
+		enum sst_tp vkind;
 		struct sa peer;
 
 		if (!v) {
@@ -376,8 +377,9 @@ static int admit(struct sst_transp *tp, enum sst_tp kind,
 			return EMFILE;
 		}
 		peer = v->raddr;
+		vkind = v->kind;
 		sst_conn_abort(v, ECONNRESET, SST_ERR_EVICTED);
-		admit_report(tp, SST_ADMIT_EVICTED, kind, &peer);
+		admit_report(tp, SST_ADMIT_EVICTED, vkind, &peer);
 	}
 	return 0;
 }

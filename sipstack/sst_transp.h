@@ -183,6 +183,7 @@ enum sst_admit {
 	SST_ADMIT_FULL,        /* refused: at the cap, nobody to evict */
 	SST_ADMIT_EVICTED,     /* an untrusted connection closed for room */
 };
+/* kind and peer: the refused connection's, or the evicted one's. */
 typedef void (sst_admit_h)(enum sst_admit ev, enum sst_tp kind,
 			   const struct sa *peer, void *arg);
 
