@@ -138,6 +138,7 @@ struct cfg_connector {
 	char *pidfile;
 	char *user;               /* drop root to this user */
 	unsigned retry;           /* seconds between link retries */
+	unsigned max_conns;       /* inbound TCP/TLS cap; 0: the budget's */
 	unsigned line;
 };
 

@@ -130,6 +130,7 @@ static const struct attr_spec a_connector[] = {
 	{"ip", V_TEXT, true, NULL},
 	{"port", V_PORT, false, NULL},
 	{"tlsPort", V_PORT, false, NULL},
+	{"maxConnections", V_COUNT, false, NULL},
 	DAEMON_ATTRS, A_END,
 };
 static const struct el_spec el_gw_ref = {"Gateway", a_none, V_TOKEN, NULL};
@@ -1119,6 +1120,7 @@ static void build_connector(struct ld *ld, struct cfg *cfg, const xmlNode *n)
 	cn->ip = attr_get(n, "ip");
 	cn->port = attr_port(n, "port", CFG_SIP_PORT);
 	cn->tls_port = attr_port(n, "tlsPort", CFG_SIPS_PORT);
+	cn->max_conns = attr_count(n, "maxConnections", 0);
 	daemon_attrs(ld, n, &cn->control, &cn->pidfile, &cn->user,
 		     &cn->retry);
 	cn->line = node_line(n);

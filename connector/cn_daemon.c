@@ -33,8 +33,6 @@
 #include "connector/cn.h"
 #include "connector/cn_cmd.h"
 
-enum { CN_FD_MAX = 4096 };
-
 /* Load, print problems, pick the record: 0 or an exit status. */
 static int load(void **cfgp, struct dmn_run_self *rs, const char *path,
 		const char *name)
@@ -129,7 +127,8 @@ int cn_daemon_main(int argc, char **argv, const struct cn_proxy_ops *ops)
 		.kind = "connector",
 		.start_step = "proxy",
 		.defpath = CFG_DEFAULT_PATH,
-		.fd_max = CN_FD_MAX,
+		.fd_max = SST_FD_CEILING,
+		.fd_init = sst_transp_init,
 		.load = load,
 		.cfg_free = run_cfg_free,
 		.alloc = run_alloc,

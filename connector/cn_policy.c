@@ -34,6 +34,8 @@ static const struct {
 	[CN_R_NOT_GATEWAY]       = {"not-gateway", 403,
 				    "Not a configured gateway"},
 	[CN_R_LOOP]              = {"loop", 483, "Too Many Hops"},
+	[CN_R_CONN_LIMIT]        = {"conn-limit", 503,
+				    "Connection limit reached"},
 };
 
 const char *cn_reason_name(enum cn_reason r)

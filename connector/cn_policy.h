@@ -42,6 +42,7 @@ enum cn_reason {
 	CN_R_OVERLOAD,
 	CN_R_NOT_GATEWAY,
 	CN_R_LOOP,
+	CN_R_CONN_LIMIT,	/* a TCP/TLS connection refused or evicted */
 	CN_R_COUNT
 };
 

@@ -42,6 +42,7 @@
 #include "sipstack/sst_tls.h"
 #include "sipstack/sst_msg.h"
 #include "sipstack/sst_build.h"
+#include "sipstack/sst_flow.h"
 #include "sipstack/sst_trans.h"
 #include "sipstack/sst_dns.h"
 #include "connector/cn.h"
@@ -162,8 +163,9 @@ static int back_send(struct mbuf *mb, void *arg)
 
 /*
  * Where responses go: the connection the request came on, or for UDP
- * the source address with the port of the top Via unless it asked for
- * rport (RFC 3261 18.2.2, RFC 3581).
+ * where RFC 3261 18.2.2 and RFC 3581 say (sst_flow_udp_dest): the
+ * source address at the Via sent-by port, or with rport the source
+ * port.
  */
 static int back_alloc(struct px_back **bp, struct cn_px *px,
 		      const struct sst_rx *rx, const struct sip_msg *msg)
@@ -178,12 +180,8 @@ static int back_alloc(struct px_back **bp, struct cn_px *px,
 	sa_cpy(&b->dst, rx->src);
 	if (rx->dst)
 		sa_cpy(&b->laddr, rx->dst);
-	if (!b->conn && msg && msg->req &&
-	    !msg_param_exists(&msg->via.params, "rport", NULL)) {
-		uint16_t vp = sa_port(&msg->via.addr);
-
-		sa_set_port(&b->dst, vp ? vp : CFG_SIP_PORT);
-	}
+	if (!b->conn && msg && msg->req)
+		(void)sst_flow_udp_dest(&b->dst, msg, rx->src);
 	*bp = b;
 	return 0;
 }
@@ -380,6 +378,8 @@ static void decide_trust(struct px_req *r, const struct cn_addrset *set)
 		return;
 	}
 
+	/* the community's proxy: admission keeps its connection */
+	sst_conn_trust(r->back->conn);
 	cn_count_in(px->cn, r->comm);
 	if (r->in_dialog &&
 	    dialog_target(px, r->msg, SST_TP_UDP, &pref, &pk))
@@ -883,7 +883,12 @@ static void recv_handler(const struct sst_rx *rx, struct mbuf *mb, void *arg)
 	int gwi;
 	int err;
 
-	err = sst_msg_decode(&msg, mb, stream, NULL, &v);
+	/* over the size limit on a stream: only the header block came,
+	 * to answer 513 before the transport closes the connection */
+	if (rx->oversize)
+		err = sst_msg_decode_head(mb, NULL, &v);
+	else
+		err = sst_msg_decode(&msg, mb, stream, NULL, &v);
 	if (err == ENODATA) {
 		sst_verdict_reset(&v);
 		return;
@@ -895,15 +900,19 @@ static void recv_handler(const struct sst_rx *rx, struct mbuf *mb, void *arg)
 		if (v.reply && v.msg && v.status)
 			answer_direct(px, rx, v.msg, v.status, v.phrase);
 		cn_count_reject(px->cn, NULL, CN_R_MALFORMED, src,
-				"%s", sst_reason_name(v.reason));
+				"%s%s", sst_reason_name(v.reason),
+				rx->oversize ? " (closing the connection)" :
+				"");
 		sst_verdict_reset(&v);
-		if (rx->conn)
+		if (rx->conn && !rx->oversize)
 			sst_conn_garbage(rx->conn);
 		return;
 	}
 	sst_verdict_reset(&v);
 	gwi = px_gw_index(px, rx->src);
 	px_gw_heard(px, gwi);
+	if (gwi >= 0)
+		sst_conn_trust(rx->conn);	/* a configured gateway */
 
 	if (!msg->req) {
 		(void)sst_tstack_recv_resp(px->ts, msg);
@@ -1010,11 +1019,6 @@ static int px_start(struct cn *cn)
 	struct cn_px *px;
 	int err;
 
-	err = sst_transp_init(CN_PX_MAXFDS);
-	if (err)	/* the daemon sized libre's table already */
-		dmn_log_code(DMN_LOG_WARN, err, "cn: fd limit "
-			     "maxfds=%u", CN_PX_MAXFDS);
-
 	px = mem_zalloc(sizeof(*px), px_destructor);
 	if (!px)
 		return ENOMEM;
@@ -1050,9 +1054,13 @@ static int px_start(struct cn *cn)
 
 	memset(&conf, 0, sizeof(conf));
 	conf.tls = px->tls;
+	err = px_admit_conf(px, &conf);
+	if (err)
+		goto out;
 	err = sst_transp_alloc(&px->tp, &conf, recv_handler, px);
 	if (err)
 		goto out;
+	px_admit_start(px);
 	sst_transp_tap(px->tp, dmn_trace_tap, &cn->trace);
 	err = sst_tstack_alloc(&px->ts, NULL, NULL);
 	if (err)
@@ -1100,6 +1108,10 @@ static int px_apply(struct cn *cn, const struct cfg *old)
 		dmn_log_warnx("cn: reload listeners-kept addr=%s port=%u "
 			      "(a new address or port needs a restart)",
 			      px->ip, px->port);
+	if (s->max_conns != px->admit.configured)
+		dmn_log_warnx("cn: reload max-connections-kept cap=%u "
+			      "(a new maxConnections needs a restart)",
+			      px->admit.budget.in);
 	/* community records were renewed: their link state restarts */
 	return px_links_apply(px);
 }
@@ -1126,8 +1138,10 @@ static void px_status(struct cn *cn, struct dmn_st *root)
 {
 	struct cn_px *px = cn->proxy;
 
-	if (px)
+	if (px) {
 		px_links_status(px, root);
+		px_admit_status(px, root);
+	}
 }
 
 const struct cn_proxy_ops cn_proxy_ops = {

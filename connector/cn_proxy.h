@@ -27,7 +27,7 @@
 enum {
 	CN_PX_KEEPALIVE_S  = 30,    /* OPTIONS to each gateway and link */
 	CN_PX_TICK_MS      = 1000,  /* link timer granularity */
-	CN_PX_MAXFDS       = 4096,  /* sockets, see sst_transp_init() */
+	CN_PX_NOISY_MAX    = 8,     /* conn-limit sources shown */
 	CN_PX_TARGETS_MAX  = 16,    /* next hops tried for one request */
 	CN_PX_GWT_MAX      = 64,    /* gateway addresses kept */
 	CN_PX_PENDING_MAX  = 10000, /* requests waiting or forwarded */

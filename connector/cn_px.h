@@ -41,6 +41,21 @@ struct px_link {
 	struct px_out *probe;
 };
 
+/* One source among the noisiest at the connection limit. */
+struct px_noisy {
+	struct sa ip;			/* port 0; unset: free slot */
+	uint64_t n;			/* refused or evicted */
+};
+
+/* Connection admission (cn_admit.c). */
+struct px_admit {
+	struct sst_budget budget;	/* at start-up */
+	unsigned configured;		/* maxConnections, 0: none */
+	uint64_t refused;		/* new connections refused */
+	uint64_t evicted;		/* untrusted ones closed for room */
+	struct px_noisy noisy[CN_PX_NOISY_MAX];
+};
+
 struct cn_px {
 	struct cn *cn;
 	char ip[CN_ADDR_MAX];
@@ -60,6 +75,7 @@ struct cn_px {
 	struct list gwl;		/* unused: reserved */
 	struct tmr tick;
 	uint64_t seq;			/* Call-ID / CSeq of probes */
+	struct px_admit admit;
 };
 
 /* How responses reach the sender of a request. */
@@ -129,6 +145,11 @@ int  px_out_alloc(struct px_out **op, struct cn_px *px, enum sst_tp kind,
 		  const struct sa *dst, const char *tls_name);
 int  px_out_send(struct mbuf *mb, void *arg);
 void *px_out_drop(struct px_out *o);
+
+/* cn_admit.c */
+int  px_admit_conf(struct cn_px *px, struct sst_transp_conf *conf);
+void px_admit_start(struct cn_px *px);
+void px_admit_status(const struct cn_px *px, struct dmn_st *root);
 
 /* cn_link.c */
 int  px_links_start(struct cn_px *px);

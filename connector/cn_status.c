@@ -20,6 +20,9 @@
  *		messages_in, messages_out, last_rejection,
  *		last_rejection_at, rejections {every reason: count}}
  *	dns: the resolver's counters, when the proxy core has a resolver
+ *	then the proxy core's own sections (cn_link.c: proxy; cn_admit.c:
+ *	admission, the descriptor budget, connection counts and the
+ *	noisiest conn-limit sources)
  * Every reason is always present, with 0 when nothing was refused.
  */
 #include "config.h"

@@ -16,6 +16,7 @@
 
 #include <re.h>
 
+#include "sipstack/sst_flow.h"
 #include "sipstack/sst_tls.h"
 #include "sipstack/sst_trans.h"
 #include "sipstack/sst_timer.h"
@@ -361,7 +362,7 @@ static void flow_destructor(void *arg)
 }
 
 int gw_flow_alloc(struct gw_flow **flp, struct gw *gw,
-		  const struct sst_rx *rx)
+		  const struct sst_rx *rx, const struct sip_msg *req)
 {
 	struct gw_flow *fl;
 
@@ -373,6 +374,8 @@ int gw_flow_alloc(struct gw_flow **flp, struct gw *gw,
 	fl->gw = gw;
 	fl->tp = rx->tp;
 	fl->src = *rx->src;
+	if (!req || sst_flow_udp_dest(&fl->reply, req, rx->src))
+		fl->reply = *rx->src;
 	if (rx->dst)
 		fl->dst = *rx->dst;
 	fl->conn = mem_ref(rx->conn);
@@ -395,6 +398,21 @@ int gw_flow_send(struct mbuf *mb, void *arg)
 	if (!fl->conn)
 		return ENOTCONN;
 	return sst_conn_send(fl->conn, mb);
+}
+
+/* Send a response on a flow: over its connection (stream), or to the
+ * Via's address (UDP) from the listener the request arrived on. */
+int gw_flow_respond(struct mbuf *mb, void *arg)
+{
+	struct gw_flow *fl = arg;
+
+	if (!fl || !mb)
+		return EINVAL;
+	if (fl->tp == SST_TP_UDP)
+		return sst_transp_send(fl->gw->tp, NULL, SST_TP_UDP,
+				       &fl->reply, sa_isset(&fl->dst, SA_ADDR) ?
+				       &fl->dst : NULL, NULL, mb, NULL, NULL);
+	return gw_flow_send(mb, arg);
 }
 
 /* ---- reload ---- */

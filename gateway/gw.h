@@ -75,7 +75,6 @@ enum {
 	GW_URI_MAX          = 512,
 	GW_TEXT_MAX         = 256,
 	GW_CTL_TIMEOUT_MS   = 5000,
-	GW_FD_MAX           = 4096,
 	GW_RETRY_AFTER      = 5,     /* seconds, on 503 from the directory */
 };
 
@@ -93,6 +92,7 @@ struct gw_flow {
 	enum sst_tp tp;
 	struct sa src;             /* the peer */
 	struct sa dst;             /* our address it arrived on */
+	struct sa reply;           /* UDP responses: sst_flow_udp_dest() */
 	struct sst_conn *conn;     /* stream transports; referenced */
 };
 
@@ -208,9 +208,13 @@ uint64_t gw_now(void);          /* seconds, monotonic */
 bool gw_degraded(const struct gw *gw);
 const struct gw_lsnr *gw_lsnr_for(const struct gw *gw, enum sst_tp tp,
 				  const struct sa *laddr);
+/* The flow of a request received from rx: responses (gw_flow_respond)
+ * go where RFC 3261 18.2.2 / RFC 3581 say for req's top Via; later
+ * requests to the peer (gw_flow_send) to its source address. */
 int  gw_flow_alloc(struct gw_flow **flp, struct gw *gw,
-		   const struct sst_rx *rx);
+		   const struct sst_rx *rx, const struct sip_msg *req);
 int  gw_flow_send(struct mbuf *mb, void *arg);
+int  gw_flow_respond(struct mbuf *mb, void *arg);
 
 /* gw_route.c: the local/external decision and the outbound seam */
 bool gw_domain_is_local(const struct gw *gw, const struct pl *host);

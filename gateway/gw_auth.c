@@ -302,6 +302,9 @@ static void verify_h(const struct dir_result *res, void *arg)
 
 	case 0:
 		gw->c.auth_ok++;
+		/* a local user's connection: admission keeps it */
+		if (rq->fl)
+			sst_conn_trust(rq->fl->conn);
 		rq->next(rq);
 		return;
 

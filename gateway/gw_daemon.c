@@ -95,7 +95,7 @@ int gw_daemon_main(int argc, char **argv)
 		.kind = "gateway",
 		.start_step = "listen",
 		.defpath = CFG_DEFAULT_PATH,
-		.fd_max = GW_FD_MAX,
+		.fd_max = SST_FD_CEILING,
 		.fd_init = sst_transp_init,
 		.load = load,
 		.cfg_free = run_cfg_free,

@@ -1233,6 +1233,7 @@ void gw_fed_recv(struct gw *gw, struct sip_msg *msg,
 			       "address", NULL, NULL, NULL, NULL);
 		return;
 	}
+	sst_conn_trust(fl->conn);	/* a trusted connector's: kept */
 	if (!pl_strcmp(met, "OPTIONS")) {
 		(void)gw_reply(gw, stx, msg, fl, 200, "OK", NULL, NULL, NULL,
 			       NULL);

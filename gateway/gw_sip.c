@@ -20,6 +20,7 @@
 #include <re.h>
 
 #include "sipstack/sst_build.h"
+#include "sipstack/sst_flow.h"
 #include "sipstack/sst_msg.h"
 #include "sipstack/sst_trans.h"
 #include "gateway/gw.h"
@@ -115,10 +116,23 @@ int gw_reply(struct gw *gw, struct sst_strans *stx,
 				 fl ? &fl->src : NULL, &x);
 	if (err)
 		return err;
-	if (stx)
+	if (stx) {
 		err = sst_strans_reply(stx, scode, mb);
-	else
+	}
+	else if (fl && fl->tp == SST_TP_UDP) {
+		/* this request's Via decides, whichever flow it came on */
+		struct sa to;
+
+		err = sst_flow_udp_dest(&to, req, &fl->src);
+		if (!err)
+			err = sst_transp_send(fl->gw->tp, NULL, SST_TP_UDP,
+					      &to, sa_isset(&fl->dst, SA_ADDR) ?
+					      &fl->dst : NULL, NULL, mb, NULL,
+					      NULL);
+	}
+	else {
 		err = gw_flow_send(mb, (void *)fl);
+	}
 	mem_deref(mb);
 	return err;
 }
@@ -273,7 +287,13 @@ void gw_sip_recv(const struct sst_rx *rx, struct mbuf *mb, void *arg)
 	struct gw_flow *fl = NULL;
 	int err;
 
-	err = sst_msg_decode(&msg, mb, rx->tp != SST_TP_UDP, NULL, &v);
+	/* a stream message over the size limit: only its header block
+	 * came up, to be answered 513 before the connection closes */
+	if (rx->oversize)
+		err = sst_msg_decode_head(mb, NULL, &v);
+	else
+		err = sst_msg_decode(&msg, mb, rx->tp != SST_TP_UDP, NULL,
+				     &v);
 	if (err) {
 		if (err != ENODATA) {
 			static struct dmn_ratelim rl =
@@ -287,7 +307,7 @@ void gw_sip_recv(const struct sst_rx *rx, struct mbuf *mb, void *arg)
 				   sst_reason_name(v.reason),
 				   rx->tp == SST_TP_UDP ? "udp" : "stream");
 			if (v.reply && v.msg && v.status &&
-			    !gw_flow_alloc(&fl, gw, rx)) {
+			    !gw_flow_alloc(&fl, gw, rx, v.msg)) {
 				(void)gw_reply(gw, NULL, v.msg, fl, v.status,
 					       v.phrase, NULL, NULL, NULL,
 					       NULL);
@@ -302,12 +322,12 @@ void gw_sip_recv(const struct sst_rx *rx, struct mbuf *mb, void *arg)
 		goto out;
 	}
 
-	err = gw_flow_alloc(&fl, gw, rx);
+	err = gw_flow_alloc(&fl, gw, rx, msg);
 	if (err)
 		goto out;
 
 	err = sst_tstack_recv_req(gw->tstk, &stx, msg, rx->tp != SST_TP_UDP,
-				  gw_flow_send, fl);
+				  gw_flow_respond, fl);
 	if (err == ENOTSUP) {
 		if (!pl_strcmp(&msg->met, "INVITE"))
 			(void)gw_reply(gw, NULL, msg, fl, 501, "Not "

@@ -73,6 +73,11 @@ static void teardown(struct sst_conn *conn)
 	hash_unlink(&conn->he);
 	hash_unlink(&conn->he_alias);
 	list_unlink(&conn->le);
+	if (conn->le_untr.list) {
+		list_unlink(&conn->le_untr);
+		if (tp && tp->nuntrusted)
+			--tp->nuntrusted;
+	}
 
 	conn->tls = mem_deref(conn->tls);
 	conn->tc  = mem_deref(conn->tc);
@@ -84,6 +89,8 @@ static void teardown(struct sst_conn *conn)
 
 	if (tp && tp->nconns)
 		--tp->nconns;
+	if (tp && !conn->outbound && tp->nin)
+		--tp->nin;
 	conn->tp = NULL;
 	conn->up = false;
 }
@@ -189,6 +196,54 @@ static void estab_handler(void *arg)
 	mem_deref(conn);
 }
 
+/*
+ * Stop reading, and close once what we sent had time to leave: closing
+ * with unread input makes the kernel send a reset, which can destroy
+ * an answer still on its way (RFC 7230 6.6 calls this lingering close).
+ * Our half of the stream is shut at once when nothing is queued, so
+ * the peer sees the end right after the answer.
+ */
+static void linger(struct sst_conn *conn)
+{
+	const int fd = tcp_conn_fd(conn->tc);
+
+	conn->linger = true;
+	conn->t_linger = tmr_jiffies();
+	if (!conn->tls && fd >= 0 && !tcp_conn_txqsz(conn->tc))
+		(void)shutdown(fd, SHUT_WR);
+}
+
+/*
+ * A stream message over the size limit: counted, and when its header
+ * block is whole, handed up (rx.oversize) so the layer above can
+ * answer 413/513 before the connection closes.
+ */
+static void oversize(struct sst_conn *conn)
+{
+	struct sst_transp *tp = conn->tp;
+	struct mbuf *head = NULL;
+	struct sst_rx rx;
+
+	sst_count_err(tp, conn->kind, conn->peer, SST_ERR_OVERSIZE);
+
+	if (!sst_frame_head(conn->fr, &head)) {
+		rx.tp = conn->kind;
+		rx.src = &conn->raddr;
+		rx.dst = &conn->laddr;
+		rx.conn = conn;
+		rx.oversize = true;
+		if (tp->taph)
+			tp->taph(true, sst_tp_name(conn->kind), &conn->raddr,
+				 &conn->laddr, mbuf_buf(head),
+				 mbuf_get_left(head), tp->taparg);
+		tp->recvh(&rx, head, tp->arg);
+		mem_deref(head);
+	}
+
+	if (conn->tp)
+		linger(conn);
+}
+
 static void recv_handler(struct mbuf *mb, void *arg)
 {
 	struct sst_conn *conn = arg;
@@ -207,6 +262,8 @@ static void recv_handler(struct mbuf *mb, void *arg)
 		conn->peer->c.bytes_in += n;
 		conn->peer->last = now;
 	}
+	if (conn->linger)
+		return;  /* answered and closing: the rest is dropped */
 
 	err = sst_frame_push(conn->fr, mbuf_buf(mb), n);
 	if (err) {
@@ -223,9 +280,12 @@ static void recv_handler(struct mbuf *mb, void *arg)
 		err = sst_frame_next(conn->fr, &msg, &ping);
 		if (err == ENODATA)
 			break;
+		if (err == EMSGSIZE) {
+			oversize(conn);
+			break;
+		}
 		if (err) {
-			sst_conn_abort(conn, err, err == EMSGSIZE ?
-				       SST_ERR_OVERSIZE : SST_ERR_FRAMING);
+			sst_conn_abort(conn, err, SST_ERR_FRAMING);
 			break;
 		}
 
@@ -251,6 +311,7 @@ static void recv_handler(struct mbuf *mb, void *arg)
 		rx.src = &conn->raddr;
 		rx.dst = &conn->laddr;
 		rx.conn = conn;
+		rx.oversize = false;
 		if (tp->taph)
 			tp->taph(true, sst_tp_name(conn->kind), &conn->raddr, &conn->laddr,
 				 mbuf_buf(msg), mbuf_get_left(msg), tp->taparg);
@@ -290,8 +351,41 @@ static void close_handler(int err, void *arg)
 	sst_conn_abort(conn, err, kind);
 }
 
+static void admit_report(struct sst_transp *tp, enum sst_admit ev,
+			 enum sst_tp kind, const struct sa *peer)
+{
+	if (tp->admith)
+		tp->admith(ev, kind, peer, tp->admitarg);
+}
+
+/*
+ * Make room for one more connection (inbound unless outbound): while
+ * the inbound cap or the total is reached, close the oldest inbound
+ * connection that was never trusted.  EMFILE when there is none left.
+ */
+static int admit(struct sst_transp *tp, enum sst_tp kind,
+		 const struct sa *raddr, bool outbound)
+{
+	while (tp->nconns >= tp->conf.max_conns ||
+	       (!outbound && tp->nin >= tp->conf.max_in)) {
+		struct sst_conn *v = list_ledata(list_head(&tp->untrusted));
+		enum sst_tp vkind;
+		struct sa peer;
+
+		if (!v) {
+			admit_report(tp, SST_ADMIT_FULL, kind, raddr);
+			return EMFILE;
+		}
+		peer = v->raddr;
+		vkind = v->kind;
+		sst_conn_abort(v, ECONNRESET, SST_ERR_EVICTED);
+		admit_report(tp, SST_ADMIT_EVICTED, vkind, &peer);
+	}
+	return 0;
+}
+
 static int conn_alloc(struct sst_conn **connp, struct sst_transp *tp,
-		      enum sst_tp kind, const struct sa *raddr)
+		      enum sst_tp kind, const struct sa *raddr, bool outbound)
 {
 	struct sst_conn *conn;
 	struct sst_peer *peer;
@@ -301,18 +395,29 @@ static int conn_alloc(struct sst_conn **connp, struct sst_transp *tp,
 		return ENOSYS;
 
 	peer = sst_peer_get(tp, raddr, true);
-	if (tp->nconns >= tp->conf.max_conns || !peer ||
-	    peer->nconns >= tp->conf.max_per_ip) {
+	if (!peer || peer->nconns >= tp->conf.max_per_ip) {
 		sst_count_err(tp, kind, peer, SST_ERR_LIMIT);
+		admit_report(tp, SST_ADMIT_PER_IP, kind, raddr);
 		return EMFILE;
 	}
 
+	mem_ref(peer);	/* an eviction may drop the last other holder */
+	err = admit(tp, kind, raddr, outbound);
+	if (err) {
+		sst_count_err(tp, kind, peer, SST_ERR_LIMIT);
+		mem_deref(peer);
+		return err;
+	}
+
 	conn = mem_zalloc(sizeof(*conn), destructor);
-	if (!conn)
+	if (!conn) {
+		mem_deref(peer);
 		return ENOMEM;
+	}
 
 	err = sst_frame_alloc(&conn->fr, tp->conf.hdr_max, tp->conf.body_max);
 	if (err) {
+		mem_deref(peer);
 		mem_deref(conn);
 		return err;
 	}
@@ -320,11 +425,18 @@ static int conn_alloc(struct sst_conn **connp, struct sst_transp *tp,
 	conn->tp = tp;
 	conn->kind = kind;
 	conn->raddr = *raddr;
-	conn->peer = mem_ref(peer);
+	conn->peer = peer;
+	conn->outbound = outbound;
+	conn->trusted = outbound;
 	conn->t_start = conn->t_msg = conn->t_rx = tmr_jiffies();
 	++peer->nconns;
 	++tp->nconns;
 	list_append(&tp->conns, &conn->le, conn);
+	if (!outbound) {
+		++tp->nin;
+		++tp->nuntrusted;
+		list_append(&tp->untrusted, &conn->le_untr, conn);
+	}
 
 	*connp = conn;
 	return 0;
@@ -352,7 +464,7 @@ int sst_conn_accept(struct sst_lsnr *lsnr, const struct sa *peer)
 	struct sst_conn *conn = NULL;
 	int err;
 
-	err = conn_alloc(&conn, tp, lsnr->kind, peer);
+	err = conn_alloc(&conn, tp, lsnr->kind, peer, false);
 	if (err) {
 		tcp_reject(lsnr->ts);
 		return err;
@@ -393,11 +505,10 @@ int sst_conn_open(struct sst_conn **connp, struct sst_transp *tp,
 	struct sst_conn *conn = NULL;
 	int err;
 
-	err = conn_alloc(&conn, tp, kind, dst);
+	err = conn_alloc(&conn, tp, kind, dst, true);
 	if (err)
 		return err;
 
-	conn->outbound = true;
 	if (name && kind == SST_TP_TLS) {
 		err = str_dup(&conn->name, name);
 		if (err)
@@ -548,6 +659,12 @@ void sst_conn_tick(struct sst_conn *conn, uint64_t now)
 {
 	const struct sst_transp_conf *cf = &conn->tp->conf;
 
+	if (conn->linger) {
+		if (now - conn->t_linger >= SST_TRANSP_LINGER_MS)
+			sst_conn_abort(conn, 0, -1);
+		return;
+	}
+
 	if (!conn->up) {
 		if (conn->outbound && now - conn->t_start >= cf->connect_ms)
 			sst_conn_abort(conn, ETIMEDOUT, SST_ERR_CONNECT);
@@ -620,6 +737,29 @@ void sst_conn_garbage(struct sst_conn *conn)
 	sst_count_err(conn->tp, conn->kind, conn->peer, SST_ERR_GARBAGE);
 	if (++conn->garbage >= conn->tp->conf.garbage_max)
 		sst_conn_abort(conn, EBADMSG, -1);
+}
+
+/**
+ * The layer above accepted a request on this connection from a source
+ * it trusts (a configured gateway, a community's proxy that passed the
+ * trust check): from now on admission never evicts it.
+ */
+void sst_conn_trust(struct sst_conn *conn)
+{
+	if (!conn || !conn->tp || conn->trusted)
+		return;
+
+	conn->trusted = true;
+	if (conn->le_untr.list) {
+		list_unlink(&conn->le_untr);
+		if (conn->tp->nuntrusted)
+			--conn->tp->nuntrusted;
+	}
+}
+
+bool sst_conn_trusted(const struct sst_conn *conn)
+{
+	return conn && conn->tp && conn->trusted;
 }
 
 /**

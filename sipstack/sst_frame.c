@@ -401,6 +401,35 @@ int sst_frame_next(struct sst_frame *fr, struct mbuf **mbp, bool *ping)
 	return 0;
 }
 
+/**
+ * After EMSGSIZE for a body over the limit: a copy of the refused
+ * message's header block (start line through the blank line), so that
+ * the caller can answer it (413/513) before closing.
+ *
+ * @return 0 and *mbp (the caller's), ENOENT when there is no whole
+ *	header block to give (no size error, or the header block itself
+ *	was too large), ENOMEM
+ */
+int sst_frame_head(const struct sst_frame *fr, struct mbuf **mbp)
+{
+	struct mbuf *mb;
+
+	if (!fr || !mbp)
+		return EINVAL;
+	if (fr->err != EMSGSIZE || !fr->hdr_len || fr->hdr_len > fr->hdr_max ||
+	    !fr->buf || mbuf_get_left(fr->buf) < fr->hdr_len)
+		return ENOENT;
+
+	mb = mbuf_alloc(fr->hdr_len);
+	if (!mb)
+		return ENOMEM;
+	(void)mbuf_write_mem(mb, mbuf_buf(fr->buf), fr->hdr_len);
+	mb->pos = 0;
+
+	*mbp = mb;
+	return 0;
+}
+
 /** Bytes held for an incomplete message (for status screens). */
 size_t sst_frame_buffered(const struct sst_frame *fr)
 {

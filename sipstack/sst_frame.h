@@ -17,7 +17,9 @@
  * Use: sst_frame_push() each received chunk, then call sst_frame_next()
  * until it returns ENODATA.  Errors are sticky: after EBADMSG or
  * EMSGSIZE the stream cannot be resynchronised and the connection must
- * be closed (sst_frame_reason() says why, for the log line).
+ * be closed (sst_frame_reason() says why, for the log line).  After
+ * EMSGSIZE for a body over the limit the header block is still whole:
+ * sst_frame_head() gives a copy, for an answer before the close.
  */
 #ifndef STC_SST_FRAME_H
 #define STC_SST_FRAME_H
@@ -37,6 +39,7 @@ enum {
 int  sst_frame_alloc(struct sst_frame **frp, size_t hdr_max, size_t body_max);
 int  sst_frame_push(struct sst_frame *fr, const uint8_t *p, size_t n);
 int  sst_frame_next(struct sst_frame *fr, struct mbuf **mbp, bool *ping);
+int  sst_frame_head(const struct sst_frame *fr, struct mbuf **mbp);
 size_t sst_frame_buffered(const struct sst_frame *fr);
 const char *sst_frame_reason(const struct sst_frame *fr);
 

@@ -972,3 +972,36 @@ int sst_msg_decode(struct sip_msg **msgp, struct mbuf *mb, bool stream,
 
 	return reason_err(r);
 }
+
+
+int sst_msg_decode_head(struct mbuf *mb, const struct sst_msg_limits *lim,
+			struct sst_verdict *v)
+{
+	struct sip_msg *msg = NULL;
+	int err;
+
+	if (!v)
+		return EINVAL;
+
+	/* as a datagram: the body that never came is no error here */
+	err = sst_msg_decode(&msg, mb, false, lim, v);
+	if (err == ENODATA || err == EINVAL || err == ENOMEM)
+		return err;
+
+	switch (v->reason) {
+
+	case SST_R_OK:
+		v->reply = msg->req && pl_strcmp(&msg->met, "ACK");
+		v->msg = v->reply ? msg : mem_deref(msg);
+		/* fall through */
+	case SST_R_BODY_TOO_BIG:
+	case SST_R_CLEN_MISMATCH:
+		v->reason = SST_R_TOO_BIG;
+		v->status = sst_reason_status(SST_R_TOO_BIG);
+		v->phrase = sst_reason_phrase(SST_R_TOO_BIG);
+		return EMSGSIZE;
+
+	default:
+		return err;  /* the headers themselves are wrong: say so */
+	}
+}

@@ -149,6 +149,16 @@ struct sst_verdict {
 int sst_msg_decode(struct sip_msg **msgp, struct mbuf *mb, bool stream,
 		   const struct sst_msg_limits *lim, struct sst_verdict *v);
 
+/*
+ * The header block of a stream message refused for its size before its
+ * body arrived (struct sst_rx.oversize).  Always an error: EMSGSIZE
+ * with reason SST_R_TOO_BIG (513), and v->reply / v->msg when the
+ * request can be answered; or the error of the header block itself
+ * (a 400 reason) when it is malformed.
+ */
+int sst_msg_decode_head(struct mbuf *mb, const struct sst_msg_limits *lim,
+			struct sst_verdict *v);
+
 /* Drop the message a verdict may hold and clear it. */
 void sst_verdict_reset(struct sst_verdict *v);
 

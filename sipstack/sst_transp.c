@@ -5,6 +5,7 @@
  *
  * Connections themselves live in sst_conn.c.
  */
+#include <errno.h>
 #include <limits.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -21,40 +22,92 @@ enum {
 };
 
 /**
- * Prepare the process for maxfds sockets: raise RLIMIT_NOFILE and size
- * libre's fd table.  Must run after libre_init() and before anything
- * registers a file descriptor (listeners, DNS client, mqueue): libre
- * fixes the table size at the first registration.
+ * Prepare the process for as many sockets as it may have: set the soft
+ * RLIMIT_NOFILE to the hard limit, but at most maxfds (0 for
+ * SST_FD_CEILING; a soft limit above it is lowered, so that no fd
+ * number can pass libre's table), and size libre's fd table to that.
+ * Must run after libre_init() and before anything registers a file
+ * descriptor (listeners, DNS client, control socket): libre fixes the
+ * table size at the first registration.  sst_fd_limit() then says
+ * what the process got.
  *
- * @return 0, or ERANGE when the hard limit is below maxfds and cannot
- *	be raised (the soft limit is then set to the hard one)
+ * @return 0, or the setrlimit()/fd_setsize() error
  */
 int sst_transp_init(unsigned maxfds)
 {
 	struct rlimit rl;
+	rlim_t want;
 	int err = 0;
 
 	if (!maxfds)
-		return EINVAL;
+		maxfds = SST_FD_CEILING;
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < maxfds) {
-		struct rlimit want = rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return errno;
 
-		want.rlim_cur = maxfds;
-		if (want.rlim_max < maxfds)
-			want.rlim_max = maxfds;
-		if (setrlimit(RLIMIT_NOFILE, &want) != 0) {
-			rl.rlim_cur = rl.rlim_max;
-			(void)setrlimit(RLIMIT_NOFILE, &rl);
-			if (rl.rlim_max < maxfds)
-				err = ERANGE;
-		}
+	want = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > maxfds ?
+		(rlim_t)maxfds : rl.rlim_max;
+	if (rl.rlim_cur != want) {
+		rl.rlim_cur = want;
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+			err = errno;
 	}
 
-	if (fd_setsize((int)maxfds))
-		return EMFILE;
+	if (fd_setsize((int)sst_fd_limit()))
+		return ENOMEM;
 
 	return err;
+}
+
+/** The descriptor limit the process runs with (soft RLIMIT_NOFILE, at
+ * most SST_FD_CEILING). */
+unsigned sst_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return 1024;
+	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > SST_FD_CEILING)
+		return SST_FD_CEILING;
+	return (unsigned)rl.rlim_cur;
+}
+
+/**
+ * Split fds descriptors: SST_FD_FIXED for the process's own sockets,
+ * fds / 8 (within SST_FD_OUT_MIN..SST_FD_OUT_MAX) for connections we
+ * open, the rest for inbound connections.  want_in is the configured
+ * inbound cap, 0 for what the budget allows.
+ *
+ * @return 0; ERANGE when want_in is above what the budget allows (the
+ *	cap is then the budget's); ENOSPC when fds leaves no room for
+ *	inbound connections at all (b->in is 0)
+ */
+int sst_budget_calc(struct sst_budget *b, unsigned fds, unsigned want_in)
+{
+	unsigned out;
+
+	if (!b)
+		return EINVAL;
+
+	memset(b, 0, sizeof(*b));
+	b->fds = fds;
+	b->fixed = SST_FD_FIXED;
+	out = fds / 8;
+	out = out < SST_FD_OUT_MIN ? SST_FD_OUT_MIN :
+		out > SST_FD_OUT_MAX ? SST_FD_OUT_MAX : out;
+	b->out = out;
+
+	if (fds <= b->fixed + b->out)
+		return ENOSPC;
+
+	b->conns = fds - b->fixed;
+	b->allowed = b->conns - b->out;
+	if (want_in > b->allowed) {
+		b->in = b->allowed;
+		return ERANGE;
+	}
+	b->in = want_in ? want_in : b->allowed;
+	return 0;
 }
 
 static void peer_destructor(void *data)
@@ -244,7 +297,15 @@ int sst_transp_alloc(struct sst_transp **tpp,
 
 	if (conf)
 		tp->conf = *conf;
-	DEFAULT(max_conns, SST_TRANSP_MAX_CONNS);
+	if (!tp->conf.max_conns || !tp->conf.max_in) {
+		struct sst_budget b;
+
+		(void)sst_budget_calc(&b, sst_fd_limit(), 0);
+		DEFAULT(max_conns, b.conns ? b.conns : 1);
+		DEFAULT(max_in, b.in ? b.in : 1);
+	}
+	if (tp->conf.max_in > tp->conf.max_conns)
+		tp->conf.max_in = tp->conf.max_conns;
 	DEFAULT(max_per_ip, SST_TRANSP_MAX_PER_IP);
 	DEFAULT(idle_ms, SST_TRANSP_IDLE_MS);
 	DEFAULT(first_ms, SST_TRANSP_FIRST_MS);
@@ -320,6 +381,7 @@ static void udp_recv_handler(const struct sa *src, struct mbuf *mb,
 	rx.src = src;
 	rx.dst = &l->laddr;
 	rx.conn = NULL;
+	rx.oversize = false;
 	if (tp->taph)
 		tp->taph(true, sst_tp_name(SST_TP_UDP), src, &l->laddr, mbuf_buf(mb), n,
 			 tp->taparg);
@@ -505,6 +567,34 @@ void sst_transp_tap(struct sst_transp *tp, sst_tap_h *taph, void *arg)
 	tp->taparg = taph ? arg : NULL;
 }
 
+/**
+ * Set (or with NULL remove) the handler told of every connection
+ * admission refused or evicted (for the daemon's counters and log).
+ */
+void sst_transp_admit(struct sst_transp *tp, sst_admit_h *admith, void *arg)
+{
+	if (!tp)
+		return;
+	tp->admith = admith;
+	tp->admitarg = admith ? arg : NULL;
+}
+
+/** Connections against the caps, for status screens. */
+void sst_transp_admission(const struct sst_transp *tp,
+			  struct sst_admission *a)
+{
+	if (!a)
+		return;
+	memset(a, 0, sizeof(*a));
+	if (!tp)
+		return;
+	a->max_conns = tp->conf.max_conns;
+	a->max_in = tp->conf.max_in;
+	a->conns = tp->nconns;
+	a->in = tp->nin;
+	a->untrusted = tp->nuntrusted;
+}
+
 /** Counters of one transport kind, for status screens. */
 const struct sst_counters *sst_transp_counters(const struct sst_transp *tp,
 					       enum sst_tp kind)
@@ -558,12 +648,23 @@ const char *sst_tp_name(enum sst_tp kind)
 	}
 }
 
+const char *sst_admit_name(enum sst_admit ev)
+{
+	switch (ev) {
+
+	case SST_ADMIT_PER_IP:  return "per-ip-limit";
+	case SST_ADMIT_FULL:    return "cap-reached";
+	case SST_ADMIT_EVICTED: return "evicted";
+	default:                return "?";
+	}
+}
+
 const char *sst_err_name(enum sst_err e)
 {
 	static const char *const names[SST_ERR_N] = {
 		"framing", "oversize", "garbage", "connect-failure",
 		"idle-timeout", "timeout", "limit", "tls-failure",
-		"send-failure",
+		"send-failure", "evicted",
 	};
 
 	return e < SST_ERR_N ? names[e] : "?";
@@ -586,8 +687,10 @@ int sst_transp_debug(struct re_printf *pf, const struct sst_transp *tp)
 				  &l->laddr);
 	}
 
-	err |= re_hprintf(pf, "connections=%u peers=%u\n", tp->nconns,
-			  tp->npeers);
+	err |= re_hprintf(pf, "connections=%u inbound=%u untrusted=%u"
+			  " max_connections=%u max_inbound=%u peers=%u\n",
+			  tp->nconns, tp->nin, tp->nuntrusted,
+			  tp->conf.max_conns, tp->conf.max_in, tp->npeers);
 
 	for (k = 0; k < SST_TP_N; k++) {
 		const struct sst_counters *c = &tp->c[k];

@@ -18,9 +18,25 @@
  *	the object (not the socket) alive: sst_conn_send() on a closed
  *	connection returns ENOTCONN.
  *
- * Before any socket exists, call sst_transp_init(maxfds) once: libre
- * sizes its fd table at the first registration and refuses every fd
- * beyond it (EMFILE) afterwards.
+ * Before any socket exists, call sst_transp_init(maxfds) once: it
+ * raises the soft RLIMIT_NOFILE to the hard one (at most maxfds) and
+ * sizes libre's fd table to the result; libre fixes the table at the
+ * first registration and refuses every fd beyond it (EMFILE).
+ *
+ * Admission (the descriptor budget): sst_budget_calc() splits the
+ * descriptor limit into a fixed reserve for the process's own sockets
+ * (listeners, DNS, the control socket and its clients, log and trace
+ * files, the descriptor accept() needs before a refusal), a reserve
+ * for connections we open (gateways, links), and the inbound cap.  A
+ * connection the peer opened is "untrusted" until the layer above
+ * calls sst_conn_trust() (it carried a request from a trusted source).
+ * When a new connection would pass the inbound cap or the total, the
+ * oldest untrusted inbound connection is closed to make room (counted
+ * "evicted"); when there is none, the new connection is refused
+ * (counted "limit").  Connections we open never count against the
+ * inbound cap and are never evicted.  Every refusal and eviction goes
+ * to the admission handler (sst_transp_admit()) for the daemon to
+ * count and log: the sipstack does not log.
  *
  * Connection reuse (RFC 5923, RFC 5626): a connection we opened carries
  * every later request to the same (transport, address, TLS name) and the
@@ -55,8 +71,24 @@ enum sst_tp {
 	SST_TP_N
 };
 
+/* The descriptor budget (see above). */
 enum {
-	SST_TRANSP_MAX_CONNS    = 4096,    /* all TCP/TLS connections */
+	SST_FD_CEILING = 65536,  /* largest fd table sst_transp_init asks */
+	SST_FD_FIXED   = 64,     /* the process's own descriptors */
+	SST_FD_OUT_MIN = 16,     /* outbound reserve: fds / 8, within */
+	SST_FD_OUT_MAX = 1024,   /*   these bounds */
+};
+
+struct sst_budget {
+	unsigned fds;     /* the descriptor limit it was computed from */
+	unsigned fixed;   /* kept for the process's own sockets */
+	unsigned out;     /* kept for connections we open */
+	unsigned conns;   /* every TCP/TLS connection: fds - fixed */
+	unsigned in;      /* inbound cap: conns - out, or less if asked */
+	unsigned allowed; /* the largest inbound cap this budget allows */
+};
+
+enum {
 	SST_TRANSP_MAX_PER_IP   = 64,      /* connections with one peer IP */
 	SST_TRANSP_MAX_PEERS    = 8192,    /* peers with their own counters */
 	SST_TRANSP_IDLE_MS      = 300000,  /* no message either way: close */
@@ -68,6 +100,7 @@ enum {
 	SST_TRANSP_GARBAGE_MAX  = 3,       /* malformed messages, then close */
 	SST_TRANSP_TXQ_MAX      = 32,      /* messages queued while connecting */
 	SST_TRANSP_BACKLOG      = 1024,    /* listen() queue (kernel caps it) */
+	SST_TRANSP_LINGER_MS    = 2000,    /* answered, then closing */
 };
 
 /* UDP listener socket buffers (SO_RCVBUF and SO_SNDBUF), bytes.  The
@@ -86,6 +119,7 @@ enum sst_err {
 	SST_ERR_LIMIT,        /* refused: total or per-IP connection limit */
 	SST_ERR_TLS,          /* handshake or certificate check failed */
 	SST_ERR_SEND,         /* socket send failed */
+	SST_ERR_EVICTED,      /* untrusted, closed to admit another */
 	SST_ERR_N
 };
 
@@ -103,7 +137,8 @@ struct sst_counters {
 
 /* Settings; 0 (or NULL) selects the default named above. */
 struct sst_transp_conf {
-	unsigned max_conns;
+	unsigned max_conns;     /* 0: from the budget (sst_fd_limit()) */
+	unsigned max_in;        /* inbound cap; 0: from the budget */
 	unsigned max_per_ip;
 	unsigned max_peers;
 	unsigned idle_ms;
@@ -125,6 +160,10 @@ struct sst_rx {
 	const struct sa *src;   /* the peer */
 	const struct sa *dst;   /* our address it arrived on */
 	struct sst_conn *conn;  /* NULL for UDP; borrowed, see above */
+	/* The stream message was over the size limit: mb holds only its
+	 * header block, for an answer (413/513); the connection closes
+	 * after a short linger whatever the handler does. */
+	bool oversize;
 };
 
 /* One whole message (UDP datagram or framed stream message). */
@@ -135,6 +174,24 @@ typedef void (sst_recv_h)(const struct sst_rx *rx, struct mbuf *mb,
 typedef void (sst_send_h)(int err, void *arg);
 
 int  sst_transp_init(unsigned maxfds);
+unsigned sst_fd_limit(void);
+int  sst_budget_calc(struct sst_budget *b, unsigned fds, unsigned want_in);
+
+/* What admission did, for the daemon's counters and log. */
+enum sst_admit {
+	SST_ADMIT_PER_IP = 0,  /* refused: the peer IP's own limit */
+	SST_ADMIT_FULL,        /* refused: at the cap, nobody to evict */
+	SST_ADMIT_EVICTED,     /* an untrusted connection closed for room */
+};
+/* kind and peer: the refused connection's, or the evicted one's. */
+typedef void (sst_admit_h)(enum sst_admit ev, enum sst_tp kind,
+			   const struct sa *peer, void *arg);
+
+/* Connection counts against the caps, for status screens. */
+struct sst_admission {
+	unsigned max_conns, max_in;
+	unsigned conns, in, untrusted;
+};
 int  sst_transp_alloc(struct sst_transp **tpp,
 		      const struct sst_transp_conf *conf,
 		      sst_recv_h *recvh, void *arg);
@@ -161,9 +218,14 @@ typedef void (sst_tap_h)(bool in, const char *tpname,
 			 const struct sa *peer, const struct sa *local,
 			 const uint8_t *p, size_t len, void *arg);
 void sst_transp_tap(struct sst_transp *tp, sst_tap_h *taph, void *arg);
+void sst_transp_admit(struct sst_transp *tp, sst_admit_h *admith, void *arg);
+void sst_transp_admission(const struct sst_transp *tp,
+			  struct sst_admission *a);
 
 int  sst_conn_send(struct sst_conn *conn, struct mbuf *mb);
 void sst_conn_garbage(struct sst_conn *conn);
+void sst_conn_trust(struct sst_conn *conn);
+bool sst_conn_trusted(const struct sst_conn *conn);
 int  sst_conn_alias(struct sst_conn *conn, const struct sa *alias,
 		    const char *tls_name);
 void sst_conn_close(struct sst_conn *conn);
@@ -181,6 +243,7 @@ int  sst_transp_peer_counters(const struct sst_transp *tp,
 unsigned sst_transp_nconns(const struct sst_transp *tp);
 const char *sst_tp_name(enum sst_tp kind);
 const char *sst_err_name(enum sst_err e);
+const char *sst_admit_name(enum sst_admit ev);
 int  sst_transp_debug(struct re_printf *pf, const struct sst_transp *tp);
 
 #endif /* STC_SST_TRANSP_H */

@@ -23,12 +23,17 @@ struct sst_transp {
 	void *arg;
 	sst_tap_h *taph;          /* sst_transp_tap(): Trace */
 	void *taparg;
+	sst_admit_h *admith;      /* sst_transp_admit() */
+	void *admitarg;
 	struct list lsnrs;
 	struct list conns;        /* every open connection; owns a ref */
+	struct list untrusted;    /* inbound, never trusted, oldest first */
 	struct hash *pool;        /* outbound and aliased, by remote sa */
 	struct hash *peers;
 	unsigned npeers;
 	unsigned nconns;
+	unsigned nin;             /* of them inbound */
+	unsigned nuntrusted;
 	struct tmr sweep;
 	struct sst_counters c[SST_TP_N];
 };
@@ -60,6 +65,7 @@ struct sst_conn {
 	struct le le;             /* sst_transp.conns */
 	struct le he;             /* sst_transp.pool by raddr (outbound) */
 	struct le he_alias;       /* sst_transp.pool by alias */
+	struct le le_untr;        /* sst_transp.untrusted */
 	struct sst_transp *tp;    /* NULL once closed */
 	struct sst_peer *peer;
 	struct tcp_conn *tc;
@@ -76,11 +82,14 @@ struct sst_conn {
 	bool aliased;
 	bool got_msg;
 	bool ping_out;
+	bool trusted;             /* outbound, or sst_conn_trust() */
+	bool linger;              /* answered an oversize message: closing */
 	unsigned garbage;
 	uint64_t t_start;
 	uint64_t t_msg;           /* last message either way */
 	uint64_t t_rx;            /* last byte received */
 	uint64_t t_ping;
+	uint64_t t_linger;
 	struct list txq;
 	unsigned ntxq;
 };

@@ -223,6 +223,7 @@ static void test_defaults(void)
 	CU_ASSERT_EQUAL(cfg->connectors[0].port, 5060);
 	CU_ASSERT_EQUAL(cfg->connectors[0].tls_port, 5061);
 	CU_ASSERT_EQUAL(cfg->connectors[0].retry, CFG_RETRY_DEFAULT);
+	CU_ASSERT_EQUAL(cfg->connectors[0].max_conns, 0);  /* the budget's */
 	CU_ASSERT_EQUAL(cfg->connectors[0].line, 6);
 	CU_ASSERT(cfg->connectors[0].communities[0].enabled);
 	CU_ASSERT_EQUAL(cfg->gateways[0].clients.v[0].port, 5060);
@@ -298,6 +299,25 @@ static void test_state_file(void)
 		cfg_free(cfg);
 		cfg_diag_reset(&diag);
 	}
+}
+
+/* CommunityConnector maxConnections: the inbound connection cap. */
+static void test_max_connections(void)
+{
+	struct cfg_diag diag = {NULL, 0, 0};
+	struct cfg *cfg = NULL;
+	int err;
+
+	write_file(in_dir("maxc.xml"), HEAD "<CommunityConnector name=\"e2\" "
+		   "ip=\"127.0.0.12\" maxConnections=\"250\"><Gateway>gw"
+		   "</Gateway></CommunityConnector>" TAIL, 0644);
+	err = cfg_load(&cfg, in_dir("maxc.xml"), &diag);
+	cfg_diag_print(&diag, stderr);
+	CU_ASSERT_EQUAL_FATAL(err, 0);
+	CU_ASSERT_EQUAL(cfg->connectors[0].max_conns, 0);
+	CU_ASSERT_EQUAL(cfg->connectors[1].max_conns, 250);
+	cfg_free(cfg);
+	cfg_diag_reset(&diag);
 }
 
 static void test_udp_warns(void)
@@ -402,6 +422,11 @@ static const struct bad badv[] = {
 	 "tlsPort=\"65536\"><Gateway>gw</Gateway></CommunityConnector>" TAIL,
 	 ":7: CommunityConnector \"e2\": attribute tlsPort must be a port "
 	 "number 1-65535, not \"65536\"", NULL},
+	{"maxConnections not a number", HEAD "<CommunityConnector "
+	 "name=\"e2\" ip=\"::1\" maxConnections=\"many\"><Gateway>gw"
+	 "</Gateway></CommunityConnector>" TAIL,
+	 ":7: CommunityConnector \"e2\": attribute maxConnections must be a "
+	 "whole number 0-4294967295, not \"many\"", NULL},
 	{"port abc", HEAD "<CommunityGateway name=\"g2\"><ClientListen "
 	 "transport=\"tcp\" address=\"127.0.0.11\" port=\"abc\"/>"
 	 "<ConnectorListen transport=\"tls\" address=\"127.0.0.11\"/>"
@@ -713,6 +738,7 @@ static CU_TestInfo cfg_tests[] = {
 	{"sample acme.test loads", test_sample_acme},
 	{"sample chicago.test loads", test_sample_chicago},
 	{"defaults", test_defaults},
+	{"maxConnections", test_max_connections},
 	{"udp extern is a warning", test_udp_warns},
 	{"bad files: line and message", test_bad_files},
 	{"size bound, missing file", test_too_big},

@@ -374,9 +374,56 @@ static void test_body_limit(void)
 	feed(fr, &o, mb->buf, 200);
 	CU_ASSERT_EQUAL(o.err, EMSGSIZE);
 	CU_ASSERT_STRING_EQUAL(sst_frame_reason(fr), "body too large");
+
+	/* its header block is still there, for an answer */
+	{
+		struct mbuf *head = NULL;
+		const char *p = (const char *)mb->buf;
+		const size_t hl = (size_t)(strstr(p, "\r\n\r\n") - p) + 4;
+
+		CU_ASSERT_EQUAL_FATAL(sst_frame_head(fr, &head), 0);
+		CU_ASSERT_EQUAL(head->pos, 0);
+		CU_ASSERT_EQUAL(head->end, hl);
+		CU_ASSERT(!memcmp(head->buf, mb->buf, hl));
+		mem_deref(head);
+	}
 	out_reset(&o);
 	mem_deref(fr);
 	mem_deref(mb);
+}
+
+/* Only a size error with a whole header block gives one. */
+static void test_head_refused(void)
+{
+	struct sst_frame *fr = NULL;
+	struct mbuf *head = NULL;
+	struct out o;
+
+	memset(&o, 0, sizeof(o));
+	CU_ASSERT_EQUAL_FATAL(sst_frame_alloc(&fr, 0, 0), 0);
+	CU_ASSERT_EQUAL(sst_frame_head(fr, &head), ENOENT);  /* healthy */
+	feed(fr, &o, msg2, strlen(msg2));
+	CU_ASSERT_EQUAL(sst_frame_head(fr, &head), ENOENT);
+	out_reset(&o);
+	fr = mem_deref(fr);
+
+	/* the header block itself too large: nothing to answer with */
+	CU_ASSERT_EQUAL_FATAL(sst_frame_alloc(&fr, strlen(msg2) - 1, 0), 0);
+	feed(fr, &o, msg2, strlen(msg2));
+	CU_ASSERT_EQUAL(o.err, EMSGSIZE);
+	CU_ASSERT_EQUAL(sst_frame_head(fr, &head), ENOENT);
+	CU_ASSERT_PTR_NULL(head);
+	out_reset(&o);
+	fr = mem_deref(fr);
+
+	/* not SIP at all */
+	CU_ASSERT_EQUAL_FATAL(sst_frame_alloc(&fr, 0, 0), 0);
+	feed(fr, &o, "\x16\x03\x01\r\n\r\n", 7);
+	CU_ASSERT_EQUAL(o.err, EBADMSG);
+	CU_ASSERT_EQUAL(sst_frame_head(fr, &head), ENOENT);
+	CU_ASSERT_EQUAL(sst_frame_head(NULL, &head), EINVAL);
+	out_reset(&o);
+	mem_deref(fr);
 }
 
 static void test_args(void)
@@ -396,6 +443,7 @@ static void test_args(void)
 }
 
 static CU_TestInfo frame_tests[] = {
+	{"header block only after a size error", test_head_refused},
 	{"two messages split at every byte", test_split_everywhere},
 	{"byte by byte with CRLFs", test_byte_by_byte},
 	{"several messages in one chunk", test_several_in_one_chunk},

@@ -10,6 +10,7 @@
 #include "lib/cutest.h"
 #include "sipstack/sst_msg.h"
 #include "sipstack/sst_build.h"
+#include "sipstack/sst_flow.h"
 
 #define START "MESSAGE sip:bob@example.org SIP/2.0\r\n"
 #define VIA   "Via: SIP/2.0/TCP client.example.net:5060;branch=z9hG4bK74bf9\r\n"
@@ -834,7 +835,116 @@ static void test_request(void)
 	CU_ASSERT_PTR_NULL(out);
 }
 
+/* ---- the way back (sst_flow) --------------------------------------- */
+
+static void test_sentby_port(void)
+{
+	static const struct {
+		const char *in;
+		uint16_t port;
+	} tv[] = {
+		{"192.0.2.1", 0}, {"192.0.2.1:5070", 5070},
+		{"proxy.example.org:15062", 15062}, {"proxy.example.org", 0},
+		{"[2001:db8::1]:5061", 5061}, {"[2001:db8::1]", 0},
+		{"[2001:db8::1", 0}, {"h:", 0}, {"h:65535", 65535},
+		{"h:65536", 0}, {"h:50x", 0}, {"", 0},
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(tv); i++)
+		CU_ASSERT_EQUAL(sst_flow_sentby_port(tv[i].in,
+						     strlen(tv[i].in)),
+				tv[i].port);
+}
+
+/* RFC 3261 18.2.2 and RFC 3581 over a table of top Vias. */
+static void test_udp_dest(void)
+{
+	static const struct {
+		const char *via;
+		const char *want;   /* for a request from 127.0.111.7:40000 */
+	} tv[] = {
+		{"SIP/2.0/UDP 127.0.111.7:5070;branch=z9hG4bKa",
+		 "127.0.111.7:5070"},
+		{"SIP/2.0/UDP sip.chicago.test:15062;branch=z9hG4bKb",
+		 "127.0.111.7:15062"},
+		{"SIP/2.0/UDP sip.chicago.test;branch=z9hG4bKc",
+		 "127.0.111.7:5060"},
+		{"SIP/2.0/UDP 192.0.2.9:5070;branch=z9hG4bKd",
+		 "127.0.111.7:5070"},
+		{"SIP/2.0/UDP 127.0.111.7:5070;rport;branch=z9hG4bKe",
+		 "127.0.111.7:40000"},
+		{"SIP/2.0/UDP 127.0.111.7:5070;branch=z9hG4bKf;rport",
+		 "127.0.111.7:40000"},
+		{"SIP/2.0/UDP [::1]:5072;branch=z9hG4bKg",
+		 "127.0.111.7:5072"},
+		{"SIP/2.0/UDP h.test:5070;rportx=1;branch=z9hG4bKh",
+		 "127.0.111.7:5070"},
+	};
+	struct sa src, dst;
+	size_t i;
+
+	CU_ASSERT_EQUAL_FATAL(sa_set_str(&src, "127.0.111.7", 40000), 0);
+	for (i = 0; i < ARRAY_SIZE(tv); i++) {
+		char m[512], got[64];
+		struct sip_msg *msg = NULL;
+		struct sst_verdict v;
+
+		re_snprintf(m, sizeof(m), "OPTIONS sip:x@acme.test SIP/2.0\r\n"
+			    "Via: %s\r\nMax-Forwards: 70\r\n"
+			    "From: <sip:a@b.test>;tag=1\r\nTo: <sip:x@acme.test>"
+			    "\r\nCall-ID: c%zu\r\nCSeq: 1 OPTIONS\r\n\r\n",
+			    tv[i].via, i);
+		CU_ASSERT_EQUAL_FATAL(decode(&msg, m, strlen(m), false, &v), 0);
+		CU_ASSERT_EQUAL(sst_flow_udp_dest(&dst, msg, &src), 0);
+		re_snprintf(got, sizeof(got), "%J", &dst);
+		CU_ASSERT_STRING_EQUAL(got, tv[i].want);
+		sst_verdict_reset(&v);
+		mem_deref(msg);
+	}
+	CU_ASSERT_EQUAL(sst_flow_udp_dest(&dst, NULL, &src), EINVAL);
+}
+
+/* The header block of a stream message refused for its size: 513. */
+static void test_decode_head(void)
+{
+	static const char head[] =
+		"MESSAGE sip:bob@acme.test SIP/2.0\r\n"
+		"Via: SIP/2.0/TCP 127.0.118.3:5060;branch=z9hG4bKo\r\n"
+		"Max-Forwards: 70\r\nFrom: <sip:a@chicago.test>;tag=1\r\n"
+		"To: <sip:bob@acme.test>\r\nCall-ID: big-1\r\n"
+		"CSeq: 1 MESSAGE\r\nContent-Length: 70000\r\n\r\n";
+	static const char bad[] =
+		"MESSAGE sip:bob@acme.test SIP/2.0\r\n"
+		"Max-Forwards: 70\r\nFrom: <sip:a@chicago.test>;tag=1\r\n"
+		"To: <sip:bob@acme.test>\r\nCall-ID: big-2\r\n"
+		"CSeq: 1 MESSAGE\r\nContent-Length: 70000\r\n\r\n";
+	struct sst_verdict v;
+	struct mbuf *mb = mb_of(head, strlen(head));
+
+	CU_ASSERT_EQUAL(sst_msg_decode_head(mb, NULL, &v), EMSGSIZE);
+	CU_ASSERT_EQUAL(v.reason, SST_R_TOO_BIG);
+	CU_ASSERT_EQUAL(v.status, 513);
+	CU_ASSERT(v.reply);
+	CU_ASSERT_PTR_NOT_NULL(v.msg);
+	sst_verdict_reset(&v);
+	mem_deref(mb);
+
+	mb = mb_of(bad, strlen(bad));
+	CU_ASSERT_EQUAL(sst_msg_decode_head(mb, NULL, &v), EBADMSG);
+	CU_ASSERT_EQUAL(v.reason, SST_R_MISSING_VIA);
+	sst_verdict_reset(&v);
+	mem_deref(mb);
+}
+
+static CU_TestInfo flow_tests[] = {
+	{"sent-by ports", test_sentby_port},
+	{"UDP response destination", test_udp_dest},
+	CU_TEST_INFO_NULL,
+};
+
 static CU_TestInfo decode_tests[] = {
+	{"oversize header block", test_decode_head},
 	{"valid corpus", test_valid},
 	{"invalid corpus", test_invalid},
 	{"size limits", test_limits},
@@ -857,6 +967,7 @@ static CU_TestInfo build_tests[] = {
 static CU_SuiteInfo suites[] = {
 	{"sst_msg", NULL, NULL, NULL, NULL, decode_tests},
 	{"sst_build", NULL, NULL, NULL, NULL, build_tests},
+	{"sst_flow", NULL, NULL, NULL, NULL, flow_tests},
 	CU_SUITE_INFO_NULL,
 };
 

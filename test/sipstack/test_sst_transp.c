@@ -37,8 +37,10 @@ struct side {
 	enum sst_tp rx_tp[MAXRX];
 	struct sst_conn *rx_conn[MAXRX];  /* references taken */
 	char rx_body[MAXRX][512];
+	bool rx_over[MAXRX];
 	unsigned nrx;
 	bool reply;        /* answer each request on its connection/source */
+	bool trust;        /* sst_conn_trust() each connection heard from */
 	bool garbage;      /* report every message as malformed */
 };
 
@@ -58,7 +60,11 @@ static void side_recv(const struct sst_rx *rx, struct mbuf *mb, void *arg)
 		n = sizeof(s->rx_body[0]) - 1;
 	memcpy(s->rx_body[s->nrx], mbuf_buf(mb), n);
 	s->rx_body[s->nrx][n] = '\0';
+	s->rx_over[s->nrx] = rx->oversize;
 	s->nrx++;
+
+	if (s->trust)
+		sst_conn_trust(rx->conn);
 
 	if (s->garbage && rx->conn)
 		sst_conn_garbage(rx->conn);
@@ -644,6 +650,225 @@ static void raw_free(struct raw *r)
 	r->in = mem_deref(r->in);
 }
 
+/* A connection from a chosen source address (127.0.118.x). */
+static void raw_open_from(struct raw *r, const char *src, const struct sa *dst)
+{
+	struct sa la = addr(src, 0);
+
+	memset(r, 0, sizeof(*r));
+	r->in = mbuf_alloc(256);
+	CU_ASSERT_EQUAL_FATAL(tcp_conn_alloc(&r->tc, dst, raw_estab, raw_recv,
+					     raw_close, r), 0);
+	CU_ASSERT_EQUAL_FATAL(tcp_conn_bind(r->tc, &la), 0);
+	CU_ASSERT_EQUAL_FATAL(tcp_conn_connect(r->tc, dst), 0);
+	CU_ASSERT_FATAL(wait_for(raw_up, r));
+}
+
+/* What the admission handler heard. */
+struct admits {
+	enum sst_admit ev[8];
+	struct sa peer[8];
+	unsigned n;
+};
+
+static void admit_rec(enum sst_admit ev, enum sst_tp kind,
+		      const struct sa *peer, void *arg)
+{
+	struct admits *a = arg;
+
+	(void)kind;
+	if (a->n >= 8)
+		return;
+	a->ev[a->n] = ev;
+	a->peer[a->n] = *peer;
+	a->n++;
+}
+
+static struct side *cond_side;
+static unsigned want_conns;
+
+static bool has_conns(void *arg)
+{
+	(void)arg;
+	return sst_transp_nconns(cond_side->tp) == want_conns;
+}
+
+static void check_admit(const struct admits *a, unsigned i,
+			enum sst_admit ev, const char *ip)
+{
+	struct sa want = addr(ip, 0);
+
+	CU_ASSERT_FATAL(a->n > i);
+	CU_ASSERT_EQUAL(a->ev[i], ev);
+	CU_ASSERT(sa_cmp(&a->peer[i], &want, SA_ADDR));
+}
+
+/*
+ * At the inbound cap, the oldest connection never trusted is closed to
+ * admit the new one; trusted ones stay; with nobody left to evict the
+ * new connection is refused.
+ */
+static void test_eviction_order(void)
+{
+	static const char *const src[6] = {
+		"127.0.118.1", "127.0.118.2", "127.0.118.3",
+		"127.0.118.4", "127.0.118.5", "127.0.118.6",
+	};
+	struct sst_transp_conf conf;
+	struct sst_admission st;
+	struct admits ad;
+	struct side b;
+	struct sa bb = addr("127.0.111.1", 0);
+	struct raw r[6];
+	unsigned i;
+
+	memset(&ad, 0, sizeof(ad));
+	memset(&conf, 0, sizeof(conf));
+	conf.max_in = 3;
+	side_init(&b, &conf);
+	b.trust = true;
+	sst_transp_admit(b.tp, admit_rec, &ad);
+	CU_ASSERT_EQUAL_FATAL(sst_transp_listen(b.tp, SST_TP_TCP, &bb, &bb), 0);
+	cond_side = &b;
+
+	for (i = 0; i < 3; i++) {
+		raw_open_from(&r[i], src[i], &bb);
+		want_conns = i + 1;
+		CU_ASSERT_FATAL(wait_for(has_conns, NULL));
+	}
+
+	/* the second carries a request: trusted */
+	raw_send(&r[1], req, strlen(req));
+	want_n = 1;
+	CU_ASSERT_FATAL(wait_for(got_n, &b));
+	CU_ASSERT(sst_conn_trusted(b.rx_conn[0]));
+	sst_transp_admission(b.tp, &st);
+	CU_ASSERT_EQUAL(st.max_in, 3);
+	CU_ASSERT_EQUAL(st.in, 3);
+	CU_ASSERT_EQUAL(st.untrusted, 2);
+
+	/* a fourth: the first (oldest untrusted) goes */
+	raw_open_from(&r[3], src[3], &bb);
+	CU_ASSERT(wait_for(raw_closed, &r[0]));
+	check_admit(&ad, 0, SST_ADMIT_EVICTED, src[0]);
+
+	/* a fifth: the third goes, never the trusted second */
+	raw_open_from(&r[4], src[4], &bb);
+	CU_ASSERT(wait_for(raw_closed, &r[2]));
+	check_admit(&ad, 1, SST_ADMIT_EVICTED, src[2]);
+	CU_ASSERT(!r[1].closed);
+	CU_ASSERT_EQUAL(sst_transp_counters(b.tp, SST_TP_TCP)->err[SST_ERR_EVICTED],
+			2);
+
+	/* everyone trusted: the next is refused */
+	raw_send(&r[3], req, strlen(req));
+	raw_send(&r[4], req, strlen(req));
+	want_n = 3;
+	CU_ASSERT_FATAL(wait_for(got_n, &b));
+	sst_transp_admission(b.tp, &st);
+	CU_ASSERT_EQUAL(st.untrusted, 0);
+	raw_open_from(&r[5], src[5], &bb);
+	CU_ASSERT(wait_for(raw_closed, &r[5]));
+	check_admit(&ad, 2, SST_ADMIT_FULL, src[5]);
+	CU_ASSERT(!r[1].closed && !r[3].closed && !r[4].closed);
+	CU_ASSERT_EQUAL(sst_transp_counters(b.tp, SST_TP_TCP)->err[SST_ERR_LIMIT],
+			1);
+	CU_ASSERT_EQUAL(ad.n, 3);
+	CU_ASSERT_EQUAL(sst_transp_nconns(b.tp), 3);
+
+	for (i = 0; i < 6; i++)
+		raw_free(&r[i]);
+	side_close(&b);
+}
+
+/* The budget's arithmetic: reserves, cap, and what is refused. */
+static void test_budget(void)
+{
+	static const struct {
+		unsigned fds, want;
+		int err;
+		unsigned out, conns, in;
+	} tv[] = {
+		{4096,  0,    0,      512,  4032,  3520},
+		{4096,  100,  0,      512,  4032,  100},
+		{4096,  3520, 0,      512,  4032,  3520},
+		{4096,  3521, ERANGE, 512,  4032,  3520},
+		{1024,  0,    0,      128,  960,   832},
+		{256,   0,    0,      32,   192,   160},
+		{100,   0,    0,      16,   36,    20},
+		{81,    0,    0,      16,   17,    1},
+		{80,    0,    ENOSPC, 16,   0,     0},
+		{20000, 0,    0,      1024, 19936, 18912},
+		{65536, 40,   0,      1024, 65472, 40},
+	};
+	struct sst_budget b;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(tv); i++) {
+		CU_ASSERT_EQUAL(sst_budget_calc(&b, tv[i].fds, tv[i].want),
+				tv[i].err);
+		CU_ASSERT_EQUAL(b.fds, tv[i].fds);
+		CU_ASSERT_EQUAL(b.fixed, SST_FD_FIXED);
+		CU_ASSERT_EQUAL(b.out, tv[i].out);
+		CU_ASSERT_EQUAL(b.conns, tv[i].conns);
+		CU_ASSERT_EQUAL(b.in, tv[i].in);
+		/* the reserves are never handed to inbound connections */
+		if (!tv[i].err || tv[i].err == ERANGE)
+			CU_ASSERT(b.in + b.out + b.fixed <= b.fds);
+	}
+	CU_ASSERT_EQUAL(sst_budget_calc(NULL, 100, 0), EINVAL);
+
+	/* sst_transp_init() settled on a limit the budget reads */
+	CU_ASSERT_EQUAL(sst_fd_limit(), 4096);
+}
+
+static bool raw_got_resp(void *arg)
+{
+	const struct raw *r = arg;
+
+	return r->in->end >= strlen(resp);
+}
+
+/*
+ * A body over the limit: the header block comes up as oversize for an
+ * answer, which reaches the peer before the connection closes.
+ */
+static void test_oversize_answered(void)
+{
+	static const char big[] =
+		"MESSAGE sip:bob@example.org SIP/2.0\r\n"
+		"Via: SIP/2.0/TCP 127.0.118.9;branch=z9hG4bK9\r\n"
+		"Content-Length: 70000\r\n"
+		"\r\n"
+		"some of the body";
+	struct side b;
+	struct sa bb = addr("127.0.111.2", 0);
+	struct raw r;
+
+	side_init(&b, NULL);
+	b.reply = true;
+	CU_ASSERT_EQUAL_FATAL(sst_transp_listen(b.tp, SST_TP_TCP, &bb, &bb), 0);
+
+	raw_open_from(&r, "127.0.118.9", &bb);
+	raw_send(&r, big, strlen(big));
+	want_n = 1;
+	CU_ASSERT_FATAL(wait_for(got_n, &b));
+	CU_ASSERT(b.rx_over[0]);
+	CU_ASSERT_PTR_NOT_NULL(strstr(b.rx_body[0], "Content-Length: 70000"));
+	CU_ASSERT_PTR_NULL(strstr(b.rx_body[0], "some of the body"));
+
+	CU_ASSERT(wait_for(raw_got_resp, &r));
+	CU_ASSERT(r.in->end >= strlen(resp) &&
+		  !memcmp(r.in->buf, resp, strlen(resp)));
+	CU_ASSERT(wait_for(raw_closed, &r));
+	CU_ASSERT_EQUAL(sst_transp_counters(b.tp, SST_TP_TCP)->err[SST_ERR_OVERSIZE],
+			1);
+	CU_ASSERT(wait_for(no_conns, &b));
+
+	raw_free(&r);
+	side_close(&b);
+}
+
 static void test_ping_answered(void)
 {
 	struct side b;
@@ -891,6 +1116,9 @@ static CU_TestInfo transp_tests[] = {
 	{"first message timeout", test_first_message_timeout},
 	{"TLS without credentials", test_tls_absent},
 	{"status printer", test_debug},
+	{"descriptor budget", test_budget},
+	{"eviction order at the cap", test_eviction_order},
+	{"oversize message answered, then closed", test_oversize_answered},
 	CU_TEST_INFO_NULL,
 };
 
