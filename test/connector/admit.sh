@@ -8,8 +8,8 @@
 #   127.0.111.2    dnsmasq
 #   127.0.118.1-250  attackers holding idle TCP and TLS connections
 #   127.0.118.251-252  UDP senders whose Via names another port
-# Checks: a 70 KB body over TCP is answered 513 before the connection
-# closes and counted malformed; UDP responses go to the Via port (the
+# Checks: a 70 KB body over TCP and over TLS is answered 513 before the
+# connection closes, counted malformed; UDP responses go to the Via port (the
 # connector and the gateway); with maxConnections=60 and 250 idle
 # connections held (re-opened two seconds after they are closed), chicago's
 # proxy is still served over TCP and TLS, status answers, and every
@@ -178,7 +178,22 @@ Content-Type: text/plain
 @BODY=70000@
 EOF
 te_check "70 KB body over TCP: 513 before the connection closes" [ $? = 0 ]
-te_check "70 KB body: counted as malformed" status_has "^  malformed: *1$"
+send $EXT tls '^513 Message Too Large closed$' --wait-close 5 \
+	--ca "$D/certs/ca.pem" --cert "$D/certs/sip.chicago.test.pem" \
+	--key "$D/certs/sip.chicago.test.key" <<EOF
+MESSAGE sip:bob@acme.test SIP/2.0
+Via: SIP/2.0/TLS @SRC@:@PORT@;branch=@BRANCH@
+From: <sip:alice@chicago.test>;tag=big2
+To: <sip:bob@acme.test>
+Call-ID: big-2@$EXT
+CSeq: 1 MESSAGE
+Max-Forwards: 70
+Content-Type: text/plain
+
+@BODY=70000@
+EOF
+te_check "70 KB body over TLS: 513 before the connection closes" [ $? = 0 ]
+te_check "70 KB bodies: counted as malformed" status_has "^  malformed: *2$"
 te_check "70 KB body: the precise reason kept" \
 	status_has "^last_rejection: +malformed: too-big"
 te_check "70 KB body: logged" \
