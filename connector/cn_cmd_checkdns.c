@@ -135,12 +135,13 @@ static void unresolved(FILE *f, const struct check_item *it, bool enabled,
 
 /* One community's facts; false when it does not resolve. */
 static bool report(FILE *f, struct cn_resolve *res,
-		   const struct check_item *it, bool enabled)
+		   const struct check_item *it, bool enabled, unsigned stale_s)
 {
 	const struct cn_route *rt = it->route;
 	const uint64_t now = cn_resolve_now();
 	size_t idxv[CN_RESOLVE_HOPS_MAX];
 	bool udp = false;
+	char tps[32];
 	size_t i;
 
 	fprintf(f, "dns: extern community %s", it->ex->name);
@@ -149,6 +150,9 @@ static bool report(FILE *f, struct cn_resolve *res,
 	else
 		fprintf(f, ", domain %s", it->domain);
 	fprintf(f, "\n");
+	fprintf(f, "    accepted on: %s\n",
+		cn_transports_str(cn_accepted_transports(it->ex), tps,
+				  sizeof(tps)));
 
 	if (!it->done) {
 		unresolved(f, it, enabled, "no answer before the deadline");
@@ -159,6 +163,11 @@ static bool report(FILE *f, struct cn_resolve *res,
 			it->err ? it->err : ENOENT;
 
 		unresolved(f, it, enabled, dns_error(err));
+		if (cn_resolve_temporary(err))
+			fprintf(f, "    temporary: a running connector keeps "
+				"serving its last answers for up to %u s "
+				"(serveStale); `stconnector status` shows "
+				"\"dns: stale since ...\"\n", stale_s);
 		return false;
 	}
 
@@ -261,6 +270,7 @@ int cn_cmd_check_dns(const struct cfg *cfg, FILE *f)
 	unsigned timeout;
 	size_t i, failed = 0, bad;
 	bool on;
+	char tps[32];
 	int err;
 
 	memset(&run, 0, sizeof(run));
@@ -323,6 +333,9 @@ int cn_cmd_check_dns(const struct cfg *cfg, FILE *f)
 				"domains and no proxy: resolved per request "
 				"for the request's domain (SRV, then "
 				"A/AAAA)\n", ex->name);
+			fprintf(f, "    accepted on: %s\n",
+				cn_transports_str(cn_accepted_transports(ex),
+						  tps, sizeof(tps)));
 			if (ex->tp == CFG_TP_UDP)
 				fprintf(f, "    warning: extern community %s "
 					"may be reached over udp: UDP is open "
@@ -333,9 +346,9 @@ int cn_cmd_check_dns(const struct cfg *cfg, FILE *f)
 		on = enabled_here(cfg, ex);
 		bad = 0;
 		for (k = 0; k < run.itemc; k++) {
-			if (run.itemv[k].ex == ex && !report(f, res,
-							     &run.itemv[k],
-							     on))
+			if (run.itemv[k].ex == ex &&
+			    !report(f, res, &run.itemv[k], on,
+				    cfg->dns.stale_s))
 				bad++;
 		}
 		/* only enabled communities fail the check */

@@ -13,8 +13,9 @@
  *		rejections {every reason: count}
  *	gateways: list of {name, addresses, state, messages_in,
  *		messages_out, last_error}
- *	communities: list of {name, domains, proxy, transport, port,
- *		enabled, link, last_error, last_error_at, next_retry_in,
+ *	communities: list of {name, domains, proxy, transport,
+ *		accepted_transports ("tcp tls", weakest first), port,
+ *		enabled, link, dns ("fresh" or "stale since TIME"), last_error, last_error_at, next_retry_in,
  *		next_hops (list of {address, port, transport, ttl}),
  *		tls {known, peer, cipher, verdict, days_to_expiry},
  *		messages_in, messages_out, last_rejection,
@@ -178,15 +179,31 @@ static void put_comm(struct dmn_st *it, const struct cn_comm *c, time_t now)
 {
 	const struct cfg_extern *ex = c->ex;
 	struct dmn_st *hl, *tls;
+	char buf[64];
 	size_t i;
 
 	dmn_st_str(it, "name", c->name);
 	put_domains(it, &ex->domains);
 	dmn_st_str(it, "proxy", ex->proxy ? ex->proxy : "");
 	dmn_st_str(it, "transport", cfg_transport_name(ex->tp));
+	dmn_st_str(it, "accepted_transports",
+		   cn_transports_str(cn_accepted_transports(ex), buf,
+				     sizeof(buf)));
 	dmn_st_int(it, "port", ex->port);
 	dmn_st_bool(it, "enabled", c->enabled);
 	dmn_st_str(it, "link", cn_link_name(c->link));
+	if (c->dns_stale_since) {
+		struct tm tm;
+		char t[32] = "?";
+
+		if (gmtime_r(&c->dns_stale_since, &tm))
+			strftime(t, sizeof(t), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		snprintf(buf, sizeof(buf), "stale since %s", t);
+		dmn_st_str(it, "dns", buf);
+	}
+	else {
+		dmn_st_str(it, "dns", "fresh");
+	}
 	dmn_st_str(it, "last_error", c->last_error);
 	put_time(it, "last_error_at", c->last_error_at);
 	dmn_st_dur(it, "next_retry_in", c->next_retry > now ?

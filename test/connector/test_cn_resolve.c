@@ -54,15 +54,15 @@ static char *d_wild[] = {"*.wild.test"};
 static char *d_nowhere[] = {"nowhere.test"};
 
 static const struct cfg_extern ex_prox = {
-	"prox", {d_prox, NULL, 1}, "sip.prox.test", 5061, CFG_TP_TLS, 1};
+	"prox", {d_prox, NULL, 1}, "sip.prox.test", 5061, CFG_TP_TLS, 1, 0};
 static const struct cfg_extern ex_srv = {
-	"srvc", {d_srv, NULL, 1}, NULL, 5060, CFG_TP_TLS, 2};
+	"srvc", {d_srv, NULL, 1}, NULL, 5060, CFG_TP_TLS, 2, 0};
 static const struct cfg_extern ex_aonly = {
-	"aonly", {d_aonly, NULL, 1}, NULL, 5070, CFG_TP_TCP, 3};
+	"aonly", {d_aonly, NULL, 1}, NULL, 5070, CFG_TP_TCP, 3, 0};
 static const struct cfg_extern ex_wild = {
-	"wild", {d_wild, NULL, 1}, NULL, 5060, CFG_TP_TLS, 4};
+	"wild", {d_wild, NULL, 1}, NULL, 5060, CFG_TP_TLS, 4, 0};
 static const struct cfg_extern ex_nowhere = {
-	"nowhere", {d_nowhere, NULL, 1}, NULL, 5060, CFG_TP_TLS, 5};
+	"nowhere", {d_nowhere, NULL, 1}, NULL, 5060, CFG_TP_TLS, 5, 0};
 
 
 /* --- dnsmasq --- */
