@@ -920,6 +920,9 @@ static bool request_valid(struct px_req *r, const struct sip_msg *msg)
 	for (i = 0; !why[0] && i < sizeof(uv) / sizeof(uv[0]); i++) {
 		const struct uri *u = uv[i].u;
 
+		if (i && pl_strcasecmp(&u->scheme, "sip") &&
+		    pl_strcasecmp(&u->scheme, "sips"))
+			continue;	/* a tel: From has no host */
 		if (cn_user_has_ctl(u->user.p, u->user.l))
 			re_snprintf(why, sizeof(why), "escaped control "
 				    "character in the %s user part",

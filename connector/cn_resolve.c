@@ -1017,7 +1017,8 @@ int cn_resolve_refresh(struct cn_resolve *res, const struct cfg_extern *ex,
 	err = entry_get(&ent, res, ex, domain);
 	if (err)
 		return err;
-	if (!refresh_due(ent))
+	/* asked for (reset COMMUNITY): not held back while stale */
+	if (ent->job || fresh(ent))
 		return 0;
 	return job_start(ent);
 }
