@@ -524,9 +524,8 @@ int cn_stale_set(struct cn *cn, const char *community, time_t since)
 	if (!c)
 		return ENOENT;
 	if (!c->dns_stale_since != !since)
-		dmn_log_info("cn: dns community=%s %s", c->name,
-			     since ? "serving stale answers" :
-			     "answers fresh again");
+		dmn_log_info("cn: dns community=%s answers=%s", c->name,
+			     since ? "stale" : "fresh");
 	c->dns_stale_since = since;
 	return 0;
 }

@@ -36,15 +36,13 @@ static const struct {
 	[CN_R_LOOP]              = {"loop", 483, "Too Many Hops"},
 	/* 403: the request is fine but will never be accepted over this
 	 * transport until the peer changes its configuration; a 5xx would
-	 * make it retry and fail over to no avail.  The phrase the
-	 * daemon sends names the transports (cn_decide_trust). */
+	 * make it retry and fail over to no avail.  The daemon adds the
+	 * transport used and those to use: "...: tcp, use tls". */
 	[CN_R_WRONG_TRANSPORT]   = {"wrong-transport", 403,
-				    "Transport not accepted for this "
-				    "community"},
+		"Transport not accepted for this community"},
 	/* the trust set cannot be known now: temporary (Retry-After) */
 	[CN_R_DNS_FAILURE]       = {"dns-failure", 503,
-				    "Cannot check the sender: DNS "
-				    "unavailable"},
+		"Cannot check the sender: DNS unavailable"},
 };
 
 const char *cn_reason_name(enum cn_reason r)

@@ -249,13 +249,17 @@ static void refuse(struct px_req *r, const struct cn_verdict *v)
 {
 	char src[CN_ADDR_MAX], hdr[64];
 	const unsigned scode = v->status ? v->status : 403;
+	/* the reason names the refusal; where the phrase says more (which
+	 * transport to use), the log says it too */
+	const bool why = v->phrase && (v->reason == CN_R_WRONG_TRANSPORT ||
+				       v->reason == CN_R_DNS_FAILURE);
 
 	re_snprintf(src, sizeof(src), "%j", &r->src);
 	cn_count_reject(r->px->cn, v->community ? v->community->name :
 			(r->comm[0] ? r->comm : NULL), v->reason, src,
 			"from=%s ruri=%s method=%s%s%s", r->from_domain,
-			r->ruri_domain, r->method, v->phrase ? " why=" : "",
-			v->phrase ? v->phrase : "");
+			r->ruri_domain, r->method, why ? " why=" : "",
+			why ? v->phrase : "");
 	re_snprintf(hdr, sizeof(hdr), "Retry-After: %u\r\n",
 		    r->px->cn->self->retry ? r->px->cn->self->retry :
 		    CFG_RETRY_DEFAULT);
@@ -452,9 +456,8 @@ static void decide_trust(struct px_req *r, const struct cn_addrset *set,
 	if (v.reason == CN_R_WRONG_TRANSPORT) {
 		char acc[32];
 
-		re_snprintf(phrase, sizeof(phrase), "Transport %s not "
-			    "accepted for this community (use %s)",
-			    cfg_transport_name(f.tp),
+		re_snprintf(phrase, sizeof(phrase), "%s: %s, use %s",
+			    v.phrase, cfg_transport_name(f.tp),
 			    cn_transports_str(cn_accepted_transports(
 					      v.community), acc, sizeof(acc)));
 		v.phrase = phrase;
@@ -914,8 +917,8 @@ static bool request_valid(struct px_req *r, const struct sip_msg *msg)
 	if (pl_strcasecmp(&msg->uri.scheme, "sip") &&
 	    pl_strcasecmp(&msg->uri.scheme, "sips")) {
 		scode = 416;
-		re_snprintf(why, sizeof(why), "Request-URI scheme %r:",
-			    &msg->uri.scheme);
+		re_snprintf(why, sizeof(why), "unsupported Request-URI "
+			    "scheme %r", &msg->uri.scheme);
 	}
 	for (i = 0; !why[0] && i < sizeof(uv) / sizeof(uv[0]); i++) {
 		const struct uri *u = uv[i].u;

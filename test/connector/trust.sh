@@ -206,9 +206,9 @@ te_check "  tls status not rewritten (no name-mismatch, no evil.test)" \
 # ==== 3. transport per community
 
 te_check "tcp from chicago's proxy: 403 wrong transport, says use tls" \
-	inbound tcp $CHI alice@chicago.test "^403 Transport tcp not accepted for this community \(use tls\)"
+	inbound tcp $CHI alice@chicago.test "^403 Transport not accepted for this community: tcp, use tls$"
 te_check "udp from chicago's proxy: 403 wrong transport" \
-	inbound udp $CHI alice@chicago.test "^403 Transport udp not accepted for this community \(use tls\)"
+	inbound udp $CHI alice@chicago.test "^403 Transport not accepted for this community: udp, use tls$"
 te_check "  counted: wrong-transport 2 for chicago" \
 	json 'c("chicago")["rejections"]["wrong-transport"] == 2 and s["totals"]["rejections"]["wrong-transport"] == 2'
 te_check "  logged with the community and source" \
@@ -246,7 +246,7 @@ te_check "  none reached the gateway" \
 te_check "  counted as malformed (5), the precise reason logged" \
 	json 's["totals"]["rejections"]["malformed"] == 5'
 te_check "  log: the scheme, the escape, the host" sh -c \
-	"grep -q 'reason=malformed .*Request-URI scheme xyz' '$D/daemon.log' &&
+	"grep -q 'reason=malformed .*unsupported Request-URI scheme xyz' '$D/daemon.log' &&
 	 grep -q 'reason=malformed .*escaped control character in the Request-URI user part' '$D/daemon.log' &&
 	 grep -q 'reason=malformed .*invalid host in From' '$D/daemon.log'"
 
@@ -292,12 +292,14 @@ te_check "  ohio's proxy got it" grep -q "ruri=sip:carol@ohio.test" "$D/ohio.log
 te_check "status: ohio's answers stale since a time" \
 	json 'c("ohio")["dns"].startswith("stale since 20")'
 te_check "text status: stale since" text_has "^  dns: +stale since 20[0-9-]+T"
+te_check "  logged once: answers=stale" \
+	[ "$(grep -c 'cn: dns community=ohio answers=stale' "$D/daemon.log")" = 1 ]
 te_check "  a stranger is still refused from the stale answer: 403" \
 	inbound udp $BAD carol@ohio.test "^403 Source is not the community's proxy"
 te_check "no answer ever cached (utah), inbound: 503 with Retry-After" \
 	inbound tcp $UTAH erin@utah.test "^503 Cannot check the sender: DNS unavailable"
 te_check "  with Retry-After" grep -q "^Retry-After: [0-9]" "$D/last.out"
-te_check "  never 403 for utah" json 'c("utah")["rejections"]["untrusted-ip"] == 0 and c("utah")["rejections"]["dns-failure"] == 1'
+te_check "  counted dns-failure, never 403 for utah" json 'c("utah")["rejections"]["untrusted-ip"] == 0 and c("utah")["rejections"]["dns-failure"] == 1'
 msg alice@acme.test erin@utah.test out-3@$GW udp |
 	send $GW udp "^503 Next hop not resolvable: DNS unavailable"
 te_check "no answer ever cached (utah), outbound: 503" [ $? = 0 ]
