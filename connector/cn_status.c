@@ -15,7 +15,9 @@
  *		messages_out, last_error}
  *	communities: list of {name, domains, proxy, transport,
  *		accepted_transports ("tcp tls", weakest first), port,
- *		enabled, link, dns ("fresh" or "stale since TIME"), last_error, last_error_at, next_retry_in,
+ *		enabled, link, dns ("ok", or "stale since TIME" while
+ *		expired answers serve), last_error, last_error_at,
+ *		next_retry_in,
  *		next_hops (list of {address, port, transport, ttl}),
  *		tls {known, peer, cipher, verdict, days_to_expiry},
  *		messages_in, messages_out, last_rejection,
@@ -202,7 +204,7 @@ static void put_comm(struct dmn_st *it, const struct cn_comm *c, time_t now)
 		dmn_st_str(it, "dns", buf);
 	}
 	else {
-		dmn_st_str(it, "dns", "fresh");
+		dmn_st_str(it, "dns", "ok");
 	}
 	dmn_st_str(it, "last_error", c->last_error);
 	put_time(it, "last_error_at", c->last_error_at);

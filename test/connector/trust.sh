@@ -282,6 +282,8 @@ te_check "  the tls-failure line is logged despite the flood" \
 # ==== 4. serve-stale: the DNS goes away, the answers expire
 msg alice@acme.test carol@ohio.test out-1@$GW udp | send $GW udp "^200 "
 te_check "outbound to ohio: 200" [ $? = 0 ]
+te_check "status before the outage: ohio's answers ok" \
+	json 'c("ohio")["dns"] == "ok"'
 te_stop $TE_DNS_PID
 sleep $((TTL + 2))
 te_check "dns down, answers expired: inbound from ohio's proxy accepted (stale)" \
@@ -294,6 +296,13 @@ te_check "status: ohio's answers stale since a time" \
 te_check "text status: stale since" text_has "^  dns: +stale since 20[0-9-]+T"
 te_check "  logged once: answers=stale" \
 	[ "$(grep -c 'cn: dns community=ohio answers=stale' "$D/daemon.log")" = 1 ]
+"$SC" check --dns -c "$F" >"$D/check2.out" 2>&1
+te_check "check --dns: ohio's running connector serves stale" \
+	sh -c "sed -n '/extern community ohio/,/^dns:/p' '$D/check2.out' | grep -Eq '^    running connector: answers stale since 20[0-9-]+T'"
+te_check "check --dns: the failure is temporary, serveStale said" \
+	sh -c "sed -n '/extern community ohio/,/^dns:/p' '$D/check2.out' | grep -q '^    temporary: a running connector keeps serving its last answers for up to 3600 s'"
+te_check "check --dns: chicago is not stale (its answers were refreshed before)" \
+	sh -c "! sed -n '/extern community chicago/,/^dns:/p' '$D/check2.out' | grep -q 'running connector: answers stale'"
 te_check "  a stranger is still refused from the stale answer: 403" \
 	inbound udp $BAD carol@ohio.test "^403 Source is not the community's proxy"
 te_check "no answer ever cached (utah), inbound: 503 with Retry-After" \
