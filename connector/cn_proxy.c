@@ -809,8 +809,9 @@ static void outbound(struct px_req *r)
 
 	err = cn_resolve_lookup(&r->rreq, px->res, ex, r->domain, resolved,
 				r);
-	if (err)
-		px_req_final(r, 503, "Next hop not resolvable", NULL);
+	if (err)	/* out of memory or of resolver entries: temporary */
+		px_req_final(r, 503, "Next hop not resolvable",
+			     err == EINVAL ? NULL : "Retry-After: 5\r\n");
 }
 
 /*
@@ -909,7 +910,7 @@ static bool request_valid(struct px_req *r, const struct sip_msg *msg)
 		{"From", &msg->from.uri},
 		{"To", &msg->to.uri},
 	};
-	char src[CN_ADDR_MAX], why[128];
+	char src[CN_ADDR_MAX], why[128], host[80] = "";
 	uint16_t scode = 400;
 	size_t i;
 
@@ -930,16 +931,20 @@ static bool request_valid(struct px_req *r, const struct sip_msg *msg)
 			re_snprintf(why, sizeof(why), "escaped control "
 				    "character in the %s user part",
 				    uv[i].what);
-		else if (!cn_host_ok(u->host.p, u->host.l))
-			re_snprintf(why, sizeof(why), "invalid host in %s "
-				    "\"%r\"", uv[i].what, &u->host);
+		else if (!cn_host_ok(u->host.p, u->host.l)) {
+			/* the host goes to the log, not into the answer */
+			re_snprintf(why, sizeof(why), "invalid host in %s",
+				    uv[i].what);
+			re_snprintf(host, sizeof(host), " host=\"%r\"",
+				    &u->host);
+		}
 	}
 	if (!why[0])
 		return true;
 
 	re_snprintf(src, sizeof(src), "%j", &r->src);
 	cn_count_reject(r->px->cn, NULL, CN_R_MALFORMED, src,
-			"method=%s %s", r->method, why);
+			"method=%s %s%s", r->method, why, host);
 	if (scode == 416) {
 		px_req_final(r, 416, "Unsupported URI Scheme", NULL);
 	}
