@@ -302,10 +302,13 @@ enum cn_degraded {
 	CN_DEG_RELOAD   = 1 << 0,	/* the last reload failed */
 	CN_DEG_LINK     = 1 << 1,	/* an enabled community's link is down */
 	CN_DEG_GATEWAYS = 1 << 2,	/* every gateway it serves is down */
+	CN_DEG_DNS      = 1 << 3,	/* an enabled community's answers are
+					 * served stale */
 };
 
 /*
  * 0 when healthy, else CN_DEG_* bits: the last reload failed; or an
+ * enabled community's DNS answers are served stale; or an
  * enabled community's link is DOWN (IDLE and CONNECTING are not
  * failures); or the connector serves gateways and every one of them is
  * DOWN (UNKNOWN is not a failure: nothing was reported yet).

@@ -4,7 +4,8 @@
  *
  * The tree (keys are stable; JSON consumers may rely on them):
  *	version, connector, pid, uptime, health ("ok" or "degraded"),
- *	degraded_because (comma-separated: reload, link, gateways; "" when ok)
+ *	degraded_because (comma-separated: reload, link, gateways, dns; ""
+ *		when ok)
  *	config: file, loaded (UTC), last_reload (none|ok|failed),
  *		last_reload_at, messages (list of {text})
  *	listeners: list of {transport, address, port}; empty until the
@@ -56,6 +57,8 @@ unsigned cn_degraded(const struct cn *cn)
 
 		if (c->enabled && c->link == CN_LINK_DOWN)
 			why |= CN_DEG_LINK;
+		if (c->enabled && c->dns_stale_since)
+			why |= CN_DEG_DNS;
 	}
 
 	for (le = cn->gws.head; le; le = le->next) {
@@ -268,12 +271,15 @@ int cn_status_build(struct dmn_st **stp, struct cn *cn)
 	if (err)
 		return err;
 
-	snprintf(why, sizeof(why), "%s%s%s%s%s",
+	snprintf(why, sizeof(why), "%s%s%s%s%s%s%s",
 		 deg & CN_DEG_RELOAD ? "reload" : "",
 		 (deg & CN_DEG_RELOAD) && (deg & ~CN_DEG_RELOAD) ? "," : "",
 		 deg & CN_DEG_LINK ? "link" : "",
-		 (deg & CN_DEG_LINK) && (deg & CN_DEG_GATEWAYS) ? "," : "",
-		 deg & CN_DEG_GATEWAYS ? "gateways" : "");
+		 (deg & CN_DEG_LINK) && (deg & ~(CN_DEG_RELOAD | CN_DEG_LINK)) ?
+		 "," : "",
+		 deg & CN_DEG_GATEWAYS ? "gateways" : "",
+		 (deg & CN_DEG_GATEWAYS) && (deg & CN_DEG_DNS) ? "," : "",
+		 deg & CN_DEG_DNS ? "dns" : "");
 
 	dmn_st_str(st, "version", PACKAGE_VERSION);
 	dmn_st_str(st, "connector", cn->name);

@@ -282,8 +282,8 @@ te_check "  the tls-failure line is logged despite the flood" \
 # ==== 4. serve-stale: the DNS goes away, the answers expire
 msg alice@acme.test carol@ohio.test out-1@$GW udp | send $GW udp "^200 "
 te_check "outbound to ohio: 200" [ $? = 0 ]
-te_check "status before the outage: ohio's answers ok" \
-	json 'c("ohio")["dns"] == "ok"'
+te_check "status before the outage: ohio's answers ok, not degraded for dns" \
+	json 'c("ohio")["dns"] == "ok" and "dns" not in s["degraded_because"]'
 te_stop $TE_DNS_PID
 sleep $((TTL + 2))
 te_check "dns down, answers expired: inbound from ohio's proxy accepted (stale)" \
@@ -294,6 +294,8 @@ te_check "  ohio's proxy got it" grep -q "ruri=sip:carol@ohio.test" "$D/ohio.log
 te_check "status: ohio's answers stale since a time" \
 	json 'c("ohio")["dns"].startswith("stale since 20")'
 te_check "text status: stale since" text_has "^  dns: +stale since 20[0-9-]+T"
+te_check "status: degraded because dns, exit 1" sh -c \
+	"'$SC' status -c '$F' >/dev/null 2>&1; [ \$? = 1 ] && '$SC' status -c '$F' | grep -Eq '^degraded_because: +.*dns'"
 te_check "  logged once: answers=stale" \
 	[ "$(grep -c 'cn: dns community=ohio answers=stale' "$D/daemon.log")" = 1 ]
 "$SC" check --dns -c "$F" >"$D/check2.out" 2>&1
