@@ -116,6 +116,8 @@ struct cfg_extern {
 	uint16_t port;            /* default CFG_SIP_PORT */
 	enum cfg_transport tp;    /* default CFG_TP_TLS */
 	unsigned line;
+	unsigned accept_tp;       /* acceptTransports: 1 << CFG_TP_x each,
+				   * 0 when absent */
 };
 
 /* One community a connector supports, enabled or not. */
@@ -207,6 +209,8 @@ struct cfg_trace {
 struct cfg_dns {
 	struct cfg_strv servers;  /* "ip" or "ip:port" / "[v6]:port" */
 	unsigned timeout_ms;      /* our own deadline per lookup */
+	unsigned stale_s;         /* serveStale: s an expired answer is
+				   * still used while refreshes fail */
 	unsigned line;
 };
 

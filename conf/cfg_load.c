@@ -31,11 +31,15 @@ enum {
 	CFG_TEXT_MAX  = 1024,
 	CFG_TOKEN_MAX = 64,
 	CFG_DEF_DNS_TIMEOUT_MS = 2000,
+	CFG_DEF_STALE_S = 3600,
 };
 
 /* ---- the record table ------------------------------------------------ */
 
-enum vtype { V_NONE = 0, V_TOKEN, V_TEXT, V_BOOL, V_PORT, V_COUNT, V_ENUM };
+enum vtype {
+	V_NONE = 0, V_TOKEN, V_TEXT, V_BOOL, V_PORT, V_COUNT, V_ENUM,
+	V_ENUMS,	/* one or more enum values, separated by spaces */
+};
 
 struct attr_spec {
 	const char *name;
@@ -115,6 +119,7 @@ static const struct attr_spec a_extern[] = {
 	{"name", V_TOKEN, true, NULL},
 	{"port", V_PORT, false, NULL},
 	{"transport", V_ENUM, false, e_transport},
+	{"acceptTransports", V_ENUMS, false, e_transport},
 	A_END,
 };
 static const struct el_spec el_proxy = {"Proxy", a_none, V_TEXT, NULL};
@@ -221,7 +226,8 @@ static const struct attr_spec a_trace[] = {
 static const struct el_spec el_trace = {"Trace", a_trace, V_NONE, NULL};
 
 static const struct attr_spec a_dns[] = {
-	{"timeout", V_COUNT, false, NULL}, A_END,
+	{"timeout", V_COUNT, false, NULL},
+	{"serveStale", V_COUNT, false, NULL}, A_END,
 };
 static const struct el_spec el_server = {"Server", a_none, V_TEXT, NULL};
 static const struct child_spec k_dns[] = {{&el_server, 1, 0}, C_END};
@@ -367,6 +373,36 @@ static int enum_index(const char *const *ev, const char *s)
 	return -1;
 }
 
+/* A space-separated list of enum values as a mask (1 << index each);
+ * -1 when empty or when a word is not one of ev. */
+static long enums_mask(const char *const *ev, const char *s)
+{
+	char word[32];
+	long m = 0;
+
+	while (*s) {
+		size_t l = 0;
+		int k;
+
+		while (*s == ' ' || *s == '\t')
+			s++;
+		if (!*s)
+			break;
+		while (s[l] && s[l] != ' ' && s[l] != '\t')
+			l++;
+		if (l >= sizeof(word))
+			return -1;
+		memcpy(word, s, l);
+		word[l] = '\0';
+		k = enum_index(ev, word);
+		if (k < 0)
+			return -1;
+		m |= 1L << k;
+		s += l;
+	}
+	return m ? m : -1;
+}
+
 static void enum_list(char *buf, size_t sz, const char *const *ev)
 {
 	size_t i, n = 0, len = 0;
@@ -430,6 +466,13 @@ static bool value_check(struct ld *ld, unsigned line, const char *label,
 		enum_list(list, sizeof(list), enumv);
 		ERR(ld, line, "%s: %s must be %s, not \"%s\"", label, what,
 		    list, v);
+		return false;
+	case V_ENUMS:
+		if (enums_mask(enumv, v) >= 0)
+			return true;
+		enum_list(list, sizeof(list), enumv);
+		ERR(ld, line, "%s: %s must be one or more of %s separated "
+		    "by spaces, not \"%s\"", label, what, list, v);
 		return false;
 	case V_NONE:
 		break;
@@ -1098,6 +1141,13 @@ static void build_extern(struct ld *ld, struct cfg *cfg, const xmlNode *n)
 	ex->port = attr_port(n, "port", CFG_SIP_PORT);
 	ex->tp = (enum cfg_transport)attr_enum(n, "transport", e_transport,
 					       CFG_TP_TLS);
+	{
+		char *v = attr_get(n, "acceptTransports");
+		long m = v ? enums_mask(e_transport, v) : 0;
+
+		ex->accept_tp = m > 0 ? (unsigned)m : 0;
+		free(v);
+	}
 	ex->line = node_line(n);
 	for (c = n->children; c; c = c->next) {
 		if (is_el(c, "Domain"))
@@ -1229,6 +1279,7 @@ static void defaults(struct ld *ld, struct cfg *cfg)
 	d->timeout_ms = CFG_DIR_TIMEOUT_MS;
 	cfg->tls.verify = CFG_VERIFY_REQUIRED;
 	cfg->dns.timeout_ms = CFG_DEF_DNS_TIMEOUT_MS;
+	cfg->dns.stale_s = CFG_DEF_STALE_S;
 }
 
 static void build(struct ld *ld, struct cfg *cfg, const xmlNode *root)
@@ -1290,6 +1341,8 @@ static void build(struct ld *ld, struct cfg *cfg, const xmlNode *root)
 			cfg->dns.line = node_line(n);
 			cfg->dns.timeout_ms = attr_count(
 				n, "timeout", CFG_DEF_DNS_TIMEOUT_MS);
+			cfg->dns.stale_s = attr_count(n, "serveStale",
+						      CFG_DEF_STALE_S);
 			for (c = n->children; c; c = c->next)
 				if (is_el(c, "Server"))
 					strv_add(ld, &cfg->dns.servers, c);

@@ -348,11 +348,69 @@ static void reject_note(struct cn_counts *cnt, enum cn_reason reason,
 	cnt->last_reject_at = now;
 }
 
+/* The log buckets of refusals: one per reason, and one per (reason,
+ * source) for the CN_LOG_SOURCES sources heard last. */
+struct rl_src {
+	enum cn_reason reason;
+	char src[CN_ADDR_MAX];
+	uint64_t used;			/* mono_ms() of the last line */
+	struct dmn_ratelim rl;
+};
+
+static struct dmn_ratelim *rl_source(enum cn_reason reason, const char *src)
+{
+	static struct rl_src tab[CN_LOG_SOURCES];
+	struct rl_src *old = &tab[0];
+	size_t i;
+
+	for (i = 0; i < CN_LOG_SOURCES; i++) {
+		struct rl_src *e = &tab[i];
+
+		if (e->used && e->reason == reason && !strcmp(e->src, src)) {
+			e->used = mono_ms();
+			return &e->rl;
+		}
+		if (e->used < old->used)
+			old = e;
+	}
+	memset(old, 0, sizeof(*old));
+	old->reason = reason;
+	snprintf(old->src, sizeof(old->src), "%s", src);
+	old->used = mono_ms();
+	old->rl.burst = CN_LOG_SRC_BURST;
+	old->rl.interval_ms = 60000;
+	return &old->rl;
+}
+
+/* May a refusal line for (reason, src) be written now? */
+static bool reject_log_ok(enum cn_reason reason, const char *src)
+{
+	static struct dmn_ratelim rl[CN_R_COUNT];
+	struct dmn_ratelim *r = &rl[reason];
+	unsigned dropped = 0;
+
+	if (!r->burst) {
+		r->burst = CN_LOG_BURST;
+		r->interval_ms = 60000;
+	}
+	if (src && !dmn_ratelim_take(rl_source(reason, src), mono_ms(),
+				     &dropped)) {
+		if (r->suppressed < UINT32_MAX)
+			r->suppressed++;	/* reported with the reason's */
+		return false;
+	}
+	if (!dmn_ratelim_take(r, mono_ms(), &dropped))
+		return false;
+	if (dropped)
+		dmn_log_info("cn: reject reason=%s suppressed=%u",
+			     cn_reason_name(reason), dropped);
+	return true;
+}
+
 void cn_count_reject(struct cn *cn, const char *community,
 		     enum cn_reason reason, const char *src,
 		     const char *fmt, ...)
 {
-	static struct dmn_ratelim rl = DMN_RATELIM_INIT(20, 60000);
 	char detail[CN_TEXT_MAX] = "";
 	struct cn_comm *c;
 	const time_t now = time(NULL);
@@ -373,10 +431,11 @@ void cn_count_reject(struct cn *cn, const char *community,
 	if (c)
 		reject_note(&c->cnt, reason, detail, now);
 
-	dmn_log_rl(&rl, DMN_LOG_INFO,
-		   "cn: reject reason=%s community=%s src=%s detail=%s",
-		   cn_reason_name(reason), community ? community : "-",
-		   src ? src : "-", detail);
+	if (reject_log_ok(reason, src))
+		dmn_log_info("cn: reject reason=%s community=%s src=%s "
+			     "detail=%s", cn_reason_name(reason),
+			     community ? community : "-", src ? src : "-",
+			     detail);
 }
 
 int cn_link_set(struct cn *cn, const char *community, enum cn_link link,
@@ -455,6 +514,19 @@ int cn_tls_set(struct cn *cn, const char *community,
 		c->tls = *tls;
 	else
 		memset(&c->tls, 0, sizeof(c->tls));
+	return 0;
+}
+
+int cn_stale_set(struct cn *cn, const char *community, time_t since)
+{
+	struct cn_comm *c = cn_comm_find(cn, community);
+
+	if (!c)
+		return ENOENT;
+	if (!c->dns_stale_since != !since)
+		dmn_log_info("cn: dns community=%s answers=%s", c->name,
+			     since ? "stale" : "fresh");
+	c->dns_stale_since = since;
 	return 0;
 }
 

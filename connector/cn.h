@@ -108,6 +108,7 @@ struct cn_comm {
 	size_t nhops;
 	time_t hops_at;			/* when they were resolved */
 	struct cn_tls_info tls;
+	time_t dns_stale_since;		/* answers served stale since, or 0 */
 	struct cn_counts cnt;
 	void *proxy;			/* the proxy core's own, not freed here */
 };
@@ -232,8 +233,19 @@ void cn_count_gw(struct cn *cn, const char *gateway, bool in);
  * and reason, keep "detail" as the last rejection text, and log one
  * rate-limited line
  *	cn: reject reason=untrusted-ip community=chicago src=... detail=...
- * src is the peer address as text (or NULL).
+ * src is the peer address as text (or NULL).  Each reason has its own
+ * log bucket (CN_LOG_BURST lines a minute), so that a flood of one
+ * reason never hides another's lines; and within a reason each source
+ * at most CN_LOG_SRC_BURST of them (CN_LOG_SOURCES sources tracked,
+ * the least recently heard one forgotten first), so that one noisy
+ * source cannot use up its reason's bucket.  Counters are never
+ * rate-limited.
  */
+enum {
+	CN_LOG_BURST     = 20,
+	CN_LOG_SRC_BURST = 5,
+	CN_LOG_SOURCES   = 64,
+};
 void cn_count_reject(struct cn *cn, const char *community,
 		     enum cn_reason reason, const char *src,
 		     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
@@ -252,6 +264,9 @@ int cn_hops_set(struct cn *cn, const char *community,
 		const struct cn_link_hop *hops, size_t n);
 int cn_tls_set(struct cn *cn, const char *community,
 	       const struct cn_tls_info *tls);
+/* The community's DNS answers are served stale since (wall clock), or
+ * fresh again (0).  ENOENT for an unknown community. */
+int cn_stale_set(struct cn *cn, const char *community, time_t since);
 int cn_listener_add(struct cn *cn, enum cfg_transport tp, const char *addr,
 		    uint16_t port);
 void cn_listeners_clear(struct cn *cn);
@@ -287,10 +302,13 @@ enum cn_degraded {
 	CN_DEG_RELOAD   = 1 << 0,	/* the last reload failed */
 	CN_DEG_LINK     = 1 << 1,	/* an enabled community's link is down */
 	CN_DEG_GATEWAYS = 1 << 2,	/* every gateway it serves is down */
+	CN_DEG_DNS      = 1 << 3,	/* an enabled community's answers are
+					 * served stale */
 };
 
 /*
  * 0 when healthy, else CN_DEG_* bits: the last reload failed; or an
+ * enabled community's DNS answers are served stale; or an
  * enabled community's link is DOWN (IDLE and CONNECTING are not
  * failures); or the connector serves gateways and every one of them is
  * DOWN (UNKNOWN is not a failure: nothing was reported yet).

@@ -16,6 +16,7 @@
 
 #include "conf/cfg.h"
 #include "connector/cn_cmd.h"
+#include "connector/cn_policy.h"
 
 static void print_strv(FILE *f, const struct cfg_strv *sv)
 {
@@ -65,12 +66,15 @@ static void summary(FILE *f, const struct cfg *cfg,
 
 	for (i = 0; i < cfg->nexterns; i++) {
 		const struct cfg_extern *ex = &cfg->externs[i];
+		char tps[32];
 
 		fprintf(f, "extern community %s: ", ex->name);
 		print_strv(f, &ex->domains);
-		fprintf(f, "; proxy %s, %s port %u\n",
+		fprintf(f, "; proxy %s, %s port %u; accepted on %s\n",
 			ex->proxy ? ex->proxy : "(by DNS of the domain)",
-			cfg_transport_name(ex->tp), ex->port);
+			cfg_transport_name(ex->tp), ex->port,
+			cn_transports_str(cn_accepted_transports(ex), tps,
+					  sizeof(tps)));
 	}
 
 	for (i = 0; i < cfg->nconnectors; i++) {
@@ -123,10 +127,16 @@ static void summary(FILE *f, const struct cfg *cfg,
 	if (cfg->dns.servers.n) {
 		fprintf(f, "dns: ");
 		print_strv(f, &cfg->dns.servers);
-		fprintf(f, ", timeout %u ms\n", cfg->dns.timeout_ms);
+		fprintf(f, ", timeout %u ms", cfg->dns.timeout_ms);
 	}
+	else {
+		fprintf(f, "dns: the system resolver");
+	}
+	if (cfg->dns.stale_s)
+		fprintf(f, "; expired answers serve up to %u s while the "
+			"DNS fails\n", cfg->dns.stale_s);
 	else
-		fprintf(f, "dns: the system resolver\n");
+		fprintf(f, "; expired answers never serve\n");
 
 	fprintf(f, "trace: %s\n", cfg->trace.enable ? "enabled" : "disabled");
 

@@ -9,14 +9,20 @@
  * domains are all "*." wildcards and that names no Proxy is resolved
  * per request; there is nothing to check ahead of time, and the output
  * says so.  A community that does not resolve makes the check fail.
+ * When the file's connector runs and answers on its control socket,
+ * what it says about serving stale answers is shown too: this check
+ * starts with an empty cache and cannot know.
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <re.h>
 
 #include "sipstack/sst_dns.h"
+#include "daemon/dmn.h"
+#include "connector/cn.h"
 #include "connector/cn_cmd.h"
 #include "connector/cn_resolve.h"
 
@@ -40,6 +46,63 @@ struct check_run {
 	size_t itemc;
 	bool deadline;
 };
+
+/*
+ * The running connector's status as one JSON line (malloc'd), when the
+ * file names one connector and it answers on its control socket; else
+ * NULL.  check itself starts with an empty cache: only the daemon knows
+ * whether it serves stale answers.
+ */
+static char *running_status(const struct cfg *cfg)
+{
+	const struct cfg_connector *self = NULL;
+	const char *why = NULL;
+	char *buf = NULL;
+	size_t len = 0;
+	int status = 0, err;
+	FILE *f;
+
+	if (cn_self_pick(cfg, NULL, &self, &why) || !self->control)
+		return NULL;
+	f = open_memstream(&buf, &len);
+	if (!f)
+		return NULL;
+	err = dmn_ctl_request(self->control, "status --json", f,
+			      CN_CTL_TIMEOUT_MS, &status);
+	fclose(f);
+	if (err || !buf || buf[0] != '{') {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+/* From that status, community name's "dns" value when it is stale. */
+static bool running_stale(const char *st, const char *name, char *out,
+			  size_t size)
+{
+	static const char dkey[] = "\"dns\":\"";
+	char key[CN_RESOLVE_NAME_MAX + 32];
+	const char *p, *end, *d, *q;
+
+	if (!st)
+		return false;
+	snprintf(key, sizeof(key), "{\"name\":\"%s\",\"domains\":", name);
+	p = strstr(st, key);
+	end = p ? strstr(p, "\"next_hops\"") : NULL;
+	d = p ? strstr(p, dkey) : NULL;
+	if (!d || !end || d > end)
+		return false;
+	d += sizeof(dkey) - 1;
+	if (strncmp(d, "stale since ", 12))
+		return false;
+	q = strchr(d, '"');
+	if (!q || (size_t)(q - d) >= size)
+		return false;
+	memcpy(out, d, (size_t)(q - d));
+	out[q - d] = '\0';
+	return true;
+}
 
 static const char *dns_error(int err)
 {
@@ -135,12 +198,14 @@ static void unresolved(FILE *f, const struct check_item *it, bool enabled,
 
 /* One community's facts; false when it does not resolve. */
 static bool report(FILE *f, struct cn_resolve *res,
-		   const struct check_item *it, bool enabled)
+		   const struct check_item *it, bool enabled, unsigned stale_s,
+		   const char *running)
 {
 	const struct cn_route *rt = it->route;
 	const uint64_t now = cn_resolve_now();
 	size_t idxv[CN_RESOLVE_HOPS_MAX];
 	bool udp = false;
+	char tps[32], stale[64];
 	size_t i;
 
 	fprintf(f, "dns: extern community %s", it->ex->name);
@@ -149,6 +214,11 @@ static bool report(FILE *f, struct cn_resolve *res,
 	else
 		fprintf(f, ", domain %s", it->domain);
 	fprintf(f, "\n");
+	fprintf(f, "    accepted on: %s\n",
+		cn_transports_str(cn_accepted_transports(it->ex), tps,
+				  sizeof(tps)));
+	if (running_stale(running, it->ex->name, stale, sizeof(stale)))
+		fprintf(f, "    running connector: answers %s\n", stale);
 
 	if (!it->done) {
 		unresolved(f, it, enabled, "no answer before the deadline");
@@ -159,6 +229,11 @@ static bool report(FILE *f, struct cn_resolve *res,
 			it->err ? it->err : ENOENT;
 
 		unresolved(f, it, enabled, dns_error(err));
+		if (cn_resolve_temporary(err))
+			fprintf(f, "    temporary: a running connector keeps "
+				"serving its last answers for up to %u s "
+				"(serveStale); `stconnector status` shows "
+				"\"dns: stale since ...\"\n", stale_s);
 		return false;
 	}
 
@@ -261,6 +336,8 @@ int cn_cmd_check_dns(const struct cfg *cfg, FILE *f)
 	unsigned timeout;
 	size_t i, failed = 0, bad;
 	bool on;
+	char tps[32];
+	char *running = NULL;
 	int err;
 
 	memset(&run, 0, sizeof(run));
@@ -313,6 +390,7 @@ int cn_cmd_check_dns(const struct cfg *cfg, FILE *f)
 		re_main(NULL);
 	}
 	tmr_cancel(&deadline);
+	running = running_status(cfg);
 
 	for (i = 0; i < cfg->nexterns; i++) {
 		const struct cfg_extern *ex = &cfg->externs[i];
@@ -323,6 +401,9 @@ int cn_cmd_check_dns(const struct cfg *cfg, FILE *f)
 				"domains and no proxy: resolved per request "
 				"for the request's domain (SRV, then "
 				"A/AAAA)\n", ex->name);
+			fprintf(f, "    accepted on: %s\n",
+				cn_transports_str(cn_accepted_transports(ex),
+						  tps, sizeof(tps)));
 			if (ex->tp == CFG_TP_UDP)
 				fprintf(f, "    warning: extern community %s "
 					"may be reached over udp: UDP is open "
@@ -333,9 +414,9 @@ int cn_cmd_check_dns(const struct cfg *cfg, FILE *f)
 		on = enabled_here(cfg, ex);
 		bad = 0;
 		for (k = 0; k < run.itemc; k++) {
-			if (run.itemv[k].ex == ex && !report(f, res,
-							     &run.itemv[k],
-							     on))
+			if (run.itemv[k].ex == ex &&
+			    !report(f, res, &run.itemv[k], on,
+				    cfg->dns.stale_s, running))
 				bad++;
 		}
 		/* only enabled communities fail the check */
@@ -343,6 +424,7 @@ int cn_cmd_check_dns(const struct cfg *cfg, FILE *f)
 	}
 
  out:
+	free(running);
 	for (i = 0; i < run.itemc; i++) {
 		mem_deref(run.itemv[i].req);
 		mem_deref(run.itemv[i].route);

@@ -393,6 +393,16 @@ static void link_resolved(int err, const struct cn_route *rt, void *arg)
 	struct sa sa;
 
 	l->rreq = mem_deref(l->rreq);
+	{
+		const struct cfg_extern *ex = px_extern(px, l->comm);
+		const char *dom = ex && ex->domains.n ? ex->domains.v[0] :
+			NULL;
+
+		if (dom && !strncmp(dom, "*.", 2))
+			dom += 2;
+		if (dom)
+			px_report_stale(px, l->comm, dom);
+	}
 
 	if (err || !rt || !rt->hopc ||
 	    cn_resolve_order(px->res, rt, idxv, &up)) {

@@ -36,6 +36,15 @@ static const struct {
 	[CN_R_LOOP]              = {"loop", 483, "Too Many Hops"},
 	[CN_R_CONN_LIMIT]        = {"conn-limit", 503,
 				    "Connection limit reached"},
+	/* 403: the request is fine but will never be accepted over this
+	 * transport until the peer changes its configuration; a 5xx would
+	 * make it retry and fail over to no avail.  The daemon adds the
+	 * transport used and those to use: "...: tcp, use tls". */
+	[CN_R_WRONG_TRANSPORT]   = {"wrong-transport", 403,
+		"Transport not accepted for this community"},
+	/* the trust set cannot be known now: temporary (Retry-After) */
+	[CN_R_DNS_FAILURE]       = {"dns-failure", 503,
+		"Cannot check the sender: DNS unavailable"},
 };
 
 const char *cn_reason_name(enum cn_reason r)
@@ -177,7 +186,11 @@ void cn_decide_community(const struct cfg *cfg,
 	dom = dir == CN_DIR_OUTBOUND ? f->ruri_domain : f->from_domain;
 	ext = dom ? cfg_extern_find(cfg, dom) : NULL;
 	if (!ext) {
-		verdict_set(v, CN_R_UNKNOWN_COMMUNITY);
+		/* from one of our own domains but not from a gateway: an
+		 * inside host that is not a configured gateway */
+		verdict_set(v, dir == CN_DIR_INBOUND && dom &&
+			    cfg_domain_is_local(cfg, dom) ?
+			    CN_R_NOT_GATEWAY : CN_R_UNKNOWN_COMMUNITY);
 		return;
 	}
 	v->community = ext;
@@ -229,10 +242,145 @@ void cn_decide_trust(const struct cn_facts *f,
 		return;
 	}
 
+	if (community && !(cn_accepted_transports(community) &
+			   CN_TP_BIT(f->tp))) {
+		verdict_set(v, CN_R_WRONG_TRANSPORT);
+		return;
+	}
+
 	if (f->tls && verify_required && !f->tls_name_ok) {
 		verdict_set(v, CN_R_TLS_FAILURE);
 		return;
 	}
 
 	verdict_set(v, CN_OK);
+}
+
+/*
+ * The transports a community is accepted on: its configured one and
+ * every stronger one (udp < tcp < tls), plus what acceptTransports
+ * adds; TLS always.
+ */
+unsigned cn_accepted_transports(const struct cfg_extern *ex)
+{
+	unsigned m = CN_TP_BIT(CFG_TP_TLS);
+
+	if (!ex)
+		return m;
+	if (ex->tp <= CFG_TP_TCP)
+		m |= CN_TP_BIT(CFG_TP_TCP);
+	if (ex->tp <= CFG_TP_UDP)
+		m |= CN_TP_BIT(CFG_TP_UDP);
+	return m | ex->accept_tp;
+}
+
+const char *cn_transports_str(unsigned mask, char *buf, size_t size)
+{
+	static const enum cfg_transport order[] = {CFG_TP_UDP, CFG_TP_TCP,
+						   CFG_TP_TLS};
+	size_t i, n = 0;
+
+	if (!buf || !size)
+		return "";
+	buf[0] = '\0';
+	for (i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		const char *name = cfg_transport_name(order[i]);
+		size_t l = strlen(name);
+
+		if (!(mask & CN_TP_BIT(order[i])))
+			continue;
+		if (n + l + 2 > size)
+			break;
+		if (n)
+			buf[n++] = ' ';
+		memcpy(buf + n, name, l + 1);
+		n += l;
+	}
+	return buf;
+}
+
+/* An escaped control byte (%00-%1F, %7F) in a URI's user part: RFC
+ * 3986 lets anything be escaped, but no SIP user name contains one and
+ * a NUL or line break cut off or forged downstream. */
+bool cn_user_has_ctl(const char *p, size_t l)
+{
+	size_t i;
+
+	for (i = 0; p && i + 2 < l; i++) {
+		unsigned v = 0, k;
+
+		if (p[i] != '%')
+			continue;
+		for (k = 1; k <= 2; k++) {
+			const char c = p[i + k];
+
+			v <<= 4;
+			if (c >= '0' && c <= '9')
+				v |= (unsigned)(c - '0');
+			else if (c >= 'a' && c <= 'f')
+				v |= (unsigned)(c - 'a' + 10);
+			else if (c >= 'A' && c <= 'F')
+				v |= (unsigned)(c - 'A' + 10);
+			else
+				break;
+		}
+		if (k == 3 && (v < 0x20 || v == 0x7f))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * A URI host as RFC 3261 25.1 writes it: an IPv4 address, an IPv6
+ * reference (with or without its brackets), or a host name of labels
+ * of letters, digits and "-" (not first or last), none empty, with one
+ * trailing dot at most.  So "*.chicago.test" and "a..b" are not.
+ */
+bool cn_host_ok(const char *p, size_t l)
+{
+	char buf[256];
+	size_t i, lab = 0;
+	bool digits_dots = true;
+
+	if (!p || !l || l >= sizeof(buf))
+		return false;
+	if (p[0] == '[') {
+		if (l < 3 || p[l - 1] != ']')
+			return false;
+		p++;
+		l -= 2;
+	}
+	memcpy(buf, p, l);
+	buf[l] = '\0';
+	if (memchr(buf, ':', l)) {
+		struct in6_addr a6;
+
+		return inet_pton(AF_INET6, buf, &a6) == 1;
+	}
+	for (i = 0; i < l; i++)
+		digits_dots &= (buf[i] >= '0' && buf[i] <= '9') ||
+			buf[i] == '.';
+	if (digits_dots) {
+		struct in_addr a4;
+
+		return inet_pton(AF_INET, buf, &a4) == 1;
+	}
+
+	if (buf[l - 1] == '.')
+		buf[--l] = '\0';
+	for (i = 0; i <= l; i++) {
+		const char c = buf[i];
+
+		if (c == '.' || c == '\0') {
+			if (!lab || buf[i - 1] == '-')
+				return false;	/* empty label, or "x-." */
+			lab = 0;
+			continue;
+		}
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || (c == '-' && lab)))
+			return false;
+		lab++;
+	}
+	return true;
 }

@@ -20,7 +20,16 @@
  *	(else not-local: never an open relay); the source IP is one of the
  *	community's proxy addresses (else untrusted-ip); and over TLS with
  *	verification required, the peer certificate matched the proxy name
- *	(else tls-failure).
+ *	(else tls-failure); the request came over one of the transports
+ *	the community is accepted on (else wrong-transport).
+ *   an inbound request whose From domain is one of the local
+ *	community's comes from inside and should have come from one of
+ *	this connector's gateways: not-gateway.
+ *
+ * Transports, weakest first: udp, tcp, tls.  A community is accepted on
+ * its configured transport and every stronger one, and on whatever its
+ * acceptTransports attribute adds (cfg_extern.accept, a mask of
+ * CN_TP_BIT()); TLS is always acceptable.
  */
 #ifndef STC_CN_POLICY_H
 #define STC_CN_POLICY_H
@@ -43,6 +52,8 @@ enum cn_reason {
 	CN_R_NOT_GATEWAY,
 	CN_R_LOOP,
 	CN_R_CONN_LIMIT,	/* a TCP/TLS connection refused or evicted */
+	CN_R_WRONG_TRANSPORT,
+	CN_R_DNS_FAILURE,
 	CN_R_COUNT
 };
 
@@ -58,7 +69,10 @@ struct cn_facts {
 	const struct sockaddr *src;	/* packet source */
 	bool tls;			/* arrived over TLS */
 	bool tls_name_ok;		/* TLS peer matched the proxy name */
+	enum cfg_transport tp;		/* the transport it arrived over */
 };
+
+#define CN_TP_BIT(tp) (1u << (unsigned)(tp))
 
 /* The addresses a community's proxy resolves to (every SRV target,
  * IPv4 and IPv6), for the trust check. */
@@ -89,6 +103,16 @@ void cn_decide_community(const struct cfg *cfg,
 void cn_decide_trust(const struct cn_facts *f,
 		     const struct cn_addrset *proxy, bool verify_required,
 		     struct cn_verdict *v);
+
+/* The transports community ex is accepted on, as CN_TP_BIT()s. */
+unsigned cn_accepted_transports(const struct cfg_extern *ex);
+/* "tls", "tcp tls", ... weakest first, into buf. */
+const char *cn_transports_str(unsigned mask, char *buf, size_t size);
+
+/* Request validation (RFC 3261 16.3 step 1, RFC 3986), on the raw
+ * text of a URI's user part and host. */
+bool cn_user_has_ctl(const char *p, size_t l);
+bool cn_host_ok(const char *p, size_t l);
 
 bool cn_addr_equal(const struct sockaddr *a, const struct sockaddr *b);
 

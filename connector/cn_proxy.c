@@ -241,18 +241,41 @@ void px_req_final(struct px_req *r, uint16_t scode, const char *phrase,
 	mem_deref(r);
 }
 
-/* A refusal: 403 with the policy's phrase, counted with its detail. */
+/* A refusal: the policy's answer and phrase, counted with its detail;
+ * a temporary one (503) says when to retry. */
 static void refuse(struct px_req *r, const struct cn_verdict *v)
 {
-	char src[CN_ADDR_MAX];
+	char src[CN_ADDR_MAX], hdr[64];
+	const unsigned scode = v->status ? v->status : 403;
+	/* the reason names the refusal; where the phrase says more (which
+	 * transport to use), the log says it too */
+	const bool why = v->phrase && (v->reason == CN_R_WRONG_TRANSPORT ||
+				       v->reason == CN_R_DNS_FAILURE);
 
 	re_snprintf(src, sizeof(src), "%j", &r->src);
 	cn_count_reject(r->px->cn, v->community ? v->community->name :
 			(r->comm[0] ? r->comm : NULL), v->reason, src,
-			"from=%s ruri=%s method=%s", r->from_domain,
-			r->ruri_domain, r->method);
-	px_req_final(r, v->status ? v->status : 403,
-		     v->phrase ? v->phrase : "Forbidden", NULL);
+			"from=%s ruri=%s method=%s%s%s", r->from_domain,
+			r->ruri_domain, r->method, why ? " why=" : "",
+			why ? v->phrase : "");
+	re_snprintf(hdr, sizeof(hdr), "Retry-After: %u\r\n",
+		    r->px->cn->self->retry ? r->px->cn->self->retry :
+		    CFG_RETRY_DEFAULT);
+	px_req_final(r, (uint16_t)scode,
+		     v->phrase ? v->phrase : "Forbidden",
+		     scode == 503 ? hdr : NULL);
+}
+
+/* 483: Max-Forwards used up, or our own Via already in the request. */
+static void refuse_loop(struct px_req *r)
+{
+	struct cn_verdict v;
+
+	memset(&v, 0, sizeof(v));
+	v.reason = CN_R_LOOP;
+	v.status = 483;
+	v.phrase = "Too Many Hops";
+	refuse(r, &v);
 }
 
 const struct cfg_extern *px_extern(const struct cn_px *px, const char *name)
@@ -328,6 +351,25 @@ static void targets_from_route(struct px_req *r, const struct cn_route *rt)
 	}
 }
 
+/* Tell status whether the community's answers are served stale. */
+void px_report_stale(struct cn_px *px, const char *comm, const char *domain)
+{
+	const struct cfg_extern *ex = px_extern(px, comm);
+	uint64_t since, now = cn_resolve_now();
+	time_t wall = 0;
+
+	if (!ex)
+		return;
+	since = cn_resolve_stale_since(px->res, ex, domain);
+	if (since)
+		wall = time(NULL) - (time_t)((now > since ? now - since : 0) /
+					    1000);
+	(void)cn_stale_set(px->cn, comm, wall);
+}
+
+static bool tls_check(struct sst_conn *conn, const struct cfg_extern *ex,
+		      const char *domain, struct cn_tls_info *ti);
+
 static void try_next(struct px_req *r);
 static bool dialog_target(const struct cn_px *px, const struct sip_msg *msg,
 			  enum sst_tp dflt, struct sa *sa, enum sst_tp *kind);
@@ -338,13 +380,24 @@ static void resolved(int err, const struct cn_route *rt, void *arg)
 	struct cn_px *px = r->px;
 
 	r->rreq = mem_deref(r->rreq);
+	px_report_stale(px, r->comm, r->domain);
 	if (err || !rt || !rt->hopc) {
+		char hdr[64];
+		const bool temp = cn_resolve_temporary(err ? err :
+						       rt ? rt->err : ENOMEM);
+
 		(void)cn_link_set(px->cn, r->comm, CN_LINK_DOWN,
 				  px->cn->self->retry,
 				  "cannot resolve %s: %s", r->domain,
 				  strerror(err ? err : ENOENT));
-		px_req_final(r, 503, "Next hop not resolvable",
-			     NULL);
+		/* a DNS that does not answer is a temporary fault; a
+		 * name that does not exist is not */
+		re_snprintf(hdr, sizeof(hdr), "Retry-After: %u\r\n",
+			    px->cn->self->retry ? px->cn->self->retry :
+			    CFG_RETRY_DEFAULT);
+		px_req_final(r, 503, temp ? "Next hop not resolvable: DNS "
+			     "unavailable" : "Next hop not resolvable",
+			     temp ? hdr : NULL);
 		return;
 	}
 	r->route = mem_ref((void *)rt);
@@ -353,26 +406,60 @@ static void resolved(int err, const struct cn_route *rt, void *arg)
 	try_next(r);
 }
 
-/* The inbound trust decision, once the trust set is known. */
-static void decide_trust(struct px_req *r, const struct cn_addrset *set)
+/*
+ * The inbound trust decision, once the trust set is known (err: why
+ * there is none).  The TLS peer's facts are looked at here, and kept
+ * for the community's status only when the source is one of its
+ * proxy's addresses: a refused sender never changes what status says.
+ */
+static void decide_trust(struct px_req *r, const struct cn_addrset *set,
+			 int err)
 {
 	struct cn_px *px = r->px;
+	struct cn_tls_info ti;
 	struct cn_facts f;
 	struct cn_verdict v;
 	struct sa pref;
 	enum sst_tp pk;
+	char phrase[128];
 
 	memset(&f, 0, sizeof(f));
+	memset(&ti, 0, sizeof(ti));
 	f.from_domain = r->from_domain;
 	f.ruri_domain = r->ruri_domain;
 	f.src = &r->src.u.sa;
 	f.tls = r->back->kind == SST_TP_TLS;
-	f.tls_name_ok = r->tls_name_ok;
+	f.tp = r->back->kind == SST_TP_TLS ? CFG_TP_TLS :
+		r->back->kind == SST_TP_TCP ? CFG_TP_TCP : CFG_TP_UDP;
 
 	memset(&v, 0, sizeof(v));
 	v.community = px_extern(px, r->comm);
+	px_report_stale(px, r->comm, r->domain);
+	if ((!set || !set->n) && cn_resolve_temporary(err)) {
+		/* no answer to check against: temporary, never a 403 */
+		v.reason = CN_R_DNS_FAILURE;
+		v.status = 503;
+		v.phrase = "Cannot check the sender: DNS unavailable";
+		refuse(r, &v);
+		return;
+	}
+	if (f.tls && v.community)
+		f.tls_name_ok = tls_check(r->back->conn, v.community,
+					  r->domain, &ti);
+	r->tls_name_ok = f.tls_name_ok;
 	cn_decide_trust(&f, set, px->cn->cfg->tls.verify ==
 			CFG_VERIFY_REQUIRED, &v);
+	if (ti.known && (v.reason == CN_OK || v.reason == CN_R_TLS_FAILURE))
+		(void)cn_tls_set(px->cn, r->comm, &ti);
+	if (v.reason == CN_R_WRONG_TRANSPORT) {
+		char acc[32];
+
+		re_snprintf(phrase, sizeof(phrase), "%s: %s, use %s",
+			    v.phrase, cfg_transport_name(f.tp),
+			    cn_transports_str(cn_accepted_transports(
+					      v.community), acc, sizeof(acc)));
+		v.phrase = phrase;
+	}
 	if (v.reason != CN_OK) {
 		refuse(r, &v);
 		return;
@@ -407,7 +494,7 @@ static void trust_resolved(int err, const struct cn_route *rt, void *arg)
 		set.v = rt->trustv;
 		set.n = rt->trustc;
 	}
-	decide_trust(r, &set);
+	decide_trust(r, &set, err ? err : rt ? rt->err : ENOMEM);
 }
 
 /* ---- forwarding over client transactions ---- */
@@ -602,7 +689,7 @@ static void try_next(struct px_req *r)
 
 	err = sst_build_forward(&mb, r->msg, &f);
 	if (err == ELOOP) {
-		px_req_final(r, 483, "Too Many Hops", NULL);
+		refuse_loop(r);
 		return;
 	}
 	if (err) {
@@ -722,22 +809,27 @@ static void outbound(struct px_req *r)
 
 	err = cn_resolve_lookup(&r->rreq, px->res, ex, r->domain, resolved,
 				r);
-	if (err)
-		px_req_final(r, 503, "Next hop not resolvable", NULL);
+	if (err)	/* out of memory or of resolver entries: temporary */
+		px_req_final(r, 503, "Next hop not resolvable",
+			     err == EINVAL ? NULL : "Retry-After: 5\r\n");
 }
 
-static bool tls_name_ok(const struct sst_rx *rx, const struct cfg_extern *ex,
-			const char *domain, struct cn_px *px)
+/*
+ * The TLS peer of conn checked against the community's proxy name (or
+ * the domain without a Proxy); *ti gets the facts for status.  Not
+ * recorded here: only the caller knows whether the source passed.
+ */
+static bool tls_check(struct sst_conn *conn, const struct cfg_extern *ex,
+		      const char *domain, struct cn_tls_info *ti)
 {
 	struct sst_tls *tls;
 	struct sst_tls_peer peer;
-	struct cn_tls_info ti;
 	const char *want = ex->proxy ? ex->proxy : domain;
 	bool ok = false;
 
-	if (rx->tp != SST_TP_TLS || !rx->conn)
+	if (!conn)
 		return false;
-	tls = sst_conn_tls(rx->conn);
+	tls = sst_conn_tls(conn);
 	if (!tls || sst_tls_peer(tls, &peer))
 		return false;
 
@@ -746,15 +838,14 @@ static bool tls_name_ok(const struct sst_rx *rx, const struct cfg_extern *ex,
 	if (sst_tls_peer_matches(tls, want))
 		ok = peer.verdict == SST_TLS_VALID;
 
-	memset(&ti, 0, sizeof(ti));
-	ti.known = true;
-	str_ncpy(ti.peer, peer.subject, sizeof(ti.peer));
-	str_ncpy(ti.cipher, peer.cipher, sizeof(ti.cipher));
-	str_ncpy(ti.verdict, ok ? sst_tls_verdict_name(peer.verdict) :
+	memset(ti, 0, sizeof(*ti));
+	ti->known = true;
+	str_ncpy(ti->peer, peer.subject, sizeof(ti->peer));
+	str_ncpy(ti->cipher, peer.cipher, sizeof(ti->cipher));
+	str_ncpy(ti->verdict, ok ? sst_tls_verdict_name(peer.verdict) :
 		 (peer.verdict == SST_TLS_VALID ? "name-mismatch" :
-		  sst_tls_verdict_name(peer.verdict)), sizeof(ti.verdict));
-	ti.days_left = peer.days_left;
-	(void)cn_tls_set(px->cn, ex->name, &ti);
+		  sst_tls_verdict_name(peer.verdict)), sizeof(ti->verdict));
+	ti->days_left = peer.days_left;
 	return ok;
 }
 
@@ -766,6 +857,8 @@ static void inbound(struct px_req *r, const struct sst_rx *rx)
 	struct cn_facts f;
 	struct cn_verdict v;
 	int err;
+
+	(void)rx;	/* the TLS peer is looked at once trust is known */
 
 	memset(&f, 0, sizeof(f));
 	f.from_domain = r->from_domain;
@@ -781,23 +874,87 @@ static void inbound(struct px_req *r, const struct sst_rx *rx)
 	ex = v.community;
 	str_ncpy(r->comm, ex->name, sizeof(r->comm));
 	str_ncpy(r->domain, r->from_domain, sizeof(r->domain));
-	r->tls_name_ok = tls_name_ok(rx, ex, r->domain, px);
 
 	err = cn_resolve_trust(px->res, ex, r->domain, &set);
 	if (!err) {
-		decide_trust(r, &set);
+		decide_trust(r, &set, 0);
 		return;
 	}
 	if (err != EAGAIN) {
 		set.v = NULL;
 		set.n = 0;
-		decide_trust(r, &set);
+		decide_trust(r, &set, err);
 		return;
 	}
 	err = cn_resolve_lookup(&r->rreq, px->res, ex, r->domain,
 				trust_resolved, r);
 	if (err)
-		px_req_final(r, 503, "Cannot check the sender", NULL);
+		px_req_final(r, 503, "Cannot check the sender",
+			     "Retry-After: 5\r\n");
+}
+
+/*
+ * RFC 3261 16.3 step 1-2 for what the connector relays: a sip or sips
+ * Request-URI (else 416), and in the Request-URI, From and To no
+ * escaped control byte in the user part and a well-formed host (else
+ * 400).  Counted as malformed with the precise reason; false when
+ * answered.
+ */
+static bool request_valid(struct px_req *r, const struct sip_msg *msg)
+{
+	const struct {
+		const char *what;
+		const struct uri *u;
+	} uv[] = {
+		{"Request-URI", &msg->uri},
+		{"From", &msg->from.uri},
+		{"To", &msg->to.uri},
+	};
+	char src[CN_ADDR_MAX], why[128], host[80] = "";
+	uint16_t scode = 400;
+	size_t i;
+
+	why[0] = '\0';
+	if (pl_strcasecmp(&msg->uri.scheme, "sip") &&
+	    pl_strcasecmp(&msg->uri.scheme, "sips")) {
+		scode = 416;
+		re_snprintf(why, sizeof(why), "unsupported Request-URI "
+			    "scheme %r", &msg->uri.scheme);
+	}
+	for (i = 0; !why[0] && i < sizeof(uv) / sizeof(uv[0]); i++) {
+		const struct uri *u = uv[i].u;
+
+		if (i && pl_strcasecmp(&u->scheme, "sip") &&
+		    pl_strcasecmp(&u->scheme, "sips"))
+			continue;	/* a tel: From has no host */
+		if (cn_user_has_ctl(u->user.p, u->user.l))
+			re_snprintf(why, sizeof(why), "escaped control "
+				    "character in the %s user part",
+				    uv[i].what);
+		else if (!cn_host_ok(u->host.p, u->host.l)) {
+			/* the host goes to the log, not into the answer */
+			re_snprintf(why, sizeof(why), "invalid host in %s",
+				    uv[i].what);
+			re_snprintf(host, sizeof(host), " host=\"%r\"",
+				    &u->host);
+		}
+	}
+	if (!why[0])
+		return true;
+
+	re_snprintf(src, sizeof(src), "%j", &r->src);
+	cn_count_reject(r->px->cn, NULL, CN_R_MALFORMED, src,
+			"method=%s %s%s", r->method, why, host);
+	if (scode == 416) {
+		px_req_final(r, 416, "Unsupported URI Scheme", NULL);
+	}
+	else {
+		char phrase[160];
+
+		re_snprintf(phrase, sizeof(phrase), "Bad Request: %s", why);
+		px_req_final(r, 400, phrase, NULL);
+	}
+	return false;
 }
 
 /* A new request with its server transaction. */
@@ -829,11 +986,14 @@ static void request(struct cn_px *px, const struct sst_rx *rx,
 	list_append(&px->reqs, &r->le, r);
 	++px->nreqs;
 
+	if (!request_valid(r, msg))
+		return;
+
 	/* Max-Forwards 0: nowhere left to go (RFC 3261 16.3 step 3) */
 	if (pl_isset(&msg->maxfwd) && pl_u32(&msg->maxfwd) == 0 &&
 	    !(pl_strcasecmp(&msg->met, "OPTIONS") == 0 &&
 	      is_self(&msg->uri, px) && !pl_isset(&msg->uri.user))) {
-		px_req_final(r, 483, "Too Many Hops", NULL);
+		refuse_loop(r);
 		return;
 	}
 
@@ -1008,7 +1168,10 @@ static int make_dns(struct cn_px *px)
 	err = sst_dns_alloc(&px->dns, &dc);
 	if (err)
 		return err;
-	return cn_resolve_alloc(&px->res, px->dns);
+	err = cn_resolve_alloc(&px->res, px->dns);
+	if (!err)
+		cn_resolve_set_stale(px->res, px->cn->cfg->dns.stale_s);
+	return err;
 }
 
 static int px_start(struct cn *cn)
@@ -1112,6 +1275,7 @@ static int px_apply(struct cn *cn, const struct cfg *old)
 		dmn_log_warnx("cn: reload max-connections-kept cap=%u "
 			      "(a new maxConnections needs a restart)",
 			      px->admit.budget.in);
+	cn_resolve_set_stale(px->res, cn->cfg->dns.stale_s);
 	/* community records were renewed: their link state restarts */
 	return px_links_apply(px);
 }

@@ -145,6 +145,7 @@ int  px_out_alloc(struct px_out **op, struct cn_px *px, enum sst_tp kind,
 		  const struct sa *dst, const char *tls_name);
 int  px_out_send(struct mbuf *mb, void *arg);
 void *px_out_drop(struct px_out *o);
+void px_report_stale(struct cn_px *px, const char *comm, const char *domain);
 
 /* cn_admit.c */
 int  px_admit_conf(struct cn_px *px, struct sst_transp_conf *conf);

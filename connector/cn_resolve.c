@@ -8,6 +8,7 @@
  * TTL of every answer it is made of; sst_dns coalesces and caches them
  * all the same.
  */
+#include <errno.h>
 #include <string.h>
 #include <time.h>
 
@@ -71,6 +72,8 @@ struct entry {
 	enum cfg_transport tp;
 	struct cn_route *route;    /* latest, may be stale */
 	int last_err;
+	uint64_t stale_since;      /* ms: route served stale since, or 0 */
+	uint64_t stale_retry;      /* ms: no refresh before this */
 	struct job *job;           /* running, or NULL */
 	struct list waiters;       /* struct cn_resolve_req */
 };
@@ -81,6 +84,7 @@ struct cn_resolve {
 	size_t nentries;
 	struct list readyl;        /* requests answered from a fresh route */
 	struct tmr tmr_ready;
+	uint64_t stale_ms;         /* serve-stale bound, 0: never */
 };
 
 struct cn_resolve_req {
@@ -514,6 +518,50 @@ static void job_ask(struct job *job, const char *name, uint16_t type,
 
 static void entry_complete(struct entry *ent, struct cn_route *rt);
 
+bool cn_resolve_temporary(int err)
+{
+	return err && err != ENOENT && err != ENODATA && err != EINVAL;
+}
+
+/*
+ * RFC 8767: may the route held (expired) keep serving at now after a
+ * refresh that failed temporarily?  Within stale_ms of the moment it
+ * went stale, and only a route that had something to serve.
+ */
+bool cn_resolve_stale_usable(const struct cn_route *old, uint64_t since,
+			     uint64_t now, uint64_t stale_ms)
+{
+	if (!old || (!old->hopc && !old->trustc) || !stale_ms)
+		return false;
+	if (!since)
+		since = old->expires;
+	return now < since + stale_ms;
+}
+
+/* A resolution's outcome becomes the entry's route, unless it failed
+ * temporarily and the route held may serve stale: then that one stays,
+ * marked stale, and is not refreshed again for CN_RESOLVE_RETRY_S. */
+static void entry_take(struct entry *ent, struct cn_route *rt)
+{
+	const uint64_t now = cn_resolve_now();
+
+	if (!rt->hopc && !rt->trustc && cn_resolve_temporary(rt->err) &&
+	    cn_resolve_stale_usable(ent->route, ent->stale_since, now,
+				    ent->res->stale_ms)) {
+		if (!ent->stale_since)
+			ent->stale_since = ent->route->expires;
+		ent->stale_retry = now + (uint64_t)CN_RESOLVE_RETRY_S * 1000;
+		ent->last_err = rt->err;
+		mem_deref(rt);
+		return;
+	}
+	mem_deref(ent->route);
+	ent->route = rt;
+	ent->last_err = rt->err;
+	ent->stale_since = 0;
+	ent->stale_retry = 0;
+}
+
 static void job_finish(struct job *job)
 {
 	struct entry *ent = job->ent;
@@ -607,9 +655,7 @@ static int job_start(struct entry *ent)
 		ent->job = mem_deref(ent->job);
 		if (err)
 			return err;
-		mem_deref(ent->route);
-		ent->route = rt;
-		ent->last_err = rt->err;
+		entry_take(ent, rt);
 	}
 
 	return 0;
@@ -647,11 +693,8 @@ static void entry_complete(struct entry *ent, struct cn_route *rt)
 	struct cn_resolve *res;
 	struct le *le;
 
-	if (rt) {
-		mem_deref(ent->route);
-		ent->route = rt;
-		ent->last_err = rt->err;
-	}
+	if (rt)
+		entry_take(ent, rt);
 
 	/* Handlers may drop their request, others, or the resolver. */
 	mem_ref(ent);
@@ -714,6 +757,23 @@ static void ready_h(void *arg)
 static bool fresh(const struct entry *ent)
 {
 	return ent->route && ent->route->expires > cn_resolve_now();
+}
+
+/* Served stale: a refresh failed and the route may still be used. */
+static bool stale(const struct entry *ent)
+{
+	return ent->stale_since && !fresh(ent) &&
+		cn_resolve_stale_usable(ent->route, ent->stale_since,
+					cn_resolve_now(), ent->res->stale_ms);
+}
+
+/* A refresh is due: nothing fresh, none running, and when serving
+ * stale, the last failure is CN_RESOLVE_RETRY_S old. */
+static bool refresh_due(const struct entry *ent)
+{
+	if (ent->job || fresh(ent))
+		return false;
+	return !stale(ent) || cn_resolve_now() >= ent->stale_retry;
 }
 
 /* The key: a Proxy community ignores the domain. */
@@ -854,9 +914,33 @@ int cn_resolve_alloc(struct cn_resolve **resp, struct sst_dns *dns)
 	if (!res)
 		return ENOMEM;
 	res->dns = mem_ref(dns);
+	res->stale_ms = (uint64_t)CN_RESOLVE_STALE_S * 1000;
 	tmr_init(&res->tmr_ready);
 	*resp = res;
 	return 0;
+}
+
+/** How long an expired route may serve while refreshes fail (0: never). */
+void cn_resolve_set_stale(struct cn_resolve *res, unsigned seconds)
+{
+	if (res)
+		res->stale_ms = (uint64_t)seconds * 1000;
+}
+
+/**
+ * When the route of (ex, domain) went stale, if it is served stale now
+ * (cn_resolve_now() ms), else 0.
+ */
+uint64_t cn_resolve_stale_since(struct cn_resolve *res,
+				const struct cfg_extern *ex,
+				const char *domain)
+{
+	const struct entry *ent;
+
+	if (!res || check_args(ex, domain))
+		return 0;
+	ent = entry_find(res, ex, domain);
+	return ent && stale(ent) ? ent->stale_since : 0;
 }
 
 /**
@@ -892,7 +976,7 @@ int cn_resolve_lookup(struct cn_resolve_req **reqp, struct cn_resolve *res,
 	req->h = h;
 	req->arg = arg;
 
-	if (!ent->job && !fresh(ent)) {
+	if (refresh_due(ent)) {
 		err = job_start(ent);
 		if (err) {
 			mem_deref(req);
@@ -900,7 +984,8 @@ int cn_resolve_lookup(struct cn_resolve_req **reqp, struct cn_resolve *res,
 		}
 	}
 
-	if (ent->job) {
+	/* a stale route answers at once while the refresh runs */
+	if (ent->job && !stale(ent)) {
 		list_append(&ent->waiters, &req->le, req);
 	}
 	else {
@@ -934,6 +1019,7 @@ int cn_resolve_refresh(struct cn_resolve *res, const struct cfg_extern *ex,
 	err = entry_get(&ent, res, ex, domain);
 	if (err)
 		return err;
+	/* asked for (reset COMMUNITY): not held back while stale */
 	if (ent->job || fresh(ent))
 		return 0;
 	return job_start(ent);
@@ -952,13 +1038,20 @@ int cn_resolve_refresh(struct cn_resolve *res, const struct cfg_extern *ex,
 int cn_resolve_trust(struct cn_resolve *res, const struct cfg_extern *ex,
 		     const char *domain, struct cn_addrset *set)
 {
-	const struct entry *ent;
+	struct entry *ent;
 
 	if (!res || !set || check_args(ex, domain))
 		return EINVAL;
 	ent = entry_find(res, ex, domain);
-	if (!ent || !fresh(ent))
+	if (!ent)
 		return EAGAIN;
+	if (!fresh(ent)) {
+		if (!stale(ent))
+			return EAGAIN;
+		/* serve stale, and try again in the background */
+		if (refresh_due(ent))
+			(void)job_start(ent);
+	}
 	if (!ent->route->trustc)
 		return ent->route->err ? ent->route->err : ENOENT;
 
@@ -1089,11 +1182,12 @@ int cn_resolve_debug(struct re_printf *pf, const struct cn_resolve *res)
 		const struct cn_route *rt = ent->route;
 		size_t i;
 
-		err |= re_hprintf(pf, "  %s %s: %s%s, last error %s\n",
+		err |= re_hprintf(pf, "  %s %s: %s%s%s, last error %s\n",
 				  ent->community,
 				  ent->proxy ? ent->proxy : ent->domain,
 				  rt ? cn_route_src_name(rt->src) : "none",
 				  ent->job ? " (resolving)" : "",
+				  stale(ent) ? " (stale)" : "",
 				  ent->last_err ? strerror(ent->last_err) :
 				  "none");
 		for (i = 0; rt && i < rt->hopc; i++)

@@ -52,6 +52,18 @@
  * this resolver asked, the route may outlive the records by up to one
  * TTL.
  *
+ * Serve-stale (RFC 8767): when a refresh fails temporarily (timeout,
+ * SERVFAIL, refused, no server: cn_resolve_temporary()) and the route
+ * held had hops or trust addresses, that route stays and keeps serving
+ * for up to the stale bound (cn_resolve_set_stale(), default
+ * CN_RESOLVE_STALE_S) counted from the moment it expired.  While
+ * stale, lookups and cn_resolve_trust() answer at once from it and a
+ * new refresh is tried at most every CN_RESOLVE_RETRY_S seconds, in the
+ * background; the first good answer ends it.  NXDOMAIN and NODATA from
+ * a working server are answers, not failures: they replace the route.
+ * cn_resolve_stale_since() says whether, and since when, a route is
+ * served stale.
+ *
  * Hot path: cn_resolve_trust() is synchronous and makes no query; it
  * gives the trust set when a fresh one is held.  When it cannot (EAGAIN)
  * the caller starts cn_resolve_lookup() and decides in its handler, or
@@ -83,6 +95,7 @@ enum {
 	CN_RESOLVE_TRUST_MAX   = 128,  /* addresses in one trust set */
 	CN_RESOLVE_RETRY_S     = 5,    /* s a timeout/SERVFAIL is kept */
 	CN_RESOLVE_ENTRIES_MAX = 4096, /* (community, domain) remembered */
+	CN_RESOLVE_STALE_S     = 3600, /* default serve-stale bound, s */
 };
 
 /* Where a route's hops came from. */
@@ -143,6 +156,14 @@ int  cn_resolve_order(struct cn_resolve *res, const struct cn_route *route,
 		      size_t *idxv, size_t *upc);
 void cn_resolve_hop_failed(struct cn_resolve *res, const struct cn_hop *hop,
 			   unsigned ms);
+
+void cn_resolve_set_stale(struct cn_resolve *res, unsigned seconds);
+uint64_t cn_resolve_stale_since(struct cn_resolve *res,
+				const struct cfg_extern *ex,
+				const char *domain);
+bool cn_resolve_temporary(int err);
+bool cn_resolve_stale_usable(const struct cn_route *old, uint64_t since,
+			     uint64_t now, uint64_t stale_ms);
 
 uint64_t    cn_resolve_now(void);
 const char *cn_route_src_name(enum cn_route_src src);

@@ -4,7 +4,8 @@
  *
  * The tree (keys are stable; JSON consumers may rely on them):
  *	version, connector, pid, uptime, health ("ok" or "degraded"),
- *	degraded_because (comma-separated: reload, link, gateways; "" when ok)
+ *	degraded_because (comma-separated: reload, link, gateways, dns; ""
+ *		when ok)
  *	config: file, loaded (UTC), last_reload (none|ok|failed),
  *		last_reload_at, messages (list of {text})
  *	listeners: list of {transport, address, port}; empty until the
@@ -13,8 +14,11 @@
  *		rejections {every reason: count}
  *	gateways: list of {name, addresses, state, messages_in,
  *		messages_out, last_error}
- *	communities: list of {name, domains, proxy, transport, port,
- *		enabled, link, last_error, last_error_at, next_retry_in,
+ *	communities: list of {name, domains, proxy, transport,
+ *		accepted_transports ("tcp tls", weakest first), port,
+ *		enabled, link, dns ("ok", or "stale since TIME" while
+ *		expired answers serve), last_error, last_error_at,
+ *		next_retry_in,
  *		next_hops (list of {address, port, transport, ttl}),
  *		tls {known, peer, cipher, verdict, days_to_expiry},
  *		messages_in, messages_out, last_rejection,
@@ -56,6 +60,8 @@ unsigned cn_degraded(const struct cn *cn)
 
 		if (c->enabled && c->link == CN_LINK_DOWN)
 			why |= CN_DEG_LINK;
+		if (c->enabled && c->dns_stale_since)
+			why |= CN_DEG_DNS;
 	}
 
 	for (le = cn->gws.head; le; le = le->next) {
@@ -181,15 +187,31 @@ static void put_comm(struct dmn_st *it, const struct cn_comm *c, time_t now)
 {
 	const struct cfg_extern *ex = c->ex;
 	struct dmn_st *hl, *tls;
+	char buf[64];
 	size_t i;
 
 	dmn_st_str(it, "name", c->name);
 	put_domains(it, &ex->domains);
 	dmn_st_str(it, "proxy", ex->proxy ? ex->proxy : "");
 	dmn_st_str(it, "transport", cfg_transport_name(ex->tp));
+	dmn_st_str(it, "accepted_transports",
+		   cn_transports_str(cn_accepted_transports(ex), buf,
+				     sizeof(buf)));
 	dmn_st_int(it, "port", ex->port);
 	dmn_st_bool(it, "enabled", c->enabled);
 	dmn_st_str(it, "link", cn_link_name(c->link));
+	if (c->dns_stale_since) {
+		struct tm tm;
+		char t[32] = "?";
+
+		if (gmtime_r(&c->dns_stale_since, &tm))
+			strftime(t, sizeof(t), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		snprintf(buf, sizeof(buf), "stale since %s", t);
+		dmn_st_str(it, "dns", buf);
+	}
+	else {
+		dmn_st_str(it, "dns", "ok");
+	}
 	dmn_st_str(it, "last_error", c->last_error);
 	put_time(it, "last_error_at", c->last_error_at);
 	dmn_st_dur(it, "next_retry_in", c->next_retry > now ?
@@ -252,12 +274,15 @@ int cn_status_build(struct dmn_st **stp, struct cn *cn)
 	if (err)
 		return err;
 
-	snprintf(why, sizeof(why), "%s%s%s%s%s",
+	snprintf(why, sizeof(why), "%s%s%s%s%s%s%s",
 		 deg & CN_DEG_RELOAD ? "reload" : "",
 		 (deg & CN_DEG_RELOAD) && (deg & ~CN_DEG_RELOAD) ? "," : "",
 		 deg & CN_DEG_LINK ? "link" : "",
-		 (deg & CN_DEG_LINK) && (deg & CN_DEG_GATEWAYS) ? "," : "",
-		 deg & CN_DEG_GATEWAYS ? "gateways" : "");
+		 (deg & CN_DEG_LINK) && (deg & ~(CN_DEG_RELOAD | CN_DEG_LINK)) ?
+		 "," : "",
+		 deg & CN_DEG_GATEWAYS ? "gateways" : "",
+		 (deg & CN_DEG_GATEWAYS) && (deg & CN_DEG_DNS) ? "," : "",
+		 deg & CN_DEG_DNS ? "dns" : "");
 
 	dmn_st_str(st, "version", PACKAGE_VERSION);
 	dmn_st_str(st, "connector", cn->name);

@@ -44,7 +44,7 @@ te_check "acme sample: gateway clients" has "$D/out" \
 te_check "acme sample: gateway connectors" has "$D/out" \
 	"    connectors: tls 127.0.0.11:5070"
 te_check "acme sample: extern" has "$D/out" \
-	"extern community chicago: chicago.test, *.chicago.test; proxy sip.chicago.test, tls port 5061"
+	"extern community chicago: chicago.test, *.chicago.test; proxy sip.chicago.test, tls port 5061; accepted on tls"
 te_check "acme sample: connector" has "$D/out" \
 	"connector acme-edge: 127.0.0.10 port 5060, tls port 5061; gateways acme-gw"
 te_check "acme sample: supported" has "$D/out" "    supports chicago: enabled"
@@ -52,7 +52,7 @@ te_check "acme sample: directory" has "$D/out" \
 	"directory: file $D/acme/acme.test.ldif"
 te_check "acme sample: tls" has "$D/out" \
 	"tls: certificate $D/acme/certs/sip.acme.test.pem, key $D/acme/certs/sip.acme.test.key, ca $D/acme/certs/ca.pem, verify required"
-te_check "acme sample: dns" has "$D/out" "dns: 127.0.0.53:5353, timeout 2000 ms"
+te_check "acme sample: dns" has "$D/out" "dns: 127.0.0.53:5353, timeout 2000 ms; expired answers serve up to 3600 s while the DNS fails"
 te_check "acme sample: trace" has "$D/out" "trace: disabled"
 
 run check -c "$D/chicago/chicago.test.xml"
@@ -61,7 +61,7 @@ te_check "chicago sample: configuration OK" has "$D/out" "configuration OK"
 te_check "chicago sample: connector" has "$D/out" \
 	"connector chicago-edge: 127.0.0.20 port 5060, tls port 5061; gateways chicago-gw"
 te_check "chicago sample: extern" has "$D/out" \
-	"extern community acme: acme.test, *.acme.test; proxy sip.acme.test, tls port 5061"
+	"extern community acme: acme.test, *.acme.test; proxy sip.acme.test, tls port 5061; accepted on tls"
 
 # Relative -c path: files resolve against the config file's directory.
 (cd "$D" && "$SC" check -c acme/acme.test.xml >"$D/out" 2>"$D/err")
@@ -101,6 +101,25 @@ l_foo=$(grep -n '<Foo/>' "$B" | cut -d: -f1)
 run check -c "$B"
 te_check "unknown record: exit 1" [ "$rc" = 1 ]
 te_check "unknown record: message" has "$D/err" "$B:$l_foo: unknown record <Foo>"
+
+# acceptTransports: a list of transports; a word that is none of them
+sed 's|<ExternCommunity name="chicago" transport="tls" port="5061">|<ExternCommunity name="chicago" transport="tls" port="5061" acceptTransports="tcp  udp">|' \
+	"$D/acme/acme.test.xml" >"$B"
+run check -c "$B"
+te_check "acceptTransports: exit 0" [ "$rc" = 0 ]
+te_check "acceptTransports: shown" has "$D/out" \
+	"extern community chicago: chicago.test, *.chicago.test; proxy sip.chicago.test, tls port 5061; accepted on udp tcp tls"
+sed 's|<ExternCommunity name="chicago" transport="tls" port="5061">|<ExternCommunity name="chicago" transport="tls" port="5061" acceptTransports="tcp smtp">|' \
+	"$D/acme/acme.test.xml" >"$B"
+l_ex=$(grep -n '<ExternCommunity name="chicago"' "$B" | cut -d: -f1)
+run check -c "$B"
+te_check "acceptTransports smtp: exit 1" [ "$rc" = 1 ]
+te_check "acceptTransports smtp: message" has "$D/err" \
+	"$B:$l_ex: ExternCommunity \"chicago\": attribute acceptTransports must be one or more of udp, tcp or tls separated by spaces, not \"tcp smtp\""
+sed 's|<Dns |<Dns serveStale="0" |' "$D/acme/acme.test.xml" >"$B"
+run check -c "$B"
+te_check "serveStale 0: shown" has "$D/out" \
+	"dns: 127.0.0.53:5353, timeout 2000 ms; expired answers never serve"
 
 run check -c "$D/nothing.xml"
 te_check "missing file: exit 1" [ "$rc" = 1 ]

@@ -242,7 +242,9 @@ static void test_defaults(void)
 	CU_ASSERT_EQUAL(d->privacy, CFG_PRIVACY_ALL);
 	CU_ASSERT(!cfg->tls.present);
 	CU_ASSERT_EQUAL(cfg->dns.timeout_ms, 2000);
+	CU_ASSERT_EQUAL(cfg->dns.stale_s, 3600);
 	CU_ASSERT_EQUAL(cfg->dns.servers.n, 0);
+	CU_ASSERT_EQUAL(cfg->externs[0].accept_tp, 0);
 	cfg_free(cfg);
 	cfg_diag_reset(&diag);
 }
@@ -691,8 +693,67 @@ static void test_schema_compiled_in(void)
 	CU_ASSERT_NOT_EQUAL(xmlRelaxNGValidateDoc(vc, bad), 0);
 	xmlFreeDoc(good);
 	xmlFreeDoc(bad);
+
+	/* acceptTransports is a list of transports, serveStale a count */
+	{
+		static const char acc[] = HEAD
+			"<ExternCommunity name=\"ohio\" transport=\"tls\" "
+			"acceptTransports=\"tcp udp\"><Domain>ohio.test"
+			"</Domain></ExternCommunity>"
+			"<Dns serveStale=\"60\"><Server>127.0.0.1</Server>"
+			"</Dns>" TAIL;
+		static const char nacc[] = HEAD
+			"<ExternCommunity name=\"ohio\" "
+			"acceptTransports=\"smtp\"><Domain>ohio.test"
+			"</Domain></ExternCommunity>" TAIL;
+
+		good = xmlReadMemory(acc, (int)strlen(acc), "acc.xml", NULL,
+				     XML_PARSE_NONET);
+		bad = xmlReadMemory(nacc, (int)strlen(nacc), "nacc.xml",
+				    NULL, XML_PARSE_NONET);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(good);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(bad);
+		CU_ASSERT_EQUAL(xmlRelaxNGValidateDoc(vc, good), 0);
+		CU_ASSERT_NOT_EQUAL(xmlRelaxNGValidateDoc(vc, bad), 0);
+		xmlFreeDoc(good);
+		xmlFreeDoc(bad);
+	}
 	xmlRelaxNGFreeValidCtxt(vc);
 	xmlRelaxNGFree(schema);
+}
+
+/* acceptTransports and serveStale as the loader reads them. */
+static void test_accept_stale(void)
+{
+	struct cfg_diag diag = {NULL, 0, 0};
+	struct cfg *cfg = NULL;
+	int err;
+
+	write_file(in_dir("acc.xml"), HEAD
+		   "<ExternCommunity name=\"ohio\" transport=\"tls\" "
+		   "acceptTransports=\" tcp  udp \"><Domain>ohio.test</Domain>"
+		   "</ExternCommunity>"
+		   "<Dns serveStale=\"0\"><Server>127.0.0.1</Server></Dns>"
+		   TAIL, 0644);
+	err = cfg_load(&cfg, in_dir("acc.xml"), &diag);
+	cfg_diag_print(&diag, stderr);
+	CU_ASSERT_EQUAL_FATAL(err, 0);
+	CU_ASSERT_EQUAL(cfg->externs[1].accept_tp,
+			(1u << CFG_TP_TCP) | (1u << CFG_TP_UDP));
+	CU_ASSERT_EQUAL(cfg->dns.stale_s, 0);
+	cfg_free(cfg);
+	cfg = NULL;
+	cfg_diag_reset(&diag);
+
+	write_file(in_dir("nacc.xml"), HEAD
+		   "<ExternCommunity name=\"ohio\" acceptTransports=\"\">"
+		   "<Domain>ohio.test</Domain></ExternCommunity>" TAIL, 0644);
+	err = cfg_load(&cfg, in_dir("nacc.xml"), &diag);
+	CU_ASSERT_NOT_EQUAL(err, 0);
+	CU_ASSERT_TRUE(diag.n >= 1 && strstr(diag.msg[0],
+		"acceptTransports must be one or more of udp, tcp or tls"));
+	cfg_free(cfg);
+	cfg_diag_reset(&diag);
 }
 
 /* A broken file still yields what could be read, for the CLI to find
@@ -734,6 +795,7 @@ static void test_partial(void)
 }
 
 static CU_TestInfo cfg_tests[] = {
+	{"acceptTransports and serveStale", test_accept_stale},
 	{"schema compiled in", test_schema_compiled_in},
 	{"sample acme.test loads", test_sample_acme},
 	{"sample chicago.test loads", test_sample_chicago},

@@ -159,9 +159,12 @@ conf()
 	    -e "s#<SupportedCommunity name=\"\\([a-z]*\\)\" enabled=\"true\"/>#<SupportedCommunity name=\"\\1\" enabled=\"$4\"/>#" \
 	    "$EX/$1.test.xml" >"$_f.tmp"
 	if [ "$1" = acme ]; then
-		# a second external community, configured but not enabled here
+		# a second external community, configured but not enabled
+		# here; the test's own senders (sipp) speak plain UDP to
+		# acme, so acme accepts chicago on udp too
 		sed -e 's#^  <CommunityConnector #  <ExternCommunity name="boston" transport="tls" port="5061">\n    <Domain>boston.test</Domain>\n  </ExternCommunity>\n\n&#' \
 		    -e 's#^\(    <SupportedCommunity name="chicago".*\)$#\1\n    <SupportedCommunity name="boston" enabled="false"/>#' \
+		    -e 's#^\(  <ExternCommunity name="chicago" [^>]*\)>#\1 acceptTransports="udp">#' \
 		    "$_f.tmp" >"$_f"
 	else
 		# every name below chicago.test is local to chicago

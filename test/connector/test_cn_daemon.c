@@ -396,12 +396,60 @@ static void test_status_tree(void)
 	mem_deref(cn);
 }
 
+/* Lines per source of the flood test. */
+static size_t flood_a, flood_b, flood_c, flood_other;
+
+static void flood_sink(enum dmn_log_level lvl, const char *line, void *arg)
+{
+	(void)lvl;
+	(void)arg;
+	if (strstr(line, "reason=loop community=chicago src=192.0.2.1 "))
+		flood_a++;
+	else if (strstr(line, "reason=loop community=chicago src=192.0.2.2 "))
+		flood_b++;
+	else if (strstr(line, "reason=dns-failure community=chicago "
+			"src=192.0.2.1 "))
+		flood_c++;
+	else
+		flood_other++;
+}
+
+/* A flood of one reason from one source hides neither another source's
+ * line of that reason nor any line of another reason; every refusal is
+ * counted all the same. */
+static void test_reject_log_buckets(void)
+{
+	struct cn *cn;
+	int i;
+
+	write_file(false, false, "gw2", false);
+	cn = make(NULL);
+	dmn_log_sink_set(flood_sink, NULL);
+
+	for (i = 0; i < 40; i++)
+		cn_count_reject(cn, "chicago", CN_R_LOOP, "192.0.2.1",
+				"n=%d", i);
+	cn_count_reject(cn, "chicago", CN_R_LOOP, "192.0.2.2", "n=x");
+	cn_count_reject(cn, "chicago", CN_R_DNS_FAILURE, "192.0.2.1", "n=y");
+
+	CU_ASSERT_EQUAL(flood_a, CN_LOG_SRC_BURST);
+	CU_ASSERT_EQUAL(flood_b, 1);
+	CU_ASSERT_EQUAL(flood_c, 1);
+	CU_ASSERT_EQUAL(cn_comm_find(cn, "chicago")->cnt.rejects[CN_R_LOOP],
+			41);
+	CU_ASSERT_EQUAL(cn->total.rejects[CN_R_DNS_FAILURE], 1);
+
+	dmn_log_sink_set(sink, NULL);
+	mem_deref(cn);
+}
+
 static CU_TestInfo cn_tests[] = {
 	{"record by name or the only one", test_self_pick},
 	{"counters and the reject log line", test_counters},
 	{"the degraded rule and reset", test_degraded},
 	{"reload keeps state by name, refuses broken files", test_reload},
 	{"status tree keys", test_status_tree},
+	{"one log bucket per reason and source", test_reject_log_buckets},
 	CU_TEST_INFO_NULL,
 };
 

@@ -29,6 +29,13 @@ static const char conf_xml[] =
 	"</ExternCommunity>\n"
 	" <ExternCommunity name=\"denver\"><Domain>denver.test</Domain>"
 	"</ExternCommunity>\n"
+	" <ExternCommunity name=\"ohio\" transport=\"tcp\"><Domain>ohio.test"
+	"</Domain></ExternCommunity>\n"
+	" <ExternCommunity name=\"utah\" transport=\"udp\"><Domain>utah.test"
+	"</Domain></ExternCommunity>\n"
+	" <ExternCommunity name=\"maine\" transport=\"tls\" "
+	"acceptTransports=\"udp  tcp\"><Domain>maine.test</Domain>"
+	"</ExternCommunity>\n"
 	" <CommunityConnector name=\"edge\" ip=\"127.0.0.10\">\n"
 	"  <Gateway>gw</Gateway>\n"
 	"  <SupportedCommunity name=\"chicago\" enabled=\"true\"/>\n"
@@ -114,11 +121,15 @@ static void test_community_table(void)
 		{CN_DIR_INBOUND, "chicago.test", "boston.test", CN_R_NOT_LOCAL, "chicago"},
 		{CN_DIR_INBOUND, "chicago.test", "chicago.test", CN_R_NOT_LOCAL, "chicago"},
 		{CN_DIR_INBOUND, "chicago.test", "x.acme.test", CN_R_NOT_LOCAL, "chicago"},
+		/* from one of our own domains, not from a gateway */
+		{CN_DIR_INBOUND, "acme.test", "acme.test", CN_R_NOT_GATEWAY, NULL},
+		{CN_DIR_INBOUND, "SALES.acme.test", "chicago.test", CN_R_NOT_GATEWAY, NULL},
 	};
 	size_t i;
 
 	for (i = 0; i < sizeof(tv) / sizeof(tv[0]); i++) {
-		struct cn_facts f = {tv[i].from, tv[i].ruri, NULL, false, false};
+		struct cn_facts f = {tv[i].from, tv[i].ruri, NULL, false, false,
+				     CFG_TP_UDP};
 		struct cn_verdict v;
 
 		cn_decide_community(cfg, self, tv[i].dir, &f, &v);
@@ -171,7 +182,8 @@ static void test_trust(void)
 		struct sockaddr_storage src = ip(tv[i].src);
 		struct cn_facts f = {"chicago.test", "acme.test",
 				     (struct sockaddr *)&src, tv[i].tls,
-				     tv[i].name_ok};
+				     tv[i].name_ok, tv[i].tls ? CFG_TP_TLS :
+				     CFG_TP_UDP};
 		struct cn_verdict v = {0};
 
 		cn_decide_trust(&f, tv[i].empty ? &none : &set,
@@ -197,11 +209,116 @@ static void test_gateway_source(void)
 	CU_ASSERT_FALSE(cn_is_gateway(cfg, self, NULL));
 }
 
+/* A community is accepted on its transport, the stronger ones and what
+ * acceptTransports adds; the address is checked first. */
+static void test_transport(void)
+{
+	struct sockaddr_storage px = ip("127.0.0.20");
+	struct sockaddr_storage bad = ip("127.0.0.99");
+	struct cn_addrset set = {&px, 1};
+	static const struct {
+		const char *comm;
+		enum cfg_transport tp;
+		bool trusted;
+		enum cn_reason want;
+	} tv[] = {
+		{"chicago", CFG_TP_TLS, true, CN_OK},
+		{"chicago", CFG_TP_TCP, true, CN_R_WRONG_TRANSPORT},
+		{"chicago", CFG_TP_UDP, true, CN_R_WRONG_TRANSPORT},
+		{"chicago", CFG_TP_UDP, false, CN_R_UNTRUSTED_IP},
+		{"ohio", CFG_TP_TCP, true, CN_OK},
+		{"ohio", CFG_TP_TLS, true, CN_OK},
+		{"ohio", CFG_TP_UDP, true, CN_R_WRONG_TRANSPORT},
+		{"utah", CFG_TP_UDP, true, CN_OK},
+		{"utah", CFG_TP_TCP, true, CN_OK},
+		{"maine", CFG_TP_UDP, true, CN_OK},
+		{"maine", CFG_TP_TCP, true, CN_OK},
+	};
+	char buf[32];
+	size_t i;
+
+	for (i = 0; i < sizeof(tv) / sizeof(tv[0]); i++) {
+		struct cn_facts f = {"x.test", "acme.test",
+				     (struct sockaddr *)(tv[i].trusted ? &px :
+							 &bad),
+				     tv[i].tp == CFG_TP_TLS, true, tv[i].tp};
+		struct cn_verdict v = {0};
+
+		v.community = cfg_extern_find(cfg, tv[i].comm[0] == 'c' ?
+					      "chicago.test" :
+					      tv[i].comm[0] == 'o' ?
+					      "ohio.test" :
+					      tv[i].comm[0] == 'u' ?
+					      "utah.test" : "maine.test");
+		CU_ASSERT_PTR_NOT_NULL_FATAL(v.community);
+		cn_decide_trust(&f, &set, true, &v);
+		if (v.reason != tv[i].want)
+			fprintf(stderr, "transport case %zu: got %s\n", i,
+				cn_reason_name(v.reason));
+		CU_ASSERT_EQUAL(v.reason, tv[i].want);
+	}
+
+	CU_ASSERT_STRING_EQUAL(cn_transports_str(cn_accepted_transports(
+		cfg_extern_find(cfg, "chicago.test")), buf, sizeof(buf)),
+		"tls");
+	CU_ASSERT_STRING_EQUAL(cn_transports_str(cn_accepted_transports(
+		cfg_extern_find(cfg, "ohio.test")), buf, sizeof(buf)),
+		"tcp tls");
+	CU_ASSERT_STRING_EQUAL(cn_transports_str(cn_accepted_transports(
+		cfg_extern_find(cfg, "maine.test")), buf, sizeof(buf)),
+		"udp tcp tls");
+}
+
+/* RFC 3261 25.1 hosts and escaped control bytes in user parts. */
+static void test_uri_syntax(void)
+{
+	static const struct {
+		const char *host;
+		bool ok;
+	} hv[] = {
+		{"chicago.test", true}, {"a-b.chicago.test", true},
+		{"chicago.test.", true}, {"127.0.0.1", true},
+		{"::1", true}, {"[fd00::1]", true}, {"x", true},
+		{"*.chicago.test", false}, {"*", false},
+		{"a..chicago.test", false}, {".chicago.test", false},
+		{"-a.chicago.test", false}, {"a-.chicago.test", false},
+		{"chi_cago.test", false}, {"", false},
+		{"1.2.3.999", false}, {"[fd00::1", false}, {"::g", false},
+		{"chicago.test..", false},
+	};
+	static const struct {
+		const char *user;
+		bool ctl;
+	} uv[] = {
+		{"bob", false}, {"bo%20b", false}, {"bo%41b", false},
+		{"bo%00b", true}, {"bo%0ab", true}, {"bo%0D", true},
+		{"%1f", true}, {"x%7F", true}, {"x%7e", false},
+		{"%", false}, {"%0", false}, {"%zz", false}, {"", false},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(hv) / sizeof(hv[0]); i++) {
+		if (cn_host_ok(hv[i].host, strlen(hv[i].host)) != hv[i].ok)
+			fprintf(stderr, "host \"%s\" wrong\n", hv[i].host);
+		CU_ASSERT_EQUAL(cn_host_ok(hv[i].host, strlen(hv[i].host)),
+				hv[i].ok);
+	}
+	for (i = 0; i < sizeof(uv) / sizeof(uv[0]); i++) {
+		if (cn_user_has_ctl(uv[i].user, strlen(uv[i].user)) !=
+		    uv[i].ctl)
+			fprintf(stderr, "user \"%s\" wrong\n", uv[i].user);
+		CU_ASSERT_EQUAL(cn_user_has_ctl(uv[i].user,
+						strlen(uv[i].user)),
+				uv[i].ctl);
+	}
+}
+
 static void test_reason_names(void)
 {
 	static const char *want[] = {
 		"untrusted-ip", "not-enabled", "unknown-community",
 		"not-local", "malformed", "tls-failure", "overload",
+		"not-gateway", "loop", "wrong-transport", "dns-failure",
 	};
 	size_t i;
 
@@ -216,6 +333,8 @@ static CU_TestInfo policy_tests[] = {
 	{"community and locality rules", test_community_table},
 	{"source address and TLS trust", test_trust},
 	{"gateway sources", test_gateway_source},
+	{"transport per community", test_transport},
+	{"URI host and user syntax", test_uri_syntax},
 	{"reason names", test_reason_names},
 	CU_TEST_INFO_NULL,
 };

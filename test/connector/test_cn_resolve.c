@@ -13,6 +13,9 @@
  * plus a _sip._udp target; aonly.test with an A record only; an SRV for
  * sub.wild.test (a "*.wild.test" community); nowhere.test does not
  * exist.
+ *
+ * Serve-stale runs against a second dnsmasq on 127.0.113.53 (TTL 1 s)
+ * that the test stops and restarts.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -44,6 +47,10 @@ static unsigned marker_seq;
 
 static const char *const servers[] = {DNS_ADDR ":" DNS_PORT_S};
 
+#define STALE_ADDR   "127.0.113.53"
+#define STALE_PORT_S "15653"
+static const char *const stale_servers[] = {STALE_ADDR ":" STALE_PORT_S};
+
 
 /* --- the communities, as cfg_load() would give them --- */
 
@@ -57,21 +64,27 @@ static char *d_cnsrv[] = {"cnsrv.test"};
 static char *d_zport[] = {"zport.test"};
 
 static const struct cfg_extern ex_prox = {
-	"prox", {d_prox, NULL, 1}, "sip.prox.test", 5061, CFG_TP_TLS, 1};
+	"prox", {d_prox, NULL, 1}, "sip.prox.test", 5061, CFG_TP_TLS, 1, 0};
 static const struct cfg_extern ex_srv = {
-	"srvc", {d_srv, NULL, 1}, NULL, 5060, CFG_TP_TLS, 2};
+	"srvc", {d_srv, NULL, 1}, NULL, 5060, CFG_TP_TLS, 2, 0};
 static const struct cfg_extern ex_aonly = {
-	"aonly", {d_aonly, NULL, 1}, NULL, 5070, CFG_TP_TCP, 3};
+	"aonly", {d_aonly, NULL, 1}, NULL, 5070, CFG_TP_TCP, 3, 0};
 static const struct cfg_extern ex_wild = {
-	"wild", {d_wild, NULL, 1}, NULL, 5060, CFG_TP_TLS, 4};
+	"wild", {d_wild, NULL, 1}, NULL, 5060, CFG_TP_TLS, 4, 0};
+static char *d_stale[] = {"stale.test"};
+static const struct cfg_extern ex_stale = {
+	"stale", {d_stale, NULL, 1}, "sip.stale.test", 5061, CFG_TP_TLS, 6, 0};
+static const struct cfg_extern ex_never = {
+	"never", {d_stale, NULL, 1}, "sip2.stale.test", 5061, CFG_TP_TLS, 7,
+	0};
 static const struct cfg_extern ex_nowhere = {
-	"nowhere", {d_nowhere, NULL, 1}, NULL, 5060, CFG_TP_TLS, 5};
+	"nowhere", {d_nowhere, NULL, 1}, NULL, 5060, CFG_TP_TLS, 5, 0};
 static const struct cfg_extern ex_cnprox = {
-	"cnprox", {d_cnprox, NULL, 1}, "sip.cnprox.test", 5061, CFG_TP_TLS, 6};
+	"cnprox", {d_cnprox, NULL, 1}, "sip.cnprox.test", 5061, CFG_TP_TLS, 6, 0};
 static const struct cfg_extern ex_cnsrv = {
-	"cnsrv", {d_cnsrv, NULL, 1}, NULL, 5060, CFG_TP_TLS, 7};
+	"cnsrv", {d_cnsrv, NULL, 1}, NULL, 5060, CFG_TP_TLS, 7, 0};
 static const struct cfg_extern ex_zport = {
-	"zport", {d_zport, NULL, 1}, NULL, 5060, CFG_TP_TLS, 8};
+	"zport", {d_zport, NULL, 1}, NULL, 5060, CFG_TP_TLS, 8, 0};
 
 
 /* --- dnsmasq --- */
@@ -119,9 +132,12 @@ static int suite_init(void)
 	return dnsmasq_start();
 }
 
+static struct tdns stale_dns;
+
 static int suite_clean(void)
 {
 	tdns_stop(&dnsmasq);
+	tdns_stop(&stale_dns);
 	libre_close();
 	return 0;
 }
@@ -661,6 +677,209 @@ static void test_cancel(void)
 	mem_deref(dns);
 }
 
+/* --- serve-stale --- */
+
+/* The rule itself, on made-up times. */
+static void test_stale_rule(void)
+{
+	struct cn_route rt;
+
+	memset(&rt, 0, sizeof(rt));
+	rt.hopc = 1;
+	rt.expires = 10000;
+
+	/* from the moment it expired, for the bound */
+	CU_ASSERT_TRUE(cn_resolve_stale_usable(&rt, 0, 10001, 3600000));
+	CU_ASSERT_TRUE(cn_resolve_stale_usable(&rt, 0, 3609999, 3600000));
+	CU_ASSERT_FALSE(cn_resolve_stale_usable(&rt, 0, 3610000, 3600000));
+	/* once stale, counted from when it went stale */
+	CU_ASSERT_TRUE(cn_resolve_stale_usable(&rt, 20000, 3619999,
+					       3600000));
+	CU_ASSERT_FALSE(cn_resolve_stale_usable(&rt, 20000, 3620000,
+						3600000));
+	/* off, nothing held, or nothing worth serving */
+	CU_ASSERT_FALSE(cn_resolve_stale_usable(&rt, 0, 10001, 0));
+	CU_ASSERT_FALSE(cn_resolve_stale_usable(NULL, 0, 10001, 3600000));
+	rt.hopc = 0;
+	CU_ASSERT_FALSE(cn_resolve_stale_usable(&rt, 0, 10001, 3600000));
+	rt.trustc = 1;
+	CU_ASSERT_TRUE(cn_resolve_stale_usable(&rt, 0, 10001, 3600000));
+
+	/* which failures are temporary: not the server's "no" */
+	CU_ASSERT_TRUE(cn_resolve_temporary(ETIMEDOUT));
+	CU_ASSERT_TRUE(cn_resolve_temporary(EAGAIN));
+	CU_ASSERT_TRUE(cn_resolve_temporary(ECONNREFUSED));
+	CU_ASSERT_TRUE(cn_resolve_temporary(EPROTO));
+	CU_ASSERT_FALSE(cn_resolve_temporary(ENOENT));
+	CU_ASSERT_FALSE(cn_resolve_temporary(ENODATA));
+	CU_ASSERT_FALSE(cn_resolve_temporary(0));
+}
+
+static struct tdns stale_dns = {.pid = -1};
+
+static int stale_dns_start(bool with_record)
+{
+	static unsigned starts;
+	char conf[1100], log[1100];
+
+	/* a log of its own per start: readiness is read from it */
+	snprintf(conf, sizeof(conf), "%s/stale.conf", tdir);
+	snprintf(log, sizeof(log), "%s/stale-%u.log", tdir, ++starts);
+	if (tdns_write(conf, with_record ?
+		       "no-resolv\nno-hosts\nno-poll\nbind-interfaces\n"
+		       "listen-address=" STALE_ADDR "\n"
+		       "local=/test/\nlog-queries\nlocal-ttl=1\n"
+		       "host-record=sip.stale.test,127.0.113.10\n" :
+		       "no-resolv\nno-hosts\nno-poll\nbind-interfaces\n"
+		       "listen-address=" STALE_ADDR "\n"
+		       "local=/test/\nlog-queries\nlocal-ttl=1\n"))
+		return -1;
+	return tdns_start(&stale_dns, conf, log, STALE_PORT_S,
+			  "started, version");
+}
+
+static void tick_h(void *arg)
+{
+	(void)arg;
+	re_cancel();
+}
+
+/* Run the loop until the route of ex has expired (its TTL is 1 s). */
+static void until_expired(struct cn_resolve *res, const struct cfg_extern *ex)
+{
+	const struct cn_route *rt = cn_resolve_current(res, ex, NULL, NULL);
+	struct tmr t;
+	int n;
+
+	tmr_init(&t);
+	for (n = 0; rt && n < 300 && rt->expires > cn_resolve_now(); n++) {
+		tmr_start(&t, 20, tick_h, NULL);
+		re_main(NULL);
+	}
+	tmr_cancel(&t);
+	CU_ASSERT_TRUE(!rt || rt->expires <= cn_resolve_now());
+}
+
+/* Run the loop until ex is no longer served stale (3 s at most). */
+static void until_not_stale(struct cn_resolve *res,
+			    const struct cfg_extern *ex)
+{
+	struct tmr t;
+	int n;
+
+	tmr_init(&t);
+	for (n = 0; n < 150 && cn_resolve_stale_since(res, ex, NULL); n++) {
+		tmr_start(&t, 20, tick_h, NULL);
+		re_main(NULL);
+	}
+	tmr_cancel(&t);
+}
+
+static void test_serve_stale(void)
+{
+	struct sst_dns_conf conf;
+	struct sst_dns *dns = NULL;
+	struct cn_resolve *res = NULL;
+	struct cn_addrset set;
+	struct sa want, got;
+	struct res r;
+	int err;
+
+	CU_ASSERT_EQUAL_FATAL(stale_dns_start(true), 0);
+	memset(&conf, 0, sizeof(conf));
+	conf.servers = stale_servers;
+	conf.serverc = 1;
+	conf.timeout_ms = 300;
+	CU_ASSERT_EQUAL_FATAL(sst_dns_alloc(&dns, &conf), 0);
+	CU_ASSERT_EQUAL_FATAL(cn_resolve_alloc(&res, dns), 0);
+	cn_resolve_set_stale(res, 3600);
+	CU_ASSERT_EQUAL_FATAL(sa_set_str(&want, "127.0.113.10", 0), 0);
+
+	/* a working DNS: fresh, not stale */
+	CU_ASSERT_EQUAL(resolve(res, &ex_stale, NULL, &r), 0);
+	CU_ASSERT_EQUAL_FATAL(r.route ? r.route->hopc : 0, 1);
+	CU_ASSERT_EQUAL(cn_resolve_stale_since(res, &ex_stale, NULL), 0);
+	mem_deref(r.route);
+
+	/* the server goes away and the answer expires: the old route
+	 * keeps serving, and says since when */
+	tdns_stop(&stale_dns);
+	until_expired(res, &ex_stale);
+	CU_ASSERT_EQUAL(cn_resolve_trust(res, &ex_stale, NULL, &set), EAGAIN);
+	err = resolve(res, &ex_stale, NULL, &r);
+	CU_ASSERT_EQUAL(err, 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(r.route);
+	CU_ASSERT_EQUAL_FATAL(r.route->hopc, 1);
+	CU_ASSERT_EQUAL(sa_set_sa(&got, (struct sockaddr *)
+				  &r.route->hopv[0].addr), 0);
+	CU_ASSERT_TRUE(sa_cmp(&got, &want, SA_ADDR));
+	mem_deref(r.route);
+	CU_ASSERT_NOT_EQUAL(cn_resolve_stale_since(res, &ex_stale, NULL), 0);
+	CU_ASSERT_TRUE(cn_resolve_stale_since(res, &ex_stale, NULL) <=
+		       cn_resolve_now());
+
+	/* served stale: the trust set at once, no waiting */
+	CU_ASSERT_EQUAL(cn_resolve_trust(res, &ex_stale, NULL, &set), 0);
+	CU_ASSERT_EQUAL(set.n, 1);
+
+	/* a community never resolved has nothing to serve: a temporary
+	 * failure, which the proxy answers 503 */
+	err = resolve(res, &ex_never, NULL, &r);
+	CU_ASSERT_TRUE(cn_resolve_temporary(err));
+	CU_ASSERT_EQUAL(r.route ? r.route->hopc : 0, 0);
+	mem_deref(r.route);
+	err = cn_resolve_trust(res, &ex_never, NULL, &set);
+	CU_ASSERT_TRUE(err != 0 && err != EAGAIN &&
+		       cn_resolve_temporary(err));
+
+	/* the server is back and says the name is gone (NXDOMAIN): an
+	 * authoritative answer ends serving stale */
+	CU_ASSERT_EQUAL_FATAL(stale_dns_start(false), 0);
+	CU_ASSERT_EQUAL(cn_resolve_refresh(res, &ex_stale, NULL), 0);
+	until_not_stale(res, &ex_stale);
+	CU_ASSERT_EQUAL(cn_resolve_stale_since(res, &ex_stale, NULL), 0);
+	CU_ASSERT_EQUAL(cn_resolve_trust(res, &ex_stale, NULL, &set), ENOENT);
+	tdns_stop(&stale_dns);
+
+	mem_deref(res);
+	mem_deref(dns);
+}
+
+/* With the bound at 0, an expired route is never served stale. */
+static void test_stale_off(void)
+{
+	struct sst_dns_conf conf;
+	struct sst_dns *dns = NULL;
+	struct cn_resolve *res = NULL;
+	struct cn_addrset set;
+	struct res r;
+	int err;
+
+	CU_ASSERT_EQUAL_FATAL(stale_dns_start(true), 0);
+	memset(&conf, 0, sizeof(conf));
+	conf.servers = stale_servers;
+	conf.serverc = 1;
+	conf.timeout_ms = 300;
+	CU_ASSERT_EQUAL_FATAL(sst_dns_alloc(&dns, &conf), 0);
+	CU_ASSERT_EQUAL_FATAL(cn_resolve_alloc(&res, dns), 0);
+	cn_resolve_set_stale(res, 0);
+
+	CU_ASSERT_EQUAL(resolve(res, &ex_stale, NULL, &r), 0);
+	mem_deref(r.route);
+	tdns_stop(&stale_dns);
+	until_expired(res, &ex_stale);
+	err = resolve(res, &ex_stale, NULL, &r);
+	CU_ASSERT_TRUE(cn_resolve_temporary(err));
+	CU_ASSERT_EQUAL(r.route ? r.route->hopc : 0, 0);
+	mem_deref(r.route);
+	CU_ASSERT_EQUAL(cn_resolve_stale_since(res, &ex_stale, NULL), 0);
+	CU_ASSERT_TRUE(cn_resolve_temporary(cn_resolve_trust(
+		res, &ex_stale, NULL, &set)));
+
+	mem_deref(res);
+	mem_deref(dns);
+}
+
 static CU_TestInfo resolve_tests[] = {
 	{"proxy name: A and AAAA, trust", test_proxy},
 	{"SRV order and every target trusted", test_srv_order_and_trust},
@@ -672,6 +891,9 @@ static CU_TestInfo resolve_tests[] = {
 	{"fresh route: no DNS query", test_fresh_no_query},
 	{"marked-down target tried last", test_mark_down},
 	{"cancel", test_cancel},
+	{"serve-stale rule", test_stale_rule},
+	{"serve-stale against a DNS that goes away", test_serve_stale},
+	{"serve-stale off", test_stale_off},
 	CU_TEST_INFO_NULL,
 };
 
