@@ -318,7 +318,8 @@ static void test_reason_names(void)
 	static const char *want[] = {
 		"untrusted-ip", "not-enabled", "unknown-community",
 		"not-local", "malformed", "tls-failure", "overload",
-		"not-gateway", "loop", "wrong-transport", "dns-failure",
+		"not-gateway", "loop", "conn-limit", "wrong-transport",
+		"dns-failure",
 	};
 	size_t i;
 
