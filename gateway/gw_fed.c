@@ -90,6 +90,8 @@ enum {
 	GW_FED_NOEMAIL_MAX = 64,    /* users listed as unable to federate */
 	GW_FED_FSUB_MAX    = 4096,  /* external presentities watched */
 	GW_FED_NAME_MAX    = 64,
+	GW_FED_END_WAIT_S  = 32,    /* a dialog kept after un-SUBSCRIBE:
+				     * 64*T1, RFC 6665 4.1.2.3 */
 };
 
 enum link_state { LINK_PROBING = 0, LINK_UP, LINK_DOWN };
@@ -146,6 +148,9 @@ struct gw_fsub {
 	struct gw_ftx *ct;
 	unsigned subscribes;
 	char last_error[GW_TEXT_MAX];
+	bool ending;                 /* un-SUBSCRIBEd: waiting for the
+				      * terminating NOTIFY */
+	uint64_t end_at;             /* forget the dialog then */
 };
 
 struct gw_noemail {
@@ -403,9 +408,15 @@ static void link_set(struct gw_link *l, bool up, int err, uint16_t scode)
 
 	/* the dialogs through this connector are gone: start again on
 	 * another link, or show everybody offline until one is back */
-	for (le = gw->fsubs.head; le; le = le->next) {
+	le = gw->fsubs.head;
+	while (le) {
 		struct gw_fsub *fs = le->data;
 
+		le = le->next;
+		if (fs->ending) {
+			mem_deref(fs);
+			continue;
+		}
 		fsub_reset(fs, link_first_up(gw) == NULL);
 		fs->retry_at = 0;
 	}
@@ -559,7 +570,7 @@ static struct gw_fsub *fsub_find(const struct gw *gw, const char *aor)
 	for (le = gw->fsubs.head; le; le = le->next) {
 		struct gw_fsub *fs = le->data;
 
-		if (!strcmp(fs->aor, aor))
+		if (!fs->ending && !strcmp(fs->aor, aor))
 			return fs;
 	}
 	return NULL;
@@ -726,18 +737,41 @@ void gw_fed_watch(struct gw *gw, const char *aor)
 		fsub_start(fs);
 }
 
-/* The last local watcher went: un-SUBSCRIBE (not waiting for the
- * answer) and forget the presentity. */
+static void unsub_resp(int err, uint16_t scode, const struct sip_msg *msg,
+		       void *arg)
+{
+	struct gw_fsub *fs = arg;
+
+	(void)err;
+	if (scode < 200)
+		return;
+	fs->ct = NULL;
+	/* refused or unanswered: no terminating NOTIFY will come */
+	if (scode >= 300 || !msg)
+		mem_deref(fs);
+}
+
+/* The last local watcher went: un-SUBSCRIBE, and keep the dialog until
+ * the notifier's terminating NOTIFY (RFC 6665 4.1.2.3: it sends one
+ * after an un-SUBSCRIBE) or GW_FED_END_WAIT_S, so that NOTIFY is
+ * answered 200, not 481.  A new watcher meanwhile gets a subscription
+ * of its own (fsub_find skips ending ones). */
 static void fsub_end(struct gw_fsub *fs)
 {
 	ftx_abandon(fs->ct);
 	fs->ct = NULL;
-	if (fs->state == FS_ACTIVE) {
-		(void)fsub_send(fs, 0, NULL, NULL, NULL);
-		dmn_log_info("gw: federation unsubscribe presentity=%s",
-			     fs->aor);
+	if (fs->state != FS_ACTIVE) {
+		mem_deref(fs);
+		return;
 	}
-	mem_deref(fs);
+	fs->ending = true;
+	fs->end_at = gw_now() + GW_FED_END_WAIT_S;
+	if (fsub_send(fs, 0, unsub_resp, fs, &fs->ct)) {
+		fs->ct = NULL;
+		mem_deref(fs);
+		return;
+	}
+	dmn_log_info("gw: federation unsubscribe presentity=%s", fs->aor);
 }
 
 void gw_fed_tick(struct gw *gw, uint64_t now)
@@ -756,6 +790,11 @@ void gw_fed_tick(struct gw *gw, uint64_t now)
 		struct gw_fsub *fs = le->data;
 
 		le = le->next;
+		if (fs->ending) {
+			if (now >= fs->end_at)
+				mem_deref(fs);
+			continue;
+		}
 		if (!gw_pres_watchers(gw, fs->aor)) {
 			fsub_end(fs);
 			continue;
@@ -803,6 +842,13 @@ static void fed_notify(struct gw *gw, const struct sip_msg *msg,
 	}
 	(void)gw_reply(gw, stx, msg, fl, 200, "OK", NULL, NULL, NULL, NULL);
 	gw->c.fed_notify_in++;
+	if (fs->ending) {
+		/* the answer to our un-SUBSCRIBE: the dialog is over */
+		if (ss && ss->val.l >= 10 &&
+		    !strncasecmp(ss->val.p, "terminated", 10))
+			mem_deref(fs);
+		return;
+	}
 	fsub_dialog(fs, msg, false);
 
 	if (ss && ss->val.l >= 10 && !strncasecmp(ss->val.p, "terminated",
@@ -810,10 +856,19 @@ static void fed_notify(struct gw *gw, const struct sip_msg *msg,
 		fsub_failed(fs, "terminated", 0);
 		return;
 	}
-	if (!blen)
-		return;
-	dmn_log_info("gw: federation notify presentity=%s status=%s",
-		     fs->aor, gw_status_name(pidf.st));
+	if (!blen) {
+		/* No body: the notifier has no presence state to give (RFC
+		 * 6665 4.1.3 leaves a NOTIFY body optional and its absence
+		 * to the package; RFC 3856 6.6 lets a presence agent send a
+		 * NOTIFY without a document when it has none, e.g. when the
+		 * presentity's publication expired).  Nothing known is not
+		 * "still as before": show the presentity closed. */
+		pidf.st = GW_ST_OFFLINE;
+		pidf.note[0] = '\0';
+	}
+	dmn_log_info("gw: federation notify presentity=%s document=%s "
+		     "status=%s", fs->aor, blen ? "pidf" : "none",
+		     gw_status_name(pidf.st));
 	if (pidf.st != fs->st || strcmp(pidf.note, fs->note)) {
 		fs->st = pidf.st;
 		str_ncpy(fs->note, pidf.note, sizeof(fs->note));
@@ -1326,7 +1381,8 @@ void gw_fed_status_build(struct dmn_st *root, struct gw *gw)
 		for (le = gw->fsubs.head; le; le = le->next) {
 			const struct gw_fsub *fs = le->data;
 
-			if (strcmp(community_of(gw, fs->aor), name ? name : ""))
+			if (fs->ending || strcmp(community_of(gw, fs->aor),
+						 name ? name : ""))
 				continue;
 			np++;
 			nw += gw_pres_watchers(gw, fs->aor);
@@ -1343,7 +1399,8 @@ void gw_fed_status_build(struct dmn_st *root, struct gw *gw)
 		it = dmn_st_item(l);
 		dmn_st_str(it, "presentity", fs->aor);
 		dmn_st_str(it, "community", community_of(gw, fs->aor));
-		dmn_st_str(it, "state", fsub_state_name(fs->state));
+		dmn_st_str(it, "state", fs->ending ? "unsubscribing" :
+			   fsub_state_name(fs->state));
 		dmn_st_str(it, "status", gw_status_name(fs->st));
 		dmn_st_int(it, "local_watchers", gw_pres_watchers(gw, fs->aor));
 		dmn_st_int(it, "subscribes", fs->subscribes);

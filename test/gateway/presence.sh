@@ -1,0 +1,160 @@
+#!/bin/sh
+# presence.sh -- what local watchers see when the other community, the
+# link to the connector or the directory misbehave; a real stgateway and
+# stconnector built in this tree:
+#
+#   127.0.114.1   stgateway for acme.test (clients udp 5060,
+#                 ConnectorListen tcp 5070), the LDIF directory
+#   127.0.114.2   acme's stconnector (udp/tcp 5060), retry 2 s
+#   127.0.114.3   dnsmasq on 5353: sip.chicago.test, sip.refuse.test,
+#                 sip.slow.test
+#   127.0.114.4   sipp as chicago's presence server (body-less NOTIFY
+#                 after open, terminating NOTIFY after un-SUBSCRIBE)
+#   127.0.114.5   sipp as refuse.test: every SUBSCRIBE answered 403
+#   127.0.114.6   sipp as slow.test: takes requests and never answers
+#   127.0.114.2x  sipp as local watchers and senders
+set -u
+
+top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
+top_builddir=${top_builddir:-$top_srcdir}
+. "$top_srcdir/test/lib/testenv.sh"
+
+te_init gw-presence
+D=$TE_DIR
+GW=$top_builddir/gateway/stgateway
+CN=$top_builddir/connector/stconnector
+SP=$top_srcdir/test/gateway/pres
+SC=$top_srcdir/test/gateway/fed
+GWIP=127.0.114.1
+CNIP=127.0.114.2
+DNSIP=127.0.114.3
+CHIP=127.0.114.4
+RFIP=127.0.114.5
+SLIP=127.0.114.6
+
+for tool in sipp dnsmasq certtool; do
+	command -v $tool >/dev/null 2>&1 || PATH=$PATH:/usr/sbin
+done
+
+has()
+{
+	grep -Eq -- "$2" "$1" 2>/dev/null || { echo "  no match in $1: $2"; \
+		[ -f "$1" ] && sed 's/^/  | /' "$1" | tail -20; return 1; }
+}
+
+# count FILE ERE: lines of FILE that match
+count() { grep -Ec -- "$2" "$1" 2>/dev/null; }
+
+# st EXPR: the gateway's status (JSON) as s, and EXPR true in Python
+st()
+{
+	"$GW" status --json -c "$D/acme.xml" >"$D/st.json" 2>&1
+	python3 -c "
+import json, sys
+s = json.load(open(sys.argv[1]))
+f = s['federation']
+def ps(aor):
+    return [x for x in f['presentities'] if x['presentity'] == aor][0]
+ok = $1
+if not ok: print(json.dumps(f, indent=1))
+sys.exit(0 if ok else 1)" "$D/st.json"
+}
+
+# ---- DNS, certificates, the community file ----
+cat >"$D/records" <<EOT
+local-ttl=5
+host-record=sip.chicago.test,$CHIP
+host-record=sip.refuse.test,$RFIP
+host-record=sip.slow.test,$SLIP
+EOT
+te_check "dnsmasq for the other communities" te_dnsmasq $DNSIP 5353 "$D/records"
+te_check "certificates for the connector" te_certs "$D/certs" sip.acme.test:$CNIP
+cp "$top_srcdir/conf/examples/acme.test.ldif" "$D/acme.test.ldif"
+mkdir -p "$D/run"
+extern()  # NAME
+{
+	cat <<EOT
+  <ExternCommunity name="$1" transport="udp" port="5060">
+    <Domain>$1.test</Domain>
+    <Proxy>sip.$1.test</Proxy>
+  </ExternCommunity>
+EOT
+}
+cat >"$D/acme.xml" <<EOT
+<?xml version="1.0" encoding="UTF-8"?>
+<CommunityConfig>
+  <Community name="acme"><Domain>acme.test</Domain></Community>
+  <CommunityGateway name="acme-gw" SupportExternalCommunities="true"
+                    ConvertID="true" control="$D/run/gw.sock"
+                    pidFile="$D/run/gw.pid" retryInterval="30">
+    <ClientListen transport="udp" address="$GWIP" port="5060"/>
+    <ConnectorListen transport="tcp" address="$GWIP" port="5070"/>
+  </CommunityGateway>
+$(extern chicago)
+$(extern refuse)
+$(extern slow)
+  <CommunityConnector name="acme-edge" ip="$CNIP" port="5060"
+                      tlsPort="5061" control="$D/run/cn.sock"
+                      pidFile="$D/run/cn.pid" retryInterval="2">
+    <Gateway>acme-gw</Gateway>
+    <SupportedCommunity name="chicago" enabled="true"/>
+    <SupportedCommunity name="refuse" enabled="true"/>
+    <SupportedCommunity name="slow" enabled="true"/>
+  </CommunityConnector>
+  <CommunityConnectivity><TrustedIP>$CNIP</TrustedIP></CommunityConnectivity>
+  <Directory backend="file">
+    <File>acme.test.ldif</File>
+    <Attributes id="uid" email="mail" password="userPassword"
+                privacy="description"/>
+    <Privacy default="all"/>
+    <Cache size="100" ttl="300" negativeTtl="30"/>
+  </Directory>
+  <Tls certificate="certs/sip.acme.test.pem" key="certs/sip.acme.test.key"
+       ca="certs/ca.pem" verify="none"/>
+  <Dns timeout="2000"><Server>$DNSIP:5353</Server></Dns>
+</CommunityConfig>
+EOT
+
+# ---- the other communities (sipp), acme's connector, the gateway ----
+te_spawn "$D/chicago.out" sipp -sf "$SP/chicago.xml" -i $CHIP -p 5060 \
+	-nostdin -trace_logs -log_file "$D/chicago.log"
+te_check "chicago (sipp) listens on $CHIP:5060" te_wait_udp $CHIP 5060 5
+
+te_spawn "$D/cn.log" "$CN" -f -c "$D/acme.xml"
+CNPID=$TE_LASTPID
+te_check "acme's stconnector starts" te_wait_for "$D/cn.log" "cn: started" 10
+
+te_spawn "$D/gw.log" "$GW" -f -c "$D/acme.xml"
+GWPID=$TE_LASTPID
+te_check "stgateway: connector link up" \
+	te_wait_for "$D/gw.log" "gw: connector up name=acme-edge" 10
+
+# ---- a NOTIFY without a body; the terminating NOTIFY after leaving ----
+sipp -sf "$SC/local_watch_once.xml" -key from asmith \
+	-key to Bob.Jones@chicago.test -au asmith -ap alicepw \
+	-auth_uri Bob.Jones@chicago.test -i 127.0.114.21 -p 5090 -m 1 \
+	-timeout 15 -timeout_error -nostdin -trace_logs \
+	-log_file "$D/w1.log" $GWIP:5060 >"$D/w1.out" 2>&1
+te_check "asmith watches Bob.Jones@chicago.test: offline, then open" \
+	sh -c "grep 'NOTIFY basic=' '$D/w1.log' | head -2 | tr '\n' ' ' | grep -q 'basic=closed.*basic=open'"
+te_check "chicago's NOTIFY without a body is answered" \
+	has "$D/chicago.log" "NOTIFY without body answered to=sip:Bob.Jones@chicago.test"
+te_check "and shows Bob.Jones closed (no state is not 'still open')" \
+	sh -c "grep 'NOTIFY basic=' '$D/w1.log' | sed -n 3p | grep -q 'basic=closed'"
+te_check "the watcher leaves: the federation subscription is ended (Expires 0)" \
+	te_wait_for "$D/chicago.log" "in-dialog SUBSCRIBE expires=0 to=sip:Bob.Jones@chicago.test" 5
+te_check "chicago's terminating NOTIFY after the un-SUBSCRIBE gets 200, not 481" \
+	te_wait_for "$D/chicago.log" "terminating NOTIFY answered code=200 to=sip:Bob.Jones@chicago.test" 5
+te_check "the gateway logs the document-less NOTIFY" \
+	has "$D/gw.log" "gw: federation notify presentity=sip:Bob.Jones@chicago.test document=none status=offline"
+
+#@MORE@
+
+te_stop "$GWPID"
+te_check "stgateway stopped cleanly" grep -q "gw: stopped" "$D/gw.log"
+te_check "no sanitizer report from stgateway" \
+	sh -c "! grep -Eq 'Sanitizer|runtime error' '$D/gw.log'"
+te_stop "$CNPID"
+te_check "no sanitizer report from stconnector" \
+	sh -c "! grep -Eq 'Sanitizer|runtime error' '$D/cn.log'"
+te_done
