@@ -312,6 +312,10 @@ enum gw_status gw_fed_status(const struct gw *gw, const char *aor,
 			     const char **notep);
 void gw_fed_status_build(struct dmn_st *root, struct gw *gw);
 bool gw_fed_degraded(const struct gw *gw);
+/* `reset [CONNECTOR]`: probe down links now (all, or the one named)
+ * and retry every federation subscription waiting out a backoff;
+ * ENOENT when no link has that name. */
+int  gw_fed_reset(struct gw *gw, const char *name, struct re_printf *pf);
 
 /* gw_ctl.c / gw_status.c */
 int  gw_status_build(struct dmn_st **stp, struct gw *gw);

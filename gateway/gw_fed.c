@@ -86,7 +86,10 @@
 enum {
 	GW_FED_KEEPALIVE_S = 30,
 	GW_FED_SUB_EXPIRES = 600,   /* asked for the federation side */
-	GW_FED_RESUB_S     = 3,     /* after a federation SUBSCRIBE failed */
+	GW_FED_RESUB_S     = 3,     /* after a transient failure: 3 s */
+	GW_FED_RESUB_MAX_S = 60,    /* doubling up to a minute */
+	GW_FED_REFUSED_S   = 300,   /* after a refusal: 5 minutes */
+	GW_FED_REFUSED_MAX_S = 4 * 3600, /* doubling up to 4 hours */
 	GW_FED_NOEMAIL_MAX = 64,    /* users listed as unable to federate */
 	GW_FED_FSUB_MAX    = 4096,  /* external presentities watched */
 	GW_FED_NAME_MAX    = 64,
@@ -111,6 +114,10 @@ struct gw_link {
 	char last_error[GW_TEXT_MAX];
 	uint64_t reqs_out;
 	uint64_t failures;
+	unsigned backoff_s;          /* next wait while down: 1 s doubling
+				      * up to retryInterval */
+	uint64_t beyond_failures;    /* 408/503 relayed from beyond, and
+				      * our own timeouts the probe cleared */
 };
 
 /* One client transaction over a link: the send argument that opens or
@@ -148,6 +155,9 @@ struct gw_fsub {
 	struct gw_ftx *ct;
 	unsigned subscribes;
 	char last_error[GW_TEXT_MAX];
+	unsigned fails;              /* failures in a row, of this kind */
+	bool refused;                /* the last one was permanent */
+	char last_answer[GW_TEXT_MAX]; /* e.g. "403 Forbidden" */
 	bool ending;                 /* un-SUBSCRIBEd: waiting for the
 				      * terminating NOTIFY */
 	uint64_t end_at;             /* forget the dialog then */
@@ -247,6 +257,35 @@ static int ftx_send(struct mbuf *mb, void *arg)
 
 static void link_set(struct gw_link *l, bool up, int err, uint16_t scode);
 
+static void link_probe(struct gw_link *l);
+
+/* What one request's final answer says about its link.  Any answer is
+ * from the connector (it relays what lies beyond with that answer's own
+ * code), so it proves the link alive, 408 and 503 included: those are
+ * the request's failure, counted.  A transport failure takes the link
+ * down at once.  Our own timeout (no answer at all) races the
+ * connector's 408 for a far side that is slow, so it is not taken as
+ * the connector's silence: an OPTIONS probe is sent now, and only its
+ * failure takes the link down. */
+static void link_judge(struct gw_link *l, int err, uint16_t scode,
+		       const struct sip_msg *msg)
+{
+	if (msg) {
+		if (scode == 408 || scode == 503)
+			l->beyond_failures++;
+		if (l->state != LINK_UP)
+			link_set(l, true, 0, scode);
+		return;
+	}
+	if (err && err != ETIMEDOUT) {
+		link_set(l, false, err, scode);
+		return;
+	}
+	l->beyond_failures++;
+	if (!l->ct && l->state == LINK_UP)
+		link_probe(l);
+}
+
 static void noop_resp(int err, uint16_t scode, const struct sip_msg *msg,
 		      void *arg)
 {
@@ -271,12 +310,8 @@ static void ftx_resp(int err, uint16_t scode, const struct sip_msg *msg,
 	fx->resph(err, scode, msg, fx->arg);
 	/* after the owner's handler: a link going down may end other
 	 * transactions, never the one being answered */
-	if (!fx->probe) {
-		if (!msg)
-			link_set(l, false, err, scode);
-		else if (l->state != LINK_UP)
-			link_set(l, true, 0, scode);
-	}
+	if (!fx->probe)
+		link_judge(l, err, scode, msg);
 	mem_deref(fx);
 }
 
@@ -376,6 +411,7 @@ static void link_set(struct gw_link *l, bool up, int err, uint16_t scode)
 
 	if (up) {
 		l->state = LINK_UP;
+		l->backoff_s = 1;
 		l->next_probe = now + keepalive_s(gw);
 		if (was == LINK_UP)
 			return;
@@ -387,24 +423,30 @@ static void link_set(struct gw_link *l, bool up, int err, uint16_t scode)
 		for (le = gw->fsubs.head; le; le = le->next) {
 			struct gw_fsub *fs = le->data;
 
-			if (fs->state == FS_IDLE)
+			if (fs->state == FS_IDLE && !fs->refused)
 				fs->retry_at = 0;
 		}
 		return;
 	}
 
+	/* re-probed soon, then less often: 1, 2, 4 ... retryInterval */
+	if (!l->backoff_s || was != LINK_DOWN)
+		l->backoff_s = 1;
 	l->state = LINK_DOWN;
 	l->failures++;
-	l->next_probe = now + retry_s(gw);
+	l->next_probe = now + l->backoff_s;
 	re_snprintf(l->last_error, sizeof(l->last_error), "%s (%u)",
 		    err == ETIMEDOUT ? "timeout" : err ? strerror(err) :
 		    "no answer", (unsigned)scode);
-	if (was == LINK_DOWN)
+	if (was == LINK_DOWN) {
+		l->backoff_s = min(2 * l->backoff_s, retry_s(gw));
 		return;
+	}
 	re_snprintf(a, sizeof(a), "%J", &l->addr);
 	dmn_log_warnx("gw: connector down name=%s transport=%s address=%s "
 		      "error=%s retry_in=%us", l->name, sst_tp_name(l->tp),
-		      a, l->last_error, retry_s(gw));
+		      a, l->last_error, l->backoff_s);
+	l->backoff_s = min(2 * l->backoff_s, retry_s(gw));
 
 	/* the dialogs through this connector are gone: start again on
 	 * another link, or show everybody offline until one is back */
@@ -418,7 +460,8 @@ static void link_set(struct gw_link *l, bool up, int err, uint16_t scode)
 			continue;
 		}
 		fsub_reset(fs, link_first_up(gw) == NULL);
-		fs->retry_at = 0;
+		if (!fs->refused)
+			fs->retry_at = 0;
 	}
 }
 
@@ -629,16 +672,66 @@ static void fsub_dialog(struct gw_fsub *fs, const struct sip_msg *msg,
 	mem_deref(mb);
 }
 
-static void fsub_failed(struct gw_fsub *fs, const char *what, uint16_t scode)
+/* Does this answer refuse the subscription for good (the presentity
+ * does not exist, the partner refuses us, the request cannot work)?
+ * Then asking again soon only fills the partner's log: back off to
+ * minutes and hours.  Everything else (408, 480, 481, 5xx, no answer)
+ * is transient: the partner or the path is busy or restarting. */
+static bool answer_permanent(uint16_t scode)
+{
+	switch (scode) {
+	case 400: case 403: case 404: case 405: case 410: case 415:
+	case 416: case 420: case 484: case 485: case 488: case 489:
+	case 603: case 604: case 606:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static unsigned backoff(unsigned first, unsigned max, unsigned fails)
+{
+	unsigned s = first;
+
+	while (--fails && s < max)
+		s *= 2;
+	return min(s, max);
+}
+
+static void fsub_failed_as(struct gw_fsub *fs, const char *what,
+			   uint16_t scode, const struct sip_msg *msg,
+			   bool permanent)
 {
 	static struct dmn_ratelim rl = DMN_RATELIM_INIT(20, 60000);
+	unsigned wait;
 
+	if (permanent != fs->refused)
+		fs->fails = 0;
+	fs->refused = permanent;
+	fs->fails++;
+	wait = permanent ?
+		backoff(GW_FED_REFUSED_S, GW_FED_REFUSED_MAX_S, fs->fails) :
+		backoff(GW_FED_RESUB_S, GW_FED_RESUB_MAX_S, fs->fails);
 	re_snprintf(fs->last_error, sizeof(fs->last_error), "%s %u", what,
 		    (unsigned)scode);
+	if (msg && msg->reason.l && msg->reason.l < 64)
+		re_snprintf(fs->last_answer, sizeof(fs->last_answer),
+			    "%u %r", (unsigned)scode, &msg->reason);
+	else if (scode)
+		re_snprintf(fs->last_answer, sizeof(fs->last_answer),
+			    "%u (no answer)", (unsigned)scode);
+	else
+		str_ncpy(fs->last_answer, what, sizeof(fs->last_answer));
 	dmn_log_rl(&rl, DMN_LOG_INFO, "gw: federation subscription lost "
-		   "presentity=%s reason=%s", fs->aor, fs->last_error);
+		   "presentity=%s reason=%s kind=%s retry_in=%us", fs->aor,
+		   fs->last_error, permanent ? "refused" : "transient", wait);
 	fsub_reset(fs, true);
-	fs->retry_at = gw_now() + GW_FED_RESUB_S;
+	fs->retry_at = gw_now() + wait;
+}
+
+static void fsub_failed(struct gw_fsub *fs, const char *what, uint16_t scode)
+{
+	fsub_failed_as(fs, what, scode, NULL, answer_permanent(scode));
 }
 
 static void fsub_resp(int err, uint16_t scode, const struct sip_msg *msg,
@@ -652,8 +745,9 @@ static void fsub_resp(int err, uint16_t scode, const struct sip_msg *msg,
 		return;
 	fs->ct = NULL;
 	if (scode >= 300 || !msg) {
-		fsub_failed(fs, fs->state == FS_ACTIVE ? "refresh" :
-			    "subscribe", scode);
+		fsub_failed_as(fs, fs->state == FS_ACTIVE ? "refresh" :
+			       "subscribe", scode, msg,
+			       answer_permanent(scode));
 		return;
 	}
 	fsub_dialog(fs, msg, true);
@@ -664,6 +758,10 @@ static void fsub_resp(int err, uint16_t scode, const struct sip_msg *msg,
 	}
 	fs->state = FS_ACTIVE;
 	fs->last_error[0] = '\0';
+	fs->fails = 0;
+	fs->refused = false;
+	re_snprintf(fs->last_answer, sizeof(fs->last_answer), "%u %r",
+		    (unsigned)scode, &msg->reason);
 	fs->refresh_at = gw_now() + (e > 90 ? e - 60 : e / 2 + 1);
 }
 
@@ -853,7 +951,15 @@ static void fed_notify(struct gw *gw, const struct sip_msg *msg,
 
 	if (ss && ss->val.l >= 10 && !strncasecmp(ss->val.p, "terminated",
 						   10)) {
-		fsub_failed(fs, "terminated", 0);
+		struct pl reason = PL_INIT;
+
+		/* RFC 6665 4.1.3: after "rejected" or "noresource" asking
+		 * again soon is pointless; other reasons invite a new
+		 * SUBSCRIBE */
+		(void)re_regex(ss->val.p, ss->val.l, "reason=[a-z]+", &reason);
+		fsub_failed_as(fs, "terminated", 0, NULL,
+			       !pl_strcasecmp(&reason, "rejected") ||
+			       !pl_strcasecmp(&reason, "noresource"));
 		return;
 	}
 	if (!blen) {
@@ -1323,6 +1429,58 @@ void gw_fed_recv(struct gw *gw, struct sip_msg *msg,
 		       NULL, NULL);
 }
 
+/* ---- reset ---- */
+
+static void fsubs_reset(struct gw *gw, struct re_printf *pf)
+{
+	struct le *le;
+
+	for (le = gw->fsubs.head; le; le = le->next) {
+		struct gw_fsub *fs = le->data;
+
+		if (fs->ending || fs->state != FS_IDLE || !fs->fails)
+			continue;
+		(void)re_hprintf(pf, "presentity %s: retrying now (was %s "
+				 "after %s)\n", fs->aor, fs->refused ?
+				 "refused" : "transient", fs->last_answer);
+		fs->fails = 0;
+		fs->refused = false;
+		fs->retry_at = 0;
+	}
+	gw_fed_tick(gw, gw_now());
+}
+
+int gw_fed_reset(struct gw *gw, const char *name, struct re_printf *pf)
+{
+	const uint64_t now = gw_now();
+	unsigned n = 0;
+	struct le *le;
+
+	for (le = gw->links.head; le; le = le->next) {
+		struct gw_link *l = le->data;
+
+		if (name && str_casecmp(l->name, name))
+			continue;
+		n++;
+		l->backoff_s = 1;
+		if (l->state == LINK_UP) {
+			(void)re_hprintf(pf, "connector %s: up\n", l->name);
+			continue;
+		}
+		l->next_probe = now;
+		if (!l->ct)
+			link_probe(l);
+		(void)re_hprintf(pf, "connector %s: probing now\n", l->name);
+	}
+	if (name && !n) {
+		(void)re_hprintf(pf, "error: reset: no connector link named "
+				 "%s\n", name);
+		return ENOENT;
+	}
+	fsubs_reset(gw, pf);
+	return 0;
+}
+
 /* ---- status ---- */
 
 static const char *community_of(const struct gw *gw, const char *aor)
@@ -1359,6 +1517,8 @@ void gw_fed_status_build(struct dmn_st *root, struct gw *gw)
 			   (k->next_probe - now) * 1000 : 0);
 		dmn_st_int(it, "requests_out", (int64_t)k->reqs_out);
 		dmn_st_int(it, "failures", (int64_t)k->failures);
+		dmn_st_int(it, "failures_beyond",
+			   (int64_t)k->beyond_failures);
 		dmn_st_str(it, "last_error", k->last_error);
 	}
 	dmn_st_int(s, "requests_in", (int64_t)gw->c.fed_in);
@@ -1405,6 +1565,14 @@ void gw_fed_status_build(struct dmn_st *root, struct gw *gw)
 		dmn_st_int(it, "local_watchers", gw_pres_watchers(gw, fs->aor));
 		dmn_st_int(it, "subscribes", fs->subscribes);
 		dmn_st_str(it, "last_error", fs->last_error);
+		dmn_st_str(it, "last_answer", fs->last_answer);
+		if (fs->state == FS_IDLE && !fs->ending && fs->fails) {
+			dmn_st_str(it, "retry", fs->refused ? "refused" :
+				   "transient");
+			dmn_st_int(it, "failures_in_a_row", fs->fails);
+			dmn_st_dur(it, "next_attempt_in", fs->retry_at > now ?
+				   (fs->retry_at - now) * 1000 : 0);
+		}
 	}
 	l = dmn_st_list(s, "cannot_federate");
 	for (le = gw->noemail.head; le; le = le->next) {

@@ -45,6 +45,19 @@ has()
 # count FILE ERE: lines of FILE that match
 count() { grep -Ec -- "$2" "$1" 2>/dev/null; }
 
+# wait_count FILE ERE N SECONDS: wait until N lines of FILE match
+wait_count()
+{
+	_t=0
+	while [ $_t -lt $(($4 * 10)) ]; do
+		[ "$(count "$1" "$2")" -ge "$3" ] && return 0
+		sleep 0.1
+		_t=$((_t + 1))
+	done
+	echo "  $1: fewer than $3 lines match $2"
+	return 1
+}
+
 # st EXPR: the gateway's status (JSON) as s, and EXPR true in Python
 st()
 {
@@ -119,6 +132,12 @@ EOT
 te_spawn "$D/chicago.out" sipp -sf "$SP/chicago.xml" -i $CHIP -p 5060 \
 	-nostdin -trace_logs -log_file "$D/chicago.log"
 te_check "chicago (sipp) listens on $CHIP:5060" te_wait_udp $CHIP 5060 5
+te_spawn "$D/refuse.out" sipp -sf "$SP/refuse.xml" -i $RFIP -p 5060 \
+	-nostdin -trace_logs -log_file "$D/refuse.log"
+te_spawn "$D/slow.out" sipp -sf "$SP/slow.xml" -i $SLIP -p 5060 \
+	-nostdin -trace_logs -log_file "$D/slow.log"
+both_up() { te_wait_udp $RFIP 5060 5 && te_wait_udp $SLIP 5060 5; }
+te_check "refuse.test and slow.test (sipp) listen" both_up
 
 te_spawn "$D/cn.log" "$CN" -f -c "$D/acme.xml"
 CNPID=$TE_LASTPID
@@ -147,6 +166,63 @@ te_check "chicago's terminating NOTIFY after the un-SUBSCRIBE gets 200, not 481"
 	te_wait_for "$D/chicago.log" "terminating NOTIFY answered code=200 to=sip:Bob.Jones@chicago.test" 5
 te_check "the gateway logs the document-less NOTIFY" \
 	has "$D/gw.log" "gw: federation notify presentity=sip:Bob.Jones@chicago.test document=none status=offline"
+
+# ---- a far side that never answers: the request fails, not the link ----
+PORT=5200
+lmsg()  # NAME USER PASS TO [TIMEOUT]
+{
+	PORT=$((PORT + 1))
+	sipp -sf "$SP/message.xml" -key from "$2" -key to "$4" \
+		-key text "$1-$$" -au "$2" -ap "$3" -auth_uri "$4" \
+		-i 127.0.114.23 -p $PORT -m 1 -timeout "${5:-10}" -timeout_error \
+		-nostdin -trace_logs -log_file "$D/$1.log" -trace_msg \
+		-message_file "$D/$1.msg" $GWIP:5060 >"$D/$1.out" 2>&1
+}
+lmsg msg1 asmith alicepw Bob.Jones@chicago.test
+te_check "asmith -> Bob.Jones@chicago.test: 200" has "$D/msg1.log" "^FINAL code=200"
+GWDOWN0=$(count "$D/cn.log" "gateway-down")
+lmsg slow1 asmith alicepw Someone@slow.test 50 &
+SLOWPID=$!
+te_check "slow.test receives asmith's MESSAGE and stays silent" \
+	te_wait_for "$D/slow.log" "MESSAGE unanswered to=sip:Someone@slow.test" 5
+
+# ---- a permanent refusal backs off; reset retries at once ----
+te_spawn "$D/w2.out" sipp -sf "$SC/local_watch.xml" -key from asmith \
+	-key to Nobody@refuse.test -au asmith -ap alicepw \
+	-auth_uri Nobody@refuse.test -i 127.0.114.22 -p 5090 -nostdin \
+	-trace_logs -log_file "$D/w2.log" -m 1 $GWIP:5060
+te_check "asmith watches Nobody@refuse.test: accepted, shown closed" \
+	te_wait_for "$D/w2.log" "NOTIFY state=active basic=closed" 5
+te_check "refuse.test refuses the federation SUBSCRIBE" \
+	te_wait_for "$D/refuse.log" "SUBSCRIBE refused to=sip:Nobody@refuse.test" 5
+sleep 7
+te_check "one SUBSCRIBE in 7 s, not one every 3 s" \
+	test "$(count "$D/refuse.log" "SUBSCRIBE refused to=sip:Nobody@refuse.test")" -eq 1
+te_check "status: Nobody@refuse.test refused, last answer 403 Forbidden, next attempt in minutes" \
+	st "ps('sip:Nobody@refuse.test')['retry'] == 'refused' and ps('sip:Nobody@refuse.test')['last_answer'] == '403 Forbidden' and ps('sip:Nobody@refuse.test')['next_attempt_in'] > 240 and ps('sip:Nobody@refuse.test')['status'] == 'offline'"
+"$GW" reset -c "$D/acme.xml" >"$D/reset.out" 2>&1
+te_check "stgateway reset exits 0" test $? -eq 0
+te_check "it says what it retries" \
+	has "$D/reset.out" "presentity sip:Nobody@refuse.test: retrying now \\(was refused after 403 Forbidden\\)"
+te_check "reset: the SUBSCRIBE is sent again at once (within 1 s)" \
+	wait_count "$D/refuse.log" "SUBSCRIBE refused to=sip:Nobody@refuse.test" 2 1
+"$GW" reset nosuch -c "$D/acme.xml" >"$D/reset2.out" 2>&1
+te_check "reset of an unknown connector: exit 2" test $? -eq 2
+te_check "and says why" has "$D/reset2.out" "no connector link named nosuch"
+
+# ---- back to the silent far side ----
+wait $SLOWPID
+te_check "the MESSAGE to slow.test fails with a timeout (408)" \
+	has "$D/slow1.log" "^FINAL code=408"
+te_check "the gateway never took its connector link down" \
+	sh -c "! grep -q 'gw: connector down' '$D/gw.log'"
+te_check "status: link up, the failure counted as beyond it" \
+	st "f['connector_links'][0]['state'] == 'up' and f['connector_links'][0]['failures'] == 0 and f['connector_links'][0]['failures_beyond'] >= 1"
+lmsg msg2 asmith alicepw Bob.Jones@chicago.test
+te_check "other contacts still reachable: asmith -> Bob.Jones@chicago.test 200" \
+	has "$D/msg2.log" "^FINAL code=200"
+te_check "the connector never marked the gateway down meanwhile" \
+	test "$(count "$D/cn.log" "gateway-down")" -eq "$GWDOWN0"
 
 #@MORE@
 
