@@ -167,6 +167,8 @@ struct cfg_directory {
 	unsigned cache_ttl;       /* seconds */
 	unsigned neg_ttl;         /* seconds for "no such user" */
 	unsigned timeout_ms;      /* per LDAP operation */
+	unsigned answer_ms;       /* gateway: a request waiting on the
+				   * directory is answered 503 after this */
 	bool present;             /* the record was in the file */
 	unsigned line;
 };

@@ -34,6 +34,7 @@ enum {
 	CFG_DEF_CACHE_TTL  = 300,
 	CFG_DEF_NEG_TTL    = 60,
 	CFG_DEF_TIMEOUT_MS = 2000,
+	CFG_DEF_DIR_ANSWER_MS = 5000, /* well under Timer F (32 s) */
 };
 
 /* ---- the record table ------------------------------------------------ */
@@ -194,7 +195,9 @@ static const struct attr_spec a_cache[] = {
 };
 static const struct el_spec el_cache = {"Cache", a_cache, V_NONE, NULL};
 static const struct attr_spec a_directory[] = {
-	{"backend", V_ENUM, true, e_backend}, A_END,
+	{"backend", V_ENUM, true, e_backend},
+	{"answerTimeout", V_COUNT, false, NULL},
+	A_END,
 };
 static const struct child_spec k_directory[] = {
 	{&el_file, 0, 1}, {&el_ldap, 0, 1}, {&el_attrs, 0, 1},
@@ -1077,6 +1080,7 @@ static void build_directory(struct ld *ld, struct cfg_directory *d,
 	d->line = node_line(n);
 	d->backend = (enum cfg_dir_backend)attr_enum(n, "backend", e_backend,
 						     CFG_DIR_FILE);
+	d->answer_ms = attr_count(n, "answerTimeout", d->answer_ms);
 	for (c = n->children; c; c = c->next) {
 		if (is_el(c, "File") && !d->file) {
 			d->file = path_get(ld, c, NULL);
@@ -1152,6 +1156,7 @@ static void defaults(struct ld *ld, struct cfg *cfg)
 	d->cache_ttl = CFG_DEF_CACHE_TTL;
 	d->neg_ttl = CFG_DEF_NEG_TTL;
 	d->timeout_ms = CFG_DEF_TIMEOUT_MS;
+	d->answer_ms = CFG_DEF_DIR_ANSWER_MS;
 	cfg->tls.verify = CFG_VERIFY_REQUIRED;
 	cfg->dns.timeout_ms = CFG_DEF_TIMEOUT_MS;
 }

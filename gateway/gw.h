@@ -73,6 +73,10 @@ enum {
 	GW_CTL_TIMEOUT_MS   = 5000,
 	GW_FD_MAX           = 4096,
 	GW_RETRY_AFTER      = 5,     /* seconds, on 503 from the directory */
+	GW_DIR_ANSWER_MIN_MS = 100,  /* bounds of Directory answerTimeout */
+	GW_DIR_ANSWER_MAX_MS = 20000,
+	GW_PENDING_TICK_MS  = 100,   /* how often parked requests are checked */
+	GW_AMBIG_MAX        = 64,    /* ambiguous addresses remembered */
 };
 
 /* Exit statuses of the program (the same values as DMN_EXIT_*). */
@@ -106,6 +110,8 @@ struct gw_counters {
 	uint64_t auth_unknown_user;
 	uint64_t auth_other;        /* uri mismatch, identity, replay */
 	uint64_t dir_unavailable;   /* answered 503 for the directory */
+	uint64_t dir_slow;          /* of those: no answer in answerTimeout */
+	uint64_t dir_ambiguous;     /* 485: several entries for one key */
 	uint64_t pub_ok;
 	uint64_t pub_refused;
 	uint64_t sub_ok;
@@ -159,7 +165,9 @@ struct gw {
 	struct list fsubs;         /* struct gw_fsub: external presentities */
 	struct list noemail;       /* struct gw_noemail: cannot federate */
 	struct list ftxs;          /* federation requests nobody waits on */
+	struct list ambig;         /* struct gw_ambig: logged recently */
 	struct tmr sweep;
+	struct tmr pendt;          /* answers requests the directory keeps */
 
 	struct gw_counters c;
 	struct dmn_trace *trace;   /* the Trace file, when enabled */
@@ -250,6 +258,7 @@ struct gw_req {
 	bool fed;                  /* arrived from a connector */
 	char email[DIR_KEY_MAX + 1];  /* the sender's federation address */
 	char entity[GW_URI_MAX];   /* how outsiders name the target */
+	uint64_t deadline;         /* ms: answered 503 by then if parked */
 };
 
 int  gw_req_alloc(struct gw_req **rqp, struct gw *gw, struct sip_msg *msg,
@@ -257,6 +266,17 @@ int  gw_req_alloc(struct gw_req **rqp, struct gw *gw, struct sip_msg *msg,
 void gw_req_answer(struct gw_req *rq, uint16_t scode, const char *reason,
 		   const char *hdrs);
 void gw_req_cancel_all(struct gw *gw);
+/* Park rq in gw->pending while the directory answers: by the deadline
+ * set at arrival (Directory answerTimeout) it gets 503 with Retry-After
+ * if the directory has not answered, so that no request waits until the
+ * sender's Timer F and the connector never takes a slow directory for
+ * a dead gateway. */
+void gw_req_park(struct gw_req *rq);
+/* A directory answer ENOTUNIQ (two entries for one key: a data error,
+ * not a temporary one): 485 Ambiguous, no Retry-After, counted, logged
+ * once per key per cache period.  True when rq was answered. */
+bool gw_req_ambiguous(struct gw_req *rq, const struct dir_result *res,
+		      const char *key);
 /* Authenticate rq's request, then call next (or answer the refusal). */
 void gw_auth(struct gw_req *rq, bool proxy, gw_req_h *next);
 /* Does rq->target exist in the directory?  Then call next, else 404. */

@@ -120,6 +120,9 @@ static void add_directory(struct dmn_st *root, const struct gw *gw)
 	dmn_st_int(d, "errors", (int64_t)ds.errors);
 	dmn_st_int(d, "avg_us", (int64_t)ds.avg_us);
 	dmn_st_str(d, "last_error", ds.last_error);
+	dmn_st_int(d, "answer_timeout_ms", gw->cfg->directory.answer_ms);
+	dmn_st_int(d, "answered_503_slow", (int64_t)gw->c.dir_slow);
+	dmn_st_int(d, "ambiguous_refused", (int64_t)gw->c.dir_ambiguous);
 }
 
 int gw_status_build(struct dmn_st **stp, struct gw *gw)

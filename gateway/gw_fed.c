@@ -1164,7 +1164,7 @@ void gw_fed_outbound(struct gw_req *rq)
 		return;
 	}
 	pl_set_str(&id, rq->user);
-	list_append(&gw->pending, &rq->le, rq);
+	gw_req_park(rq);
 	err = dir_email_of(gw->dir, &id, email_h, rq);
 	if (err) {
 		list_unlink(&rq->le);
@@ -1249,7 +1249,7 @@ static void inbound_target(struct gw_req *rq)
 
 	if (!pl_strcmp(&rq->msg->met, "SUBSCRIBE")) {
 		pl_set_str(&id, rq->target);
-		list_append(&gw->pending, &rq->le, rq);
+		gw_req_park(rq);
 		err = dir_privacy_of(gw->dir, &id, privacy_h, rq);
 		if (err) {
 			list_unlink(&rq->le);
@@ -1280,11 +1280,12 @@ static void id_h(const struct dir_result *res, void *arg)
 		gw_req_answer(rq, 404, "Not Found", NULL);
 		return;
 	}
+	if (gw_req_ambiguous(rq, res, rq->entity))
+		return;
 	if (res->err || !res->value || strlen(res->value) > DIR_KEY_MAX) {
 		gw->c.dir_unavailable++;
-		gw_req_answer(rq, res->err == ENOTUNIQ ? 500 : 503,
-			      res->err == ENOTUNIQ ? "Ambiguous address" :
-			      "Directory Unavailable", "Retry-After: 5\r\n");
+		gw_req_answer(rq, 503, "Directory Unavailable",
+			      "Retry-After: 5\r\n");
 		return;
 	}
 	str_ncpy(rq->target, res->value, sizeof(rq->target));
@@ -1304,6 +1305,8 @@ static void exists_h(const struct dir_result *res, void *arg)
 		gw_req_answer(rq, 404, "Not Found", NULL);
 		return;
 	}
+	if (gw_req_ambiguous(rq, res, rq->target))
+		return;
 	rq->gw->c.dir_unavailable++;
 	gw_req_answer(rq, 503, "Directory Unavailable", "Retry-After: 5\r\n");
 }
@@ -1340,7 +1343,7 @@ static void inbound(struct gw *gw, struct sip_msg *msg,
 	if (!gw->self->convert_id) {
 		(void)pl_strcpy(&u->user, rq->target, sizeof(rq->target));
 		rq->entity[0] = '\0';
-		list_append(&gw->pending, &rq->le, rq);
+		gw_req_park(rq);
 		/* the target must exist; dir_email_of answers for any user
 		 * (ENODATA: exists without email) */
 		pl_set_str(&key, rq->target);
@@ -1358,7 +1361,7 @@ static void inbound(struct gw *gw, struct sip_msg *msg,
 		return;
 	}
 	pl_set_str(&key, email);
-	list_append(&gw->pending, &rq->le, rq);
+	gw_req_park(rq);
 	err = dir_id_of(gw->dir, &key, id_h, rq);
 	if (err) {
 		list_unlink(&rq->le);
