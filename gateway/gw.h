@@ -59,6 +59,12 @@ enum {
 	GW_EXPIRES_MIN      = 60,    /* REGISTER/PUBLISH/SUBSCRIBE floor */
 	GW_EXPIRES_MAX      = 3600,  /* ceiling: longer asks are cut */
 	GW_EXPIRES_DEFAULT  = 3600,
+	GW_SUB_EXPIRES_MAX  = 600,   /* SUBSCRIBE ceiling: a gateway that
+				      * restarted without memory answers
+				      * the next refresh 481, so a client's
+				      * stale view lasts at most this long
+				      * (RFC 6665 4.2.1.1 lets the notifier
+				      * shorten the duration) */
 	GW_SUB_MAX          = 1000000, /* subscriptions held */
 	GW_INDEX_BUCKETS    = 65536, /* buckets of the per-user and
 				      * per-dialog indexes (100,000 users,

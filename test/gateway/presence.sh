@@ -224,12 +224,37 @@ te_check "other contacts still reachable: asmith -> Bob.Jones@chicago.test 200" 
 te_check "the connector never marked the gateway down meanwhile" \
 	test "$(count "$D/cn.log" "gateway-down")" -eq "$GWDOWN0"
 
+# ---- the gateway killed and restarted: a stale client fails fast ----
+sipp -sf "$SP/stale.xml" -key from asmith -key to bob@acme.test \
+	-au asmith -ap alicepw -auth_uri bob@acme.test \
+	-i 127.0.114.24 -p 5090 -m 1 -timeout 20 -timeout_error -nostdin \
+	-trace_logs -log_file "$D/stale.log" $GWIP:5060 >"$D/stale.out" 2>&1 &
+STALEPID=$!
+te_check "asmith watches bob (asks 3600 s): granted 600 s at most" \
+	te_wait_for "$D/stale.log" "SUBSCRIBE 200 expires=600" 5
+te_check "and sees bob's state" te_wait_for "$D/stale.log" "NOTIFY basic=closed" 5
+T0=$(date +%s%N)
+kill -9 "$GWPID"
+wait "$GWPID" 2>/dev/null
+te_spawn "$D/gw2.log" "$GW" -f -c "$D/acme.xml"
+GWPID=$TE_LASTPID
+te_check "stgateway started again after kill -9" \
+	te_wait_for "$D/gw2.log" "gw: connector up name=acme-edge" 10
+wait $STALEPID
+STALE_MS=$((($(date +%s%N) - T0) / 1000000))
+te_check "the stale client's refresh is answered 481 (it subscribes anew)" \
+	has "$D/stale.log" "refresh code=481"
+te_check "its in-dialog MESSAGE too, without a challenge" \
+	has "$D/stale.log" "in-dialog MESSAGE code=481"
+te_check "both answered within 2 s of the refresh (6 s pause; took ${STALE_MS} ms)" \
+	test "$STALE_MS" -le 8000
+
 #@MORE@
 
 te_stop "$GWPID"
-te_check "stgateway stopped cleanly" grep -q "gw: stopped" "$D/gw.log"
+te_check "stgateway stopped cleanly" grep -q "gw: stopped" "$D/gw2.log"
 te_check "no sanitizer report from stgateway" \
-	sh -c "! grep -Eq 'Sanitizer|runtime error' '$D/gw.log'"
+	sh -c "! grep -Eq 'Sanitizer|runtime error' '$D/gw.log' '$D/gw2.log'"
 te_stop "$CNPID"
 te_check "no sanitizer report from stconnector" \
 	sh -c "! grep -Eq 'Sanitizer|runtime error' '$D/cn.log'"
