@@ -8,14 +8,18 @@
  * ip:port (udp, tcp) or ip:tlsPort with the transport of our first
  * ConnectorListen, from that listener's address (the connector accepts
  * outbound traffic only from its gateways' ConnectorListen addresses).
- * Each link is probed with OPTIONS: every GW_FED_KEEPALIVE_S while up
+ * Each link is probed with OPTIONS every GW_FED_KEEPALIVE_S while up
  * (or every retryInterval when that is shorter, so that a link is
- * never checked less often than it would be retried), and every
- * retryInterval (CommunityGateway retryInterval, default 60 s) while
- * down.  Any answer from the connector means up; a timeout or transport
- * error means down.  Outbound traffic takes the first link that is up;
- * a transaction that fails on transport takes its link down, so the
- * next request fails over to the next link.
+ * never checked less often than it would be retried).  A link judges
+ * the connector only, never what lies beyond it (link_judge): any
+ * answer from the connector means up, a 408 or 503 it relays is that
+ * request's failure; a transport error means down at once, and a
+ * request with no answer at all (our timeout racing the connector's
+ * 408) sends a probe whose failure means down.  A down link is probed
+ * again after 1 s, doubling up to retryInterval (gw_retry.h); `reset`
+ * probes now.  Outbound traffic takes the first link that is up; a
+ * transaction that fails on transport takes its link down, so the next
+ * request fails over to the next link.
  *
  * TLS links (the first ConnectorListen is tls): the gateway connects to
  * the connector's ip:tlsPort with the Tls record's certificate as its
@@ -65,13 +69,16 @@
  * In exchange the remote side keeps one dialog per presentity, not one
  * per watcher pair, and our watchers' lists are not disclosed.
  *
- * Failures: when no link is up, every external presentity is Offline
- * for its local watchers (NOTIFY closed); when a link comes back, the
- * federation subscriptions are created afresh.  A refresh or NOTIFY
- * path that breaks (481, 408: e.g. a restarted connector lost the
- * Record-Route path) shows Offline and subscribes again after
- * GW_FED_RESUB_S.  A restarted gateway starts with no federation state
- * at all, so nothing stays wrongly online.
+ * Failures: only when no link is up is every external presentity
+ * Offline for its local watchers (NOTIFY closed); when a link comes
+ * back, the federation subscriptions are created afresh.  A NOTIFY
+ * without a body means no state (Offline).  A subscription or refresh
+ * that fails shows Offline and is retried by kind of failure
+ * (gw_retry.h: transient after 3 s doubling to 60 s, refusals after
+ * 5 min doubling to 4 h), listed in status with its last answer.  An
+ * un-SUBSCRIBEd dialog is kept until the terminating NOTIFY or
+ * GW_FED_END_WAIT_S.  A restarted gateway starts with no federation
+ * state at all, so nothing stays wrongly online.
  */
 #include <errno.h>
 #include <string.h>
@@ -82,14 +89,11 @@
 #include "sipstack/sst_msg.h"
 #include "sipstack/sst_trans.h"
 #include "gateway/gw.h"
+#include "gateway/gw_retry.h"
 
 enum {
 	GW_FED_KEEPALIVE_S = 30,
 	GW_FED_SUB_EXPIRES = 600,   /* asked for the federation side */
-	GW_FED_RESUB_S     = 3,     /* after a transient failure: 3 s */
-	GW_FED_RESUB_MAX_S = 60,    /* doubling up to a minute */
-	GW_FED_REFUSED_S   = 300,   /* after a refusal: 5 minutes */
-	GW_FED_REFUSED_MAX_S = 4 * 3600, /* doubling up to 4 hours */
 	GW_FED_NOEMAIL_MAX = 64,    /* users listed as unable to federate */
 	GW_FED_FSUB_MAX    = 4096,  /* external presentities watched */
 	GW_FED_NAME_MAX    = 64,
@@ -114,8 +118,8 @@ struct gw_link {
 	char last_error[GW_TEXT_MAX];
 	uint64_t reqs_out;
 	uint64_t failures;
-	unsigned backoff_s;          /* next wait while down: 1 s doubling
-				      * up to retryInterval */
+	unsigned down_probes;        /* failed probes in a row while down
+				      * (gw_retry_link_wait) */
 	uint64_t beyond_failures;    /* 408/503 relayed from beyond, and
 				      * our own timeouts the probe cleared */
 };
@@ -411,7 +415,7 @@ static void link_set(struct gw_link *l, bool up, int err, uint16_t scode)
 
 	if (up) {
 		l->state = LINK_UP;
-		l->backoff_s = 1;
+		l->down_probes = 0;
 		l->next_probe = now + keepalive_s(gw);
 		if (was == LINK_UP)
 			return;
@@ -430,23 +434,22 @@ static void link_set(struct gw_link *l, bool up, int err, uint16_t scode)
 	}
 
 	/* re-probed soon, then less often: 1, 2, 4 ... retryInterval */
-	if (!l->backoff_s || was != LINK_DOWN)
-		l->backoff_s = 1;
+	if (was != LINK_DOWN)
+		l->down_probes = 0;
+	l->down_probes++;
 	l->state = LINK_DOWN;
 	l->failures++;
-	l->next_probe = now + l->backoff_s;
+	l->next_probe = now + gw_retry_link_wait(l->down_probes,
+						 retry_s(gw));
 	re_snprintf(l->last_error, sizeof(l->last_error), "%s (%u)",
 		    err == ETIMEDOUT ? "timeout" : err ? strerror(err) :
 		    "no answer", (unsigned)scode);
-	if (was == LINK_DOWN) {
-		l->backoff_s = min(2 * l->backoff_s, retry_s(gw));
+	if (was == LINK_DOWN)
 		return;
-	}
 	re_snprintf(a, sizeof(a), "%J", &l->addr);
 	dmn_log_warnx("gw: connector down name=%s transport=%s address=%s "
 		      "error=%s retry_in=%us", l->name, sst_tp_name(l->tp),
-		      a, l->last_error, l->backoff_s);
-	l->backoff_s = min(2 * l->backoff_s, retry_s(gw));
+		      a, l->last_error, (unsigned)(l->next_probe - now));
 
 	/* the dialogs through this connector are gone: start again on
 	 * another link, or show everybody offline until one is back */
@@ -672,32 +675,6 @@ static void fsub_dialog(struct gw_fsub *fs, const struct sip_msg *msg,
 	mem_deref(mb);
 }
 
-/* Does this answer refuse the subscription for good (the presentity
- * does not exist, the partner refuses us, the request cannot work)?
- * Then asking again soon only fills the partner's log: back off to
- * minutes and hours.  Everything else (408, 480, 481, 5xx, no answer)
- * is transient: the partner or the path is busy or restarting. */
-static bool answer_permanent(uint16_t scode)
-{
-	switch (scode) {
-	case 400: case 403: case 404: case 405: case 410: case 415:
-	case 416: case 420: case 484: case 485: case 488: case 489:
-	case 603: case 604: case 606:
-		return true;
-	default:
-		return false;
-	}
-}
-
-static unsigned backoff(unsigned first, unsigned max, unsigned fails)
-{
-	unsigned s = first;
-
-	while (--fails && s < max)
-		s *= 2;
-	return min(s, max);
-}
-
 static void fsub_failed_as(struct gw_fsub *fs, const char *what,
 			   uint16_t scode, const struct sip_msg *msg,
 			   bool permanent)
@@ -709,9 +686,7 @@ static void fsub_failed_as(struct gw_fsub *fs, const char *what,
 		fs->fails = 0;
 	fs->refused = permanent;
 	fs->fails++;
-	wait = permanent ?
-		backoff(GW_FED_REFUSED_S, GW_FED_REFUSED_MAX_S, fs->fails) :
-		backoff(GW_FED_RESUB_S, GW_FED_RESUB_MAX_S, fs->fails);
+	wait = gw_retry_wait(permanent, fs->fails);
 	re_snprintf(fs->last_error, sizeof(fs->last_error), "%s %u", what,
 		    (unsigned)scode);
 	if (msg && msg->reason.l && msg->reason.l < 64)
@@ -731,7 +706,7 @@ static void fsub_failed_as(struct gw_fsub *fs, const char *what,
 
 static void fsub_failed(struct gw_fsub *fs, const char *what, uint16_t scode)
 {
-	fsub_failed_as(fs, what, scode, NULL, answer_permanent(scode));
+	fsub_failed_as(fs, what, scode, NULL, gw_retry_permanent(scode));
 }
 
 static void fsub_resp(int err, uint16_t scode, const struct sip_msg *msg,
@@ -747,7 +722,7 @@ static void fsub_resp(int err, uint16_t scode, const struct sip_msg *msg,
 	if (scode >= 300 || !msg) {
 		fsub_failed_as(fs, fs->state == FS_ACTIVE ? "refresh" :
 			       "subscribe", scode, msg,
-			       answer_permanent(scode));
+			       gw_retry_permanent(scode));
 		return;
 	}
 	fsub_dialog(fs, msg, true);
@@ -1465,7 +1440,7 @@ int gw_fed_reset(struct gw *gw, const char *name, struct re_printf *pf)
 		if (name && str_casecmp(l->name, name))
 			continue;
 		n++;
-		l->backoff_s = 1;
+		l->down_probes = 0;
 		if (l->state == LINK_UP) {
 			(void)re_hprintf(pf, "connector %s: up\n", l->name);
 			continue;
