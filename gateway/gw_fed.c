@@ -118,6 +118,8 @@ struct gw_link {
 	char last_error[GW_TEXT_MAX];
 	uint64_t reqs_out;
 	uint64_t failures;
+	bool had_conn;               /* stream: a connection was open at
+				      * the last tick */
 	unsigned down_probes;        /* failed probes in a row while down
 				      * (gw_retry_link_wait) */
 	uint64_t beyond_failures;    /* 408/503 relayed from beyond, and
@@ -504,6 +506,21 @@ static void link_probe(struct gw_link *l)
 	}
 }
 
+/* A stream link's connections all closed (the connector died or
+ * restarted, its host reset them): that is news about the connector
+ * itself, so probe now rather than at the next keep-alive; a refused
+ * connection then takes the link down at once. */
+static void conn_watch(struct gw_link *l)
+{
+	unsigned n = 0;
+
+	if (sst_transp_peer_counters(l->gw->tp, &l->addr, NULL, &n))
+		n = 0;
+	if (l->had_conn && !n)
+		link_probe(l);
+	l->had_conn = n > 0;
+}
+
 static void link_destructor(void *arg)
 {
 	struct gw_link *l = arg;
@@ -856,6 +873,9 @@ void gw_fed_tick(struct gw *gw, uint64_t now)
 
 		if (!l->ct && now >= l->next_probe)
 			link_probe(l);
+		else if (!l->ct && l->state == LINK_UP &&
+			 l->tp != SST_TP_UDP)
+			conn_watch(l);
 	}
 
 	le = gw->fsubs.head;
