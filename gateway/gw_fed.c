@@ -164,6 +164,8 @@ struct gw_fsub {
 	unsigned fails;              /* failures in a row, of this kind */
 	bool refused;                /* the last one was permanent */
 	char last_answer[GW_TEXT_MAX]; /* e.g. "403 Forbidden" */
+	bool holding;                /* dialog lost: subscribing anew while
+				      * keeping the last state shown */
 	bool ending;                 /* un-SUBSCRIBEd: waiting for the
 				      * terminating NOTIFY */
 	uint64_t end_at;             /* forget the dialog then */
@@ -717,8 +719,33 @@ static void fsub_failed_as(struct gw_fsub *fs, const char *what,
 	dmn_log_rl(&rl, DMN_LOG_INFO, "gw: federation subscription lost "
 		   "presentity=%s reason=%s kind=%s retry_in=%us", fs->aor,
 		   fs->last_error, permanent ? "refused" : "transient", wait);
+	fs->holding = false;
 	fsub_reset(fs, true);
 	fs->retry_at = gw_now() + wait;
+}
+
+/* The far side forgot a dialog that was working (481 to our refresh: its
+ * gateway or connector restarted; or it ended it with reason deactivated
+ * or timeout, which invite a new SUBSCRIBE at once, RFC 6665 4.1.3).
+ * Subscribe anew now and keep showing the last state until the new
+ * subscription's first NOTIFY says what is true: a user who is online is
+ * not shown offline on the way, one who left is shown offline by that
+ * NOTIFY, and a new SUBSCRIBE that fails shows offline (fsub_failed_as).
+ * Once only: a second loss in a row is an ordinary failure. */
+static bool fsub_lost(struct gw_fsub *fs, const char *why)
+{
+	static struct dmn_ratelim rl = DMN_RATELIM_INIT(20, 60000);
+
+	if (fs->holding)
+		return false;
+	dmn_log_rl(&rl, DMN_LOG_INFO, "gw: federation dialog lost "
+		   "presentity=%s reason=%s action=resubscribe status=%s",
+		   fs->aor, why, gw_status_name(fs->st));
+	re_snprintf(fs->last_error, sizeof(fs->last_error), "%s", why);
+	fsub_reset(fs, false);
+	fs->holding = true;
+	fs->retry_at = 0;
+	return true;
 }
 
 static void fsub_failed(struct gw_fsub *fs, const char *what, uint16_t scode)
@@ -736,6 +763,9 @@ static void fsub_resp(int err, uint16_t scode, const struct sip_msg *msg,
 	if (scode < 200)
 		return;
 	fs->ct = NULL;
+	if (scode == 481 && fs->state == FS_ACTIVE &&
+	    fsub_lost(fs, "refresh 481"))
+		return;
 	if (scode >= 300 || !msg) {
 		fsub_failed_as(fs, fs->state == FS_ACTIVE ? "refresh" :
 			       "subscribe", scode, msg,
@@ -952,11 +982,16 @@ static void fed_notify(struct gw *gw, const struct sip_msg *msg,
 		 * again soon is pointless; other reasons invite a new
 		 * SUBSCRIBE */
 		(void)re_regex(ss->val.p, ss->val.l, "reason=[a-z]+", &reason);
+		if ((!pl_strcasecmp(&reason, "deactivated") ||
+		     !pl_strcasecmp(&reason, "timeout")) &&
+		    fsub_lost(fs, "terminated"))
+			return;
 		fsub_failed_as(fs, "terminated", 0, NULL,
 			       !pl_strcasecmp(&reason, "rejected") ||
 			       !pl_strcasecmp(&reason, "noresource"));
 		return;
 	}
+	fs->holding = false;   /* the new subscription's truth is here */
 	if (!blen) {
 		/* No body: the notifier has no presence state to give (RFC
 		 * 6665 4.1.3 leaves a NOTIFY body optional and its absence

@@ -12,6 +12,8 @@
 #                 after open, terminating NOTIFY after un-SUBSCRIBE)
 #   127.0.114.5   sipp as refuse.test: every SUBSCRIBE answered 403
 #   127.0.114.6   sipp as slow.test: takes requests and never answers
+#   127.0.114.7   sipp as restart.test: forgets its dialogs (481 to
+#                 every refresh), as a restarted server does
 #   127.0.114.2x  sipp as local watchers and senders
 set -u
 
@@ -31,6 +33,7 @@ DNSIP=127.0.114.3
 CHIP=127.0.114.4
 RFIP=127.0.114.5
 SLIP=127.0.114.6
+RSIP=127.0.114.7
 
 for tool in sipp dnsmasq certtool; do
 	command -v $tool >/dev/null 2>&1 || PATH=$PATH:/usr/sbin
@@ -79,6 +82,7 @@ local-ttl=5
 host-record=sip.chicago.test,$CHIP
 host-record=sip.refuse.test,$RFIP
 host-record=sip.slow.test,$SLIP
+host-record=sip.restart.test,$RSIP
 EOT
 te_check "dnsmasq for the other communities" te_dnsmasq $DNSIP 5353 "$D/records"
 te_check "certificates for the connector" te_certs "$D/certs" sip.acme.test:$CNIP
@@ -106,6 +110,7 @@ cat >"$D/acme.xml" <<EOT
 $(extern chicago)
 $(extern refuse)
 $(extern slow)
+$(extern restart)
   <CommunityConnector name="acme-edge" ip="$CNIP" port="5060"
                       tlsPort="5061" control="$D/run/cn.sock"
                       pidFile="$D/run/cn.pid" retryInterval="2">
@@ -113,6 +118,7 @@ $(extern slow)
     <SupportedCommunity name="chicago" enabled="true"/>
     <SupportedCommunity name="refuse" enabled="true"/>
     <SupportedCommunity name="slow" enabled="true"/>
+    <SupportedCommunity name="restart" enabled="true"/>
   </CommunityConnector>
   <CommunityConnectivity><TrustedIP>$CNIP</TrustedIP></CommunityConnectivity>
   <Directory backend="file">
@@ -136,8 +142,10 @@ te_spawn "$D/refuse.out" sipp -sf "$SP/refuse.xml" -i $RFIP -p 5060 \
 	-nostdin -trace_logs -log_file "$D/refuse.log"
 te_spawn "$D/slow.out" sipp -sf "$SP/slow.xml" -i $SLIP -p 5060 \
 	-nostdin -trace_logs -log_file "$D/slow.log"
-both_up() { te_wait_udp $RFIP 5060 5 && te_wait_udp $SLIP 5060 5; }
-te_check "refuse.test and slow.test (sipp) listen" both_up
+te_spawn "$D/restart.out" sipp -sf "$SP/restart.xml" -i $RSIP -p 5060 \
+	-nostdin -trace_logs -log_file "$D/restart.log"
+both_up() { te_wait_udp $RFIP 5060 5 && te_wait_udp $SLIP 5060 5 && te_wait_udp $RSIP 5060 5; }
+te_check "refuse.test, slow.test and restart.test (sipp) listen" both_up
 
 te_spawn "$D/cn.log" "$CN" -f -c "$D/acme.xml"
 CNPID=$TE_LASTPID
@@ -186,6 +194,14 @@ SLOWPID=$!
 te_check "slow.test receives asmith's MESSAGE and stays silent" \
 	te_wait_for "$D/slow.log" "MESSAGE unanswered to=sip:Someone@slow.test" 5
 
+# meanwhile: a partner that restarts and forgets the dialog
+te_spawn "$D/w5.out" sipp -sf "$SC/local_watch.xml" -key from bob \
+	-key to Ann@restart.test -au bob -ap bobpw \
+	-auth_uri Ann@restart.test -i 127.0.114.25 -p 5090 -nostdin \
+	-trace_logs -log_file "$D/w5.log" -m 1 $GWIP:5060
+te_check "bob watches Ann@restart.test: open" \
+	te_wait_for "$D/w5.log" "NOTIFY state=active basic=open" 5
+
 # ---- a permanent refusal backs off; reset retries at once ----
 te_spawn "$D/w2.out" sipp -sf "$SC/local_watch.xml" -key from asmith \
 	-key to Nobody@refuse.test -au asmith -ap alicepw \
@@ -212,6 +228,17 @@ te_check "and says why" has "$D/reset2.out" "no connector link named nosuch"
 
 # ---- back to the silent far side ----
 wait $SLOWPID
+
+# ---- the partner that forgot the dialog ----
+te_check "restart.test answered the refresh 481" \
+	has "$D/restart.log" "refresh answered 481 to=sip:Ann@restart.test"
+te_check "the gateway subscribed anew at once, keeping Ann's state" \
+	has "$D/gw.log" "gw: federation dialog lost presentity=sip:Ann@restart.test reason=\"refresh 481\" action=resubscribe status=active"
+te_check "two SUBSCRIBEs for Ann in all" \
+	test "$(count "$D/restart.log" "SUBSCRIBE new to=sip:Ann@restart.test")" -ge 2
+te_check "bob never saw Ann offline on the way (one closed, at the start; open last)" \
+	sh -c "test \$(grep -c 'basic=closed' '$D/w5.log') -eq 1 && tail -1 '$D/w5.log' | grep -q 'basic=open'"
+
 te_check "the MESSAGE to slow.test fails with a timeout (408)" \
 	has "$D/slow1.log" "^FINAL code=408"
 te_check "the gateway never took its connector link down" \
