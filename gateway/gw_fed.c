@@ -466,6 +466,7 @@ static void link_set(struct gw_link *l, bool up, int err, uint16_t scode)
 			mem_deref(fs);
 			continue;
 		}
+		fs->holding = false;
 		fsub_reset(fs, link_first_up(gw) == NULL);
 		if (!fs->refused)
 			fs->retry_at = 0;
