@@ -159,6 +159,9 @@ enum {
 	CFG_DIR_CACHE_TTL  = 300,    /* seconds */
 	CFG_DIR_NEG_TTL    = 60,     /* seconds for "no such user" */
 	CFG_DIR_TIMEOUT_MS = 2000,   /* per LDAP operation */
+	CFG_DIR_ANSWER_MS  = 5000,   /* a request waiting on the directory is
+				      * answered 503 by then: well under
+				      * Timer F (32 s) */
 };
 
 /* Directory: where local IDs, emails and credentials live. */
@@ -183,6 +186,9 @@ struct cfg_directory {
 	unsigned cache_ttl;       /* seconds, 0: CFG_DIR_CACHE_TTL */
 	unsigned neg_ttl;         /* seconds for "no such user", 0: default */
 	unsigned timeout_ms;      /* per LDAP operation, 0: default */
+	unsigned answer_ms;       /* gateway: a request waiting on the
+				   * directory is answered 503 after this;
+				   * 0: CFG_DIR_ANSWER_MS */
 	bool present;             /* the record was in the file */
 	unsigned line;
 };

@@ -260,6 +260,10 @@ static void check_directory(struct ck *ck, const struct cfg_directory *d)
 
 	if (!d->present)
 		return;
+	/* the gateway must answer well before a sender's Timer F (32 s) */
+	if (d->answer_ms < 100 || d->answer_ms > 20000)
+		ERR(ck, d->line, "Directory: answerTimeout %u ms is out of "
+		    "range (100 to 20000)", d->answer_ms);
 	if (d->backend == CFG_DIR_LDAP) {
 		if (!d->base)
 			ERR(ck, d->line, "Directory: backend ldap needs an "

@@ -198,7 +198,9 @@ static const struct attr_spec a_cache[] = {
 };
 static const struct el_spec el_cache = {"Cache", a_cache, V_NONE, NULL};
 static const struct attr_spec a_directory[] = {
-	{"backend", V_ENUM, true, e_backend}, A_END,
+	{"backend", V_ENUM, true, e_backend},
+	{"answerTimeout", V_COUNT, false, NULL},
+	A_END,
 };
 static const struct child_spec k_directory[] = {
 	{&el_file, 0, 1}, {&el_ldap, 0, 1}, {&el_attrs, 0, 1},
@@ -1202,6 +1204,7 @@ static void build_directory(struct ld *ld, struct cfg_directory *d,
 	d->line = node_line(n);
 	d->backend = (enum cfg_dir_backend)attr_enum(n, "backend", e_backend,
 						     CFG_DIR_FILE);
+	d->answer_ms = attr_count(n, "answerTimeout", d->answer_ms);
 	for (c = n->children; c; c = c->next) {
 		if (is_el(c, "File") && !d->file) {
 			d->file = path_get(ld, c, NULL);
@@ -1277,6 +1280,7 @@ static void defaults(struct ld *ld, struct cfg *cfg)
 	d->cache_ttl = CFG_DIR_CACHE_TTL;
 	d->neg_ttl = CFG_DIR_NEG_TTL;
 	d->timeout_ms = CFG_DIR_TIMEOUT_MS;
+	d->answer_ms = CFG_DIR_ANSWER_MS;
 	cfg->tls.verify = CFG_VERIFY_REQUIRED;
 	cfg->dns.timeout_ms = CFG_DEF_DNS_TIMEOUT_MS;
 	cfg->dns.stale_s = CFG_DEF_STALE_S;

@@ -595,7 +595,12 @@ static void out_resp(int err, uint16_t scode, const struct sip_msg *msg,
 		return;
 	}
 
-	if (!msg || scode == 503 || scode == 408) {
+	/* Only silence or a transport failure says the next hop is gone
+	 * (ours is the local 408/503 without a message).  Any answer it
+	 * sends, 408 and 503 included, proves it alive: its 503 speaks for
+	 * what lies beyond it (a directory, a far gateway) and goes back as
+	 * it is, with its own reason and Retry-After. */
+	if (!msg) {
 		r->last_scode = scode;
 		r->last_timeout = !msg && err == ETIMEDOUT;
 		target_failed(r, t);

@@ -9,6 +9,7 @@
  * configuration is the caller's (dmn_cli_ctl.find): daemon/ knows no
  * configuration file.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -95,6 +96,11 @@ static bool words_fit(const char *u, const char **words, size_t nw)
 	if (!u)
 		return nw == 0;
 	len = strlen(u);
+	/* "[NAME]" in capitals: any one word or none; "[--json]": that
+	 * word or none */
+	if (len > 2 && u[0] == '[' && u[len - 1] == ']' &&
+	    isupper((unsigned char)u[1]))
+		return nw <= 1;
 	if (len > 2 && u[0] == '[' && u[len - 1] == ']')
 		return nw == 0 || (nw == 1 && strlen(words[0]) == len - 2 &&
 				   !strncmp(words[0], u + 1, len - 2));

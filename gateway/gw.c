@@ -89,6 +89,8 @@ static void gw_destructor(void *arg)
 	gw_store_close(gw);
 	gw->trace = mem_deref(gw->trace);
 	gw_req_cancel_all(gw);
+	tmr_cancel(&gw->pendt);
+	list_flush(&gw->ambig);
 	gw_fed_close(gw);
 	gw_pres_close(gw);
 	gw_msg_close(gw);
@@ -147,6 +149,7 @@ int gw_alloc(struct gw **gwp, struct cfg *cfg, const char *name,
 	gw->started = time(NULL);
 	gw->started_ms = sst_tmr_now();
 	tmr_init(&gw->sweep);
+	tmr_init(&gw->pendt);
 
 	err = gw_self_pick(cfg, name, &self, &reason);
 	if (err) {

@@ -63,6 +63,12 @@ enum {
 	GW_EXPIRES_MIN      = 60,    /* REGISTER/PUBLISH/SUBSCRIBE floor */
 	GW_EXPIRES_MAX      = 3600,  /* ceiling: longer asks are cut */
 	GW_EXPIRES_DEFAULT  = 3600,
+	GW_SUB_EXPIRES_MAX  = 600,   /* SUBSCRIBE ceiling: a gateway that
+				      * restarted without memory answers
+				      * the next refresh 481, so a client's
+				      * stale view lasts at most this long
+				      * (RFC 6665 4.2.1.1 lets the notifier
+				      * shorten the duration) */
 	GW_SUB_MAX          = 1000000, /* subscriptions held */
 	GW_INDEX_BUCKETS    = 65536, /* buckets of the per-user and
 				      * per-dialog indexes (100,000 users,
@@ -76,6 +82,10 @@ enum {
 	GW_TEXT_MAX         = 256,
 	GW_CTL_TIMEOUT_MS   = 5000,
 	GW_RETRY_AFTER      = 5,     /* seconds, on 503 from the directory */
+	GW_DIR_ANSWER_MIN_MS = 100,  /* bounds of Directory answerTimeout */
+	GW_DIR_ANSWER_MAX_MS = 20000,
+	GW_PENDING_TICK_MS  = 100,   /* how often parked requests are checked */
+	GW_AMBIG_MAX        = 64,    /* ambiguous addresses remembered */
 };
 
 /* Exit statuses of the program (the same values as DMN_EXIT_*). */
@@ -110,6 +120,8 @@ struct gw_counters {
 	uint64_t auth_unknown_user;
 	uint64_t auth_other;        /* uri mismatch, identity, replay */
 	uint64_t dir_unavailable;   /* answered 503 for the directory */
+	uint64_t dir_slow;          /* of those: no answer in answerTimeout */
+	uint64_t dir_ambiguous;     /* 485: several entries for one key */
 	uint64_t pub_ok;
 	uint64_t pub_refused;
 	uint64_t sub_ok;
@@ -173,10 +185,12 @@ struct gw {
 	struct list fsubs;         /* struct gw_fsub: external presentities */
 	struct list noemail;       /* struct gw_noemail: cannot federate */
 	struct list ftxs;          /* federation requests nobody waits on */
+	struct list ambig;         /* struct gw_ambig: logged recently */
 	struct tmr sweep;
 	struct sto *store;         /* the state store (gw_store.c); NULL
 				    * before start and while closing */
 	struct gw_restored restored;
+	struct tmr pendt;          /* answers requests the directory keeps */
 
 	struct gw_counters c;
 	struct dmn_trace *trace;   /* the Trace file, when enabled */
@@ -271,6 +285,7 @@ struct gw_req {
 	bool fed;                  /* arrived from a connector */
 	char email[DIR_KEY_MAX + 1];  /* the sender's federation address */
 	char entity[GW_URI_MAX];   /* how outsiders name the target */
+	uint64_t deadline;         /* ms: answered 503 by then if parked */
 };
 
 int  gw_req_alloc(struct gw_req **rqp, struct gw *gw, struct sip_msg *msg,
@@ -278,6 +293,17 @@ int  gw_req_alloc(struct gw_req **rqp, struct gw *gw, struct sip_msg *msg,
 void gw_req_answer(struct gw_req *rq, uint16_t scode, const char *reason,
 		   const char *hdrs);
 void gw_req_cancel_all(struct gw *gw);
+/* Park rq in gw->pending while the directory answers: by the deadline
+ * set at arrival (Directory answerTimeout) it gets 503 with Retry-After
+ * if the directory has not answered, so that no request waits until the
+ * sender's Timer F and the connector never takes a slow directory for
+ * a dead gateway. */
+void gw_req_park(struct gw_req *rq);
+/* A directory answer ENOTUNIQ (two entries for one key: a data error,
+ * not a temporary one): 485 Ambiguous, no Retry-After, counted, logged
+ * once per key per cache period.  True when rq was answered. */
+bool gw_req_ambiguous(struct gw_req *rq, const struct dir_result *res,
+		      const char *key);
 /* Authenticate rq's request, then call next (or answer the refusal). */
 void gw_auth(struct gw_req *rq, bool proxy, gw_req_h *next);
 /* Does rq->target exist in the directory?  Then call next, else 404. */
@@ -333,6 +359,10 @@ enum gw_status gw_fed_status(const struct gw *gw, const char *aor,
 			     const char **notep);
 void gw_fed_status_build(struct dmn_st *root, struct gw *gw);
 bool gw_fed_degraded(const struct gw *gw);
+/* `reset [CONNECTOR]`: probe down links now (all, or the one named)
+ * and retry every federation subscription waiting out a backoff;
+ * ENOENT when no link has that name. */
+int  gw_fed_reset(struct gw *gw, const char *name, struct re_printf *pf);
 
 /* gw_store.c: the state store (store/sto.h) from the gateway's side.
  * Hooks are no-ops while gw->store is NULL (tests, shutdown). */

@@ -23,9 +23,19 @@
 
 #include <re.h>
 
+#include "sipstack/sst_timer.h"
 #include "sipstack/sst_trans.h"
 #include "gateway/gw.h"
 #include "gateway/gw_digest.h"
+
+static unsigned answer_ms(const struct gw *gw)
+{
+	const unsigned v = gw->cfg->directory.answer_ms ?
+		gw->cfg->directory.answer_ms : (unsigned)CFG_DIR_ANSWER_MS;
+
+	return min(max(v, (unsigned)GW_DIR_ANSWER_MIN_MS),
+		   (unsigned)GW_DIR_ANSWER_MAX_MS);
+}
 
 static void req_destructor(void *arg)
 {
@@ -56,8 +66,100 @@ int gw_req_alloc(struct gw_req **rqp, struct gw *gw, struct sip_msg *msg,
 	rq->msg = mem_ref(msg);
 	rq->stx = stx;
 	rq->fl = mem_ref(fl);
+	rq->deadline = sst_tmr_now() + answer_ms(gw);
 	*rqp = rq;
 	return 0;
+}
+
+/* Every parked request past its deadline gets 503: the directory is
+ * down or slow, and the sender must hear so well before its Timer F. */
+static void pending_tick(void *arg)
+{
+	static struct dmn_ratelim rl = DMN_RATELIM_INIT(10, 60000);
+	struct gw *gw = arg;
+	const uint64_t now = sst_tmr_now();
+	struct le *le = gw->pending.head;
+	char ra[32];
+
+	re_snprintf(ra, sizeof(ra), "Retry-After: %u\r\n", GW_RETRY_AFTER);
+	while (le) {
+		struct gw_req *rq = le->data;
+
+		le = le->next;
+		if (now < rq->deadline)
+			continue;
+		list_unlink(&rq->le);
+		if (gw->dir)
+			dir_cancel(gw->dir, rq);
+		gw->c.dir_unavailable++;
+		gw->c.dir_slow++;
+		dmn_log_rl(&rl, DMN_LOG_WARN, "gw: directory too slow "
+			   "method=%.*s waited_ms=%u", (int)rq->msg->met.l,
+			   rq->msg->met.p, answer_ms(gw));
+		gw_req_answer(rq, 503, "Directory Unavailable", ra);
+	}
+	if (!list_isempty(&gw->pending))
+		tmr_start(&gw->pendt, GW_PENDING_TICK_MS, pending_tick, gw);
+}
+
+void gw_req_park(struct gw_req *rq)
+{
+	struct gw *gw = rq->gw;
+
+	list_append(&gw->pending, &rq->le, rq);
+	if (!tmr_isrunning(&gw->pendt))
+		tmr_start(&gw->pendt, GW_PENDING_TICK_MS, pending_tick, gw);
+}
+
+struct gw_ambig {
+	struct le le;
+	char key[DIR_KEY_MAX + 1];
+	uint64_t until;              /* seconds, gw_now(): quiet until */
+};
+
+bool gw_req_ambiguous(struct gw_req *rq, const struct dir_result *res,
+		      const char *key)
+{
+	struct gw *gw = rq->gw;
+	const uint64_t now = gw_now();
+	struct gw_ambig *a = NULL;
+	struct le *le;
+
+	if (res->err != ENOTUNIQ)
+		return false;
+	gw->c.dir_ambiguous++;
+	for (le = gw->ambig.head; le; le = le->next) {
+		struct gw_ambig *x = le->data;
+
+		if (!str_casecmp(x->key, key)) {
+			a = x;
+			break;
+		}
+	}
+	if (!a || now >= a->until) {
+		/* once per key per cache period: the entry is cached that
+		 * long, and the administrator needs one line, not one per
+		 * request */
+		dmn_log_warnx("gw: ambiguous directory key=%s reason=%s",
+			      key, res->reason && res->reason[0] ?
+			      res->reason : dir_err_name(res->err));
+		if (!a) {
+			if (list_count(&gw->ambig) >= GW_AMBIG_MAX)
+				mem_deref(list_head(&gw->ambig)->data);
+			a = mem_zalloc(sizeof(*a), NULL);
+			if (a) {
+				str_ncpy(a->key, key, sizeof(a->key));
+				list_append(&gw->ambig, &a->le, a);
+			}
+		}
+		if (a)
+			a->until = now + (gw->cfg->directory.cache_ttl ?
+					  gw->cfg->directory.cache_ttl : 60);
+	}
+	/* RFC 3261 21.4.23: the address names several users; asking
+	 * again will not help, so no Retry-After */
+	gw_req_answer(rq, 485, "Ambiguous", NULL);
+	return true;
 }
 
 /* Answer and free rq. */
@@ -245,7 +347,7 @@ void gw_auth(struct gw_req *rq, bool proxy, gw_req_h *next)
 		return;
 	}
 
-	list_append(&gw->pending, &rq->le, rq);
+	gw_req_park(rq);
 	err = dir_secret_of(gw->dir, &user, verify_h, rq);
 	if (err) {
 		list_unlink(&rq->le);
@@ -354,6 +456,8 @@ static void target_h(const struct dir_result *res, void *arg)
 		gw_req_answer(rq, 404, "Not Found", NULL);
 		return;
 	}
+	if (gw_req_ambiguous(rq, res, rq->target))
+		return;
 	rq->gw->c.dir_unavailable++;
 	gw_req_answer(rq, 503, "Directory Unavailable", "Retry-After: 5\r\n");
 }
@@ -367,7 +471,7 @@ void gw_target_check(struct gw_req *rq, gw_req_h *next)
 
 	rq->next = next;
 	pl_set_str(&t, rq->target);
-	list_append(&rq->gw->pending, &rq->le, rq);
+	gw_req_park(rq);
 	err = dir_email_of(rq->gw->dir, &t, target_h, rq);
 	if (err) {
 		list_unlink(&rq->le);

@@ -6,7 +6,9 @@
  *	status [--json]   the status tree; exit 0 healthy, 1 degraded
  *	                  (directory down, or the last reload failed)
  *	reload            load the file again; 0, or 1 with the errors
- * CLI side: `stgateway status|reload [-c FILE] [-n NAME] [-s SOCKET]`
+ *	reset [CONNECTOR] probe down links now, retry backed-off
+ *	                  federation subscriptions; 2: no such link
+ * CLI side: `stgateway status|reload|reset [-c FILE] [-n NAME] [-s SOCKET]`
  *	finds the control socket in the file (or takes -s), asks, and
  *	exits with the daemon's status (3 when it is not running):
  *	daemon/dmn_cli.c and conf/cfg_ctl.c, given the gateway's record.
@@ -118,6 +120,9 @@ static void add_directory(struct dmn_st *root, const struct gw *gw)
 	dmn_st_int(d, "errors", (int64_t)ds.errors);
 	dmn_st_int(d, "avg_us", (int64_t)ds.avg_us);
 	dmn_st_str(d, "last_error", ds.last_error);
+	dmn_st_int(d, "answer_timeout_ms", gw->cfg->directory.answer_ms);
+	dmn_st_int(d, "answered_503_slow", (int64_t)gw->c.dir_slow);
+	dmn_st_int(d, "ambiguous_refused", (int64_t)gw->c.dir_ambiguous);
 }
 
 int gw_status_build(struct dmn_st **stp, struct gw *gw)
@@ -271,11 +276,28 @@ static int ctl_reload(struct re_printf *pf, int argc, char *argv[],
 	return gw_reload(arg, pf) ? DMN_EXIT_DEGRADED : DMN_EXIT_OK;
 }
 
+static int ctl_reset(struct re_printf *pf, int argc, char *argv[],
+		     const struct dmn_ctl_peer *peer, void *arg)
+{
+	(void)peer;
+	if (argc > 2) {
+		(void)re_hprintf(pf, "error: usage: reset [CONNECTOR]\n");
+		return DMN_EXIT_USAGE;
+	}
+	dmn_log_info("gw: reset requested-by=control connector=%s",
+		     argc == 2 ? argv[1] : "all");
+	return gw_fed_reset(arg, argc == 2 ? argv[1] : NULL, pf) ?
+		DMN_EXIT_USAGE : DMN_EXIT_OK;
+}
+
 const struct dmn_ctl_cmd gw_ctl_cmdv[] = {
 	{"status", "[--json]", "health, listeners, registrations, "
 	 "subscriptions, messages, directory", DMN_CTL_ANY, ctl_status},
 	{"reload", NULL, "load the configuration file again",
 	 DMN_CTL_OWNER, ctl_reload},
+	{"reset", "[CONNECTOR]", "probe down connector links now and retry "
+	 "federation subscriptions waiting out a backoff", DMN_CTL_OWNER,
+	 ctl_reset},
 };
 const size_t gw_ctl_cmdc = sizeof(gw_ctl_cmdv) / sizeof(gw_ctl_cmdv[0]);
 

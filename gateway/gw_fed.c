@@ -8,14 +8,18 @@
  * ip:port (udp, tcp) or ip:tlsPort with the transport of our first
  * ConnectorListen, from that listener's address (the connector accepts
  * outbound traffic only from its gateways' ConnectorListen addresses).
- * Each link is probed with OPTIONS: every GW_FED_KEEPALIVE_S while up
+ * Each link is probed with OPTIONS every GW_FED_KEEPALIVE_S while up
  * (or every retryInterval when that is shorter, so that a link is
- * never checked less often than it would be retried), and every
- * retryInterval (CommunityGateway retryInterval, default 60 s) while
- * down.  Any answer from the connector means up; a timeout or transport
- * error means down.  Outbound traffic takes the first link that is up;
- * a transaction that fails on transport takes its link down, so the
- * next request fails over to the next link.
+ * never checked less often than it would be retried).  A link judges
+ * the connector only, never what lies beyond it (link_judge): any
+ * answer from the connector means up, a 408 or 503 it relays is that
+ * request's failure; a transport error means down at once, and a
+ * request with no answer at all (our timeout racing the connector's
+ * 408) sends a probe whose failure means down.  A down link is probed
+ * again after 1 s, doubling up to retryInterval (gw_retry.h); `reset`
+ * probes now.  Outbound traffic takes the first link that is up; a
+ * transaction that fails on transport takes its link down, so the next
+ * request fails over to the next link.
  *
  * TLS links (the first ConnectorListen is tls): the gateway connects to
  * the connector's ip:tlsPort with the Tls record's certificate as its
@@ -65,13 +69,16 @@
  * In exchange the remote side keeps one dialog per presentity, not one
  * per watcher pair, and our watchers' lists are not disclosed.
  *
- * Failures: when no link is up, every external presentity is Offline
- * for its local watchers (NOTIFY closed); when a link comes back, the
- * federation subscriptions are created afresh.  A refresh or NOTIFY
- * path that breaks (481, 408: e.g. a restarted connector lost the
- * Record-Route path) shows Offline and subscribes again after
- * GW_FED_RESUB_S.  A restarted gateway starts with no federation state
- * at all, so nothing stays wrongly online.
+ * Failures: only when no link is up is every external presentity
+ * Offline for its local watchers (NOTIFY closed); when a link comes
+ * back, the federation subscriptions are created afresh.  A NOTIFY
+ * without a body means no state (Offline).  A subscription or refresh
+ * that fails shows Offline and is retried by kind of failure
+ * (gw_retry.h: transient after 3 s doubling to 60 s, refusals after
+ * 5 min doubling to 4 h), listed in status with its last answer.  An
+ * un-SUBSCRIBEd dialog is kept until the terminating NOTIFY or
+ * GW_FED_END_WAIT_S.  A restarted gateway starts with no federation
+ * state at all, so nothing stays wrongly online.
  */
 #include <errno.h>
 #include <string.h>
@@ -82,14 +89,16 @@
 #include "sipstack/sst_msg.h"
 #include "sipstack/sst_trans.h"
 #include "gateway/gw.h"
+#include "gateway/gw_retry.h"
 
 enum {
 	GW_FED_KEEPALIVE_S = 30,
 	GW_FED_SUB_EXPIRES = 600,   /* asked for the federation side */
-	GW_FED_RESUB_S     = 3,     /* after a federation SUBSCRIBE failed */
 	GW_FED_NOEMAIL_MAX = 64,    /* users listed as unable to federate */
 	GW_FED_FSUB_MAX    = 4096,  /* external presentities watched */
 	GW_FED_NAME_MAX    = 64,
+	GW_FED_END_WAIT_S  = 32,    /* a dialog kept after un-SUBSCRIBE:
+				     * 64*T1, RFC 6665 4.1.2.3 */
 };
 
 enum link_state { LINK_PROBING = 0, LINK_UP, LINK_DOWN };
@@ -109,6 +118,12 @@ struct gw_link {
 	char last_error[GW_TEXT_MAX];
 	uint64_t reqs_out;
 	uint64_t failures;
+	bool had_conn;               /* stream: a connection was open at
+				      * the last tick */
+	unsigned down_probes;        /* failed probes in a row while down
+				      * (gw_retry_link_wait) */
+	uint64_t beyond_failures;    /* 408/503 relayed from beyond, and
+				      * our own timeouts the probe cleared */
 };
 
 /* One client transaction over a link: the send argument that opens or
@@ -146,6 +161,14 @@ struct gw_fsub {
 	struct gw_ftx *ct;
 	unsigned subscribes;
 	char last_error[GW_TEXT_MAX];
+	unsigned fails;              /* failures in a row, of this kind */
+	bool refused;                /* the last one was permanent */
+	char last_answer[GW_TEXT_MAX]; /* e.g. "403 Forbidden" */
+	bool holding;                /* dialog lost: subscribing anew while
+				      * keeping the last state shown */
+	bool ending;                 /* un-SUBSCRIBEd: waiting for the
+				      * terminating NOTIFY */
+	uint64_t end_at;             /* forget the dialog then */
 };
 
 struct gw_noemail {
@@ -242,6 +265,35 @@ static int ftx_send(struct mbuf *mb, void *arg)
 
 static void link_set(struct gw_link *l, bool up, int err, uint16_t scode);
 
+static void link_probe(struct gw_link *l);
+
+/* What one request's final answer says about its link.  Any answer is
+ * from the connector (it relays what lies beyond with that answer's own
+ * code), so it proves the link alive, 408 and 503 included: those are
+ * the request's failure, counted.  A transport failure takes the link
+ * down at once.  Our own timeout (no answer at all) races the
+ * connector's 408 for a far side that is slow, so it is not taken as
+ * the connector's silence: an OPTIONS probe is sent now, and only its
+ * failure takes the link down. */
+static void link_judge(struct gw_link *l, int err, uint16_t scode,
+		       const struct sip_msg *msg)
+{
+	if (msg) {
+		if (scode == 408 || scode == 503)
+			l->beyond_failures++;
+		if (l->state != LINK_UP)
+			link_set(l, true, 0, scode);
+		return;
+	}
+	if (err && err != ETIMEDOUT) {
+		link_set(l, false, err, scode);
+		return;
+	}
+	l->beyond_failures++;
+	if (!l->ct && l->state == LINK_UP)
+		link_probe(l);
+}
+
 static void noop_resp(int err, uint16_t scode, const struct sip_msg *msg,
 		      void *arg)
 {
@@ -266,12 +318,8 @@ static void ftx_resp(int err, uint16_t scode, const struct sip_msg *msg,
 	fx->resph(err, scode, msg, fx->arg);
 	/* after the owner's handler: a link going down may end other
 	 * transactions, never the one being answered */
-	if (!fx->probe) {
-		if (!msg)
-			link_set(l, false, err, scode);
-		else if (l->state != LINK_UP)
-			link_set(l, true, 0, scode);
-	}
+	if (!fx->probe)
+		link_judge(l, err, scode, msg);
 	mem_deref(fx);
 }
 
@@ -371,6 +419,7 @@ static void link_set(struct gw_link *l, bool up, int err, uint16_t scode)
 
 	if (up) {
 		l->state = LINK_UP;
+		l->down_probes = 0;
 		l->next_probe = now + keepalive_s(gw);
 		if (was == LINK_UP)
 			return;
@@ -382,15 +431,20 @@ static void link_set(struct gw_link *l, bool up, int err, uint16_t scode)
 		for (le = gw->fsubs.head; le; le = le->next) {
 			struct gw_fsub *fs = le->data;
 
-			if (fs->state == FS_IDLE)
+			if (fs->state == FS_IDLE && !fs->refused)
 				fs->retry_at = 0;
 		}
 		return;
 	}
 
+	/* re-probed soon, then less often: 1, 2, 4 ... retryInterval */
+	if (was != LINK_DOWN)
+		l->down_probes = 0;
+	l->down_probes++;
 	l->state = LINK_DOWN;
 	l->failures++;
-	l->next_probe = now + retry_s(gw);
+	l->next_probe = now + gw_retry_link_wait(l->down_probes,
+						 retry_s(gw));
 	re_snprintf(l->last_error, sizeof(l->last_error), "%s (%u)",
 		    err == ETIMEDOUT ? "timeout" : err ? strerror(err) :
 		    "no answer", (unsigned)scode);
@@ -399,15 +453,23 @@ static void link_set(struct gw_link *l, bool up, int err, uint16_t scode)
 	re_snprintf(a, sizeof(a), "%J", &l->addr);
 	dmn_log_warnx("gw: connector down name=%s transport=%s address=%s "
 		      "error=%s retry_in=%us", l->name, sst_tp_name(l->tp),
-		      a, l->last_error, retry_s(gw));
+		      a, l->last_error, (unsigned)(l->next_probe - now));
 
 	/* the dialogs through this connector are gone: start again on
 	 * another link, or show everybody offline until one is back */
-	for (le = gw->fsubs.head; le; le = le->next) {
+	le = gw->fsubs.head;
+	while (le) {
 		struct gw_fsub *fs = le->data;
 
+		le = le->next;
+		if (fs->ending) {
+			mem_deref(fs);
+			continue;
+		}
+		fs->holding = false;
 		fsub_reset(fs, link_first_up(gw) == NULL);
-		fs->retry_at = 0;
+		if (!fs->refused)
+			fs->retry_at = 0;
 	}
 }
 
@@ -445,6 +507,21 @@ static void link_probe(struct gw_link *l)
 		l->ct = NULL;
 		link_set(l, false, err, 0);
 	}
+}
+
+/* A stream link's connections all closed (the connector died or
+ * restarted, its host reset them): that is news about the connector
+ * itself, so probe now rather than at the next keep-alive; a refused
+ * connection then takes the link down at once. */
+static void conn_watch(struct gw_link *l)
+{
+	unsigned n = 0;
+
+	if (sst_transp_peer_counters(l->gw->tp, &l->addr, NULL, &n))
+		n = 0;
+	if (l->had_conn && !n)
+		link_probe(l);
+	l->had_conn = n > 0;
 }
 
 static void link_destructor(void *arg)
@@ -559,7 +636,7 @@ static struct gw_fsub *fsub_find(const struct gw *gw, const char *aor)
 	for (le = gw->fsubs.head; le; le = le->next) {
 		struct gw_fsub *fs = le->data;
 
-		if (!strcmp(fs->aor, aor))
+		if (!fs->ending && !strcmp(fs->aor, aor))
 			return fs;
 	}
 	return NULL;
@@ -618,16 +695,63 @@ static void fsub_dialog(struct gw_fsub *fs, const struct sip_msg *msg,
 	mem_deref(mb);
 }
 
-static void fsub_failed(struct gw_fsub *fs, const char *what, uint16_t scode)
+static void fsub_failed_as(struct gw_fsub *fs, const char *what,
+			   uint16_t scode, const struct sip_msg *msg,
+			   bool permanent)
+{
+	static struct dmn_ratelim rl = DMN_RATELIM_INIT(20, 60000);
+	unsigned wait;
+
+	if (permanent != fs->refused)
+		fs->fails = 0;
+	fs->refused = permanent;
+	fs->fails++;
+	wait = gw_retry_wait(permanent, fs->fails);
+	re_snprintf(fs->last_error, sizeof(fs->last_error), "%s %u", what,
+		    (unsigned)scode);
+	if (msg && msg->reason.l && msg->reason.l < 64)
+		re_snprintf(fs->last_answer, sizeof(fs->last_answer),
+			    "%u %r", (unsigned)scode, &msg->reason);
+	else if (scode)
+		re_snprintf(fs->last_answer, sizeof(fs->last_answer),
+			    "%u (no answer)", (unsigned)scode);
+	else
+		str_ncpy(fs->last_answer, what, sizeof(fs->last_answer));
+	dmn_log_rl(&rl, DMN_LOG_INFO, "gw: federation subscription lost "
+		   "presentity=%s reason=%s kind=%s retry_in=%us", fs->aor,
+		   fs->last_error, permanent ? "refused" : "transient", wait);
+	fs->holding = false;
+	fsub_reset(fs, true);
+	fs->retry_at = gw_now() + wait;
+}
+
+/* The far side forgot a dialog that was working (481 to our refresh: its
+ * gateway or connector restarted; or it ended it with reason deactivated
+ * or timeout, which invite a new SUBSCRIBE at once, RFC 6665 4.1.3).
+ * Subscribe anew now and keep showing the last state until the new
+ * subscription's first NOTIFY says what is true: a user who is online is
+ * not shown offline on the way, one who left is shown offline by that
+ * NOTIFY, and a new SUBSCRIBE that fails shows offline (fsub_failed_as).
+ * Once only: a second loss in a row is an ordinary failure. */
+static bool fsub_lost(struct gw_fsub *fs, const char *why)
 {
 	static struct dmn_ratelim rl = DMN_RATELIM_INIT(20, 60000);
 
-	re_snprintf(fs->last_error, sizeof(fs->last_error), "%s %u", what,
-		    (unsigned)scode);
-	dmn_log_rl(&rl, DMN_LOG_INFO, "gw: federation subscription lost "
-		   "presentity=%s reason=%s", fs->aor, fs->last_error);
-	fsub_reset(fs, true);
-	fs->retry_at = gw_now() + GW_FED_RESUB_S;
+	if (fs->holding)
+		return false;
+	dmn_log_rl(&rl, DMN_LOG_INFO, "gw: federation dialog lost "
+		   "presentity=%s reason=%s action=resubscribe status=%s",
+		   fs->aor, why, gw_status_name(fs->st));
+	re_snprintf(fs->last_error, sizeof(fs->last_error), "%s", why);
+	fsub_reset(fs, false);
+	fs->holding = true;
+	fs->retry_at = 0;
+	return true;
+}
+
+static void fsub_failed(struct gw_fsub *fs, const char *what, uint16_t scode)
+{
+	fsub_failed_as(fs, what, scode, NULL, gw_retry_permanent(scode));
 }
 
 static void fsub_resp(int err, uint16_t scode, const struct sip_msg *msg,
@@ -640,9 +764,13 @@ static void fsub_resp(int err, uint16_t scode, const struct sip_msg *msg,
 	if (scode < 200)
 		return;
 	fs->ct = NULL;
+	if (scode == 481 && fs->state == FS_ACTIVE &&
+	    fsub_lost(fs, "refresh 481"))
+		return;
 	if (scode >= 300 || !msg) {
-		fsub_failed(fs, fs->state == FS_ACTIVE ? "refresh" :
-			    "subscribe", scode);
+		fsub_failed_as(fs, fs->state == FS_ACTIVE ? "refresh" :
+			       "subscribe", scode, msg,
+			       gw_retry_permanent(scode));
 		return;
 	}
 	fsub_dialog(fs, msg, true);
@@ -653,6 +781,10 @@ static void fsub_resp(int err, uint16_t scode, const struct sip_msg *msg,
 	}
 	fs->state = FS_ACTIVE;
 	fs->last_error[0] = '\0';
+	fs->fails = 0;
+	fs->refused = false;
+	re_snprintf(fs->last_answer, sizeof(fs->last_answer), "%u %r",
+		    (unsigned)scode, &msg->reason);
 	fs->refresh_at = gw_now() + (e > 90 ? e - 60 : e / 2 + 1);
 }
 
@@ -726,18 +858,41 @@ void gw_fed_watch(struct gw *gw, const char *aor)
 		fsub_start(fs);
 }
 
-/* The last local watcher went: un-SUBSCRIBE (not waiting for the
- * answer) and forget the presentity. */
+static void unsub_resp(int err, uint16_t scode, const struct sip_msg *msg,
+		       void *arg)
+{
+	struct gw_fsub *fs = arg;
+
+	(void)err;
+	if (scode < 200)
+		return;
+	fs->ct = NULL;
+	/* refused or unanswered: no terminating NOTIFY will come */
+	if (scode >= 300 || !msg)
+		mem_deref(fs);
+}
+
+/* The last local watcher went: un-SUBSCRIBE, and keep the dialog until
+ * the notifier's terminating NOTIFY (RFC 6665 4.1.2.3: it sends one
+ * after an un-SUBSCRIBE) or GW_FED_END_WAIT_S, so that NOTIFY is
+ * answered 200, not 481.  A new watcher meanwhile gets a subscription
+ * of its own (fsub_find skips ending ones). */
 static void fsub_end(struct gw_fsub *fs)
 {
 	ftx_abandon(fs->ct);
 	fs->ct = NULL;
-	if (fs->state == FS_ACTIVE) {
-		(void)fsub_send(fs, 0, NULL, NULL, NULL);
-		dmn_log_info("gw: federation unsubscribe presentity=%s",
-			     fs->aor);
+	if (fs->state != FS_ACTIVE) {
+		mem_deref(fs);
+		return;
 	}
-	mem_deref(fs);
+	fs->ending = true;
+	fs->end_at = gw_now() + GW_FED_END_WAIT_S;
+	if (fsub_send(fs, 0, unsub_resp, fs, &fs->ct)) {
+		fs->ct = NULL;
+		mem_deref(fs);
+		return;
+	}
+	dmn_log_info("gw: federation unsubscribe presentity=%s", fs->aor);
 }
 
 void gw_fed_tick(struct gw *gw, uint64_t now)
@@ -749,6 +904,9 @@ void gw_fed_tick(struct gw *gw, uint64_t now)
 
 		if (!l->ct && now >= l->next_probe)
 			link_probe(l);
+		else if (!l->ct && l->state == LINK_UP &&
+			 l->tp != SST_TP_UDP)
+			conn_watch(l);
 	}
 
 	le = gw->fsubs.head;
@@ -756,6 +914,11 @@ void gw_fed_tick(struct gw *gw, uint64_t now)
 		struct gw_fsub *fs = le->data;
 
 		le = le->next;
+		if (fs->ending) {
+			if (now >= fs->end_at)
+				mem_deref(fs);
+			continue;
+		}
 		if (!gw_pres_watchers(gw, fs->aor)) {
 			fsub_end(fs);
 			continue;
@@ -803,17 +966,46 @@ static void fed_notify(struct gw *gw, const struct sip_msg *msg,
 	}
 	(void)gw_reply(gw, stx, msg, fl, 200, "OK", NULL, NULL, NULL, NULL);
 	gw->c.fed_notify_in++;
+	if (fs->ending) {
+		/* the answer to our un-SUBSCRIBE: the dialog is over */
+		if (ss && ss->val.l >= 10 &&
+		    !strncasecmp(ss->val.p, "terminated", 10))
+			mem_deref(fs);
+		return;
+	}
 	fsub_dialog(fs, msg, false);
 
 	if (ss && ss->val.l >= 10 && !strncasecmp(ss->val.p, "terminated",
 						   10)) {
-		fsub_failed(fs, "terminated", 0);
+		struct pl reason = PL_INIT;
+
+		/* RFC 6665 4.1.3: after "rejected" or "noresource" asking
+		 * again soon is pointless; other reasons invite a new
+		 * SUBSCRIBE */
+		(void)re_regex(ss->val.p, ss->val.l, "reason=[a-z]+", &reason);
+		if ((!pl_strcasecmp(&reason, "deactivated") ||
+		     !pl_strcasecmp(&reason, "timeout")) &&
+		    fsub_lost(fs, "terminated"))
+			return;
+		fsub_failed_as(fs, "terminated", 0, NULL,
+			       !pl_strcasecmp(&reason, "rejected") ||
+			       !pl_strcasecmp(&reason, "noresource"));
 		return;
 	}
-	if (!blen)
-		return;
-	dmn_log_info("gw: federation notify presentity=%s status=%s",
-		     fs->aor, gw_status_name(pidf.st));
+	fs->holding = false;   /* the new subscription's truth is here */
+	if (!blen) {
+		/* No body: the notifier has no presence state to give (RFC
+		 * 6665 4.1.3 leaves a NOTIFY body optional and its absence
+		 * to the package; RFC 3856 6.6 lets a presence agent send a
+		 * NOTIFY without a document when it has none, e.g. when the
+		 * presentity's publication expired).  Nothing known is not
+		 * "still as before": show the presentity closed. */
+		pidf.st = GW_ST_OFFLINE;
+		pidf.note[0] = '\0';
+	}
+	dmn_log_info("gw: federation notify presentity=%s document=%s "
+		     "status=%s", fs->aor, blen ? "pidf" : "none",
+		     gw_status_name(pidf.st));
 	if (pidf.st != fs->st || strcmp(pidf.note, fs->note)) {
 		fs->st = pidf.st;
 		str_ncpy(fs->note, pidf.note, sizeof(fs->note));
@@ -1003,7 +1195,7 @@ void gw_fed_outbound(struct gw_req *rq)
 		return;
 	}
 	pl_set_str(&id, rq->user);
-	list_append(&gw->pending, &rq->le, rq);
+	gw_req_park(rq);
 	err = dir_email_of(gw->dir, &id, email_h, rq);
 	if (err) {
 		list_unlink(&rq->le);
@@ -1088,7 +1280,7 @@ static void inbound_target(struct gw_req *rq)
 
 	if (!pl_strcmp(&rq->msg->met, "SUBSCRIBE")) {
 		pl_set_str(&id, rq->target);
-		list_append(&gw->pending, &rq->le, rq);
+		gw_req_park(rq);
 		err = dir_privacy_of(gw->dir, &id, privacy_h, rq);
 		if (err) {
 			list_unlink(&rq->le);
@@ -1119,11 +1311,12 @@ static void id_h(const struct dir_result *res, void *arg)
 		gw_req_answer(rq, 404, "Not Found", NULL);
 		return;
 	}
+	if (gw_req_ambiguous(rq, res, rq->entity))
+		return;
 	if (res->err || !res->value || strlen(res->value) > DIR_KEY_MAX) {
 		gw->c.dir_unavailable++;
-		gw_req_answer(rq, res->err == ENOTUNIQ ? 500 : 503,
-			      res->err == ENOTUNIQ ? "Ambiguous address" :
-			      "Directory Unavailable", "Retry-After: 5\r\n");
+		gw_req_answer(rq, 503, "Directory Unavailable",
+			      "Retry-After: 5\r\n");
 		return;
 	}
 	str_ncpy(rq->target, res->value, sizeof(rq->target));
@@ -1143,6 +1336,8 @@ static void exists_h(const struct dir_result *res, void *arg)
 		gw_req_answer(rq, 404, "Not Found", NULL);
 		return;
 	}
+	if (gw_req_ambiguous(rq, res, rq->target))
+		return;
 	rq->gw->c.dir_unavailable++;
 	gw_req_answer(rq, 503, "Directory Unavailable", "Retry-After: 5\r\n");
 }
@@ -1179,7 +1374,7 @@ static void inbound(struct gw *gw, struct sip_msg *msg,
 	if (!gw->self->convert_id) {
 		(void)pl_strcpy(&u->user, rq->target, sizeof(rq->target));
 		rq->entity[0] = '\0';
-		list_append(&gw->pending, &rq->le, rq);
+		gw_req_park(rq);
 		/* the target must exist; dir_email_of answers for any user
 		 * (ENODATA: exists without email) */
 		pl_set_str(&key, rq->target);
@@ -1197,7 +1392,7 @@ static void inbound(struct gw *gw, struct sip_msg *msg,
 		return;
 	}
 	pl_set_str(&key, email);
-	list_append(&gw->pending, &rq->le, rq);
+	gw_req_park(rq);
 	err = dir_id_of(gw->dir, &key, id_h, rq);
 	if (err) {
 		list_unlink(&rq->le);
@@ -1269,6 +1464,58 @@ void gw_fed_recv(struct gw *gw, struct sip_msg *msg,
 		       NULL, NULL);
 }
 
+/* ---- reset ---- */
+
+static void fsubs_reset(struct gw *gw, struct re_printf *pf)
+{
+	struct le *le;
+
+	for (le = gw->fsubs.head; le; le = le->next) {
+		struct gw_fsub *fs = le->data;
+
+		if (fs->ending || fs->state != FS_IDLE || !fs->fails)
+			continue;
+		(void)re_hprintf(pf, "presentity %s: retrying now (was %s "
+				 "after %s)\n", fs->aor, fs->refused ?
+				 "refused" : "transient", fs->last_answer);
+		fs->fails = 0;
+		fs->refused = false;
+		fs->retry_at = 0;
+	}
+	gw_fed_tick(gw, gw_now());
+}
+
+int gw_fed_reset(struct gw *gw, const char *name, struct re_printf *pf)
+{
+	const uint64_t now = gw_now();
+	unsigned n = 0;
+	struct le *le;
+
+	for (le = gw->links.head; le; le = le->next) {
+		struct gw_link *l = le->data;
+
+		if (name && str_casecmp(l->name, name))
+			continue;
+		n++;
+		l->down_probes = 0;
+		if (l->state == LINK_UP) {
+			(void)re_hprintf(pf, "connector %s: up\n", l->name);
+			continue;
+		}
+		l->next_probe = now;
+		if (!l->ct)
+			link_probe(l);
+		(void)re_hprintf(pf, "connector %s: probing now\n", l->name);
+	}
+	if (name && !n) {
+		(void)re_hprintf(pf, "error: reset: no connector link named "
+				 "%s\n", name);
+		return ENOENT;
+	}
+	fsubs_reset(gw, pf);
+	return 0;
+}
+
 /* ---- status ---- */
 
 static const char *community_of(const struct gw *gw, const char *aor)
@@ -1305,6 +1552,8 @@ void gw_fed_status_build(struct dmn_st *root, struct gw *gw)
 			   (k->next_probe - now) * 1000 : 0);
 		dmn_st_int(it, "requests_out", (int64_t)k->reqs_out);
 		dmn_st_int(it, "failures", (int64_t)k->failures);
+		dmn_st_int(it, "failures_beyond",
+			   (int64_t)k->beyond_failures);
 		dmn_st_str(it, "last_error", k->last_error);
 	}
 	dmn_st_int(s, "requests_in", (int64_t)gw->c.fed_in);
@@ -1327,7 +1576,8 @@ void gw_fed_status_build(struct dmn_st *root, struct gw *gw)
 		for (le = gw->fsubs.head; le; le = le->next) {
 			const struct gw_fsub *fs = le->data;
 
-			if (strcmp(community_of(gw, fs->aor), name ? name : ""))
+			if (fs->ending || strcmp(community_of(gw, fs->aor),
+						 name ? name : ""))
 				continue;
 			np++;
 			nw += gw_pres_watchers(gw, fs->aor);
@@ -1344,11 +1594,20 @@ void gw_fed_status_build(struct dmn_st *root, struct gw *gw)
 		it = dmn_st_item(l);
 		dmn_st_str(it, "presentity", fs->aor);
 		dmn_st_str(it, "community", community_of(gw, fs->aor));
-		dmn_st_str(it, "state", fsub_state_name(fs->state));
+		dmn_st_str(it, "state", fs->ending ? "unsubscribing" :
+			   fsub_state_name(fs->state));
 		dmn_st_str(it, "status", gw_status_name(fs->st));
 		dmn_st_int(it, "local_watchers", gw_pres_watchers(gw, fs->aor));
 		dmn_st_int(it, "subscribes", fs->subscribes);
 		dmn_st_str(it, "last_error", fs->last_error);
+		dmn_st_str(it, "last_answer", fs->last_answer);
+		if (fs->state == FS_IDLE && !fs->ending && fs->fails) {
+			dmn_st_str(it, "retry", fs->refused ? "refused" :
+				   "transient");
+			dmn_st_int(it, "failures_in_a_row", fs->fails);
+			dmn_st_dur(it, "next_attempt_in", fs->retry_at > now ?
+				   (fs->retry_at - now) * 1000 : 0);
+		}
 	}
 	l = dmn_st_list(s, "cannot_federate");
 	for (le = gw->noemail.head; le; le = le->next) {

@@ -2,7 +2,8 @@
  * gw_main.c -- stgateway's command line.
  *
  * stgateway [-c FILE] [-n NAME] [-f]         run the gateway
- * stgateway status [--json] | reload [-c FILE] [-n NAME] [-s SOCKET]
+ * stgateway status [--json] | reload | reset [CONNECTOR]
+ *           [-c FILE] [-n NAME] [-s SOCKET]
  *                                            ask the running gateway
  * stgateway --help | --version
  *
@@ -18,6 +19,9 @@ static const struct dmn_cli_cmd commands[] = {
 	 "3 not running)"},
 	{"reload", gw_cmd_ctl, "reload [-c FILE] [-n NAME] [-s SOCK]",
 	 "make the running gateway load FILE again"},
+	{"reset", gw_cmd_ctl, "reset [CONNECTOR] [-c FILE] [-n NAME] [-s SOCK]",
+	 "probe down connector links now, retry federation subscriptions "
+	 "waiting out a backoff"},
 };
 
 static int run_daemon(int argc, char **argv, const void *arg)

@@ -20,7 +20,10 @@
  * then).  A NOTIFY answered 481, or lost (timeout, transport error),
  * ends the subscription.  Expiry sends a final NOTIFY
  * "terminated;reason=timeout"; an un-SUBSCRIBE (Expires: 0) a final
- * "terminated".
+ * "terminated".  Subscriptions last at most GW_SUB_EXPIRES_MAX (600 s):
+ * subscriptions live in memory only, and a restarted gateway answers
+ * the next refresh of a dialog it lost 481, so a client's stale view
+ * is corrected within that bound.
  *
  * Federation: a subscription's target may be an external presentity
  * (its state comes from gw_fed_status, the one shared federation
@@ -709,7 +712,7 @@ static void sub_create(struct gw_req *rq, const char *target,
 			      "Min-Expires: 60\r\n");
 		return;
 	}
-	e = min(e, (uint32_t)GW_EXPIRES_MAX);
+	e = min(e, (uint32_t)GW_SUB_EXPIRES_MAX);
 	if (gw->nsubs >= GW_SUB_MAX) {
 		gw->c.sub_refused++;
 		gw_req_answer(rq, 503, "Too many subscriptions",
@@ -844,7 +847,7 @@ bool gw_subscribe_indialog(struct gw *gw, const struct sip_msg *msg,
 			       NULL, "Min-Expires: 60\r\n", NULL, NULL);
 		return true;
 	}
-	e = min(e, (uint32_t)GW_EXPIRES_MAX);
+	e = min(e, (uint32_t)GW_SUB_EXPIRES_MAX);
 
 	rqs.gw = gw;
 	rqs.msg = (struct sip_msg *)msg;

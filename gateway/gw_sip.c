@@ -8,7 +8,9 @@
  *
  * Methods: REGISTER (gw_regsrv.c), PUBLISH and SUBSCRIBE (gw_pres.c),
  * MESSAGE (gw_msg.c), OPTIONS (200 here).  NOTIFY to us gets 481 (the
- * gateway subscribes to nobody on this side), INVITE 501 (chat and
+ * gateway subscribes to nobody on this side), so does a MESSAGE with a
+ * To tag (no such dialog is ever held: after a restart such a client
+ * learns at once), INVITE 501 (chat and
  * presence only), anything else 405 with Allow.  Malformed requests get
  * the status sst_msg_decode() chose and are counted; malformed
  * responses are dropped.
@@ -238,6 +240,15 @@ static void dispatch(struct gw *gw, struct sip_msg *msg,
 	if (!pl_strcmp(met, "NOTIFY")) {
 		(void)gw_reply(gw, stx, msg, fl, 481, "Subscription does not "
 			       "exist", NULL, NULL, NULL, NULL);
+		return;
+	}
+	/* RFC 3261 12.2.2: the only dialogs this gateway holds are
+	 * subscriptions; any other in-dialog request (a MESSAGE in a
+	 * dialog of a gateway that has restarted, say) is answered 481 at
+	 * once, without a challenge, so that stale clients fail fast */
+	if (pl_isset(&msg->to.tag) && !pl_strcmp(met, "MESSAGE")) {
+		(void)gw_reply(gw, stx, msg, fl, 481, "Call/Transaction Does "
+			       "Not Exist", NULL, NULL, NULL, NULL);
 		return;
 	}
 	if (!pl_strcmp(met, "REGISTER")) {

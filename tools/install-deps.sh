@@ -9,7 +9,8 @@
 #   demo   build + what tools/demo.sh runs (dnsmasq, certtool, baresip,
 #          sipp, ss)
 #   test   build + the real components the tests start (slapd, dnsmasq,
-#          certtool, SIP clients) + the fuzzing compiler
+#          certtool, SIP clients, Kamailio as another community's
+#          presence server) + the fuzzing compiler
 #   bench  test + the peer relay measured against (kamailio)
 set -eu
 
@@ -20,7 +21,8 @@ build_pkgs="build-essential autoconf automake libtool pkg-config
 	libxml2-utils libsqlite3-dev"
 test_pkgs="slapd ldap-utils dnsmasq-base bind9-dnsutils gnutls-bin
 	sip-tester baresip-core linphone-cli clang libclang-rt-14-dev
-	valgrind procps iproute2 psmisc groff-base python3 util-linux"
+	valgrind procps iproute2 psmisc groff-base python3 util-linux
+	kamailio kamailio-presence-modules"
 demo_pkgs="dnsmasq-base gnutls-bin baresip-core sip-tester iproute2 procps
 	util-linux"
 bench_pkgs="kamailio kamailio-extra-modules linux-perf"
