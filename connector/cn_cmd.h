@@ -18,7 +18,7 @@ enum {
 	CN_EXIT_USAGE = 2,
 };
 
-/* stconnector check [-c FILE] [--dns] */
+/* stconnector check [-c FILE] [-n NAME] [--dns] */
 int cn_cmd_check(int argc, char **argv);
 
 /* check --dns: resolve every external community of a loaded file. */

@@ -318,6 +318,8 @@ int  gw_status_build(struct dmn_st **stp, struct gw *gw);
 extern const struct dmn_ctl_cmd gw_ctl_cmdv[];
 extern const size_t gw_ctl_cmdc;
 int  gw_cmd_ctl(const char *cmd, int argc, char **argv);
+/* gw_cmd_check.c: stgateway check [-c FILE] [-n NAME] [--directory] */
+int  gw_cmd_check(const char *cmd, int argc, char **argv);
 
 /* gw_daemon.c */
 int  gw_daemon_main(int argc, char **argv);

@@ -2,6 +2,9 @@
  * gw_main.c -- stgateway's command line.
  *
  * stgateway [-c FILE] [-n NAME] [-f]         run the gateway
+ * stgateway check [-c FILE] [-n NAME] [--directory]
+ *                                            validate the file, open
+ *                                            what the gateway will open
  * stgateway status [--json] | reload [-c FILE] [-n NAME] [-s SOCKET]
  *                                            ask the running gateway
  * stgateway --help | --version
@@ -13,6 +16,9 @@
 #include "gateway/gw.h"
 
 static const struct dmn_cli_cmd commands[] = {
+	{"check", gw_cmd_check, "check [-c FILE] [-n NAME] [--directory]",
+	 "validate FILE and open what the gateway will open; "
+	 "--directory: bind to LDAP and read the search base"},
 	{"status", gw_cmd_ctl, "status [--json] [-c FILE] [-n NAME] [-s SOCK]",
 	 "ask the running gateway how it is (exit 0 ok, 1 degraded, "
 	 "3 not running)"},
