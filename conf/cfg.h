@@ -25,8 +25,12 @@
 #include <stdio.h>
 #include <time.h>
 
-/* Default file and bounds, as named constants. */
-#define CFG_DEFAULT_PATH   "/etc/stconnector/community.xml"
+/* Default file and bounds, as named constants.  The directory is
+ * configure's --sysconfdir (common.am passes it). */
+#ifndef STC_SYSCONFDIR
+#define STC_SYSCONFDIR     "/etc"
+#endif
+#define CFG_DEFAULT_PATH   STC_SYSCONFDIR "/stconnector/community.xml"
 enum {
 	CFG_FILE_MAX      = 1024 * 1024, /* bytes in a config file */
 	CFG_DOMAIN_MAX    = 253,         /* RFC 1035 name length */
@@ -102,6 +106,7 @@ struct cfg_gateway {
 	char *control;               /* control socket path */
 	char *pidfile;
 	char *user;                  /* drop root to this user */
+	char *control_group;         /* group that may use the socket */
 	unsigned retry;              /* seconds between connector retries */
 	unsigned line;
 };
@@ -135,6 +140,7 @@ struct cfg_connector {
 	char *control;            /* control socket path */
 	char *pidfile;
 	char *user;               /* drop root to this user */
+	char *control_group;      /* group that may use the socket */
 	unsigned retry;           /* seconds between link retries */
 	unsigned line;
 };

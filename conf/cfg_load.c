@@ -74,6 +74,7 @@ static const char *const e_verify[] = {"none", "required", NULL};
 	{"control", V_TEXT, false, NULL}, \
 	{"pidFile", V_TEXT, false, NULL}, \
 	{"user", V_TEXT, false, NULL}, \
+	{"controlGroup", V_TEXT, false, NULL}, \
 	{"retryInterval", V_COUNT, false, NULL}
 
 static const struct attr_spec a_none[] = {A_END};
@@ -1001,6 +1002,7 @@ static void build_gateway(struct ld *ld, struct cfg *cfg, const xmlNode *n)
 	gw->support_external = attr_bool(n, "SupportExternalCommunities",
 					 true);
 	gw->convert_id = attr_bool(n, "ConvertID", true);
+	gw->control_group = attr_get(n, "controlGroup");
 	daemon_attrs(ld, n, &gw->control, &gw->pidfile, &gw->user,
 		     &gw->retry);
 	gw->line = node_line(n);
@@ -1046,6 +1048,7 @@ static void build_connector(struct ld *ld, struct cfg *cfg, const xmlNode *n)
 	cn->ip = attr_get(n, "ip");
 	cn->port = attr_port(n, "port", CFG_SIP_PORT);
 	cn->tls_port = attr_port(n, "tlsPort", CFG_SIPS_PORT);
+	cn->control_group = attr_get(n, "controlGroup");
 	daemon_attrs(ld, n, &cn->control, &cn->pidfile, &cn->user,
 		     &cn->retry);
 	cn->line = node_line(n);
@@ -1364,6 +1367,7 @@ void cfg_free(struct cfg *cfg)
 		free(gw->control);
 		free(gw->pidfile);
 		free(gw->user);
+		free(gw->control_group);
 	}
 	free(cfg->gateways);
 	for (i = 0; i < cfg->nexterns; i++) {
@@ -1384,6 +1388,7 @@ void cfg_free(struct cfg *cfg)
 		free(cn->control);
 		free(cn->pidfile);
 		free(cn->user);
+		free(cn->control_group);
 	}
 	free(cfg->connectors);
 	strv_free(&cfg->connectivity.trusted_ips);

@@ -62,6 +62,7 @@ static int load(void **cfgp, struct dmn_run_self *rs, const char *path,
 	rs->pidfile = self->pidfile;
 	rs->control = self->control;
 	rs->user = self->user;
+	rs->group = self->control_group;
 	*cfgp = cfg;
 	return 0;
 }

@@ -73,6 +73,9 @@ void dmn_log_close(void);
 void dmn_log_level_set(enum dmn_log_level min);
 /* NULL restores syslog/stderr output. */
 void dmn_log_sink_set(dmn_log_sink_h *sinkh, void *arg);
+/* Error lines are also written to fd, one per line (the background
+ * start's pipe to the waiting parent, dmn_detach.c); -1 stops it. */
+void dmn_log_tee_set(int fd);
 
 #define DMN_PRINTF(a, b) __attribute__((format(printf, a, b)))
 
@@ -272,6 +275,15 @@ int dmn_ctl_listen(struct dmn_ctl **ctlp, const char *path,
 		   const struct dmn_ctl_cmd *cmdv, size_t cmdc, void *arg);
 /* Clients connected right now. */
 unsigned dmn_ctl_clients(const struct dmn_ctl *ctl);
+/*
+ * Before the privilege drop: give the socket at path to user (uid and,
+ * unless group is given, the user's primary group) and/or group, mode
+ * 0660, so that the daemon's user and the group's members (monitoring)
+ * can connect after root is gone.  Nothing to do when both are NULL.
+ * Commands marked DMN_CTL_OWNER stay for root and the daemon's uid.
+ * ENOENT for an unknown user or group; errno of chown/chmod.
+ */
+int dmn_ctl_share(const char *path, const char *user, const char *group);
 
 /*
  * Client: send line (no '\n'; one is added) to the daemon at path and
@@ -336,12 +348,17 @@ int dmn_st_json(struct re_printf *pf, const struct dmn_st *st);
 /* ------------------------------------------------------------------ */
 /* Background start (dmn_detach.c)
  *
- * dmn_detach(prog): fork; the parent waits for one status byte from the
- * child and exits with it (saying on stderr when start-up failed); the
- * child calls setsid(), chdir("/"), points stdio at /dev/null and gets
- * the pipe's write end back (-1 on failure, after a message on stderr).
- * dmn_detach_report(&fd, DMN_EXIT_*) tells the waiting parent, once;
- * later calls are no-ops.  Open the PID file after dmn_detach().
+ * dmn_detach(prog): fork; the parent waits for the child's start-up
+ * result and exits with it; the child calls setsid(), chdir("/"),
+ * points stdio at /dev/null and gets the pipe's write end back (-1 on
+ * failure, after a message on stderr).  Until the result is sent, the
+ * child's error log lines also go through the pipe (dmn_log_tee_set),
+ * and the parent prints them on its stderr as "PROG: LINE": an
+ * administrator at the terminal sees why a background start failed,
+ * not only "see the system log".  The result is a NUL byte and the
+ * status byte after those lines.  dmn_detach_report(&fd, DMN_EXIT_*)
+ * sends it, once; later calls are no-ops.  Open the PID file after
+ * dmn_detach().
  */
 int  dmn_detach(const char *prog);
 void dmn_detach_report(int *fdp, int status);
@@ -407,6 +424,7 @@ struct dmn_run_self {
 	const char *pidfile;
 	const char *control;
 	const char *user;
+	const char *group;	/* controlGroup: may use the socket */
 };
 
 struct dmn_run_ops {

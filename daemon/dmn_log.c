@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/uio.h>
 #include <syslog.h>
 #include <time.h>
 
@@ -28,7 +29,8 @@ static struct {
 	enum dmn_log_level min;
 	dmn_log_sink_h *sinkh;
 	void *sinkarg;
-} lg = {"stconnector", true, false, DMN_LOG_INFO, NULL, NULL};
+	int tee_fd;		/* start-up errors also go here, or -1 */
+} lg = {"stconnector", true, false, DMN_LOG_INFO, NULL, NULL, -1};
 
 static const char *level_name[] = {"debug", "info", "warning", "error"};
 
@@ -323,6 +325,17 @@ static void emit(enum dmn_log_level lvl, const char *line)
 	struct timespec ts;
 	struct tm tm;
 
+	if (lg.tee_fd >= 0 && lvl >= DMN_LOG_ERR) {
+		struct iovec iov[2];
+
+		iov[0].iov_base = (void *)line;
+		iov[0].iov_len = strlen(line);
+		iov[1].iov_base = (void *)"\n";
+		iov[1].iov_len = 1;
+		if (writev(lg.tee_fd, iov, 2) < 0) {
+			/* the waiting parent is gone: syslog still has it */
+		}
+	}
 	if (lg.sinkh) {
 		lg.sinkh(lvl, line, lg.sinkarg);
 		return;
@@ -609,6 +622,11 @@ void dmn_log_level_set(enum dmn_log_level min)
 {
 	lg.min = min;
 	dbg_init(min == DMN_LOG_DEBUG ? DBG_DEBUG : DBG_NOTICE, DBG_NONE);
+}
+
+void dmn_log_tee_set(int fd)
+{
+	lg.tee_fd = fd;
 }
 
 void dmn_log_sink_set(dmn_log_sink_h *sinkh, void *arg)

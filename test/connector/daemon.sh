@@ -327,6 +327,9 @@ run -c "$F" -n acme-edge2
 te_check "background start, control socket impossible: exit 1" [ "$rc" = 1 ]
 te_check "background start failure: the parent says so" has "$D/err" \
 	'^stconnector: start-up failed'
+te_check "background start failure: the reason reaches the terminal" \
+	has "$D/err" \
+	"^stconnector: cn: start failed step=control path=$D/run/nodir/cn2.sock error=\"No such file or directory\"\$"
 te_check "background start failure: no pid file left" [ ! -e "$D/run/cn2.pid" ]
 
 te_done
