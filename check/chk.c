@@ -308,6 +308,56 @@ static bool in_groups(uid_t uid, gid_t gid, gid_t fgid)
 	return false;
 }
 
+static const char *user_name(uid_t uid, char *buf, size_t sz)
+{
+	struct passwd *pw = getpwuid(uid);
+
+	if (pw)
+		snprintf(buf, sz, "%s", pw->pw_name);
+	else
+		snprintf(buf, sz, "uid %lu", (unsigned long)uid);
+	return buf;
+}
+
+bool chk_may_read(const char *path, uid_t uid, gid_t gid)
+{
+	struct stat st;
+	mode_t r;
+
+	if (stat(path, &st) < 0)
+		return false;
+	if (uid == 0)
+		return true;
+	r = st.st_uid == uid ? S_IRUSR :
+		in_groups(uid, gid, st.st_gid) ? S_IRGRP : S_IROTH;
+	return (st.st_mode & r) != 0;
+}
+
+void chk_tls_readable(struct chk *c, const char *record, uid_t uid,
+		      gid_t gid)
+{
+	const struct cfg_tls *t = &c->cfg->tls;
+	const char *files[3], *what[3] = {"certificate", "key", "ca"};
+	char who[64];
+	size_t i;
+
+	if (!t->present || uid == 0)
+		return;
+	files[0] = t->cert;
+	files[1] = t->key;
+	files[2] = t->ca;
+	for (i = 0; i < 3; i++) {
+		if (!files[i] || access(files[i], F_OK) < 0 ||
+		    chk_may_read(files[i], uid, gid))
+			continue;
+		chk_warn(c, t->line, "%s: Tls %s %s cannot be read by user "
+			 "%s: the daemon starts (it reads it as root), but "
+			 "a reload (certificate rotation) will fail; chown "
+			 "%s %s", record, what[i], files[i],
+			 user_name(uid, who, sizeof(who)), who, files[i]);
+	}
+}
+
 bool chk_may_write(const char *path, uid_t uid, gid_t gid)
 {
 	struct stat st;
@@ -332,17 +382,6 @@ bool chk_may_write(const char *path, uid_t uid, gid_t gid)
 	if (!(st.st_mode & w))
 		return false;
 	return !S_ISDIR(st.st_mode) || (st.st_mode & x);
-}
-
-static const char *user_name(uid_t uid, char *buf, size_t sz)
-{
-	struct passwd *pw = getpwuid(uid);
-
-	if (pw)
-		snprintf(buf, sz, "%s", pw->pw_name);
-	else
-		snprintf(buf, sz, "uid %lu", (unsigned long)uid);
-	return buf;
 }
 
 unsigned chk_writable(struct chk *c, unsigned line, const char *record,

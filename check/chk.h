@@ -83,6 +83,14 @@ unsigned chk_writable(struct chk *c, unsigned line, const char *record,
 		      const char *what, const char *path, uid_t uid,
 		      gid_t gid);
 
+/*
+ * The Tls files as the daemon's user reads them on reload (after the
+ * privilege drop): a warning for each it cannot read.
+ */
+void chk_tls_readable(struct chk *c, const char *record, uid_t uid,
+		      gid_t gid);
+bool chk_may_read(const char *path, uid_t uid, gid_t gid);
+
 /* Whether uid (with gid and its supplementary groups) may write path
  * (and, for a directory, search it), from the mode bits. */
 bool chk_may_write(const char *path, uid_t uid, gid_t gid);

@@ -37,6 +37,7 @@
 #include "sipstack/sst_transp.h"
 
 struct sst_dns;
+struct sst_tls_ctx;
 
 enum {
 	CN_TEXT_MAX   = 256,	/* stored error / rejection text, bytes */
@@ -184,6 +185,11 @@ struct cn {
 	struct sst_dns *dns;		/* resolver, if the core has one */
 	struct dmn_trace *trace;	/* the Trace file, when enabled */
 	char trace_err[CN_TEXT_MAX];	/* why it could not be opened */
+
+	/* reload (cn_reload.c) */
+	struct cfg *boot;		/* the file as started, once reloaded */
+	struct sst_tls_ctx *tls_new;	/* credentials for ops->apply */
+	char pending[CN_TEXT_MAX];	/* what needs a restart, "" if none */
 };
 
 /* ------------------------------------------------------------------ */

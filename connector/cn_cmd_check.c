@@ -32,6 +32,7 @@ static void check_self(struct chk *c, const struct cfg_connector *cn)
 	snprintf(rec, sizeof(rec), "CommunityConnector \"%s\"", cn->name);
 	if (chk_user(c, cn->line, rec, cn->user, &uid, &gid))
 		return;
+	chk_tls_readable(c, rec, uid, gid);
 	(void)chk_writable(c, cn->line, rec, "pidFile", cn->pidfile, uid,
 			   gid);
 	(void)chk_writable(c, cn->line, rec, "control", cn->control, uid,

@@ -6,7 +6,8 @@
  *	version, connector, pid, uptime, health ("ok" or "degraded"),
  *	degraded_because (comma-separated: reload, link, gateways; "" when ok)
  *	config: file, loaded (UTC), last_reload (none|ok|failed),
- *		last_reload_at, messages (list of {text})
+ *		last_reload_at, pending_restart (what a reload could not
+ *		apply, "none"), messages (list of {text})
  *	listeners: list of {transport, address, port}; empty until the
  *		proxy core binds (never invented here)
  *	totals: messages_in, messages_out, last_rejection,
@@ -108,6 +109,8 @@ static void put_config(struct dmn_st *root, const struct cn *cn)
 		   cn->reload == CN_RELOAD_OK ? "ok" :
 		   cn->reload == CN_RELOAD_FAILED ? "failed" : "none");
 	put_time(o, "last_reload_at", cn->reload_at);
+	dmn_st_str(o, "pending_restart", cn->pending[0] ? cn->pending :
+		   "none");
 	l = dmn_st_list(o, "messages");
 	for (i = 0; i < cn->reload_diag.n; i++)
 		dmn_st_str(dmn_st_item(l), "text", cn->reload_diag.msg[i]);

@@ -170,6 +170,8 @@ struct gw {
 	bool reload_failed;
 	struct cfg_diag reload_diag;
 	char reload_note[GW_TEXT_MAX];
+	struct cfg *boot;          /* the file as started, once reloaded */
+	char restart[GW_TEXT_MAX]; /* what needs a restart, "" if none */
 };
 
 /* One bound listener, for status and for our own Contact/Via. */

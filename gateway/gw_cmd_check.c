@@ -29,6 +29,7 @@ static void check_self(struct chk *c, const struct cfg_gateway *gw)
 	snprintf(rec, sizeof(rec), "CommunityGateway \"%s\"", gw->name);
 	if (chk_user(c, gw->line, rec, gw->user, &uid, &gid))
 		return;
+	chk_tls_readable(c, rec, uid, gid);
 	(void)chk_writable(c, gw->line, rec, "pidFile", gw->pidfile, uid,
 			   gid);
 	(void)chk_writable(c, gw->line, rec, "control", gw->control, uid,

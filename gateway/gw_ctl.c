@@ -151,6 +151,8 @@ int gw_status_build(struct dmn_st **stp, struct gw *gw)
 		if (gw->reload_failed && gw->reload_diag.n)
 			dmn_st_str(s, "error", gw->reload_diag.msg[0]);
 	}
+	dmn_st_str(st, "pending_restart", gw->restart[0] ? gw->restart :
+		   "none");
 
 	add_listeners(st, gw);
 

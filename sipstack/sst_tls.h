@@ -120,6 +120,15 @@ int  sst_tls_ca_read(const char *path, unsigned *ncertsp, char *why,
  * only when there is no dNSName (the rule sst_tls_peer_matches uses). */
 bool sst_tls_cert_covers(const struct sst_tls_certinfo *ci,
 			 const char *name);
+/*
+ * sst_tls_ctx_alloc() with the reason when it fails: the certificate,
+ * key and CA file are read first (the errors above, in why), so that a
+ * daemon can say "not the private key of the certificate" instead of a
+ * bare error code.  *days_leftp (if given) gets the leaf's days left.
+ */
+int  sst_tls_ctx_load(struct sst_tls_ctx **ctxp,
+		      const struct sst_tls_conf *conf, int *days_leftp,
+		      char *why, size_t whysz);
 /* Days from now to not_after, rounded down; negative once expired. */
 int  sst_tls_cert_days_left(const struct sst_tls_certinfo *ci, time_t now);
 

@@ -330,3 +330,40 @@ int sst_tls_cert_days_left(const struct sst_tls_certinfo *ci, time_t now)
 	d = difftime(ci->not_after, now) / 86400.0;
 	return d < 0 ? -(int)(-d) - 1 : (int)d;
 }
+
+int sst_tls_ctx_load(struct sst_tls_ctx **ctxp,
+		     const struct sst_tls_conf *conf, int *days_leftp,
+		     char *why, size_t whysz)
+{
+	struct sst_tls_certinfo ci;
+	int err;
+
+	if (!ctxp || !conf || !why || !whysz)
+		return EINVAL;
+	why[0] = '\0';
+	if (conf->cert) {
+		err = sst_tls_cert_read(conf->cert, &ci, why, whysz);
+		if (err)
+			return err;
+		if (days_leftp)
+			*days_leftp = sst_tls_cert_days_left(&ci, time(NULL));
+	}
+	if (conf->cert && conf->key) {
+		err = sst_tls_key_check(conf->cert, conf->key, why, whysz);
+		if (err)
+			return err;
+	}
+	if (conf->ca) {
+		err = sst_tls_ca_read(conf->ca, NULL, why, whysz);
+		if (err)
+			return err;
+	}
+	err = sst_tls_ctx_alloc(ctxp, conf);
+	if (err)
+		snprintf(why, whysz, "GnuTLS refused the credentials "
+			 "(certificate %s, key %s, ca %s)",
+			 conf->cert ? conf->cert : "none",
+			 conf->key ? conf->key : "none",
+			 conf->ca ? conf->ca : "none");
+	return err;
+}

@@ -161,6 +161,9 @@ typedef void (sst_tap_h)(bool in, const char *tpname,
 			 const struct sa *peer, const struct sa *local,
 			 const uint8_t *p, size_t len, void *arg);
 void sst_transp_tap(struct sst_transp *tp, sst_tap_h *taph, void *arg);
+/* New TLS credentials for connections from now on (a reload); those up
+ * keep theirs.  ctx stays the caller's, like sst_transp_conf.tls. */
+void sst_transp_tls_set(struct sst_transp *tp, struct sst_tls_ctx *ctx);
 
 int  sst_conn_send(struct sst_conn *conn, struct mbuf *mb);
 void sst_conn_garbage(struct sst_conn *conn);

@@ -183,6 +183,8 @@ if [ "$(stat -c %u "$A/run")" != "$(id -u nobody)" ]; then
 	chmod 777 "$A/run"
 	run "$SC" check -c "$X"
 	te_check "run directory writable by all: exit 0" [ "$rc" = 0 ]
+	te_check "key the user cannot read: a warning about reload" has "$D/out" \
+		"$X:$l_tls: warning: CommunityConnector \"acme-edge\": Tls key $A/certs/sip.acme.test.key cannot be read by user nobody: the daemon starts (it reads it as root), but a reload (certificate rotation) will fail; chown nobody $A/certs/sip.acme.test.key"
 	good
 else
 	te_fail "the test directory belongs to nobody: cannot test"
