@@ -12,7 +12,10 @@
  * never printed, only the paths of the files that hold them.
  *
  * With --dns, a good file is then resolved as the daemon would
- * (cn_cmd_checkdns.c); a community that does not resolve fails it.
+ * (cn_cmd_checkdns.c); a community that does not resolve fails it, and
+ * so do our own names when partners would not find this connector in
+ * them.  With --peer COMMUNITY, the partner is probed now: resolution,
+ * TCP, TLS with its verdict, an OPTIONS round trip (cn_cmd_peer.c).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -45,7 +48,7 @@ static void check_self(struct chk *c, const struct cfg_connector *cn)
 int cn_cmd_check(int argc, char **argv)
 {
 	struct cfg_diag diag = {NULL, 0, 0};
-	const char *path = CFG_DEFAULT_PATH, *name = NULL;
+	const char *path = CFG_DEFAULT_PATH, *name = NULL, *peer = NULL;
 	struct cfg *cfg = NULL;
 	struct chk c;
 	size_t k;
@@ -61,13 +64,17 @@ int cn_cmd_check(int argc, char **argv)
 			name = argv[++i];
 			continue;
 		}
+		if (!strcmp(argv[i], "--peer") && i + 1 < argc) {
+			peer = argv[++i];
+			continue;
+		}
 		if (!strcmp(argv[i], "--dns")) {
 			dns = true;
 			continue;
 		}
 		fprintf(stderr, "stconnector check: unexpected argument "
 			"\"%s\"\nusage: stconnector check [-c FILE] [-n NAME] "
-			"[--dns]\n",
+			"[--dns] [--peer COMMUNITY]\n",
 			argv[i]);
 		return CN_EXIT_USAGE;
 	}
@@ -104,9 +111,13 @@ int cn_cmd_check(int argc, char **argv)
 	printf("configuration OK\n");
 	if (dns) {
 		fflush(stdout);
-		rc = cn_cmd_check_dns(cfg, stdout);
+		rc = cn_cmd_check_dns(cfg, name, stdout);
 		if (rc == CN_EXIT_OK)
 			printf("dns OK\n");
+	}
+	if (peer && rc == CN_EXIT_OK) {
+		fflush(stdout);
+		rc = cn_cmd_check_peer(cfg, name, peer, stdout);
 	}
 
 

@@ -2,7 +2,7 @@
  * main.c -- stconnector's command line.
  *
  * stconnector [-c FILE] [-n NAME] [-f]   run the connector
- * stconnector check [-c FILE] [-n NAME] [--dns]
+ * stconnector check [-c FILE] [-n NAME] [--dns] [--peer COMMUNITY]
  *                                        validate the community file, open
  *                                        what the connector will open
  *                                        (--dns: and resolve its communities)
@@ -29,9 +29,11 @@ static int cmd_check(const char *name, int argc, char **argv)
 }
 
 static const struct dmn_cli_cmd commands[] = {
-	{"check", cmd_check, "check [-c FILE] [-n NAME] [--dns]",
+	{"check", cmd_check, "check [-c FILE] [-n NAME] [--dns] "
+	 "[--peer COMMUNITY]",
 	 "validate FILE and open what the connector will open; --dns: "
-	 "resolve every external community"},
+	 "resolve every external community and our own names; --peer: "
+	 "probe a partner now (DNS, TCP, TLS, OPTIONS)"},
 	{"status", cn_cmd_ctl, "status [--json] [-c FILE] [-n NAME] [-s SOCK]",
 	 "ask the running connector how it is (exit 0 ok, 1 degraded, "
 	 "3 not running)"},
