@@ -101,6 +101,8 @@ const struct dmn_ctl_cmd cn_ctl_cmdv[] = {
 	 DMN_CTL_OWNER, ctl_reload},
 	{"reset", "COMMUNITY", "clear a community's link error and retry "
 	 "now", DMN_CTL_OWNER, ctl_reset},
+	{"log", "LEVEL", "log from LEVEL up: error, warning, info, debug",
+	 DMN_CTL_OWNER, dmn_ctl_log},
 };
 const size_t cn_ctl_cmdc = sizeof(cn_ctl_cmdv) / sizeof(cn_ctl_cmdv[0]);
 

@@ -41,6 +41,8 @@ static const struct dmn_cli_cmd commands[] = {
 	 "make the running connector load FILE again"},
 	{"reset", cn_cmd_ctl, "reset COMMUNITY [-c FILE] [-n NAME] [-s SOCK]",
 	 "clear a community's link error and retry now"},
+	{"log", cn_cmd_ctl, "log LEVEL [-c FILE] [-n NAME] [-s SOCK]",
+	 "log from LEVEL up (error, warning, info, debug), from now on"},
 };
 
 static int run_daemon(int argc, char **argv, const void *arg)

@@ -73,6 +73,10 @@ void dmn_log_close(void);
 void dmn_log_level_set(enum dmn_log_level min);
 /* NULL restores syslog/stderr output. */
 void dmn_log_sink_set(dmn_log_sink_h *sinkh, void *arg);
+enum dmn_log_level dmn_log_level_get(void);
+/* "error", "warning" (or "warn"), "info", "debug": 0, or EINVAL. */
+int  dmn_log_level_parse(const char *word, enum dmn_log_level *lvlp);
+const char *dmn_log_level_name(enum dmn_log_level lvl);
 /* Error lines are also written to fd, one per line (the background
  * start's pipe to the waiting parent, dmn_detach.c); -1 stops it. */
 void dmn_log_tee_set(int fd);
@@ -275,6 +279,15 @@ int dmn_ctl_listen(struct dmn_ctl **ctlp, const char *path,
 		   const struct dmn_ctl_cmd *cmdv, size_t cmdc, void *arg);
 /* Clients connected right now. */
 unsigned dmn_ctl_clients(const struct dmn_ctl *ctl);
+/*
+ * The "log LEVEL" command both daemons list (DMN_CTL_OWNER): lines
+ * below LEVEL are dropped from now on; the answer says the level and
+ * the one before ("log level: debug (was info)"), and a log line
+ * "log: level-changed from=... to=..." records it.
+ */
+struct dmn_ctl_peer;
+int dmn_ctl_log(struct re_printf *pf, int argc, char *argv[],
+		const struct dmn_ctl_peer *peer, void *arg);
 /*
  * Before the privilege drop: give the socket at path to user (uid and,
  * unless group is given, the user's primary group) and/or group, mode

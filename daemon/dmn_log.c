@@ -624,6 +624,54 @@ void dmn_log_level_set(enum dmn_log_level min)
 	dbg_init(min == DMN_LOG_DEBUG ? DBG_DEBUG : DBG_NOTICE, DBG_NONE);
 }
 
+enum dmn_log_level dmn_log_level_get(void)
+{
+	return lg.min;
+}
+
+int dmn_log_level_parse(const char *word, enum dmn_log_level *lvlp)
+{
+	static const char *const words[] = {"debug", "info", "warning",
+					    "error"};
+	size_t i;
+
+	for (i = 0; word && i < sizeof(words) / sizeof(words[0]); i++) {
+		if (!strcasecmp(word, words[i]) ||
+		    (i == DMN_LOG_WARN && !strcasecmp(word, "warn")) ||
+		    (i == DMN_LOG_ERR && !strcasecmp(word, "err"))) {
+			*lvlp = (enum dmn_log_level)i;
+			return 0;
+		}
+	}
+	return EINVAL;
+}
+
+const char *dmn_log_level_name(enum dmn_log_level lvl)
+{
+	return lvl <= DMN_LOG_ERR ? level_name[lvl] : "?";
+}
+
+int dmn_ctl_log(struct re_printf *pf, int argc, char *argv[],
+		const struct dmn_ctl_peer *peer, void *arg)
+{
+	enum dmn_log_level was = lg.min, lvl;
+
+	(void)peer;
+	(void)arg;
+	if (argc != 2 || dmn_log_level_parse(argv[1], &lvl)) {
+		(void)re_hprintf(pf, "error: log: give one of error, warning, "
+				 "info, debug (now: %s)\n", level_name[was]);
+		return DMN_EXIT_USAGE;
+	}
+	dmn_log_level_set(lvl);
+	dmn_log(lvl > DMN_LOG_INFO ? lvl : DMN_LOG_INFO,
+		"log: level-changed from=%s to=%s", level_name[was],
+		level_name[lvl]);
+	(void)re_hprintf(pf, "log level: %s (was %s)\n", level_name[lvl],
+			 level_name[was]);
+	return DMN_EXIT_OK;
+}
+
 void dmn_log_tee_set(int fd)
 {
 	lg.tee_fd = fd;

@@ -277,6 +277,8 @@ const struct dmn_ctl_cmd gw_ctl_cmdv[] = {
 	 "subscriptions, messages, directory", DMN_CTL_ANY, ctl_status},
 	{"reload", NULL, "load the configuration file again",
 	 DMN_CTL_OWNER, ctl_reload},
+	{"log", "LEVEL", "log from LEVEL up: error, warning, info, debug",
+	 DMN_CTL_OWNER, dmn_ctl_log},
 };
 const size_t gw_ctl_cmdc = sizeof(gw_ctl_cmdv) / sizeof(gw_ctl_cmdv[0]);
 

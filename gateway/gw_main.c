@@ -24,6 +24,8 @@ static const struct dmn_cli_cmd commands[] = {
 	 "3 not running)"},
 	{"reload", gw_cmd_ctl, "reload [-c FILE] [-n NAME] [-s SOCK]",
 	 "make the running gateway load FILE again"},
+	{"log", gw_cmd_ctl, "log LEVEL [-c FILE] [-n NAME] [-s SOCK]",
+	 "log from LEVEL up (error, warning, info, debug), from now on"},
 };
 
 static int run_daemon(int argc, char **argv, const void *arg)

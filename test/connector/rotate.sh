@@ -5,6 +5,7 @@
 # that is not the certificate's, or a Trace file that cannot be opened,
 # fails the reload with the reason and keeps what runs; what a reload
 # cannot apply is listed in its answer and as pending_restart in status.
+# `log LEVEL` changes the log level of a running daemon.
 . "$top_srcdir/test/lib/testenv.sh"
 te_init cn-rotate
 
@@ -198,6 +199,28 @@ conf 15061 "" false run/trace.log
 te_check "back to the running values: nothing pending" \
 	hasre "$D/status" "^pending_restart: +none\$"
 
+
+# ---- log LEVEL at run time ----
+"$SC" log debug -s "$SOCK" >"$D/out" 2>&1
+te_check "log debug: exit 0" [ $? = 0 ]
+te_check "log debug: the answer" has "$D/out" "log level: debug (was info)"
+te_check "log debug: logged" grep -q "log: level-changed from=info to=debug" "$D/cn.log"
+"$SC" log loud -s "$SOCK" >"$D/out" 2>&1
+te_check "log loud: usage error (exit 2)" [ $? = 2 ]
+te_check "log loud: the levels named" has "$D/out" \
+	"error: log: give one of error, warning, info, debug (now: debug)"
+"$SC" log warning -s "$SOCK" >"$D/out" 2>&1
+te_check "log warning: exit 0" [ $? = 0 ]
+n1=$(grep -c "cn: reloaded file=" "$D/cn.log")
+"$SC" reload -s "$SOCK" >/dev/null 2>&1
+n2=$(grep -c "cn: reloaded file=" "$D/cn.log")
+te_check "log warning: info lines are no longer written (reloaded)" \
+	[ "$n1" = "$n2" -a "$n1" -gt 0 ]
+"$SC" log info -s "$SOCK" >/dev/null 2>&1
+"$SC" reload -s "$SOCK" >/dev/null 2>&1
+n3=$(grep -c "cn: reloaded file=" "$D/cn.log")
+te_check "log info: they are again" [ "$n3" -gt "$n2" ]
+
 te_stop "$CNPID"
 
 # ---- the gateway: its connector listener over TLS ----
@@ -271,5 +294,8 @@ te_check "gateway restart fields: listed in the answer" has "$D/out" \
 "$GW" status -s "$GSOCK" >"$D/status" 2>&1
 te_check "gateway restart fields: status lists them" \
 	hasre "$D/status" "^pending_restart: +ClientListen\$"
+"$GW" log debug -s "$GSOCK" >"$D/out" 2>&1
+te_check "stgateway log debug: exit 0" [ $? = 0 ]
+te_check "stgateway log debug: the answer" has "$D/out" "log level: debug (was info)"
 te_stop "$GWPID"
 te_done

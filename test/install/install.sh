@@ -38,7 +38,7 @@ unitdir=$(mkvar systemdsystemunitdir)
 sysusersdir=$(mkvar sysusersdir)
 tmpfilesdir=$(mkvar tmpfilesdir)
 te_check "configured directories read from the build tree" \
-	[ -n "$sbindir" ] && [ -n "$unitdir" ] && [ -n "$tmpfilesdir" ]
+	[ -n "$sbindir" -a -n "$unitdir" -a -n "$tmpfilesdir" ]
 
 make -C "$top_builddir" install DESTDIR="$S" >"$L" 2>&1
 te_check "make install DESTDIR=stage: exit 0" [ $? = 0 ] ||
