@@ -81,7 +81,7 @@ struct cn_link_hop {
 struct cn_tls_info {
 	bool known;		/* false: no TLS session to report */
 	char peer[CN_TEXT_MAX];	/* peer certificate subject / name */
-	char cipher[CN_ADDR_MAX];
+	char cipher[128];		/* as long as sst_tls_peer's */
 	char verdict[CN_ADDR_MAX];	/* "valid", "expired", "name-mismatch"... */
 	int days_left;		/* to the peer certificate's expiry */
 };

@@ -192,8 +192,10 @@ static void put_comm(struct dmn_st *it, const struct cn_comm *c, time_t now)
 	dmn_st_str(it, "link", cn_link_name(c->link));
 	dmn_st_str(it, "last_error", c->last_error);
 	put_time(it, "last_error_at", c->last_error_at);
-	dmn_st_dur(it, "next_retry_in", c->next_retry > now ?
-		   (uint64_t)(c->next_retry - now) * 1000 : 0);
+	/* only a link waiting to be retried has a retry */
+	if (c->next_retry > now)
+		dmn_st_dur(it, "next_retry_in",
+			   (uint64_t)(c->next_retry - now) * 1000);
 
 	hl = dmn_st_list(it, "next_hops");
 	for (i = 0; i < c->nhops; i++) {

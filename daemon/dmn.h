@@ -353,6 +353,24 @@ int dmn_st_int(struct dmn_st *obj, const char *key, int64_t val);
 int dmn_st_bool(struct dmn_st *obj, const char *key, bool val);
 int dmn_st_dur(struct dmn_st *obj, const char *key, uint64_t ms);
 
+/*
+ * `status SECTION...`: keep the top-level scalars (who, health) and only
+ * the top-level sections and lists named in keys; ENOENT (with *badp
+ * the first key that names none) leaves the tree whole.
+ * dmn_st_sections prints the names there are, ", "-separated.
+ */
+int dmn_st_pick(struct dmn_st *st, const char *const *keys, size_t n,
+		const char **badp);
+int dmn_st_sections(struct re_printf *pf, const struct dmn_st *st);
+/*
+ * A status command's answer from its words (argv[0] is "status"):
+ * --json, --all (the whole tree, the default), SECTION names kept with
+ * dmn_st_pick.  DMN_EXIT_OK once printed, DMN_EXIT_USAGE for an unknown
+ * option or section (the answer lists the sections), DMN_EXIT_FAIL.
+ */
+int dmn_st_answer(struct re_printf *pf, struct dmn_st *st, int argc,
+		  char *argv[]);
+
 /* The first error recorded while building (0 if none). */
 int dmn_st_err(const struct dmn_st *st);
 int dmn_st_print(struct re_printf *pf, const struct dmn_st *st);

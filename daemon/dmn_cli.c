@@ -5,7 +5,8 @@
  *
  * The client checks its words against the daemon's own command table
  * (struct dmn_ctl_cmd's usage): NULL takes no word, "[WORD]" takes that
- * word once, anything else exactly one word.  Finding the socket in the
+ * word once, a usage ending in "...]" up to DMN_CLI_WORDS_MAX words
+ * (the daemon checks them), anything else exactly one word.  Finding the socket in the
  * configuration is the caller's (dmn_cli_ctl.find): daemon/ knows no
  * configuration file.
  */
@@ -17,7 +18,7 @@
 
 #include "daemon/dmn.h"
 
-enum { DMN_CLI_WORDS_MAX = 4 };
+enum { DMN_CLI_WORDS_MAX = 8 };
 
 static void usage(const struct dmn_cli *cli, FILE *f)
 {
@@ -95,6 +96,8 @@ static bool words_fit(const char *u, const char **words, size_t nw)
 	if (!u)
 		return nw == 0;
 	len = strlen(u);
+	if (len > 4 && !strcmp(u + len - 4, "...]"))
+		return true;
 	if (len > 2 && u[0] == '[' && u[len - 1] == ']')
 		return nw == 0 || (nw == 1 && strlen(words[0]) == len - 2 &&
 				   !strncmp(words[0], u + 1, len - 2));

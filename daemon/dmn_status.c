@@ -521,3 +521,103 @@ int dmn_st_json(struct re_printf *pf, const struct dmn_st *st)
 	err = json_node(pf, st);
 	return err | re_hprintf(pf, "\n");
 }
+
+static bool key_in(const char *key, const char *const *keys, size_t n)
+{
+	size_t i;
+
+	for (i = 0; key && i < n; i++)
+		if (!strcmp(key, keys[i]))
+			return true;
+	return false;
+}
+
+int dmn_st_pick(struct dmn_st *st, const char *const *keys, size_t n,
+		const char **badp)
+{
+	struct le *le, *next;
+	size_t i;
+
+	if (!st || (n && !keys))
+		return EINVAL;
+
+	/* every key must name a section or list: say which does not */
+	for (i = 0; i < n; i++) {
+		bool found = false;
+
+		for (le = st->kids.head; le && !found; le = le->next) {
+			const struct dmn_st *k = le->data;
+
+			found = (k->type == ST_OBJ || k->type == ST_LIST) &&
+				k->key && !strcmp(k->key, keys[i]);
+		}
+		if (!found) {
+			if (badp)
+				*badp = keys[i];
+			return ENOENT;
+		}
+	}
+
+	for (le = st->kids.head; le; le = next) {
+		struct dmn_st *k = le->data;
+
+		next = le->next;
+		if ((k->type == ST_OBJ || k->type == ST_LIST) &&
+		    !key_in(k->key, keys, n))
+			mem_deref(k);
+	}
+	return 0;
+}
+
+int dmn_st_sections(struct re_printf *pf, const struct dmn_st *st)
+{
+	const struct le *le;
+	int err = 0;
+	bool first = true;
+
+	if (!st)
+		return EINVAL;
+	for (le = st->kids.head; le && !err; le = le->next) {
+		const struct dmn_st *k = le->data;
+
+		if (k->type != ST_OBJ && k->type != ST_LIST)
+			continue;
+		err = re_hprintf(pf, "%s%s", first ? "" : ", ", k->key);
+		first = false;
+	}
+	return err;
+}
+
+int dmn_st_answer(struct re_printf *pf, struct dmn_st *st, int argc,
+		  char *argv[])
+{
+	const char *keys[DMN_CTL_ARGS_MAX], *bad = NULL;
+	bool json = false;
+	size_t n = 0;
+	int i, err;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--json"))
+			json = true;
+		else if (!strcmp(argv[i], "--all"))
+			continue;
+		else if (argv[i][0] == '-' || n == DMN_CTL_ARGS_MAX)
+			goto usage;
+		else
+			keys[n++] = argv[i];
+	}
+	if (n && dmn_st_pick(st, keys, n, &bad) == ENOENT) {
+		(void)re_hprintf(pf, "error: status: no section %s; there "
+				 "are: ", bad);
+		(void)dmn_st_sections(pf, st);
+		(void)re_hprintf(pf, "\n");
+		return DMN_EXIT_USAGE;
+	}
+	err = json ? dmn_st_json(pf, st) : dmn_st_print(pf, st);
+	return err ? DMN_EXIT_FAIL : DMN_EXIT_OK;
+
+ usage:
+	(void)re_hprintf(pf, "error: status: unknown argument %s (usage: "
+			 "status [--json] [--all] [SECTION...])\n", argv[i]);
+	return DMN_EXIT_USAGE;
+}

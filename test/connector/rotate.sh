@@ -5,7 +5,8 @@
 # that is not the certificate's, or a Trace file that cannot be opened,
 # fails the reload with the reason and keeps what runs; what a reload
 # cannot apply is listed in its answer and as pending_restart in status.
-# `log LEVEL` changes the log level of a running daemon.
+# `log LEVEL` changes the log level of a running daemon; `status
+# SECTION` prints only that part.
 . "$top_srcdir/test/lib/testenv.sh"
 te_init cn-rotate
 
@@ -221,6 +222,31 @@ te_check "log warning: info lines are no longer written (reloaded)" \
 n3=$(grep -c "cn: reloaded file=" "$D/cn.log")
 te_check "log info: they are again" [ "$n3" -gt "$n2" ]
 
+# ---- status SECTION ----
+"$SC" status communities -s "$SOCK" >"$D/st.out" 2>&1
+rc=$?
+te_check "status communities: answered (exit 0 or 1)" [ "$rc" -le 1 ]
+te_check "status communities: who and health kept" \
+	hasre "$D/st.out" "^connector: +acme-edge\$"
+te_check "status communities: the section" has "$D/st.out" "# communities"
+te_check "status communities: no other section" \
+	sh -c "! grep -q '^# listeners' '$D/st.out' && ! grep -q '^# config' '$D/st.out'"
+te_check "status communities: an up or idle link has no retry countdown" \
+	sh -c "! grep -q 'next_retry_in' '$D/st.out'"
+"$SC" status --json config listeners -s "$SOCK" >"$D/st.json" 2>&1
+te_check "status --json config listeners: only those" python3 -c '
+import json, sys
+s = json.load(open(sys.argv[1]))
+keys = [k for k, v in s.items() if isinstance(v, (dict, list))]
+sys.exit(0 if sorted(keys) == ["config", "listeners"] and "health" in s else 1)' "$D/st.json"
+"$SC" status nosuch -s "$SOCK" >"$D/st.out" 2>&1
+te_check "status nosuch: usage error (exit 2)" [ $? = 2 ]
+te_check "status nosuch: the sections there are" hasre "$D/st.out" \
+	"^error: status: no section nosuch; there are: config, .*communities"
+"$SC" status --all -s "$SOCK" >"$D/st.out" 2>&1
+te_check "status --all: the whole tree" sh -c \
+	"grep -q '^# listeners' '$D/st.out' && grep -q '^# communities' '$D/st.out'"
+
 te_stop "$CNPID"
 
 # ---- the gateway: its connector listener over TLS ----
@@ -297,5 +323,11 @@ te_check "gateway restart fields: status lists them" \
 "$GW" log debug -s "$GSOCK" >"$D/out" 2>&1
 te_check "stgateway log debug: exit 0" [ $? = 0 ]
 te_check "stgateway log debug: the answer" has "$D/out" "log level: debug (was info)"
+"$GW" status federation -s "$GSOCK" >"$D/st.out" 2>&1
+te_check "stgateway status federation: the links" has "$D/st.out" "# federation"
+te_check "stgateway status federation: no contradicting stub" \
+	sh -c "! grep -q 'none-available' '$D/st.out'"
+te_check "stgateway status federation: no other section" \
+	sh -c "! grep -q '^# sip' '$D/st.out'"
 te_stop "$GWPID"
 te_done
