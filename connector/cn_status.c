@@ -4,7 +4,8 @@
  *
  * The tree (keys are stable; JSON consumers may rely on them):
  *	version, connector, pid, uptime, health ("ok" or "degraded"),
- *	degraded_because (comma-separated: reload, link, gateways; "" when ok)
+ *	degraded_because (a list of words: reload, link, gateways; empty
+ *	when ok; a JSON array)
  *	config: file, loaded (UTC), last_reload (none|ok|failed),
  *		last_reload_at, pending_restart (what a reload could not
  *		apply, "none"), messages (list of {text})
@@ -243,7 +244,8 @@ int cn_status_build(struct dmn_st **stp, struct cn *cn)
 	const unsigned deg = cn_degraded(cn);
 	const time_t now = time(NULL);
 	struct dmn_st *st = NULL, *o, *l;
-	char why[64];
+	const char *why[3];
+	size_t nwhy = 0;
 	struct le *le;
 	int err;
 
@@ -254,19 +256,19 @@ int cn_status_build(struct dmn_st **stp, struct cn *cn)
 	if (err)
 		return err;
 
-	snprintf(why, sizeof(why), "%s%s%s%s%s",
-		 deg & CN_DEG_RELOAD ? "reload" : "",
-		 (deg & CN_DEG_RELOAD) && (deg & ~CN_DEG_RELOAD) ? "," : "",
-		 deg & CN_DEG_LINK ? "link" : "",
-		 (deg & CN_DEG_LINK) && (deg & CN_DEG_GATEWAYS) ? "," : "",
-		 deg & CN_DEG_GATEWAYS ? "gateways" : "");
+	if (deg & CN_DEG_RELOAD)
+		why[nwhy++] = "reload";
+	if (deg & CN_DEG_LINK)
+		why[nwhy++] = "link";
+	if (deg & CN_DEG_GATEWAYS)
+		why[nwhy++] = "gateways";
 
 	dmn_st_str(st, "version", PACKAGE_VERSION);
 	dmn_st_str(st, "connector", cn->name);
 	dmn_st_int(st, "pid", (int64_t)getpid());
 	dmn_st_dur(st, "uptime", cn_uptime_ms(cn));
 	dmn_st_str(st, "health", deg ? "degraded" : "ok");
-	dmn_st_str(st, "degraded_because", why);
+	dmn_st_words(st, "degraded_because", why, nwhy);
 
 	put_config(st, cn);
 

@@ -352,6 +352,10 @@ int dmn_st_strn(struct dmn_st *obj, const char *key, const char *p,
 int dmn_st_int(struct dmn_st *obj, const char *key, int64_t val);
 int dmn_st_bool(struct dmn_st *obj, const char *key, bool val);
 int dmn_st_dur(struct dmn_st *obj, const char *key, uint64_t ms);
+/* A list of words: "key: a, b" ("(none)" when empty) for people, a JSON
+ * array of strings for machines. */
+int dmn_st_words(struct dmn_st *obj, const char *key,
+		 const char *const *v, size_t n);
 
 /*
  * `status SECTION...`: keep the top-level scalars (who, health) and only

@@ -12,7 +12,7 @@
 
 #include "dmn.h"
 
-enum st_type { ST_OBJ, ST_LIST, ST_STR, ST_INT, ST_BOOL, ST_DUR };
+enum st_type { ST_OBJ, ST_LIST, ST_STR, ST_INT, ST_BOOL, ST_DUR, ST_WORDS };
 
 struct dmn_st {
 	struct le le;
@@ -142,6 +142,33 @@ int dmn_st_strn(struct dmn_st *obj, const char *key, const char *p,
 	return 0;
 }
 
+int dmn_st_words(struct dmn_st *obj, const char *key,
+		 const char *const *v, size_t n)
+{
+	struct dmn_st *st, *w;
+	size_t i;
+
+	if (n && !v)
+		return EINVAL;
+	st = scalar(obj, key, ST_WORDS);
+	if (!st)
+		return obj ? obj->root->err : EINVAL;
+	for (i = 0; i < n; i++) {
+		w = mem_zalloc(sizeof(*w), destructor);
+		if (!w || str_dup(&w->s, v[i] ? v[i] : "")) {
+			mem_deref(w);
+			fail(obj, ENOMEM);
+			return ENOMEM;
+		}
+		w->type = ST_STR;
+		w->root = st->root;
+		w->slen = strlen(w->s);
+		list_init(&w->kids);
+		list_append(&st->kids, &w->le, w);
+	}
+	return 0;
+}
+
 int dmn_st_str(struct dmn_st *obj, const char *key, const char *val)
 {
 	if (!val)
@@ -248,6 +275,21 @@ static int print_value(struct re_printf *pf, const struct dmn_st *st)
 		return re_hprintf(pf, "%s", st->b ? "yes" : "no");
 	case ST_DUR:
 		return print_dur(pf, st->ms);
+	case ST_WORDS: {
+		const struct le *le;
+		int err = 0;
+
+		if (list_isempty(&st->kids))
+			return re_hprintf(pf, "(none)");
+		for (le = st->kids.head; le; le = le->next) {
+			const struct dmn_st *w = le->data;
+
+			if (le != st->kids.head)
+				err |= re_hprintf(pf, ", ");
+			err |= print_text(pf, w->s, w->slen);
+		}
+		return err;
+	}
 	default:
 		return 0;
 	}
@@ -486,6 +528,7 @@ static int json_node(struct re_printf *pf, const struct dmn_st *st)
 					  (unsigned)(st->ms % 1000));
 		return re_hprintf(pf, "%llu",
 				  (unsigned long long)(st->ms / 1000));
+	case ST_WORDS:
 	case ST_LIST:
 		err |= re_hprintf(pf, "[");
 		for (le = st->kids.head; le; le = le->next) {

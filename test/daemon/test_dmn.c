@@ -538,6 +538,52 @@ static void test_status_json_parse(void)
 	mem_deref(st);
 }
 
+/* Word lists print on one line for people and as a JSON array; a
+ * status SECTION keeps the top-level lines and that section only. */
+static void test_status_words_pick(void)
+{
+	static const char *const why[] = {"reload", "link"};
+	struct dmn_st *root = NULL, *sec;
+	const char *keys[] = {"links"}, *bad = NULL, *nokey[] = {"nosuch"};
+	char *s = NULL;
+
+	CU_ASSERT_EQUAL_FATAL(dmn_st_alloc(&root), 0);
+	dmn_st_str(root, "health", "degraded");
+	CU_ASSERT_EQUAL(dmn_st_words(root, "degraded_because", why, 2), 0);
+	CU_ASSERT_EQUAL(dmn_st_words(root, "none", NULL, 0), 0);
+	sec = dmn_st_section(root, "config");
+	dmn_st_str(sec, "file", "/f");
+	sec = dmn_st_section(root, "links");
+	dmn_st_int(sec, "up", 1);
+
+	CU_ASSERT_EQUAL(re_sdprintf(&s, "%H", h_text, root), 0);
+	CU_ASSERT_STRING_EQUAL(s, "health:           degraded\n"
+			       "degraded_because: reload, link\n"
+			       "none:             (none)\n"
+			       "\n# config\nfile: /f\n\n# links\nup: 1\n");
+	s = mem_deref(s);
+	CU_ASSERT_EQUAL(re_sdprintf(&s, "%H", h_json, root), 0);
+	CU_ASSERT_STRING_EQUAL(s, "{\"health\":\"degraded\","
+			       "\"degraded_because\":[\"reload\",\"link\"],"
+			       "\"none\":[],\"config\":{\"file\":\"/f\"},"
+			       "\"links\":{\"up\":1}}\n");
+	s = mem_deref(s);
+
+	CU_ASSERT_EQUAL(dmn_st_pick(root, nokey, 1, &bad), ENOENT);
+	CU_ASSERT_PTR_EQUAL(bad, nokey[0]);
+	CU_ASSERT_EQUAL(re_sdprintf(&s, "%H", dmn_st_sections, root), 0);
+	CU_ASSERT_STRING_EQUAL(s, "config, links");
+	s = mem_deref(s);
+
+	CU_ASSERT_EQUAL(dmn_st_pick(root, keys, 1, NULL), 0);
+	CU_ASSERT_EQUAL(re_sdprintf(&s, "%H", h_json, root), 0);
+	CU_ASSERT_STRING_EQUAL(s, "{\"health\":\"degraded\","
+			       "\"degraded_because\":[\"reload\",\"link\"],"
+			       "\"none\":[],\"links\":{\"up\":1}}\n");
+	mem_deref(s);
+	mem_deref(root);
+}
+
 static void test_status_errors(void)
 {
 	struct dmn_st *st = NULL, *list;
@@ -1238,6 +1284,7 @@ static CU_TestInfo status_tests[] = {
 	{"JSON escaping table", test_status_json_escape},
 	{"JSON parses back", test_status_json_parse},
 	{"builder errors stick", test_status_errors},
+	{"word lists, sections on request", test_status_words_pick},
 	CU_TEST_INFO_NULL,
 };
 
