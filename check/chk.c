@@ -134,9 +134,10 @@ static void names_check(struct chk *c, const struct sst_tls_certinfo *ci)
 				  cfg->tls.cert, cn->ip, cn->name, cn->ip);
 		else
 			chk_warn(c, line, "Tls certificate %s has no "
-				 "IP-address subjectAltName %s (CommunityConnector "
-				 "\"%s\"): gateways will fail to check it once "
-				 "verify=\"required\"; add ip_address = \"%s\"",
+				 "IP-address subjectAltName %s "
+				 "(CommunityConnector \"%s\"): gateways will "
+				 "fail to check it once verify=\"required\"; "
+				 "add ip_address = \"%s\"",
 				 cfg->tls.cert, cn->ip, cn->name, cn->ip);
 	}
 
@@ -406,8 +407,9 @@ unsigned chk_writable(struct chk *c, unsigned line, const char *record,
 		return c->nerr - before;
 	}
 	if (!chk_may_write(dir, uid, gid))
-		chk_error(c, line, "%s: %s %s: user %s cannot create files in %s; "
-			  "chown %s %s (or run the daemon as its owner)",
+		chk_error(c, line, "%s: %s %s: user %s cannot create files "
+			  "in %s; chown %s %s (or run the daemon as its "
+			  "owner)",
 			  record, what, path, who, dir, who, dir);
 	else if (stat(path, &st) == 0 && !S_ISSOCK(st.st_mode) &&
 		 !chk_may_write(path, uid, gid))

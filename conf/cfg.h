@@ -107,6 +107,7 @@ struct cfg_gateway {
 	char *pidfile;
 	char *user;                  /* drop root to this user */
 	char *control_group;         /* group that may use the socket */
+	char *metrics;               /* "ip:port" of /metrics, or NULL */
 	unsigned retry;              /* seconds between connector retries */
 	unsigned line;
 };
@@ -141,6 +142,7 @@ struct cfg_connector {
 	char *pidfile;
 	char *user;               /* drop root to this user */
 	char *control_group;      /* group that may use the socket */
+	char *metrics;            /* "ip:port" of /metrics, or NULL */
 	unsigned retry;           /* seconds between link retries */
 	unsigned line;
 };

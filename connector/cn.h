@@ -187,7 +187,7 @@ struct cn {
 	char trace_err[CN_TEXT_MAX];	/* why it could not be opened */
 
 	/* reload (cn_reload.c) */
-	struct cfg *boot;		/* the file as started, once reloaded */
+	struct cfg *boot;		/* the file as started (reloaded) */
 	struct sst_tls_ctx *tls_new;	/* credentials for ops->apply */
 	char pending[CN_TEXT_MAX];	/* what needs a restart, "" if none */
 };

@@ -34,8 +34,8 @@ static const struct dmn_cli_cmd commands[] = {
 	 "validate FILE and open what the connector will open; --dns: "
 	 "resolve every external community and our own names; --peer: "
 	 "probe a partner now (DNS, TCP, TLS, OPTIONS)"},
-	{"status", cn_cmd_ctl, "status [--json] [SECTION...] [-c FILE] [-n NAME] "
-	 "[-s SOCK]",
+	{"status", cn_cmd_ctl, "status [--json] [SECTION...] [-c FILE] "
+	 "[-n NAME] [-s SOCK]",
 	 "ask the running connector how it is (exit 0 ok, 1 degraded, "
 	 "3 not running)"},
 	{"reload", cn_cmd_ctl, "reload [-c FILE] [-n NAME] [-s SOCK]",

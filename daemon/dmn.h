@@ -375,10 +375,36 @@ int dmn_st_sections(struct re_printf *pf, const struct dmn_st *st);
 int dmn_st_answer(struct re_printf *pf, struct dmn_st *st, int argc,
 		  char *argv[]);
 
+/*
+ * The tree in the Prometheus text exposition format (version 0.0.4):
+ * every integer, boolean (0/1) and duration (seconds) becomes a gauge
+ * named prefix_PATH (sections and lists joined by '_', other characters
+ * '_'); a list item's identifying strings become labels (name as the
+ * list's singular: community, gateway; transport, address, aor, ...;
+ * else index), a "rejections" section one metric labelled by reason.
+ * Strings are not exported.  Samples of one name are printed together
+ * under one TYPE line.
+ */
+int dmn_st_metrics(struct re_printf *pf, const struct dmn_st *st,
+		   const char *prefix);
+
 /* The first error recorded while building (0 if none). */
 int dmn_st_err(const struct dmn_st *st);
 int dmn_st_print(struct re_printf *pf, const struct dmn_st *st);
 int dmn_st_json(struct re_printf *pf, const struct dmn_st *st);
+
+/* ------------------------------------------------------------------ */
+/* Metrics (dmn_metrics.c)
+ *
+ * An HTTP listener at addr ("ip:port", "[v6]:port") answering GET
+ * /metrics with the tree buildh makes for each scrape, in Prometheus
+ * text format under prefix (dmn_st_metrics).  mem_deref() stops it.
+ */
+typedef int (dmn_metrics_build_h)(struct dmn_st **stp, void *arg);
+struct dmn_metrics;
+int dmn_metrics_listen(struct dmn_metrics **mp, const char *addr,
+		       const char *prefix, dmn_metrics_build_h *buildh,
+		       void *arg);
 
 /* ------------------------------------------------------------------ */
 /* Background start (dmn_detach.c)
@@ -460,6 +486,7 @@ struct dmn_run_self {
 	const char *control;
 	const char *user;
 	const char *group;	/* controlGroup: may use the socket */
+	const char *metrics;	/* metrics: "ip:port" of /metrics, or NULL */
 };
 
 struct dmn_run_ops {
@@ -489,6 +516,8 @@ struct dmn_run_ops {
 	void (*started)(void *ctx, const char *path);	/* the "started" line */
 	const struct dmn_ctl_cmd *cmdv;	/* control commands, arg = ctx */
 	size_t cmdc;
+	/* The status tree of ctx, for the metrics endpoint (optional). */
+	int  (*status)(struct dmn_st **stp, void *ctx);
 	const void *arg;		/* given to ops->alloc */
 };
 

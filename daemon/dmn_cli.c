@@ -6,9 +6,9 @@
  * The client checks its words against the daemon's own command table
  * (struct dmn_ctl_cmd's usage): NULL takes no word, "[WORD]" takes that
  * word once, a usage ending in "...]" up to DMN_CLI_WORDS_MAX words
- * (the daemon checks them), anything else exactly one word.  Finding the socket in the
- * configuration is the caller's (dmn_cli_ctl.find): daemon/ knows no
- * configuration file.
+ * (the daemon checks them), anything else exactly one word.  Finding
+ * the socket in the configuration is the caller's (dmn_cli_ctl.find):
+ * daemon/ knows no configuration file.
  */
 #include <errno.h>
 #include <stdio.h>

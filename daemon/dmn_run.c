@@ -36,6 +36,7 @@ struct run {
 	struct dmn_pidfile *pf;
 	struct dmn_ctl *ctl;
 	struct dmn_sig *sig;
+	struct dmn_metrics *metrics;
 	bool started;		/* ops->start ran */
 };
 
@@ -68,6 +69,7 @@ static void run_close(struct run *r)
 	if (r->started && r->ops->stop)
 		r->ops->stop(r->ctx);
 	r->sig = mem_deref(r->sig);
+	r->metrics = mem_deref(r->metrics);
 	r->ctl = mem_deref(r->ctl);
 	r->ctx = mem_deref(r->ctx);
 	r->pf = mem_deref(r->pf);
@@ -199,6 +201,17 @@ int dmn_run_main(int argc, char **argv, const struct dmn_run_ops *ops)
 			dmn_log_code(DMN_LOG_ERR, err, "%s: start failed "
 				     "step=control-owner path=%s", ops->mod,
 				     self.control);
+			goto out;
+		}
+	}
+
+	if (self.metrics && ops->status) {
+		err = dmn_metrics_listen(&r.metrics, self.metrics, ops->prog,
+					 ops->status, r.ctx);
+		if (err) {
+			dmn_log_code(DMN_LOG_ERR, err, "%s: start failed "
+				     "step=metrics address=%s", ops->mod,
+				     self.metrics);
 			goto out;
 		}
 	}

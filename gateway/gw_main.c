@@ -19,8 +19,8 @@ static const struct dmn_cli_cmd commands[] = {
 	{"check", gw_cmd_check, "check [-c FILE] [-n NAME] [--directory]",
 	 "validate FILE and open what the gateway will open; "
 	 "--directory: bind to LDAP and read the search base"},
-	{"status", gw_cmd_ctl, "status [--json] [SECTION...] [-c FILE] [-n NAME] "
-	 "[-s SOCK]",
+	{"status", gw_cmd_ctl, "status [--json] [SECTION...] [-c FILE] "
+	 "[-n NAME] [-s SOCK]",
 	 "ask the running gateway how it is (exit 0 ok, 1 degraded, "
 	 "3 not running)"},
 	{"reload", gw_cmd_ctl, "reload [-c FILE] [-n NAME] [-s SOCK]",

@@ -20,7 +20,8 @@ build_pkgs="build-essential autoconf automake libtool pkg-config
 	libxml2-utils"
 test_pkgs="slapd ldap-utils dnsmasq-base bind9-dnsutils gnutls-bin
 	sip-tester baresip-core linphone-cli clang libclang-rt-14-dev
-	valgrind procps iproute2 psmisc groff-base python3 util-linux"
+	valgrind procps iproute2 psmisc groff-base python3 util-linux
+	prometheus curl"
 demo_pkgs="dnsmasq-base gnutls-bin baresip-core sip-tester iproute2 procps
 	util-linux"
 bench_pkgs="kamailio kamailio-extra-modules linux-perf"

@@ -584,6 +584,60 @@ static void test_status_words_pick(void)
 	mem_deref(root);
 }
 
+static int h_metrics(struct re_printf *pf, void *arg)
+{
+	return dmn_st_metrics(pf, arg, "stx");
+}
+
+/* The Prometheus exposition: names from the tree, base units, labels
+ * from list items, refusals by reason, one TYPE line per name. */
+static void test_status_metrics(void)
+{
+	static const char want[] =
+		"# HELP stx_comms_msgs stx status: comms_msgs\n"
+		"# TYPE stx_comms_msgs gauge\n"
+		"stx_comms_msgs{comm=\"a\\\"b\",transport=\"tls\"} 3\n"
+		"stx_comms_msgs{index=\"1\"} 4\n"
+		"# HELP stx_comms_rejections stx status: comms_rejections\n"
+		"# TYPE stx_comms_rejections gauge\n"
+		"stx_comms_rejections{comm=\"a\\\"b\",transport=\"tls\","
+		"reason=\"not-local\"} 2\n"
+		"# HELP stx_dir_avg_seconds stx status: dir_avg_seconds\n"
+		"# TYPE stx_dir_avg_seconds gauge\n"
+		"stx_dir_avg_seconds 0.001500\n"
+		"# HELP stx_dir_up stx status: dir_up\n"
+		"# TYPE stx_dir_up gauge\n"
+		"stx_dir_up 1\n"
+		"# HELP stx_uptime_seconds stx status: uptime_seconds\n"
+		"# TYPE stx_uptime_seconds gauge\n"
+		"stx_uptime_seconds 61.250\n";
+	struct dmn_st *root = NULL, *l, *it, *sec;
+	char *s = NULL;
+
+	CU_ASSERT_EQUAL_FATAL(dmn_st_alloc(&root), 0);
+	dmn_st_str(root, "version", "1");
+	dmn_st_dur(root, "uptime", 61250);
+	l = dmn_st_list(root, "comms");
+	it = dmn_st_item(l);
+	dmn_st_str(it, "name", "a\"b");
+	dmn_st_str(it, "transport", "tls");
+	dmn_st_int(it, "msgs", 3);
+	sec = dmn_st_section(it, "rejections");
+	dmn_st_int(sec, "not-local", 2);
+	it = dmn_st_item(l);
+	dmn_st_int(it, "msgs", 4);
+	sec = dmn_st_section(root, "dir");
+	dmn_st_bool(sec, "up", true);
+	dmn_st_int(sec, "avg_us", 1500);
+
+	CU_ASSERT_EQUAL(re_sdprintf(&s, "%H", h_metrics, root), 0);
+	CU_ASSERT_STRING_EQUAL(s, want);
+	if (strcmp(s, want))
+		fprintf(stderr, "\n--- got:\n%s--- want:\n%s", s, want);
+	mem_deref(s);
+	mem_deref(root);
+}
+
 static void test_status_errors(void)
 {
 	struct dmn_st *st = NULL, *list;
@@ -1285,6 +1339,7 @@ static CU_TestInfo status_tests[] = {
 	{"JSON parses back", test_status_json_parse},
 	{"builder errors stick", test_status_errors},
 	{"word lists, sections on request", test_status_words_pick},
+	{"Prometheus exposition", test_status_metrics},
 	CU_TEST_INFO_NULL,
 };
 
