@@ -134,6 +134,11 @@ records $A_CN
 DNSPID=$TE_DNS_PID
 
 # ---- --peer: a real partner ----
+# chicago's gateway: a sipp that answers what the connector relays (-aa
+# answers its OPTIONS probes too)
+te_spawn "$D/cgw.log" sipp -sf "$top_srcdir/test/connector/sipp/message_uas.xml" \
+	-t t1 -i $C_GW -p 15070 -aa -nostdin -m 1000
+te_wait_tcp $C_GW 15070 10 || te_fail "chicago's gateway (sipp) listens"
 te_spawn "$D/chicago.log" "$SC" -f -c "$D/chicago/chicago.xml"
 te_wait_tcp $C_CN 15061 10 || te_fail "chicago's connector listens"
 "$SC" check -c "$A" --peer chicago >"$D/out" 2>"$D/err"
@@ -151,6 +156,47 @@ te_check "peer chicago: OPTIONS answered" hasre "$D/out" \
 	"^options sip:$C_CN:15061: 200 OK \([0-9.]+ ms\)\$"
 te_check "peer chicago: reachable" has "$D/out" \
 	"peer chicago: reachable, link would be up"
+
+# A healthy link is quiet: its keep-alives (every 30 s) log nothing.
+te_spawn "$D/acme.log" "$SC" -f -c "$A"
+te_wait_udp $A_CN 15060 10 || te_fail "acme's connector listens"
+# a link opens with its first request: one MESSAGE from acme's gateway
+# address to chicago (whose gateway is absent: any answer will do)
+timeout 5 python3 -c '
+import socket, sys
+m = ("MESSAGE sip:bob@chicago.test SIP/2.0\r\n"
+     "Via: SIP/2.0/UDP %s:15071;branch=z9hG4bKpeer1\r\n"
+     "From: <sip:alice@acme.test>;tag=1\r\nTo: <sip:bob@chicago.test>\r\n"
+     "Call-ID: peer1\r\nCSeq: 1 MESSAGE\r\nMax-Forwards: 70\r\n"
+     "Content-Type: text/plain\r\nContent-Length: 2\r\n\r\nhi" % sys.argv[1])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], 15071))
+s.sendto(m.encode(), (sys.argv[2], 15060))
+s.settimeout(4)
+while True:
+    code = int(s.recv(4096).split()[1])
+    if code >= 200:
+        break' $A_GW $A_CN || te_fail "a MESSAGE through acme to chicago gets a final answer"
+_n=100
+until grep -q "cn: link community=chicago state=up" "$D/acme.log"; do
+	_n=$((_n - 1))
+	[ $_n -le 0 ] && break
+	sleep 0.1
+done
+te_check "link to chicago: up" [ $_n -gt 0 ]
+sleep 32
+te_check "link to chicago: a keep-alive (30 s) later, no connecting line" \
+	[ "$(grep -c 'cn: link community=chicago state=connecting' "$D/acme.log")" = 0 ]
+te_check "link to chicago: and one up line" \
+	[ "$(grep -c 'cn: link community=chicago state=up' "$D/acme.log")" = 1 ]
+APID=$TE_LASTPID
+"$SC" status --json communities -c "$A" >"$D/st.json" 2>&1
+te_check "link to chicago: still up after the keep-alive" python3 -c '
+import json, sys
+s = json.load(open(sys.argv[1]))
+c = [c for c in s["communities"] if c["name"] == "chicago"][0]
+sys.exit(0 if c["link"] == "up" and "next_retry_in" not in c else 1)' "$D/st.json"
+te_stop "$APID"
 
 # ---- --peer: nobody listens ----
 "$SC" check -c "$A" --peer boston >"$D/out" 2>"$D/err"
