@@ -173,7 +173,7 @@ struct cn {
 	enum cn_reload_state reload;
 	time_t reload_at;
 	struct cfg_diag reload_diag;	/* messages of the last reload */
-	char reload_note[CN_TEXT_MAX];	/* a failure outside the file */
+	char reload_note[CN_TEXT_MAX * 4];	/* a failure outside the file */
 
 	struct list comms;		/* struct cn_comm, file order */
 	struct list gws;		/* struct cn_gw, <Gateway> order */
