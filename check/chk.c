@@ -15,6 +15,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <re.h>
+
 #include "check/chk.h"
 #include "sipstack/sst_tls.h"
 
@@ -417,4 +419,20 @@ unsigned chk_writable(struct chk *c, unsigned line, const char *record,
 			  "write it; chown %s %s", record, what, path, who, who,
 			  path);
 	return c->nerr - before;
+}
+
+void chk_daemon_extras(struct chk *c, unsigned line, const char *record,
+		       const char *group, const char *metrics)
+{
+	struct sa sa;
+
+	if (group && !getgrnam(group))
+		chk_error(c, line, "%s: controlGroup \"%s\" does not exist; "
+			  "create it (groupadd --system %s) or name another",
+			  record, group, group);
+	if (metrics && (sa_decode(&sa, metrics, strlen(metrics)) ||
+			!sa_port(&sa)))
+		chk_error(c, line, "%s: metrics \"%s\" is not ADDRESS:PORT "
+			  "(e.g. 127.0.0.1:9464 or [::1]:9464)", record,
+			  metrics);
 }

@@ -91,6 +91,14 @@ void chk_tls_readable(struct chk *c, const char *record, uid_t uid,
 		      gid_t gid);
 bool chk_may_read(const char *path, uid_t uid, gid_t gid);
 
+/*
+ * A record's controlGroup exists (the daemon hands its control socket
+ * to it) and its metrics attribute is ADDRESS:PORT (the daemon listens
+ * there).  Either may be NULL.
+ */
+void chk_daemon_extras(struct chk *c, unsigned line, const char *record,
+		       const char *group, const char *metrics);
+
 /* Whether uid (with gid and its supplementary groups) may write path
  * (and, for a directory, search it), from the mode bits. */
 bool chk_may_write(const char *path, uid_t uid, gid_t gid);

@@ -33,6 +33,8 @@ static void check_self(struct chk *c, const struct cfg_connector *cn)
 	gid_t gid;
 
 	snprintf(rec, sizeof(rec), "CommunityConnector \"%s\"", cn->name);
+	chk_daemon_extras(c, cn->line, rec, cn->control_group,
+			  cn->metrics);
 	if (chk_user(c, cn->line, rec, cn->user, &uid, &gid))
 		return;
 	chk_tls_readable(c, rec, uid, gid);

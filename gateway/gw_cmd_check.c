@@ -27,6 +27,8 @@ static void check_self(struct chk *c, const struct cfg_gateway *gw)
 	gid_t gid;
 
 	snprintf(rec, sizeof(rec), "CommunityGateway \"%s\"", gw->name);
+	chk_daemon_extras(c, gw->line, rec, gw->control_group,
+			  gw->metrics);
 	if (chk_user(c, gw->line, rec, gw->user, &uid, &gid))
 		return;
 	chk_tls_readable(c, rec, uid, gid);

@@ -168,6 +168,20 @@ te_check "missing user: stgateway names its own record" has "$D/err" \
 	"$X:$l_gw: CommunityGateway \"acme-gw\": user \"stc-no-such-user\" does not exist; create it (systemd-sysusers with the installed sysusers.d file, or useradd --system stc-no-such-user)"
 good
 
+# what the daemon hands its socket to, and where it serves metrics
+sed -i 's#pidFile="run/stconnector.pid"#& controlGroup="stc-no-such-group" metrics="127.0.0.10"#' "$X"
+run "$SC" check -c "$X"
+te_check "missing controlGroup, bad metrics: exit 1" [ "$rc" = 1 ]
+te_check "missing controlGroup: named" has "$D/err" \
+	"$X:$l_cn: CommunityConnector \"acme-edge\": controlGroup \"stc-no-such-group\" does not exist; create it (groupadd --system stc-no-such-group) or name another"
+te_check "metrics without a port: named" has "$D/err" \
+	"$X:$l_cn: CommunityConnector \"acme-edge\": metrics \"127.0.0.10\" is not ADDRESS:PORT (e.g. 127.0.0.1:9464 or [::1]:9464)"
+good
+sed -i 's#pidFile="run/stconnector.pid"#& controlGroup="daemon" metrics="127.0.0.10:9464"#' "$X"
+run "$SC" check -c "$X"
+te_check "existing controlGroup, metrics ADDRESS:PORT: exit 0" [ "$rc" = 0 ]
+good
+
 # nobody may not write a directory owned by someone else, mode 755
 if [ "$(id -u)" = 0 ]; then
 	chown root "$A/run"
