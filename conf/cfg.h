@@ -25,8 +25,12 @@
 #include <stdio.h>
 #include <time.h>
 
-/* Default file and bounds, as named constants. */
-#define CFG_DEFAULT_PATH   "/etc/stconnector/community.xml"
+/* Default file and bounds, as named constants.  The directory is
+ * configure's --sysconfdir (common.am passes it). */
+#ifndef STC_SYSCONFDIR
+#define STC_SYSCONFDIR     "/etc"
+#endif
+#define CFG_DEFAULT_PATH   STC_SYSCONFDIR "/stconnector/community.xml"
 enum {
 	CFG_FILE_MAX      = 1024 * 1024, /* bytes in a config file */
 	CFG_DOMAIN_MAX    = 253,         /* RFC 1035 name length */
@@ -102,6 +106,8 @@ struct cfg_gateway {
 	char *control;               /* control socket path */
 	char *pidfile;
 	char *user;                  /* drop root to this user */
+	char *control_group;         /* group that may use the socket */
+	char *metrics;               /* "ip:port" of /metrics, or NULL */
 	unsigned retry;              /* seconds between connector retries */
 	char *statefile;             /* stateFile: the SQLite state store,
 				      * or NULL: state in memory only */
@@ -139,6 +145,8 @@ struct cfg_connector {
 	char *control;            /* control socket path */
 	char *pidfile;
 	char *user;               /* drop root to this user */
+	char *control_group;      /* group that may use the socket */
+	char *metrics;            /* "ip:port" of /metrics, or NULL */
 	unsigned retry;           /* seconds between link retries */
 	unsigned max_conns;       /* inbound TCP/TLS cap; 0: the budget's */
 	unsigned line;
@@ -314,6 +322,14 @@ const struct cfg_supported *cfg_supported_find(const struct cfg_connector *cn,
 					       const char *community);
 
 const char *cfg_transport_name(enum cfg_transport tp);
+
+/* Transport masks: one CFG_TP_BIT() per transport.  A community is
+ * accepted on its configured transport, every stronger one (udp < tcp <
+ * tls) and what its acceptTransports adds; TLS always. */
+#define CFG_TP_BIT(tp) (1u << (unsigned)(tp))
+unsigned cfg_accepted_transports(const struct cfg_extern *ex);
+/* mask as "udp tcp tls" (weakest first) in buf; returns buf */
+const char *cfg_transports_str(unsigned mask, char *buf, size_t size);
 const char *cfg_privacy_name(enum cfg_privacy p);
 const char *cfg_scope_name(enum cfg_scope s);
 

@@ -241,3 +241,46 @@ const char *cfg_scope_name(enum cfg_scope s)
 	}
 	return "?";
 }
+
+/*
+ * The transports a community is accepted on: its configured one and
+ * every stronger one (udp < tcp < tls), plus what acceptTransports
+ * adds; TLS always.
+ */
+unsigned cfg_accepted_transports(const struct cfg_extern *ex)
+{
+	unsigned m = CFG_TP_BIT(CFG_TP_TLS);
+
+	if (!ex)
+		return m;
+	if (ex->tp <= CFG_TP_TCP)
+		m |= CFG_TP_BIT(CFG_TP_TCP);
+	if (ex->tp <= CFG_TP_UDP)
+		m |= CFG_TP_BIT(CFG_TP_UDP);
+	return m | ex->accept_tp;
+}
+
+const char *cfg_transports_str(unsigned mask, char *buf, size_t size)
+{
+	static const enum cfg_transport order[] = {CFG_TP_UDP, CFG_TP_TCP,
+						   CFG_TP_TLS};
+	size_t i, n = 0;
+
+	if (!buf || !size)
+		return "";
+	buf[0] = '\0';
+	for (i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+		const char *name = cfg_transport_name(order[i]);
+		size_t l = strlen(name);
+
+		if (!(mask & CFG_TP_BIT(order[i])))
+			continue;
+		if (n + l + 2 > size)
+			break;
+		if (n)
+			buf[n++] = ' ';
+		memcpy(buf + n, name, l + 1);
+		n += l;
+	}
+	return buf;
+}

@@ -75,6 +75,8 @@ static const char *const e_verify[] = {"none", "required", NULL};
 	{"control", V_TEXT, false, NULL}, \
 	{"pidFile", V_TEXT, false, NULL}, \
 	{"user", V_TEXT, false, NULL}, \
+	{"controlGroup", V_TEXT, false, NULL}, \
+	{"metrics", V_TEXT, false, NULL}, \
 	{"retryInterval", V_COUNT, false, NULL}
 
 static const struct attr_spec a_none[] = {A_END};
@@ -1119,6 +1121,8 @@ static void build_gateway(struct ld *ld, struct cfg *cfg, const xmlNode *n)
 	gw->support_external = attr_bool(n, "SupportExternalCommunities",
 					 true);
 	gw->convert_id = attr_bool(n, "ConvertID", true);
+	gw->control_group = attr_get(n, "controlGroup");
+	gw->metrics = attr_get(n, "metrics");
 	daemon_attrs(ld, n, &gw->control, &gw->pidfile, &gw->user,
 		     &gw->retry);
 	gw->statefile = path_get(ld, n, "stateFile");
@@ -1173,6 +1177,8 @@ static void build_connector(struct ld *ld, struct cfg *cfg, const xmlNode *n)
 	cn->port = attr_port(n, "port", CFG_SIP_PORT);
 	cn->tls_port = attr_port(n, "tlsPort", CFG_SIPS_PORT);
 	cn->max_conns = attr_count(n, "maxConnections", 0);
+	cn->control_group = attr_get(n, "controlGroup");
+	cn->metrics = attr_get(n, "metrics");
 	daemon_attrs(ld, n, &cn->control, &cn->pidfile, &cn->user,
 		     &cn->retry);
 	cn->line = node_line(n);
@@ -1497,6 +1503,8 @@ void cfg_free(struct cfg *cfg)
 		free(gw->pidfile);
 		free(gw->user);
 		free(gw->statefile);
+		free(gw->control_group);
+		free(gw->metrics);
 	}
 	free(cfg->gateways);
 	for (i = 0; i < cfg->nexterns; i++) {
@@ -1517,6 +1525,8 @@ void cfg_free(struct cfg *cfg)
 		free(cn->control);
 		free(cn->pidfile);
 		free(cn->user);
+		free(cn->control_group);
+		free(cn->metrics);
 	}
 	free(cfg->connectors);
 	strv_free(&cfg->connectivity.trusted_ips);

@@ -56,6 +56,9 @@ static void cn_destructor(void *arg)
 	list_flush(&cn->gws);
 	list_flush(&cn->listeners);
 	mem_deref(cn->trace);
+	mem_deref(cn->tls_new);
+	if (cn->boot != cn->cfg)
+		cfg_free(cn->boot);
 	cfg_free(cn->cfg);
 	cfg_diag_reset(&cn->reload_diag);
 	mem_deref(cn->name);

@@ -37,6 +37,7 @@
 #include "sipstack/sst_transp.h"
 
 struct sst_dns;
+struct sst_tls_ctx;
 
 enum {
 	CN_TEXT_MAX   = 256,	/* stored error / rejection text, bytes */
@@ -80,7 +81,7 @@ struct cn_link_hop {
 struct cn_tls_info {
 	bool known;		/* false: no TLS session to report */
 	char peer[CN_TEXT_MAX];	/* peer certificate subject / name */
-	char cipher[CN_ADDR_MAX];
+	char cipher[128];		/* as long as sst_tls_peer's */
 	char verdict[CN_ADDR_MAX];	/* "valid", "expired", "name-mismatch"... */
 	int days_left;		/* to the peer certificate's expiry */
 };
@@ -173,7 +174,7 @@ struct cn {
 	enum cn_reload_state reload;
 	time_t reload_at;
 	struct cfg_diag reload_diag;	/* messages of the last reload */
-	char reload_note[CN_TEXT_MAX];	/* a failure outside the file */
+	char reload_note[CN_TEXT_MAX * 4];	/* a failure outside the file */
 
 	struct list comms;		/* struct cn_comm, file order */
 	struct list gws;		/* struct cn_gw, <Gateway> order */
@@ -185,6 +186,11 @@ struct cn {
 	struct sst_dns *dns;		/* resolver, if the core has one */
 	struct dmn_trace *trace;	/* the Trace file, when enabled */
 	char trace_err[CN_TEXT_MAX];	/* why it could not be opened */
+
+	/* reload (cn_reload.c) */
+	struct cfg *boot;		/* the file as started (reloaded) */
+	struct sst_tls_ctx *tls_new;	/* credentials for ops->apply */
+	char pending[CN_TEXT_MAX];	/* what needs a restart, "" if none */
 };
 
 /* ------------------------------------------------------------------ */

@@ -18,10 +18,16 @@ enum {
 	CN_EXIT_USAGE = 2,
 };
 
-/* stconnector check [-c FILE] [--dns] */
+/* stconnector check [-c FILE] [-n NAME] [--dns] [--peer COMMUNITY] */
 int cn_cmd_check(int argc, char **argv);
 
-/* check --dns: resolve every external community of a loaded file. */
-int cn_cmd_check_dns(const struct cfg *cfg, FILE *f);
+/* check --dns: resolve every external community of a loaded file, and
+ * our own names as partners see them (name: the connector to compare,
+ * NULL for all). */
+int cn_cmd_check_dns(const struct cfg *cfg, const char *name, FILE *f);
+
+/* check --peer COMMUNITY: probe a partner now (cn_cmd_peer.c). */
+int cn_cmd_check_peer(const struct cfg *cfg, const char *name,
+		      const char *community, FILE *f);
 
 #endif

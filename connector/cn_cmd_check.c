@@ -1,154 +1,60 @@
 /*
- * cn_cmd_check.c -- `stconnector check [-c FILE]`: load the community
- * file exactly as the daemon would and say what it configures.
+ * cn_cmd_check.c -- `stconnector check [-c FILE] [-n NAME] [--dns]`:
+ * load the community file exactly as the daemon would, say what it
+ * configures, then open what the daemon will open (check/chk.h): the
+ * Tls record's certificate chain, key and CA file, each
+ * CommunityConnector's user (or the one named with -n) and the files
+ * it writes as that user.
  *
  * A good file: a short summary for people on stdout, warnings included,
- * then "configuration OK"; exit 0.  A bad file: every "FILE:LINE:
- * message" on stderr; exit 1.  Secrets are never printed, only the
- * paths of the files that hold them.
+ * then "configuration OK"; exit 0.  A bad file or a problem with what
+ * it names: every "FILE:LINE: message" on stderr; exit 1.  Secrets are
+ * never printed, only the paths of the files that hold them.
  *
  * With --dns, a good file is then resolved as the daemon would
- * (cn_cmd_checkdns.c); a community that does not resolve fails it.
+ * (cn_cmd_checkdns.c); a community that does not resolve fails it, and
+ * so do our own names when partners would not find this connector in
+ * them.  With --peer COMMUNITY, the partner is probed now: resolution,
+ * TCP, TLS with its verdict, an OPTIONS round trip (cn_cmd_peer.c).
  */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "conf/cfg.h"
+#include "check/chk.h"
 #include "connector/cn_cmd.h"
 #include "connector/cn_policy.h"
 
-static void print_strv(FILE *f, const struct cfg_strv *sv)
+/* One connector record: its user, then what it writes as that user. */
+static void check_self(struct chk *c, const struct cfg_connector *cn)
 {
-	size_t i;
+	char rec[300];
+	uid_t uid;
+	gid_t gid;
 
-	for (i = 0; i < sv->n; i++)
-		fprintf(f, "%s%s", i ? ", " : "", sv->v[i]);
-}
-
-static void print_listens(FILE *f, const char *what,
-			  const struct cfg_listenv *lv)
-{
-	size_t i;
-
-	fprintf(f, "    %s:", what);
-	for (i = 0; i < lv->n; i++) {
-		const struct cfg_listen *l = &lv->v[i];
-		const bool v6 = strchr(l->addr, ':') != NULL;
-
-		fprintf(f, " %s %s%s%s:%u", cfg_transport_name(l->tp),
-			v6 ? "[" : "", l->addr, v6 ? "]" : "", l->port);
-	}
-	fprintf(f, "\n");
-}
-
-static void summary(FILE *f, const struct cfg *cfg,
-		    const struct cfg_diag *diag)
-{
-	const struct cfg_directory *d = &cfg->directory;
-	size_t i, j;
-
-	fprintf(f, "file: %s\n", cfg->path);
-	fprintf(f, "community %s: ", cfg->community.name);
-	print_strv(f, &cfg->community.domains);
-	fprintf(f, "\n");
-
-	for (i = 0; i < cfg->ngateways; i++) {
-		const struct cfg_gateway *gw = &cfg->gateways[i];
-
-		fprintf(f, "gateway %s: external communities %s, "
-			"convert IDs %s\n", gw->name,
-			gw->support_external ? "yes" : "no",
-			gw->convert_id ? "yes" : "no");
-		print_listens(f, "clients", &gw->clients);
-		print_listens(f, "connectors", &gw->connectors);
-	}
-
-	for (i = 0; i < cfg->nexterns; i++) {
-		const struct cfg_extern *ex = &cfg->externs[i];
-		char tps[32];
-
-		fprintf(f, "extern community %s: ", ex->name);
-		print_strv(f, &ex->domains);
-		fprintf(f, "; proxy %s, %s port %u; accepted on %s\n",
-			ex->proxy ? ex->proxy : "(by DNS of the domain)",
-			cfg_transport_name(ex->tp), ex->port,
-			cn_transports_str(cn_accepted_transports(ex), tps,
-					  sizeof(tps)));
-	}
-
-	for (i = 0; i < cfg->nconnectors; i++) {
-		const struct cfg_connector *cn = &cfg->connectors[i];
-
-		fprintf(f, "connector %s: %s port %u, tls port %u; "
-			"gateways ", cn->name, cn->ip, cn->port,
-			cn->tls_port);
-		print_strv(f, &cn->gateways);
-		fprintf(f, "\n");
-		for (j = 0; j < cn->ncommunities; j++)
-			fprintf(f, "    supports %s: %s\n",
-				cn->communities[j].community,
-				cn->communities[j].enabled ? "enabled" :
-				"disabled");
-	}
-
-	if (cfg->connectivity.trusted_ips.n) {
-		fprintf(f, "trusted connector IPs: ");
-		print_strv(f, &cfg->connectivity.trusted_ips);
-		fprintf(f, "\n");
-	}
-
-	if (!d->present)
-		fprintf(f, "directory: none\n");
-	else if (d->backend == CFG_DIR_FILE)
-		fprintf(f, "directory: file %s\n", d->file);
-	else {
-		fprintf(f, "directory: ldap ");
-		print_strv(f, &d->urls);
-		fprintf(f, " base %s scope %s\n", d->base,
-			cfg_scope_name(d->scope));
-	}
-	if (d->present)
-		fprintf(f, "    attributes id=%s email=%s; privacy default %s;"
-			" cache %u entries, ttl %u s, negative %u s\n",
-			d->attr_id, d->attr_email,
-			cfg_privacy_name(d->privacy), d->cache_size,
-			d->cache_ttl, d->neg_ttl);
-
-	if (cfg->tls.present)
-		fprintf(f, "tls: certificate %s, key %s, ca %s, verify %s\n",
-			cfg->tls.cert, cfg->tls.key,
-			cfg->tls.ca ? cfg->tls.ca : "(none)",
-			cfg->tls.verify == CFG_VERIFY_REQUIRED ? "required" :
-			"none");
-	else
-		fprintf(f, "tls: not configured\n");
-
-	if (cfg->dns.servers.n) {
-		fprintf(f, "dns: ");
-		print_strv(f, &cfg->dns.servers);
-		fprintf(f, ", timeout %u ms", cfg->dns.timeout_ms);
-	}
-	else {
-		fprintf(f, "dns: the system resolver");
-	}
-	if (cfg->dns.stale_s)
-		fprintf(f, "; expired answers serve up to %u s while the "
-			"DNS fails\n", cfg->dns.stale_s);
-	else
-		fprintf(f, "; expired answers never serve\n");
-
-	fprintf(f, "trace: %s\n", cfg->trace.enable ? "enabled" : "disabled");
-
-	for (i = 0; i < diag->n; i++)
-		fprintf(f, "%s\n", diag->msg[i]);
+	snprintf(rec, sizeof(rec), "CommunityConnector \"%s\"", cn->name);
+	chk_daemon_extras(c, cn->line, rec, cn->control_group,
+			  cn->metrics);
+	if (chk_user(c, cn->line, rec, cn->user, &uid, &gid))
+		return;
+	chk_tls_readable(c, rec, uid, gid);
+	(void)chk_writable(c, cn->line, rec, "pidFile", cn->pidfile, uid,
+			   gid);
+	(void)chk_writable(c, cn->line, rec, "control", cn->control, uid,
+			   gid);
+	if (c->cfg->trace.enable)
+		(void)chk_writable(c, c->cfg->trace.line, rec, "Trace file",
+				   c->cfg->trace.file, uid, gid);
 }
 
 int cn_cmd_check(int argc, char **argv)
 {
 	struct cfg_diag diag = {NULL, 0, 0};
-	const char *path = CFG_DEFAULT_PATH;
+	const char *path = CFG_DEFAULT_PATH, *name = NULL, *peer = NULL;
 	struct cfg *cfg = NULL;
+	struct chk c;
+	size_t k;
 	bool dns = false;
 	int i, err, rc = CN_EXIT_OK;
 
@@ -157,12 +63,21 @@ int cn_cmd_check(int argc, char **argv)
 			path = argv[++i];
 			continue;
 		}
+		if (!strcmp(argv[i], "-n") && i + 1 < argc) {
+			name = argv[++i];
+			continue;
+		}
+		if (!strcmp(argv[i], "--peer") && i + 1 < argc) {
+			peer = argv[++i];
+			continue;
+		}
 		if (!strcmp(argv[i], "--dns")) {
 			dns = true;
 			continue;
 		}
 		fprintf(stderr, "stconnector check: unexpected argument "
-			"\"%s\"\nusage: stconnector check [-c FILE] [--dns]\n",
+			"\"%s\"\nusage: stconnector check [-c FILE] [-n NAME] "
+			"[--dns] [--peer COMMUNITY]\n",
 			argv[i]);
 		return CN_EXIT_USAGE;
 	}
@@ -176,15 +91,40 @@ int cn_cmd_check(int argc, char **argv)
 		return CN_EXIT_FAIL;
 	}
 
-	summary(stdout, cfg, &diag);
+	chk_summary(stdout, cfg, &diag);
+	if (name && !cfg_connector_find(cfg, name)) {
+		fprintf(stderr, "%s: no CommunityConnector \"%s\" in the "
+			"file\n", path, name);
+		rc = CN_EXIT_FAIL;
+		goto out;
+	}
+	chk_init(&c, cfg, stdout, stderr);
+	(void)chk_tls(&c);
+	for (k = 0; k < cfg->nconnectors; k++)
+		if (!name || !strcmp(cfg->connectors[k].name, name))
+			check_self(&c, &cfg->connectors[k]);
+	if (c.nerr) {
+		fflush(stdout);
+		fprintf(stderr, "%s: %u problem%s: the connector would not "
+			"start, or fail later\n", path, c.nerr,
+			c.nerr == 1 ? "" : "s");
+		rc = CN_EXIT_FAIL;
+		goto out;
+	}
 	printf("configuration OK\n");
 	if (dns) {
 		fflush(stdout);
-		rc = cn_cmd_check_dns(cfg, stdout);
+		rc = cn_cmd_check_dns(cfg, name, stdout);
 		if (rc == CN_EXIT_OK)
 			printf("dns OK\n");
 	}
+	if (peer && rc == CN_EXIT_OK) {
+		fflush(stdout);
+		rc = cn_cmd_check_peer(cfg, name, peer, stdout);
+	}
 
+
+ out:
 	cfg_free(cfg);
 	cfg_diag_reset(&diag);
 	return rc;

@@ -12,17 +12,29 @@
  * When the file's connector runs and answers on its control socket,
  * what it says about serving stale answers is shown too: this check
  * starts with an empty cache and cannot know.
+ *
+ * Our side too, as partners see it (when the file has connectors): each
+ * of our Community domains is resolved as a partner without a Proxy for
+ * us resolves it (SRV, then A/AAAA), and each DNS name of our
+ * certificate in our domains as a partner with that Proxy does (A/AAAA).
+ * The trust set each gives is what the partner's trust check accepts:
+ * every CommunityConnector's ip (or the one named with -n) must be in
+ * it, else partners refuse its requests with 403 ("Source is not the
+ * community's proxy").  A name that resolves without our address is an
+ * error; one that does not resolve a warning, unless none resolves.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <re.h>
 
 #include "sipstack/sst_dns.h"
 #include "daemon/dmn.h"
 #include "connector/cn.h"
+#include "sipstack/sst_tls.h"
 #include "connector/cn_cmd.h"
 #include "connector/cn_resolve.h"
 
@@ -35,6 +47,7 @@ enum {
 struct check_item {
 	const struct cfg_extern *ex;
 	const char *domain;        /* NULL with a Proxy */
+	bool ours;                 /* our own name, as partners see it */
 	struct cn_resolve_req *req;
 	struct cn_route *route;
 	int err;
@@ -45,6 +58,11 @@ struct check_run {
 	struct check_item *itemv;
 	size_t itemc;
 	bool deadline;
+	/* our names as partners resolve them: the domains, then the
+	 * certificate's DNS names in them */
+	struct cfg_extern oursv[1 + SST_TLS_SAN_MAX];
+	char ournames[SST_TLS_SAN_MAX][256];
+	size_t oursc;
 };
 
 /*
@@ -215,7 +233,7 @@ static bool report(FILE *f, struct cn_resolve *res,
 		fprintf(f, ", domain %s", it->domain);
 	fprintf(f, "\n");
 	fprintf(f, "    accepted on: %s\n",
-		cn_transports_str(cn_accepted_transports(it->ex), tps,
+		cfg_transports_str(cfg_accepted_transports(it->ex), tps,
 				  sizeof(tps)));
 	if (running_stale(running, it->ex->name, stale, sizeof(stale)))
 		fprintf(f, "    running connector: answers %s\n", stale);
@@ -270,6 +288,131 @@ static bool report(FILE *f, struct cn_resolve *res,
 	return true;
 }
 
+static bool in_our_domains(const struct cfg *cfg, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->community.domains.n; i++) {
+		const char *d = cfg->community.domains.v[i];
+		const size_t dl = strlen(d), nl = strlen(name);
+
+		if (nl > dl && name[nl - dl - 1] == '.' &&
+		    !strcasecmp(name + nl - dl, d))
+			return true;
+	}
+	return false;
+}
+
+/* The names partners may resolve for us: our domains (one record, all
+ * of them) and each certificate DNS name below them (a Proxy). */
+static void ours_setup(struct check_run *run, const struct cfg *cfg)
+{
+	struct sst_tls_certinfo ci;
+	char why[256];
+	size_t i;
+
+	if (!cfg->nconnectors || !cfg->community.domains.n)
+		return;
+	run->oursv[0].name = cfg->community.name;
+	run->oursv[0].domains = cfg->community.domains;
+	run->oursv[0].port = CFG_SIPS_PORT;
+	run->oursv[0].tp = CFG_TP_TLS;
+	run->oursc = 1;
+
+	if (!cfg->tls.present || !cfg->tls.cert ||
+	    sst_tls_cert_read(cfg->tls.cert, &ci, why, sizeof(why)))
+		return;
+	for (i = 0; i < ci.ndns; i++) {
+		struct cfg_extern *ex = &run->oursv[run->oursc];
+
+		if (strchr(ci.dns[i], '*') || !in_our_domains(cfg, ci.dns[i]))
+			continue;
+		snprintf(run->ournames[run->oursc - 1],
+			 sizeof(run->ournames[0]), "%s", ci.dns[i]);
+		ex->name = cfg->community.name;
+		ex->proxy = run->ournames[run->oursc - 1];
+		ex->port = CFG_SIPS_PORT;
+		ex->tp = CFG_TP_TLS;
+		run->oursc++;
+	}
+}
+
+static bool trusted(const struct cn_route *rt, const char *ip)
+{
+	struct sa want, got;
+	size_t i;
+
+	if (sa_set_str(&want, ip, 0))
+		return false;
+	for (i = 0; i < rt->trustc; i++) {
+		if (!sa_set_sa(&got, (const struct sockaddr *)&rt->trustv[i]) &&
+		    sa_cmp(&want, &got, SA_ADDR))
+			return true;
+	}
+	return false;
+}
+
+/* One of our names as partners see it.  Returns 1 when it resolves
+ * and accepts every connector checked, 0 when it does not resolve, -1
+ * when it resolves without one of them (an error, said here). */
+static int report_ours(FILE *f, const struct cfg *cfg, const char *name,
+		       const struct check_item *it)
+{
+	const struct cn_route *rt = it->route;
+	const char *what = it->domain ? "domain" : "name";
+	const char *nm = it->domain ? it->domain : it->ex->proxy;
+	int rc = 1;
+	size_t i;
+
+	fprintf(f, "dns: our community %s, %s %s (as partners resolve it%s)\n",
+		cfg->community.name, what, nm, it->domain ? "" :
+		" with this Proxy: a name of our certificate");
+	if (!it->done || !rt || rt->err || !rt->hopc) {
+		const int err = !it->done ? ETIMEDOUT : rt && rt->err ?
+			rt->err : it->err ? it->err : ENOENT;
+
+		fprintf(f, "    does not resolve: %s\n", dns_error(err));
+		return 0;
+	}
+	fprintf(f, "    resolved by %s %s\n", cn_route_src_name(rt->src),
+		rt->name);
+	fprintf(f, "    partners' trust check accepts:");
+	for (i = 0; i < rt->trustc; i++) {
+		fprintf(f, " ");
+		print_addr(f, &rt->trustv[i], false);
+	}
+	fprintf(f, "\n");
+	for (i = 0; i < rt->hopc; i++) {
+		fprintf(f, "    partners send to: %s ",
+			cfg_transport_name(rt->hopv[i].tp));
+		print_addr(f, &rt->hopv[i].addr, true);
+		fprintf(f, "\n");
+	}
+	for (i = 0; i < cfg->nconnectors; i++) {
+		const struct cfg_connector *cn = &cfg->connectors[i];
+
+		if (name && strcmp(name, cn->name))
+			continue;
+		if (trusted(rt, cn->ip)) {
+			fprintf(f, "    connector %s %s: accepted\n", cn->name,
+				cn->ip);
+			continue;
+		}
+		fprintf(f, "    connector %s %s: NOT accepted\n", cn->name,
+			cn->ip);
+		fprintf(stderr, "stconnector check: error: our %s %s "
+			"resolves without CommunityConnector \"%s\" (%s): "
+			"partners that resolve it refuse its requests (403 "
+			"Source is not the community's proxy); publish %s in "
+			"%s\n", what, nm, cn->name, cn->ip, cn->ip,
+			rt->src == CN_SRC_SRV ?
+			"the A/AAAA records of the SRV targets" :
+			"its A/AAAA records");
+		rc = -1;
+	}
+	return rc;
+}
+
 static int dns_setup(struct sst_dns **dnsp, const struct cfg *cfg)
 {
 	struct sst_dns_conf conf;
@@ -297,9 +440,25 @@ static int check_items(struct check_run *run, const struct cfg *cfg)
 	if (n > CHECK_LOOKUPS_MAX)
 		return E2BIG;
 
+	n += run->oursc ? cfg->community.domains.n + run->oursc - 1 : 0;
 	run->itemv = mem_zalloc((n ? n : 1) * sizeof(*run->itemv), NULL);
 	if (!run->itemv)
 		return ENOMEM;
+
+	for (i = 0; i < run->oursc; i++) {
+		const struct cfg_extern *ex = &run->oursv[i];
+
+		if (ex->proxy) {
+			run->itemv[run->itemc].ours = true;
+			run->itemv[run->itemc++].ex = ex;
+			continue;
+		}
+		for (j = 0; j < ex->domains.n; j++) {
+			run->itemv[run->itemc].ours = true;
+			run->itemv[run->itemc].ex = ex;
+			run->itemv[run->itemc++].domain = ex->domains.v[j];
+		}
+	}
 
 	for (i = 0; i < cfg->nexterns; i++) {
 		const struct cfg_extern *ex = &cfg->externs[i];
@@ -327,9 +486,10 @@ static int check_items(struct check_run *run, const struct cfg *cfg)
  * @return CN_EXIT_OK when every enabled community resolves, else
  *	   CN_EXIT_FAIL
  */
-int cn_cmd_check_dns(const struct cfg *cfg, FILE *f)
+int cn_cmd_check_dns(const struct cfg *cfg, const char *name, FILE *f)
 {
 	struct check_run run;
+	int good = 0, nours = 0, ours_bad = 0;
 	struct sst_dns *dns = NULL;
 	struct cn_resolve *res = NULL;
 	struct tmr deadline;
@@ -356,6 +516,7 @@ int cn_cmd_check_dns(const struct cfg *cfg, FILE *f)
 			"resolver: %s\n", strerror(err));
 		goto out;
 	}
+	ours_setup(&run, cfg);
 	err = cn_resolve_alloc(&res, dns);
 	if (!err)
 		err = check_items(&run, cfg);
@@ -402,7 +563,7 @@ int cn_cmd_check_dns(const struct cfg *cfg, FILE *f)
 				"for the request's domain (SRV, then "
 				"A/AAAA)\n", ex->name);
 			fprintf(f, "    accepted on: %s\n",
-				cn_transports_str(cn_accepted_transports(ex),
+				cfg_transports_str(cfg_accepted_transports(ex),
 						  tps, sizeof(tps)));
 			if (ex->tp == CFG_TP_UDP)
 				fprintf(f, "    warning: extern community %s "
@@ -423,6 +584,28 @@ int cn_cmd_check_dns(const struct cfg *cfg, FILE *f)
 		failed += on && bad > 0;
 	}
 
+	for (i = 0; i < run.itemc; i++) {
+		const struct check_item *it = &run.itemv[i];
+		int r;
+
+		if (!it->ours)
+			continue;
+		nours++;
+		r = report_ours(f, cfg, name, it);
+		if (r < 0)
+			ours_bad++;
+		else
+			good += r;
+	}
+	if (nours && !good && !ours_bad) {
+		fprintf(stderr, "stconnector check: error: no name of ours "
+			"resolves (%s and the certificate's names): partners "
+			"can neither reach nor trust this community; publish "
+			"SRV or A/AAAA records for it\n",
+			cfg->community.domains.v[0]);
+		ours_bad++;
+	}
+
  out:
 	free(running);
 	for (i = 0; i < run.itemc; i++) {
@@ -436,11 +619,14 @@ int cn_cmd_check_dns(const struct cfg *cfg, FILE *f)
 
 	if (err)
 		return CN_EXIT_FAIL;
-	if (failed) {
+	if (failed)
 		fprintf(stderr, "stconnector check: %zu external "
 			"communit%s did not resolve\n", failed,
 			failed == 1 ? "y" : "ies");
+	if (ours_bad)
+		fprintf(stderr, "stconnector check: %d problem%s with our own "
+			"records\n", ours_bad, ours_bad == 1 ? "" : "s");
+	if (failed || ours_bad)
 		return CN_EXIT_FAIL;
-	}
 	return CN_EXIT_OK;
 }

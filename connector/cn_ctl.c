@@ -28,29 +28,18 @@ static int ctl_status(struct re_printf *pf, int argc, char *argv[],
 {
 	struct cn *cn = arg;
 	struct dmn_st *st = NULL;
-	bool json = false;
-	int i, err;
+	int err, rc;
 
 	(void)peer;
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--json")) {
-			json = true;
-			continue;
-		}
-		(void)re_hprintf(pf, "error: status: unknown argument %s "
-				 "(usage: status [--json])\n", argv[i]);
-		return DMN_EXIT_USAGE;
-	}
-
 	err = cn_status_build(&st, cn);
 	if (err) {
 		(void)re_hprintf(pf, "error: status: %m\n", err);
 		return DMN_EXIT_FAIL;
 	}
-	err = json ? dmn_st_json(pf, st) : dmn_st_print(pf, st);
+	rc = dmn_st_answer(pf, st, argc, argv);
 	mem_deref(st);
-	if (err)
-		return DMN_EXIT_FAIL;
+	if (rc != DMN_EXIT_OK)
+		return rc;
 	return cn_degraded(cn) ? DMN_EXIT_DEGRADED : DMN_EXIT_OK;
 }
 
@@ -95,12 +84,15 @@ static int ctl_reset(struct re_printf *pf, int argc, char *argv[],
 }
 
 const struct dmn_ctl_cmd cn_ctl_cmdv[] = {
-	{"status", "[--json]", "health, configuration, gateways and "
-	 "communities", DMN_CTL_ANY, ctl_status},
+	{"status", "[--json] [--all] [SECTION...]", "health, configuration, "
+	 "gateways and communities; SECTION: only those parts",
+	 DMN_CTL_ANY, ctl_status},
 	{"reload", NULL, "load the configuration file again",
 	 DMN_CTL_OWNER, ctl_reload},
 	{"reset", "COMMUNITY", "clear a community's link error and retry "
 	 "now", DMN_CTL_OWNER, ctl_reset},
+	{"log", "LEVEL", "log from LEVEL up: error, warning, info, debug",
+	 DMN_CTL_OWNER, dmn_ctl_log},
 };
 const size_t cn_ctl_cmdc = sizeof(cn_ctl_cmdv) / sizeof(cn_ctl_cmdv[0]);
 

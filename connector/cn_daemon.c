@@ -60,6 +60,8 @@ static int load(void **cfgp, struct dmn_run_self *rs, const char *path,
 	rs->pidfile = self->pidfile;
 	rs->control = self->control;
 	rs->user = self->user;
+	rs->group = self->control_group;
+	rs->metrics = self->metrics;
 	*cfgp = cfg;
 	return 0;
 }
@@ -110,6 +112,11 @@ static void run_reload(void *ctx)
 	(void)cn_reload(ctx, NULL);
 }
 
+static int run_status(struct dmn_st **stp, void *ctx)
+{
+	return cn_status_build(stp, ctx);
+}
+
 static void run_started(void *ctx, const char *path)
 {
 	struct cn *cn = ctx;
@@ -138,6 +145,7 @@ int cn_daemon_main(int argc, char **argv, const struct cn_proxy_ops *ops)
 		.started = run_started,
 		.cmdv = cn_ctl_cmdv,
 		.cmdc = cn_ctl_cmdc,
+		.status = run_status,
 		.arg = ops,
 	};
 

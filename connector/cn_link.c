@@ -430,7 +430,15 @@ static void link_resolved(int err, const struct cn_route *rt, void *arg)
 	}
 	o->link = l;
 	l->probe = o;
-	(void)cn_link_set(px->cn, l->comm, CN_LINK_CONNECTING, 0, NULL);
+	/* a keep-alive of an up link leaves it up until it fails: no
+	 * connecting/up pair in the log every keep-alive */
+	{
+		const struct cn_comm *c = cn_comm_find(px->cn, l->comm);
+
+		if (!c || c->link != CN_LINK_UP)
+			(void)cn_link_set(px->cn, l->comm, CN_LINK_CONNECTING,
+					  0, NULL);
+	}
 	if (probe_send(px, o)) {
 		char ab[CN_ADDR_MAX];
 

@@ -242,8 +242,8 @@ void cn_decide_trust(const struct cn_facts *f,
 		return;
 	}
 
-	if (community && !(cn_accepted_transports(community) &
-			   CN_TP_BIT(f->tp))) {
+	if (community && !(cfg_accepted_transports(community) &
+			   CFG_TP_BIT(f->tp))) {
 		verdict_set(v, CN_R_WRONG_TRANSPORT);
 		return;
 	}
@@ -254,49 +254,6 @@ void cn_decide_trust(const struct cn_facts *f,
 	}
 
 	verdict_set(v, CN_OK);
-}
-
-/*
- * The transports a community is accepted on: its configured one and
- * every stronger one (udp < tcp < tls), plus what acceptTransports
- * adds; TLS always.
- */
-unsigned cn_accepted_transports(const struct cfg_extern *ex)
-{
-	unsigned m = CN_TP_BIT(CFG_TP_TLS);
-
-	if (!ex)
-		return m;
-	if (ex->tp <= CFG_TP_TCP)
-		m |= CN_TP_BIT(CFG_TP_TCP);
-	if (ex->tp <= CFG_TP_UDP)
-		m |= CN_TP_BIT(CFG_TP_UDP);
-	return m | ex->accept_tp;
-}
-
-const char *cn_transports_str(unsigned mask, char *buf, size_t size)
-{
-	static const enum cfg_transport order[] = {CFG_TP_UDP, CFG_TP_TCP,
-						   CFG_TP_TLS};
-	size_t i, n = 0;
-
-	if (!buf || !size)
-		return "";
-	buf[0] = '\0';
-	for (i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
-		const char *name = cfg_transport_name(order[i]);
-		size_t l = strlen(name);
-
-		if (!(mask & CN_TP_BIT(order[i])))
-			continue;
-		if (n + l + 2 > size)
-			break;
-		if (n)
-			buf[n++] = ' ';
-		memcpy(buf + n, name, l + 1);
-		n += l;
-	}
-	return buf;
 }
 
 /* An escaped control byte (%00-%1F, %7F) in a URI's user part: RFC

@@ -29,7 +29,7 @@
  * Transports, weakest first: udp, tcp, tls.  A community is accepted on
  * its configured transport and every stronger one, and on whatever its
  * acceptTransports attribute adds (cfg_extern.accept, a mask of
- * CN_TP_BIT()); TLS is always acceptable.
+ * CFG_TP_BIT()); TLS is always acceptable.
  */
 #ifndef STC_CN_POLICY_H
 #define STC_CN_POLICY_H
@@ -72,7 +72,6 @@ struct cn_facts {
 	enum cfg_transport tp;		/* the transport it arrived over */
 };
 
-#define CN_TP_BIT(tp) (1u << (unsigned)(tp))
 
 /* The addresses a community's proxy resolves to (every SRV target,
  * IPv4 and IPv6), for the trust check. */
@@ -103,11 +102,6 @@ void cn_decide_community(const struct cfg *cfg,
 void cn_decide_trust(const struct cn_facts *f,
 		     const struct cn_addrset *proxy, bool verify_required,
 		     struct cn_verdict *v);
-
-/* The transports community ex is accepted on, as CN_TP_BIT()s. */
-unsigned cn_accepted_transports(const struct cfg_extern *ex);
-/* "tls", "tcp tls", ... weakest first, into buf. */
-const char *cn_transports_str(unsigned mask, char *buf, size_t size);
 
 /* Request validation (RFC 3261 16.3 step 1, RFC 3986), on the raw
  * text of a URI's user part and host. */

@@ -456,7 +456,7 @@ static void decide_trust(struct px_req *r, const struct cn_addrset *set,
 
 		re_snprintf(phrase, sizeof(phrase), "%s: %s, use %s",
 			    v.phrase, cfg_transport_name(f.tp),
-			    cn_transports_str(cn_accepted_transports(
+			    cfg_transports_str(cfg_accepted_transports(
 					      v.community), acc, sizeof(acc)));
 		v.phrase = phrase;
 	}
@@ -1206,16 +1206,18 @@ static int px_start(struct cn *cn)
 
 	if (tc->present && tc->cert) {
 		struct sst_tls_conf tl;
+		char why[256];
 
 		memset(&tl, 0, sizeof(tl));
 		tl.cert = tc->cert;
 		tl.key = tc->key;
 		tl.ca = tc->ca;
 		tl.verify = tc->verify == CFG_VERIFY_REQUIRED;
-		err = sst_tls_ctx_alloc(&px->tls, &tl);
+		err = sst_tls_ctx_load(&px->tls, &tl, NULL, why,
+				       sizeof(why));
 		if (err) {
 			dmn_log_code(DMN_LOG_ERR, err, "cn: tls failed "
-				     "cert=%s", tc->cert);
+				     "cert=%s reason=%s", tc->cert, why);
 			goto out;
 		}
 	}
@@ -1270,6 +1272,15 @@ static int px_apply(struct cn *cn, const struct cfg *old)
 	(void)old;
 	if (!px)
 		return 0;
+	/* rotated credentials: for every connection from now on */
+	if (cn->tls_new && px->tls) {
+		mem_deref(px->tls);
+		px->tls = cn->tls_new;
+		cn->tls_new = NULL;
+		sst_transp_tls_set(px->tp, px->tls);
+		dmn_log_info("cn: tls credentials-reloaded cert=%s",
+			     cn->cfg->tls.cert);
+	}
 	if (strcmp(s->ip, px->ip) ||
 	    (s->port ? s->port : CFG_SIP_PORT) != px->port ||
 	    (s->tls_port ? s->tls_port : CFG_SIPS_PORT) != px->tls_port)

@@ -4,10 +4,11 @@
  *
  * The tree (keys are stable; JSON consumers may rely on them):
  *	version, connector, pid, uptime, health ("ok" or "degraded"),
- *	degraded_because (comma-separated: reload, link, gateways, dns; ""
- *		when ok)
+ *	degraded_because (a list of words: reload, link, gateways, dns;
+ *	empty when ok; a JSON array)
  *	config: file, loaded (UTC), last_reload (none|ok|failed),
- *		last_reload_at, messages (list of {text})
+ *		last_reload_at, pending_restart (what a reload could not
+ *		apply, "none"), messages (list of {text})
  *	listeners: list of {transport, address, port}; empty until the
  *		proxy core binds (never invented here)
  *	totals: messages_in, messages_out, last_rejection,
@@ -117,6 +118,8 @@ static void put_config(struct dmn_st *root, const struct cn *cn)
 		   cn->reload == CN_RELOAD_OK ? "ok" :
 		   cn->reload == CN_RELOAD_FAILED ? "failed" : "none");
 	put_time(o, "last_reload_at", cn->reload_at);
+	dmn_st_str(o, "pending_restart", cn->pending[0] ? cn->pending :
+		   "none");
 	l = dmn_st_list(o, "messages");
 	for (i = 0; i < cn->reload_diag.n; i++)
 		dmn_st_str(dmn_st_item(l), "text", cn->reload_diag.msg[i]);
@@ -195,7 +198,7 @@ static void put_comm(struct dmn_st *it, const struct cn_comm *c, time_t now)
 	dmn_st_str(it, "proxy", ex->proxy ? ex->proxy : "");
 	dmn_st_str(it, "transport", cfg_transport_name(ex->tp));
 	dmn_st_str(it, "accepted_transports",
-		   cn_transports_str(cn_accepted_transports(ex), buf,
+		   cfg_transports_str(cfg_accepted_transports(ex), buf,
 				     sizeof(buf)));
 	dmn_st_int(it, "port", ex->port);
 	dmn_st_bool(it, "enabled", c->enabled);
@@ -214,8 +217,10 @@ static void put_comm(struct dmn_st *it, const struct cn_comm *c, time_t now)
 	}
 	dmn_st_str(it, "last_error", c->last_error);
 	put_time(it, "last_error_at", c->last_error_at);
-	dmn_st_dur(it, "next_retry_in", c->next_retry > now ?
-		   (uint64_t)(c->next_retry - now) * 1000 : 0);
+	/* only a link waiting to be retried has a retry */
+	if (c->next_retry > now)
+		dmn_st_dur(it, "next_retry_in",
+			   (uint64_t)(c->next_retry - now) * 1000);
 
 	hl = dmn_st_list(it, "next_hops");
 	for (i = 0; i < c->nhops; i++) {
@@ -263,7 +268,8 @@ int cn_status_build(struct dmn_st **stp, struct cn *cn)
 	const unsigned deg = cn_degraded(cn);
 	const time_t now = time(NULL);
 	struct dmn_st *st = NULL, *o, *l;
-	char why[64];
+	const char *why[4];
+	size_t nwhy = 0;
 	struct le *le;
 	int err;
 
@@ -274,22 +280,21 @@ int cn_status_build(struct dmn_st **stp, struct cn *cn)
 	if (err)
 		return err;
 
-	snprintf(why, sizeof(why), "%s%s%s%s%s%s%s",
-		 deg & CN_DEG_RELOAD ? "reload" : "",
-		 (deg & CN_DEG_RELOAD) && (deg & ~CN_DEG_RELOAD) ? "," : "",
-		 deg & CN_DEG_LINK ? "link" : "",
-		 (deg & CN_DEG_LINK) && (deg & ~(CN_DEG_RELOAD | CN_DEG_LINK)) ?
-		 "," : "",
-		 deg & CN_DEG_GATEWAYS ? "gateways" : "",
-		 (deg & CN_DEG_GATEWAYS) && (deg & CN_DEG_DNS) ? "," : "",
-		 deg & CN_DEG_DNS ? "dns" : "");
+	if (deg & CN_DEG_RELOAD)
+		why[nwhy++] = "reload";
+	if (deg & CN_DEG_LINK)
+		why[nwhy++] = "link";
+	if (deg & CN_DEG_GATEWAYS)
+		why[nwhy++] = "gateways";
+	if (deg & CN_DEG_DNS)
+		why[nwhy++] = "dns";
 
 	dmn_st_str(st, "version", PACKAGE_VERSION);
 	dmn_st_str(st, "connector", cn->name);
 	dmn_st_int(st, "pid", (int64_t)getpid());
 	dmn_st_dur(st, "uptime", cn_uptime_ms(cn));
 	dmn_st_str(st, "health", deg ? "degraded" : "ok");
-	dmn_st_str(st, "degraded_because", why);
+	dmn_st_words(st, "degraded_because", why, nwhy);
 
 	put_config(st, cn);
 

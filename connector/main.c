@@ -2,7 +2,9 @@
  * main.c -- stconnector's command line.
  *
  * stconnector [-c FILE] [-n NAME] [-f]   run the connector
- * stconnector check [-c FILE] [--dns]    validate the community file
+ * stconnector check [-c FILE] [-n NAME] [--dns] [--peer COMMUNITY]
+ *                                        validate the community file, open
+ *                                        what the connector will open
  *                                        (--dns: and resolve its communities)
  * stconnector status [--json] | reload | reset COMMUNITY
  *             [-c FILE] [-n NAME] [-s SOCKET]
@@ -27,16 +29,21 @@ static int cmd_check(const char *name, int argc, char **argv)
 }
 
 static const struct dmn_cli_cmd commands[] = {
-	{"check", cmd_check, "check [-c FILE] [--dns]",
-	 "validate FILE, print what it configures; --dns: resolve "
-	 "every external community"},
-	{"status", cn_cmd_ctl, "status [--json] [-c FILE] [-n NAME] [-s SOCK]",
+	{"check", cmd_check, "check [-c FILE] [-n NAME] [--dns] "
+	 "[--peer COMMUNITY]",
+	 "validate FILE and open what the connector will open; --dns: "
+	 "resolve every external community and our own names; --peer: "
+	 "probe a partner now (DNS, TCP, TLS, OPTIONS)"},
+	{"status", cn_cmd_ctl, "status [--json] [SECTION...] [-c FILE] "
+	 "[-n NAME] [-s SOCK]",
 	 "ask the running connector how it is (exit 0 ok, 1 degraded, "
 	 "3 not running)"},
 	{"reload", cn_cmd_ctl, "reload [-c FILE] [-n NAME] [-s SOCK]",
 	 "make the running connector load FILE again"},
 	{"reset", cn_cmd_ctl, "reset COMMUNITY [-c FILE] [-n NAME] [-s SOCK]",
 	 "clear a community's link error and retry now"},
+	{"log", cn_cmd_ctl, "log LEVEL [-c FILE] [-n NAME] [-s SOCK]",
+	 "log from LEVEL up (error, warning, info, debug), from now on"},
 };
 
 static int run_daemon(int argc, char **argv, const void *arg)

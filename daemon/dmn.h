@@ -73,6 +73,13 @@ void dmn_log_close(void);
 void dmn_log_level_set(enum dmn_log_level min);
 /* NULL restores syslog/stderr output. */
 void dmn_log_sink_set(dmn_log_sink_h *sinkh, void *arg);
+enum dmn_log_level dmn_log_level_get(void);
+/* "error", "warning" (or "warn"), "info", "debug": 0, or EINVAL. */
+int  dmn_log_level_parse(const char *word, enum dmn_log_level *lvlp);
+const char *dmn_log_level_name(enum dmn_log_level lvl);
+/* Error lines are also written to fd, one per line (the background
+ * start's pipe to the waiting parent, dmn_detach.c); -1 stops it. */
+void dmn_log_tee_set(int fd);
 
 #define DMN_PRINTF(a, b) __attribute__((format(printf, a, b)))
 
@@ -272,6 +279,24 @@ int dmn_ctl_listen(struct dmn_ctl **ctlp, const char *path,
 		   const struct dmn_ctl_cmd *cmdv, size_t cmdc, void *arg);
 /* Clients connected right now. */
 unsigned dmn_ctl_clients(const struct dmn_ctl *ctl);
+/*
+ * The "log LEVEL" command both daemons list (DMN_CTL_OWNER): lines
+ * below LEVEL are dropped from now on; the answer says the level and
+ * the one before ("log level: debug (was info)"), and a log line
+ * "log: level-changed from=... to=..." records it.
+ */
+struct dmn_ctl_peer;
+int dmn_ctl_log(struct re_printf *pf, int argc, char *argv[],
+		const struct dmn_ctl_peer *peer, void *arg);
+/*
+ * Before the privilege drop: give the socket at path to user (uid and,
+ * unless group is given, the user's primary group) and/or group, mode
+ * 0660, so that the daemon's user and the group's members (monitoring)
+ * can connect after root is gone.  Nothing to do when both are NULL.
+ * Commands marked DMN_CTL_OWNER stay for root and the daemon's uid.
+ * ENOENT for an unknown user or group; errno of chown/chmod.
+ */
+int dmn_ctl_share(const char *path, const char *user, const char *group);
 
 /*
  * Client: send line (no '\n'; one is added) to the daemon at path and
@@ -327,6 +352,41 @@ int dmn_st_strn(struct dmn_st *obj, const char *key, const char *p,
 int dmn_st_int(struct dmn_st *obj, const char *key, int64_t val);
 int dmn_st_bool(struct dmn_st *obj, const char *key, bool val);
 int dmn_st_dur(struct dmn_st *obj, const char *key, uint64_t ms);
+/* A list of words: "key: a, b" ("(none)" when empty) for people, a JSON
+ * array of strings for machines. */
+int dmn_st_words(struct dmn_st *obj, const char *key,
+		 const char *const *v, size_t n);
+
+/*
+ * `status SECTION...`: keep the top-level scalars (who, health) and only
+ * the top-level sections and lists named in keys; ENOENT (with *badp
+ * the first key that names none) leaves the tree whole.
+ * dmn_st_sections prints the names there are, ", "-separated.
+ */
+int dmn_st_pick(struct dmn_st *st, const char *const *keys, size_t n,
+		const char **badp);
+int dmn_st_sections(struct re_printf *pf, const struct dmn_st *st);
+/*
+ * A status command's answer from its words (argv[0] is "status"):
+ * --json, --all (the whole tree, the default), SECTION names kept with
+ * dmn_st_pick.  DMN_EXIT_OK once printed, DMN_EXIT_USAGE for an unknown
+ * option or section (the answer lists the sections), DMN_EXIT_FAIL.
+ */
+int dmn_st_answer(struct re_printf *pf, struct dmn_st *st, int argc,
+		  char *argv[]);
+
+/*
+ * The tree in the Prometheus text exposition format (version 0.0.4):
+ * every integer, boolean (0/1) and duration (seconds) becomes a gauge
+ * named prefix_PATH (sections and lists joined by '_', other characters
+ * '_'); a list item's identifying strings become labels (name as the
+ * list's singular: community, gateway; transport, address, aor, ...;
+ * else index), a "rejections" section one metric labelled by reason.
+ * Strings are not exported.  Samples of one name are printed together
+ * under one TYPE line.
+ */
+int dmn_st_metrics(struct re_printf *pf, const struct dmn_st *st,
+		   const char *prefix);
 
 /* The first error recorded while building (0 if none). */
 int dmn_st_err(const struct dmn_st *st);
@@ -334,14 +394,32 @@ int dmn_st_print(struct re_printf *pf, const struct dmn_st *st);
 int dmn_st_json(struct re_printf *pf, const struct dmn_st *st);
 
 /* ------------------------------------------------------------------ */
+/* Metrics (dmn_metrics.c)
+ *
+ * An HTTP listener at addr ("ip:port", "[v6]:port") answering GET
+ * /metrics with the tree buildh makes for each scrape, in Prometheus
+ * text format under prefix (dmn_st_metrics).  mem_deref() stops it.
+ */
+typedef int (dmn_metrics_build_h)(struct dmn_st **stp, void *arg);
+struct dmn_metrics;
+int dmn_metrics_listen(struct dmn_metrics **mp, const char *addr,
+		       const char *prefix, dmn_metrics_build_h *buildh,
+		       void *arg);
+
+/* ------------------------------------------------------------------ */
 /* Background start (dmn_detach.c)
  *
- * dmn_detach(prog): fork; the parent waits for one status byte from the
- * child and exits with it (saying on stderr when start-up failed); the
- * child calls setsid(), chdir("/"), points stdio at /dev/null and gets
- * the pipe's write end back (-1 on failure, after a message on stderr).
- * dmn_detach_report(&fd, DMN_EXIT_*) tells the waiting parent, once;
- * later calls are no-ops.  Open the PID file after dmn_detach().
+ * dmn_detach(prog): fork; the parent waits for the child's start-up
+ * result and exits with it; the child calls setsid(), chdir("/"),
+ * points stdio at /dev/null and gets the pipe's write end back (-1 on
+ * failure, after a message on stderr).  Until the result is sent, the
+ * child's error log lines also go through the pipe (dmn_log_tee_set),
+ * and the parent prints them on its stderr as "PROG: LINE": an
+ * administrator at the terminal sees why a background start failed,
+ * not only "see the system log".  The result is a NUL byte and the
+ * status byte after those lines.  dmn_detach_report(&fd, DMN_EXIT_*)
+ * sends it, once; later calls are no-ops.  Open the PID file after
+ * dmn_detach().
  */
 int  dmn_detach(const char *prog);
 void dmn_detach_report(int *fdp, int status);
@@ -407,6 +485,8 @@ struct dmn_run_self {
 	const char *pidfile;
 	const char *control;
 	const char *user;
+	const char *group;	/* controlGroup: may use the socket */
+	const char *metrics;	/* metrics: "ip:port" of /metrics, or NULL */
 };
 
 struct dmn_run_ops {
@@ -436,6 +516,8 @@ struct dmn_run_ops {
 	void (*started)(void *ctx, const char *path);	/* the "started" line */
 	const struct dmn_ctl_cmd *cmdv;	/* control commands, arg = ctx */
 	size_t cmdc;
+	/* The status tree of ctx, for the metrics endpoint (optional). */
+	int  (*status)(struct dmn_st **stp, void *ctx);
 	const void *arg;		/* given to ops->alloc */
 };
 

@@ -5,9 +5,10 @@
  *
  * The client checks its words against the daemon's own command table
  * (struct dmn_ctl_cmd's usage): NULL takes no word, "[WORD]" takes that
- * word once, anything else exactly one word.  Finding the socket in the
- * configuration is the caller's (dmn_cli_ctl.find): daemon/ knows no
- * configuration file.
+ * word once, a usage ending in "...]" up to DMN_CLI_WORDS_MAX words
+ * (the daemon checks them), anything else exactly one word.  Finding
+ * the socket in the configuration is the caller's (dmn_cli_ctl.find):
+ * daemon/ knows no configuration file.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -18,7 +19,7 @@
 
 #include "daemon/dmn.h"
 
-enum { DMN_CLI_WORDS_MAX = 4 };
+enum { DMN_CLI_WORDS_MAX = 8 };
 
 static void usage(const struct dmn_cli *cli, FILE *f)
 {
@@ -96,6 +97,8 @@ static bool words_fit(const char *u, const char **words, size_t nw)
 	if (!u)
 		return nw == 0;
 	len = strlen(u);
+	if (len > 4 && !strcmp(u + len - 4, "...]"))
+		return true;
 	/* "[NAME]" in capitals: any one word or none; "[--json]": that
 	 * word or none */
 	if (len > 2 && u[0] == '[' && u[len - 1] == ']' &&

@@ -14,6 +14,8 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -576,4 +578,49 @@ int dmn_ctl_listen(struct dmn_ctl **ctlp, const char *path,
 unsigned dmn_ctl_clients(const struct dmn_ctl *ctl)
 {
 	return ctl ? list_count(&ctl->conns) : 0;
+}
+
+int dmn_ctl_share(const char *path, const char *user, const char *group)
+{
+	uid_t uid = (uid_t)-1;
+	gid_t gid = (gid_t)-1;
+	const struct passwd *pw = NULL;
+	const struct group *gr;
+
+	if (!path)
+		return EINVAL;
+	if (!user && !group)
+		return 0;
+
+	if (user) {
+		pw = getpwnam(user);
+		if (!pw) {
+			dmn_log_errx("ctl: no such user user=%s", user);
+			return ENOENT;
+		}
+		uid = pw->pw_uid;
+		gid = pw->pw_gid;
+	}
+	if (group) {
+		gr = getgrnam(group);
+		if (!gr) {
+			dmn_log_errx("ctl: no such group controlGroup=%s",
+				     group);
+			return ENOENT;
+		}
+		gid = gr->gr_gid;
+	}
+	/* mode first, while we still own it: then only CAP_CHOWN is needed */
+	if (chmod(path, 0660) < 0) {
+		dmn_log_err("ctl: chmod failed path=%s", path);
+		return errno;
+	}
+	if (chown(path, uid, gid) < 0) {
+		dmn_log_err("ctl: cannot hand the socket over path=%s", path);
+		return errno;
+	}
+	dmn_log_info("ctl: socket shared path=%s user=%s group=%s mode=0660",
+		     path, user ? user : "(unchanged)",
+		     group ? group : user ? "(the user's)" : "(unchanged)");
+	return 0;
 }

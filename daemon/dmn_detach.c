@@ -1,8 +1,9 @@
 /*
  * dmn_detach.c -- go to the background without losing the start-up
- * result: the parent waits for one status byte from the child and exits
- * with it, so an administrator starting a daemon sees a failure that
- * happens after the fork (control socket in use, bind refused, ...).
+ * result: the parent prints the child's error lines and exits with its
+ * status, so an administrator starting a daemon sees a failure that
+ * happens after the fork (control socket in use, bind refused, ...)
+ * and its reason.
  *
  * Shared by stconnector and stgateway.
  */
@@ -14,6 +15,52 @@
 #include <unistd.h>
 
 #include "daemon/dmn.h"
+
+enum { DETACH_MSG_MAX = 8192 };
+
+/* Print the child's error lines; its status, or DMN_EXIT_FAIL. */
+static int parent_wait(const char *prog, int fd)
+{
+	char buf[DETACH_MSG_MAX + 1];
+	size_t len = 0, nlines = 0;
+	int st = -1;
+	char *p, *nl;
+	ssize_t n;
+
+	for (;;) {
+		n = read(fd, buf + len, DETACH_MSG_MAX - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		if (len == DETACH_MSG_MAX)
+			len = 0;	/* a flood: keep the end */
+	}
+	if (len >= 2 && buf[len - 2] == '\0') {
+		st = (unsigned char)buf[len - 1];
+		len -= 2;
+	}
+	buf[len] = '\0';
+	for (p = buf; *p; p = nl + 1) {
+		nl = strchr(p, '\n');
+		if (!nl)
+			break;
+		*nl = '\0';
+		fprintf(stderr, "%s: %s\n", prog, p);
+		nlines++;
+	}
+	if (st < 0) {
+		fprintf(stderr, "%s: the daemon stopped during start-up%s\n",
+			prog, nlines ? "" : " (see the system log)");
+		return DMN_EXIT_FAIL;
+	}
+	if (st != DMN_EXIT_OK)
+		fprintf(stderr, "%s: start-up failed%s\n", prog, nlines ?
+			" (the lines above are also in the system log)" :
+			" (see the system log)");
+	return st;
+}
 
 int dmn_detach(const char *prog)
 {
@@ -35,19 +82,8 @@ int dmn_detach(const char *prog)
 		return -1;
 	}
 	if (pid > 0) {
-		unsigned char st = DMN_EXIT_FAIL;
-
 		close(fds[1]);
-		if (read(fds[0], &st, 1) != 1) {
-			fprintf(stderr, "%s: the daemon stopped during "
-				"start-up (see the system log)\n", prog);
-			st = DMN_EXIT_FAIL;
-		}
-		else if (st != DMN_EXIT_OK) {
-			fprintf(stderr, "%s: start-up failed (see the system "
-				"log)\n", prog);
-		}
-		_exit(st);
+		_exit(parent_wait(prog, fds[0]));
 	}
 
 	close(fds[0]);
@@ -68,11 +104,12 @@ int dmn_detach(const char *prog)
 
 void dmn_detach_report(int *fdp, int status)
 {
-	unsigned char st = (unsigned char)status;
+	unsigned char st[2] = {0, (unsigned char)status};
 
 	if (!fdp || *fdp < 0)
 		return;
-	if (write(*fdp, &st, 1) < 0) {
+	dmn_log_tee_set(-1);
+	if (write(*fdp, st, 2) < 0) {
 		/* the parent is gone: nobody to tell */
 	}
 	close(*fdp);

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/uio.h>
 #include <syslog.h>
 #include <time.h>
 
@@ -28,7 +29,8 @@ static struct {
 	enum dmn_log_level min;
 	dmn_log_sink_h *sinkh;
 	void *sinkarg;
-} lg = {"stconnector", true, false, DMN_LOG_INFO, NULL, NULL};
+	int tee_fd;		/* start-up errors also go here, or -1 */
+} lg = {"stconnector", true, false, DMN_LOG_INFO, NULL, NULL, -1};
 
 static const char *level_name[] = {"debug", "info", "warning", "error"};
 
@@ -323,6 +325,17 @@ static void emit(enum dmn_log_level lvl, const char *line)
 	struct timespec ts;
 	struct tm tm;
 
+	if (lg.tee_fd >= 0 && lvl >= DMN_LOG_ERR) {
+		struct iovec iov[2];
+
+		iov[0].iov_base = (void *)line;
+		iov[0].iov_len = strlen(line);
+		iov[1].iov_base = (void *)"\n";
+		iov[1].iov_len = 1;
+		if (writev(lg.tee_fd, iov, 2) < 0) {
+			/* the waiting parent is gone: syslog still has it */
+		}
+	}
 	if (lg.sinkh) {
 		lg.sinkh(lvl, line, lg.sinkarg);
 		return;
@@ -609,6 +622,59 @@ void dmn_log_level_set(enum dmn_log_level min)
 {
 	lg.min = min;
 	dbg_init(min == DMN_LOG_DEBUG ? DBG_DEBUG : DBG_NOTICE, DBG_NONE);
+}
+
+enum dmn_log_level dmn_log_level_get(void)
+{
+	return lg.min;
+}
+
+int dmn_log_level_parse(const char *word, enum dmn_log_level *lvlp)
+{
+	static const char *const words[] = {"debug", "info", "warning",
+					    "error"};
+	size_t i;
+
+	for (i = 0; word && i < sizeof(words) / sizeof(words[0]); i++) {
+		if (!strcasecmp(word, words[i]) ||
+		    (i == DMN_LOG_WARN && !strcasecmp(word, "warn")) ||
+		    (i == DMN_LOG_ERR && !strcasecmp(word, "err"))) {
+			*lvlp = (enum dmn_log_level)i;
+			return 0;
+		}
+	}
+	return EINVAL;
+}
+
+const char *dmn_log_level_name(enum dmn_log_level lvl)
+{
+	return lvl <= DMN_LOG_ERR ? level_name[lvl] : "?";
+}
+
+int dmn_ctl_log(struct re_printf *pf, int argc, char *argv[],
+		const struct dmn_ctl_peer *peer, void *arg)
+{
+	enum dmn_log_level was = lg.min, lvl;
+
+	(void)peer;
+	(void)arg;
+	if (argc != 2 || dmn_log_level_parse(argv[1], &lvl)) {
+		(void)re_hprintf(pf, "error: log: give one of error, warning, "
+				 "info, debug (now: %s)\n", level_name[was]);
+		return DMN_EXIT_USAGE;
+	}
+	dmn_log_level_set(lvl);
+	dmn_log(lvl > DMN_LOG_INFO ? lvl : DMN_LOG_INFO,
+		"log: level-changed from=%s to=%s", level_name[was],
+		level_name[lvl]);
+	(void)re_hprintf(pf, "log level: %s (was %s)\n", level_name[lvl],
+			 level_name[was]);
+	return DMN_EXIT_OK;
+}
+
+void dmn_log_tee_set(int fd)
+{
+	lg.tee_fd = fd;
 }
 
 void dmn_log_sink_set(dmn_log_sink_h *sinkh, void *arg)

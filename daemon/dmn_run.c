@@ -11,7 +11,9 @@
  *	4. without -f: dmn_detach(); the parent exits with the child's
  *	   start-up result;
  *	5. libre, the fd limit, the log (syslog, or stderr with -f), the
- *	   PID file, the context (ops->alloc), the control socket (0600),
+ *	   PID file, the context (ops->alloc), the control socket (0600,
+ *	   then, as root, handed to the record's user and controlGroup with
+ *	   mode 0660 so that they can still use it after the drop),
  *	   ops->start (listeners), root dropped to the record's user,
  *	   SIGHUP (ops->reload) and SIGTERM/SIGINT (stop), the loop.
  * Shutdown: ops->stop, then every object is freed; the PID file and the
@@ -22,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <re.h>
 
@@ -33,6 +36,7 @@ struct run {
 	struct dmn_pidfile *pf;
 	struct dmn_ctl *ctl;
 	struct dmn_sig *sig;
+	struct dmn_metrics *metrics;
 	bool started;		/* ops->start ran */
 };
 
@@ -65,6 +69,7 @@ static void run_close(struct run *r)
 	if (r->started && r->ops->stop)
 		r->ops->stop(r->ctx);
 	r->sig = mem_deref(r->sig);
+	r->metrics = mem_deref(r->metrics);
 	r->ctl = mem_deref(r->ctl);
 	r->ctx = mem_deref(r->ctx);
 	r->pf = mem_deref(r->pf);
@@ -137,6 +142,7 @@ int dmn_run_main(int argc, char **argv, const struct dmn_run_ops *ops)
 		ready = dmn_detach(ops->prog);
 		if (ready < 0)
 			goto out;
+		dmn_log_tee_set(ready);
 	}
 
 	err = libre_init();
@@ -186,6 +192,28 @@ int dmn_run_main(int argc, char **argv, const struct dmn_run_ops *ops)
 	else {
 		dmn_log_warnx("%s: no-control-socket %s=%s", ops->mod,
 			      ops->kind, rname);
+	}
+	/* only root can give the socket to another user */
+	if (self.control) {
+		err = dmn_ctl_share(self.control, getuid() == 0 ? self.user :
+				    NULL, self.group);
+		if (err) {
+			dmn_log_code(DMN_LOG_ERR, err, "%s: start failed "
+				     "step=control-owner path=%s", ops->mod,
+				     self.control);
+			goto out;
+		}
+	}
+
+	if (self.metrics && ops->status) {
+		err = dmn_metrics_listen(&r.metrics, self.metrics, ops->prog,
+					 ops->status, r.ctx);
+		if (err) {
+			dmn_log_code(DMN_LOG_ERR, err, "%s: start failed "
+				     "step=metrics address=%s", ops->mod,
+				     self.metrics);
+			goto out;
+		}
 	}
 
 	if (ops->start) {

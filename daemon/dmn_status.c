@@ -6,13 +6,14 @@
  * answers look alike and JSON consumers never see invalid text.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <re.h>
 
 #include "dmn.h"
 
-enum st_type { ST_OBJ, ST_LIST, ST_STR, ST_INT, ST_BOOL, ST_DUR };
+enum st_type { ST_OBJ, ST_LIST, ST_STR, ST_INT, ST_BOOL, ST_DUR, ST_WORDS };
 
 struct dmn_st {
 	struct le le;
@@ -142,6 +143,33 @@ int dmn_st_strn(struct dmn_st *obj, const char *key, const char *p,
 	return 0;
 }
 
+int dmn_st_words(struct dmn_st *obj, const char *key,
+		 const char *const *v, size_t n)
+{
+	struct dmn_st *st, *w;
+	size_t i;
+
+	if (n && !v)
+		return EINVAL;
+	st = scalar(obj, key, ST_WORDS);
+	if (!st)
+		return obj ? obj->root->err : EINVAL;
+	for (i = 0; i < n; i++) {
+		w = mem_zalloc(sizeof(*w), destructor);
+		if (!w || str_dup(&w->s, v[i] ? v[i] : "")) {
+			mem_deref(w);
+			fail(obj, ENOMEM);
+			return ENOMEM;
+		}
+		w->type = ST_STR;
+		w->root = st->root;
+		w->slen = strlen(w->s);
+		list_init(&w->kids);
+		list_append(&st->kids, &w->le, w);
+	}
+	return 0;
+}
+
 int dmn_st_str(struct dmn_st *obj, const char *key, const char *val)
 {
 	if (!val)
@@ -248,6 +276,21 @@ static int print_value(struct re_printf *pf, const struct dmn_st *st)
 		return re_hprintf(pf, "%s", st->b ? "yes" : "no");
 	case ST_DUR:
 		return print_dur(pf, st->ms);
+	case ST_WORDS: {
+		const struct le *le;
+		int err = 0;
+
+		if (list_isempty(&st->kids))
+			return re_hprintf(pf, "(none)");
+		for (le = st->kids.head; le; le = le->next) {
+			const struct dmn_st *w = le->data;
+
+			if (le != st->kids.head)
+				err |= re_hprintf(pf, ", ");
+			err |= print_text(pf, w->s, w->slen);
+		}
+		return err;
+	}
 	default:
 		return 0;
 	}
@@ -486,6 +529,7 @@ static int json_node(struct re_printf *pf, const struct dmn_st *st)
 					  (unsigned)(st->ms % 1000));
 		return re_hprintf(pf, "%llu",
 				  (unsigned long long)(st->ms / 1000));
+	case ST_WORDS:
 	case ST_LIST:
 		err |= re_hprintf(pf, "[");
 		for (le = st->kids.head; le; le = le->next) {
@@ -520,4 +564,476 @@ int dmn_st_json(struct re_printf *pf, const struct dmn_st *st)
 		return st->root->err;
 	err = json_node(pf, st);
 	return err | re_hprintf(pf, "\n");
+}
+
+static bool key_in(const char *key, const char *const *keys, size_t n)
+{
+	size_t i;
+
+	for (i = 0; key && i < n; i++)
+		if (!strcmp(key, keys[i]))
+			return true;
+	return false;
+}
+
+int dmn_st_pick(struct dmn_st *st, const char *const *keys, size_t n,
+		const char **badp)
+{
+	struct le *le, *next;
+	size_t i;
+
+	if (!st || (n && !keys))
+		return EINVAL;
+
+	/* every key must name a section or list: say which does not */
+	for (i = 0; i < n; i++) {
+		bool found = false;
+
+		for (le = st->kids.head; le && !found; le = le->next) {
+			const struct dmn_st *k = le->data;
+
+			found = (k->type == ST_OBJ || k->type == ST_LIST) &&
+				k->key && !strcmp(k->key, keys[i]);
+		}
+		if (!found) {
+			if (badp)
+				*badp = keys[i];
+			return ENOENT;
+		}
+	}
+
+	for (le = st->kids.head; le; le = next) {
+		struct dmn_st *k = le->data;
+
+		next = le->next;
+		if ((k->type == ST_OBJ || k->type == ST_LIST) &&
+		    !key_in(k->key, keys, n))
+			mem_deref(k);
+	}
+	return 0;
+}
+
+int dmn_st_sections(struct re_printf *pf, const struct dmn_st *st)
+{
+	const struct le *le;
+	int err = 0;
+	bool first = true;
+
+	if (!st)
+		return EINVAL;
+	for (le = st->kids.head; le && !err; le = le->next) {
+		const struct dmn_st *k = le->data;
+
+		if (k->type != ST_OBJ && k->type != ST_LIST)
+			continue;
+		err = re_hprintf(pf, "%s%s", first ? "" : ", ", k->key);
+		first = false;
+	}
+	return err;
+}
+
+int dmn_st_answer(struct re_printf *pf, struct dmn_st *st, int argc,
+		  char *argv[])
+{
+	const char *keys[DMN_CTL_ARGS_MAX], *bad = NULL;
+	bool json = false;
+	size_t n = 0;
+	int i, err;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--json"))
+			json = true;
+		else if (!strcmp(argv[i], "--all"))
+			continue;
+		else if (argv[i][0] == '-' || n == DMN_CTL_ARGS_MAX)
+			goto usage;
+		else
+			keys[n++] = argv[i];
+	}
+	if (n && dmn_st_pick(st, keys, n, &bad) == ENOENT) {
+		(void)re_hprintf(pf, "error: status: no section %s; there "
+				 "are: ", bad);
+		(void)dmn_st_sections(pf, st);
+		(void)re_hprintf(pf, "\n");
+		return DMN_EXIT_USAGE;
+	}
+	err = json ? dmn_st_json(pf, st) : dmn_st_print(pf, st);
+	return err ? DMN_EXIT_FAIL : DMN_EXIT_OK;
+
+ usage:
+	(void)re_hprintf(pf, "error: status: unknown argument %s (usage: "
+			 "status [--json] [--all] [SECTION...])\n", argv[i]);
+	return DMN_EXIT_USAGE;
+}
+
+/* ------------------------------------------------------------------ */
+/* Prometheus text exposition of the same tree */
+
+struct msample {
+	char *name;
+	char *labels;		/* "" or `k="v",k="v"` */
+	int64_t val;		/* value * 10^scale */
+	unsigned scale;		/* decimals: 0, 3 (ms), 6 (us) */
+	size_t seq;		/* tree order, to keep it within a name */
+};
+
+struct mset {
+	struct msample *v;
+	size_t n, cap;
+	int err;
+};
+
+static void msample_free(struct mset *ms)
+{
+	size_t i;
+
+	for (i = 0; i < ms->n; i++) {
+		mem_deref(ms->v[i].name);
+		mem_deref(ms->v[i].labels);
+	}
+	mem_deref(ms->v);
+}
+
+/* A metric or label name: [a-zA-Z0-9_] only. */
+static void name_put(struct mbuf *mb, const char *s)
+{
+	for (; *s; s++) {
+		const char c = *s;
+
+		(void)mbuf_write_u8(mb, (uint8_t)((c >= 'a' && c <= 'z') ||
+			(c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ?
+			c : '_'));
+	}
+}
+
+static char *mb_str(struct mbuf *mb)
+{
+	char *s = NULL;
+
+	mb->pos = 0;
+	if (mbuf_strdup(mb, &s, mb->end))
+		return NULL;
+	return s;
+}
+
+static void m_add(struct mset *ms, const char *name, const char *labels,
+		  int64_t val, unsigned scale)
+{
+	struct msample *sm;
+
+	if (ms->err)
+		return;
+	if (ms->n == ms->cap) {
+		size_t cap = ms->cap ? ms->cap * 2 : 64;
+		struct msample *v = ms->v ? mem_realloc(ms->v,
+							cap * sizeof(*v)) :
+			mem_alloc(cap * sizeof(*v), NULL);
+
+		if (!v) {
+			ms->err = ENOMEM;
+			return;
+		}
+		ms->v = v;
+		ms->cap = cap;
+	}
+	sm = &ms->v[ms->n];
+	memset(sm, 0, sizeof(*sm));
+	if (str_dup(&sm->name, name) || str_dup(&sm->labels, labels)) {
+		mem_deref(sm->name);
+		mem_deref(sm->labels);
+		ms->err = ENOMEM;
+		return;
+	}
+	sm->val = val;
+	sm->scale = scale;
+	sm->seq = ms->n++;
+}
+
+/* labels + `key="value"`, the value escaped as the format asks. */
+static char *label_add(const char *labels, const char *key, const char *val,
+		       size_t vlen)
+{
+	struct mbuf *mb = mbuf_alloc(128);
+	char *s;
+	size_t i;
+
+	if (!mb)
+		return NULL;
+	(void)mbuf_write_str(mb, labels);
+	if (labels[0])
+		(void)mbuf_write_u8(mb, ',');
+	name_put(mb, key);
+	(void)mbuf_write_str(mb, "=\"");
+	for (i = 0; i < vlen; i++) {
+		const char c = val[i];
+
+		if (c == '\\' || c == '"')
+			(void)mbuf_printf(mb, "\\%c", c);
+		else if (c == '\n')
+			(void)mbuf_write_str(mb, "\\n");
+		else
+			(void)mbuf_write_u8(mb, (uint8_t)c);
+	}
+	(void)mbuf_write_u8(mb, '"');
+	s = mb_str(mb);
+	mem_deref(mb);
+	return s;
+}
+
+/* What tells one list item from the others, as label names. */
+static bool id_key(const char *key)
+{
+	static const char *const keys[] = {"name", "transport", "address",
+					   "aor", "presentity", "community",
+					   "user", "uri", "gateway"};
+	size_t i;
+
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (!strcmp(key, keys[i]))
+			return true;
+	return false;
+}
+
+/* "communities" -> "community", "gateways" -> "gateway". */
+static void singular(char *buf, size_t sz, const char *list)
+{
+	size_t n = strlen(list);
+
+	if (n > 3 && !strcmp(list + n - 3, "ies"))
+		re_snprintf(buf, sz, "%b%s", list, n - 3, "y");
+	else if (n > 1 && list[n - 1] == 's')
+		re_snprintf(buf, sz, "%b", list, n - 1);
+	else
+		re_snprintf(buf, sz, "%s", list);
+}
+
+/*
+ * Base units, as Prometheus names them: a key in days, seconds ("_s"),
+ * milliseconds ("_ms") or microseconds ("_us") becomes "..._seconds"
+ * with its value scaled; a duration gets "_seconds".  *multp and
+ * *scalep say how to turn the status value into the metric's.
+ */
+static void unit_name(struct mbuf *mb, const struct dmn_st *k,
+		      int64_t *multp, unsigned *scalep)
+{
+	const char *key = k->key;
+	const size_t n = strlen(key);
+	const char *d = strstr(key, "days");
+	char buf[128];
+
+	*multp = 1;
+	*scalep = k->type == ST_DUR ? 3 : 0;
+	if (k->type == ST_INT && d) {
+		re_snprintf(buf, sizeof(buf), "%b%s%s", key, (size_t)(d - key),
+			    "seconds", d + 4);
+		name_put(mb, buf);
+		*multp = 86400;
+		return;
+	}
+	if (k->type == ST_INT && n > 3 && (!strcmp(key + n - 3, "_us") ||
+					   !strcmp(key + n - 3, "_ms"))) {
+		re_snprintf(buf, sizeof(buf), "%b_seconds", key, n - 3);
+		name_put(mb, buf);
+		*scalep = key[n - 2] == 'u' ? 6 : 3;
+		return;
+	}
+	if (k->type == ST_INT && n > 2 && !strcmp(key + n - 2, "_s")) {
+		re_snprintf(buf, sizeof(buf), "%b_seconds", key, n - 2);
+		name_put(mb, buf);
+		return;
+	}
+	name_put(mb, key);
+	if (k->type == ST_DUR && (n < 8 || strcmp(key + n - 8, "_seconds")))
+		(void)mbuf_write_str(mb, "_seconds");
+}
+
+static void walk(struct mset *ms, const struct dmn_st *obj,
+		 const char *path, const char *labels, const char *keylabel);
+
+static void walk_item(struct mset *ms, const struct dmn_st *item,
+		      const char *path, const char *labels,
+		      const char *list, size_t idx)
+{
+	char *l = NULL, *n;
+	char one[64];
+	const struct le *le;
+	bool any = false;
+
+	if (str_dup(&l, labels)) {
+		ms->err = ENOMEM;
+		return;
+	}
+	for (le = item->kids.head; le; le = le->next) {
+		const struct dmn_st *k = le->data;
+
+		if (k->type != ST_STR || !id_key(k->key))
+			continue;
+		if (!strcmp(k->key, "name"))
+			singular(one, sizeof(one), list);
+		n = label_add(l, !strcmp(k->key, "name") ? one : k->key,
+			      k->s, k->slen);
+		mem_deref(l);
+		l = n;
+		if (!l) {
+			ms->err = ENOMEM;
+			return;
+		}
+		any = true;
+	}
+	if (!any) {
+		re_snprintf(one, sizeof(one), "%zu", idx);
+		n = label_add(l, "index", one, strlen(one));
+		mem_deref(l);
+		l = n;
+	}
+	if (!l) {
+		ms->err = ENOMEM;
+		return;
+	}
+	walk(ms, item, path, l, NULL);
+	mem_deref(l);
+}
+
+static void walk(struct mset *ms, const struct dmn_st *obj,
+		 const char *path, const char *labels, const char *keylabel)
+{
+	const struct le *le;
+
+	for (le = obj->kids.head; le && !ms->err; le = le->next) {
+		const struct dmn_st *k = le->data;
+		struct mbuf *mb;
+		char *name, *l;
+		int64_t v, mult = 1;
+		unsigned scale = 0;
+
+		if (k->type == ST_STR || k->type == ST_WORDS)
+			continue;
+		mb = mbuf_alloc(128);
+		if (!mb) {
+			ms->err = ENOMEM;
+			return;
+		}
+		(void)mbuf_write_str(mb, path);
+		if (!keylabel && is_scalar(k)) {
+			(void)mbuf_write_u8(mb, '_');
+			unit_name(mb, k, &mult, &scale);
+		}
+		else if (!keylabel) {
+			(void)mbuf_write_u8(mb, '_');
+			name_put(mb, k->key);
+		}
+		else if (k->type == ST_DUR) {
+			scale = 3;
+		}
+		name = mb_str(mb);
+		mem_deref(mb);
+		if (!name) {
+			ms->err = ENOMEM;
+			return;
+		}
+
+		switch (k->type) {
+
+		case ST_INT:
+		case ST_BOOL:
+		case ST_DUR:
+			v = k->type == ST_INT ? k->i * mult :
+				k->type == ST_BOOL ? (k->b ? 1 : 0) :
+				(int64_t)k->ms;
+			if (keylabel) {
+				l = label_add(labels, keylabel, k->key,
+					      strlen(k->key));
+				if (l)
+					m_add(ms, name, l, v, scale);
+				else
+					ms->err = ENOMEM;
+				mem_deref(l);
+			}
+			else {
+				m_add(ms, name, labels, v, scale);
+			}
+			break;
+		case ST_OBJ:
+			/* refusals are one metric, by reason */
+			walk(ms, k, name, labels, !strcmp(k->key, "rejections") ?
+			     "reason" : NULL);
+			break;
+		case ST_LIST: {
+			const struct le *ie;
+			size_t i = 0;
+
+			for (ie = k->kids.head; ie && !ms->err; ie = ie->next)
+				walk_item(ms, ie->data, name, labels, k->key,
+					  i++);
+			break;
+		}
+		default:
+			break;
+		}
+		mem_deref(name);
+	}
+}
+
+static int sample_cmp(const void *a, const void *b)
+{
+	const struct msample *x = a, *y = b;
+	const int c = strcmp(x->name, y->name);
+
+	if (c)
+		return c;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+int dmn_st_metrics(struct re_printf *pf, const struct dmn_st *st,
+		   const char *prefix)
+{
+	struct mset ms = {NULL, 0, 0, 0};
+	char pfx[64];
+	size_t i;
+	int err = 0;
+
+	if (!pf || !st || !prefix)
+		return EINVAL;
+	if (st->root->err)
+		return st->root->err;
+
+	re_snprintf(pfx, sizeof(pfx), "%s", prefix);
+	for (i = 0; pfx[i]; i++)
+		if (!((pfx[i] >= 'a' && pfx[i] <= 'z') ||
+		      (pfx[i] >= '0' && pfx[i] <= '9')))
+			pfx[i] = '_';
+	walk(&ms, st, pfx, "", NULL);
+	if (ms.err) {
+		msample_free(&ms);
+		return ms.err;
+	}
+	if (ms.n)
+		qsort(ms.v, ms.n, sizeof(*ms.v), sample_cmp);
+	for (i = 0; i < ms.n && !err; i++) {
+		const struct msample *sm = &ms.v[i];
+
+		if (!i || strcmp(sm->name, ms.v[i - 1].name))
+			err |= re_hprintf(pf, "# HELP %s %s status: %s\n"
+					  "# TYPE %s gauge\n", sm->name,
+					  prefix, sm->name + strlen(pfx) + 1,
+					  sm->name);
+		err |= re_hprintf(pf, "%s%s%s%s ", sm->name,
+				  sm->labels[0] ? "{" : "", sm->labels,
+				  sm->labels[0] ? "}" : "");
+		if (sm->scale) {
+			const int64_t div = sm->scale == 6 ? 1000000 : 1000;
+			const int64_t a = sm->val < 0 ? -sm->val : sm->val;
+
+			err |= re_hprintf(pf, sm->scale == 6 ? "%s%lld.%06lld\n" :
+					  "%s%lld.%03lld\n",
+					  sm->val < 0 ? "-" : "",
+					  (long long)(a / div),
+					  (long long)(a % div));
+		}
+		else {
+			err |= re_hprintf(pf, "%lld\n", (long long)sm->val);
+		}
+	}
+	msample_free(&ms);
+	return err;
 }

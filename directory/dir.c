@@ -380,8 +380,10 @@ static int read_secret(const char *path, char *buf, size_t sz, char *why,
 	return err;
 }
 
-int dir_alloc(struct dir **dp, const struct cfg_directory *cfg,
-	      const char *base_dir, char *why, size_t whysz)
+/* With thread false: the backend only, for dir_probe(). */
+static int dir_make(struct dir **dp, const struct cfg_directory *cfg,
+		    const char *base_dir, char *why, size_t whysz,
+		    bool thread)
 {
 	char path[1024], ca[1024];
 	char secret[DIR_SECRET_FILE_MAX];
@@ -466,6 +468,8 @@ int dir_alloc(struct dir **dp, const struct cfg_directory *cfg,
 	}
 	d->be->ops->where(d->be, d->st.server, sizeof(d->st.server));
 	d->st.up = true;
+	if (!thread)
+		goto done;
 
 	err = mqueue_alloc(&d->mq, mq_handler, d);
 	if (err)
@@ -488,13 +492,57 @@ int dir_alloc(struct dir **dp, const struct cfg_directory *cfg,
 		goto out;
 	}
 	d->started = true;
-
+ done:
 	*dp = d;
 	d = NULL;
  out:
 	memset(secret, 0, sizeof(secret));
 	if (err && !why[0])
 		(void)re_snprintf(why, whysz, "directory: %m", err);
+	mem_deref(d);
+	return err;
+}
+
+int dir_alloc(struct dir **dp, const struct cfg_directory *cfg,
+	      const char *base_dir, char *why, size_t whysz)
+{
+	return dir_make(dp, cfg, base_dir, why, whysz, true);
+}
+
+int dir_probe(const struct cfg_directory *cfg, const char *base_dir,
+	      bool server, struct dir_probe *pr, char *why, size_t whysz)
+{
+	struct dir_ents ents = {0};
+	struct dir *d = NULL;
+	uint64_t t0;
+	int err;
+
+	if (!cfg || !pr || !why || !whysz)
+		return EINVAL;
+	memset(pr, 0, sizeof(*pr));
+	why[0] = '\0';
+	err = dir_make(&d, cfg, base_dir, why, whysz, false);
+	if (err)
+		return err;
+	d->be->ops->where(d->be, pr->where, sizeof(pr->where));
+	if (!server || !d->ldap)
+		goto out;
+
+	/* the bind, then the search base itself (scope base) */
+	t0 = now_us();
+	err = d->be->ops->find(d->be, DIR_Q_DN, d->names.base ?
+			       d->names.base : "", 1, &ents, why, whysz);
+	pr->usec = now_us() - t0;
+	d->be->ops->where(d->be, pr->where, sizeof(pr->where));
+	if (!err && !ents.n) {
+		(void)re_snprintf(why, whysz, "LDAP %s: search base \"%s\" "
+				  "does not exist", pr->where,
+				  d->names.base ? d->names.base : "");
+		err = ENOENT;
+	}
+	pr->searched = !err;
+	dir_ents_free(&ents);
+ out:
 	mem_deref(d);
 	return err;
 }

@@ -123,6 +123,23 @@ struct dir_stats {
 int dir_alloc(struct dir **dp, const struct cfg_directory *cfg,
 	      const char *base_dir, char *why, size_t whysz);
 
+/*
+ * For `stgateway check`: open the backend as dir_alloc() would (the
+ * LDIF file read, with FILE:LINE in why when it is malformed; the LDAP
+ * URLs and password file), without a thread.  With server, an LDAP
+ * backend also binds and reads the search base (scope base): EACCES
+ * for a refused bind, ENOENT when the base does not exist, EHOSTDOWN
+ * when no server answers.  Synchronous: never on a daemon's loop.
+ */
+struct dir_probe {
+	char where[256];	/* the LDIF file or the LDAP URL used */
+	bool searched;		/* bind and base search done */
+	uint64_t usec;		/* time they took */
+};
+
+int dir_probe(const struct cfg_directory *cfg, const char *base_dir,
+	      bool server, struct dir_probe *pr, char *why, size_t whysz);
+
 void dir_set_log(struct dir *d, dir_log_h *logh, void *arg);
 
 int dir_email_of(struct dir *d, const struct pl *id, dir_result_h *h,

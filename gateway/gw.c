@@ -110,6 +110,8 @@ static void gw_destructor(void *arg)
 	gw->name = mem_deref(gw->name);
 	gw->realm = mem_deref(gw->realm);
 	cfg_diag_reset(&gw->reload_diag);
+	if (gw->boot != gw->cfg)
+		cfg_free(gw->boot);
 	cfg_free(gw->cfg);
 }
 
@@ -209,6 +211,7 @@ static int tls_make(struct gw *gw)
 {
 	const struct cfg_tls *tc = &gw->cfg->tls;
 	struct sst_tls_conf tl;
+	char why[256];
 	int err;
 
 	if (!tc->present || !tc->cert)
@@ -218,10 +221,10 @@ static int tls_make(struct gw *gw)
 	tl.key = tc->key;
 	tl.ca = tc->ca;
 	tl.verify = tc->verify == CFG_VERIFY_REQUIRED;
-	err = sst_tls_ctx_alloc(&gw->tls, &tl);
+	err = sst_tls_ctx_load(&gw->tls, &tl, NULL, why, sizeof(why));
 	if (err)
-		dmn_log_code(DMN_LOG_ERR, err, "gw: tls failed cert=%s",
-			     tc->cert);
+		dmn_log_code(DMN_LOG_ERR, err, "gw: tls failed cert=%s "
+			     "reason=%s", tc->cert, why);
 	return err;
 }
 
@@ -446,15 +449,89 @@ static bool listen_differ(const struct cfg_listenv *a,
  * Returns 0, or an error with the running configuration unchanged.
  * pf (the control client) gets the outcome, the log gets it too.
  */
+static void pend_add(char *buf, size_t sz, const char *what)
+{
+	size_t len = strlen(buf);
+
+	snprintf(buf + len, sz - len, "%s%s", len ? ", " : "", what);
+}
+
+/* What the running gateway keeps from ro (the record it started with)
+ * although nw says otherwise: "" when nothing. */
+static void pending_of(char *buf, size_t sz, const struct cfg *run,
+		       const struct cfg_gateway *ro, const struct cfg *nwc,
+		       const struct cfg_gateway *nw)
+{
+	buf[0] = '\0';
+	if (listen_differ(&ro->clients, &nw->clients))
+		pend_add(buf, sz, "ClientListen");
+	if (listen_differ(&ro->connectors, &nw->connectors))
+		pend_add(buf, sz, "ConnectorListen");
+	if ((run->tls.present && run->tls.cert) !=
+	    (nwc->tls.present && nwc->tls.cert))
+		pend_add(buf, sz, "Tls");
+	if (str_differ(ro->control, nw->control))
+		pend_add(buf, sz, "control");
+	if (str_differ(ro->control_group, nw->control_group))
+		pend_add(buf, sz, "controlGroup");
+	if (str_differ(ro->pidfile, nw->pidfile))
+		pend_add(buf, sz, "pidFile");
+	if (str_differ(ro->user, nw->user))
+		pend_add(buf, sz, "user");
+	if (str_differ(ro->statefile, nw->statefile))
+		pend_add(buf, sz, "stateFile");
+}
+
+/* The new file's credentials and trace, before anything changes: 0, or
+ * an error with the reason in gw->reload_note. */
+static int reload_prepare(struct gw *gw, const struct cfg *cfg,
+			  struct sst_tls_ctx **tlsp, struct dmn_trace **trp,
+			  int *daysp)
+{
+	const struct cfg_tls *t = &cfg->tls;
+	char why[GW_TEXT_MAX];
+	int err;
+
+	*daysp = 0;
+	if (t->present && t->cert) {
+		struct sst_tls_conf tl;
+
+		memset(&tl, 0, sizeof(tl));
+		tl.cert = t->cert;
+		tl.key = t->key;
+		tl.ca = t->ca;
+		tl.verify = t->verify == CFG_VERIFY_REQUIRED;
+		err = sst_tls_ctx_load(tlsp, &tl, daysp, why, sizeof(why));
+		if (err) {
+			re_snprintf(gw->reload_note, sizeof(gw->reload_note),
+				    "%s:%u: Tls: %s", cfg->path, t->line, why);
+			return err;
+		}
+	}
+	if (cfg->trace.enable && cfg->trace.file) {
+		err = dmn_trace_open(trp, cfg->trace.file, cfg->trace.level);
+		if (err) {
+			re_snprintf(gw->reload_note, sizeof(gw->reload_note),
+				    "%s:%u: Trace file %s cannot be opened: %m",
+				    cfg->path, cfg->trace.line,
+				    cfg->trace.file, err);
+			return err;
+		}
+	}
+	return 0;
+}
+
 int gw_reload(struct gw *gw, struct re_printf *pf)
 {
 	const struct cfg_gateway *self = NULL;
 	struct cfg *cfg = NULL;
 	struct dir *dir = NULL;
+	struct sst_tls_ctx *tls = NULL;
+	struct dmn_trace *trace = NULL;
 	const char *why = NULL;
 	char *realm = NULL;
 	size_t i;
-	int err;
+	int err, days = 0;
 
 	if (!gw)
 		return EINVAL;
@@ -484,20 +561,21 @@ int gw_reload(struct gw *gw, struct re_printf *pf)
 	err = dir_make(&dir, cfg, gw->reload_note, sizeof(gw->reload_note));
 	if (err)
 		goto fail;
+	err = reload_prepare(gw, cfg, &tls, &trace, &days);
+	if (err)
+		goto fail;
 	err = str_dup(&realm, cfg->community.domains.v[0]);
 	if (err)
 		goto fail;
 
-	if (listen_differ(&gw->self->clients, &self->clients))
-		dmn_log_warnx("gw: reload needs-restart field=ClientListen");
-	if (str_differ(gw->self->control, self->control))
-		dmn_log_warnx("gw: reload needs-restart field=control");
-	if (str_differ(gw->self->pidfile, self->pidfile))
-		dmn_log_warnx("gw: reload needs-restart field=pidFile");
-	if (str_differ(gw->self->user, self->user))
-		dmn_log_warnx("gw: reload needs-restart field=user");
-	if (str_differ(gw->self->statefile, self->statefile))
-		dmn_log_warnx("gw: reload needs-restart field=stateFile");
+	/* against the file the gateway started with: what runs */
+	if (!gw->boot)
+		gw->boot = gw->cfg;
+	pending_of(gw->restart, sizeof(gw->restart), gw->boot,
+		   cfg_gateway_find(gw->boot, gw->name), cfg, self);
+	if (gw->restart[0])
+		dmn_log_warnx("gw: reload needs-restart fields=%s",
+			      gw->restart);
 
 	/* requests parked on the old directory: clients retry */
 	gw_req_cancel_all(gw);
@@ -506,26 +584,55 @@ int gw_reload(struct gw *gw, struct re_printf *pf)
 	mem_deref(gw->realm);
 	gw->realm = realm;
 
+	/* rotated credentials: for every connection from now on; those
+	 * up keep theirs */
+	if (tls && gw->tls) {
+		mem_deref(gw->tls);
+		gw->tls = tls;
+		tls = NULL;
+		sst_transp_tls_set(gw->tp, gw->tls);
+		dmn_log_info("gw: tls credentials-reloaded cert=%s",
+			     cfg->tls.cert);
+	}
+	mem_deref(tls);
+
 	/* the whole new file becomes current; what needs a restart
 	 * (listeners, control, pidFile, user) was used once at start-up
 	 * and keeps running as it was */
-	cfg_free(gw->cfg);
+	if (gw->cfg != gw->boot)
+		cfg_free(gw->cfg);
 	gw->cfg = cfg;
 	gw->self = self;
 	gw->reload_failed = false;
-	dmn_trace_reopen(&gw->trace, cfg->trace.enable, cfg->trace.file,
-			 cfg->trace.level, gw->trace_err, sizeof(gw->trace_err));
+	mem_deref(gw->trace);
+	gw->trace = trace;
+	gw->trace_err[0] = '\0';
 
 	dmn_log_info("gw: reloaded file=%s external=%s convert-id=%s",
 		     gw->cfgpath, self->support_external ? "yes" : "no",
 		     self->convert_id ? "yes" : "no");
-	if (pf)
+	if (cfg->tls.present && cfg->tls.cert && days < 30)
+		dmn_log_warnx("gw: tls certificate-expires days=%d cert=%s",
+			      days, cfg->tls.cert);
+	if (pf) {
 		(void)re_hprintf(pf, "reloaded %s\n", gw->cfgpath);
+		if (cfg->tls.present && cfg->tls.cert)
+			(void)re_hprintf(pf, "tls: certificate %s loaded for "
+					 "new connections (%d days left)\n",
+					 cfg->tls.cert, days);
+		if (cfg->trace.enable)
+			(void)re_hprintf(pf, "trace: %s\n", cfg->trace.file);
+		if (gw->restart[0])
+			(void)re_hprintf(pf, "pending restart: %s (the running "
+					 "values stay until a restart)\n",
+					 gw->restart);
+	}
 	return 0;
-
  fail:
 	mem_deref(dir);
 	mem_deref(realm);
+	mem_deref(tls);
+	mem_deref(trace);
 	cfg_free(cfg);
 	gw->reload_failed = true;
 	for (i = 0; i < gw->reload_diag.n; i++)

@@ -201,6 +201,8 @@ struct gw {
 	bool reload_failed;
 	struct cfg_diag reload_diag;
 	char reload_note[GW_TEXT_MAX];
+	struct cfg *boot;          /* the file as started, once reloaded */
+	char restart[GW_TEXT_MAX]; /* what needs a restart, "" if none */
 };
 
 /* One bound listener, for status and for our own Contact/Via. */
@@ -391,6 +393,8 @@ int  gw_status_build(struct dmn_st **stp, struct gw *gw);
 extern const struct dmn_ctl_cmd gw_ctl_cmdv[];
 extern const size_t gw_ctl_cmdc;
 int  gw_cmd_ctl(const char *cmd, int argc, char **argv);
+/* gw_cmd_check.c: stgateway check [-c FILE] [-n NAME] [--directory] */
+int  gw_cmd_check(const char *cmd, int argc, char **argv);
 
 /* gw_daemon.c */
 int  gw_daemon_main(int argc, char **argv);

@@ -156,6 +156,8 @@ int gw_status_build(struct dmn_st **stp, struct gw *gw)
 		if (gw->reload_failed && gw->reload_diag.n)
 			dmn_st_str(s, "error", gw->reload_diag.msg[0]);
 	}
+	dmn_st_str(st, "pending_restart", gw->restart[0] ? gw->restart :
+		   "none");
 
 	add_listeners(st, gw);
 
@@ -218,9 +220,7 @@ int gw_status_build(struct dmn_st **stp, struct gw *gw)
 	gw_store_status(st, gw);
 	add_trace(st, gw);
 
-	s = dmn_st_section(st, "connectors");
-	dmn_st_str(s, "state", gw->self->support_external ?
-		   "none-available" : "external-disabled");
+	/* the links' own state is federation.connector_links */
 
 	err = dmn_st_err(st);
 	if (err) {
@@ -237,29 +237,22 @@ static int ctl_status(struct re_printf *pf, int argc, char *argv[],
 	struct gw *gw = arg;
 	struct dmn_st *st = NULL;
 	bool json = false;
-	int i, err;
+	int i, err, rc;
 
 	(void)peer;
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--json")) {
-			json = true;
-			continue;
-		}
-		(void)re_hprintf(pf, "error: status: unknown argument %s "
-				 "(usage: status [--json])\n", argv[i]);
-		return DMN_EXIT_USAGE;
-	}
+	for (i = 1; i < argc; i++)
+		json |= !strcmp(argv[i], "--json");
 	err = gw_status_build(&st, gw);
 	if (err) {
 		(void)re_hprintf(pf, "error: status: %m\n", err);
 		return DMN_EXIT_FAIL;
 	}
-	err = json ? dmn_st_json(pf, st) : dmn_st_print(pf, st);
-	if (json)
+	rc = dmn_st_answer(pf, st, argc, argv);
+	if (rc == DMN_EXIT_OK && json)
 		(void)re_hprintf(pf, "\n");
 	mem_deref(st);
-	if (err)
-		return DMN_EXIT_FAIL;
+	if (rc != DMN_EXIT_OK)
+		return rc;
 	return gw_degraded(gw) ? DMN_EXIT_DEGRADED : DMN_EXIT_OK;
 }
 
@@ -291,13 +284,16 @@ static int ctl_reset(struct re_printf *pf, int argc, char *argv[],
 }
 
 const struct dmn_ctl_cmd gw_ctl_cmdv[] = {
-	{"status", "[--json]", "health, listeners, registrations, "
-	 "subscriptions, messages, directory", DMN_CTL_ANY, ctl_status},
+	{"status", "[--json] [--all] [SECTION...]", "health, listeners, "
+	 "registrations, subscriptions, messages, directory; SECTION: only "
+	 "those parts", DMN_CTL_ANY, ctl_status},
 	{"reload", NULL, "load the configuration file again",
 	 DMN_CTL_OWNER, ctl_reload},
 	{"reset", "[CONNECTOR]", "probe down connector links now and retry "
 	 "federation subscriptions waiting out a backoff", DMN_CTL_OWNER,
 	 ctl_reset},
+	{"log", "LEVEL", "log from LEVEL up: error, warning, info, debug",
+	 DMN_CTL_OWNER, dmn_ctl_log},
 };
 const size_t gw_ctl_cmdc = sizeof(gw_ctl_cmdv) / sizeof(gw_ctl_cmdv[0]);
 

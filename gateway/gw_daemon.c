@@ -45,6 +45,8 @@ static int load(void **cfgp, struct dmn_run_self *rs, const char *path,
 	rs->pidfile = self->pidfile;
 	rs->control = self->control;
 	rs->user = self->user;
+	rs->group = self->control_group;
+	rs->metrics = self->metrics;
 	*cfgp = cfg;
 	return 0;
 }
@@ -79,6 +81,11 @@ static void run_reload(void *ctx)
 	(void)gw_reload(ctx, NULL);
 }
 
+static int run_status(struct dmn_st **stp, void *ctx)
+{
+	return gw_status_build(stp, ctx);
+}
+
 static void run_started(void *ctx, const char *path)
 {
 	struct gw *gw = ctx;
@@ -105,6 +112,7 @@ int gw_daemon_main(int argc, char **argv)
 		.started = run_started,
 		.cmdv = gw_ctl_cmdv,
 		.cmdc = gw_ctl_cmdc,
+		.status = run_status,
 	};
 
 	return dmn_run_main(argc, argv, &run);

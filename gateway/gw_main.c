@@ -2,6 +2,9 @@
  * gw_main.c -- stgateway's command line.
  *
  * stgateway [-c FILE] [-n NAME] [-f]         run the gateway
+ * stgateway check [-c FILE] [-n NAME] [--directory]
+ *                                            validate the file, open
+ *                                            what the gateway will open
  * stgateway status [--json] | reload | reset [CONNECTOR]
  *           [-c FILE] [-n NAME] [-s SOCKET]
  *                                            ask the running gateway
@@ -14,7 +17,11 @@
 #include "gateway/gw.h"
 
 static const struct dmn_cli_cmd commands[] = {
-	{"status", gw_cmd_ctl, "status [--json] [-c FILE] [-n NAME] [-s SOCK]",
+	{"check", gw_cmd_check, "check [-c FILE] [-n NAME] [--directory]",
+	 "validate FILE and open what the gateway will open; "
+	 "--directory: bind to LDAP and read the search base"},
+	{"status", gw_cmd_ctl, "status [--json] [SECTION...] [-c FILE] "
+	 "[-n NAME] [-s SOCK]",
 	 "ask the running gateway how it is (exit 0 ok, 1 degraded, "
 	 "3 not running)"},
 	{"reload", gw_cmd_ctl, "reload [-c FILE] [-n NAME] [-s SOCK]",
@@ -22,6 +29,8 @@ static const struct dmn_cli_cmd commands[] = {
 	{"reset", gw_cmd_ctl, "reset [CONNECTOR] [-c FILE] [-n NAME] [-s SOCK]",
 	 "probe down connector links now, retry federation subscriptions "
 	 "waiting out a backoff"},
+	{"log", gw_cmd_ctl, "log LEVEL [-c FILE] [-n NAME] [-s SOCK]",
+	 "log from LEVEL up (error, warning, info, debug), from now on"},
 };
 
 static int run_daemon(int argc, char **argv, const void *arg)

@@ -82,4 +82,54 @@ int  sst_tls_uncork(struct sst_tls *tls);
 /* TLS 1.3: new traffic keys both ways (KeyUpdate). */
 int  sst_tls_key_update(struct sst_tls *tls);
 
+/*
+ * Reading this deployment's own credentials the way sst_tls_ctx_alloc()
+ * will, for `check` (sst_tls_cert.c).  Each function says why in why
+ * ("" on success) and returns:
+ *	0        the file is good
+ *	ENOENT, EACCES, ...  the file cannot be read (errno)
+ *	EBADMSG  no PEM certificate / key in it, or one that does not parse
+ *	EKEYREJECTED  the key is not the certificate's (sst_tls_key_check)
+ *	ENODATA  a CA file with no certificate (sst_tls_ca_read)
+ */
+enum { SST_TLS_SAN_MAX = 16, SST_TLS_CHAIN_MAX = 16 };
+
+struct sst_tls_certinfo {
+	unsigned nchain;		/* certificates in the file */
+	char subject[256];		/* of the first (the leaf) */
+	char issuer[256];
+	char serial[64];		/* hex */
+	time_t not_before, not_after;
+	bool self_signed;
+	bool chain_ordered;		/* each one issued by the next */
+	char cn[256];			/* subject CN, "" if none */
+	char dns[SST_TLS_SAN_MAX][256];	/* dNSName subjectAltNames */
+	size_t ndns;
+	char ip[SST_TLS_SAN_MAX][64];	/* iPAddress SANs, as text */
+	size_t nip;
+};
+
+int  sst_tls_cert_read(const char *path, struct sst_tls_certinfo *ci,
+		       char *why, size_t whysz);
+int  sst_tls_key_check(const char *cert, const char *key, char *why,
+		       size_t whysz);
+int  sst_tls_ca_read(const char *path, unsigned *ncertsp, char *why,
+		     size_t whysz);
+/* Whether the leaf names NAME: a numeric address against the iPAddress
+ * SANs, a DNS name against the dNSNames ("*." covers one label), the CN
+ * only when there is no dNSName (the rule sst_tls_peer_matches uses). */
+bool sst_tls_cert_covers(const struct sst_tls_certinfo *ci,
+			 const char *name);
+/*
+ * sst_tls_ctx_alloc() with the reason when it fails: the certificate,
+ * key and CA file are read first (the errors above, in why), so that a
+ * daemon can say "not the private key of the certificate" instead of a
+ * bare error code.  *days_leftp (if given) gets the leaf's days left.
+ */
+int  sst_tls_ctx_load(struct sst_tls_ctx **ctxp,
+		      const struct sst_tls_conf *conf, int *days_leftp,
+		      char *why, size_t whysz);
+/* Days from now to not_after, rounded down; negative once expired. */
+int  sst_tls_cert_days_left(const struct sst_tls_certinfo *ci, time_t now);
+
 #endif /* STC_SST_TLS_H */

@@ -595,6 +595,19 @@ void sst_transp_admission(const struct sst_transp *tp,
 	a->untrusted = tp->nuntrusted;
 }
 
+/**
+ * Use ctx for TLS connections opened or accepted from now on (after a
+ * certificate rotation); connections already up keep the credentials
+ * they started with, each holding its own reference.  The caller owns
+ * ctx, as it owns sst_transp_conf.tls.
+ */
+void sst_transp_tls_set(struct sst_transp *tp, struct sst_tls_ctx *ctx)
+{
+	if (!tp)
+		return;
+	tp->conf.tls = ctx;
+}
+
 /** Counters of one transport kind, for status screens. */
 const struct sst_counters *sst_transp_counters(const struct sst_transp *tp,
 					       enum sst_tp kind)

@@ -221,6 +221,9 @@ void sst_transp_tap(struct sst_transp *tp, sst_tap_h *taph, void *arg);
 void sst_transp_admit(struct sst_transp *tp, sst_admit_h *admith, void *arg);
 void sst_transp_admission(const struct sst_transp *tp,
 			  struct sst_admission *a);
+/* New TLS credentials for connections from now on (a reload); those up
+ * keep theirs.  ctx stays the caller's, like sst_transp_conf.tls. */
+void sst_transp_tls_set(struct sst_transp *tp, struct sst_tls_ctx *ctx);
 
 int  sst_conn_send(struct sst_conn *conn, struct mbuf *mb);
 void sst_conn_garbage(struct sst_conn *conn);

@@ -80,6 +80,19 @@ for ex in acme.com:sip.acme.com:192.0.2.10:acme-ca \
 	cp "$d/certs/ca.pem" "$d/certs/peers.pem"
 	cp "$d/certs/ca.pem" "$d/certs/$ca.pem"
 	(umask 077; echo secret >"$d/ldap.secret")
+	# As printed, it names the system users and /run directories that
+	# an installation creates: check refuses only for those here.
+	"$BIN" check -c "$d/community.xml" >"$d/check.out" 2>"$d/check.err"
+	te_check "$dom: as printed, only users and run directories missing" \
+		sh -c "! grep -v -e 'user \"stconnector\" does not exist' \
+		    -e 'directory /run/stconnector does not exist' \
+		    -e 'cannot create files in /run/stconnector' \
+		    -e 'problems\\{0,1\\}: the connector would not' '$d/check.err'"
+	# The same file once they exist (here: the test's own directory,
+	# and the user running the test).
+	mkdir -p "$d/run"
+	sed -e "s#/run/stconnector/#$d/run/#" -e 's# user="stconnector"##' \
+		"$DOC/examples/$dom.xml" >"$d/community.xml"
 	"$BIN" check -c "$d/community.xml" >"$d/check.out" 2>"$d/check.err"
 	rc=$?
 	te_check "$dom: example file passes check" [ "$rc" = 0 ]
@@ -88,6 +101,9 @@ for ex in acme.com:sip.acme.com:192.0.2.10:acme-ca \
 done
 line=$(grep '^extern community chicago:' "$TE_DIR/acme.com/check.out")
 te_check "guide shows check's extern community line" \
+	grep -Fq "    $line" "$GUIDE"
+line=$(grep '^tls names:' "$TE_DIR/acme.com/check.out")
+te_check "guide shows check's tls names line (the recipe's SANs)" \
 	grep -Fq "    $line" "$GUIDE"
 
 te_done

@@ -419,7 +419,15 @@ for s in acme chicago; do
 done
 
 if [ $mode = show ]; then
-	echo
+	cat <<EOT
+
+== What next
+
+  sh $0 --stay   runs the same and leaves both communities up for your
+                 own SIP client (it then prints the ready client
+                 configurations, addresses, DNS server and proxies)
+  Files the demo wrote: $run (community files, logs, certificates)
+EOT
 	exit 0
 fi
 
@@ -433,18 +441,40 @@ cat <<EOT
 == Both communities keep running (--stay)
 
 Register your own SIP client (UDP or TCP, digest authentication) with a
-community's gateway as its outbound proxy / registrar:
+community's gateway as its outbound proxy / registrar.  Your address is
+the local user ID at the community's domain (sip:asmith@acme.test);
+people in the other community see and reach you by your email address
+(Alice.Smith@acme.test).
 
   acme.test     gateway $A_GW port 5060    connector $A_CN (tls 5061)
-      user asmith      password alicepw    others see Alice.Smith@acme.test
-      user bob         password bobpw      others see bob@acme.test
+      sip:asmith@acme.test     password alicepw    others see Alice.Smith@acme.test
+      sip:bob@acme.test        password bobpw      others see bob@acme.test
   chicago.test  gateway $C_GW port 5060    connector $C_CN (tls 5061)
-      user bob.jones   password bobjpw     others see Bob.Jones@chicago.test
-      user kim         password kimpw      others see kim@chicago.test
+      sip:bob.jones@chicago.test password bobjpw   others see Bob.Jones@chicago.test
+      sip:kim@chicago.test     password kimpw      others see kim@chicago.test
+
+  outbound proxy  sip:$A_GW:5060;transport=udp (acme.test)
+                  sip:$C_GW:5060;transport=udp (chicago.test)
+  DNS server      $DNS port 5353 (only if your client resolves the demo
+                  names itself; the gateway needs none from it)
+
+Ready baresip configurations, one per user (the demo's own clients,
+stopped now; each listens on its own address):
+
+  baresip -f $run/bs.alice      asmith@acme.test, contact Bob.Jones@chicago.test
+  baresip -f $run/bs.bob        bob@acme.test, contact kim@chicago.test
+  baresip -f $run/bs.bobj       bob.jones@chicago.test, contact Alice.Smith@acme.test
+  baresip -f $run/bs.kim        kim@chicago.test, contact bob@acme.test
 
 Add a contact of the other community by its email address (for example
 sip:Bob.Jones@chicago.test from asmith), watch its presence, chat.
-DNS for the demo names: $DNS port 5353.  Files and logs: $run
+
 Status:  $SC status -c $run/acme/acme.test.xml
+         $GW status -c $run/acme/acme.test.xml   (and chicago)
+Logs:    $run/acme/stconnector.log, $run/acme/stgateway.log (and chicago)
+Trace:   off; set <Trace enable="true"> in $run/acme/acme.test.xml,
+         then $SC reload -c $run/acme/acme.test.xml: every message
+         goes to $run/acme/run/trace.log
+Files:   $run
 Stop:    sh $0 --stop
 EOT

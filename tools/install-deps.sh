@@ -22,7 +22,7 @@ build_pkgs="build-essential autoconf automake libtool pkg-config
 test_pkgs="slapd ldap-utils dnsmasq-base bind9-dnsutils gnutls-bin
 	sip-tester baresip-core linphone-cli clang libclang-rt-14-dev
 	valgrind procps iproute2 psmisc groff-base python3 util-linux
-	kamailio kamailio-presence-modules"
+	kamailio kamailio-presence-modules prometheus curl"
 demo_pkgs="dnsmasq-base gnutls-bin baresip-core sip-tester iproute2 procps
 	util-linux"
 bench_pkgs="kamailio kamailio-extra-modules linux-perf"

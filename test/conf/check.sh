@@ -8,14 +8,18 @@ SC=$top_builddir/connector/stconnector
 EX=$top_srcdir/conf/examples
 D=$TE_DIR
 
-# A sample copy with the files it names (git keeps no file modes).
+# A sample copy with the files it names: check opens them as the
+# daemon would, so they are real (certtool), and the run directory the
+# control socket and PID file go in exists.
+te_certs "$D/pki" sip.acme.test:127.0.0.10 sip.chicago.test:127.0.0.20 ||
+	te_fail "certtool made the test certificates"
 for c in acme chicago; do
-	mkdir -p "$D/$c/certs"
+	mkdir -p "$D/$c/certs" "$D/$c/run"
 	cp "$EX/$c.test.xml" "$D/$c/"
 	echo "# users" >"$D/$c/$c.test.ldif"
-	echo cert >"$D/$c/certs/sip.$c.test.pem"
-	echo ca >"$D/$c/certs/ca.pem"
-	echo key >"$D/$c/certs/sip.$c.test.key"
+	cp "$D/pki/sip.$c.test.chain.pem" "$D/$c/certs/sip.$c.test.pem"
+	cp "$D/pki/ca.pem" "$D/$c/certs/ca.pem"
+	cp "$D/pki/sip.$c.test.key" "$D/$c/certs/sip.$c.test.key"
 	chmod 600 "$D/$c/certs/sip.$c.test.key"
 done
 

@@ -24,6 +24,7 @@ host-record=a1.srv.test,127.0.7.21
 host-record=a2.srv.test,127.0.7.22,fd00:7::22
 host-record=u1.srv.test,127.0.7.23
 host-record=aonly.test,127.0.7.30
+host-record=acme.test,127.0.7.9
 EOT
 te_check "dnsmasq started" te_dnsmasq $DNS $PORT "$TE_DIR/records"
 
@@ -91,7 +92,8 @@ te_check "unresolvable: the others still shown" \
 te_check "unresolvable: no dns OK" [ "$(grep -c 'dns OK' "$TE_DIR/bad.out")" = 0 ]
 
 # A community the connector does not enable is still resolved, but its
-# failure is a warning: nobody is routed to it.
+# failure is a warning: nobody is routed to it.  (Our own domain
+# acme.test resolves to the connector, so that our side is in order.)
 conn() # ENABLED: bad.xml plus a connector enabling prox, nowhere ENABLED
 {
 	sed "s#<Dns #<CommunityGateway name=\"gw\"><ClientListen transport=\"udp\" address=\"127.0.7.11\" port=\"5060\"/><ConnectorListen transport=\"tcp\" address=\"127.0.7.11\" port=\"5070\"/></CommunityGateway>\n  <CommunityConnector name=\"edge\" ip=\"127.0.7.9\"><Gateway>gw</Gateway><SupportedCommunity name=\"prox\" enabled=\"true\"/><SupportedCommunity name=\"nowhere\" enabled=\"$1\"/></CommunityConnector>\n  <Dns #" \

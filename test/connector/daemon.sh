@@ -160,7 +160,7 @@ te_check "json: connector" json 's["connector"] == "acme-edge"'
 te_check "json: pid" json "s['pid'] == $PID"
 te_check "json: uptime is a number" json \
 	'isinstance(s["uptime"], (int, float)) and s["uptime"] >= 0'
-te_check "json: health" json 's["health"] == "ok" and s["degraded_because"] == ""'
+te_check "json: health" json 's["health"] == "ok" and s["degraded_because"] == []'
 te_check "json: config file" json "s['config']['file'] == '$F'"
 te_check "json: last reload none" json \
 	's["config"]["last_reload"] == "none" and s["config"]["messages"] == []'
@@ -234,7 +234,7 @@ te_check "reload broken: daemon still running" te_alive "$PID"
 run status --json -s "$D/run/cn.sock"
 te_check "broken reload: status exit 1 (degraded)" [ "$rc" = 1 ]
 te_check "broken reload: health degraded because reload" json \
-	's["health"] == "degraded" and s["degraded_because"] == "reload"'
+	's["health"] == "degraded" and s["degraded_because"] == ["reload"]'
 te_check "broken reload: last reload failed with the message" json \
 	"s['config']['last_reload'] == 'failed' and any(m['text'].startswith('$F:$line: ') for m in s['config']['messages'])"
 te_check "broken reload: old configuration kept (boston enabled)" json \
@@ -327,6 +327,9 @@ run -c "$F" -n acme-edge2
 te_check "background start, control socket impossible: exit 1" [ "$rc" = 1 ]
 te_check "background start failure: the parent says so" has "$D/err" \
 	'^stconnector: start-up failed'
+te_check "background start failure: the reason reaches the terminal" \
+	has "$D/err" \
+	"^stconnector: cn: start failed step=control path=$D/run/nodir/cn2.sock error=\"No such file or directory\"\$"
 te_check "background start failure: no pid file left" [ ! -e "$D/run/cn2.pid" ]
 
 te_done

@@ -258,13 +258,13 @@ static void test_transport(void)
 		CU_ASSERT_EQUAL(v.reason, tv[i].want);
 	}
 
-	CU_ASSERT_STRING_EQUAL(cn_transports_str(cn_accepted_transports(
+	CU_ASSERT_STRING_EQUAL(cfg_transports_str(cfg_accepted_transports(
 		cfg_extern_find(cfg, "chicago.test")), buf, sizeof(buf)),
 		"tls");
-	CU_ASSERT_STRING_EQUAL(cn_transports_str(cn_accepted_transports(
+	CU_ASSERT_STRING_EQUAL(cfg_transports_str(cfg_accepted_transports(
 		cfg_extern_find(cfg, "ohio.test")), buf, sizeof(buf)),
 		"tcp tls");
-	CU_ASSERT_STRING_EQUAL(cn_transports_str(cn_accepted_transports(
+	CU_ASSERT_STRING_EQUAL(cfg_transports_str(cfg_accepted_transports(
 		cfg_extern_find(cfg, "maine.test")), buf, sizeof(buf)),
 		"udp tcp tls");
 }

@@ -538,6 +538,106 @@ static void test_status_json_parse(void)
 	mem_deref(st);
 }
 
+/* Word lists print on one line for people and as a JSON array; a
+ * status SECTION keeps the top-level lines and that section only. */
+static void test_status_words_pick(void)
+{
+	static const char *const why[] = {"reload", "link"};
+	struct dmn_st *root = NULL, *sec;
+	const char *keys[] = {"links"}, *bad = NULL, *nokey[] = {"nosuch"};
+	char *s = NULL;
+
+	CU_ASSERT_EQUAL_FATAL(dmn_st_alloc(&root), 0);
+	dmn_st_str(root, "health", "degraded");
+	CU_ASSERT_EQUAL(dmn_st_words(root, "degraded_because", why, 2), 0);
+	CU_ASSERT_EQUAL(dmn_st_words(root, "none", NULL, 0), 0);
+	sec = dmn_st_section(root, "config");
+	dmn_st_str(sec, "file", "/f");
+	sec = dmn_st_section(root, "links");
+	dmn_st_int(sec, "up", 1);
+
+	CU_ASSERT_EQUAL(re_sdprintf(&s, "%H", h_text, root), 0);
+	CU_ASSERT_STRING_EQUAL(s, "health:           degraded\n"
+			       "degraded_because: reload, link\n"
+			       "none:             (none)\n"
+			       "\n# config\nfile: /f\n\n# links\nup: 1\n");
+	s = mem_deref(s);
+	CU_ASSERT_EQUAL(re_sdprintf(&s, "%H", h_json, root), 0);
+	CU_ASSERT_STRING_EQUAL(s, "{\"health\":\"degraded\","
+			       "\"degraded_because\":[\"reload\",\"link\"],"
+			       "\"none\":[],\"config\":{\"file\":\"/f\"},"
+			       "\"links\":{\"up\":1}}\n");
+	s = mem_deref(s);
+
+	CU_ASSERT_EQUAL(dmn_st_pick(root, nokey, 1, &bad), ENOENT);
+	CU_ASSERT_PTR_EQUAL(bad, nokey[0]);
+	CU_ASSERT_EQUAL(re_sdprintf(&s, "%H", dmn_st_sections, root), 0);
+	CU_ASSERT_STRING_EQUAL(s, "config, links");
+	s = mem_deref(s);
+
+	CU_ASSERT_EQUAL(dmn_st_pick(root, keys, 1, NULL), 0);
+	CU_ASSERT_EQUAL(re_sdprintf(&s, "%H", h_json, root), 0);
+	CU_ASSERT_STRING_EQUAL(s, "{\"health\":\"degraded\","
+			       "\"degraded_because\":[\"reload\",\"link\"],"
+			       "\"none\":[],\"links\":{\"up\":1}}\n");
+	mem_deref(s);
+	mem_deref(root);
+}
+
+static int h_metrics(struct re_printf *pf, void *arg)
+{
+	return dmn_st_metrics(pf, arg, "stx");
+}
+
+/* The Prometheus exposition: names from the tree, base units, labels
+ * from list items, refusals by reason, one TYPE line per name. */
+static void test_status_metrics(void)
+{
+	static const char want[] =
+		"# HELP stx_comms_msgs stx status: comms_msgs\n"
+		"# TYPE stx_comms_msgs gauge\n"
+		"stx_comms_msgs{comm=\"a\\\"b\",transport=\"tls\"} 3\n"
+		"stx_comms_msgs{index=\"1\"} 4\n"
+		"# HELP stx_comms_rejections stx status: comms_rejections\n"
+		"# TYPE stx_comms_rejections gauge\n"
+		"stx_comms_rejections{comm=\"a\\\"b\",transport=\"tls\","
+		"reason=\"not-local\"} 2\n"
+		"# HELP stx_dir_avg_seconds stx status: dir_avg_seconds\n"
+		"# TYPE stx_dir_avg_seconds gauge\n"
+		"stx_dir_avg_seconds 0.001500\n"
+		"# HELP stx_dir_up stx status: dir_up\n"
+		"# TYPE stx_dir_up gauge\n"
+		"stx_dir_up 1\n"
+		"# HELP stx_uptime_seconds stx status: uptime_seconds\n"
+		"# TYPE stx_uptime_seconds gauge\n"
+		"stx_uptime_seconds 61.250\n";
+	struct dmn_st *root = NULL, *l, *it, *sec;
+	char *s = NULL;
+
+	CU_ASSERT_EQUAL_FATAL(dmn_st_alloc(&root), 0);
+	dmn_st_str(root, "version", "1");
+	dmn_st_dur(root, "uptime", 61250);
+	l = dmn_st_list(root, "comms");
+	it = dmn_st_item(l);
+	dmn_st_str(it, "name", "a\"b");
+	dmn_st_str(it, "transport", "tls");
+	dmn_st_int(it, "msgs", 3);
+	sec = dmn_st_section(it, "rejections");
+	dmn_st_int(sec, "not-local", 2);
+	it = dmn_st_item(l);
+	dmn_st_int(it, "msgs", 4);
+	sec = dmn_st_section(root, "dir");
+	dmn_st_bool(sec, "up", true);
+	dmn_st_int(sec, "avg_us", 1500);
+
+	CU_ASSERT_EQUAL(re_sdprintf(&s, "%H", h_metrics, root), 0);
+	CU_ASSERT_STRING_EQUAL(s, want);
+	if (strcmp(s, want))
+		fprintf(stderr, "\n--- got:\n%s--- want:\n%s", s, want);
+	mem_deref(s);
+	mem_deref(root);
+}
+
 static void test_status_errors(void)
 {
 	struct dmn_st *st = NULL, *list;
@@ -1238,6 +1338,8 @@ static CU_TestInfo status_tests[] = {
 	{"JSON escaping table", test_status_json_escape},
 	{"JSON parses back", test_status_json_parse},
 	{"builder errors stick", test_status_errors},
+	{"word lists, sections on request", test_status_words_pick},
+	{"Prometheus exposition", test_status_metrics},
 	CU_TEST_INFO_NULL,
 };
 
