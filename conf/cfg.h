@@ -115,6 +115,9 @@ struct cfg_extern {
 	char *proxy;              /* proxy DNS name, or NULL */
 	uint16_t port;            /* default CFG_SIP_PORT */
 	enum cfg_transport tp;    /* default CFG_TP_TLS */
+	struct cfg_strv allow_groups; /* AllowGroup: directory groups whose
+				   * members alone may federate with this
+				   * community; none: every user */
 	unsigned line;
 };
 

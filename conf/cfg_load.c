@@ -118,8 +118,12 @@ static const struct attr_spec a_extern[] = {
 	A_END,
 };
 static const struct el_spec el_proxy = {"Proxy", a_none, V_TEXT, NULL};
+static const struct el_spec el_allow_group = {
+	"AllowGroup", a_none, V_TEXT, NULL,
+};
 static const struct child_spec k_extern[] = {
-	{&el_domain, 1, 0}, {&el_proxy, 0, 1}, C_END,
+	{&el_domain, 1, 0}, {&el_proxy, 0, 1}, {&el_allow_group, 0, 0},
+	C_END,
 };
 static const struct el_spec el_extern = {
 	"ExternCommunity", a_extern, V_NONE, k_extern,
@@ -1103,6 +1107,8 @@ static void build_extern(struct ld *ld, struct cfg *cfg, const xmlNode *n)
 			strv_add(ld, &ex->domains, c);
 		else if (is_el(c, "Proxy") && !ex->proxy)
 			ex->proxy = text_get(c);
+		else if (is_el(c, "AllowGroup"))
+			strv_add(ld, &ex->allow_groups, c);
 	}
 }
 
@@ -1443,6 +1449,7 @@ void cfg_free(struct cfg *cfg)
 	for (i = 0; i < cfg->nexterns; i++) {
 		free(cfg->externs[i].name);
 		strv_free(&cfg->externs[i].domains);
+		strv_free(&cfg->externs[i].allow_groups);
 		free(cfg->externs[i].proxy);
 	}
 	free(cfg->externs);
