@@ -205,6 +205,16 @@ struct cfg_trace {
 	unsigned line;
 };
 
+/* Audit: one JSON line per federated event, written by the connector
+ * to a file and/or to syslog.  Off unless the record says enable. */
+struct cfg_audit {
+	bool enable;
+	char *file;               /* absolute path, or NULL */
+	int facility;             /* syslogFacility local0..7 as 0..7, or -1 */
+	bool bodies;              /* keep MESSAGE bodies (default no) */
+	unsigned line;
+};
+
 /* Dns: resolver for federation names; none means the system's. */
 struct cfg_dns {
 	struct cfg_strv servers;  /* "ip" or "ip:port" / "[v6]:port" */
@@ -227,6 +237,7 @@ struct cfg {
 	struct cfg_tls tls;
 	struct cfg_trace trace;
 	struct cfg_dns dns;
+	struct cfg_audit audit;
 };
 
 /*

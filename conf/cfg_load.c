@@ -223,6 +223,19 @@ static const struct attr_spec a_trace[] = {
 };
 static const struct el_spec el_trace = {"Trace", a_trace, V_NONE, NULL};
 
+static const char *const e_facility[] = {
+	"local0", "local1", "local2", "local3", "local4", "local5",
+	"local6", "local7", NULL,
+};
+static const struct attr_spec a_audit[] = {
+	{"enable", V_BOOL, true, NULL},
+	{"file", V_TEXT, false, NULL},
+	{"syslogFacility", V_ENUM, false, e_facility},
+	{"bodies", V_BOOL, false, NULL},
+	A_END,
+};
+static const struct el_spec el_audit = {"Audit", a_audit, V_NONE, NULL};
+
 static const struct attr_spec a_dns[] = {
 	{"timeout", V_COUNT, false, NULL}, A_END,
 };
@@ -234,7 +247,7 @@ static const struct child_spec k_root[] = {
 	{&el_community, 1, 1}, {&el_gateway, 0, 0}, {&el_extern, 0, 0},
 	{&el_connector, 0, 0}, {&el_connectivity, 0, 1},
 	{&el_directory, 0, 1}, {&el_tls, 0, 1}, {&el_trace, 0, 1},
-	{&el_dns, 0, 1}, C_END,
+	{&el_dns, 0, 1}, {&el_audit, 0, 1}, C_END,
 };
 static const struct el_spec el_root = {
 	"CommunityConfig", a_none, V_NONE, k_root,
@@ -1290,6 +1303,18 @@ static void build(struct ld *ld, struct cfg *cfg, const xmlNode *root)
 			cfg->trace.file = path_get(ld, n, "file");
 			cfg->trace.level = attr_count(n, "level", 1);
 		}
+		else if (is_el(n, "Audit") && !cfg->audit.line) {
+			cfg->audit.line = node_line(n);
+			cfg->audit.enable = attr_bool(n, "enable", false);
+			cfg->audit.file = path_get(ld, n, "file");
+			cfg->audit.facility = attr_enum(n, "syslogFacility",
+							e_facility, -1);
+			cfg->audit.bodies = attr_bool(n, "bodies", false);
+			if (cfg->audit.enable && !cfg->audit.file &&
+			    cfg->audit.facility < 0)
+				ERR(ld, cfg->audit.line, "Audit: enabled, but "
+				    "neither file nor syslogFacility is set");
+		}
 		else if (is_el(n, "Dns") && !cfg->dns.line) {
 			cfg->dns.line = node_line(n);
 			cfg->dns.timeout_ms = attr_count(n, "timeout",
@@ -1485,6 +1510,7 @@ void cfg_free(struct cfg *cfg)
 	free(cfg->tls.key);
 	free(cfg->tls.ca);
 	free(cfg->trace.file);
+	free(cfg->audit.file);
 	strv_free(&cfg->dns.servers);
 	free(cfg);
 }

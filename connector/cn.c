@@ -16,6 +16,7 @@
 
 #include "daemon/dmn.h"
 #include "connector/cn.h"
+#include "connector/cn_audit.h"
 
 static uint64_t mono_ms(void)
 {
@@ -56,6 +57,7 @@ static void cn_destructor(void *arg)
 	list_flush(&cn->gws);
 	list_flush(&cn->listeners);
 	mem_deref(cn->trace);
+	mem_deref(cn->audit);
 	cfg_free(cn->cfg);
 	cfg_diag_reset(&cn->reload_diag);
 	mem_deref(cn->name);
@@ -256,8 +258,10 @@ int cn_alloc(struct cn **cnp, struct cfg *cfg, const char *name,
 		goto out;
 	}
 	err = cn_state_rebuild(cn);
-	if (!err)
+	if (!err) {
 		cn_trace_open(cn);
+		cn_audit_open(cn);
+	}
 
  out:
 	if (err) {
@@ -384,9 +388,11 @@ int cn_link_set(struct cn *cn, const char *community, enum cn_link link,
 {
 	struct cn_comm *c = cn_comm_find(cn, community);
 	const time_t now = time(NULL);
+	bool changed;
 
 	if (!c)
 		return ENOENT;
+	changed = c->link != link;
 
 	if (c->link != link)
 		dmn_log_info("cn: link community=%s state=%s", c->name,
@@ -400,6 +406,9 @@ int cn_link_set(struct cn *cn, const char *community, enum cn_link link,
 		va_end(ap);
 		c->last_error_at = now;
 	}
+	if (changed && (link == CN_LINK_UP || link == CN_LINK_DOWN))
+		cn_audit_link(cn, c->name, link == CN_LINK_UP,
+			      link == CN_LINK_DOWN ? c->last_error : NULL);
 	c->next_retry = (link == CN_LINK_DOWN && retry_s) ?
 		now + (time_t)retry_s : 0;
 	return 0;

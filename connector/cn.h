@@ -184,6 +184,7 @@ struct cn {
 	struct sst_dns *dns;		/* resolver, if the core has one */
 	struct dmn_trace *trace;	/* the Trace file, when enabled */
 	char trace_err[CN_TEXT_MAX];	/* why it could not be opened */
+	struct cn_audit *audit;		/* the Audit record (cn_audit.c) */
 };
 
 /* ------------------------------------------------------------------ */

@@ -17,6 +17,7 @@
 
 #include "daemon/dmn.h"
 #include "connector/cn.h"
+#include "connector/cn_audit.h"
 
 static bool str_differ(const char *a, const char *b)
 {
@@ -106,6 +107,7 @@ int cn_reload(struct cn *cn, struct re_printf *pf)
 		err = cn->ops->apply(cn, old);
 	cfg_free(old);
 	cn_trace_open(cn);
+	cn_audit_open(cn);
 
 	if (err) {
 		/* the new file is in use; what failed was applying it */
