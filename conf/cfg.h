@@ -197,11 +197,15 @@ struct cfg_tls {
 	unsigned line;
 };
 
-/* Trace: write every SIP message to a file, credentials masked. */
+/* Trace: write every SIP message to a file, credentials masked;
+ * scoped to one ExternCommunity or one user address when either is
+ * set (at most one). */
 struct cfg_trace {
 	bool enable;
 	char *file;
 	unsigned level;
+	char *community;          /* an ExternCommunity name, or NULL */
+	char *user;               /* "user@domain" (sip: optional), or NULL */
 	unsigned line;
 };
 
@@ -315,6 +319,9 @@ const struct cfg_gateway *cfg_gateway_find(const struct cfg *cfg,
 					   const char *name);
 const struct cfg_supported *cfg_supported_find(const struct cfg_connector *cn,
 					       const char *community);
+
+/* The ExternCommunity a Trace record is scoped to, or NULL. */
+const struct cfg_extern *cfg_trace_extern(const struct cfg *cfg);
 
 const char *cfg_transport_name(enum cfg_transport tp);
 const char *cfg_privacy_name(enum cfg_privacy p);

@@ -219,6 +219,8 @@ static const struct attr_spec a_trace[] = {
 	{"enable", V_BOOL, true, NULL},
 	{"file", V_TEXT, false, NULL},
 	{"level", V_COUNT, false, NULL},
+	{"community", V_TOKEN, false, NULL},
+	{"user", V_TEXT, false, NULL},
 	A_END,
 };
 static const struct el_spec el_trace = {"Trace", a_trace, V_NONE, NULL};
@@ -1302,6 +1304,8 @@ static void build(struct ld *ld, struct cfg *cfg, const xmlNode *root)
 			cfg->trace.enable = attr_bool(n, "enable", false);
 			cfg->trace.file = path_get(ld, n, "file");
 			cfg->trace.level = attr_count(n, "level", 1);
+			cfg->trace.community = attr_get(n, "community");
+			cfg->trace.user = attr_get(n, "user");
 		}
 		else if (is_el(n, "Audit") && !cfg->audit.line) {
 			cfg->audit.line = node_line(n);
@@ -1510,6 +1514,8 @@ void cfg_free(struct cfg *cfg)
 	free(cfg->tls.key);
 	free(cfg->tls.ca);
 	free(cfg->trace.file);
+	free(cfg->trace.community);
+	free(cfg->trace.user);
 	free(cfg->audit.file);
 	strv_free(&cfg->dns.servers);
 	free(cfg);

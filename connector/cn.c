@@ -69,8 +69,14 @@ void cn_trace_open(struct cn *cn)
 {
 	const struct cfg_trace *t = &cn->cfg->trace;
 
+	const struct cfg_extern *x = cfg_trace_extern(cn->cfg);
+
 	dmn_trace_reopen(&cn->trace, t->enable, t->file, t->level,
 			 cn->trace_err, sizeof(cn->trace_err));
+	if (cn->trace && (x || t->user))
+		(void)dmn_trace_scope(cn->trace, x ?
+				      (const char *const *)x->domains.v : NULL,
+				      x ? x->domains.n : 0, t->user);
 }
 
 int cn_self_pick(const struct cfg *cfg, const char *name,
