@@ -121,6 +121,9 @@ struct cfg_extern {
 	char *proxy;              /* proxy DNS name, or NULL */
 	uint16_t port;            /* default CFG_SIP_PORT */
 	enum cfg_transport tp;    /* default CFG_TP_TLS */
+	struct cfg_strv allow_groups; /* AllowGroup: directory groups whose
+				   * members alone may federate with this
+				   * community; none: every user */
 	unsigned line;
 	unsigned accept_tp;       /* acceptTransports: 1 << CFG_TP_x each,
 				   * 0 when absent */
@@ -211,11 +214,25 @@ struct cfg_tls {
 	unsigned line;
 };
 
-/* Trace: write every SIP message to a file, credentials masked. */
+/* Trace: write every SIP message to a file, credentials masked;
+ * scoped to one ExternCommunity or one user address when either is
+ * set (at most one). */
 struct cfg_trace {
 	bool enable;
 	char *file;
 	unsigned level;
+	char *community;          /* an ExternCommunity name, or NULL */
+	char *user;               /* "user@domain" (sip: optional), or NULL */
+	unsigned line;
+};
+
+/* Audit: one JSON line per federated event, written by the connector
+ * to a file and/or to syslog.  Off unless the record says enable. */
+struct cfg_audit {
+	bool enable;
+	char *file;               /* absolute path, or NULL */
+	int facility;             /* syslogFacility local0..7 as 0..7, or -1 */
+	bool bodies;              /* keep MESSAGE bodies (default no) */
 	unsigned line;
 };
 
@@ -243,6 +260,7 @@ struct cfg {
 	struct cfg_tls tls;
 	struct cfg_trace trace;
 	struct cfg_dns dns;
+	struct cfg_audit audit;
 };
 
 /*
@@ -320,6 +338,9 @@ const struct cfg_gateway *cfg_gateway_find(const struct cfg *cfg,
 					   const char *name);
 const struct cfg_supported *cfg_supported_find(const struct cfg_connector *cn,
 					       const char *community);
+
+/* The ExternCommunity a Trace record is scoped to, or NULL. */
+const struct cfg_extern *cfg_trace_extern(const struct cfg *cfg);
 
 const char *cfg_transport_name(enum cfg_transport tp);
 

@@ -293,6 +293,17 @@ static void check_directory(struct ck *ck, const struct cfg_directory *d)
 	}
 }
 
+const struct cfg_extern *cfg_trace_extern(const struct cfg *cfg)
+{
+	size_t i;
+
+	for (i = 0; cfg->trace.community && i < cfg->nexterns; i++)
+		if (cfg->externs[i].name &&
+		    !strcmp(cfg->externs[i].name, cfg->trace.community))
+			return &cfg->externs[i];
+	return NULL;
+}
+
 void cfg_check_all(const struct cfg *cfg, const char *file,
 		   struct cfg_diag *diag)
 {
@@ -359,6 +370,16 @@ void cfg_check_all(const struct cfg *cfg, const char *file,
 			WARN(&ck, cfg->tls.line, "Tls: verify none accepts "
 			     "any certificate from any peer");
 	}
+
+	if (cfg->trace.community && cfg->trace.user)
+		ERR(&ck, cfg->trace.line, "Trace: community and user exclude "
+		    "each other; scope a trace to one of them");
+	if (cfg->trace.community && !cfg_trace_extern(cfg))
+		ERR(&ck, cfg->trace.line, "Trace: community \"%s\" is not an "
+		    "ExternCommunity of this file", cfg->trace.community);
+	if (cfg->trace.user && !strchr(cfg->trace.user, '@'))
+		ERR(&ck, cfg->trace.line, "Trace: user \"%s\" is not an "
+		    "address (user@domain)", cfg->trace.user);
 
 	for (i = 0; i < cfg->dns.servers.n; i++) {
 		const char *why = cfg_hostport_syntax(cfg->dns.servers.v[i]);

@@ -125,8 +125,12 @@ static const struct attr_spec a_extern[] = {
 	A_END,
 };
 static const struct el_spec el_proxy = {"Proxy", a_none, V_TEXT, NULL};
+static const struct el_spec el_allow_group = {
+	"AllowGroup", a_none, V_TEXT, NULL,
+};
 static const struct child_spec k_extern[] = {
-	{&el_domain, 1, 0}, {&el_proxy, 0, 1}, C_END,
+	{&el_domain, 1, 0}, {&el_proxy, 0, 1}, {&el_allow_group, 0, 0},
+	C_END,
 };
 static const struct el_spec el_extern = {
 	"ExternCommunity", a_extern, V_NONE, k_extern,
@@ -225,9 +229,24 @@ static const struct attr_spec a_trace[] = {
 	{"enable", V_BOOL, true, NULL},
 	{"file", V_TEXT, false, NULL},
 	{"level", V_COUNT, false, NULL},
+	{"community", V_TOKEN, false, NULL},
+	{"user", V_TEXT, false, NULL},
 	A_END,
 };
 static const struct el_spec el_trace = {"Trace", a_trace, V_NONE, NULL};
+
+static const char *const e_facility[] = {
+	"local0", "local1", "local2", "local3", "local4", "local5",
+	"local6", "local7", NULL,
+};
+static const struct attr_spec a_audit[] = {
+	{"enable", V_BOOL, true, NULL},
+	{"file", V_TEXT, false, NULL},
+	{"syslogFacility", V_ENUM, false, e_facility},
+	{"bodies", V_BOOL, false, NULL},
+	A_END,
+};
+static const struct el_spec el_audit = {"Audit", a_audit, V_NONE, NULL};
 
 static const struct attr_spec a_dns[] = {
 	{"timeout", V_COUNT, false, NULL},
@@ -241,7 +260,7 @@ static const struct child_spec k_root[] = {
 	{&el_community, 1, 1}, {&el_gateway, 0, 0}, {&el_extern, 0, 0},
 	{&el_connector, 0, 0}, {&el_connectivity, 0, 1},
 	{&el_directory, 0, 1}, {&el_tls, 0, 1}, {&el_trace, 0, 1},
-	{&el_dns, 0, 1}, C_END,
+	{&el_dns, 0, 1}, {&el_audit, 0, 1}, C_END,
 };
 static const struct el_spec el_root = {
 	"CommunityConfig", a_none, V_NONE, k_root,
@@ -1160,6 +1179,8 @@ static void build_extern(struct ld *ld, struct cfg *cfg, const xmlNode *n)
 			strv_add(ld, &ex->domains, c);
 		else if (is_el(c, "Proxy") && !ex->proxy)
 			ex->proxy = text_get(c);
+		else if (is_el(c, "AllowGroup"))
+			strv_add(ld, &ex->allow_groups, c);
 	}
 }
 
@@ -1346,6 +1367,20 @@ static void build(struct ld *ld, struct cfg *cfg, const xmlNode *root)
 			cfg->trace.enable = attr_bool(n, "enable", false);
 			cfg->trace.file = path_get(ld, n, "file");
 			cfg->trace.level = attr_count(n, "level", 1);
+			cfg->trace.community = attr_get(n, "community");
+			cfg->trace.user = attr_get(n, "user");
+		}
+		else if (is_el(n, "Audit") && !cfg->audit.line) {
+			cfg->audit.line = node_line(n);
+			cfg->audit.enable = attr_bool(n, "enable", false);
+			cfg->audit.file = path_get(ld, n, "file");
+			cfg->audit.facility = attr_enum(n, "syslogFacility",
+							e_facility, -1);
+			cfg->audit.bodies = attr_bool(n, "bodies", false);
+			if (cfg->audit.enable && !cfg->audit.file &&
+			    cfg->audit.facility < 0)
+				ERR(ld, cfg->audit.line, "Audit: enabled, but "
+				    "neither file nor syslogFacility is set");
 		}
 		else if (is_el(n, "Dns") && !cfg->dns.line) {
 			cfg->dns.line = node_line(n);
@@ -1510,6 +1545,7 @@ void cfg_free(struct cfg *cfg)
 	for (i = 0; i < cfg->nexterns; i++) {
 		free(cfg->externs[i].name);
 		strv_free(&cfg->externs[i].domains);
+		strv_free(&cfg->externs[i].allow_groups);
 		free(cfg->externs[i].proxy);
 	}
 	free(cfg->externs);
@@ -1547,6 +1583,9 @@ void cfg_free(struct cfg *cfg)
 	free(cfg->tls.key);
 	free(cfg->tls.ca);
 	free(cfg->trace.file);
+	free(cfg->trace.community);
+	free(cfg->trace.user);
+	free(cfg->audit.file);
 	strv_free(&cfg->dns.servers);
 	free(cfg);
 }

@@ -16,6 +16,7 @@
 
 #include "daemon/dmn.h"
 #include "connector/cn.h"
+#include "connector/cn_audit.h"
 
 static uint64_t mono_ms(void)
 {
@@ -59,6 +60,7 @@ static void cn_destructor(void *arg)
 	mem_deref(cn->tls_new);
 	if (cn->boot != cn->cfg)
 		cfg_free(cn->boot);
+	mem_deref(cn->audit);
 	cfg_free(cn->cfg);
 	cfg_diag_reset(&cn->reload_diag);
 	mem_deref(cn->name);
@@ -72,6 +74,19 @@ void cn_trace_open(struct cn *cn)
 
 	dmn_trace_reopen(&cn->trace, t->enable, t->file, t->level,
 			 cn->trace_err, sizeof(cn->trace_err));
+	cn_trace_scope(cn);
+}
+
+/* The Trace record's community or user scope, on the open trace. */
+void cn_trace_scope(struct cn *cn)
+{
+	const struct cfg_trace *t = &cn->cfg->trace;
+	const struct cfg_extern *x = cfg_trace_extern(cn->cfg);
+
+	if (cn->trace && (x || t->user))
+		(void)dmn_trace_scope(cn->trace, x ?
+				      (const char *const *)x->domains.v : NULL,
+				      x ? x->domains.n : 0, t->user);
 }
 
 int cn_self_pick(const struct cfg *cfg, const char *name,
@@ -259,8 +274,10 @@ int cn_alloc(struct cn **cnp, struct cfg *cfg, const char *name,
 		goto out;
 	}
 	err = cn_state_rebuild(cn);
-	if (!err)
+	if (!err) {
 		cn_trace_open(cn);
+		cn_audit_open(cn);
+	}
 
  out:
 	if (err) {
@@ -446,9 +463,11 @@ int cn_link_set(struct cn *cn, const char *community, enum cn_link link,
 {
 	struct cn_comm *c = cn_comm_find(cn, community);
 	const time_t now = time(NULL);
+	bool changed;
 
 	if (!c)
 		return ENOENT;
+	changed = c->link != link;
 
 	if (c->link != link)
 		dmn_log_info("cn: link community=%s state=%s", c->name,
@@ -462,6 +481,9 @@ int cn_link_set(struct cn *cn, const char *community, enum cn_link link,
 		va_end(ap);
 		c->last_error_at = now;
 	}
+	if (changed && (link == CN_LINK_UP || link == CN_LINK_DOWN))
+		cn_audit_link(cn, c->name, link == CN_LINK_UP,
+			      link == CN_LINK_DOWN ? c->last_error : NULL);
 	c->next_retry = (link == CN_LINK_DOWN && retry_s) ?
 		now + (time_t)retry_s : 0;
 	return 0;

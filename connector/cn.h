@@ -191,6 +191,7 @@ struct cn {
 	struct cfg *boot;		/* the file as started (reloaded) */
 	struct sst_tls_ctx *tls_new;	/* credentials for ops->apply */
 	char pending[CN_TEXT_MAX];	/* what needs a restart, "" if none */
+	struct cn_audit *audit;		/* the Audit record (cn_audit.c) */
 };
 
 /* ------------------------------------------------------------------ */
@@ -198,6 +199,7 @@ struct cn {
  * every reload, so that an administrator can rotate it; the transport's
  * tap is dmn_trace_tap on &cn->trace. */
 void cn_trace_open(struct cn *cn);
+void cn_trace_scope(struct cn *cn);
 
 /* ------------------------------------------------------------------ */
 /* Context (cn.c) */

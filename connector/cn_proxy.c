@@ -49,6 +49,7 @@
 #include "connector/cn_resolve.h"
 #include "connector/cn_proxy.h"
 #include "connector/cn_px.h"
+#include "connector/cn_audit.h"
 
 /* ------------------------------------------------------------------ */
 /* Small helpers */
@@ -232,6 +233,8 @@ void px_req_final(struct px_req *r, uint16_t scode, const char *phrase,
 	struct sst_extra x = {hdrs, NULL, NULL, 0};
 	struct mbuf *mb = NULL;
 
+	if (r->st)
+		cn_audit_req_str(r->px->cn, r, scode, phrase);
 	if (r->st && !sst_build_response(&mb, r->msg, scode, phrase, NULL,
 					 &r->src, hdrs ? &x : NULL)) {
 		(void)sst_strans_reply(r->st, scode, mb);
@@ -617,6 +620,8 @@ static void out_resp(int err, uint16_t scode, const struct sip_msg *msg,
 	else if (t->gwt >= 0) {
 		px_gwt_ok(r->px, t->gwt);
 	}
+	if (r->st)
+		cn_audit_req(r->px->cn, r, scode, &msg->reason);
 	if (r->st && !sst_build_fwd_response(&mb, msg)) {
 		(void)sst_strans_reply(r->st, scode, mb);
 		r->st = NULL;

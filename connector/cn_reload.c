@@ -31,6 +31,7 @@
 #include "daemon/dmn.h"
 #include "sipstack/sst_tls.h"
 #include "connector/cn.h"
+#include "connector/cn_audit.h"
 
 static bool str_differ(const char *a, const char *b)
 {
@@ -214,6 +215,8 @@ int cn_reload(struct cn *cn, struct re_printf *pf)
 	if (cn->pending[0])
 		dmn_log_warnx("cn: reload needs-restart fields=%s",
 			      cn->pending);
+	cn_trace_scope(cn);
+	cn_audit_open(cn);
 
 	if (err) {
 		/* the new file is in use; what failed was applying it */

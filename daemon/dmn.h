@@ -441,6 +441,17 @@ void dmn_trace_msg(struct dmn_trace *tr, bool in, const char *tp,
 		   const struct sa *peer, const struct sa *local,
 		   const uint8_t *p, size_t len);
 uint64_t dmn_trace_records(const struct dmn_trace *tr);
+/*
+ * Scope a trace (after each open): only messages whose From, To or
+ * Request-URI is in one of domains (exact or "*." pattern), or is the
+ * address user ("user@host", "sip:" optional), are written.  n 0 and
+ * user NULL: every message.  dmn_trace_in_scope (dmn_trace_scope.c) is
+ * the test on one raw message.
+ */
+int  dmn_trace_scope(struct dmn_trace *tr, const char *const *domains,
+		     size_t n, const char *user);
+bool dmn_trace_in_scope(const char *const *domains, size_t n,
+			const char *user, const uint8_t *p, size_t len);
 
 /*
  * The daemons' use of it, one piece for both.  dmn_trace_reopen closes

@@ -42,7 +42,23 @@ struct dmn_trace {
 	unsigned level;
 	uint64_t records;
 	uint64_t errors;
+	bool scoped;              /* dmn_trace_scope() was given a scope */
+	char **domains;
+	size_t ndomains;
+	char *user;
 };
+
+static void scope_free(struct dmn_trace *tr)
+{
+	size_t i;
+
+	for (i = 0; i < tr->ndomains; i++)
+		mem_deref(tr->domains[i]);
+	tr->domains = mem_deref(tr->domains);
+	tr->ndomains = 0;
+	tr->user = mem_deref(tr->user);
+	tr->scoped = false;
+}
 
 static void destructor(void *arg)
 {
@@ -50,6 +66,34 @@ static void destructor(void *arg)
 
 	if (tr->f)
 		fclose(tr->f);
+	scope_free(tr);
+}
+
+int dmn_trace_scope(struct dmn_trace *tr, const char *const *domains,
+		    size_t n, const char *user)
+{
+	size_t i;
+	int err = 0;
+
+	if (!tr)
+		return EINVAL;
+	scope_free(tr);
+	if (!n && !user)
+		return 0;
+	tr->scoped = true;
+	if (user)
+		err = str_dup(&tr->user, user);
+	if (!err && n) {
+		tr->domains = mem_zalloc(n * sizeof(*tr->domains), NULL);
+		if (!tr->domains)
+			err = ENOMEM;
+		for (i = 0; !err && i < n; i++) {
+			err = str_dup(&tr->domains[i], domains[i]);
+			if (!err)
+				tr->ndomains = i + 1;
+		}
+	}
+	return err;
 }
 
 int dmn_trace_open(struct dmn_trace **trp, const char *path, unsigned level)
@@ -164,6 +208,10 @@ void dmn_trace_msg(struct dmn_trace *tr, bool in, const char *tp,
 	char from[64] = "-", to[64] = "-";
 
 	if (!tr || !tr->f || !p)
+		return;
+	if (tr->scoped &&
+	    !dmn_trace_in_scope((const char *const *)tr->domains,
+				tr->ndomains, tr->user, p, len))
 		return;
 
 	if (peer)

@@ -150,6 +150,8 @@ int dir_secret_of(struct dir *d, const struct pl *id, dir_result_h *h,
 		  void *arg);
 int dir_privacy_of(struct dir *d, const struct pl *id, dir_result_h *h,
 		   void *arg);
+/* group: a groupOfNames entry's DN (the key holds a '=') or its cn;
+ * the answer lists the members' local IDs. */
 int dir_members_of(struct dir *d, const struct pl *group, dir_result_h *h,
 		   void *arg);
 int dir_lookup(struct dir *d, enum dir_kind kind, const struct pl *key,

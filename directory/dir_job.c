@@ -259,7 +259,8 @@ static int find_one(struct dir_be *be, struct dir_ans *a, enum dir_query q,
 	int err;
 
 	what = q == DIR_Q_BY_EMAIL ? be->names->attr[DIR_A_EMAIL] :
-	       q == DIR_Q_GROUP ? "group cn" : be->names->attr[DIR_A_ID];
+	       q == DIR_Q_GROUP ? "group cn" :
+	       q == DIR_Q_DN ? "dn" : be->names->attr[DIR_A_ID];
 
 	err = be->ops->find(be, q, key, 2, ents, why, sizeof(why));
 	if (err) {
@@ -403,7 +404,9 @@ static void run_members_of(struct dir_be *be, struct dir_ans *a,
 	const struct dir_vals *vs;
 	size_t i, skipped = 0;
 
-	if (find_one(be, a, DIR_Q_GROUP, key, &ents))
+	/* a group named by its DN ("cn=x,ou=groups,..."), or by its cn */
+	if (find_one(be, a, strchr(key, '=') ? DIR_Q_DN : DIR_Q_GROUP, key,
+		     &ents))
 		goto out;
 	vs = &ents.v[0].a[DIR_A_MEMBER];
 	for (i = 0; i < vs->n; i++) {

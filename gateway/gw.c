@@ -207,6 +207,18 @@ int gw_alloc(struct gw **gwp, struct cfg *cfg, const char *name,
  * mapping is repeated rather than given a module of its own).  No Tls
  * record or no certificate: no context, and tls listeners are refused.
  */
+/* A Trace record's community or user scope, after each (re)open. */
+static void trace_scope(struct gw *gw)
+{
+	const struct cfg_extern *x = cfg_trace_extern(gw->cfg);
+
+	if (gw->trace && (x || gw->cfg->trace.user))
+		(void)dmn_trace_scope(gw->trace, x ?
+				      (const char *const *)x->domains.v : NULL,
+				      x ? x->domains.n : 0,
+				      gw->cfg->trace.user);
+}
+
 static int tls_make(struct gw *gw)
 {
 	const struct cfg_tls *tc = &gw->cfg->tls;
@@ -250,6 +262,7 @@ int gw_start(struct gw *gw)
 	dmn_trace_reopen(&gw->trace, gw->cfg->trace.enable,
 			 gw->cfg->trace.file, gw->cfg->trace.level,
 			 gw->trace_err, sizeof(gw->trace_err));
+	trace_scope(gw);
 	sst_transp_tap(gw->tp, dmn_trace_tap, &gw->trace);
 	err = sst_tstack_alloc(&gw->tstk, NULL, NULL);
 	if (err)
@@ -607,6 +620,7 @@ int gw_reload(struct gw *gw, struct re_printf *pf)
 	mem_deref(gw->trace);
 	gw->trace = trace;
 	gw->trace_err[0] = '\0';
+	trace_scope(gw);
 
 	dmn_log_info("gw: reloaded file=%s external=%s convert-id=%s",
 		     gw->cfgpath, self->support_external ? "yes" : "no",

@@ -184,6 +184,8 @@ struct gw {
 	struct list links;         /* struct gw_link: connectors, in order */
 	struct list fsubs;         /* struct gw_fsub: external presentities */
 	struct list noemail;       /* struct gw_noemail: cannot federate */
+	struct list allow_cnt;     /* gw_allow.c: refusals per community */
+	struct list allow_users;   /* gw_allow.c: users refused */
 	struct list ftxs;          /* federation requests nobody waits on */
 	struct list ambig;         /* struct gw_ambig: logged recently */
 	struct tmr sweep;
@@ -288,6 +290,9 @@ struct gw_req {
 	char email[DIR_KEY_MAX + 1];  /* the sender's federation address */
 	char entity[GW_URI_MAX];   /* how outsiders name the target */
 	uint64_t deadline;         /* ms: answered 503 by then if parked */
+	gw_req_h *allow_next;      /* gw_allow.c: after the group check */
+	size_t allow_i;            /* the AllowGroup being asked */
+	bool allow_in;             /* checking the reached user */
 };
 
 int  gw_req_alloc(struct gw_req **rqp, struct gw *gw, struct sip_msg *msg,
@@ -347,6 +352,14 @@ void gw_message(struct gw_req *rq);
 void gw_msg_deliver(struct gw_req *rq, const char *target,
 		    const char *sender);
 void gw_msg_close(struct gw *gw);
+
+/* gw_allow.c: ExternCommunity AllowGroup.  Call next(rq) when the
+ * local user (rq->user outbound, rq->target inbound) may federate with
+ * the community of the request's other side, else answer rq. */
+void gw_allow_check(struct gw_req *rq, bool inbound, gw_req_h *next);
+void gw_allow_close(struct gw *gw);
+void gw_allow_status(struct dmn_st *fed, struct dmn_st *cannot,
+		     const struct gw *gw);
 
 /* gw_fed.c: federation.  See the file's top comment. */
 int  gw_fed_start(struct gw *gw);

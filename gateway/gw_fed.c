@@ -618,6 +618,7 @@ void gw_fed_close(struct gw *gw)
 		ftx_abandon(le->data);
 	list_flush(&gw->links);
 	list_flush(&gw->noemail);
+	gw_allow_close(gw);
 }
 
 bool gw_fed_degraded(const struct gw *gw)
@@ -1175,7 +1176,7 @@ static void email_h(const struct dir_result *res, void *arg)
 		return;
 	}
 	str_ncpy(rq->email, res->value, sizeof(rq->email));
-	outbound_go(rq);
+	gw_allow_check(rq, false, outbound_go);
 }
 
 void gw_fed_outbound(struct gw_req *rq)
@@ -1191,7 +1192,7 @@ void gw_fed_outbound(struct gw_req *rq)
 			gw_req_answer(rq, 400, "From too long", NULL);
 			return;
 		}
-		outbound_go(rq);
+		gw_allow_check(rq, false, outbound_go);
 		return;
 	}
 	pl_set_str(&id, rq->user);
@@ -1320,7 +1321,7 @@ static void id_h(const struct dir_result *res, void *arg)
 		return;
 	}
 	str_ncpy(rq->target, res->value, sizeof(rq->target));
-	inbound_target(rq);
+	gw_allow_check(rq, true, inbound_target);
 }
 
 static void exists_h(const struct dir_result *res, void *arg)
@@ -1329,7 +1330,7 @@ static void exists_h(const struct dir_result *res, void *arg)
 
 	list_unlink(&rq->le);
 	if (res->err == 0 || res->err == ENODATA) {
-		inbound_target(rq);
+		gw_allow_check(rq, true, inbound_target);
 		return;
 	}
 	if (res->err == ENOENT || res->err == EINVAL) {
@@ -1618,4 +1619,5 @@ void gw_fed_status_build(struct dmn_st *root, struct gw *gw)
 		dmn_st_str(it, "reason", ne->reason);
 		dmn_st_int(it, "refusals", (int64_t)ne->refusals);
 	}
+	gw_allow_status(s, l, gw);
 }

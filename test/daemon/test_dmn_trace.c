@@ -147,7 +147,41 @@ static void test_refusals(void)
 		      (const uint8_t *)req, sizeof(req) - 1);
 }
 
+/* The scope test: From, To or Request-URI, domains or one address. */
+static void test_scope(void)
+{
+	static const char m[] =
+		"MESSAGE sip:alice@acme.test SIP/2.0\r\n"
+		"Via: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bK1\r\n"
+		"From: <sip:Bob@Chicago.Test>;tag=1\r\n"
+		"To: <sip:alice@acme.test>\r\n"
+		"Call-ID: c1\r\nCSeq: 1 MESSAGE\r\nContent-Length: 0\r\n\r\n";
+	static const char r[] =
+		"SIP/2.0 200 OK\r\n"
+		"Via: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bK1\r\n"
+		"From: <sip:carol@lab.paris.test>;tag=1\r\n"
+		"To: <sip:alice@acme.test>;tag=2\r\n"
+		"Call-ID: c2\r\nCSeq: 1 MESSAGE\r\nContent-Length: 0\r\n\r\n";
+	const char *chi[] = {"chicago.test"};
+	const char *par[] = {"paris.test", "*.paris.test"};
+	const uint8_t *mp = (const uint8_t *)m, *rp = (const uint8_t *)r;
+
+	CU_ASSERT_TRUE(dmn_trace_in_scope(chi, 1, NULL, mp, sizeof(m) - 1));
+	CU_ASSERT_FALSE(dmn_trace_in_scope(chi, 1, NULL, rp, sizeof(r) - 1));
+	CU_ASSERT_TRUE(dmn_trace_in_scope(par, 2, NULL, rp, sizeof(r) - 1));
+	CU_ASSERT_FALSE(dmn_trace_in_scope(par, 2, NULL, mp, sizeof(m) - 1));
+	CU_ASSERT_TRUE(dmn_trace_in_scope(NULL, 0, "sip:bob@chicago.test", mp,
+					  sizeof(m) - 1));
+	CU_ASSERT_TRUE(dmn_trace_in_scope(NULL, 0, "alice@acme.test", rp,
+					  sizeof(r) - 1));
+	CU_ASSERT_FALSE(dmn_trace_in_scope(NULL, 0, "bo@chicago.test", mp,
+					   sizeof(m) - 1));
+	CU_ASSERT_FALSE(dmn_trace_in_scope(chi, 1, NULL,
+					   (const uint8_t *)"garbage", 7));
+}
+
 static CU_TestInfo trace_tests[] = {
+	{"scope: community domains or one address", test_scope},
 	{"level 1: headers, masked credentials, no body", test_level1},
 	{"level 2: bodies, appends on reopen", test_level2_append},
 	{"bad paths refused", test_refusals},

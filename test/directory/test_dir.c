@@ -309,6 +309,11 @@ static const struct qcase qcases[] = {
 	{DIR_MEMBERS_OF, "Federated", 0, 0, "", "asmith,bob,carol"},
 	{DIR_MEMBERS_OF, "fed*", 0, ENOENT, "", ""},
 	{DIR_MEMBERS_OF, "nosuch", 0, ENOENT, "", ""},
+	/* a group named by its DN, as AllowGroup may */
+	{DIR_MEMBERS_OF, "cn=federated,ou=groups,dc=acme,dc=test", 0, 0, "",
+	 "asmith,bob,carol"},
+	{DIR_MEMBERS_OF, "cn=nosuch,ou=groups,dc=acme,dc=test", 0, ENOENT,
+	 "", ""},
 };
 
 static void run_cases(struct dir *d, struct got *out)
