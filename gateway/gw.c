@@ -477,6 +477,8 @@ int gw_reload(struct gw *gw, struct re_printf *pf)
 		dmn_log_warnx("gw: reload needs-restart field=user");
 	if (str_differ(gw->self->statefile, self->statefile))
 		dmn_log_warnx("gw: reload needs-restart field=stateFile");
+	if (str_differ(gw->self->statestore, self->statestore))
+		dmn_log_warnx("gw: reload needs-restart field=stateStore");
 
 	/* requests parked on the old directory: clients retry */
 	gw_req_cancel_all(gw);

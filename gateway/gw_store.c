@@ -9,8 +9,10 @@
  * few milliseconds later, off the event loop.  The answer to the client
  * does not wait for the disk: a crash in those milliseconds loses that
  * one change (the client's next refresh repairs it).  CommunityGateway
- * stateFile names the SQLite file; without it the store is the memory
- * kind and nothing survives a restart.
+ * stateFile names the SQLite file; stateStore names a PostgreSQL
+ * database shared by the community's gateways (each gateway's rows are
+ * tagged with its name and it reads back its own); without either the
+ * store is the memory kind and nothing survives a restart.
  *
  * At start (after the listeners and the connector links):
  *	bindings      restored with the flow they registered on when that
@@ -275,8 +277,11 @@ int gw_store_start(struct gw *gw)
 	if (!gw)
 		return EINVAL;
 	memset(&conf, 0, sizeof(conf));
-	conf.kind = gw->self->statefile ? STO_SQLITE : STO_MEMORY;
-	conf.path = gw->self->statefile;
+	conf.kind = gw->self->statestore ? STO_PGSQL :
+		gw->self->statefile ? STO_SQLITE : STO_MEMORY;
+	conf.path = gw->self->statestore ? gw->self->statestore :
+		gw->self->statefile;
+	conf.node = gw->self->name;
 	err = sto_alloc(&gw->store, &conf, why, sizeof(why));
 	if (err) {
 		dmn_log_errx("gw: store failed kind=%s message=%s",
@@ -294,7 +299,7 @@ int gw_store_start(struct gw *gw)
 
 		sto_stats_get(gw->store, &ss);
 		dmn_log_errx("gw: store failed kind=%s path=%s message=%s",
-			     sto_kind_name(conf.kind), conf.path,
+			     sto_kind_name(conf.kind), sto_path(gw->store),
 			     ss.last_error);
 		list_flush(&rc.dropped);
 		gw->store = mem_deref(gw->store);
@@ -310,7 +315,8 @@ int gw_store_start(struct gw *gw)
 
 	dmn_log_info("gw: store opened kind=%s path=%s bindings=%u "
 		     "publications=%u subscriptions=%u dropped-tcp-tls=%u",
-		     sto_kind_name(conf.kind), conf.path ? conf.path : "none",
+		     sto_kind_name(conf.kind),
+		     sto_path(gw->store) ? sto_path(gw->store) : "none",
 		     gw->restored.bindings,
 		     gw->restored.publications, gw->restored.subscriptions,
 		     gw->restored.stream_bindings + gw->restored.stream_subs);

@@ -60,6 +60,7 @@ const char *sto_kind_name(enum sto_kind kind)
 {
 	switch (kind) {
 	case STO_SQLITE: return "sqlite";
+	case STO_PGSQL:  return "postgresql";
 	default:         return "memory";
 	}
 }
@@ -272,6 +273,11 @@ int sto_alloc(struct sto **stop, const struct sto_conf *conf, char *why,
 		re_snprintf(why, whysz, "the sqlite store needs a file");
 		return EINVAL;
 	}
+	if (conf->kind == STO_PGSQL && (!conf->path || !conf->path[0])) {
+		re_snprintf(why, whysz, "the postgresql store needs a "
+			    "connection string");
+		return EINVAL;
+	}
 
 	st = mem_zalloc(sizeof(*st), sto_destructor);
 	if (!st)
@@ -287,11 +293,13 @@ int sto_alloc(struct sto **stop, const struct sto_conf *conf, char *why,
 	pthread_mutex_init(&st->mtx, NULL);
 	pthread_cond_init(&st->cond, NULL);
 	pthread_cond_init(&st->donec, NULL);
-	st->drv = &sto_sqlite_driver;
-	err = str_dup(&st->path, conf->path);
+	st->drv = conf->kind == STO_PGSQL ? &sto_pg_driver :
+		&sto_sqlite_driver;
+	err = conf->kind == STO_PGSQL ? sto_pg_shown(&st->path, conf->path) :
+		str_dup(&st->path, conf->path);
 	if (err)
 		goto out;
-	err = st->drv->open(&st->db, conf->path, why, whysz);
+	err = st->drv->open(&st->db, conf, why, whysz);
 	if (err)
 		goto out;
 	err = mqueue_alloc(&st->mq, mq_handler, st);

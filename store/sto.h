@@ -3,7 +3,8 @@
  * publications kept where a restarted stgateway finds them again.
  *
  * Owns: the store's kind (memory: nothing kept, the default; sqlite:
- *	one file per gateway, WAL mode), the queue of changes, the writer
+ *	one file per gateway, WAL mode; pgsql: one PostgreSQL database
+ *	shared by the gateways of a community), the queue of changes, the writer
  *	thread that applies them in batches, the reading at start-up, the
  *	cleaning of expired entries, and the store's health for status.
  * Not here: what the records mean (the gateway's tables stay the
@@ -40,6 +41,7 @@
 enum sto_kind {
 	STO_MEMORY = 0,   /* nothing survives a restart */
 	STO_SQLITE,
+	STO_PGSQL,        /* shared by the gateways of a community */
 };
 
 enum {
@@ -52,7 +54,11 @@ enum {
 
 struct sto_conf {
 	enum sto_kind kind;
-	const char *path;         /* the file (sqlite) */
+	const char *path;         /* the file (sqlite), or the libpq
+				   * conninfo or postgresql:// URI */
+	const char *node;         /* this gateway's name in a shared
+				   * store (pgsql); rows are tagged
+				   * with it */
 };
 
 /* One contact binding of a local AOR. */
@@ -132,6 +138,8 @@ int  sto_alloc(struct sto **stop, const struct sto_conf *conf, char *why,
 	       size_t whysz);
 enum sto_kind sto_kind(const struct sto *st);
 const char *sto_kind_name(enum sto_kind kind);
+/* The file (sqlite); for pgsql where the database is, in conninfo
+ * form without any password. */
 const char *sto_path(const struct sto *st);
 
 /* Read everything still valid at now (expired entries are deleted

@@ -1,7 +1,7 @@
 /*
  * sto_int.h -- inside the store: the queued change and the driver
- * table a kind of store implements (sto_sqlite.c; a shared server
- * store is a second table of the same shape).
+ * table a kind of store implements (sto_sqlite.c, the embedded file;
+ * sto_pg.c, the shared PostgreSQL database).
  *
  * A driver's functions run on one thread at a time (the writer, or
  * sto_load before it starts); they return 0 or an errno code, with a
@@ -33,7 +33,8 @@ struct sto_op {
 
 struct sto_driver {
 	const char *name;
-	int  (*open)(void **dbp, const char *path, char *why, size_t whysz);
+	int  (*open)(void **dbp, const struct sto_conf *conf, char *why,
+		     size_t whysz);
 	void (*close)(void *db);
 	int  (*begin)(void *db);
 	int  (*commit)(void *db);
@@ -45,5 +46,9 @@ struct sto_driver {
 };
 
 extern const struct sto_driver sto_sqlite_driver;
+extern const struct sto_driver sto_pg_driver;
+
+/* The connection string without its password, for status and logs. */
+int sto_pg_shown(char **dstp, const char *conninfo);
 
 #endif /* STC_STO_INT_H */

@@ -1,0 +1,571 @@
+/*
+ * sto_pg.c -- the shared store: a PostgreSQL database that several
+ * gateways of one community write to, through libpq.
+ *
+ * Every row carries the name of the gateway that wrote it ("node"): a
+ * gateway replaces and deletes only its own rows, so two gateways that
+ * both hold a binding or a publication of one AOR do not erase each
+ * other's, and each row says which gateway holds the client's flow.
+ * sto_load() gives a gateway its own rows back after a restart.
+ *
+ * The connection is used by one thread at a time (sto_load before the
+ * writer starts, then the writer), with blocking libpq calls: only that
+ * thread waits for the server.  A lost connection is reset at the next
+ * batch (the front retries every STO_RETRY_MS), so a server that was
+ * stopped and started again is written to as soon as it answers.
+ * Connecting has a timeout of STO_PG_CONNECT_S, so a server that does
+ * not answer at all holds the writer that long, never the loop.
+ *
+ * The tables are created when missing, under an advisory lock so that
+ * two gateways starting at once do not race; a "meta" row holds the
+ * schema version, and a database of another version is refused.
+ * Each committed batch sends one NOTIFY on the channel STO_PG_CHANNEL
+ * with the writer's node name as payload, for the other gateways.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+#include <re.h>
+
+#include "store/sto_int.h"
+
+enum {
+	STO_PG_VERSION = 1,
+	STO_PG_CONNECT_S = 3,
+};
+
+#define STO_PG_CHANNEL "stconnector_state"
+
+static const char schema[] =
+	"SET client_min_messages = warning;"
+	"BEGIN;"
+	"SELECT pg_advisory_xact_lock(8130917);"
+	"CREATE TABLE IF NOT EXISTS stc_meta ("
+	" key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS stc_binding ("
+	" node TEXT NOT NULL, aor TEXT NOT NULL, uri TEXT NOT NULL,"
+	" instance TEXT, regid BIGINT NOT NULL, callid TEXT NOT NULL,"
+	" cseq BIGINT NOT NULL, expires BIGINT NOT NULL,"
+	" transport TEXT, src TEXT, dst TEXT,"
+	" id BIGSERIAL PRIMARY KEY);"
+	"CREATE INDEX IF NOT EXISTS stc_binding_aor ON stc_binding (aor);"
+	"CREATE TABLE IF NOT EXISTS stc_publication ("
+	" node TEXT NOT NULL, aor TEXT NOT NULL, etag TEXT NOT NULL,"
+	" status INTEGER NOT NULL, note TEXT, expires BIGINT NOT NULL,"
+	" seq BIGINT NOT NULL, id BIGSERIAL PRIMARY KEY);"
+	"CREATE INDEX IF NOT EXISTS stc_publication_aor ON stc_publication "
+	"(aor);"
+	"CREATE TABLE IF NOT EXISTS stc_subscription ("
+	" node TEXT NOT NULL, callid TEXT NOT NULL, ltag TEXT NOT NULL,"
+	" rtag TEXT NOT NULL, watcher TEXT NOT NULL, target TEXT NOT NULL,"
+	" rfrom TEXT NOT NULL, ruri TEXT NOT NULL, entity TEXT, route TEXT,"
+	" lcseq BIGINT NOT NULL, expires BIGINT NOT NULL,"
+	" last INTEGER NOT NULL, notified BOOLEAN NOT NULL,"
+	" ext BOOLEAN NOT NULL, transport TEXT, src TEXT, dst TEXT,"
+	" id BIGSERIAL, PRIMARY KEY (node, callid, ltag));"
+	"INSERT INTO stc_meta (key, value) VALUES ('version', '1') "
+	"ON CONFLICT (key) DO NOTHING;"
+	"COMMIT;";
+
+struct pg {
+	PGconn *conn;
+	char *conninfo;
+	char *node;
+	char err[STO_ERR_MAX];
+};
+
+static void quiet(void *arg, const char *msg)
+{
+	(void)arg;
+	(void)msg;
+}
+
+/* The server's or libpq's reason, on one line. */
+static int pg_fail(struct pg *q, const char *what, const PGresult *r)
+{
+	const char *m = r ? PQresultErrorMessage(r) : NULL;
+	size_t n;
+
+	if (!m || !m[0])
+		m = q->conn ? PQerrorMessage(q->conn) : "no connection";
+	re_snprintf(q->err, sizeof(q->err), "%s: %s", what, m);
+	n = strlen(q->err);
+	while (n && (q->err[n - 1] == '\n' || q->err[n - 1] == '\r'))
+		q->err[--n] = '\0';
+	for (n = 0; q->err[n]; n++)
+		if (q->err[n] == '\n' || q->err[n] == '\t')
+			q->err[n] = ' ';
+	return EIO;
+}
+
+/* Run a command with text parameters; 0 or EIO.  *nump gets the rows
+ * it changed when wanted. */
+static int pg_cmd(struct pg *q, const char *what, const char *sql, int n,
+		  const char *const *pv, uint64_t *nump)
+{
+	PGresult *r = PQexecParams(q->conn, sql, n, NULL, pv, NULL, NULL, 0);
+	const ExecStatusType rs = PQresultStatus(r);
+	int err = 0;
+
+	if (rs != PGRES_COMMAND_OK && rs != PGRES_TUPLES_OK)
+		err = pg_fail(q, what, r);
+	else if (nump)
+		*nump += strtoull(PQcmdTuples(r), NULL, 10);
+	PQclear(r);
+	return err;
+}
+
+static int pg_connect(struct pg *q)
+{
+	PGresult *r;
+	char to[16];
+	const char *keys[] = {"dbname", "connect_timeout",
+			      "application_name", NULL};
+	const char *vals[] = {q->conninfo, to, "stgateway", NULL};
+
+	if (q->conn)
+		PQfinish(q->conn);
+	(void)re_snprintf(to, sizeof(to), "%d", STO_PG_CONNECT_S);
+	/* expand_dbname: the first "dbname" may be a whole conninfo
+	 * string or a postgresql:// URI */
+	q->conn = PQconnectdbParams(keys, vals, 1);
+	if (!q->conn) {
+		re_snprintf(q->err, sizeof(q->err), "out of memory");
+		return ENOMEM;
+	}
+	if (PQstatus(q->conn) != CONNECTION_OK)
+		return pg_fail(q, "connect", NULL);
+	(void)PQsetNoticeProcessor(q->conn, quiet, NULL);
+	r = PQexec(q->conn, schema);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+		(void)pg_fail(q, "schema", r);
+		PQclear(r);
+		r = PQexec(q->conn, "ROLLBACK");
+		PQclear(r);
+		return EIO;
+	}
+	PQclear(r);
+	return 0;
+}
+
+/* Reconnect when the server went away since the last use. */
+static int pg_alive(struct pg *q)
+{
+	if (q->conn && PQstatus(q->conn) == CONNECTION_OK)
+		return 0;
+	return pg_connect(q);
+}
+
+static void pg_close(void *arg)
+{
+	struct pg *q = arg;
+
+	if (!q)
+		return;
+	if (q->conn)
+		PQfinish(q->conn);
+	free(q->conninfo);
+	free(q->node);
+	free(q);
+}
+
+static int version_check(struct pg *q, char *why, size_t whysz)
+{
+	PGresult *r = PQexec(q->conn, "SELECT value FROM stc_meta WHERE "
+			     "key='version'");
+	int v = -1;
+
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		(void)pg_fail(q, "version", r);
+		PQclear(r);
+		re_snprintf(why, whysz, "%s", q->err);
+		return EIO;
+	}
+	if (PQntuples(r) == 1)
+		v = atoi(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	if (v != STO_PG_VERSION) {
+		re_snprintf(why, whysz, "store database has schema version "
+			    "%d, this program writes %d", v, STO_PG_VERSION);
+		return EPROTO;
+	}
+	return 0;
+}
+
+static int pg_open(void **dbp, const struct sto_conf *conf, char *why,
+		   size_t whysz)
+{
+	struct pg *q = calloc(1, sizeof(*q));
+	int err;
+
+	if (!q)
+		return ENOMEM;
+	q->conninfo = strdup(conf->path);
+	q->node = strdup(conf->node && conf->node[0] ? conf->node : "-");
+	if (!q->conninfo || !q->node) {
+		pg_close(q);
+		return ENOMEM;
+	}
+	err = pg_connect(q);
+	if (err) {
+		re_snprintf(why, whysz, "cannot open the store: %s", q->err);
+		goto out;
+	}
+	err = version_check(q, why, whysz);
+ out:
+	if (err)
+		pg_close(q);
+	else
+		*dbp = q;
+	return err;
+}
+
+static int pg_begin(void *arg)
+{
+	struct pg *q = arg;
+	int err = pg_alive(q);
+
+	if (err)
+		return err;
+	err = pg_cmd(q, "BEGIN", "BEGIN", 0, NULL, NULL);
+	if (err && PQstatus(q->conn) != CONNECTION_OK) {
+		/* the server restarted since: one new connection now */
+		err = pg_connect(q);
+		if (!err)
+			err = pg_cmd(q, "BEGIN", "BEGIN", 0, NULL, NULL);
+	}
+	return err;
+}
+
+static int pg_commit(void *arg)
+{
+	struct pg *q = arg;
+	const char *pv[1] = {q->node};
+	int err;
+
+	err = pg_cmd(q, "NOTIFY", "SELECT pg_notify('" STO_PG_CHANNEL
+		     "', $1)", 1, pv, NULL);
+	if (!err)
+		err = pg_cmd(q, "COMMIT", "COMMIT", 0, NULL, NULL);
+	return err;
+}
+
+static void pg_rollback(void *arg)
+{
+	struct pg *q = arg;
+	PGresult *r;
+
+	if (!q->conn || PQstatus(q->conn) != CONNECTION_OK ||
+	    PQtransactionStatus(q->conn) == PQTRANS_IDLE)
+		return;
+	r = PQexec(q->conn, "ROLLBACK");
+	PQclear(r);
+}
+
+static void fmt_u(char *buf, size_t sz, uint64_t v)
+{
+	(void)re_snprintf(buf, sz, "%llu", (unsigned long long)v);
+}
+
+static void fmt_i(char *buf, size_t sz, int64_t v)
+{
+	(void)re_snprintf(buf, sz, "%lld", (long long)v);
+}
+
+static int reg_set(struct pg *q, const struct sto_op *op)
+{
+	const char *dv[2] = {q->node, op->aor};
+	size_t i;
+	int err;
+
+	err = pg_cmd(q, "delete bindings", "DELETE FROM stc_binding WHERE "
+		     "node=$1 AND aor=$2", 2, dv, NULL);
+	for (i = 0; !err && i < op->n; i++) {
+		const struct sto_binding *b = &op->bv[i];
+		char regid[24], cseq[24], exp[24];
+		const char *pv[11] = {q->node, b->aor, b->uri, b->instance,
+				      regid, b->callid, cseq, exp, b->tp,
+				      b->src, b->dst};
+
+		fmt_u(regid, sizeof(regid), b->regid);
+		fmt_u(cseq, sizeof(cseq), b->cseq);
+		fmt_i(exp, sizeof(exp), b->expires);
+		err = pg_cmd(q, "insert binding", "INSERT INTO stc_binding "
+			     "(node, aor, uri, instance, regid, callid, cseq, "
+			     "expires, transport, src, dst) VALUES ($1, $2, "
+			     "$3, $4, $5, $6, $7, $8, $9, $10, $11)", 11, pv,
+			     NULL);
+	}
+	return err;
+}
+
+static int pub_set(struct pg *q, const struct sto_op *op)
+{
+	const char *dv[2] = {q->node, op->aor};
+	size_t i;
+	int err;
+
+	err = pg_cmd(q, "delete publications", "DELETE FROM stc_publication "
+		     "WHERE node=$1 AND aor=$2", 2, dv, NULL);
+	for (i = 0; !err && i < op->n; i++) {
+		const struct sto_pub *p = &op->pv[i];
+		char status[24], exp[24], seq[24];
+		const char *pv[7] = {q->node, p->aor, p->etag, status,
+				     p->note, exp, seq};
+
+		fmt_i(status, sizeof(status), p->status);
+		fmt_i(exp, sizeof(exp), p->expires);
+		fmt_u(seq, sizeof(seq), p->seq);
+		err = pg_cmd(q, "insert publication", "INSERT INTO "
+			     "stc_publication (node, aor, etag, status, note, "
+			     "expires, seq) VALUES ($1, $2, $3, $4, $5, $6, "
+			     "$7)", 7, pv, NULL);
+	}
+	return err;
+}
+
+static int sub_put(struct pg *q, const struct sto_sub *u)
+{
+	char lcseq[24], exp[24], last[24];
+	const char *pv[18] = {q->node, u->callid, u->ltag, u->rtag,
+			      u->watcher, u->target, u->rfrom, u->ruri,
+			      u->entity, u->route, lcseq, exp, last,
+			      u->notified ? "t" : "f", u->ext ? "t" : "f",
+			      u->tp, u->src, u->dst};
+
+	fmt_u(lcseq, sizeof(lcseq), u->lcseq);
+	fmt_i(exp, sizeof(exp), u->expires);
+	fmt_i(last, sizeof(last), u->last);
+	return pg_cmd(q, "put subscription", "INSERT INTO stc_subscription "
+		      "(node, callid, ltag, rtag, watcher, target, rfrom, "
+		      "ruri, entity, route, lcseq, expires, last, notified, "
+		      "ext, transport, src, dst) VALUES ($1, $2, $3, $4, $5, "
+		      "$6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, "
+		      "$17, $18) ON CONFLICT (node, callid, ltag) DO UPDATE "
+		      "SET rtag=EXCLUDED.rtag, watcher=EXCLUDED.watcher, "
+		      "target=EXCLUDED.target, rfrom=EXCLUDED.rfrom, "
+		      "ruri=EXCLUDED.ruri, entity=EXCLUDED.entity, "
+		      "route=EXCLUDED.route, lcseq=EXCLUDED.lcseq, "
+		      "expires=EXCLUDED.expires, last=EXCLUDED.last, "
+		      "notified=EXCLUDED.notified, ext=EXCLUDED.ext, "
+		      "transport=EXCLUDED.transport, src=EXCLUDED.src, "
+		      "dst=EXCLUDED.dst", 18, pv, NULL);
+}
+
+static int pg_apply(void *arg, const struct sto_op *op)
+{
+	struct pg *q = arg;
+	const char *dv[3] = {q->node, op->sub.callid, op->sub.ltag};
+
+	switch (op->type) {
+	case STO_OP_REG_SET:
+		return reg_set(q, op);
+	case STO_OP_PUB_SET:
+		return pub_set(q, op);
+	case STO_OP_SUB_PUT:
+		return sub_put(q, &op->sub);
+	case STO_OP_SUB_DEL:
+		return pg_cmd(q, "delete subscription", "DELETE FROM "
+			      "stc_subscription WHERE node=$1 AND callid=$2 "
+			      "AND ltag=$3", 3, dv, NULL);
+	}
+	return EINVAL;
+}
+
+/* Expired rows of every gateway go: whichever cleans first. */
+static int pg_expire(void *arg, int64_t now, uint64_t *nump)
+{
+	static const char *const sqlv[] = {
+		"DELETE FROM stc_binding WHERE expires<=$1",
+		"DELETE FROM stc_publication WHERE expires<=$1",
+		"DELETE FROM stc_subscription WHERE expires<=$1",
+	};
+	struct pg *q = arg;
+	char ts[24];
+	const char *pv[1] = {ts};
+	uint64_t n = 0;
+	size_t i;
+	int err;
+
+	fmt_i(ts, sizeof(ts), now);
+	err = pg_alive(q);
+	if (!err)
+		err = pg_cmd(q, "BEGIN", "BEGIN", 0, NULL, NULL);
+	for (i = 0; !err && i < ARRAY_SIZE(sqlv); i++)
+		err = pg_cmd(q, "expire", sqlv[i], 1, pv, &n);
+	if (!err)
+		err = pg_cmd(q, "COMMIT", "COMMIT", 0, NULL, NULL);
+	if (err) {
+		pg_rollback(q);
+		return err;
+	}
+	*nump = n;
+	return 0;
+}
+
+static const char *val(const PGresult *r, int row, int col)
+{
+	return PQgetisnull(r, row, col) ? NULL : PQgetvalue(r, row, col);
+}
+
+static int64_t ival(const PGresult *r, int row, int col)
+{
+	const char *v = val(r, row, col);
+
+	return v ? strtoll(v, NULL, 10) : 0;
+}
+
+static PGresult *query(struct pg *q, const char *what, const char *sql)
+{
+	const char *pv[1] = {q->node};
+	PGresult *r = PQexecParams(q->conn, sql, 1, NULL, pv, NULL, NULL, 0);
+
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		(void)pg_fail(q, what, r);
+		PQclear(r);
+		return NULL;
+	}
+	return r;
+}
+
+static int pg_load(void *arg, const struct sto_load_h *h, void *harg)
+{
+	struct pg *q = arg;
+	PGresult *r;
+	int i, n;
+
+	if (pg_alive(q))
+		return EIO;
+	r = query(q, "load bindings", "SELECT aor, uri, instance, regid, "
+		  "callid, cseq, expires, transport, src, dst FROM "
+		  "stc_binding WHERE node=$1 ORDER BY id");
+	if (!r)
+		return EIO;
+	for (i = 0, n = PQntuples(r); i < n; i++) {
+		struct sto_binding b;
+
+		b.aor = val(r, i, 0);
+		b.uri = val(r, i, 1);
+		b.instance = val(r, i, 2);
+		b.regid = (uint32_t)ival(r, i, 3);
+		b.callid = val(r, i, 4);
+		b.cseq = (uint32_t)ival(r, i, 5);
+		b.expires = ival(r, i, 6);
+		b.tp = val(r, i, 7);
+		b.src = val(r, i, 8);
+		b.dst = val(r, i, 9);
+		if (h->binding)
+			h->binding(&b, harg);
+	}
+	PQclear(r);
+
+	r = query(q, "load publications", "SELECT aor, etag, status, note, "
+		  "expires, seq FROM stc_publication WHERE node=$1 "
+		  "ORDER BY id");
+	if (!r)
+		return EIO;
+	for (i = 0, n = PQntuples(r); i < n; i++) {
+		struct sto_pub p;
+
+		p.aor = val(r, i, 0);
+		p.etag = val(r, i, 1);
+		p.status = (int)ival(r, i, 2);
+		p.note = val(r, i, 3);
+		p.expires = ival(r, i, 4);
+		p.seq = (uint64_t)ival(r, i, 5);
+		if (h->pub)
+			h->pub(&p, harg);
+	}
+	PQclear(r);
+
+	r = query(q, "load subscriptions", "SELECT callid, ltag, rtag, "
+		  "watcher, target, rfrom, ruri, entity, route, lcseq, "
+		  "expires, last, notified, ext, transport, src, dst FROM "
+		  "stc_subscription WHERE node=$1 ORDER BY id");
+	if (!r)
+		return EIO;
+	for (i = 0, n = PQntuples(r); i < n; i++) {
+		struct sto_sub u;
+
+		u.callid = val(r, i, 0);
+		u.ltag = val(r, i, 1);
+		u.rtag = val(r, i, 2);
+		u.watcher = val(r, i, 3);
+		u.target = val(r, i, 4);
+		u.rfrom = val(r, i, 5);
+		u.ruri = val(r, i, 6);
+		u.entity = val(r, i, 7);
+		u.route = val(r, i, 8);
+		u.lcseq = (uint32_t)ival(r, i, 9);
+		u.expires = ival(r, i, 10);
+		u.last = (int)ival(r, i, 11);
+		u.notified = !str_casecmp(val(r, i, 12), "t");
+		u.ext = !str_casecmp(val(r, i, 13), "t");
+		u.tp = val(r, i, 14);
+		u.src = val(r, i, 15);
+		u.dst = val(r, i, 16);
+		if (h->sub)
+			h->sub(&u, harg);
+	}
+	PQclear(r);
+	return 0;
+}
+
+/* What status and the log may show of a connection string: where the
+ * database is, as a URI without spaces and never with a password:
+ * postgresql://USER@HOST:PORT/DBNAME (the parts that were given). */
+int sto_pg_shown(char **dstp, const char *conninfo)
+{
+	const char *user = NULL, *host = NULL, *port = NULL, *db = NULL;
+	PQconninfoOption *ov, *o;
+	char buf[512];
+	int err;
+
+	ov = PQconninfoParse(conninfo, NULL);
+	if (!ov)
+		return str_dup(dstp, "postgresql://(unparsable)");
+	for (o = ov; o->keyword; o++) {
+		if (!o->val || !o->val[0])
+			continue;
+		if (!strcmp(o->keyword, "user"))
+			user = o->val;
+		else if (!strcmp(o->keyword, "host"))
+			host = o->val;
+		else if (!strcmp(o->keyword, "hostaddr") && !host)
+			host = o->val;
+		else if (!strcmp(o->keyword, "port"))
+			port = o->val;
+		else if (!strcmp(o->keyword, "dbname"))
+			db = o->val;
+	}
+	(void)re_snprintf(buf, sizeof(buf), "postgresql://%s%s%s%s%s/%s",
+			  user ? user : "", user ? "@" : "",
+			  host ? host : "", port ? ":" : "",
+			  port ? port : "", db ? db : "");
+	PQconninfoFree(ov);
+	err = str_dup(dstp, buf);
+	return err;
+}
+
+static const char *pg_errmsg(void *arg)
+{
+	struct pg *q = arg;
+
+	return q && q->err[0] ? q->err : "unknown error";
+}
+
+const struct sto_driver sto_pg_driver = {
+	.name = "postgresql",
+	.open = pg_open,
+	.close = pg_close,
+	.begin = pg_begin,
+	.commit = pg_commit,
+	.rollback = pg_rollback,
+	.apply = pg_apply,
+	.expire = pg_expire,
+	.load = pg_load,
+	.errmsg = pg_errmsg,
+};
