@@ -46,6 +46,14 @@ struct sto {
 	struct mqueue *mq;
 	sto_log_h *logh;
 	void *logarg;
+
+	char *conninfo;                   /* for the feed (pgsql) */
+	char *node;
+	void *feed;                       /* the driver's reader */
+	struct mqueue *fmq;
+	sto_remote_h *rh;
+	sto_feed_h *fh;
+	void *farg;
 };
 
 static uint64_t now_us(void)
@@ -241,6 +249,10 @@ static void sto_destructor(void *arg)
 {
 	struct sto *st = arg;
 
+	if (st->feed)
+		st->drv->unfollow(st->feed);
+	st->feed = NULL;
+	st->fmq = mem_deref(st->fmq);
 	if (st->started) {
 		pthread_mutex_lock(&st->mtx);
 		st->stop = true;
@@ -258,6 +270,8 @@ static void sto_destructor(void *arg)
 	}
 	st->mq = mem_deref(st->mq);
 	st->path = mem_deref(st->path);
+	st->conninfo = mem_deref(st->conninfo);
+	st->node = mem_deref(st->node);
 }
 
 int sto_alloc(struct sto **stop, const struct sto_conf *conf, char *why,
@@ -299,6 +313,14 @@ int sto_alloc(struct sto **stop, const struct sto_conf *conf, char *why,
 		str_dup(&st->path, conf->path);
 	if (err)
 		goto out;
+	if (conf->kind == STO_PGSQL) {
+		err = str_dup(&st->conninfo, conf->path);
+		if (!err)
+			err = str_dup(&st->node, conf->node && conf->node[0] ?
+				      conf->node : "-");
+		if (err)
+			goto out;
+	}
 	err = st->drv->open(&st->db, conf, why, whysz);
 	if (err)
 		goto out;
@@ -361,6 +383,93 @@ int sto_load(struct sto *st, const struct sto_load_h *h, void *arg,
 	if (err)
 		return err;
 	st->started = true;
+	return 0;
+}
+
+/* ---- the other gateways (shared kinds) ---- */
+
+static void feed_note(struct sto *st, bool up, bool resync, bool update)
+{
+	pthread_mutex_lock(&st->mtx);
+	st->st.feed_up = up;
+	if (resync)
+		st->st.feed_resyncs++;
+	if (update)
+		st->st.feed_updates++;
+	pthread_mutex_unlock(&st->mtx);
+}
+
+static void feed_handler(int id, void *data, void *arg)
+{
+	struct sto *st = arg;
+
+	switch (id) {
+	case STO_FEED_UP: {
+		struct sto_remote r;
+
+		memset(&r, 0, sizeof(r));
+		feed_note(st, true, true, false);
+		if (st->fh)
+			st->fh(true, "", st->farg);
+		if (st->rh)
+			st->rh(&r, st->farg);
+		break;
+	}
+	case STO_FEED_DOWN:
+		feed_note(st, false, false, false);
+		if (st->fh)
+			st->fh(false, data ? data : "", st->farg);
+		break;
+	case STO_FEED_AOR: {
+		const struct sto_feed_msg *m = data;
+
+		feed_note(st, true, false, true);
+		if (st->rh && m)
+			st->rh(&m->r, st->farg);
+		break;
+	}
+	default:
+		break;
+	}
+	free(data);
+}
+
+/* On the reader's thread. */
+static void feed_push(int id, void *msg, void *arg)
+{
+	struct sto *st = arg;
+
+	if (mqueue_push(st->fmq, id, msg))
+		free(msg);
+}
+
+int sto_follow(struct sto *st, sto_remote_h *rh, sto_feed_h *fh, void *arg)
+{
+	struct sto_conf c;
+	int err;
+
+	if (!st)
+		return EINVAL;
+	if (!st->drv || !st->drv->follow || st->feed)
+		return 0;
+	st->rh = rh;
+	st->fh = fh;
+	st->farg = arg;
+	err = mqueue_alloc(&st->fmq, feed_handler, st);
+	if (err)
+		return err;
+	memset(&c, 0, sizeof(c));
+	c.kind = st->kind;
+	c.path = st->conninfo;
+	c.node = st->node;
+	err = st->drv->follow(&st->feed, &c, feed_push, st);
+	if (err) {
+		st->fmq = mem_deref(st->fmq);
+		return err;
+	}
+	pthread_mutex_lock(&st->mtx);
+	st->st.following = true;
+	pthread_mutex_unlock(&st->mtx);
 	return 0;
 }
 

@@ -127,6 +127,10 @@ struct sto_stats {
 	uint64_t avg_us;
 	uint64_t max_us;
 	int64_t last_ok;          /* wall clock of the last commit, 0 never */
+	bool following;           /* the other gateways' feed is set up */
+	bool feed_up;             /* and connected */
+	uint64_t feed_updates;    /* AORs received from the others */
+	uint64_t feed_resyncs;    /* full resends after a reconnect */
 	char last_error[STO_ERR_MAX];
 };
 
@@ -162,6 +166,34 @@ int  sto_sync(struct sto *st);
 
 void sto_stats_get(const struct sto *st, struct sto_stats *ss);
 bool sto_degraded(const struct sto *st);
+
+/* What the other gateways of a shared store (pgsql) hold for one AOR:
+ * their bindings and publications, the full current set each time.
+ * node says which gateway holds each; a publication's seq is the
+ * store's own order of writes, comparable across gateways.  aor NULL:
+ * the feed (re)connected and every AOR follows again; forget what was
+ * known before. */
+struct sto_remote {
+	const char *aor;
+	size_t nb;
+	const struct sto_binding *bv;
+	const char *const *bnode;
+	size_t np;
+	const struct sto_pub *pv;
+	const char *const *pnode;
+};
+
+/* The feed's health, told with each change of it. */
+typedef void (sto_remote_h)(const struct sto_remote *r, void *arg);
+typedef void (sto_feed_h)(bool up, const char *msg, void *arg);
+
+/* Follow the other gateways' changes (LISTEN/NOTIFY on a connection of
+ * a reader thread of its own; each change is handed to the loop's
+ * thread).  After a lost connection it connects again every
+ * STO_RETRY_MS and sends everything again (aor NULL first).  A no-op
+ * for the other kinds. */
+int  sto_follow(struct sto *st, sto_remote_h *rh, sto_feed_h *fh,
+		void *arg);
 
 /* Health changes (a write failed, writes resumed), told on the thread
  * that runs the libre loop. */

@@ -43,6 +43,23 @@ struct sto_driver {
 	int  (*expire)(void *db, int64_t now, uint64_t *nump);
 	int  (*load)(void *db, const struct sto_load_h *h, void *arg);
 	const char *(*errmsg)(void *db);
+	/* optional: the other gateways' feed, on a thread of its own;
+	 * it calls push from that thread */
+	int  (*follow)(void **fp, const struct sto_conf *conf,
+		       void (*push)(int id, void *msg, void *arg), void *arg);
+	void (*unfollow)(void *f);
+};
+
+/* Messages of a feed to the loop (push ids). */
+enum {
+	STO_FEED_UP = 1,      /* msg NULL: connected, a full resend follows */
+	STO_FEED_DOWN,        /* msg: a char * reason, free() */
+	STO_FEED_AOR,         /* msg: a struct sto_feed_msg *, free() */
+};
+
+/* One AOR's rows of the other gateways, in one malloc() block. */
+struct sto_feed_msg {
+	struct sto_remote r;
 };
 
 extern const struct sto_driver sto_sqlite_driver;

@@ -19,10 +19,22 @@
  * The tables are created when missing, under an advisory lock so that
  * two gateways starting at once do not race; a "meta" row holds the
  * schema version, and a database of another version is refused.
- * Each committed batch sends one NOTIFY on the channel STO_PG_CHANNEL
- * with the writer's node name as payload, for the other gateways.
+ * Each AOR whose bindings or publications a batch changed is announced
+ * at commit with a NOTIFY on STO_PG_CHANNEL, payload "NODE<tab>AOR".
+ *
+ * The feed (pg_follow): a reader thread with a connection of its own
+ * LISTENs on the channel and waits in poll() on the connection's socket
+ * (and a pipe that stops it), so nothing polls the server: for each
+ * notification from another gateway it reads that AOR's rows of the
+ * other gateways and hands a copy to the loop (the front's mqueue).
+ * After it connects (and after every lost connection: it tries again
+ * every STO_RETRY_MS) it first sends every AOR the others hold, so a
+ * gateway catches up on what changed while it could not hear.
  */
 #include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -242,15 +254,17 @@ static int pg_begin(void *arg)
 
 static int pg_commit(void *arg)
 {
-	struct pg *q = arg;
-	const char *pv[1] = {q->node};
-	int err;
+	return pg_cmd(arg, "COMMIT", "COMMIT", 0, NULL, NULL);
+}
 
-	err = pg_cmd(q, "NOTIFY", "SELECT pg_notify('" STO_PG_CHANNEL
-		     "', $1)", 1, pv, NULL);
-	if (!err)
-		err = pg_cmd(q, "COMMIT", "COMMIT", 0, NULL, NULL);
-	return err;
+/* Told to the others at commit ("NODE<tab>AOR"; the server sends one
+ * of identical notifications per transaction). */
+static int pg_announce(struct pg *q, const char *aor)
+{
+	const char *pv[2] = {q->node, aor};
+
+	return pg_cmd(q, "NOTIFY", "SELECT pg_notify('" STO_PG_CHANNEL
+		      "', $1::text || E'\\t' || $2::text)", 2, pv, NULL);
 }
 
 static void pg_rollback(void *arg)
@@ -299,7 +313,7 @@ static int reg_set(struct pg *q, const struct sto_op *op)
 			     "$3, $4, $5, $6, $7, $8, $9, $10, $11)", 11, pv,
 			     NULL);
 	}
-	return err;
+	return err ? err : pg_announce(q, op->aor);
 }
 
 static int pub_set(struct pg *q, const struct sto_op *op)
@@ -324,7 +338,7 @@ static int pub_set(struct pg *q, const struct sto_op *op)
 			     "expires, seq) VALUES ($1, $2, $3, $4, $5, $6, "
 			     "$7)", 7, pv, NULL);
 	}
-	return err;
+	return err ? err : pg_announce(q, op->aor);
 }
 
 static int sub_put(struct pg *q, const struct sto_sub *u)
@@ -557,7 +571,299 @@ static const char *pg_errmsg(void *arg)
 	return q && q->err[0] ? q->err : "unknown error";
 }
 
+/* ---- the feed: the other gateways' changes ---- */
+
+struct pgf {
+	char *conninfo;
+	char *node;
+	PGconn *conn;
+	pthread_t thread;
+	int pipe[2];              /* a byte: stop */
+	void (*push)(int id, void *msg, void *arg);
+	void *arg;
+};
+
+static size_t zlen(const char *s)
+{
+	return s ? strlen(s) + 1 : 0;
+}
+
+static const char *zput(char **pp, const char *s)
+{
+	const size_t n = zlen(s);
+	char *d = *pp;
+
+	if (!n)
+		return NULL;
+	memcpy(d, s, n);
+	*pp += n;
+	return d;
+}
+
+/* The others' rows of aor as one message; NULL on a failed query. */
+static struct sto_feed_msg *aor_read(struct pgf *f, const char *aor)
+{
+	const char *pv[2] = {aor, f->node};
+	PGresult *rb, *rp;
+	struct sto_feed_msg *m = NULL;
+	struct sto_binding *bv;
+	struct sto_pub *pubv;
+	const char **bnode, **pnode;
+	size_t sz, nb, np, i;
+	char *p;
+
+	rb = PQexecParams(f->conn, "SELECT node, uri, expires, transport, "
+			  "src, dst, callid FROM stc_binding WHERE aor=$1 AND "
+			  "node<>$2 ORDER BY id", 2, NULL, pv, NULL, NULL, 0);
+	rp = PQexecParams(f->conn, "SELECT node, etag, status, note, "
+			  "expires, id FROM stc_publication WHERE aor=$1 AND "
+			  "node<>$2 ORDER BY id", 2, NULL, pv, NULL, NULL, 0);
+	if (PQresultStatus(rb) != PGRES_TUPLES_OK ||
+	    PQresultStatus(rp) != PGRES_TUPLES_OK)
+		goto out;
+	nb = (size_t)PQntuples(rb);
+	np = (size_t)PQntuples(rp);
+	sz = sizeof(*m) + nb * (sizeof(*bv) + sizeof(char *)) +
+		np * (sizeof(*pubv) + sizeof(char *)) + zlen(aor);
+	for (i = 0; i < nb; i++) {
+		int c;
+
+		for (c = 0; c < 7; c++)
+			sz += zlen(val(rb, (int)i, c));
+	}
+	for (i = 0; i < np; i++)
+		sz += zlen(val(rp, (int)i, 0)) + zlen(val(rp, (int)i, 1)) +
+			zlen(val(rp, (int)i, 3));
+	m = calloc(1, sz);
+	if (!m)
+		goto out;
+	bv = (struct sto_binding *)(m + 1);
+	pubv = (struct sto_pub *)(bv + nb);
+	bnode = (const char **)(pubv + np);
+	pnode = bnode + nb;
+	p = (char *)(pnode + np);
+	m->r.aor = zput(&p, aor);
+	for (i = 0; i < nb; i++) {
+		const int r = (int)i;
+
+		bnode[i] = zput(&p, val(rb, r, 0));
+		bv[i].aor = m->r.aor;
+		bv[i].uri = zput(&p, val(rb, r, 1));
+		bv[i].expires = ival(rb, r, 2);
+		(void)zput(&p, val(rb, r, 2));
+		bv[i].tp = zput(&p, val(rb, r, 3));
+		bv[i].src = zput(&p, val(rb, r, 4));
+		bv[i].dst = zput(&p, val(rb, r, 5));
+		bv[i].callid = zput(&p, val(rb, r, 6));
+	}
+	for (i = 0; i < np; i++) {
+		const int r = (int)i;
+
+		pnode[i] = zput(&p, val(rp, r, 0));
+		pubv[i].aor = m->r.aor;
+		pubv[i].etag = zput(&p, val(rp, r, 1));
+		pubv[i].status = (int)ival(rp, r, 2);
+		pubv[i].note = zput(&p, val(rp, r, 3));
+		pubv[i].expires = ival(rp, r, 4);
+		pubv[i].seq = (uint64_t)ival(rp, r, 5);
+	}
+	m->r.nb = nb;
+	m->r.bv = bv;
+	m->r.bnode = bnode;
+	m->r.np = np;
+	m->r.pv = pubv;
+	m->r.pnode = pnode;
+ out:
+	PQclear(rb);
+	PQclear(rp);
+	return m;
+}
+
+static int aor_send(struct pgf *f, const char *aor)
+{
+	struct sto_feed_msg *m = aor_read(f, aor);
+
+	if (!m)
+		return EIO;
+	f->push(STO_FEED_AOR, m, f->arg);
+	return 0;
+}
+
+/* Connected: listen first, then send all, so nothing falls between. */
+static int feed_start(struct pgf *f)
+{
+	const char *pv[1] = {f->node};
+	PGresult *r;
+	int i, n, err = 0;
+
+	(void)PQsetNoticeProcessor(f->conn, quiet, NULL);
+	r = PQexec(f->conn, "LISTEN " STO_PG_CHANNEL);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+		PQclear(r);
+		return EIO;
+	}
+	PQclear(r);
+	f->push(STO_FEED_UP, NULL, f->arg);
+	r = PQexecParams(f->conn, "SELECT aor FROM stc_binding WHERE "
+			 "node<>$1 UNION SELECT aor FROM stc_publication WHERE "
+			 "node<>$1", 1, NULL, pv, NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		PQclear(r);
+		return EIO;
+	}
+	for (i = 0, n = PQntuples(r); !err && i < n; i++)
+		err = aor_send(f, PQgetvalue(r, i, 0));
+	PQclear(r);
+	return err;
+}
+
+static void feed_down(struct pgf *f, const char *what)
+{
+	const char *m = f->conn ? PQerrorMessage(f->conn) : NULL;
+	char *msg = malloc(STO_ERR_MAX);
+	size_t n;
+
+	if (msg) {
+		(void)snprintf(msg, STO_ERR_MAX, "%s: %s", what,
+			       m && m[0] ? m : "connection lost");
+		for (n = strlen(msg); n && msg[n - 1] == '\n';)
+			msg[--n] = '\0';
+		for (n = 0; msg[n]; n++)
+			if (msg[n] == '\n')
+				msg[n] = ' ';
+	}
+	if (f->conn)
+		PQfinish(f->conn);
+	f->conn = NULL;
+	f->push(STO_FEED_DOWN, msg, f->arg);
+}
+
+/* Wait for the socket (fd >= 0) or ms; false when told to stop. */
+static bool feed_wait(struct pgf *f, int fd, int ms)
+{
+	struct pollfd pv[2];
+
+	pv[0].fd = f->pipe[0];
+	pv[0].events = POLLIN;
+	pv[1].fd = fd;
+	pv[1].events = POLLIN;
+	pv[0].revents = pv[1].revents = 0;
+	(void)poll(pv, fd >= 0 ? 2 : 1, ms);
+	return !(pv[0].revents & (POLLIN | POLLHUP));
+}
+
+static void *feed_main(void *arg)
+{
+	struct pgf *f = arg;
+	char to[16];
+	const char *keys[] = {"dbname", "connect_timeout",
+			      "application_name", NULL};
+	const char *vals[] = {f->conninfo, to, "stgateway-feed", NULL};
+	bool was_up = true;   /* the first failure is told */
+
+	(void)re_snprintf(to, sizeof(to), "%d", STO_PG_CONNECT_S);
+	for (;;) {
+		f->conn = PQconnectdbParams(keys, vals, 1);
+		if (!f->conn || PQstatus(f->conn) != CONNECTION_OK ||
+		    feed_start(f)) {
+			if (was_up)
+				feed_down(f, "feed");
+			else if (f->conn) {
+				PQfinish(f->conn);
+				f->conn = NULL;
+			}
+			was_up = false;
+			if (!feed_wait(f, -1, STO_RETRY_MS))
+				break;
+			continue;
+		}
+		was_up = true;
+		for (;;) {
+			PGnotify *nf;
+
+			if (!feed_wait(f, PQsocket(f->conn), -1))
+				goto stop;
+			if (!PQconsumeInput(f->conn))
+				break;
+			while ((nf = PQnotifies(f->conn))) {
+				const char *tab = strchr(nf->extra, '\t');
+				const size_t nl = tab ?
+					(size_t)(tab - nf->extra) : 0;
+				int err = 0;
+
+				if (tab && (nl != strlen(f->node) ||
+					    strncmp(nf->extra, f->node, nl)))
+					err = aor_send(f, tab + 1);
+				PQfreemem(nf);
+				if (err)
+					break;
+			}
+			if (PQstatus(f->conn) != CONNECTION_OK)
+				break;
+		}
+		feed_down(f, "feed");
+		if (!feed_wait(f, -1, STO_RETRY_MS))
+			break;
+	}
+ stop:
+	if (f->conn)
+		PQfinish(f->conn);
+	f->conn = NULL;
+	return NULL;
+}
+
+static void pg_unfollow(void *arg)
+{
+	struct pgf *f = arg;
+	const char b = 'x';
+
+	if (!f)
+		return;
+	if (write(f->pipe[1], &b, 1) != 1)
+		(void)close(f->pipe[1]);
+	pthread_join(f->thread, NULL);
+	(void)close(f->pipe[0]);
+	(void)close(f->pipe[1]);
+	free(f->conninfo);
+	free(f->node);
+	free(f);
+}
+
+static int pg_follow(void **fp, const struct sto_conf *conf,
+		     void (*push)(int id, void *msg, void *arg), void *arg)
+{
+	struct pgf *f = calloc(1, sizeof(*f));
+	int err;
+
+	if (!f)
+		return ENOMEM;
+	f->push = push;
+	f->arg = arg;
+	f->conninfo = strdup(conf->path);
+	f->node = strdup(conf->node ? conf->node : "-");
+	if (!f->conninfo || !f->node || pipe(f->pipe)) {
+		err = f->conninfo && f->node ? errno : ENOMEM;
+		free(f->conninfo);
+		free(f->node);
+		free(f);
+		return err;
+	}
+	err = pthread_create(&f->thread, NULL, feed_main, f);
+	if (err) {
+		(void)close(f->pipe[0]);
+		(void)close(f->pipe[1]);
+		free(f->conninfo);
+		free(f->node);
+		free(f);
+		return err;
+	}
+	*fp = f;
+	return 0;
+}
+
 const struct sto_driver sto_pg_driver = {
+	.follow = pg_follow,
+	.unfollow = pg_unfollow,
 	.name = "postgresql",
 	.open = pg_open,
 	.close = pg_close,

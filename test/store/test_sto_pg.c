@@ -612,13 +612,166 @@ static void test_notify(void)
 	CU_ASSERT_PTR_NOT_NULL(nf);
 	if (nf) {
 		CU_ASSERT_STRING_EQUAL(nf->relname, "stconnector_state");
-		CU_ASSERT_STRING_EQUAL(nf->extra, "gw1");
+		CU_ASSERT_STRING_EQUAL(nf->extra, "gw1\tsip:erin@acme.test");
 		PQfreemem(nf);
 	}
  out:
 	if (l)
 		PQfinish(l);
 	mem_deref(st);
+}
+
+/* What the feed handed to the loop. */
+static struct {
+	unsigned resets, downs, ups, aors;
+	char aor[64], bnode[16], buri[64], pnode[16], pnote[64];
+	size_t nb, np;
+	int pstatus;
+	const char *want;         /* re_cancel when this AOR arrives */
+	bool want_down;
+} fd_;
+
+static void on_remote(const struct sto_remote *r, void *arg)
+{
+	(void)arg;
+	if (!r->aor) {
+		fd_.resets++;
+		return;
+	}
+	fd_.aors++;
+	cp(fd_.aor, sizeof(fd_.aor), r->aor);
+	fd_.nb = r->nb;
+	fd_.np = r->np;
+	cp(fd_.bnode, sizeof(fd_.bnode), r->nb ? r->bnode[0] : NULL);
+	cp(fd_.buri, sizeof(fd_.buri), r->nb ? r->bv[0].uri : NULL);
+	cp(fd_.pnode, sizeof(fd_.pnode), r->np ? r->pnode[0] : NULL);
+	cp(fd_.pnote, sizeof(fd_.pnote), r->np ? r->pv[0].note : NULL);
+	fd_.pstatus = r->np ? r->pv[0].status : -1;
+	if (fd_.want && !strcmp(fd_.want, r->aor))
+		re_cancel();
+}
+
+static void on_feed(bool up, const char *msg, void *arg)
+{
+	(void)arg;
+	(void)msg;
+	if (up)
+		fd_.ups++;
+	else
+		fd_.downs++;
+	if (!up && fd_.want_down)
+		re_cancel();
+}
+
+static void bound_h(void *arg)
+{
+	*(bool *)arg = true;
+	re_cancel();
+}
+
+/* Run the loop until a handler cancels it; false if that took longer
+ * than 20 s (a hang bound, not a measurement). */
+static bool loop_until(void)
+{
+	struct tmr t;
+	bool late = false;
+
+	tmr_init(&t);
+	tmr_start(&t, 20000, bound_h, &late);
+	(void)re_main(NULL);
+	tmr_cancel(&t);
+	return !late;
+}
+
+/* Gateway 2 follows gateway 1's changes through LISTEN/NOTIFY, and
+ * after the server was away it is sent everything again. */
+static void test_follow(void)
+{
+	const char *stop = getenv("STO_PG_STOP");
+	const char *start = getenv("STO_PG_START");
+	struct sto_binding b;
+	struct sto_pub p;
+	struct sto_stats ss;
+	struct sto *g1, *g2;
+	unsigned n = 0;
+
+	fresh();
+	memset(&fd_, 0, sizeof(fd_));
+	g1 = open_node("gw1");
+	g2 = open_node("gw2");
+	if (!g1 || !g2)
+		goto out;
+	CU_ASSERT_EQUAL(sto_load(g1, &counth, &n, now), 0);
+	CU_ASSERT_EQUAL(sto_load(g2, &counth, &n, now), 0);
+	/* what gateway 1 holds before gateway 2 follows is sent too */
+	b = binding("sip:bob@acme.test", "sip:bob@127.0.119.12", now + 600);
+	CU_ASSERT_EQUAL(sto_reg_set(g1, b.aor, &b, 1), 0);
+	CU_ASSERT_EQUAL(sto_sync(g1), 0);
+
+	fd_.want = "sip:bob@acme.test";
+	CU_ASSERT_EQUAL(sto_follow(g2, on_remote, on_feed, NULL), 0);
+	CU_ASSERT_TRUE(loop_until());
+	CU_ASSERT_EQUAL(fd_.resets, 1);
+	CU_ASSERT_EQUAL(fd_.ups, 1);
+	CU_ASSERT_STRING_EQUAL(fd_.aor, "sip:bob@acme.test");
+	CU_ASSERT_EQUAL(fd_.nb, 1);
+	CU_ASSERT_STRING_EQUAL(fd_.bnode, "gw1");
+	CU_ASSERT_STRING_EQUAL(fd_.buri, "sip:bob@127.0.119.12");
+	CU_ASSERT_EQUAL(fd_.np, 0);
+
+	/* a publication at gateway 1: gateway 2 hears of it */
+	memset(&p, 0, sizeof(p));
+	p.aor = "sip:bob@acme.test";
+	p.etag = "e1";
+	p.status = 4;
+	p.note = "Lunch";
+	p.expires = now + 600;
+	CU_ASSERT_EQUAL(sto_pub_set(g1, p.aor, &p, 1), 0);
+	CU_ASSERT_TRUE(loop_until());
+	CU_ASSERT_EQUAL(fd_.np, 1);
+	CU_ASSERT_STRING_EQUAL(fd_.pnode, "gw1");
+	CU_ASSERT_STRING_EQUAL(fd_.pnote, "Lunch");
+	CU_ASSERT_EQUAL(fd_.pstatus, 4);
+	CU_ASSERT_EQUAL(fd_.nb, 1);
+
+	/* gateway 2's own changes are not sent back to it */
+	n = fd_.aors;
+	b = binding("sip:bob@acme.test", "sip:bob@127.0.119.13", now + 600);
+	CU_ASSERT_EQUAL(sto_reg_set(g2, b.aor, &b, 1), 0);
+	CU_ASSERT_EQUAL(sto_reg_set(g1, "sip:carol@acme.test", NULL, 0), 0);
+	CU_ASSERT_EQUAL(sto_sync(g2), 0);
+	CU_ASSERT_EQUAL(sto_sync(g1), 0);
+	fd_.want = "sip:carol@acme.test";
+	CU_ASSERT_TRUE(loop_until());
+	CU_ASSERT_EQUAL(fd_.aors, n + 1);     /* carol only, not bob */
+	CU_ASSERT_EQUAL(fd_.nb, 0);
+
+	/* the server goes away: the feed says so; it comes back: all is
+	 * sent again */
+	fd_.want = NULL;
+	fd_.want_down = true;
+	CU_ASSERT_EQUAL_FATAL(system(stop), 0);
+	CU_ASSERT_TRUE(loop_until());
+	CU_ASSERT_EQUAL(fd_.downs, 1);
+	sto_stats_get(g2, &ss);
+	CU_ASSERT_TRUE(ss.following);
+	CU_ASSERT_FALSE(ss.feed_up);
+	fd_.want_down = false;
+	fd_.want = "sip:bob@acme.test";
+	CU_ASSERT_EQUAL_FATAL(system(start), 0);
+	CU_ASSERT_TRUE(loop_until());
+	CU_ASSERT_EQUAL(fd_.resets, 2);
+	CU_ASSERT_EQUAL(fd_.ups, 2);
+	CU_ASSERT_EQUAL(fd_.np, 1);
+	sto_stats_get(g2, &ss);
+	CU_ASSERT_TRUE(ss.feed_up);
+	CU_ASSERT_EQUAL(ss.feed_resyncs, 2);
+	CU_ASSERT_TRUE(ss.feed_updates >= 4);
+	while (sto_sync(g1) == EIO)
+		;
+ out:
+	mem_deref(g2);
+	mem_deref(g1);
 }
 
 static void test_refused(void)
@@ -662,6 +815,7 @@ static CU_TestInfo pg_tests[] = {
 	{"server down: degraded, kept, written later", test_degraded},
 	{"two gateways keep their own rows", test_two_nodes},
 	{"a commit is announced to listeners", test_notify},
+	{"gateway 2 follows gateway 1, also after an outage", test_follow},
 	{"unreachable or foreign databases are refused", test_refused},
 	CU_TEST_INFO_NULL,
 };
