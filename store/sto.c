@@ -415,6 +415,15 @@ static void feed_handler(int id, void *data, void *arg)
 			st->rh(&r, st->farg);
 		break;
 	}
+	case STO_FEED_SYNCED: {
+		struct sto_remote r;
+
+		memset(&r, 0, sizeof(r));
+		r.synced = true;
+		if (st->rh)
+			st->rh(&r, st->farg);
+		break;
+	}
 	case STO_FEED_DOWN:
 		feed_note(st, false, false, false);
 		if (st->fh)

@@ -170,11 +170,13 @@ bool sto_degraded(const struct sto *st);
 /* What the other gateways of a shared store (pgsql) hold for one AOR:
  * their bindings and publications, the full current set each time.
  * node says which gateway holds each; a publication's seq is the
- * store's own order of writes, comparable across gateways.  aor NULL:
- * the feed (re)connected and every AOR follows again; forget what was
- * known before. */
+ * store's own order of writes, comparable across gateways.  aor NULL
+ * and synced false: the feed (re)connected and every AOR follows again;
+ * aor NULL and synced true: that resend is complete, what it did not
+ * name is gone. */
 struct sto_remote {
 	const char *aor;
+	bool synced;
 	size_t nb;
 	const struct sto_binding *bv;
 	const char *const *bnode;

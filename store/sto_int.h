@@ -55,6 +55,7 @@ enum {
 	STO_FEED_UP = 1,      /* msg NULL: connected, a full resend follows */
 	STO_FEED_DOWN,        /* msg: a char * reason, free() */
 	STO_FEED_AOR,         /* msg: a struct sto_feed_msg *, free() */
+	STO_FEED_SYNCED,      /* msg NULL: the full resend is complete */
 };
 
 /* One AOR's rows of the other gateways, in one malloc() block. */

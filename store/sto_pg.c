@@ -714,6 +714,8 @@ static int feed_start(struct pgf *f)
 	for (i = 0, n = PQntuples(r); !err && i < n; i++)
 		err = aor_send(f, PQgetvalue(r, i, 0));
 	PQclear(r);
+	if (!err)
+		f->push(STO_FEED_SYNCED, NULL, f->arg);
 	return err;
 }
 
@@ -729,7 +731,7 @@ static void feed_down(struct pgf *f, const char *what)
 		for (n = strlen(msg); n && msg[n - 1] == '\n';)
 			msg[--n] = '\0';
 		for (n = 0; msg[n]; n++)
-			if (msg[n] == '\n')
+			if (msg[n] == '\n' || msg[n] == '\t')
 				msg[n] = ' ';
 	}
 	if (f->conn)

@@ -623,19 +623,25 @@ static void test_notify(void)
 
 /* What the feed handed to the loop. */
 static struct {
-	unsigned resets, downs, ups, aors;
+	unsigned resets, synced, downs, ups, aors;
 	char aor[64], bnode[16], buri[64], pnode[16], pnote[64];
 	size_t nb, np;
 	int pstatus;
 	const char *want;         /* re_cancel when this AOR arrives */
 	bool want_down;
+	bool want_synced;         /* re_cancel at the end of a resend */
 } fd_;
 
 static void on_remote(const struct sto_remote *r, void *arg)
 {
 	(void)arg;
 	if (!r->aor) {
-		fd_.resets++;
+		if (r->synced)
+			fd_.synced++;
+		else
+			fd_.resets++;
+		if (r->synced && fd_.want_synced)
+			re_cancel();
 		return;
 	}
 	fd_.aors++;
@@ -708,16 +714,20 @@ static void test_follow(void)
 	CU_ASSERT_EQUAL(sto_reg_set(g1, b.aor, &b, 1), 0);
 	CU_ASSERT_EQUAL(sto_sync(g1), 0);
 
-	fd_.want = "sip:bob@acme.test";
+	fd_.want_synced = true;
 	CU_ASSERT_EQUAL(sto_follow(g2, on_remote, on_feed, NULL), 0);
 	CU_ASSERT_TRUE(loop_until());
 	CU_ASSERT_EQUAL(fd_.resets, 1);
+	CU_ASSERT_EQUAL(fd_.synced, 1);
 	CU_ASSERT_EQUAL(fd_.ups, 1);
 	CU_ASSERT_STRING_EQUAL(fd_.aor, "sip:bob@acme.test");
 	CU_ASSERT_EQUAL(fd_.nb, 1);
 	CU_ASSERT_STRING_EQUAL(fd_.bnode, "gw1");
 	CU_ASSERT_STRING_EQUAL(fd_.buri, "sip:bob@127.0.119.12");
 	CU_ASSERT_EQUAL(fd_.np, 0);
+	CU_ASSERT_EQUAL(fd_.aors, 1);
+	fd_.want_synced = false;
+	fd_.want = "sip:bob@acme.test";
 
 	/* a publication at gateway 1: gateway 2 hears of it */
 	memset(&p, 0, sizeof(p));
