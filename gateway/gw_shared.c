@@ -13,6 +13,12 @@
  * (gw_pres_changed), so a watcher here sees a change made there as
  * soon as PostgreSQL delivers the notification.
  *
+ * When another gateway dies its sessions with PostgreSQL end and the
+ * lock it held is granted to our watch (store/sto_pg.c): its rows are
+ * left out from then on, so its users are offline here (the truth: its
+ * clients cannot be reached until they register again, here or
+ * elsewhere) and watchers are told at once.
+ *
  * When the feed reconnects (after PostgreSQL was away) everything is
  * sent again: what is known stays until then, what was not sent again
  * is dropped at the end, and every AOR changed or dropped is pushed to
@@ -164,6 +170,15 @@ static void on_remote(const struct sto_remote *sr, void *arg)
 
 	if (!gw->remote)
 		return;
+	if (!sr->aor && sr->node) {
+		if (sr->node_up)
+			dmn_log_info("gw: store gateway-back node=%s",
+				     sr->node);
+		else
+			dmn_log_warnx("gw: store gateway-gone node=%s "
+				      "its-users=offline-here", sr->node);
+		return;
+	}
 	if (!sr->aor) {
 		if (sr->synced)
 			rem_sweep(gw);

@@ -396,6 +396,7 @@ void gw_store_status(struct dmn_st *root, const struct gw *gw)
 		dmn_st_int(r, "other_gateways_aors", gw_shared_count(gw));
 		dmn_st_int(r, "updates", (int64_t)ss.feed_updates);
 		dmn_st_int(r, "resyncs", (int64_t)ss.feed_resyncs);
+		dmn_st_int(r, "gateways_gone", ss.gateways_down);
 		dmn_st_str(r, "serving", ss.healthy && ss.feed_up ?
 			   "shared" : "own clients from memory, catching "
 			   "up when the store returns");

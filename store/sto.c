@@ -392,8 +392,10 @@ static void feed_note(struct sto *st, bool up, bool resync, bool update)
 {
 	pthread_mutex_lock(&st->mtx);
 	st->st.feed_up = up;
-	if (resync)
+	if (resync) {
 		st->st.feed_resyncs++;
+		st->st.gateways_down = 0;
+	}
 	if (update)
 		st->st.feed_updates++;
 	pthread_mutex_unlock(&st->mtx);
@@ -421,6 +423,31 @@ static void feed_handler(int id, void *data, void *arg)
 		memset(&r, 0, sizeof(r));
 		r.synced = true;
 		if (st->rh)
+			st->rh(&r, st->farg);
+		break;
+	}
+	case STO_FEED_RESYNC: {
+		struct sto_remote r;
+
+		memset(&r, 0, sizeof(r));
+		if (st->rh)
+			st->rh(&r, st->farg);
+		break;
+	}
+	case STO_FEED_NODE_DOWN:
+	case STO_FEED_NODE_UP: {
+		struct sto_remote r;
+
+		memset(&r, 0, sizeof(r));
+		r.node = data;
+		r.node_up = id == STO_FEED_NODE_UP;
+		pthread_mutex_lock(&st->mtx);
+		if (!r.node_up)
+			st->st.gateways_down++;
+		else if (st->st.gateways_down)
+			st->st.gateways_down--;
+		pthread_mutex_unlock(&st->mtx);
+		if (st->rh && data)
 			st->rh(&r, st->farg);
 		break;
 	}

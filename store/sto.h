@@ -131,6 +131,7 @@ struct sto_stats {
 	bool feed_up;             /* and connected */
 	uint64_t feed_updates;    /* AORs received from the others */
 	uint64_t feed_resyncs;    /* full resends after a reconnect */
+	uint32_t gateways_down;   /* others seen gone, not back yet */
 	char last_error[STO_ERR_MAX];
 };
 
@@ -177,6 +178,11 @@ bool sto_degraded(const struct sto *st);
 struct sto_remote {
 	const char *aor;
 	bool synced;
+	const char *node;         /* aor NULL, node set: that gateway went
+				   * (its sessions with the server ended)
+				   * or came back; its rows are left out
+				   * while it is gone, a resend follows */
+	bool node_up;
 	size_t nb;
 	const struct sto_binding *bv;
 	const char *const *bnode;

@@ -56,6 +56,9 @@ enum {
 	STO_FEED_DOWN,        /* msg: a char * reason, free() */
 	STO_FEED_AOR,         /* msg: a struct sto_feed_msg *, free() */
 	STO_FEED_SYNCED,      /* msg NULL: the full resend is complete */
+	STO_FEED_RESYNC,      /* msg NULL: a full resend follows */
+	STO_FEED_NODE_DOWN,   /* msg: the gateway's name, free() */
+	STO_FEED_NODE_UP,     /* msg: the gateway's name, free() */
 };
 
 /* One AOR's rows of the other gateways, in one malloc() block. */

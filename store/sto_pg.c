@@ -38,6 +38,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <libpq-fe.h>
 #include <re.h>
@@ -573,10 +574,24 @@ static const char *pg_errmsg(void *arg)
 
 /* ---- the feed: the other gateways' changes ---- */
 
+enum { PGF_NODES_MAX = 16, PGF_ARM_DELAY_MS = 2000 };
+
+/* Another gateway watched: a connection of ours waits for its lock. */
+struct pgw {
+	char node[64];
+	PGconn *c;
+	bool armed;               /* the lock request is pending */
+	bool dead;                /* we got its lock: its sessions ended */
+};
+
 struct pgf {
 	char *conninfo;
 	char *node;
 	PGconn *conn;
+	struct pgw wv[PGF_NODES_MAX];
+	size_t nw;
+	uint64_t arm_at;          /* monotonic ms; 0: arm at once */
+	char dead[PGF_NODES_MAX * 66 + 4];   /* text[] literal */
 	pthread_t thread;
 	int pipe[2];              /* a byte: stop */
 	void (*push)(int id, void *msg, void *arg);
@@ -603,7 +618,7 @@ static const char *zput(char **pp, const char *s)
 /* The others' rows of aor as one message; NULL on a failed query. */
 static struct sto_feed_msg *aor_read(struct pgf *f, const char *aor)
 {
-	const char *pv[2] = {aor, f->node};
+	const char *pv[3] = {aor, f->node, f->dead};
 	PGresult *rb, *rp;
 	struct sto_feed_msg *m = NULL;
 	struct sto_binding *bv;
@@ -614,10 +629,12 @@ static struct sto_feed_msg *aor_read(struct pgf *f, const char *aor)
 
 	rb = PQexecParams(f->conn, "SELECT node, uri, expires, transport, "
 			  "src, dst, callid FROM stc_binding WHERE aor=$1 AND "
-			  "node<>$2 ORDER BY id", 2, NULL, pv, NULL, NULL, 0);
+			  "node<>$2 AND node<>ALL($3::text[]) ORDER BY id", 3,
+			  NULL, pv, NULL, NULL, 0);
 	rp = PQexecParams(f->conn, "SELECT node, etag, status, note, "
 			  "expires, id FROM stc_publication WHERE aor=$1 AND "
-			  "node<>$2 ORDER BY id", 2, NULL, pv, NULL, NULL, 0);
+			  "node<>$2 AND node<>ALL($3::text[]) ORDER BY id", 3,
+			  NULL, pv, NULL, NULL, 0);
 	if (PQresultStatus(rb) != PGRES_TUPLES_OK ||
 	    PQresultStatus(rp) != PGRES_TUPLES_OK)
 		goto out;
@@ -689,24 +706,112 @@ static int aor_send(struct pgf *f, const char *aor)
 	return 0;
 }
 
-/* Connected: listen first, then send all, so nothing falls between. */
-static int feed_start(struct pgf *f)
+static uint64_t mono_ms(void)
 {
-	const char *pv[1] = {f->node};
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* The dead gateways as a text[] literal (names are tokens). */
+static void dead_make(struct pgf *f)
+{
+	size_t i, len;
+
+	len = (size_t)snprintf(f->dead, sizeof(f->dead), "{");
+	for (i = 0; i < f->nw; i++)
+		if (f->wv[i].dead && len < sizeof(f->dead))
+			len += (size_t)snprintf(f->dead + len,
+				sizeof(f->dead) - len, "%s\"%s\"",
+				len > 1 ? "," : "", f->wv[i].node);
+	if (len < sizeof(f->dead))
+		(void)snprintf(f->dead + len, sizeof(f->dead) - len, "}");
+}
+
+static const char lock_sql[] =
+	"SELECT pg_advisory_lock(hashtext('stconnector-node:' || $1::text))";
+static const char unlock_sql[] =
+	"SELECT pg_advisory_unlock(hashtext('stconnector-node:' || "
+	"$1::text))";
+
+static void watch_close(struct pgw *w)
+{
+	if (w->c)
+		PQfinish(w->c);
+	w->c = NULL;
+	w->armed = false;
+}
+
+/* Ask for the gateway's lock; granted only when its sessions end. */
+static void watch_arm(struct pgf *f, struct pgw *w)
+{
+	const char *pv[1] = {w->node};
+	char to[16];
+	const char *keys[] = {"dbname", "connect_timeout",
+			      "application_name", NULL};
+	const char *vals[] = {f->conninfo, to, "stgateway-watch", NULL};
+
+	if (w->armed)
+		return;
+	(void)re_snprintf(to, sizeof(to), "%d", STO_PG_CONNECT_S);
+	if (!w->c) {
+		w->c = PQconnectdbParams(keys, vals, 1);
+		if (!w->c || PQstatus(w->c) != CONNECTION_OK) {
+			watch_close(w);
+			return;
+		}
+		(void)PQsetNoticeProcessor(w->c, quiet, NULL);
+	}
+	if (!PQsendQueryParams(w->c, lock_sql, 1, NULL, pv, NULL, NULL, 0)) {
+		watch_close(w);
+		return;
+	}
+	w->armed = true;
+}
+
+static struct pgw *watch_find(struct pgf *f, const char *node, size_t nl,
+			      bool add)
+{
+	struct pgw *w;
+	size_t i;
+
+	if (!nl || nl >= sizeof(f->wv[0].node))
+		return NULL;
+	for (i = 0; i < f->nw; i++)
+		if (strlen(f->wv[i].node) == nl &&
+		    !strncmp(f->wv[i].node, node, nl))
+			return &f->wv[i];
+	if (!add || f->nw >= PGF_NODES_MAX)
+		return NULL;
+	w = &f->wv[f->nw++];
+	memset(w, 0, sizeof(*w));
+	memcpy(w->node, node, nl);
+	w->node[nl] = '\0';
+	return w;
+}
+
+static void node_push(struct pgf *f, int id, const char *node)
+{
+	char *m = strdup(node);
+
+	if (m)
+		f->push(id, m, f->arg);
+}
+
+/* Every AOR the others (alive) hold, between the reset and the end. */
+static int feed_snapshot(struct pgf *f, bool reset)
+{
+	const char *pv[2] = {f->node, f->dead};
 	PGresult *r;
 	int i, n, err = 0;
 
-	(void)PQsetNoticeProcessor(f->conn, quiet, NULL);
-	r = PQexec(f->conn, "LISTEN " STO_PG_CHANNEL);
-	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-		PQclear(r);
-		return EIO;
-	}
-	PQclear(r);
-	f->push(STO_FEED_UP, NULL, f->arg);
+	if (reset)
+		f->push(STO_FEED_RESYNC, NULL, f->arg);
 	r = PQexecParams(f->conn, "SELECT aor FROM stc_binding WHERE "
-			 "node<>$1 UNION SELECT aor FROM stc_publication WHERE "
-			 "node<>$1", 1, NULL, pv, NULL, NULL, 0);
+			 "node<>$1 AND node<>ALL($2::text[]) UNION SELECT aor "
+			 "FROM stc_publication WHERE node<>$1 AND "
+			 "node<>ALL($2::text[])", 2, NULL, pv, NULL, NULL, 0);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 		PQclear(r);
 		return EIO;
@@ -717,6 +822,118 @@ static int feed_start(struct pgf *f)
 	if (!err)
 		f->push(STO_FEED_SYNCED, NULL, f->arg);
 	return err;
+}
+
+/* Connected: take our own lock (the others watch it), listen, then send
+ * all, so nothing falls between; then say we are here. */
+static int feed_start(struct pgf *f)
+{
+	const char *pv[1] = {f->node};
+	PGresult *r;
+	int i, n, err;
+
+	(void)PQsetNoticeProcessor(f->conn, quiet, NULL);
+	r = PQexecParams(f->conn, lock_sql, 1, NULL, pv, NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		PQclear(r);
+		return EIO;
+	}
+	PQclear(r);
+	r = PQexec(f->conn, "LISTEN " STO_PG_CHANNEL);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+		PQclear(r);
+		return EIO;
+	}
+	PQclear(r);
+
+	/* after a reconnect the others need a moment to take their own
+	 * locks again: watch them a little later */
+	for (i = 0; i < (int)f->nw; i++) {
+		watch_close(&f->wv[i]);
+		f->wv[i].dead = false;
+	}
+	dead_make(f);
+	f->arm_at = mono_ms() + PGF_ARM_DELAY_MS;
+	r = PQexecParams(f->conn, "SELECT node FROM stc_binding WHERE "
+			 "node<>$1 UNION SELECT node FROM stc_publication "
+			 "WHERE node<>$1", 1, NULL, pv, NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		PQclear(r);
+		return EIO;
+	}
+	for (i = 0, n = PQntuples(r); i < n; i++) {
+		const char *nd = PQgetvalue(r, i, 0);
+
+		(void)watch_find(f, nd, strlen(nd), true);
+	}
+	PQclear(r);
+
+	f->push(STO_FEED_UP, NULL, f->arg);
+	err = feed_snapshot(f, false);
+	if (!err) {
+		const char *hv[2] = {f->node, ""};
+
+		r = PQexecParams(f->conn, "SELECT pg_notify('" STO_PG_CHANNEL
+				 "', $1::text || E'\\t' || $2::text)", 2,
+				 NULL, hv, NULL, NULL, 0);
+		if (PQresultStatus(r) != PGRES_TUPLES_OK)
+			err = EIO;
+		PQclear(r);
+	}
+	return err;
+}
+
+/* A watch answered: the lock is ours, so that gateway is gone. */
+static int watch_ready(struct pgf *f, struct pgw *w)
+{
+	const char *pv[1] = {w->node};
+	PGresult *r;
+	bool got = false;
+
+	if (!PQconsumeInput(w->c)) {
+		watch_close(w);
+		return 0;
+	}
+	if (PQisBusy(w->c))
+		return 0;
+	while ((r = PQgetResult(w->c))) {
+		if (PQresultStatus(r) == PGRES_TUPLES_OK)
+			got = true;
+		PQclear(r);
+	}
+	w->armed = false;
+	if (!got) {
+		watch_close(w);
+		return 0;
+	}
+	r = PQexecParams(w->c, unlock_sql, 1, NULL, pv, NULL, NULL, 0);
+	PQclear(r);
+	w->dead = true;
+	dead_make(f);
+	node_push(f, STO_FEED_NODE_DOWN, w->node);
+	return feed_snapshot(f, true);
+}
+
+/* A notification: "NODE<tab>AOR", or "NODE<tab>" when NODE starts. */
+static int feed_note_in(struct pgf *f, const char *extra)
+{
+	const char *tab = strchr(extra, '\t');
+	const size_t nl = tab ? (size_t)(tab - extra) : 0;
+	struct pgw *w;
+
+	if (!tab || (nl == strlen(f->node) && !strncmp(extra, f->node, nl)))
+		return 0;
+	w = watch_find(f, extra, nl, true);
+	if (w && w->dead) {
+		w->dead = false;
+		dead_make(f);
+		node_push(f, STO_FEED_NODE_UP, w->node);
+		watch_arm(f, w);
+		return feed_snapshot(f, true);
+	}
+	if (w && !w->armed && mono_ms() >= f->arm_at)
+		watch_arm(f, w);
+	return tab[1] ? aor_send(f, tab + 1) : 0;
 }
 
 static void feed_down(struct pgf *f, const char *what)
@@ -740,18 +957,61 @@ static void feed_down(struct pgf *f, const char *what)
 	f->push(STO_FEED_DOWN, msg, f->arg);
 }
 
-/* Wait for the socket (fd >= 0) or ms; false when told to stop. */
-static bool feed_wait(struct pgf *f, int fd, int ms)
+/* Wait for the feed, the watches, or the time to arm them; false when
+ * told to stop.  ms < 0: no deadline but the arming. */
+static bool feed_wait(struct pgf *f, bool conn, int ms)
 {
-	struct pollfd pv[2];
+	struct pollfd pv[2 + PGF_NODES_MAX];
+	struct pgw *wv[2 + PGF_NODES_MAX];
+	nfds_t n = 1;
+	size_t i;
 
 	pv[0].fd = f->pipe[0];
 	pv[0].events = POLLIN;
-	pv[1].fd = fd;
-	pv[1].events = POLLIN;
-	pv[0].revents = pv[1].revents = 0;
-	(void)poll(pv, fd >= 0 ? 2 : 1, ms);
-	return !(pv[0].revents & (POLLIN | POLLHUP));
+	pv[0].revents = 0;
+	if (conn) {
+		pv[n].fd = PQsocket(f->conn);
+		pv[n].events = POLLIN;
+		pv[n].revents = 0;
+		wv[n++] = NULL;
+		for (i = 0; i < f->nw; i++) {
+			struct pgw *w = &f->wv[i];
+
+			if (!w->armed && !w->dead && f->arm_at) {
+				const uint64_t now = mono_ms();
+				const int left = now >= f->arm_at ? 0 :
+					(int)(f->arm_at - now);
+
+				if (ms < 0 || left < ms)
+					ms = left;
+			}
+			if (!w->armed || !w->c)
+				continue;
+			pv[n].fd = PQsocket(w->c);
+			pv[n].events = POLLIN;
+			pv[n].revents = 0;
+			wv[n++] = w;
+		}
+	}
+	(void)poll(pv, n, ms);
+	if (pv[0].revents & (POLLIN | POLLHUP))
+		return false;
+	for (i = 2; i < n; i++)
+		if (pv[i].revents)
+			(void)watch_ready(f, wv[i]);
+	if (conn && mono_ms() >= f->arm_at)
+		for (i = 0; i < f->nw; i++)
+			if (!f->wv[i].armed && !f->wv[i].dead)
+				watch_arm(f, &f->wv[i]);
+	return true;
+}
+
+static void watches_close(struct pgf *f)
+{
+	size_t i;
+
+	for (i = 0; i < f->nw; i++)
+		watch_close(&f->wv[i]);
 }
 
 static void *feed_main(void *arg)
@@ -764,6 +1024,7 @@ static void *feed_main(void *arg)
 	bool was_up = true;   /* the first failure is told */
 
 	(void)re_snprintf(to, sizeof(to), "%d", STO_PG_CONNECT_S);
+	dead_make(f);
 	for (;;) {
 		f->conn = PQconnectdbParams(keys, vals, 1);
 		if (!f->conn || PQstatus(f->conn) != CONNECTION_OK ||
@@ -774,40 +1035,35 @@ static void *feed_main(void *arg)
 				PQfinish(f->conn);
 				f->conn = NULL;
 			}
+			watches_close(f);
 			was_up = false;
-			if (!feed_wait(f, -1, STO_RETRY_MS))
+			if (!feed_wait(f, false, STO_RETRY_MS))
 				break;
 			continue;
 		}
 		was_up = true;
 		for (;;) {
 			PGnotify *nf;
+			int err = 0;
 
-			if (!feed_wait(f, PQsocket(f->conn), -1))
+			if (!feed_wait(f, true, -1))
 				goto stop;
 			if (!PQconsumeInput(f->conn))
 				break;
-			while ((nf = PQnotifies(f->conn))) {
-				const char *tab = strchr(nf->extra, '\t');
-				const size_t nl = tab ?
-					(size_t)(tab - nf->extra) : 0;
-				int err = 0;
-
-				if (tab && (nl != strlen(f->node) ||
-					    strncmp(nf->extra, f->node, nl)))
-					err = aor_send(f, tab + 1);
+			while (!err && (nf = PQnotifies(f->conn))) {
+				err = feed_note_in(f, nf->extra);
 				PQfreemem(nf);
-				if (err)
-					break;
 			}
-			if (PQstatus(f->conn) != CONNECTION_OK)
+			if (err || PQstatus(f->conn) != CONNECTION_OK)
 				break;
 		}
 		feed_down(f, "feed");
-		if (!feed_wait(f, -1, STO_RETRY_MS))
+		watches_close(f);
+		if (!feed_wait(f, false, STO_RETRY_MS))
 			break;
 	}
  stop:
+	watches_close(f);
 	if (f->conn)
 		PQfinish(f->conn);
 	f->conn = NULL;

@@ -16,7 +16,11 @@
 # gateways say degraded (exit 1), gateway 1 keeps serving bob from
 # memory (PUBLISH 200, MESSAGE delivered); PostgreSQL started again:
 # both healthy, gateway 2 caught up (the publication made during the
-# outage reaches dave's watcher), status says so.
+# outage reaches dave's watcher), status says so; gateway 1 killed:
+# dave at gateway 2 sees bob offline at once (gateway 1's lock in
+# PostgreSQL is released with its sessions), bob's client registers at
+# gateway 2 and dave sees him online; gateway 1 restarted: gateway 2
+# says it is back, and gateway 1 has its binding back from the store.
 set -u
 
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -216,9 +220,43 @@ te_check "gateway 2's status: feed up, two resyncs, serving shared" \
 	       grep -Eq '^  resyncs: *2$' '$D/status.up2' &&
 	       grep -Eq '^  serving: *shared$' '$D/status.up2'"
 
+# ---- gateway 1 killed: its users are offline at gateway 2 ----
+kill -KILL "$GW1PID"
+te_stop "$GW1PID"
+t0=$(date +%s%N)
+te_check "gateway 1 killed: dave at gateway 2 sees bob offline (closed)" \
+	te_wait_for "$D/watch.log" "NOTIFY 4 state=active basic=closed activity= cseq=" 5
+t1=$(date +%s%N)
+echo "  gateway 1's death seen at gateway 2 after $(( (t1 - t0) / 1000000 )) ms"
+te_check "gateway 2's log says which gateway went" \
+	grep -q "gw: store gateway-gone node=acme-gw1 its-users=offline-here" "$D/gw2.log"
+status acme-gw2 status.gone2
+te_check "gateway 2's status counts one gateway gone" \
+	grep -Eq '^  gateways_gone: *1$' "$D/status.gone2"
+
+# ---- bob's client registers again, at gateway 2 ----
+sipp -sf "$SC/register.xml" -key from bob -key domain acme.test \
+	-key expires 600 -au bob -ap bobpw -auth_uri acme.test \
+	-i 127.0.119.13 -p 5060 -t u1 -d 0 -nostdin -timeout 30 \
+	-timeout_error -m 1 -trace_logs -log_file "$D/reg.bob2.log" \
+	$GW2:5060 >"$D/reg.bob2.out" 2>&1
+te_check "bob registers at gateway 2 (sipp)" \
+	grep -q "REGISTER status=200" "$D/reg.bob2.log"
+te_check "dave sees bob online again" \
+	te_wait_for "$D/watch.log" "NOTIFY 5 state=active basic=open activity= cseq=" 5
+
+# ---- gateway 1 back: gateway 2 says so ----
+gw_start acme-gw1 $GW1 "$D/gw1.2.log" ||
+	{ te_fail "gateway 1 did not listen again"; cat "$D/gw1.2.log"; te_done; exit 1; }
+GW1PID=$GWPID
+te_check "gateway 1 restarted: gateway 2's log says it is back" \
+	te_wait_for "$D/gw2.log" "gw: store gateway-back node=acme-gw1" 5
+te_check "gateway 1 got bob's binding back from the shared store" \
+	grep -q "gw: store opened kind=postgresql path=$SHOWN bindings=1 " "$D/gw1.2.log"
+
 te_fifo_write "$BSD/in" /quit
 te_stop "$GW1PID"
 te_stop "$GW2PID"
 te_check "no sanitizer report from the gateways" \
-	sh -c "! grep -Eq 'Sanitizer|runtime error' '$D/gw1.log' '$D/gw2.log'"
+	sh -c "! grep -Eq 'Sanitizer|runtime error' '$D/gw1.log' '$D/gw1.2.log' '$D/gw2.log'"
 te_done
