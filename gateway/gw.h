@@ -341,6 +341,13 @@ enum gw_status gw_shared_status(const struct gw *gw, const char *aor,
 				const char **notep);
 const char *gw_shared_node(const struct gw *gw, const char *aor);
 unsigned gw_shared_count(const struct gw *gw);
+/* A request from another gateway of the shared store (its UDP
+ * ClientListen address: a forwarded MESSAGE, whose sender it
+ * authenticated); a MESSAGE for a user whose client is at another
+ * gateway, sent there (true: rq is taken). */
+bool gw_shared_peer(const struct gw *gw, const struct gw_flow *fl);
+bool gw_shared_forward(struct gw_req *rq, const char *target,
+		       const char *sender);
 void gw_store_close(struct gw *gw);
 void gw_store_reg(struct gw *gw, const char *aor);
 void gw_store_status(struct dmn_st *root, const struct gw *gw);

@@ -13,6 +13,14 @@
  * (gw_pres_changed), so a watcher here sees a change made there as
  * soon as PostgreSQL delivers the notification.
  *
+ * A MESSAGE for a user not registered here but registered at another
+ * gateway is sent to that gateway (the row's node; its first UDP
+ * ClientListen in the community file), which delivers it to its
+ * client without challenging it: the request comes from a gateway
+ * sharing our store, which authenticated the sender.  Its answer is
+ * relayed; no answer is 503 Retry-After.  A MESSAGE that came from a
+ * peer is never forwarded again.
+ *
  * When another gateway dies its sessions with PostgreSQL end and the
  * lock it held is granted to our watch (store/sto_pg.c): its rows are
  * left out from then on, so its users are offline here (the truth: its
@@ -33,6 +41,8 @@
 
 #include <re.h>
 
+#include "sipstack/sst_build.h"
+#include "sipstack/sst_trans.h"
 #include "store/sto.h"
 #include "gateway/gw.h"
 
@@ -252,4 +262,151 @@ void gw_shared_close(struct gw *gw)
 		return;
 	hash_flush(gw->remote);
 	gw->remote = mem_deref(gw->remote);
+}
+
+/* ---- requests for users whose client is at another gateway ---- */
+
+/* The other gateway named node, sharing our store: its first UDP
+ * ClientListen. */
+static const struct cfg_listen *peer_udp(const struct gw *gw,
+					 const struct cfg_gateway *g)
+{
+	size_t i;
+
+	if (!g->statestore || !gw->self->statestore ||
+	    strcmp(g->statestore, gw->self->statestore) ||
+	    !strcmp(g->name, gw->self->name))
+		return NULL;
+	for (i = 0; i < g->clients.n; i++)
+		if (g->clients.v[i].tp == CFG_TP_UDP)
+			return &g->clients.v[i];
+	return NULL;
+}
+
+bool gw_shared_peer(const struct gw *gw, const struct gw_flow *fl)
+{
+	size_t i;
+
+	if (!gw || !fl || !gw->remote || fl->tp != SST_TP_UDP)
+		return false;
+	for (i = 0; i < gw->cfg->ngateways; i++) {
+		const struct cfg_listen *l = peer_udp(gw, &gw->cfg->gateways[i]);
+		struct sa a;
+
+		if (l && !sa_set_str(&a, l->addr, l->port) &&
+		    sa_cmp(&a, &fl->src, SA_ALL))
+			return true;
+	}
+	return false;
+}
+
+struct gw_fwd {
+	struct le le;             /* in gw->forks, for the close */
+	struct gw *gw;
+	struct gw_req *rq;
+	struct sst_ctrans *ct;
+	char target[GW_URI_MAX];
+	char node[64];
+};
+
+static void fwd_destructor(void *arg)
+{
+	struct gw_fwd *w = arg;
+
+	list_unlink(&w->le);
+	if (w->ct)
+		sst_ctrans_abandon(w->ct);
+	w->rq = mem_deref(w->rq);
+}
+
+static void fwd_resp(int err, uint16_t scode, const struct sip_msg *msg,
+		     void *arg)
+{
+	struct gw_fwd *w = arg;
+	struct gw *gw = w->gw;
+
+	(void)msg;
+	if (!err && scode < 200)
+		return;
+	w->ct = NULL;
+	if (!err && scode < 300) {
+		gw->c.msg_delivered++;
+		gw_req_answer(w->rq, 200, "OK", NULL);
+	}
+	else {
+		gw->c.msg_failed++;
+		/* the other gateway did not answer: temporary */
+		gw_req_answer(w->rq, err || scode == 408 ? 503 : scode,
+			      err || scode == 408 ? "Service Unavailable" :
+			      "Refused at the user's gateway",
+			      err || scode == 408 ? "Retry-After: 5\r\n" :
+			      NULL);
+	}
+	dmn_log_info("gw: message forwarded target=%s node=%s status=%u",
+		     w->target, w->node, err ? 0u : (unsigned)scode);
+	w->rq = NULL;
+	mem_deref(w);
+}
+
+bool gw_shared_forward(struct gw_req *rq, const char *target,
+		       const char *sender)
+{
+	struct gw *gw = rq->gw;
+	const struct sip_msg *msg = rq->msg;
+	const struct sip_hdr *cth = sip_msg_hdr(msg, SIP_HDR_CONTENT_TYPE);
+	const char *node = gw_shared_node(gw, target);
+	const struct cfg_listen *l = NULL;
+	const struct gw_lsnr *own;
+	char from[GW_URI_MAX + 64], to[GW_URI_MAX + 2], ruri[GW_URI_MAX];
+	char callid[48], tag[SST_TAG_SIZE], ctype[128], src[GW_ADDR_MAX];
+	char dst[GW_ADDR_MAX];
+	struct gw_flow *fl = NULL;
+	struct gw_fwd *w;
+	size_t i;
+	int err;
+
+	/* from a peer: it looked already; never back and forth */
+	if (!node || gw_shared_peer(gw, rq->fl))
+		return false;
+	for (i = 0; !l && i < gw->cfg->ngateways; i++)
+		if (!strcmp(gw->cfg->gateways[i].name, node))
+			l = peer_udp(gw, &gw->cfg->gateways[i]);
+	own = gw_lsnr_for(gw, SST_TP_UDP, NULL);
+	if (!l || !own)
+		return false;
+	(void)re_snprintf(src, sizeof(src), "%s:%u", l->addr, l->port);
+	(void)re_snprintf(dst, sizeof(dst), "%J", &own->addr);
+	if (gw_store_flow(&fl, gw, "udp", src, dst))
+		return false;
+	w = mem_zalloc(sizeof(*w), fwd_destructor);
+	if (!w) {
+		mem_deref(fl);
+		return false;
+	}
+	w->gw = gw;
+	str_ncpy(w->target, target, sizeof(w->target));
+	str_ncpy(w->node, node, sizeof(w->node));
+	ctype[0] = '\0';
+	if (cth && cth->val.l < sizeof(ctype))
+		(void)pl_strcpy(&cth->val, ctype, sizeof(ctype));
+	sst_tag_gen(tag, sizeof(tag));
+	re_snprintf(from, sizeof(from), "<%s>;tag=%s", sender, tag);
+	re_snprintf(to, sizeof(to), "<%s>", target);
+	str_ncpy(ruri, target, sizeof(ruri));
+	re_snprintf(callid, sizeof(callid), "%08x%08x@stgateway",
+		    rand_u32(), rand_u32());
+	err = gw_send_request(gw, fl, "MESSAGE", ruri, from, to, callid, 1,
+			      NULL, ctype[0] ? ctype : NULL, mbuf_buf(msg->mb),
+			      mbuf_get_left(msg->mb), fwd_resp, w, &w->ct);
+	mem_deref(fl);
+	if (err) {
+		mem_deref(w);
+		return false;
+	}
+	w->rq = rq;
+	list_append(&gw->forks, &w->le, w);
+	gw->c.msg_out++;
+	dmn_log_info("gw: message forwarding from=%s target=%s node=%s",
+		     sender, target, node);
+	return true;
 }

@@ -9,9 +9,11 @@
 #   - baresip as bob over UDP (127.0.119.12), registered at gateway 1;
 #   - sipp as bob's second device publishing at gateway 1 (127.0.119.21);
 #   - sipp as dave watching bob at gateway 2 (127.0.119.20:5090);
-#   - sipp as dave sending a MESSAGE to bob at gateway 1 (127.0.119.22).
+#   - sipp as dave sending MESSAGEs to bob (127.0.119.22).
 # Checks: gateway 2 shows bob online although bob is registered at
-# gateway 1 only; bob's publication at gateway 1 reaches dave's watcher
+# gateway 1 only; a MESSAGE to bob at gateway 2 is forwarded to gateway
+# 1 (the store's row says which gateway holds bob's flow) and shown by
+# baresip; bob's publication at gateway 1 reaches dave's watcher
 # at gateway 2 within PUB_S second(s); PostgreSQL stopped: both
 # gateways say degraded (exit 1), gateway 1 keeps serving bob from
 # memory (PUBLISH 200, MESSAGE delivered); PostgreSQL started again:
@@ -175,6 +177,24 @@ te_check "dave at gateway 2 sees bob away within $PUB_S s" \
 t1=$(date +%s%N)
 echo "  publication at gateway 1 seen at gateway 2 after $(( (t1 - t0) / 1000000 )) ms"
 
+# ---- a MESSAGE to bob at gateway 2 is forwarded to gateway 1 ----
+message()  # GW PORT TEXT LOG
+{
+	sipp -sf "$SC/message.xml" -s bob -key from dave -key domain acme.test \
+		-key text "$3" -au dave -ap davepw -auth_uri bob@acme.test \
+		-i 127.0.119.22 -p "$2" -nostdin -timeout 10 -timeout_error \
+		-m 1 -trace_logs -log_file "$D/$4" "$1:5060" >"$D/$4.out" 2>&1
+}
+message $GW2 5094 "hello bob through gateway 2" msg.0.log
+te_check "MESSAGE to bob at gateway 2 (bob is at gateway 1): 200" \
+	grep -q "MESSAGE status=200" "$D/msg.0.log"
+te_check "bob's baresip (registered at gateway 1) shows it" \
+	te_wait_for "$BSD/out.log" 'hello bob through gateway 2' 5
+te_check "gateway 2 forwarded it to gateway 1, which held bob's flow" \
+	grep -q "gw: message forwarded target=sip:bob@acme.test node=acme-gw1 status=200" "$D/gw2.log"
+te_check "gateway 1 delivered it from gateway 2 without a challenge" \
+	grep -q "gw: message from=sip:dave@acme.test target=sip:bob@acme.test contacts=1" "$D/gw1.log"
+
 # ---- PostgreSQL stopped ----
 te_pgsql_stop "$PGD"
 te_check "PostgreSQL stopped: gateway 2 says degraded (exit 1)" \
@@ -233,6 +253,10 @@ te_check "gateway 2's log says which gateway went" \
 status acme-gw2 status.gone2
 te_check "gateway 2's status counts one gateway gone" \
 	grep -Eq '^  gateways_gone: *1$' "$D/status.gone2"
+
+message $GW2 5095 "hello bob after gateway 1 died" msg.2.log
+te_check "MESSAGE to bob at gateway 2 while bob's gateway is gone: 480" \
+	grep -q "MESSAGE status=480" "$D/msg.2.log"
 
 # ---- bob's client registers again, at gateway 2 ----
 sipp -sf "$SC/register.xml" -key from bob -key domain acme.test \
