@@ -50,10 +50,19 @@ struct sto {
 	char *conninfo;                   /* for the feed (pgsql) */
 	char *node;
 	void *feed;                       /* the driver's reader */
-	struct mqueue *fmq;
+	struct mqueue *fmq;               /* a doorbell only */
+	struct feed_item *fhead, *ftail;  /* its messages, under mtx */
 	sto_remote_h *rh;
 	sto_feed_h *fh;
 	void *farg;
+};
+
+/* A feed's message, queued here rather than in the mqueue so that
+ * what the loop did not take yet is freed at close. */
+struct feed_item {
+	struct feed_item *next;
+	int id;
+	void *data;
 };
 
 static uint64_t now_us(void)
@@ -253,6 +262,13 @@ static void sto_destructor(void *arg)
 		st->drv->unfollow(st->feed);
 	st->feed = NULL;
 	st->fmq = mem_deref(st->fmq);
+	while (st->fhead) {
+		struct feed_item *it = st->fhead;
+
+		st->fhead = it->next;
+		free(it->data);
+		free(it);
+	}
 	if (st->started) {
 		pthread_mutex_lock(&st->mtx);
 		st->stop = true;
@@ -401,10 +417,8 @@ static void feed_note(struct sto *st, bool up, bool resync, bool update)
 	pthread_mutex_unlock(&st->mtx);
 }
 
-static void feed_handler(int id, void *data, void *arg)
+static void feed_one(struct sto *st, int id, void *data)
 {
-	struct sto *st = arg;
-
 	switch (id) {
 	case STO_FEED_UP: {
 		struct sto_remote r;
@@ -470,13 +484,51 @@ static void feed_handler(int id, void *data, void *arg)
 	free(data);
 }
 
+/* The doorbell: take every message queued so far, in order. */
+static void feed_handler(int id, void *data, void *arg)
+{
+	struct sto *st = arg;
+
+	(void)id;
+	(void)data;
+	for (;;) {
+		struct feed_item *it;
+
+		pthread_mutex_lock(&st->mtx);
+		it = st->fhead;
+		if (it) {
+			st->fhead = it->next;
+			if (!st->fhead)
+				st->ftail = NULL;
+		}
+		pthread_mutex_unlock(&st->mtx);
+		if (!it)
+			break;
+		feed_one(st, it->id, it->data);
+		free(it);
+	}
+}
+
 /* On the reader's thread. */
 static void feed_push(int id, void *msg, void *arg)
 {
 	struct sto *st = arg;
+	struct feed_item *it = calloc(1, sizeof(*it));
 
-	if (mqueue_push(st->fmq, id, msg))
+	if (!it) {
 		free(msg);
+		return;
+	}
+	it->id = id;
+	it->data = msg;
+	pthread_mutex_lock(&st->mtx);
+	if (st->ftail)
+		st->ftail->next = it;
+	else
+		st->fhead = it;
+	st->ftail = it;
+	pthread_mutex_unlock(&st->mtx);
+	(void)mqueue_push(st->fmq, 0, NULL);
 }
 
 int sto_follow(struct sto *st, sto_remote_h *rh, sto_feed_h *fh, void *arg)

@@ -914,7 +914,9 @@ static int watch_ready(struct pgf *f, struct pgw *w)
 	return feed_snapshot(f, true);
 }
 
-/* A notification: "NODE<tab>AOR", or "NODE<tab>" when NODE starts. */
+/* A notification: "NODE<tab>AOR", or "NODE<tab>" when NODE starts
+ * (only that brings a gateway seen gone back: a change it committed
+ * before it went may be read after its lock was granted). */
 static int feed_note_in(struct pgf *f, const char *extra)
 {
 	const char *tab = strchr(extra, '\t');
@@ -924,6 +926,8 @@ static int feed_note_in(struct pgf *f, const char *extra)
 	if (!tab || (nl == strlen(f->node) && !strncmp(extra, f->node, nl)))
 		return 0;
 	w = watch_find(f, extra, nl, true);
+	if (w && w->dead && tab[1])
+		return 0;   /* sent before it went: its rows stay out */
 	if (w && w->dead) {
 		w->dead = false;
 		dead_make(f);

@@ -235,6 +235,12 @@ te_check "gateway 2 caught up: dave sees bob busy" \
 te_check "gateway 2's log says it was sent everything again" \
 	te_wait_for "$D/gw2.log" "gw: store feed-up resync=2" 5
 status acme-gw2 status.up2
+te_check "gateway 2's status shows the store: kind, path without secrets, health, backlog, write latency" \
+	sh -c "grep -Eq '^kind: *postgresql$' '$D/status.up2' &&
+	       grep -Eq '^path: *$SHOWN$' '$D/status.up2' &&
+	       grep -Eq '^health: *ok$' '$D/status.up2' &&
+	       grep -Eq '^backlog: *0$' '$D/status.up2' &&
+	       grep -Eq '^write_latency_avg_us: *[0-9]+$' '$D/status.up2'"
 te_check "gateway 2's status: feed up, two resyncs, serving shared" \
 	sh -c "grep -Eq '^  feed: *up$' '$D/status.up2' &&
 	       grep -Eq '^  resyncs: *2$' '$D/status.up2' &&

@@ -624,6 +624,8 @@ static void test_notify(void)
 /* What the feed handed to the loop. */
 static struct {
 	unsigned resets, synced, downs, ups, aors;
+	unsigned gone, back;      /* other gateways' node events */
+	bool want_node;           /* re_cancel at a node event */
 	char aor[64], bnode[16], buri[64], pnode[16], pnote[64];
 	size_t nb, np;
 	int pstatus;
@@ -635,6 +637,15 @@ static struct {
 static void on_remote(const struct sto_remote *r, void *arg)
 {
 	(void)arg;
+	if (!r->aor && r->node) {
+		if (r->node_up)
+			fd_.back++;
+		else
+			fd_.gone++;
+		if (fd_.want_node)
+			re_cancel();
+		return;
+	}
 	if (!r->aor) {
 		if (r->synced)
 			fd_.synced++;
@@ -667,6 +678,14 @@ static void on_feed(bool up, const char *msg, void *arg)
 		fd_.downs++;
 	if (!up && fd_.want_down)
 		re_cancel();
+}
+
+/* Gateway 1 follows too, as every gateway does: it holds its lock, so
+ * gateway 2 does not take it for gone. */
+static void ignore_remote(const struct sto_remote *r, void *arg)
+{
+	(void)r;
+	(void)arg;
 }
 
 static void bound_h(void *arg)
@@ -709,6 +728,7 @@ static void test_follow(void)
 		goto out;
 	CU_ASSERT_EQUAL(sto_load(g1, &counth, &n, now), 0);
 	CU_ASSERT_EQUAL(sto_load(g2, &counth, &n, now), 0);
+	CU_ASSERT_EQUAL(sto_follow(g1, ignore_remote, NULL, NULL), 0);
 	/* what gateway 1 holds before gateway 2 follows is sent too */
 	b = binding("sip:bob@acme.test", "sip:bob@127.0.119.12", now + 600);
 	CU_ASSERT_EQUAL(sto_reg_set(g1, b.aor, &b, 1), 0);
@@ -784,6 +804,71 @@ static void test_follow(void)
 	mem_deref(g1);
 }
 
+/* Gateway 1 goes (its sessions end, as when the process dies): gateway
+ * 2 is told at once and its rows are left out; it comes back: its rows
+ * are sent again. */
+static void test_gone(void)
+{
+	struct sto_binding b;
+	struct sto_stats ss;
+	struct sto *g1, *g2;
+	unsigned n = 0, synced;
+
+	fresh();
+	memset(&fd_, 0, sizeof(fd_));
+	g1 = open_node("gw1");
+	g2 = open_node("gw2");
+	if (!g1 || !g2)
+		goto out;
+	CU_ASSERT_EQUAL(sto_load(g1, &counth, &n, now), 0);
+	CU_ASSERT_EQUAL(sto_load(g2, &counth, &n, now), 0);
+	CU_ASSERT_EQUAL(sto_follow(g1, ignore_remote, NULL, NULL), 0);
+	b = binding("sip:bob@acme.test", "sip:bob@127.0.119.12", now + 600);
+	CU_ASSERT_EQUAL(sto_reg_set(g1, b.aor, &b, 1), 0);
+	CU_ASSERT_EQUAL(sto_sync(g1), 0);
+	fd_.want = "sip:bob@acme.test";
+	CU_ASSERT_EQUAL(sto_follow(g2, on_remote, on_feed, NULL), 0);
+	CU_ASSERT_TRUE(loop_until());
+	CU_ASSERT_EQUAL(fd_.nb, 1);
+
+	/* gateway 1 goes */
+	synced = fd_.synced;
+	g1 = mem_deref(g1);
+	fd_.want = NULL;
+	fd_.want_node = true;
+	CU_ASSERT_TRUE(loop_until());
+	CU_ASSERT_EQUAL(fd_.gone, 1);
+	fd_.want_node = false;
+	fd_.want_synced = true;
+	if (fd_.synced == synced)   /* the resend's end may be read already */
+		CU_ASSERT_TRUE(loop_until());
+	CU_ASSERT_EQUAL(fd_.synced, synced + 1);
+	sto_stats_get(g2, &ss);
+	CU_ASSERT_EQUAL(ss.gateways_down, 1);
+	CU_ASSERT_TRUE(ss.feed_up);
+	/* its rows stay in the database (its restart reads them) */
+	CU_ASSERT_EQUAL(rows("stc_binding WHERE node='gw1'"), 1);
+
+	/* it comes back: announced, its rows sent again */
+	fd_.want_synced = false;
+	fd_.want = "sip:bob@acme.test";
+	fd_.nb = 0;
+	g1 = open_node("gw1");
+	if (!g1)
+		goto out;
+	CU_ASSERT_EQUAL(sto_load(g1, &counth, &n, now), 0);
+	CU_ASSERT_EQUAL(sto_follow(g1, ignore_remote, NULL, NULL), 0);
+	CU_ASSERT_TRUE(loop_until());
+	CU_ASSERT_EQUAL(fd_.back, 1);
+	CU_ASSERT_EQUAL(fd_.nb, 1);
+	CU_ASSERT_STRING_EQUAL(fd_.bnode, "gw1");
+	sto_stats_get(g2, &ss);
+	CU_ASSERT_EQUAL(ss.gateways_down, 0);
+ out:
+	mem_deref(g2);
+	mem_deref(g1);
+}
+
 static void test_refused(void)
 {
 	struct sto_conf c = {STO_PGSQL, "host=127.0.119.1 port=1 user=stc "
@@ -826,6 +911,7 @@ static CU_TestInfo pg_tests[] = {
 	{"two gateways keep their own rows", test_two_nodes},
 	{"a commit is announced to listeners", test_notify},
 	{"gateway 2 follows gateway 1, also after an outage", test_follow},
+	{"a gateway gone is told at once, and its return", test_gone},
 	{"unreachable or foreign databases are refused", test_refused},
 	CU_TEST_INFO_NULL,
 };
