@@ -1,7 +1,9 @@
 #!/bin/sh
 # gwstore.sh -- what the state store costs: REGISTER and SUBSCRIBE rates
-# of stgateway with state in memory only and with a stateFile (SQLite),
-# in the same run, alternating, so that the machine's noise hits both.
+# of stgateway with state in memory only, with a stateFile (SQLite) and
+# with a stateStore (PostgreSQL, a private cluster on 127.0.119.49 made
+# with initdb/pg_ctl, see test/lib/pgsql.sh), in the same run,
+# alternating, so that the machine's noise hits all three.
 #
 #   bench/gwstore.sh [-b BUILDDIR] [-n USERS] [-r ROUNDS] [-o REPORT]
 #
@@ -13,7 +15,8 @@
 # cache answers, so the gateway's own cost and the store's show), one
 # subscription per user (cold), one more per user (warm); it records the
 # rates and the gateway's CPU (all its threads, the store's writer
-# included).  With sqlite the file is new each round; the store's
+# included; not the PostgreSQL server's).  With sqlite the file is new
+# each round, with postgresql the tables are dropped first; the store's
 # counters come from its log line at stop (written changes, batches,
 # commit latency).
 # Everything runs on 127.0.117.x: the gateway on .50 (UDP 5060), the load
@@ -45,10 +48,13 @@ RAW=$D/raw.jsonl
 cleanup()
 {
 	trap - EXIT INT TERM
+	te_pgsql_stop "$PGD" 2>/dev/null
 	for p in $PIDS; do kill "$p" 2>/dev/null; done
 	for p in $PIDS; do wait "$p" 2>/dev/null; done
 	[ "${BENCH_KEEP:-0}" = 1 ] && echo "gwstore: kept $D" >&2 || rm -rf "$D"
 }
+. "$top_srcdir/test/lib/pgsql.sh"
+PGD=$D/pg
 trap cleanup EXIT
 trap 'cleanup; exit 1' INT TERM
 log() { printf '%s %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
@@ -63,12 +69,15 @@ for i in range(n):
       "userPassword: pw%d\n\n" % (i, i, i, i, i, i))
 EOF
 
-# start_gw DIR [STATEFILE]
+te_pgsql "$PGD" 127.0.119.49 5432 ||
+	{ echo "gwstore: PostgreSQL did not start" >&2; exit 1; }
+
+# start_gw DIR [STATE-ATTRIBUTE]
 start_gw()
 {
 	_g=$1
 	mkdir -p "$_g"
-	_sf=${2:+stateFile=\"$2\"}
+	_sf=${2:-}
 	cat >"$_g/community.xml" <<EOT
 <?xml version="1.0" encoding="UTF-8"?>
 <CommunityConfig>
@@ -101,10 +110,16 @@ stop_gw()
 
 r=1
 while [ $r -le "$ROUNDS" ]; do
-	for kind in memory sqlite; do
+	for kind in memory sqlite postgresql; do
 		g=$D/$kind.$r
-		if [ $kind = sqlite ]; then start_gw "$g" "$g/state.db"
-		else start_gw "$g"; fi
+		case $kind in
+		sqlite) start_gw "$g" "stateFile=\"$g/state.db\"" ;;
+		postgresql)
+			psql -qX -d "$TE_PG" -c \
+				"SET client_min_messages = warning; DROP TABLE IF EXISTS stc_meta, stc_binding, stc_publication, stc_subscription" >/dev/null
+			start_gw "$g" "stateStore=\"$TE_PG\"" ;;
+		*) start_gw "$g" ;;
+		esac
 		python3 "$top_srcdir/bench/gwload.py" --pid "$GWPID" --users "$N" \
 			--gw "$GWIP" --src-prefix 127.0.117 --src-first 100 \
 			--sources 64 --window 256 --label "$kind.$r" \

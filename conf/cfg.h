@@ -111,6 +111,10 @@ struct cfg_gateway {
 	unsigned retry;              /* seconds between connector retries */
 	char *statefile;             /* stateFile: the SQLite state store,
 				      * or NULL: state in memory only */
+	char *statestore;            /* stateStore: the PostgreSQL store
+				      * shared by the community's
+				      * gateways (libpq conninfo or
+				      * postgresql:// URI), or NULL */
 	unsigned line;
 };
 

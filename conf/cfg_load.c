@@ -108,6 +108,7 @@ static const struct attr_spec a_gateway[] = {
 	{"SupportExternalCommunities", V_BOOL, false, NULL},
 	{"ConvertID", V_BOOL, false, NULL},
 	{"stateFile", V_TEXT, false, NULL},
+	{"stateStore", V_TEXT, false, NULL},
 	DAEMON_ATTRS, A_END,
 };
 static const struct child_spec k_gateway[] = {
@@ -1145,7 +1146,12 @@ static void build_gateway(struct ld *ld, struct cfg *cfg, const xmlNode *n)
 	daemon_attrs(ld, n, &gw->control, &gw->pidfile, &gw->user,
 		     &gw->retry);
 	gw->statefile = path_get(ld, n, "stateFile");
+	gw->statestore = attr_get(n, "stateStore");
 	gw->line = node_line(n);
+	if (gw->statefile && gw->statestore)
+		ERR(ld, gw->line, "CommunityGateway \"%s\": stateFile and "
+		    "stateStore exclude each other (one store per gateway)",
+		    gw->name ? gw->name : "");
 	for (c = n->children; c; c = c->next) {
 		if (is_el(c, "ClientListen"))
 			listen_add(ld, &gw->clients, c);
@@ -1540,6 +1546,7 @@ void cfg_free(struct cfg *cfg)
 		free(gw->statefile);
 		free(gw->control_group);
 		free(gw->metrics);
+		free(gw->statestore);
 	}
 	free(cfg->gateways);
 	for (i = 0; i < cfg->nexterns; i++) {

@@ -493,6 +493,8 @@ static void pending_of(char *buf, size_t sz, const struct cfg *run,
 		pend_add(buf, sz, "user");
 	if (str_differ(ro->statefile, nw->statefile))
 		pend_add(buf, sz, "stateFile");
+	if (str_differ(ro->statestore, nw->statestore))
+		pend_add(buf, sz, "stateStore");
 }
 
 /* The new file's credentials and trace, before anything changes: 0, or

@@ -191,6 +191,7 @@ struct gw {
 	struct tmr sweep;
 	struct sto *store;         /* the state store (gw_store.c); NULL
 				    * before start and while closing */
+	struct hash *remote;       /* other gateways' AORs (gw_shared.c) */
 	struct gw_restored restored;
 	struct tmr pendt;          /* answers requests the directory keeps */
 
@@ -382,6 +383,20 @@ int  gw_fed_reset(struct gw *gw, const char *name, struct re_printf *pf);
 /* gw_store.c: the state store (store/sto.h) from the gateway's side.
  * Hooks are no-ops while gw->store is NULL (tests, shutdown). */
 int  gw_store_start(struct gw *gw);
+/* gw_shared.c: the other gateways of a shared store. */
+int  gw_shared_start(struct gw *gw);
+void gw_shared_close(struct gw *gw);
+enum gw_status gw_shared_status(const struct gw *gw, const char *aor,
+				const char **notep);
+const char *gw_shared_node(const struct gw *gw, const char *aor);
+unsigned gw_shared_count(const struct gw *gw);
+/* A request from another gateway of the shared store (its UDP
+ * ClientListen address: a forwarded MESSAGE, whose sender it
+ * authenticated); a MESSAGE for a user whose client is at another
+ * gateway, sent there (true: rq is taken). */
+bool gw_shared_peer(const struct gw *gw, const struct gw_flow *fl);
+bool gw_shared_forward(struct gw_req *rq, const char *target,
+		       const char *sender);
 void gw_store_close(struct gw *gw);
 void gw_store_reg(struct gw *gw, const char *aor);
 void gw_store_status(struct dmn_st *root, const struct gw *gw);

@@ -316,6 +316,14 @@ void gw_auth(struct gw_req *rq, bool proxy, gw_req_h *next)
 	rq->proxy = proxy;
 	rq->next = next;
 
+	/* a MESSAGE another gateway of the shared store forwarded: it
+	 * authenticated the sender (nothing else is taken unchallenged) */
+	if (!pl_strcmp(&rq->msg->met, "MESSAGE") &&
+	    gw_shared_peer(gw, rq->fl)) {
+		next(rq);
+		return;
+	}
+
 	/* a local user, speaking as herself */
 	if (!gw_domain_is_local(gw, &rq->msg->from.uri.host) ||
 	    (!proxy && !gw_domain_is_local(gw, &rq->msg->to.uri.host))) {

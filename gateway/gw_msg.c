@@ -170,6 +170,10 @@ void gw_msg_deliver(struct gw_req *rq, const char *target,
 	str_ncpy(sender, sender_uri, sizeof(sender));
 
 	if (!gw_reg_registered(gw->reg, f->target, gw_now())) {
+		if (gw_shared_forward(rq, f->target, sender)) {
+			mem_deref(f);
+			return;
+		}
 		gw->c.msg_offline++;
 		dmn_log_info("gw: message offline from=%s target=%s", sender,
 			     f->target);

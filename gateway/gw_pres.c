@@ -172,7 +172,7 @@ enum gw_status gw_pres_status(struct gw *gw, const char *aor)
 		return gw_fed_status(gw, aor, NULL);
 
 	if (!gw_reg_registered(gw->reg, aor, now))
-		return GW_ST_OFFLINE;
+		return gw_shared_status(gw, aor, NULL);
 	pb = pub_newest(pres_find(gw, aor), now);
 	return pb ? pb->st : GW_ST_ACTIVE;
 }
@@ -314,6 +314,9 @@ static void notify_send(struct gw_sub *s)
 		pb = st == GW_ST_OFFLINE ? NULL :
 			pub_newest(pres_find(gw, s->target), now);
 		note = pb ? pb->note : NULL;
+		if (!pb && st != GW_ST_OFFLINE &&
+		    !gw_reg_registered(gw->reg, s->target, now))
+			(void)gw_shared_status(gw, s->target, &note);
 	}
 
 	body = mbuf_alloc(512);

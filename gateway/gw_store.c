@@ -9,8 +9,10 @@
  * few milliseconds later, off the event loop.  The answer to the client
  * does not wait for the disk: a crash in those milliseconds loses that
  * one change (the client's next refresh repairs it).  CommunityGateway
- * stateFile names the SQLite file; without it the store is the memory
- * kind and nothing survives a restart.
+ * stateFile names the SQLite file; stateStore names a PostgreSQL
+ * database shared by the community's gateways (each gateway's rows are
+ * tagged with its name and it reads back its own); without either the
+ * store is the memory kind and nothing survives a restart.
  *
  * At start (after the listeners and the connector links):
  *	bindings      restored with the flow they registered on when that
@@ -275,8 +277,11 @@ int gw_store_start(struct gw *gw)
 	if (!gw)
 		return EINVAL;
 	memset(&conf, 0, sizeof(conf));
-	conf.kind = gw->self->statefile ? STO_SQLITE : STO_MEMORY;
-	conf.path = gw->self->statefile;
+	conf.kind = gw->self->statestore ? STO_PGSQL :
+		gw->self->statefile ? STO_SQLITE : STO_MEMORY;
+	conf.path = gw->self->statestore ? gw->self->statestore :
+		gw->self->statefile;
+	conf.node = gw->self->name;
 	err = sto_alloc(&gw->store, &conf, why, sizeof(why));
 	if (err) {
 		dmn_log_errx("gw: store failed kind=%s message=%s",
@@ -294,7 +299,7 @@ int gw_store_start(struct gw *gw)
 
 		sto_stats_get(gw->store, &ss);
 		dmn_log_errx("gw: store failed kind=%s path=%s message=%s",
-			     sto_kind_name(conf.kind), conf.path,
+			     sto_kind_name(conf.kind), sto_path(gw->store),
 			     ss.last_error);
 		list_flush(&rc.dropped);
 		gw->store = mem_deref(gw->store);
@@ -310,12 +315,16 @@ int gw_store_start(struct gw *gw)
 
 	dmn_log_info("gw: store opened kind=%s path=%s bindings=%u "
 		     "publications=%u subscriptions=%u dropped-tcp-tls=%u",
-		     sto_kind_name(conf.kind), conf.path ? conf.path : "none",
+		     sto_kind_name(conf.kind),
+		     sto_path(gw->store) ? sto_path(gw->store) : "none",
 		     gw->restored.bindings,
 		     gw->restored.publications, gw->restored.subscriptions,
 		     gw->restored.stream_bindings + gw->restored.stream_subs);
 	gw_pres_restore_done(gw);
-	return 0;
+	err = gw_shared_start(gw);
+	if (err)
+		dmn_log_errx("gw: store feed-failed error=%s", strerror(err));
+	return err;
 }
 
 /* At stop: write what is queued (one attempt), say what the store did
@@ -342,13 +351,19 @@ void gw_store_close(struct gw *gw)
 			     (unsigned long long)ss.avg_us,
 			     (unsigned long long)ss.max_us);
 	gw->store = mem_deref(gw->store);
+	gw_shared_close(gw);
 }
 
 /* ---- status ---- */
 
 bool gw_store_degraded(const struct gw *gw)
 {
-	return gw && gw->store && sto_degraded(gw->store);
+	struct sto_stats ss;
+
+	if (!gw || !gw->store)
+		return false;
+	sto_stats_get(gw->store, &ss);
+	return !ss.healthy || (ss.following && !ss.feed_up);
 }
 
 void gw_store_status(struct dmn_st *root, const struct gw *gw)
@@ -361,7 +376,8 @@ void gw_store_status(struct dmn_st *root, const struct gw *gw)
 	dmn_st_str(s, "kind", sto_kind_name(sto_kind(gw->store)));
 	if (sto_path(gw->store))
 		dmn_st_str(s, "path", sto_path(gw->store));
-	dmn_st_str(s, "health", ss.healthy ? "ok" : "degraded");
+	dmn_st_str(s, "health", ss.healthy && (!ss.following || ss.feed_up) ?
+		   "ok" : "degraded");
 	dmn_st_int(s, "backlog", ss.backlog);
 	dmn_st_int(s, "written", (int64_t)ss.written);
 	dmn_st_int(s, "batches", (int64_t)ss.batches);
@@ -373,6 +389,18 @@ void gw_store_status(struct dmn_st *root, const struct gw *gw)
 	dmn_st_int(s, "write_latency_max_us", (int64_t)ss.max_us);
 	if (ss.last_error[0])
 		dmn_st_str(s, "last_error", ss.last_error);
+	if (ss.following) {
+		/* the other gateways of the shared store */
+		r = dmn_st_section(s, "shared");
+		dmn_st_str(r, "feed", ss.feed_up ? "up" : "down");
+		dmn_st_int(r, "other_gateways_aors", gw_shared_count(gw));
+		dmn_st_int(r, "updates", (int64_t)ss.feed_updates);
+		dmn_st_int(r, "resyncs", (int64_t)ss.feed_resyncs);
+		dmn_st_int(r, "gateways_gone", ss.gateways_down);
+		dmn_st_str(r, "serving", ss.healthy && ss.feed_up ?
+			   "shared" : "own clients from memory, catching "
+			   "up when the store returns");
+	}
 	r = dmn_st_section(s, "restored_at_start");
 	dmn_st_int(r, "bindings", gw->restored.bindings);
 	dmn_st_int(r, "publications", gw->restored.publications);

@@ -46,6 +46,23 @@ struct sto {
 	struct mqueue *mq;
 	sto_log_h *logh;
 	void *logarg;
+
+	char *conninfo;                   /* for the feed (pgsql) */
+	char *node;
+	void *feed;                       /* the driver's reader */
+	struct mqueue *fmq;               /* a doorbell only */
+	struct feed_item *fhead, *ftail;  /* its messages, under mtx */
+	sto_remote_h *rh;
+	sto_feed_h *fh;
+	void *farg;
+};
+
+/* A feed's message, queued here rather than in the mqueue so that
+ * what the loop did not take yet is freed at close. */
+struct feed_item {
+	struct feed_item *next;
+	int id;
+	void *data;
 };
 
 static uint64_t now_us(void)
@@ -60,6 +77,7 @@ const char *sto_kind_name(enum sto_kind kind)
 {
 	switch (kind) {
 	case STO_SQLITE: return "sqlite";
+	case STO_PGSQL:  return "postgresql";
 	default:         return "memory";
 	}
 }
@@ -240,6 +258,17 @@ static void sto_destructor(void *arg)
 {
 	struct sto *st = arg;
 
+	if (st->feed)
+		st->drv->unfollow(st->feed);
+	st->feed = NULL;
+	st->fmq = mem_deref(st->fmq);
+	while (st->fhead) {
+		struct feed_item *it = st->fhead;
+
+		st->fhead = it->next;
+		free(it->data);
+		free(it);
+	}
 	if (st->started) {
 		pthread_mutex_lock(&st->mtx);
 		st->stop = true;
@@ -257,6 +286,8 @@ static void sto_destructor(void *arg)
 	}
 	st->mq = mem_deref(st->mq);
 	st->path = mem_deref(st->path);
+	st->conninfo = mem_deref(st->conninfo);
+	st->node = mem_deref(st->node);
 }
 
 int sto_alloc(struct sto **stop, const struct sto_conf *conf, char *why,
@@ -270,6 +301,11 @@ int sto_alloc(struct sto **stop, const struct sto_conf *conf, char *why,
 	why[0] = '\0';
 	if (conf->kind == STO_SQLITE && (!conf->path || !conf->path[0])) {
 		re_snprintf(why, whysz, "the sqlite store needs a file");
+		return EINVAL;
+	}
+	if (conf->kind == STO_PGSQL && (!conf->path || !conf->path[0])) {
+		re_snprintf(why, whysz, "the postgresql store needs a "
+			    "connection string");
 		return EINVAL;
 	}
 
@@ -287,11 +323,21 @@ int sto_alloc(struct sto **stop, const struct sto_conf *conf, char *why,
 	pthread_mutex_init(&st->mtx, NULL);
 	pthread_cond_init(&st->cond, NULL);
 	pthread_cond_init(&st->donec, NULL);
-	st->drv = &sto_sqlite_driver;
-	err = str_dup(&st->path, conf->path);
+	st->drv = conf->kind == STO_PGSQL ? &sto_pg_driver :
+		&sto_sqlite_driver;
+	err = conf->kind == STO_PGSQL ? sto_pg_shown(&st->path, conf->path) :
+		str_dup(&st->path, conf->path);
 	if (err)
 		goto out;
-	err = st->drv->open(&st->db, conf->path, why, whysz);
+	if (conf->kind == STO_PGSQL) {
+		err = str_dup(&st->conninfo, conf->path);
+		if (!err)
+			err = str_dup(&st->node, conf->node && conf->node[0] ?
+				      conf->node : "-");
+		if (err)
+			goto out;
+	}
+	err = st->drv->open(&st->db, conf, why, whysz);
 	if (err)
 		goto out;
 	err = mqueue_alloc(&st->mq, mq_handler, st);
@@ -353,6 +399,165 @@ int sto_load(struct sto *st, const struct sto_load_h *h, void *arg,
 	if (err)
 		return err;
 	st->started = true;
+	return 0;
+}
+
+/* ---- the other gateways (shared kinds) ---- */
+
+static void feed_note(struct sto *st, bool up, bool resync, bool update)
+{
+	pthread_mutex_lock(&st->mtx);
+	st->st.feed_up = up;
+	if (resync) {
+		st->st.feed_resyncs++;
+		st->st.gateways_down = 0;
+	}
+	if (update)
+		st->st.feed_updates++;
+	pthread_mutex_unlock(&st->mtx);
+}
+
+static void feed_one(struct sto *st, int id, void *data)
+{
+	switch (id) {
+	case STO_FEED_UP: {
+		struct sto_remote r;
+
+		memset(&r, 0, sizeof(r));
+		feed_note(st, true, true, false);
+		if (st->fh)
+			st->fh(true, "", st->farg);
+		if (st->rh)
+			st->rh(&r, st->farg);
+		break;
+	}
+	case STO_FEED_SYNCED: {
+		struct sto_remote r;
+
+		memset(&r, 0, sizeof(r));
+		r.synced = true;
+		if (st->rh)
+			st->rh(&r, st->farg);
+		break;
+	}
+	case STO_FEED_RESYNC: {
+		struct sto_remote r;
+
+		memset(&r, 0, sizeof(r));
+		if (st->rh)
+			st->rh(&r, st->farg);
+		break;
+	}
+	case STO_FEED_NODE_DOWN:
+	case STO_FEED_NODE_UP: {
+		struct sto_remote r;
+
+		memset(&r, 0, sizeof(r));
+		r.node = data;
+		r.node_up = id == STO_FEED_NODE_UP;
+		pthread_mutex_lock(&st->mtx);
+		if (!r.node_up)
+			st->st.gateways_down++;
+		else if (st->st.gateways_down)
+			st->st.gateways_down--;
+		pthread_mutex_unlock(&st->mtx);
+		if (st->rh && data)
+			st->rh(&r, st->farg);
+		break;
+	}
+	case STO_FEED_DOWN:
+		feed_note(st, false, false, false);
+		if (st->fh)
+			st->fh(false, data ? data : "", st->farg);
+		break;
+	case STO_FEED_AOR: {
+		const struct sto_feed_msg *m = data;
+
+		feed_note(st, true, false, true);
+		if (st->rh && m)
+			st->rh(&m->r, st->farg);
+		break;
+	}
+	default:
+		break;
+	}
+	free(data);
+}
+
+/* The doorbell: take every message queued so far, in order. */
+static void feed_handler(int id, void *data, void *arg)
+{
+	struct sto *st = arg;
+
+	(void)id;
+	(void)data;
+	for (;;) {
+		struct feed_item *it;
+
+		pthread_mutex_lock(&st->mtx);
+		it = st->fhead;
+		if (it) {
+			st->fhead = it->next;
+			if (!st->fhead)
+				st->ftail = NULL;
+		}
+		pthread_mutex_unlock(&st->mtx);
+		if (!it)
+			break;
+		feed_one(st, it->id, it->data);
+		free(it);
+	}
+}
+
+/* On the reader's thread. */
+static void feed_push(int id, void *msg, void *arg)
+{
+	struct sto *st = arg;
+	struct feed_item *it = calloc(1, sizeof(*it));
+
+	if (!it) {
+		free(msg);
+		return;
+	}
+	it->id = id;
+	it->data = msg;
+	pthread_mutex_lock(&st->mtx);
+	if (st->ftail)
+		st->ftail->next = it;
+	else
+		st->fhead = it;
+	st->ftail = it;
+	pthread_mutex_unlock(&st->mtx);
+	(void)mqueue_push(st->fmq, 0, NULL);
+}
+
+int sto_follow(struct sto *st, sto_remote_h *rh, sto_feed_h *fh, void *arg)
+{
+	struct sto_conf c;
+	int err;
+
+	if (!st)
+		return EINVAL;
+	if (!st->drv || !st->drv->follow || st->feed)
+		return 0;
+	st->rh = rh;
+	st->fh = fh;
+	st->farg = arg;
+	err = mqueue_alloc(&st->fmq, feed_handler, st);
+	if (err)
+		return err;
+	memset(&c, 0, sizeof(c));
+	c.kind = st->kind;
+	c.path = st->conninfo;
+	c.node = st->node;
+	err = st->drv->follow(&st->feed, &c, feed_push, st);
+	if (err) {
+		st->fmq = mem_deref(st->fmq);
+		return err;
+	}
+	pthread_mutex_lock(&st->mtx);
+	st->st.following = true;
+	pthread_mutex_unlock(&st->mtx);
 	return 0;
 }
 

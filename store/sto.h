@@ -3,7 +3,8 @@
  * publications kept where a restarted stgateway finds them again.
  *
  * Owns: the store's kind (memory: nothing kept, the default; sqlite:
- *	one file per gateway, WAL mode), the queue of changes, the writer
+ *	one file per gateway, WAL mode; pgsql: one PostgreSQL database
+ *	shared by the gateways of a community), the queue of changes, the writer
  *	thread that applies them in batches, the reading at start-up, the
  *	cleaning of expired entries, and the store's health for status.
  * Not here: what the records mean (the gateway's tables stay the
@@ -40,6 +41,7 @@
 enum sto_kind {
 	STO_MEMORY = 0,   /* nothing survives a restart */
 	STO_SQLITE,
+	STO_PGSQL,        /* shared by the gateways of a community */
 };
 
 enum {
@@ -52,7 +54,11 @@ enum {
 
 struct sto_conf {
 	enum sto_kind kind;
-	const char *path;         /* the file (sqlite) */
+	const char *path;         /* the file (sqlite), or the libpq
+				   * conninfo or postgresql:// URI */
+	const char *node;         /* this gateway's name in a shared
+				   * store (pgsql); rows are tagged
+				   * with it */
 };
 
 /* One contact binding of a local AOR. */
@@ -121,6 +127,11 @@ struct sto_stats {
 	uint64_t avg_us;
 	uint64_t max_us;
 	int64_t last_ok;          /* wall clock of the last commit, 0 never */
+	bool following;           /* the other gateways' feed is set up */
+	bool feed_up;             /* and connected */
+	uint64_t feed_updates;    /* AORs received from the others */
+	uint64_t feed_resyncs;    /* full resends after a reconnect */
+	uint32_t gateways_down;   /* others seen gone, not back yet */
 	char last_error[STO_ERR_MAX];
 };
 
@@ -132,6 +143,8 @@ int  sto_alloc(struct sto **stop, const struct sto_conf *conf, char *why,
 	       size_t whysz);
 enum sto_kind sto_kind(const struct sto *st);
 const char *sto_kind_name(enum sto_kind kind);
+/* The file (sqlite); for pgsql where the database is, in conninfo
+ * form without any password. */
 const char *sto_path(const struct sto *st);
 
 /* Read everything still valid at now (expired entries are deleted
@@ -154,6 +167,41 @@ int  sto_sync(struct sto *st);
 
 void sto_stats_get(const struct sto *st, struct sto_stats *ss);
 bool sto_degraded(const struct sto *st);
+
+/* What the other gateways of a shared store (pgsql) hold for one AOR:
+ * their bindings and publications, the full current set each time.
+ * node says which gateway holds each; a publication's seq is the
+ * store's own order of writes, comparable across gateways.  aor NULL
+ * and synced false: the feed (re)connected and every AOR follows again;
+ * aor NULL and synced true: that resend is complete, what it did not
+ * name is gone. */
+struct sto_remote {
+	const char *aor;
+	bool synced;
+	const char *node;         /* aor NULL, node set: that gateway went
+				   * (its sessions with the server ended)
+				   * or came back; its rows are left out
+				   * while it is gone, a resend follows */
+	bool node_up;
+	size_t nb;
+	const struct sto_binding *bv;
+	const char *const *bnode;
+	size_t np;
+	const struct sto_pub *pv;
+	const char *const *pnode;
+};
+
+/* The feed's health, told with each change of it. */
+typedef void (sto_remote_h)(const struct sto_remote *r, void *arg);
+typedef void (sto_feed_h)(bool up, const char *msg, void *arg);
+
+/* Follow the other gateways' changes (LISTEN/NOTIFY on a connection of
+ * a reader thread of its own; each change is handed to the loop's
+ * thread).  After a lost connection it connects again every
+ * STO_RETRY_MS and sends everything again (aor NULL first).  A no-op
+ * for the other kinds. */
+int  sto_follow(struct sto *st, sto_remote_h *rh, sto_feed_h *fh,
+		void *arg);
 
 /* Health changes (a write failed, writes resumed), told on the thread
  * that runs the libre loop. */

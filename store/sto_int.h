@@ -1,7 +1,7 @@
 /*
  * sto_int.h -- inside the store: the queued change and the driver
- * table a kind of store implements (sto_sqlite.c; a shared server
- * store is a second table of the same shape).
+ * table a kind of store implements (sto_sqlite.c, the embedded file;
+ * sto_pg.c, the shared PostgreSQL database).
  *
  * A driver's functions run on one thread at a time (the writer, or
  * sto_load before it starts); they return 0 or an errno code, with a
@@ -33,7 +33,8 @@ struct sto_op {
 
 struct sto_driver {
 	const char *name;
-	int  (*open)(void **dbp, const char *path, char *why, size_t whysz);
+	int  (*open)(void **dbp, const struct sto_conf *conf, char *why,
+		     size_t whysz);
 	void (*close)(void *db);
 	int  (*begin)(void *db);
 	int  (*commit)(void *db);
@@ -42,8 +43,33 @@ struct sto_driver {
 	int  (*expire)(void *db, int64_t now, uint64_t *nump);
 	int  (*load)(void *db, const struct sto_load_h *h, void *arg);
 	const char *(*errmsg)(void *db);
+	/* optional: the other gateways' feed, on a thread of its own;
+	 * it calls push from that thread */
+	int  (*follow)(void **fp, const struct sto_conf *conf,
+		       void (*push)(int id, void *msg, void *arg), void *arg);
+	void (*unfollow)(void *f);
+};
+
+/* Messages of a feed to the loop (push ids). */
+enum {
+	STO_FEED_UP = 1,      /* msg NULL: connected, a full resend follows */
+	STO_FEED_DOWN,        /* msg: a char * reason, free() */
+	STO_FEED_AOR,         /* msg: a struct sto_feed_msg *, free() */
+	STO_FEED_SYNCED,      /* msg NULL: the full resend is complete */
+	STO_FEED_RESYNC,      /* msg NULL: a full resend follows */
+	STO_FEED_NODE_DOWN,   /* msg: the gateway's name, free() */
+	STO_FEED_NODE_UP,     /* msg: the gateway's name, free() */
+};
+
+/* One AOR's rows of the other gateways, in one malloc() block. */
+struct sto_feed_msg {
+	struct sto_remote r;
 };
 
 extern const struct sto_driver sto_sqlite_driver;
+extern const struct sto_driver sto_pg_driver;
+
+/* The connection string without its password, for status and logs. */
+int sto_pg_shown(char **dstp, const char *conninfo);
 
 #endif /* STC_STO_INT_H */

@@ -163,8 +163,10 @@ static int version_check(struct sq *q, char *why, size_t whysz)
 	return 0;
 }
 
-static int sq_open(void **dbp, const char *path, char *why, size_t whysz)
+static int sq_open(void **dbp, const struct sto_conf *conf, char *why,
+		   size_t whysz)
 {
+	const char *path = conf->path;
 	struct sq *q = calloc(1, sizeof(*q));
 	char *msg = NULL;
 	size_t i;

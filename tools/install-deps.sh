@@ -18,11 +18,11 @@ what=${1:-build}
 
 build_pkgs="build-essential autoconf automake libtool pkg-config
 	libre-dev libgnutls28-dev libxml2-dev libldap-dev libcunit1-dev
-	libxml2-utils libsqlite3-dev"
+	libxml2-utils libsqlite3-dev libpq-dev"
 test_pkgs="slapd ldap-utils dnsmasq-base bind9-dnsutils gnutls-bin
 	sip-tester baresip-core linphone-cli clang libclang-rt-14-dev
 	valgrind procps iproute2 psmisc groff-base python3 util-linux
-	kamailio kamailio-presence-modules prometheus curl"
+	kamailio kamailio-presence-modules prometheus curl postgresql"
 demo_pkgs="dnsmasq-base gnutls-bin baresip-core sip-tester iproute2 procps
 	util-linux"
 bench_pkgs="kamailio kamailio-extra-modules linux-perf"

@@ -322,6 +322,54 @@ static void test_max_connections(void)
 	cfg_diag_reset(&diag);
 }
 
+/* stateStore: the shared PostgreSQL store, kept as written (a libpq
+ * string, not a path); with stateFile as well, the file is refused. */
+static void test_state_store(void)
+{
+	static const char *const gw_fmt = "<?xml version=\"1.0\"?>\n"
+		"<CommunityConfig>\n"
+		"<Community name=\"acme\"><Domain>acme.test</Domain>"
+		"</Community>\n<CommunityGateway name=\"gw\" %s>"
+		"<ClientListen transport=\"udp\" address=\"127.0.0.11\"/>"
+		"<ConnectorListen transport=\"tcp\" address=\"127.0.0.11\" "
+		"port=\"5070\"/></CommunityGateway>\n</CommunityConfig>\n";
+	struct cfg_diag diag = {NULL, 0, 0};
+	struct cfg *cfg = NULL;
+	char text[2048];
+	int err;
+
+	snprintf(text, sizeof(text), gw_fmt, "stateStore=\"postgresql://"
+		 "stc@db.acme.test/stc\"");
+	write_file(in_dir("store.xml"), text, 0644);
+	err = cfg_load(&cfg, in_dir("store.xml"), &diag);
+	cfg_diag_print(&diag, stderr);
+	CU_ASSERT_EQUAL_FATAL(err, 0);
+	CU_ASSERT_STRING_EQUAL(cfg->gateways[0].statestore,
+			       "postgresql://stc@db.acme.test/stc");
+	CU_ASSERT_PTR_NULL(cfg->gateways[0].statefile);
+	cfg_free(cfg);
+	cfg_diag_reset(&diag);
+
+	snprintf(text, sizeof(text), gw_fmt, "stateStore=\"host=db "
+		 "dbname=stc\" stateFile=\"run/gw.state\"");
+	write_file(in_dir("store.xml"), text, 0644);
+	cfg = NULL;
+	CU_ASSERT_EQUAL(cfg_load(&cfg, in_dir("store.xml"), &diag), EBADMSG);
+	CU_ASSERT_EQUAL_FATAL(diag.n, 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(diag.msg[0], "store.xml:4: "
+		"CommunityGateway \"gw\": stateFile and stateStore exclude "
+		"each other"));
+	cfg_diag_reset(&diag);
+
+	snprintf(text, sizeof(text), gw_fmt, "stateStore=\"\"");
+	write_file(in_dir("store.xml"), text, 0644);
+	CU_ASSERT_EQUAL(cfg_load(&cfg, in_dir("store.xml"), &diag), EBADMSG);
+	CU_ASSERT_EQUAL_FATAL(diag.n, 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(diag.msg[0],
+				      "attribute stateStore is empty"));
+	cfg_diag_reset(&diag);
+}
+
 static void test_udp_warns(void)
 {
 	struct cfg_diag diag = {NULL, 0, 0};
@@ -808,6 +856,7 @@ static CU_TestInfo cfg_tests[] = {
 	{"domain matching", test_domain_match},
 	{"partial load of a broken file", test_partial},
 	{"CommunityGateway stateFile", test_state_file},
+	{"CommunityGateway stateStore", test_state_store},
 	CU_TEST_INFO_NULL,
 };
 

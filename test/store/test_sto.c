@@ -31,7 +31,7 @@ static void fresh(const char *name)
 
 static struct sto *open_sqlite(void)
 {
-	struct sto_conf c = {STO_SQLITE, path};
+	struct sto_conf c = {STO_SQLITE, path, NULL};
 	struct sto *st = NULL;
 	char why[256];
 	int err = sto_alloc(&st, &c, why, sizeof(why));
@@ -464,7 +464,7 @@ static void test_degraded(void)
 
 static void test_memory(void)
 {
-	struct sto_conf c = {STO_MEMORY, NULL};
+	struct sto_conf c = {STO_MEMORY, NULL, NULL};
 	struct sto_binding b = binding("sip:a@acme.test", "sip:a@h", 9);
 	struct sto_stats ss;
 	struct found f;
@@ -487,7 +487,7 @@ static void test_memory(void)
 
 static void test_refused(void)
 {
-	struct sto_conf c = {STO_SQLITE, "/nonexistent-dir/state.db"};
+	struct sto_conf c = {STO_SQLITE, "/nonexistent-dir/state.db", NULL};
 	struct sto *st = NULL;
 	sqlite3 *db = NULL;
 	char why[256] = "";
