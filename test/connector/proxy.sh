@@ -116,6 +116,16 @@ te_check "listens on tcp" te_wait_tcp $CN $PORT 5
 te_check "status lists the listeners" status_has "$CN"
 
 # ---- inbound MESSAGE from chicago's proxy to a local user
+# The connector probes its gateway with OPTIONS from the start and
+# retransmits until answered; a one-call UAS started meanwhile could
+# take that probe as its one call and never see the MESSAGE.  Let a
+# gateway that answers OPTIONS bring the link up first.
+te_spawn "$D/gw0.out" sipp -sf "$top_srcdir/test/connector/fed/gw_uas.xml" \
+	-i $GW -p $GWPORT -aa -nostdin -timeout 40
+GW0PID=$TE_LASTPID
+te_check "the gateway's probe is answered: gateway up" \
+	te_wait_for "$D/daemon.log" "cn: gateway name=acme-gw state=up" 35
+te_stop "$GW0PID"
 gw_uas "$D/gw1"
 te_spawn "$D/uac1" sipp -sf "$SIPP/message_uac.xml" -t t1 -i $EXT \
 	-s bob -key domain acme.test -key from alice -key fromdom chicago.test \

@@ -18,6 +18,8 @@
 #include <sys/wait.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
+#include <dirent.h>
+#include <stdbool.h>
 #include <unistd.h>
 
 #include <re.h>
@@ -900,6 +902,52 @@ static void on_tick(void *arg)
 	tmr_start(&ticker, 20, on_tick, NULL);
 }
 
+/* Whether every thread of pid is stopped (state T in its stat line). */
+static bool all_stopped(pid_t pid)
+{
+	char path[300], buf[512];
+	struct dirent *de;
+	bool all = true;
+	DIR *dir;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	dir = opendir(path);
+	if (!dir)
+		return false;
+	while (all && (de = readdir(dir))) {
+		const char *p;
+		size_t n = 0;
+		FILE *f;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%s/stat", (int)pid,
+			 de->d_name);
+		f = fopen(path, "r");
+		if (f) {
+			n = fread(buf, 1, sizeof(buf) - 1, f);
+			fclose(f);
+		}
+		buf[n] = '\0';
+		p = strrchr(buf, ')');
+		all = p && p[1] == ' ' && (p[2] == 'T' || p[2] == 't');
+	}
+	closedir(dir);
+	return all;
+}
+
+/* Stop pid with SIGSTOP and wait until every thread of it has stopped:
+ * kill() returns before a busy multi-threaded server is frozen, and a
+ * request sent in between would still be answered. */
+static void freeze(pid_t pid)
+{
+	int i;
+
+	kill(pid, SIGSTOP);
+	for (i = 0; i < 200 && !all_stopped(pid); i++)
+		usleep(5000);
+}
+
 /* slapd stopped, frozen and restarted under a live directory */
 static void test_ldap_down_up(void)
 {
@@ -919,7 +967,7 @@ static void test_ldap_down_up(void)
 
 	/* frozen server: the answer is a timeout, and the loop kept
 	 * running meanwhile (the ticker fired) */
-	kill(slapd_pid, SIGSTOP);
+	freeze(slapd_pid);
 	ticks = 0;
 	tmr_init(&ticker);
 	tmr_start(&ticker, 20, on_tick, NULL);

@@ -113,6 +113,7 @@ printf '%s\n' "<sip:bob@acme.test;transport=udp>;auth_pass=bobpw;regint=600;pubi
 : >"$BSD/contacts"
 mkfifo "$BSD/in"
 te_spawn "$BSD/out.log" sh -c "exec baresip -f '$BSD' <'$BSD/in'"
+BSPID=$TE_LASTPID
 sleep 86400 >"$BSD/in" &
 TE_PIDS="$TE_PIDS $!"
 te_check "bob registers over UDP (baresip)" \
@@ -305,7 +306,14 @@ msg bob 5096
 te_check "MESSAGE to bob after the second restart: 200" \
 	grep -q "MESSAGE status=200" "$D/msg.bob.log"
 
+# bob quits: baresip unregisters and exits once it is answered, a last
+# change the store must have written when the gateway stops
 te_fifo_write "$BSD/in" /quit
+_n=50
+while te_alive "$BSPID" && [ $_n -gt 0 ]; do
+	sleep 0.1
+	_n=$((_n - 1))
+done
 te_stop "$GWPID"
 te_check "stgateway stopped cleanly" grep -q "gw: stopped" "$D/gw.3.log"
 te_check "at stop the store has written everything" \

@@ -82,19 +82,24 @@ done
 # give it the system's own unit directory there.
 mkdir -p "$S/usr/lib/systemd"
 cp -a /lib/systemd/system "$S/usr/lib/systemd/"
-systemd-analyze verify --root="$S" --man=no "$unitdir/stconnector.service" \
-	"$unitdir/stgateway.service" >"$TE_DIR/verify.out" 2>&1
+# The units as the administrator enables them: in a directory systemd
+# searches (a test prefix such as a build directory is not one).
+V=/etc/systemd/system
+mkdir -p "$S$V"
+cp "$U/stconnector.service" "$U/stgateway.service" "$S$V/"
+systemd-analyze verify --root="$S" --man=no "$V/stconnector.service" \
+	"$V/stgateway.service" >"$TE_DIR/verify.out" 2>&1
 te_check "systemd-analyze verify accepts both units" [ $? = 0 ] ||
 	sed 's/^/  | /' "$TE_DIR/verify.out"
 te_check "systemd-analyze verify: nothing to say" [ ! -s "$TE_DIR/verify.out" ]
 # ... and it would notice a unit whose program is not there
 sed "s#$sbindir/stconnector -c#$sbindir/stconnectr -c#" \
-	"$U/stconnector.service" >"$U/broken.service"
-systemd-analyze verify --root="$S" --man=no "$unitdir/broken.service" \
+	"$U/stconnector.service" >"$S$V/broken.service"
+systemd-analyze verify --root="$S" --man=no "$V/broken.service" \
 	>"$TE_DIR/verify.bad" 2>&1
 te_check "systemd-analyze verify refuses a unit with a wrong ExecStart" \
 	[ $? != 0 ]
-rm -f "$U/broken.service"
+rm -f "$S$V/broken.service"
 
 # ---- sysusers.d and tmpfiles.d, applied to the stage ----
 te_check "sysusers.d snippet installed" [ -f "$S$sysusersdir/stconnector.conf" ]
