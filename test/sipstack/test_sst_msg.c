@@ -914,7 +914,7 @@ static void test_decode_head(void)
 		"Max-Forwards: 70\r\nFrom: <sip:a@chicago.test>;tag=1\r\n"
 		"To: <sip:bob@acme.test>\r\nCall-ID: big-1\r\n"
 		"CSeq: 1 MESSAGE\r\nContent-Length: 70000\r\n\r\n";
-	static const char bad[] =
+	static const char broken[] =
 		"MESSAGE sip:bob@acme.test SIP/2.0\r\n"
 		"Max-Forwards: 70\r\nFrom: <sip:a@chicago.test>;tag=1\r\n"
 		"To: <sip:bob@acme.test>\r\nCall-ID: big-2\r\n"
@@ -930,7 +930,7 @@ static void test_decode_head(void)
 	sst_verdict_reset(&v);
 	mem_deref(mb);
 
-	mb = mb_of(bad, strlen(bad));
+	mb = mb_of(broken, strlen(broken));
 	CU_ASSERT_EQUAL(sst_msg_decode_head(mb, NULL, &v), EBADMSG);
 	CU_ASSERT_EQUAL(v.reason, SST_R_MISSING_VIA);
 	sst_verdict_reset(&v);
