@@ -5,7 +5,8 @@
  * frees its attributes and children.  xmpp_el_encode() writes an
  * element so that xmpp_parse reads back the same tree: a namespace
  * that differs from the enclosing one is declared as the default
- * namespace, xml:lang keeps its reserved prefix, and any other
+ * namespace, xml:lang (and any element of the XML namespace) keeps its
+ * reserved prefix, and any other
  * qualified attribute gets a declared prefix of its own.
  */
 #include <string.h>
@@ -282,12 +283,16 @@ int xmpp_el_encode(struct mbuf *mb, const struct xmpp_el *el,
 		   const char *outer_ns)
 {
 	const struct xmpp_el *k;
+	const char *pfx = "";
 	int err;
 
 	if (!mb || !el)
 		return EINVAL;
-	err = mbuf_printf(mb, "<%s", el->name);
-	if (!err && !ns_eq(el->ns, outer_ns)) {
+	/* the XML namespace may not be declared, only used by its prefix */
+	if (el->ns && 0 == strcmp(el->ns, XMPP_NS_XML))
+		pfx = "xml:";
+	err = mbuf_printf(mb, "<%s%s", pfx, el->name);
+	if (!err && !*pfx && !ns_eq(el->ns, outer_ns)) {
 		err = mbuf_write_str(mb, " xmlns=\"");
 		if (!err && el->ns)
 			err = xmpp_escape(mb, el->ns, strlen(el->ns), true);
@@ -304,8 +309,8 @@ int xmpp_el_encode(struct mbuf *mb, const struct xmpp_el *el,
 	if (!err && el->textlen)
 		err = xmpp_escape(mb, el->text, el->textlen, false);
 	for (k = el->kids; k && !err; k = k->next)
-		err = xmpp_el_encode(mb, k, el->ns);
+		err = xmpp_el_encode(mb, k, *pfx ? outer_ns : el->ns);
 	if (!err)
-		err = mbuf_printf(mb, "</%s>", el->name);
+		err = mbuf_printf(mb, "</%s%s>", pfx, el->name);
 	return err;
 }
