@@ -12,7 +12,10 @@
  *                 and then each complete top-level element (stanza,
  *                 stream features, STARTTLS, dialback, stream error),
  *                 and refusing what RFC 6120 section 11 forbids or the
- *                 limits do not allow with the stream error it names.
+ *                 limits do not allow with the stream error it names;
+ *   xmpp_s2s.c    one server-to-server stream as a state machine
+ *                 without I/O: stream headers and features, STARTTLS,
+ *                 Server Dialback, stream errors, keep-alives.
  *
  * It owns no sockets, timers or TLS sessions: callers feed it bytes and
  * act on what it hands back.  Nothing here is used by the gateway.
@@ -169,5 +172,99 @@ void xmpp_parse_stop(struct xmpp_parse *p);
 enum xmpp_serr xmpp_parse_error(const struct xmpp_parse *p);
 const char *xmpp_parse_detail(const struct xmpp_parse *p);
 const char *xmpp_parse_content_ns(const struct xmpp_parse *p);
+
+/* ---- server-to-server streams (xmpp_s2s.c) ---- */
+
+/*
+ * One XMPP server-to-server stream as a state machine without I/O: the
+ * caller gives it what arrived (xmpp_s2s_recv), writes what it asks to
+ * send (the send handler), runs the TLS handshake when told, and
+ * decides on dialback keys it is asked about.  An outbound stream
+ * (we are the initiating entity, RFC 6120 4.1) goes
+ *
+ *   OPENING -> FEATURES -> STARTTLS -> TLS -> OPENING -> FEATURES
+ *           -> DIALBACK -> READY
+ *
+ * an inbound one (we receive) goes
+ *
+ *   OPENING -> STARTTLS (our features sent) -> TLS -> OPENING
+ *           -> READY (dialback answered for each domain)
+ *
+ * and either ends in CLOSED.  TLS is required (RFC 7590): a peer that
+ * does not offer or accept STARTTLS, or sends anything else first, is
+ * closed with policy-violation.  Peer domains are authenticated by
+ * Server Dialback (XEP-0220) with keys HMAC-SHA256(hex(SHA256(secret)),
+ * "receiving originating stream-id") as XEP-0185 recommends.
+ */
+enum xmpp_s2s_dir {
+	XMPP_S2S_OUT,
+	XMPP_S2S_IN,
+};
+
+enum xmpp_s2s_state {
+	XMPP_S2S_IDLE,
+	XMPP_S2S_OPENING,
+	XMPP_S2S_FEATURES,
+	XMPP_S2S_STARTTLS,
+	XMPP_S2S_TLS,
+	XMPP_S2S_DIALBACK,
+	XMPP_S2S_READY,
+	XMPP_S2S_CLOSED,
+};
+
+struct xmpp_s2s_conf {
+	const char *local;         /* our domain */
+	const char *remote;        /* the peer's domain (outbound) */
+	const char *secret;        /* dialback secret */
+	const char *id;            /* stream id we give (inbound); NULL:
+				    * random */
+	struct xmpp_limits lim;
+};
+
+enum xmpp_s2s_ev {
+	XMPP_S2S_EV_TLS,        /* start TLS now, then xmpp_s2s_tls_ready() */
+	XMPP_S2S_EV_AUTHED,     /* domain may now send (in) / be sent to */
+	XMPP_S2S_EV_DB_REFUSED, /* outbound: the peer refused our key */
+	XMPP_S2S_EV_DB_RESULT,  /* inbound: decide on domain's key, then
+				 * xmpp_s2s_db_answer() */
+	XMPP_S2S_EV_DB_VERIFY,  /* outbound: the answer to our db:verify */
+	XMPP_S2S_EV_STANZA,     /* a stanza from an authenticated domain */
+	XMPP_S2S_EV_CLOSED,     /* the stream is over (err: why) */
+};
+
+struct xmpp_s2s_evinfo {
+	const char *domain;     /* AUTHED, DB_*: the peer domain */
+	const char *id;         /* DB_RESULT, DB_VERIFY: the stream id */
+	const char *key;        /* DB_RESULT: the key to verify */
+	bool valid;             /* DB_VERIFY */
+	struct xmpp_el *el;     /* STANZA */
+	enum xmpp_serr err;     /* CLOSED: NONE for an orderly close */
+	bool by_peer;           /* CLOSED: the peer sent the error */
+};
+
+typedef int (xmpp_s2s_send_h)(const char *p, size_t len, void *arg);
+typedef void (xmpp_s2s_ev_h)(enum xmpp_s2s_ev ev,
+			     const struct xmpp_s2s_evinfo *info, void *arg);
+
+struct xmpp_s2s;
+
+int xmpp_s2s_alloc(struct xmpp_s2s **sp, enum xmpp_s2s_dir dir,
+		   const struct xmpp_s2s_conf *conf, xmpp_s2s_send_h *sendh,
+		   xmpp_s2s_ev_h *evh, void *arg);
+int xmpp_s2s_start(struct xmpp_s2s *s);
+int xmpp_s2s_recv(struct xmpp_s2s *s, const void *buf, size_t len);
+int xmpp_s2s_tls_ready(struct xmpp_s2s *s);
+int xmpp_s2s_db_answer(struct xmpp_s2s *s, const char *domain, bool valid);
+int xmpp_s2s_db_verify(struct xmpp_s2s *s, const char *id, const char *key);
+int xmpp_s2s_send(struct xmpp_s2s *s, const struct xmpp_el *stanza);
+int xmpp_s2s_keepalive(struct xmpp_s2s *s);
+void xmpp_s2s_close(struct xmpp_s2s *s, enum xmpp_serr err);
+enum xmpp_s2s_state xmpp_s2s_state(const struct xmpp_s2s *s);
+const char *xmpp_s2s_state_name(enum xmpp_s2s_state st);
+bool xmpp_s2s_authed(const struct xmpp_s2s *s, const char *domain);
+
+/* hex[65] = the XEP-0185 dialback key */
+int xmpp_db_key(char *hex, const char *secret, const char *receiving,
+		const char *originating, const char *id);
 
 #endif
