@@ -438,7 +438,7 @@ static void clear(struct xmpp_parse *p)
 	p->reset_pending = false;
 }
 
-static void destructor(void *arg)
+static void parse_destructor(void *arg)
 {
 	struct xmpp_parse *p = arg;
 
@@ -465,7 +465,7 @@ int xmpp_parse_alloc(struct xmpp_parse **pp, const struct xmpp_limits *lim,
 
 	if (!pp || !h)
 		return EINVAL;
-	p = mem_zalloc(sizeof(*p), destructor);
+	p = mem_zalloc(sizeof(*p), parse_destructor);
 	if (!p)
 		return ENOMEM;
 	if (lim)

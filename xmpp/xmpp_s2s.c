@@ -576,7 +576,7 @@ static void on_xml(enum xmpp_ev ev, struct xmpp_el *el, void *arg)
 		in_element(s, el);
 }
 
-static void destructor(void *arg)
+static void s2s_destructor(void *arg)
 {
 	struct xmpp_s2s *s = arg;
 	unsigned i;
@@ -608,7 +608,7 @@ int xmpp_s2s_alloc(struct xmpp_s2s **sp, enum xmpp_s2s_dir dir,
 	    !str_isset(conf->secret) ||
 	    (dir == XMPP_S2S_OUT && !str_isset(conf->remote)))
 		return EINVAL;
-	s = mem_zalloc(sizeof(*s), destructor);
+	s = mem_zalloc(sizeof(*s), s2s_destructor);
 	if (!s)
 		return ENOMEM;
 	s->dir = dir;
