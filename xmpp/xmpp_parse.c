@@ -135,6 +135,59 @@ static bool over_size(struct xmpp_parse *p, size_t at)
 	return false;
 }
 
+/*
+ * Strict UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing
+ * above U+10FFFF.  libxml2 2.9 lets some overlong forms through on
+ * some input paths; what we hand out is UTF-8 whatever the chunking.
+ */
+static bool utf8_ok(const xmlChar *s, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		unsigned c = s[i], need, min, v, k;
+
+		if (c < 0x80) {
+			++i;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf) {
+			need = 1;
+			min = 0x80;
+			v = c & 0x1f;
+		}
+		else if (c >= 0xe0 && c <= 0xef) {
+			need = 2;
+			min = 0x800;
+			v = c & 0x0f;
+		}
+		else if (c >= 0xf0 && c <= 0xf4) {
+			need = 3;
+			min = 0x10000;
+			v = c & 0x07;
+		}
+		else {
+			return false;
+		}
+		if (n - i <= need)
+			return false;
+		for (k = 1; k <= need; k++) {
+			if ((s[i + k] & 0xc0) != 0x80)
+				return false;
+			v = (v << 6) | (s[i + k] & 0x3f);
+		}
+		if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
+			return false;
+		i += need + 1;
+	}
+	return true;
+}
+
+static bool str_ok(const xmlChar *s)
+{
+	return !s || utf8_ok(s, strlen((const char *)s));
+}
+
 static char *xstr(const xmlChar *s)
 {
 	return (char *)s;
@@ -149,8 +202,12 @@ static int add_attrs(struct xmpp_el *el, int n, const xmlChar **a)
 	for (i = 0; i < n && !err; i++) {
 		const xmlChar **at = a + 5 * i;
 		size_t len = (size_t)(at[4] - at[3]);
-		char *val = mem_alloc(len + 1, NULL);
+		char *val;
 
+		if (!str_ok(at[0]) || !str_ok(at[2]) ||
+		    !utf8_ok(at[3], len))
+			return EILSEQ;
+		val = mem_alloc(len + 1, NULL);
 		if (!val)
 			return ENOMEM;
 		memcpy(val, at[3], len);
@@ -198,11 +255,16 @@ static void header(struct xmpp_parse *p, const xmlChar *name,
 			return;
 		}
 	}
-	if (xmpp_el_alloc(&el, "stream", XMPP_NS_STREAM) ||
-	    add_attrs(el, nattr, attrs)) {
-		if (el)
-			mem_deref(el);
+	if (xmpp_el_alloc(&el, "stream", XMPP_NS_STREAM)) {
 		refuse(p, XMPP_SERR_RESOURCE_CONSTRAINT, "no memory");
+		return;
+	}
+	i = add_attrs(el, nattr, attrs);
+	if (i) {
+		mem_deref(el);
+		refuse(p, i == EILSEQ ? XMPP_SERR_NOT_WELL_FORMED :
+		       XMPP_SERR_RESOURCE_CONSTRAINT,
+		       i == EILSEQ ? "not UTF-8" : "no memory");
 		return;
 	}
 	p->depth = 1;
@@ -224,6 +286,10 @@ static void on_start(void *ctx, const xmlChar *name, const xmlChar *prefix,
 		return;
 	if (prefix && !uri) {
 		refuse(p, XMPP_SERR_NOT_WELL_FORMED, "undeclared prefix");
+		return;
+	}
+	if (!str_ok(name) || !str_ok(uri)) {
+		refuse(p, XMPP_SERR_NOT_WELL_FORMED, "not UTF-8");
 		return;
 	}
 	if (p->depth == 0) {
@@ -253,7 +319,17 @@ static void on_start(void *ctx, const xmlChar *name, const xmlChar *prefix,
 	else {
 		el = xmpp_el_add(p->cur, xstr(name), xstr(uri));
 	}
-	if (!el || add_attrs(el, nattr, attrs)) {
+	if (!el) {
+		refuse(p, XMPP_SERR_RESOURCE_CONSTRAINT, "no memory");
+		return;
+	}
+	switch (add_attrs(el, nattr, attrs)) {
+	case 0:
+		break;
+	case EILSEQ:
+		refuse(p, XMPP_SERR_NOT_WELL_FORMED, "not UTF-8");
+		return;
+	default:
 		refuse(p, XMPP_SERR_RESOURCE_CONSTRAINT, "no memory");
 		return;
 	}
@@ -297,6 +373,10 @@ static void on_chars(void *ctx, const xmlChar *ch, int len)
 
 	if (p->err || p->stopped || p->reset_pending || len <= 0)
 		return;
+	if (!utf8_ok(ch, (size_t)len)) {
+		refuse(p, XMPP_SERR_NOT_WELL_FORMED, "not UTF-8");
+		return;
+	}
 	if (p->depth == 1) {
 		for (i = 0; i < len; i++) {
 			if (ch[i] != ' ' && ch[i] != '\t' && ch[i] != '\n' &&
@@ -373,6 +453,16 @@ static void on_error(void *ctx, xmlErrorPtr e)
 
 	if (!e || e->level < XML_ERR_ERROR)
 		return;
+	/* An input conversion error comes from inside libxml2's
+	 * encoding switch, where halting the parser would pull the input
+	 * from under it: record it, and the feed loop stops. */
+	if (e->domain == XML_FROM_IO || e->domain == XML_FROM_I18N) {
+		if (!p->err) {
+			p->err = XMPP_SERR_UNSUPPORTED_ENCODING;
+			str_ncpy(p->detail, "not UTF-8", sizeof(p->detail));
+		}
+		return;
+	}
 	switch (e->code) {
 	case XML_ERR_UNDECLARED_ENTITY:
 	case XML_WAR_UNDECLARED_ENTITY:
@@ -521,9 +611,13 @@ int xmpp_parse_feed(struct xmpp_parse *p, const void *buf, size_t len)
 		size_t n = len < SLICE ? len : SLICE;
 		int rc;
 
+		/* libxml2 reports conversion errors without the context;
+		 * they too must reach on_error, not stderr */
+		xmlSetStructuredErrorFunc(p->ctxt, on_error);
 		p->in_cb = true;
 		rc = xmlParseChunk(p->ctxt, b, (int)n, 0);
 		p->in_cb = false;
+		xmlSetStructuredErrorFunc(NULL, NULL);
 		if (p->reset_pending) {
 			/* the rest belongs to what follows the restart
 			 * (TLS records, a new header after SASL) */
