@@ -203,7 +203,7 @@ struct gw {
 	time_t reload_at;
 	bool reload_failed;
 	struct cfg_diag reload_diag;
-	char reload_note[GW_TEXT_MAX];
+	char reload_note[GW_TEXT_MAX * 4];	/* a failure outside the file */
 	struct cfg *boot;          /* the file as started, once reloaded */
 	char restart[GW_TEXT_MAX]; /* what needs a restart, "" if none */
 };
