@@ -137,6 +137,9 @@ struct cfg_supported {
 struct cfg_connector {
 	char *name;
 	char *ip;                 /* bind address, also the source address */
+	char *advertise;          /* public host name or address written in
+				   * Via, Record-Route, Contact (static
+				   * NAT); NULL: ip */
 	uint16_t port;            /* UDP and TCP, default 5060 */
 	uint16_t tls_port;        /* TLS, default 5061 */
 	struct cfg_strv gateways; /* CommunityGateway names it serves */

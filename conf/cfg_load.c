@@ -137,6 +137,7 @@ static const struct attr_spec a_connector[] = {
 	{"ip", V_TEXT, true, NULL},
 	{"port", V_PORT, false, NULL},
 	{"tlsPort", V_PORT, false, NULL},
+	{"advertise", V_TEXT, false, NULL},
 	{"maxConnections", V_COUNT, false, NULL},
 	DAEMON_ATTRS, A_END,
 };
@@ -1174,6 +1175,7 @@ static void build_connector(struct ld *ld, struct cfg *cfg, const xmlNode *n)
 		return;
 	cn->name = attr_get(n, "name");
 	cn->ip = attr_get(n, "ip");
+	cn->advertise = attr_get(n, "advertise");
 	cn->port = attr_port(n, "port", CFG_SIP_PORT);
 	cn->tls_port = attr_port(n, "tlsPort", CFG_SIPS_PORT);
 	cn->max_conns = attr_count(n, "maxConnections", 0);
@@ -1518,6 +1520,7 @@ void cfg_free(struct cfg *cfg)
 
 		free(cn->name);
 		free(cn->ip);
+		free(cn->advertise);
 		strv_free(&cn->gateways);
 		for (j = 0; j < cn->ncommunities; j++)
 			free(cn->communities[j].community);

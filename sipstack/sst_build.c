@@ -300,7 +300,7 @@ int sst_build_forward(struct mbuf **mbp, const struct sip_msg *req,
 {
 	const struct sip_hdr *self[SST_FWD_SELF_MAX];
 	size_t nself = 0, i;
-	bool first_via = true, skip;
+	bool first_via = true, skip, contact_done = false;
 	uint32_t maxfwd = SST_MAXFWD_DEFAULT + 1;
 	struct mbuf *mb;
 	struct le *le;
@@ -359,6 +359,8 @@ int sst_build_forward(struct mbuf **mbp, const struct sip_msg *req,
 		switch (hdr->id) {
 
 		case SIP_HDR_VIA:
+			if (f->hide_vias)
+				break;
 			if (first_via)
 				err = top_via_print(mb, req, hdr, f->src);
 			else
@@ -372,6 +374,15 @@ int sst_build_forward(struct mbuf **mbp, const struct sip_msg *req,
 			break;
 
 		case SIP_HDR_CONTENT_LENGTH:
+			break;
+
+		case SIP_HDR_CONTACT:
+			if (!f->contact)
+				err = hdr_print(mb, hdr);
+			else if (!contact_done)
+				err = mbuf_printf(mb, "Contact: %s\r\n",
+						  f->contact);
+			contact_done = true;
 			break;
 
 		default:
@@ -423,6 +434,77 @@ int sst_build_fwd_response(struct mbuf **mbp, const struct sip_msg *resp)
 		if (hdr->id == SIP_HDR_CONTENT_LENGTH)
 			continue;
 
+		err = hdr_print(mb, hdr);
+	}
+
+	blen = resp->mb ? mbuf_get_left(resp->mb) : 0;
+	if (!err) {
+		err = mbuf_printf(mb, "Content-Length: %zu\r\n\r\n", blen);
+		if (blen)
+			err |= mbuf_write_mem(mb, mbuf_buf(resp->mb), blen);
+	}
+
+	return finish(mbp, mb, err);
+}
+
+
+int sst_build_fwd_response_th(struct mbuf **mbp, const struct sip_msg *resp,
+			      const struct sip_msg *req,
+			      const struct sa *src, const char *contact)
+{
+	bool first_via = true, vias_done = false, contact_done = false;
+	struct mbuf *mb;
+	struct le *le, *lr;
+	size_t blen;
+	int err;
+
+	if (!mbp || !resp || resp->req || (req && !req->req))
+		return EINVAL;
+	if (!req && sip_msg_hdr_count(resp, SIP_HDR_VIA) < 2)
+		return ENOENT;
+
+	mb = mbuf_alloc(resp->mb ? resp->mb->end + 256 : 512);
+	if (!mb)
+		return ENOMEM;
+
+	err = mbuf_printf(mb, "SIP/2.0 %u %r\r\n", resp->scode,
+			  &resp->reason);
+
+	for (le = resp->hdrl.head; le && !err; le = le->next) {
+		const struct sip_hdr *hdr = le->data;
+
+		if (hdr->id == SIP_HDR_VIA) {
+			if (!req) {
+				if (!first_via)
+					err = hdr_print(mb, hdr);
+				first_via = false;
+				continue;
+			}
+			if (vias_done)
+				continue;
+			vias_done = true;
+			for (lr = req->hdrl.head; lr && !err; lr = lr->next) {
+				const struct sip_hdr *rh = lr->data;
+
+				if (rh->id != SIP_HDR_VIA)
+					continue;
+				if (first_via)
+					err = top_via_print(mb, req, rh, src);
+				else
+					err = hdr_print(mb, rh);
+				first_via = false;
+			}
+			continue;
+		}
+		if (hdr->id == SIP_HDR_CONTENT_LENGTH)
+			continue;
+		if (hdr->id == SIP_HDR_CONTACT && contact) {
+			if (!contact_done)
+				err = mbuf_printf(mb, "Contact: %s\r\n",
+						  contact);
+			contact_done = true;
+			continue;
+		}
 		err = hdr_print(mb, hdr);
 	}
 

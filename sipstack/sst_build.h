@@ -100,6 +100,9 @@ struct sst_fwd_spec {
 	sst_self_h *selfh;         /* leading Routes naming us are removed */
 	void *arg;
 	const struct sa *src;      /* received/rport as in responses */
+	bool hide_vias;            /* the request's Vias not copied */
+	const char *contact;       /* Contact value replacing every
+				    * Contact header; NULL keeps them */
 };
 
 /*
@@ -110,7 +113,9 @@ struct sst_fwd_spec {
  * Max-Forwards decremented (inserted as 70 when absent), every other
  * header as received, Content-Length recomputed, same body.
  * ELOOP Max-Forwards is 0 (answer 483), EBADMSG it is not a number,
- * EINVAL bad arguments, ENOMEM.
+ * EINVAL bad arguments, ENOMEM.  With hide_vias only our Via is written
+ * (topology hiding: the caller restores the others on the response,
+ * sst_build_fwd_response_th); with contact the Contact is replaced.
  */
 int sst_build_forward(struct mbuf **mbp, const struct sip_msg *req,
 		      const struct sst_fwd_spec *f);
@@ -121,5 +126,16 @@ int sst_build_forward(struct mbuf **mbp, const struct sip_msg *req,
  * was for us), EINVAL, ENOMEM.
  */
 int sst_build_fwd_response(struct mbuf **mbp, const struct sip_msg *resp);
+
+/*
+ * Forwarded copy of resp for topology hiding: when req is set, the
+ * Vias are req's (the request as it reached us; the top one with
+ * received/rport for src as in sst_build_forward) in place of resp's;
+ * when contact is set, it replaces every Contact header.  Everything
+ * else as received.  EINVAL, ENOMEM.
+ */
+int sst_build_fwd_response_th(struct mbuf **mbp, const struct sip_msg *resp,
+			      const struct sip_msg *req,
+			      const struct sa *src, const char *contact);
 
 #endif /* STC_SST_BUILD_H */
