@@ -259,7 +259,14 @@ static int probe_send(struct cn_px *px, struct px_out *o)
 		    px->ip, tag);
 	re_snprintf(callid, sizeof(callid), "ka%llu-%s",
 		    (unsigned long long)++px->seq, tag);
-	re_snprintf(sb, sizeof(sb), "%s:%u", px->host, px_port(px, o->kind));
+	/* a partner's probe names the advertised host, a gateway's the
+	 * bound ip */
+	if (o->link || !strchr(px->ip, ':'))
+		re_snprintf(sb, sizeof(sb), "%s:%u", o->link ? px->host :
+			    px->ip, px_port(px, o->kind));
+	else
+		re_snprintf(sb, sizeof(sb), "[%s]:%u", px->ip,
+			    px_port(px, o->kind));
 
 	memset(&q, 0, sizeof(q));
 	q.method = "OPTIONS";

@@ -85,11 +85,17 @@ uint16_t px_port(const struct cn_px *px, enum sst_tp k)
 	return k == SST_TP_TLS ? px->tls_port : px->port;
 }
 
-/* Our sent-by for transport k: "IP:PORT" (IPv6 in brackets). */
-static void sentby(const struct cn_px *px, enum sst_tp k, char *buf,
-		   size_t size)
+/* Our sent-by for transport k: "IP:PORT" (IPv6 in brackets); toward a
+ * partner (out) the advertised host, toward a gateway the bound ip. */
+static void sentby(const struct cn_px *px, enum sst_tp k, bool out,
+		   char *buf, size_t size)
 {
-	re_snprintf(buf, size, "%s:%u", px->host, px_port(px, k));
+	if (out)
+		re_snprintf(buf, size, "%s:%u", px->host, px_port(px, k));
+	else if (strchr(px->ip, ':'))
+		re_snprintf(buf, size, "[%s]:%u", px->ip, px_port(px, k));
+	else
+		re_snprintf(buf, size, "%s:%u", px->ip, px_port(px, k));
 }
 
 /* The local address to send from. */
@@ -579,14 +585,42 @@ static int fwd_response(const struct px_req *r, const struct sip_msg *msg,
 			struct mbuf **mbp)
 {
 	char ct[PX_TOPOS_URI_MAX + CN_RESOLVE_NAME_MAX + 64];
+	char rr[CN_ADDR_MAX + 48];
+	struct sst_fwdr_spec s;
 
-	if (r->dir == CN_DIR_OUTBOUND)
-		return sst_build_fwd_response_th(mbp, msg, r->msg, &r->src,
-						 NULL);
-	if (px_topos_contact(r->px, msg, r->back->kind, ct, sizeof(ct)) ==
+	memset(&s, 0, sizeof(s));
+	s.selfh = is_self;
+	s.arg = r->px;
+	if (r->dir == CN_DIR_OUTBOUND) {
+		const enum sst_tp kout = r->tgt[r->cur].kind;
+		const enum sst_tp kin = r->back->kind;
+		const struct cn_px *px = r->px;
+
+		s.req = r->msg;
+		s.src = &r->src;
+		/* double record-routing (RFC 5658): the entry facing the
+		 * gateway, kept off the partner's leg */
+		if (r->record_route && (kin != kout ||
+					px_port(px, kin) != px_port(px, kout))) {
+			if (strchr(px->ip, ':'))
+				re_snprintf(rr, sizeof(rr),
+					    "<sip:[%s]:%u;transport=%s;lr>",
+					    px->ip, px_port(px, kin),
+					    tp_param(kin));
+			else
+				re_snprintf(rr, sizeof(rr),
+					    "<sip:%s:%u;transport=%s;lr>",
+					    px->ip, px_port(px, kin),
+					    tp_param(kin));
+			s.rr_in = rr;
+		}
+		return sst_build_fwd_response_th(mbp, msg, &s);
+	}
+	s.rr_out = true;
+	if (px_topos_contact(r->px, msg, r->back->kind, ct, sizeof(ct)) !=
 	    ENOENT)
-		return sst_build_fwd_response(mbp, msg);
-	return sst_build_fwd_response_th(mbp, msg, NULL, NULL, ct);
+		s.contact = ct;
+	return sst_build_fwd_response_th(mbp, msg, &s);
 }
 
 static void out_resp(int err, uint16_t scode, const struct sip_msg *msg,
@@ -698,7 +732,7 @@ static void try_next(struct px_req *r)
 	t = &r->tgt[r->cur];
 
 	sst_branch_gen(branch, sizeof(branch));
-	sentby(px, t->kind, sb, sizeof(sb));
+	sentby(px, t->kind, r->dir == CN_DIR_OUTBOUND, sb, sizeof(sb));
 	memset(&f, 0, sizeof(f));
 	f.via.tp = sip_tp(t->kind);
 	f.via.sentby = sb;
@@ -725,7 +759,9 @@ static void try_next(struct px_req *r)
 		n = re_snprintf(rr, sizeof(rr), "<sip:%s:%u;transport=%s;lr>",
 				out ? px->host : host, px_port(px, kout),
 				tp_param(kout));
-		if (n > 0 && (kin != kout ||
+		/* leaving the community: the entry facing the gateway is
+		 * added on the response back to it (fwd_response) */
+		if (n > 0 && !out && (kin != kout ||
 			      px_port(px, kin) != px_port(px, kout)))
 			(void)re_snprintf(rr + n, sizeof(rr) - (size_t)n,
 					  ", <sip:%s:%u;transport=%s;lr>",

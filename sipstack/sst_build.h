@@ -100,7 +100,8 @@ struct sst_fwd_spec {
 	sst_self_h *selfh;         /* leading Routes naming us are removed */
 	void *arg;
 	const struct sa *src;      /* received/rport as in responses */
-	bool hide_vias;            /* the request's Vias not copied */
+	bool hide_vias;            /* the request's Vias and Record-Routes
+				    * not copied */
 	const char *contact;       /* Contact value replacing every
 				    * Contact header; NULL keeps them */
 };
@@ -127,15 +128,29 @@ int sst_build_forward(struct mbuf **mbp, const struct sip_msg *req,
  */
 int sst_build_fwd_response(struct mbuf **mbp, const struct sip_msg *resp);
 
+/* How a response is relayed with topology hiding. */
+struct sst_fwdr_spec {
+	const struct sip_msg *req; /* Vias and Record-Routes restored */
+	const struct sa *src;      /* received/rport of req's top Via */
+	const char *contact;       /* replaces every Contact, or NULL */
+	sst_self_h *selfh;         /* which Record-Route values are ours */
+	void *arg;
+	const char *rr_in;         /* written after our first Record-Route
+				    * value (then req's values), or NULL */
+	bool rr_out;               /* values before our last leading one
+				    * dropped */
+};
+
 /*
- * Forwarded copy of resp for topology hiding: when req is set, the
- * Vias are req's (the request as it reached us; the top one with
- * received/rport for src as in sst_build_forward) in place of resp's;
- * when contact is set, it replaces every Contact header.  Everything
- * else as received.  EINVAL, ENOMEM.
+ * Forwarded copy of resp for topology hiding.  With req, the Vias are
+ * req's (the request as it reached us, the top one with received/rport
+ * for src) in place of resp's, and the Record-Route values are resp's
+ * up to our first one, then rr_in, then req's.  With rr_out, the
+ * values before the last of our leading ones are dropped (what lies
+ * behind us).  With contact, it replaces every Contact header.
+ * Everything else as received.  EINVAL, ENOMEM.
  */
 int sst_build_fwd_response_th(struct mbuf **mbp, const struct sip_msg *resp,
-			      const struct sip_msg *req,
-			      const struct sa *src, const char *contact);
+			      const struct sst_fwdr_spec *s);
 
 #endif /* STC_SST_BUILD_H */
