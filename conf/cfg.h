@@ -139,7 +139,10 @@ struct cfg_connector {
 	char *ip;                 /* bind address, also the source address */
 	char *advertise;          /* public host name or address written in
 				   * Via, Record-Route, Contact (static
-				   * NAT); NULL: ip */
+				   * NAT); NULL: advertise_ip, else ip */
+	char *advertise_ip;       /* public address partners see (static
+				   * NAT): check --dns compares our records
+				   * with it; NULL: ip */
 	uint16_t port;            /* UDP and TCP, default 5060 */
 	uint16_t tls_port;        /* TLS, default 5061 */
 	struct cfg_strv gateways; /* CommunityGateway names it serves */

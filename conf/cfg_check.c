@@ -174,6 +174,7 @@ static void check_connector(struct ck *ck, const struct cfg *cfg,
 	snprintf(label, sizeof(label), "CommunityConnector \"%s\"",
 		 nm(cn->name));
 	check_ip(ck, cn->line, label, "ip", cn->ip);
+	check_ip(ck, cn->line, label, "advertiseIp", cn->advertise_ip);
 	if (cn->advertise && !cfg_ip_valid(cn->advertise)) {
 		const char *why = cfg_domain_syntax(cn->advertise, false);
 

@@ -138,6 +138,7 @@ static const struct attr_spec a_connector[] = {
 	{"port", V_PORT, false, NULL},
 	{"tlsPort", V_PORT, false, NULL},
 	{"advertise", V_TEXT, false, NULL},
+	{"advertiseIp", V_TEXT, false, NULL},
 	{"maxConnections", V_COUNT, false, NULL},
 	DAEMON_ATTRS, A_END,
 };
@@ -1176,6 +1177,7 @@ static void build_connector(struct ld *ld, struct cfg *cfg, const xmlNode *n)
 	cn->name = attr_get(n, "name");
 	cn->ip = attr_get(n, "ip");
 	cn->advertise = attr_get(n, "advertise");
+	cn->advertise_ip = attr_get(n, "advertiseIp");
 	cn->port = attr_port(n, "port", CFG_SIP_PORT);
 	cn->tls_port = attr_port(n, "tlsPort", CFG_SIPS_PORT);
 	cn->max_conns = attr_count(n, "maxConnections", 0);
@@ -1521,6 +1523,7 @@ void cfg_free(struct cfg *cfg)
 		free(cn->name);
 		free(cn->ip);
 		free(cn->advertise);
+		free(cn->advertise_ip);
 		strv_free(&cn->gateways);
 		for (j = 0; j < cn->ncommunities; j++)
 			free(cn->communities[j].community);

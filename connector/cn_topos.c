@@ -25,7 +25,7 @@
  *
  *  - Record-Route, Via sent-by and Contact host: the advertised host of
  *    the CommunityConnector (advertise=, static NAT) when set, else its
- *    bound ip.  The Record-Route entry that faces the gateway (the
+ *    public address (advertiseIp=), else its bound ip.  The Record-Route entry that faces the gateway (the
  *    second one of a double record-route, RFC 5658) keeps the bound ip:
  *    the gateway reaches the connector there.
  */
@@ -41,13 +41,15 @@
 /* Format the host the connector writes: advertise or ip. */
 void px_topos_init(struct cn_px *px, const struct cfg_connector *self)
 {
-	const char *h = self->advertise ? self->advertise : self->ip;
+	const char *h = self->advertise ? self->advertise :
+		self->advertise_ip ? self->advertise_ip : self->ip;
 
 	if (strchr(h, ':'))
 		re_snprintf(px->host, sizeof(px->host), "[%s]", h);
 	else
 		str_ncpy(px->host, h, sizeof(px->host));
-	str_ncpy(px->adv, self->advertise ? self->advertise : "",
+	str_ncpy(px->adv, self->advertise ? self->advertise :
+		 self->advertise_ip ? self->advertise_ip : "",
 		 sizeof(px->adv));
 }
 
