@@ -124,6 +124,9 @@ struct cfg_extern {
 	unsigned line;
 	unsigned accept_tp;       /* acceptTransports: 1 << CFG_TP_x each,
 				   * 0 when absent */
+	unsigned message_rate;    /* MESSAGEs per second each way, 0: none */
+	unsigned notify_rate;     /* NOTIFY and PUBLISH per second each way */
+	unsigned subscribe_rate;  /* new SUBSCRIBE dialogs per second each way */
 };
 
 /* One community a connector supports, enabled or not. */

@@ -122,6 +122,9 @@ static const struct attr_spec a_extern[] = {
 	{"port", V_PORT, false, NULL},
 	{"transport", V_ENUM, false, e_transport},
 	{"acceptTransports", V_ENUMS, false, e_transport},
+	{"messageRate", V_COUNT, false, NULL},
+	{"notifyRate", V_COUNT, false, NULL},
+	{"subscribeRate", V_COUNT, false, NULL},
 	A_END,
 };
 static const struct el_spec el_proxy = {"Proxy", a_none, V_TEXT, NULL};
@@ -1156,6 +1159,9 @@ static void build_extern(struct ld *ld, struct cfg *cfg, const xmlNode *n)
 		ex->accept_tp = m > 0 ? (unsigned)m : 0;
 		free(v);
 	}
+	ex->message_rate = attr_count(n, "messageRate", 0);
+	ex->notify_rate = attr_count(n, "notifyRate", 0);
+	ex->subscribe_rate = attr_count(n, "subscribeRate", 0);
 	ex->line = node_line(n);
 	for (c = n->children; c; c = c->next) {
 		if (is_el(c, "Domain"))

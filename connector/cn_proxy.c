@@ -272,6 +272,22 @@ static void refuse(struct px_req *r, const struct cn_verdict *v)
 		     scode == 503 ? hdr : NULL);
 }
 
+/* Over its community's rate (cn_rate.c): 503, retry in a second. */
+static bool rate_ok(struct px_req *r)
+{
+	char src[CN_ADDR_MAX];
+
+	if (px_rate_admit(r->px, r))
+		return true;
+	re_snprintf(src, sizeof(src), "%j", &r->src);
+	cn_count_reject(r->px->cn, r->comm, CN_R_RATE_LIMIT, src,
+			"from=%s ruri=%s method=%s", r->from_domain,
+			r->ruri_domain, r->method);
+	px_req_final(r, 503, "Community over its rate",
+		     "Retry-After: 1\r\n");
+	return false;
+}
+
 /* 483: Max-Forwards used up, or our own Via already in the request. */
 static void refuse_loop(struct px_req *r)
 {
@@ -473,6 +489,8 @@ static void decide_trust(struct px_req *r, const struct cn_addrset *set,
 
 	/* the community's proxy: admission keeps its connection */
 	sst_conn_trust(r->back->conn);
+	if (!rate_ok(r))
+		return;
 	cn_count_in(px->cn, r->comm);
 	if (r->in_dialog &&
 	    dialog_target(px, r->msg, SST_TP_UDP, &pref, &pk))
@@ -885,6 +903,8 @@ static void outbound(struct px_req *r)
 	ex = v.community;
 	str_ncpy(r->comm, ex->name, sizeof(r->comm));
 	str_ncpy(r->domain, r->ruri_domain, sizeof(r->domain));
+	if (!rate_ok(r))
+		return;
 
 	if (r->in_dialog) {
 		struct sa sa;
@@ -1206,6 +1226,7 @@ static void px_destructor(void *arg)
 
 	tmr_cancel(&px->tick);
 	px_links_stop(px);
+	px_rate_stop(px);
 	list_flush(&px->reqs);
 	px->nreqs = 0;
 	px->ts = mem_deref(px->ts);
@@ -1409,6 +1430,7 @@ static void px_status(struct cn *cn, struct dmn_st *root)
 	if (px) {
 		px_links_status(px, root);
 		px_admit_status(px, root);
+		px_rate_status(px, root);
 	}
 }
 

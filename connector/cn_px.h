@@ -69,6 +69,7 @@ struct cn_px {
 	char host[CN_RESOLVE_NAME_MAX + 3];	/* written: advertise or ip */
 	char adv[CN_RESOLVE_NAME_MAX + 1];	/* advertise, or "" */
 	struct px_topos_slot topos[PX_TOPOS_SLOTS];
+	struct list rates;			/* struct px_rate, cn_rate.c */
 	uint16_t port, tls_port;
 	struct sa laddr_udp;		/* ip:port, UDP sends come from it */
 	struct sa laddr_any;		/* ip:0, TCP/TLS connections */
@@ -166,6 +167,11 @@ bool px_topos_ruri(const struct cn_px *px, const struct sip_msg *msg,
 		   char *buf, size_t size);
 bool px_topos_uri(const struct cn_px *px, const struct sip_msg *msg,
 		  struct uri *u, char *buf, size_t size);
+
+/* cn_rate.c */
+bool px_rate_admit(struct cn_px *px, const struct px_req *r);
+void px_rate_status(struct cn_px *px, struct dmn_st *root);
+void px_rate_stop(struct cn_px *px);
 
 /* cn_admit.c */
 int  px_admit_conf(struct cn_px *px, struct sst_transp_conf *conf);

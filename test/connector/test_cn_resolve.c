@@ -64,27 +64,27 @@ static char *d_cnsrv[] = {"cnsrv.test"};
 static char *d_zport[] = {"zport.test"};
 
 static const struct cfg_extern ex_prox = {
-	"prox", {d_prox, NULL, 1}, "sip.prox.test", 5061, CFG_TP_TLS, 1, 0};
+	"prox", {d_prox, NULL, 1}, "sip.prox.test", 5061, CFG_TP_TLS, 1, 0, 0, 0, 0};
 static const struct cfg_extern ex_srv = {
-	"srvc", {d_srv, NULL, 1}, NULL, 5060, CFG_TP_TLS, 2, 0};
+	"srvc", {d_srv, NULL, 1}, NULL, 5060, CFG_TP_TLS, 2, 0, 0, 0, 0};
 static const struct cfg_extern ex_aonly = {
-	"aonly", {d_aonly, NULL, 1}, NULL, 5070, CFG_TP_TCP, 3, 0};
+	"aonly", {d_aonly, NULL, 1}, NULL, 5070, CFG_TP_TCP, 3, 0, 0, 0, 0};
 static const struct cfg_extern ex_wild = {
-	"wild", {d_wild, NULL, 1}, NULL, 5060, CFG_TP_TLS, 4, 0};
+	"wild", {d_wild, NULL, 1}, NULL, 5060, CFG_TP_TLS, 4, 0, 0, 0, 0};
 static char *d_stale[] = {"stale.test"};
 static const struct cfg_extern ex_stale = {
-	"stale", {d_stale, NULL, 1}, "sip.stale.test", 5061, CFG_TP_TLS, 6, 0};
+	"stale", {d_stale, NULL, 1}, "sip.stale.test", 5061, CFG_TP_TLS, 6, 0, 0, 0, 0};
 static const struct cfg_extern ex_never = {
 	"never", {d_stale, NULL, 1}, "sip2.stale.test", 5061, CFG_TP_TLS, 7,
-	0};
+	0, 0, 0, 0};
 static const struct cfg_extern ex_nowhere = {
-	"nowhere", {d_nowhere, NULL, 1}, NULL, 5060, CFG_TP_TLS, 5, 0};
+	"nowhere", {d_nowhere, NULL, 1}, NULL, 5060, CFG_TP_TLS, 5, 0, 0, 0, 0};
 static const struct cfg_extern ex_cnprox = {
-	"cnprox", {d_cnprox, NULL, 1}, "sip.cnprox.test", 5061, CFG_TP_TLS, 6, 0};
+	"cnprox", {d_cnprox, NULL, 1}, "sip.cnprox.test", 5061, CFG_TP_TLS, 6, 0, 0, 0, 0};
 static const struct cfg_extern ex_cnsrv = {
-	"cnsrv", {d_cnsrv, NULL, 1}, NULL, 5060, CFG_TP_TLS, 7, 0};
+	"cnsrv", {d_cnsrv, NULL, 1}, NULL, 5060, CFG_TP_TLS, 7, 0, 0, 0, 0};
 static const struct cfg_extern ex_zport = {
-	"zport", {d_zport, NULL, 1}, NULL, 5060, CFG_TP_TLS, 8, 0};
+	"zport", {d_zport, NULL, 1}, NULL, 5060, CFG_TP_TLS, 8, 0, 0, 0, 0};
 
 
 /* --- dnsmasq --- */

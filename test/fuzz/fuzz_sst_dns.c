@@ -34,9 +34,9 @@ static bool done, guard_fired;
 static char *d_srv[] = {"f.test"};
 static char *d_prox[] = {"p.test"};
 static const struct cfg_extern ex_srv = {
-	"fsrv", {d_srv, NULL, 1}, NULL, 5060, CFG_TP_TLS, 1, 0};
+	"fsrv", {d_srv, NULL, 1}, NULL, 5060, CFG_TP_TLS, 1, 0, 0, 0, 0};
 static const struct cfg_extern ex_prox = {
-	"fprox", {d_prox, NULL, 1}, "sip.p.test", 5061, CFG_TP_TCP, 2, 0};
+	"fprox", {d_prox, NULL, 1}, "sip.p.test", 5061, CFG_TP_TCP, 2, 0, 0, 0, 0};
 
 /* The end of the question (name, type, class) in a query, or 0. */
 static size_t question_end(const uint8_t *p, size_t n)
