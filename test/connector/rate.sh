@@ -3,7 +3,8 @@
 # 127.0.109.31) floods chicago (notifyRate 5/s) with NOTIFYs at 50/s
 # while it sends MESSAGEs to boston; chicago's excess is answered 503
 # with Retry-After and counted rate-limit, boston's MESSAGEs all get
-# 200, and status shows the limits and the rates.
+# 200, and status shows the limits and the rates.  Then chicago floods
+# the gateway the other way, limited by its own bucket.
 . "$top_srcdir/test/lib/testenv.sh"
 te_init cn-rate
 
@@ -141,7 +142,29 @@ te_check "status: the rate of the last second is shown" \
 te_check "the log names the community and the reason" \
 	grep -q "reject reason=rate-limit community=chicago" "$D/daemon.log"
 
+# ---- the other way: chicago floods the gateway
 te_stop $CHIPID
+te_spawn "$D/gw.out" sipp -sf "$SX/notify_uas.xml" -i $GW -p $GWPORT \
+	-aa -nostdin -trace_logs -log_file "$D/gw.log"
+GWPID=$TE_LASTPID
+te_wait_udp $GW $GWPORT 5
+te_spawn "$D/flood-in.out" sipp -sf "$SX/notify_uac.xml" -i $CHI -p 16166 \
+	-s bob -key domain acme.test -key from carol -key fromdom chicago.test \
+	-r 50 -m 60 -nostdin -timeout 20 \
+	-trace_logs -log_file "$D/flood-in.log" $CN:$PORT
+waitpid_rc $TE_LASTPID
+i200=$(count "$D/flood-in.log" "^NOTIFY 200")
+i503=$(count "$D/flood-in.log" "^NOTIFY 503 retry-after=1\$")
+echo "  NOTIFY from chicago: $i200 x 200, $i503 x 503"
+te_check "inbound flood: every NOTIFY got a final answer" \
+	[ $((i200 + i503)) = 60 ]
+te_check "inbound flood: limited to the burst and the rate" \
+	sh -c "[ $i200 -ge 5 ] && [ $i200 -le 16 ]"
+te_check "inbound flood: the gateway got only what passed" \
+	[ "$(count "$D/gw.log" "NOTIFY received")" = "$i200" ]
+te_check "status: inbound refusals counted apart" \
+	status_has "notify_in_limited: +$i503"
+te_stop $GWPID
 te_stop $BOSPID
 te_check "the connector is still running" te_alive $CNPID
 te_stop $CNPID
