@@ -68,6 +68,7 @@ struct cn_px {
 	char ip[CN_ADDR_MAX];
 	char host[CN_RESOLVE_NAME_MAX + 3];	/* written: advertise or ip */
 	char adv[CN_RESOLVE_NAME_MAX + 1];	/* advertise, or "" */
+	struct sa adv_ip;			/* advertiseIp, or unset */
 	struct px_topos_slot topos[PX_TOPOS_SLOTS];
 	struct list rates;			/* struct px_rate, cn_rate.c */
 	uint16_t port, tls_port;

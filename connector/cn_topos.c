@@ -51,12 +51,20 @@ void px_topos_init(struct cn_px *px, const struct cfg_connector *self)
 	str_ncpy(px->adv, self->advertise ? self->advertise :
 		 self->advertise_ip ? self->advertise_ip : "",
 		 sizeof(px->adv));
+	sa_init(&px->adv_ip, AF_UNSPEC);
+	if (self->advertise_ip)
+		(void)sa_set_str(&px->adv_ip, self->advertise_ip, 0);
 }
 
 /* Is host the advertised name or address? */
 bool px_topos_is_adv(const struct cn_px *px, const struct pl *host)
 {
-	return px->adv[0] && !pl_strcasecmp(host, px->adv);
+	struct sa sa;
+
+	if (px->adv[0] && !pl_strcasecmp(host, px->adv))
+		return true;
+	return sa_isset(&px->adv_ip, SA_ADDR) && !sa_set(&sa, host, 0) &&
+		sa_cmp(&sa, &px->adv_ip, SA_ADDR);
 }
 
 static uint32_t contact_slot(struct cn_px *px, const struct pl *uri)
