@@ -131,6 +131,9 @@ struct cfg_extern {
 	unsigned line;
 	unsigned accept_tp;       /* acceptTransports: 1 << CFG_TP_x each,
 				   * 0 when absent */
+	unsigned message_rate;    /* MESSAGEs per second each way, 0: none */
+	unsigned notify_rate;     /* NOTIFY and PUBLISH per second each way */
+	unsigned subscribe_rate;  /* new SUBSCRIBE dialogs per second each way */
 };
 
 /* One community a connector supports, enabled or not. */
@@ -144,6 +147,12 @@ struct cfg_supported {
 struct cfg_connector {
 	char *name;
 	char *ip;                 /* bind address, also the source address */
+	char *advertise;          /* public host name or address written in
+				   * Via, Record-Route, Contact (static
+				   * NAT); NULL: advertise_ip, else ip */
+	char *advertise_ip;       /* public address partners see (static
+				   * NAT): check --dns compares our records
+				   * with it; NULL: ip */
 	uint16_t port;            /* UDP and TCP, default 5060 */
 	uint16_t tls_port;        /* TLS, default 5061 */
 	struct cfg_strv gateways; /* CommunityGateway names it serves */

@@ -174,6 +174,15 @@ static void check_connector(struct ck *ck, const struct cfg *cfg,
 	snprintf(label, sizeof(label), "CommunityConnector \"%s\"",
 		 nm(cn->name));
 	check_ip(ck, cn->line, label, "ip", cn->ip);
+	check_ip(ck, cn->line, label, "advertiseIp", cn->advertise_ip);
+	if (cn->advertise && !cfg_ip_valid(cn->advertise)) {
+		const char *why = cfg_domain_syntax(cn->advertise, false);
+
+		if (why)
+			ERR(ck, cn->line, "%s: advertise \"%s\" is neither an "
+			    "address nor a host name: %s", label,
+			    cn->advertise, why);
+	}
 
 	for (i = 0; i < cn->gateways.n; i++) {
 		if (!cfg_gateway_find(cfg, cn->gateways.v[i]))

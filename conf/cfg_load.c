@@ -123,6 +123,9 @@ static const struct attr_spec a_extern[] = {
 	{"port", V_PORT, false, NULL},
 	{"transport", V_ENUM, false, e_transport},
 	{"acceptTransports", V_ENUMS, false, e_transport},
+	{"messageRate", V_COUNT, false, NULL},
+	{"notifyRate", V_COUNT, false, NULL},
+	{"subscribeRate", V_COUNT, false, NULL},
 	A_END,
 };
 static const struct el_spec el_proxy = {"Proxy", a_none, V_TEXT, NULL};
@@ -142,6 +145,8 @@ static const struct attr_spec a_connector[] = {
 	{"ip", V_TEXT, true, NULL},
 	{"port", V_PORT, false, NULL},
 	{"tlsPort", V_PORT, false, NULL},
+	{"advertise", V_TEXT, false, NULL},
+	{"advertiseIp", V_TEXT, false, NULL},
 	{"maxConnections", V_COUNT, false, NULL},
 	DAEMON_ATTRS, A_END,
 };
@@ -1179,6 +1184,9 @@ static void build_extern(struct ld *ld, struct cfg *cfg, const xmlNode *n)
 		ex->accept_tp = m > 0 ? (unsigned)m : 0;
 		free(v);
 	}
+	ex->message_rate = attr_count(n, "messageRate", 0);
+	ex->notify_rate = attr_count(n, "notifyRate", 0);
+	ex->subscribe_rate = attr_count(n, "subscribeRate", 0);
 	ex->line = node_line(n);
 	for (c = n->children; c; c = c->next) {
 		if (is_el(c, "Domain"))
@@ -1201,6 +1209,8 @@ static void build_connector(struct ld *ld, struct cfg *cfg, const xmlNode *n)
 		return;
 	cn->name = attr_get(n, "name");
 	cn->ip = attr_get(n, "ip");
+	cn->advertise = attr_get(n, "advertise");
+	cn->advertise_ip = attr_get(n, "advertiseIp");
 	cn->port = attr_port(n, "port", CFG_SIP_PORT);
 	cn->tls_port = attr_port(n, "tlsPort", CFG_SIPS_PORT);
 	cn->max_conns = attr_count(n, "maxConnections", 0);
@@ -1561,6 +1571,8 @@ void cfg_free(struct cfg *cfg)
 
 		free(cn->name);
 		free(cn->ip);
+		free(cn->advertise);
+		free(cn->advertise_ip);
 		strv_free(&cn->gateways);
 		for (j = 0; j < cn->ncommunities; j++)
 			free(cn->communities[j].community);

@@ -18,7 +18,8 @@
  * us resolves it (SRV, then A/AAAA), and each DNS name of our
  * certificate in our domains as a partner with that Proxy does (A/AAAA).
  * The trust set each gives is what the partner's trust check accepts:
- * every CommunityConnector's ip (or the one named with -n) must be in
+ * every CommunityConnector's ip, or advertiseIp behind a static NAT (or
+ * the one named with -n), must be in
  * it, else partners refuse its requests with 403 ("Source is not the
  * community's proxy").  A name that resolves without our address is an
  * error; one that does not resolve a warning, unless none resolves.
@@ -390,21 +391,24 @@ static int report_ours(FILE *f, const struct cfg *cfg, const char *name,
 	}
 	for (i = 0; i < cfg->nconnectors; i++) {
 		const struct cfg_connector *cn = &cfg->connectors[i];
+		const char *pub;
 
 		if (name && strcmp(name, cn->name))
 			continue;
-		if (trusted(rt, cn->ip)) {
+		/* behind a static NAT partners see advertiseIp */
+		pub = cn->advertise_ip ? cn->advertise_ip : cn->ip;
+		if (trusted(rt, pub)) {
 			fprintf(f, "    connector %s %s: accepted\n", cn->name,
-				cn->ip);
+				pub);
 			continue;
 		}
 		fprintf(f, "    connector %s %s: NOT accepted\n", cn->name,
-			cn->ip);
+			pub);
 		fprintf(stderr, "stconnector check: error: our %s %s "
 			"resolves without CommunityConnector \"%s\" (%s): "
 			"partners that resolve it refuse its requests (403 "
 			"Source is not the community's proxy); publish %s in "
-			"%s\n", what, nm, cn->name, cn->ip, cn->ip,
+			"%s\n", what, nm, cn->name, pub, pub,
 			rt->src == CN_SRC_SRV ?
 			"the A/AAAA records of the SRV targets" :
 			"its A/AAAA records");

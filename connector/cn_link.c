@@ -243,7 +243,7 @@ static int probe_send(struct cn_px *px, struct px_out *o)
 	const struct cfg *cfg = px->cn->cfg;
 	char branch[SST_BRANCH_SIZE], tag[SST_TAG_SIZE];
 	char ruri[CN_ADDR_MAX + 32], to[CN_ADDR_MAX + 40];
-	char from[CN_RESOLVE_NAME_MAX + 40], callid[64], sb[CN_ADDR_MAX + 8];
+	char from[CN_RESOLVE_NAME_MAX + 40], callid[64], sb[CN_RESOLVE_NAME_MAX + 16];
 	const char *tpn = o->kind == SST_TP_TCP ? "tcp" :
 		o->kind == SST_TP_TLS ? "tls" : "udp";
 	struct sst_req_spec q;
@@ -259,11 +259,13 @@ static int probe_send(struct cn_px *px, struct px_out *o)
 		    px->ip, tag);
 	re_snprintf(callid, sizeof(callid), "ka%llu-%s",
 		    (unsigned long long)++px->seq, tag);
-	if (strchr(px->ip, ':'))
-		re_snprintf(sb, sizeof(sb), "[%s]:%u", px->ip,
-			    px_port(px, o->kind));
+	/* a partner's probe names the advertised host, a gateway's the
+	 * bound ip */
+	if (o->link || !strchr(px->ip, ':'))
+		re_snprintf(sb, sizeof(sb), "%s:%u", o->link ? px->host :
+			    px->ip, px_port(px, o->kind));
 	else
-		re_snprintf(sb, sizeof(sb), "%s:%u", px->ip,
+		re_snprintf(sb, sizeof(sb), "[%s]:%u", px->ip,
 			    px_port(px, o->kind));
 
 	memset(&q, 0, sizeof(q));

@@ -45,6 +45,8 @@ static const struct {
 	/* the trust set cannot be known now: temporary (Retry-After) */
 	[CN_R_DNS_FAILURE]       = {"dns-failure", 503,
 		"Cannot check the sender: DNS unavailable"},
+	[CN_R_RATE_LIMIT]        = {"rate-limit", 503,
+		"Community over its rate"},
 };
 
 const char *cn_reason_name(enum cn_reason r)

@@ -54,6 +54,7 @@ enum cn_reason {
 	CN_R_CONN_LIMIT,	/* a TCP/TLS connection refused or evicted */
 	CN_R_WRONG_TRANSPORT,
 	CN_R_DNS_FAILURE,
+	CN_R_RATE_LIMIT,	/* over the community's rate (cn_rate.c) */
 	CN_R_COUNT
 };
 

@@ -86,11 +86,14 @@ uint16_t px_port(const struct cn_px *px, enum sst_tp k)
 	return k == SST_TP_TLS ? px->tls_port : px->port;
 }
 
-/* Our sent-by for transport k: "IP:PORT" (IPv6 in brackets). */
-static void sentby(const struct cn_px *px, enum sst_tp k, char *buf,
-		   size_t size)
+/* Our sent-by for transport k: "IP:PORT" (IPv6 in brackets); toward a
+ * partner (out) the advertised host, toward a gateway the bound ip. */
+static void sentby(const struct cn_px *px, enum sst_tp k, bool out,
+		   char *buf, size_t size)
 {
-	if (strchr(px->ip, ':'))
+	if (out)
+		re_snprintf(buf, size, "%s:%u", px->host, px_port(px, k));
+	else if (strchr(px->ip, ':'))
 		re_snprintf(buf, size, "[%s]:%u", px->ip, px_port(px, k));
 	else
 		re_snprintf(buf, size, "%s:%u", px->ip, px_port(px, k));
@@ -131,9 +134,12 @@ static bool is_self(const struct uri *uri, void *arg)
 	const struct cn_px *px = arg;
 	struct sa sa;
 
-	if (!uri || sa_set(&sa, &uri->host, 0))
+	if (!uri)
 		return false;
-	if (!sa_cmp(&sa, &px->laddr_any, SA_ADDR))
+	if (px_topos_is_adv(px, &uri->host))
+		;
+	else if (sa_set(&sa, &uri->host, 0) ||
+		 !sa_cmp(&sa, &px->laddr_any, SA_ADDR))
 		return false;
 	return !uri->port || uri->port == px->port ||
 		uri->port == px->tls_port;
@@ -267,6 +273,22 @@ static void refuse(struct px_req *r, const struct cn_verdict *v)
 	px_req_final(r, (uint16_t)scode,
 		     v->phrase ? v->phrase : "Forbidden",
 		     scode == 503 ? hdr : NULL);
+}
+
+/* Over its community's rate (cn_rate.c): 503, retry in a second. */
+static bool rate_ok(struct px_req *r)
+{
+	char src[CN_ADDR_MAX];
+
+	if (px_rate_admit(r->px, r))
+		return true;
+	re_snprintf(src, sizeof(src), "%j", &r->src);
+	cn_count_reject(r->px->cn, r->comm, CN_R_RATE_LIMIT, src,
+			"from=%s ruri=%s method=%s", r->from_domain,
+			r->ruri_domain, r->method);
+	px_req_final(r, 503, "Community over its rate",
+		     "Retry-After: 1\r\n");
+	return false;
 }
 
 /* 483: Max-Forwards used up, or our own Via already in the request. */
@@ -470,6 +492,8 @@ static void decide_trust(struct px_req *r, const struct cn_addrset *set,
 
 	/* the community's proxy: admission keeps its connection */
 	sst_conn_trust(r->back->conn);
+	if (!rate_ok(r))
+		return;
 	cn_count_in(px->cn, r->comm);
 	if (r->in_dialog &&
 	    dialog_target(px, r->msg, SST_TP_UDP, &pref, &pk))
@@ -575,6 +599,51 @@ static void target_failed(struct px_req *r, const struct px_target *t)
 		px_gwt_failed(px, t->gwt, "no answer to a request");
 }
 
+/* A response to relay back, topology hidden (cn_topos.c): outbound,
+ * the inside Vias restored from the request; inbound, the gateway's
+ * Contact replaced by ours. */
+static int fwd_response(const struct px_req *r, const struct sip_msg *msg,
+			struct mbuf **mbp)
+{
+	char ct[PX_TOPOS_URI_MAX + CN_RESOLVE_NAME_MAX + 64];
+	char rr[CN_ADDR_MAX + 48];
+	struct sst_fwdr_spec s;
+
+	memset(&s, 0, sizeof(s));
+	s.selfh = is_self;
+	s.arg = r->px;
+	if (r->dir == CN_DIR_OUTBOUND) {
+		const enum sst_tp kout = r->tgt[r->cur].kind;
+		const enum sst_tp kin = r->back->kind;
+		const struct cn_px *px = r->px;
+
+		s.req = r->msg;
+		s.src = &r->src;
+		/* double record-routing (RFC 5658): the entry facing the
+		 * gateway, kept off the partner's leg */
+		if (r->record_route && (kin != kout ||
+					px_port(px, kin) != px_port(px, kout))) {
+			if (strchr(px->ip, ':'))
+				re_snprintf(rr, sizeof(rr),
+					    "<sip:[%s]:%u;transport=%s;lr>",
+					    px->ip, px_port(px, kin),
+					    tp_param(kin));
+			else
+				re_snprintf(rr, sizeof(rr),
+					    "<sip:%s:%u;transport=%s;lr>",
+					    px->ip, px_port(px, kin),
+					    tp_param(kin));
+			s.rr_in = rr;
+		}
+		return sst_build_fwd_response_th(mbp, msg, &s);
+	}
+	s.rr_out = true;
+	if (px_topos_contact(r->px, msg, r->back->kind, ct, sizeof(ct)) !=
+	    ENOENT)
+		s.contact = ct;
+	return sst_build_fwd_response_th(mbp, msg, &s);
+}
+
 static void out_resp(int err, uint16_t scode, const struct sip_msg *msg,
 		     void *arg)
 {
@@ -592,7 +661,7 @@ static void out_resp(int err, uint16_t scode, const struct sip_msg *msg,
 	if (scode < 200) {
 		/* 100 is hop by hop; other provisional answers go back */
 		if (msg && scode > 100 && r->st &&
-		    !sst_build_fwd_response(&mb, msg))
+		    !fwd_response(r, msg, &mb))
 			(void)sst_strans_reply(r->st, scode, mb);
 		mem_deref(mb);
 		return;
@@ -622,7 +691,7 @@ static void out_resp(int err, uint16_t scode, const struct sip_msg *msg,
 	}
 	if (r->st)
 		cn_audit_req(r->px->cn, r, scode, &msg->reason);
-	if (r->st && !sst_build_fwd_response(&mb, msg)) {
+	if (r->st && !fwd_response(r, msg, &mb)) {
 		(void)sst_strans_reply(r->st, scode, mb);
 		r->st = NULL;
 	}
@@ -630,11 +699,32 @@ static void out_resp(int err, uint16_t scode, const struct sip_msg *msg,
 	mem_deref(r);
 }
 
+/* Topology hiding of a forwarded request (cn_topos.c): leaving the
+ * community only our Via and our Contact; coming in, a Request-URI we
+ * handed out becomes the inside contact again. */
+static void topos_forward(struct px_req *r, const struct px_target *t,
+			  struct sst_fwd_spec *f, char *ct, size_t ctsize,
+			  char *ruri, size_t rurisize)
+{
+	if (r->dir == CN_DIR_OUTBOUND) {
+		f->hide_vias = true;
+		if (px_topos_contact(r->px, r->msg, t->kind, ct, ctsize) !=
+		    ENOENT)
+			f->contact = ct;
+	}
+	else if (px_topos_ruri(r->px, r->msg, ruri, rurisize)) {
+		f->ruri = ruri;
+	}
+}
+
 /* Forward r to its next target, or give the final answer. */
 static void try_next(struct px_req *r)
 {
 	struct cn_px *px = r->px;
-	char branch[SST_BRANCH_SIZE], sb[CN_ADDR_MAX + 8], rr[2 * (CN_ADDR_MAX + 40)];
+	char branch[SST_BRANCH_SIZE], sb[CN_RESOLVE_NAME_MAX + 16];
+	char rr[2 * (CN_RESOLVE_NAME_MAX + 40)];
+	char ct[PX_TOPOS_URI_MAX + CN_RESOLVE_NAME_MAX + 64];
+	char ruri[PX_TOPOS_URI_MAX];
 	struct sst_fwd_spec f;
 	struct mbuf *mb = NULL;
 	struct px_target *t;
@@ -665,7 +755,7 @@ static void try_next(struct px_req *r)
 	t = &r->tgt[r->cur];
 
 	sst_branch_gen(branch, sizeof(branch));
-	sentby(px, t->kind, sb, sizeof(sb));
+	sentby(px, t->kind, r->dir == CN_DIR_OUTBOUND, sb, sizeof(sb));
 	memset(&f, 0, sizeof(f));
 	f.via.tp = sip_tp(t->kind);
 	f.via.sentby = sb;
@@ -679,24 +769,32 @@ static void try_next(struct px_req *r)
 		 * next hop first, so that each side's in-dialog requests
 		 * reach the listener on its own side */
 		const enum sst_tp kout = t->kind, kin = r->back->kind;
+		const bool out = r->dir == CN_DIR_OUTBOUND;
 		char host[CN_ADDR_MAX + 2];
 		int n;
 
+		/* the entry facing the partner names the advertised host
+		 * (static NAT), the one facing a gateway the bound ip */
 		if (strchr(px->ip, ':'))
 			re_snprintf(host, sizeof(host), "[%s]", px->ip);
 		else
 			str_ncpy(host, px->ip, sizeof(host));
 		n = re_snprintf(rr, sizeof(rr), "<sip:%s:%u;transport=%s;lr>",
-				host, px_port(px, kout), tp_param(kout));
-		if (n > 0 && (kin != kout ||
+				out ? px->host : host, px_port(px, kout),
+				tp_param(kout));
+		/* leaving the community: the entry facing the gateway is
+		 * added on the response back to it (fwd_response) */
+		if (n > 0 && !out && (kin != kout ||
 			      px_port(px, kin) != px_port(px, kout)))
 			(void)re_snprintf(rr + n, sizeof(rr) - (size_t)n,
 					  ", <sip:%s:%u;transport=%s;lr>",
-					  host, px_port(px, kin),
+					  out ? host : px->host,
+					  px_port(px, kin),
 					  tp_param(kin));
 		f.rr = rr;
 	}
 
+	topos_forward(r, t, &f, ct, sizeof(ct), ruri, sizeof(ruri));
 	err = sst_build_forward(&mb, r->msg, &f);
 	if (err == ELOOP) {
 		refuse_loop(r);
@@ -770,10 +868,16 @@ static bool next_route(const struct cn_px *px, const struct sip_msg *msg,
 static bool dialog_target(const struct cn_px *px, const struct sip_msg *msg,
 			  enum sst_tp dflt, struct sa *sa, enum sst_tp *kind)
 {
+	char ibuf[PX_TOPOS_URI_MAX];
 	struct sip_addr a;
 	const struct uri *u;
+	struct uri iu;
 
-	u = next_route(px, msg, &a) ? &a.uri : &msg->uri;
+	if (next_route(px, msg, &a))
+		u = &a.uri;
+	else	/* a Request-URI we handed out: the inside contact */
+		u = px_topos_uri(px, msg, &iu, ibuf, sizeof(ibuf)) ? &iu :
+			&msg->uri;
 	*kind = uri_kind(u, dflt);
 	return !uri_addr(sa, u, *kind == SST_TP_TLS ? CFG_SIPS_PORT :
 			 CFG_SIP_PORT);
@@ -804,6 +908,8 @@ static void outbound(struct px_req *r)
 	ex = v.community;
 	str_ncpy(r->comm, ex->name, sizeof(r->comm));
 	str_ncpy(r->domain, r->ruri_domain, sizeof(r->domain));
+	if (!rate_ok(r))
+		return;
 
 	if (r->in_dialog) {
 		struct sa sa;
@@ -1125,6 +1231,7 @@ static void px_destructor(void *arg)
 
 	tmr_cancel(&px->tick);
 	px_links_stop(px);
+	px_rate_stop(px);
 	list_flush(&px->reqs);
 	px->nreqs = 0;
 	px->ts = mem_deref(px->ts);
@@ -1200,6 +1307,7 @@ static int px_start(struct cn *cn)
 	list_init(&px->gwl);
 	tmr_init(&px->tick);
 	str_ncpy(px->ip, self->ip, sizeof(px->ip));
+	px_topos_init(px, self);
 	px->port = self->port ? self->port : CFG_SIP_PORT;
 	px->tls_port = self->tls_port ? self->tls_port : CFG_SIPS_PORT;
 	err  = sa_set_str(&px->laddr_udp, px->ip, px->port);
@@ -1297,6 +1405,7 @@ static int px_apply(struct cn *cn, const struct cfg *old)
 			      "(a new maxConnections needs a restart)",
 			      px->admit.budget.in);
 	cn_resolve_set_stale(px->res, cn->cfg->dns.stale_s);
+	px_topos_init(px, s);	/* a new advertise= applies at once */
 	/* community records were renewed: their link state restarts */
 	return px_links_apply(px);
 }
@@ -1326,6 +1435,7 @@ static void px_status(struct cn *cn, struct dmn_st *root)
 	if (px) {
 		px_links_status(px, root);
 		px_admit_status(px, root);
+		px_rate_status(px, root);
 	}
 }
 

@@ -56,9 +56,21 @@ struct px_admit {
 	struct px_noisy noisy[CN_PX_NOISY_MAX];
 };
 
+/* Topology hiding (cn_topos.c): the inside contacts handed out. */
+enum { PX_TOPOS_SLOTS = 256, PX_TOPOS_URI_MAX = 160 };
+struct px_topos_slot {
+	uint32_t hash;
+	char uri[PX_TOPOS_URI_MAX];
+};
+
 struct cn_px {
 	struct cn *cn;
 	char ip[CN_ADDR_MAX];
+	char host[CN_RESOLVE_NAME_MAX + 3];	/* written: advertise or ip */
+	char adv[CN_RESOLVE_NAME_MAX + 1];	/* advertise, or "" */
+	struct sa adv_ip;			/* advertiseIp, or unset */
+	struct px_topos_slot topos[PX_TOPOS_SLOTS];
+	struct list rates;			/* struct px_rate, cn_rate.c */
 	uint16_t port, tls_port;
 	struct sa laddr_udp;		/* ip:port, UDP sends come from it */
 	struct sa laddr_any;		/* ip:0, TCP/TLS connections */
@@ -146,6 +158,21 @@ int  px_out_alloc(struct px_out **op, struct cn_px *px, enum sst_tp kind,
 int  px_out_send(struct mbuf *mb, void *arg);
 void *px_out_drop(struct px_out *o);
 void px_report_stale(struct cn_px *px, const char *comm, const char *domain);
+
+/* cn_topos.c */
+void px_topos_init(struct cn_px *px, const struct cfg_connector *self);
+bool px_topos_is_adv(const struct cn_px *px, const struct pl *host);
+int  px_topos_contact(struct cn_px *px, const struct sip_msg *msg,
+		      enum sst_tp k, char *buf, size_t size);
+bool px_topos_ruri(const struct cn_px *px, const struct sip_msg *msg,
+		   char *buf, size_t size);
+bool px_topos_uri(const struct cn_px *px, const struct sip_msg *msg,
+		  struct uri *u, char *buf, size_t size);
+
+/* cn_rate.c */
+bool px_rate_admit(struct cn_px *px, const struct px_req *r);
+void px_rate_status(struct cn_px *px, struct dmn_st *root);
+void px_rate_stop(struct cn_px *px);
 
 /* cn_admit.c */
 int  px_admit_conf(struct cn_px *px, struct sst_transp_conf *conf);

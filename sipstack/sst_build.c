@@ -300,7 +300,7 @@ int sst_build_forward(struct mbuf **mbp, const struct sip_msg *req,
 {
 	const struct sip_hdr *self[SST_FWD_SELF_MAX];
 	size_t nself = 0, i;
-	bool first_via = true, skip;
+	bool first_via = true, skip, contact_done = false;
 	uint32_t maxfwd = SST_MAXFWD_DEFAULT + 1;
 	struct mbuf *mb;
 	struct le *le;
@@ -359,6 +359,8 @@ int sst_build_forward(struct mbuf **mbp, const struct sip_msg *req,
 		switch (hdr->id) {
 
 		case SIP_HDR_VIA:
+			if (f->hide_vias)
+				break;
 			if (first_via)
 				err = top_via_print(mb, req, hdr, f->src);
 			else
@@ -372,6 +374,20 @@ int sst_build_forward(struct mbuf **mbp, const struct sip_msg *req,
 			break;
 
 		case SIP_HDR_CONTENT_LENGTH:
+			break;
+
+		case SIP_HDR_RECORD_ROUTE:
+			if (!f->hide_vias)
+				err = hdr_print(mb, hdr);
+			break;
+
+		case SIP_HDR_CONTACT:
+			if (!f->contact)
+				err = hdr_print(mb, hdr);
+			else if (!contact_done)
+				err = mbuf_printf(mb, "Contact: %s\r\n",
+						  f->contact);
+			contact_done = true;
 			break;
 
 		default:
@@ -423,6 +439,179 @@ int sst_build_fwd_response(struct mbuf **mbp, const struct sip_msg *resp)
 		if (hdr->id == SIP_HDR_CONTENT_LENGTH)
 			continue;
 
+		err = hdr_print(mb, hdr);
+	}
+
+	blen = resp->mb ? mbuf_get_left(resp->mb) : 0;
+	if (!err) {
+		err = mbuf_printf(mb, "Content-Length: %zu\r\n\r\n", blen);
+		if (blen)
+			err |= mbuf_write_mem(mb, mbuf_buf(resp->mb), blen);
+	}
+
+	return finish(mbp, mb, err);
+}
+
+
+enum { RR_MAX = 32 };
+
+/* The Record-Route values of msg, one by one (a header may hold a
+ * comma-separated list): n of them, at most RR_MAX. */
+static size_t rr_values(const struct sip_msg *msg, struct pl *v, size_t n)
+{
+	size_t k = 0;
+	struct le *le;
+
+	for (le = msg ? msg->hdrl.head : NULL; le && k < n; le = le->next) {
+		const struct sip_hdr *hdr = le->data;
+		const char *p, *e, *start;
+		bool quoted = false, angle = false;
+
+		if (hdr->id != SIP_HDR_RECORD_ROUTE)
+			continue;
+		p = start = hdr->val.p;
+		e = p + hdr->val.l;
+		for (; p <= e && k < n; p++) {
+			if (p < e && *p == '"')
+				quoted = !quoted;
+			else if (p < e && !quoted && *p == '<')
+				angle = true;
+			else if (p < e && !quoted && *p == '>')
+				angle = false;
+			if (p < e && (quoted || angle || *p != ','))
+				continue;
+			while (start < p && (*start == ' ' || *start == '\t'))
+				start++;
+			v[k].p = start;
+			v[k].l = (size_t)(p - start);
+			while (v[k].l && (v[k].p[v[k].l - 1] == ' ' ||
+					  v[k].p[v[k].l - 1] == '\t'))
+				v[k].l--;
+			if (v[k].l)
+				k++;
+			start = p + 1;
+		}
+	}
+	return k;
+}
+
+static bool rr_self(const struct pl *v, const struct sst_fwdr_spec *s)
+{
+	struct sip_addr a;
+
+	return s->selfh && !sip_addr_decode(&a, v) && s->selfh(&a.uri, s->arg);
+}
+
+/* The Record-Route of a response relayed with hiding, as one header. */
+static int rr_print(struct mbuf *mb, const struct sip_msg *resp,
+		    const struct sst_fwdr_spec *s)
+{
+	struct pl v[RR_MAX], q[RR_MAX];
+	size_t n = rr_values(resp, v, RR_MAX), nq = 0, i, from = 0, upto;
+	bool self_seen = false, sep = false, tail = false;
+	int err;
+
+	if (s->rr_out) {
+		/* the last of our leading values: keep from there on */
+		for (i = 0; i < n; i++) {
+			if (rr_self(&v[i], s)) {
+				from = i;
+				self_seen = true;
+			}
+			else if (self_seen)
+				break;
+		}
+	}
+	upto = n;
+	if (s->req) {
+		/* the response's values up to our first, then the one of
+		 * ours for the gateway side, then the request's own */
+		for (i = from; i < n && !rr_self(&v[i], s); i++)
+			;
+		if (i < n) {
+			upto = i + 1;
+			tail = true;
+			nq = rr_values(s->req, q, RR_MAX);
+		}
+	}
+	if (from >= upto)
+		return 0;
+
+	err = mbuf_printf(mb, "Record-Route: ");
+	for (i = from; i < upto && !err; i++, sep = true)
+		err = mbuf_printf(mb, "%s%r", sep ? ", " : "", &v[i]);
+	if (tail && s->rr_in && !err)
+		err = mbuf_printf(mb, ", %s", s->rr_in);
+	for (i = 0; tail && i < nq && !err; i++)
+		err = mbuf_printf(mb, ", %r", &q[i]);
+	return err ? err : mbuf_printf(mb, "\r\n");
+}
+
+int sst_build_fwd_response_th(struct mbuf **mbp, const struct sip_msg *resp,
+			      const struct sst_fwdr_spec *s)
+{
+	const struct sip_msg *req = s ? s->req : NULL;
+	bool first_via = true, vias_done = false, contact_done = false;
+	bool rr_done = false;
+	struct mbuf *mb;
+	struct le *le, *lr;
+	size_t blen;
+	int err;
+
+	if (!mbp || !resp || !s || resp->req || (req && !req->req))
+		return EINVAL;
+	if (!req && sip_msg_hdr_count(resp, SIP_HDR_VIA) < 2)
+		return ENOENT;
+
+	mb = mbuf_alloc(resp->mb ? resp->mb->end + 256 : 512);
+	if (!mb)
+		return ENOMEM;
+
+	err = mbuf_printf(mb, "SIP/2.0 %u %r\r\n", resp->scode,
+			  &resp->reason);
+
+	for (le = resp->hdrl.head; le && !err; le = le->next) {
+		const struct sip_hdr *hdr = le->data;
+
+		if (hdr->id == SIP_HDR_VIA) {
+			if (!req) {
+				if (!first_via)
+					err = hdr_print(mb, hdr);
+				first_via = false;
+				continue;
+			}
+			if (vias_done)
+				continue;
+			vias_done = true;
+			for (lr = req->hdrl.head; lr && !err; lr = lr->next) {
+				const struct sip_hdr *rh = lr->data;
+
+				if (rh->id != SIP_HDR_VIA)
+					continue;
+				if (first_via)
+					err = top_via_print(mb, req, rh,
+							    s->src);
+				else
+					err = hdr_print(mb, rh);
+				first_via = false;
+			}
+			continue;
+		}
+		if (hdr->id == SIP_HDR_RECORD_ROUTE) {
+			if (!rr_done)
+				err = rr_print(mb, resp, s);
+			rr_done = true;
+			continue;
+		}
+		if (hdr->id == SIP_HDR_CONTENT_LENGTH)
+			continue;
+		if (hdr->id == SIP_HDR_CONTACT && s->contact) {
+			if (!contact_done)
+				err = mbuf_printf(mb, "Contact: %s\r\n",
+						  s->contact);
+			contact_done = true;
+			continue;
+		}
 		err = hdr_print(mb, hdr);
 	}
 

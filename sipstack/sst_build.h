@@ -100,6 +100,10 @@ struct sst_fwd_spec {
 	sst_self_h *selfh;         /* leading Routes naming us are removed */
 	void *arg;
 	const struct sa *src;      /* received/rport as in responses */
+	bool hide_vias;            /* the request's Vias and Record-Routes
+				    * not copied */
+	const char *contact;       /* Contact value replacing every
+				    * Contact header; NULL keeps them */
 };
 
 /*
@@ -110,7 +114,9 @@ struct sst_fwd_spec {
  * Max-Forwards decremented (inserted as 70 when absent), every other
  * header as received, Content-Length recomputed, same body.
  * ELOOP Max-Forwards is 0 (answer 483), EBADMSG it is not a number,
- * EINVAL bad arguments, ENOMEM.
+ * EINVAL bad arguments, ENOMEM.  With hide_vias only our Via is written
+ * (topology hiding: the caller restores the others on the response,
+ * sst_build_fwd_response_th); with contact the Contact is replaced.
  */
 int sst_build_forward(struct mbuf **mbp, const struct sip_msg *req,
 		      const struct sst_fwd_spec *f);
@@ -121,5 +127,30 @@ int sst_build_forward(struct mbuf **mbp, const struct sip_msg *req,
  * was for us), EINVAL, ENOMEM.
  */
 int sst_build_fwd_response(struct mbuf **mbp, const struct sip_msg *resp);
+
+/* How a response is relayed with topology hiding. */
+struct sst_fwdr_spec {
+	const struct sip_msg *req; /* Vias and Record-Routes restored */
+	const struct sa *src;      /* received/rport of req's top Via */
+	const char *contact;       /* replaces every Contact, or NULL */
+	sst_self_h *selfh;         /* which Record-Route values are ours */
+	void *arg;
+	const char *rr_in;         /* written after our first Record-Route
+				    * value (then req's values), or NULL */
+	bool rr_out;               /* values before our last leading one
+				    * dropped */
+};
+
+/*
+ * Forwarded copy of resp for topology hiding.  With req, the Vias are
+ * req's (the request as it reached us, the top one with received/rport
+ * for src) in place of resp's, and the Record-Route values are resp's
+ * up to our first one, then rr_in, then req's.  With rr_out, the
+ * values before the last of our leading ones are dropped (what lies
+ * behind us).  With contact, it replaces every Contact header.
+ * Everything else as received.  EINVAL, ENOMEM.
+ */
+int sst_build_fwd_response_th(struct mbuf **mbp, const struct sip_msg *resp,
+			      const struct sst_fwdr_spec *s);
 
 #endif /* STC_SST_BUILD_H */

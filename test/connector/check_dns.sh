@@ -116,5 +116,27 @@ te_check "enabled and unresolvable: exit 1" [ "$rc" = 1 ]
 te_check "enabled and unresolvable: an error naming it" \
 	has conn-true.err "stconnector check: error: extern community nowhere (nowhere.test) does not resolve: no such name (NXDOMAIN)"
 
+# static NAT: partners see advertiseIp, so our records are compared
+# with it, not with the bound ip (127.0.109.9, never bound by check)
+nat() # NAME IP ADVERTISE-IP: good.xml plus a connector
+{
+	sed "s#<Dns #<CommunityGateway name=\"gw\"><ClientListen transport=\"udp\" address=\"127.0.7.11\" port=\"5060\"/><ConnectorListen transport=\"tcp\" address=\"127.0.7.11\" port=\"5070\"/></CommunityGateway>\n  <CommunityConnector name=\"edge\" ip=\"$2\" advertiseIp=\"$3\" advertise=\"sip.acme.test\"><Gateway>gw</Gateway><SupportedCommunity name=\"prox\" enabled=\"true\"/></CommunityConnector>\n  <Dns #" \
+		"$TE_DIR/good.xml" >"$TE_DIR/$1.xml"
+	"$BIN" check --dns -c "$TE_DIR/$1.xml" >"$TE_DIR/$1.out" \
+		2>"$TE_DIR/$1.err"
+	rc=$?
+}
+nat nat-ok 127.0.109.9 127.0.7.9
+te_check "static NAT, published public address: exit 0" [ "$rc" = 0 ]
+te_check "static NAT, published public address: accepted" \
+	has nat-ok.out "    connector edge 127.0.7.9: accepted"
+nat nat-bad 127.0.7.9 127.0.109.9
+te_check "static NAT, public address not published: exit 1" [ "$rc" = 1 ]
+te_check "static NAT, public address not published: NOT accepted" \
+	has nat-bad.out "    connector edge 127.0.109.9: NOT accepted"
+te_check "static NAT, public address not published: the error names it" \
+	grep -q "CommunityConnector \"edge\" (127.0.109.9).*publish 127.0.109.9" \
+	"$TE_DIR/nat-bad.err"
+
 te_stop "$TE_DNS_PID"
 te_done

@@ -291,9 +291,10 @@ te_check "tls: chicago's gateway routed its NOTIFY by the Record-Route set (chic
 	has "$D/chicago-gw.msg" "^Route: <sip:$C_CN[:;][^>]*>, *<sip:$C_CN[:;][^>]*>, *<sip:$A_CN[:;]"
 # double record-routing: each connector recorded its gateway side
 # (udp 5060) and its federation side (tls 5061); chicago's gateway
-# takes its own side first, acme's connector pops both of its own
-te_check "tls: the NOTIFY's Route set names both sides of each connector" \
-	has "$D/chicago-gw.msg" "^Route: <sip:$C_CN:5060;transport=udp;lr>, *<sip:$C_CN:5061;transport=tls;lr>, *<sip:$A_CN:5061;transport=tls;lr>, *<sip:$A_CN:5060;transport=udp;lr>"
+# takes its own side first.  Topology hiding: acme's gateway side never
+# left acme, so chicago's route set ends at acme's federation side
+te_check "tls: the NOTIFY's Route set names each connector's own sides only" \
+	has "$D/chicago-gw.msg" "^Route: <sip:$C_CN:5060;transport=udp;lr>, *<sip:$C_CN:5061;transport=tls;lr>, *<sip:$A_CN:5061;transport=tls;lr>[[:space:]]*\$"
 
 sub tls-sub-c2a $C_GW bob@chicago.test alice@acme.test $C_CN:5060
 te_check "tls: SUBSCRIBE chicago->acme: 2xx and NOTIFY received" \

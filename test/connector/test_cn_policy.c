@@ -319,7 +319,7 @@ static void test_reason_names(void)
 		"untrusted-ip", "not-enabled", "unknown-community",
 		"not-local", "malformed", "tls-failure", "overload",
 		"not-gateway", "loop", "conn-limit", "wrong-transport",
-		"dns-failure",
+		"dns-failure", "rate-limit",
 	};
 	size_t i;
 

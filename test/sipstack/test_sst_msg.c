@@ -781,6 +781,143 @@ static void test_fwd_response(void)
 	mem_deref(msg);
 }
 
+/* Every Record-Route value of msg, joined by ", " (libre keeps each
+ * value of a list as a header of its own). */
+static const char *rr_join(const struct sip_msg *msg, char *buf,
+			   size_t size)
+{
+	struct le *le;
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (le = msg->hdrl.head; le; le = le->next) {
+		const struct sip_hdr *h = le->data;
+
+		if (h->id != SIP_HDR_RECORD_ROUTE)
+			continue;
+		n += (size_t)re_snprintf(buf + n, size - n, "%s%r",
+					 n ? ", " : "", &h->val);
+	}
+	return buf;
+}
+
+static bool is_us_both(const struct uri *uri, void *arg)
+{
+	(void)arg;
+	return !pl_strcasecmp(&uri->host, "proxy.example.com") ||
+		!pl_strcasecmp(&uri->host, "10.0.0.1");
+}
+
+/* Topology hiding: only our Via and Contact go out; the response comes
+ * back with the inside Vias and Record-Route values restored. */
+static void test_fwd_hidden(void)
+{
+	static const char req[] = START VIA
+		"Via: SIP/2.0/UDP 10.0.0.5;branch=z9hG4bKin2\r\n"
+		"Record-Route: <sip:10.0.0.9;lr>\r\n"
+		"Contact: <sip:alice@10.0.0.5:5070>;expires=60\r\n"
+		"Max-Forwards: 10\r\n" FROM TO CID CSEQ CL0 "\r\n";
+	static const char resp[] = RESP
+		"Via: SIP/2.0/TLS proxy.example.com;branch=z9hG4bKours\r\n"
+		"Record-Route: <sip:far.example;lr>, \"x,y\" "
+		"<sip:proxy.example.com;lr>\r\n"
+		FROM "To: <sip:bob@example.org>;tag=77\r\n" CID CSEQ
+		"Contact: <sip:bob@far.example>\r\n" CL0 "\r\n";
+	static const char resp_in[] = RESP
+		"Via: SIP/2.0/UDP proxy.example.com;branch=z9hG4bKours\r\n"
+		"Via: SIP/2.0/TLS far.example;branch=z9hG4bKfar\r\n"
+		"Record-Route: <sip:gw.inside;lr>, <sip:10.0.0.1;lr>\r\n"
+		"Record-Route: <sip:proxy.example.com;lr>, "
+		"<sip:far.example;lr>\r\n"
+		FROM "To: <sip:bob@example.org>;tag=77\r\n" CID CSEQ
+		"Contact: <sip:bob@10.0.0.5:5070>\r\n" CL0 "\r\n";
+	struct sst_fwd_spec f;
+	struct sst_fwdr_spec s;
+	struct sip_msg *msg, *fwd, *rsp;
+	struct mbuf *out = NULL;
+	const struct sip_hdr *h;
+	char text[1024];
+
+	memset(&f, 0, sizeof(f));
+	f.via.tp = SIP_TRANSP_TLS;
+	f.via.sentby = "proxy.example.com:5061";
+	f.via.branch = "z9hG4bKours";
+	f.rr = "<sip:proxy.example.com;lr>";
+	f.hide_vias = true;
+	f.contact = "<sip:th1.0000abcd@proxy.example.com:5061>;expires=60";
+
+	msg = decode_str(req, true);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(msg);
+	CU_ASSERT_EQUAL(sst_build_forward(&out, msg, &f), 0);
+	fwd = must_decode(out, true);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(fwd);
+	CU_ASSERT_EQUAL(sip_msg_hdr_count(fwd, SIP_HDR_VIA), 1);
+	CU_ASSERT_EQUAL(sip_msg_hdr_count(fwd, SIP_HDR_RECORD_ROUTE), 1);
+	CU_ASSERT_EQUAL(sip_msg_hdr_count(fwd, SIP_HDR_CONTACT), 1);
+	h = sip_msg_hdr(fwd, SIP_HDR_CONTACT);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+	CU_ASSERT_EQUAL(pl_strcmp(&h->val, f.contact), 0);
+	CU_ASSERT_FATAL(out->end < sizeof(text));
+	memcpy(text, out->buf, out->end);
+	text[out->end] = '\0';
+	CU_ASSERT_PTR_NULL(strstr(text, "10.0.0."));
+	mem_deref(fwd);
+	out = mem_deref(out);
+
+	/* the partner's 200: its own value and ours (a comma inside a
+	 * quoted name is not a separator), then ours for the inside
+	 * and the request's own */
+	memset(&s, 0, sizeof(s));
+	s.req = msg;
+	s.selfh = is_us;
+	s.arg = "proxy.example.com";
+	s.rr_in = "<sip:10.0.0.1;lr>";
+	rsp = decode_str(resp, true);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(rsp);
+	CU_ASSERT_EQUAL(sst_build_fwd_response_th(&out, rsp, &s), 0);
+	fwd = must_decode(out, false);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(fwd);
+	CU_ASSERT_EQUAL(sip_msg_hdr_count(fwd, SIP_HDR_VIA), 2);
+	CU_ASSERT_EQUAL(pl_strcmp(&fwd->via.branch, "z9hG4bK74bf9"), 0);
+	h = sip_msg_hdr(fwd, SIP_HDR_RECORD_ROUTE);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+	CU_ASSERT_STRING_EQUAL(rr_join(fwd, text, sizeof(text)),
+			       "<sip:far.example;lr>, "
+			       "\"x,y\" <sip:proxy.example.com;lr>, "
+			       "<sip:10.0.0.1;lr>, <sip:10.0.0.9;lr>");
+	mem_deref(fwd);
+	out = mem_deref(out);
+
+	mem_deref(rsp);
+	mem_deref(msg);
+
+	/* toward a partner: what lies behind our values (the gateway's
+	 * and our inside one) dropped, the Contact replaced, the Vias
+	 * as they came less ours */
+	memset(&s, 0, sizeof(s));
+	s.selfh = is_us_both;
+	s.rr_out = true;
+	s.contact = "<sip:th2.00000001@proxy.example.com>";
+	rsp = decode_str(resp_in, true);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(rsp);
+	CU_ASSERT_EQUAL(sst_build_fwd_response_th(&out, rsp, &s), 0);
+	fwd = must_decode(out, false);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(fwd);
+	CU_ASSERT_EQUAL(sip_msg_hdr_count(fwd, SIP_HDR_VIA), 1);
+	CU_ASSERT_EQUAL(pl_strcmp(&fwd->via.branch, "z9hG4bKfar"), 0);
+	h = sip_msg_hdr(fwd, SIP_HDR_RECORD_ROUTE);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+	CU_ASSERT_STRING_EQUAL(rr_join(fwd, text, sizeof(text)),
+			       "<sip:proxy.example.com;lr>, "
+			       "<sip:far.example;lr>");
+	h = sip_msg_hdr(fwd, SIP_HDR_CONTACT);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+	CU_ASSERT_EQUAL(pl_strcmp(&h->val, s.contact), 0);
+	mem_deref(fwd);
+	mem_deref(out);
+	mem_deref(rsp);
+}
+
 static void test_request(void)
 {
 	struct sst_req_spec r;
@@ -960,6 +1097,7 @@ static CU_TestInfo build_tests[] = {
 	{"response received/rport", test_response_received},
 	{"forwarded request", test_forward},
 	{"forwarded response", test_fwd_response},
+	{"topology hiding", test_fwd_hidden},
 	{"new request and random ids", test_request},
 	CU_TEST_INFO_NULL,
 };
