@@ -28,6 +28,7 @@ static void exercise(const struct sip_msg *msg)
 		{SIP_TRANSP_TLS, "proxy.example.com",
 		 "z9hG4bKfuzzfuzzfuzzfuzzfuzzfuz"},
 		NULL, "<sip:proxy.example.com;lr>", not_us, NULL, NULL,
+		false, NULL,
 	};
 	struct mbuf *out = NULL;
 
