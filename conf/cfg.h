@@ -364,6 +364,10 @@ const char *cfg_transport_name(enum cfg_transport tp);
 unsigned cfg_accepted_transports(const struct cfg_extern *ex);
 /* mask as "udp tcp tls" (weakest first) in buf; returns buf */
 const char *cfg_transports_str(unsigned mask, char *buf, size_t size);
+
+/* Whether two optional settings differ (NULL equals only NULL): what a
+ * reload compares to say what needs a restart. */
+bool cfg_str_differ(const char *a, const char *b);
 const char *cfg_privacy_name(enum cfg_privacy p);
 const char *cfg_scope_name(enum cfg_scope s);
 

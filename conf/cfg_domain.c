@@ -284,3 +284,10 @@ const char *cfg_transports_str(unsigned mask, char *buf, size_t size)
 	}
 	return buf;
 }
+
+bool cfg_str_differ(const char *a, const char *b)
+{
+	if (!a || !b)
+		return a != b;
+	return strcmp(a, b) != 0;
+}

@@ -33,13 +33,6 @@
 #include "connector/cn.h"
 #include "connector/cn_audit.h"
 
-static bool str_differ(const char *a, const char *b)
-{
-	if (!a || !b)
-		return a != b;
-	return strcmp(a, b) != 0;
-}
-
 static bool strv_differ(const struct cfg_strv *a, const struct cfg_strv *b)
 {
 	size_t i;
@@ -52,13 +45,6 @@ static bool strv_differ(const struct cfg_strv *a, const struct cfg_strv *b)
 	return false;
 }
 
-static void pend_add(char *buf, size_t sz, const char *what)
-{
-	size_t len = strlen(buf);
-
-	snprintf(buf + len, sz - len, "%s%s", len ? ", " : "", what);
-}
-
 /* What the running daemon keeps from run (the file it started with)
  * although nw says otherwise: "" when nothing. */
 static void pending_of(char *buf, size_t sz, const struct cfg *run,
@@ -69,20 +55,20 @@ static void pending_of(char *buf, size_t sz, const struct cfg *run,
 	const bool tls_new = nwc->tls.present && nwc->tls.cert;
 
 	buf[0] = '\0';
-	if (str_differ(ro->ip, nw->ip) || ro->port != nw->port ||
+	if (cfg_str_differ(ro->ip, nw->ip) || ro->port != nw->port ||
 	    ro->tls_port != nw->tls_port || tls_run != tls_new)
-		pend_add(buf, sz, "listeners");
-	if (str_differ(ro->control, nw->control))
-		pend_add(buf, sz, "control");
-	if (str_differ(ro->control_group, nw->control_group))
-		pend_add(buf, sz, "controlGroup");
-	if (str_differ(ro->pidfile, nw->pidfile))
-		pend_add(buf, sz, "pidFile");
-	if (str_differ(ro->user, nw->user))
-		pend_add(buf, sz, "user");
+		dmn_words_add(buf, sz, "listeners");
+	if (cfg_str_differ(ro->control, nw->control))
+		dmn_words_add(buf, sz, "control");
+	if (cfg_str_differ(ro->control_group, nw->control_group))
+		dmn_words_add(buf, sz, "controlGroup");
+	if (cfg_str_differ(ro->pidfile, nw->pidfile))
+		dmn_words_add(buf, sz, "pidFile");
+	if (cfg_str_differ(ro->user, nw->user))
+		dmn_words_add(buf, sz, "user");
 	if (strv_differ(&run->dns.servers, &nwc->dns.servers) ||
 	    run->dns.timeout_ms != nwc->dns.timeout_ms)
-		pend_add(buf, sz, "Dns");
+		dmn_words_add(buf, sz, "Dns");
 }
 
 /* Load what the new file needs before it may replace the running one:

@@ -354,6 +354,9 @@ int dmn_st_bool(struct dmn_st *obj, const char *key, bool val);
 int dmn_st_dur(struct dmn_st *obj, const char *key, uint64_t ms);
 /* A list of words: "key: a, b" ("(none)" when empty) for people, a JSON
  * array of strings for machines. */
+/* Append word to the ", "-separated list in buf (size sz, NUL-ended),
+ * cut at sz: the reload answer's "pending restart: ..." list. */
+void dmn_words_add(char *buf, size_t sz, const char *word);
 int dmn_st_words(struct dmn_st *obj, const char *key,
 		 const char *const *v, size_t n);
 

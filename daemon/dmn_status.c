@@ -6,6 +6,7 @@
  * answers look alike and JSON consumers never see invalid text.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -141,6 +142,18 @@ int dmn_st_strn(struct dmn_st *obj, const char *key, const char *p,
 	st->s[len] = '\0';
 	st->slen = len;
 	return 0;
+}
+
+void dmn_words_add(char *buf, size_t sz, const char *word)
+{
+	size_t len;
+
+	if (!buf || !sz || !word)
+		return;
+	len = strnlen(buf, sz);
+	if (len < sz)
+		snprintf(buf + len, sz - len, "%s%s", len ? ", " : "",
+			 word);
 }
 
 int dmn_st_words(struct dmn_st *obj, const char *key,

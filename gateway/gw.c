@@ -436,13 +436,6 @@ int gw_flow_respond(struct mbuf *mb, void *arg)
 
 /* ---- reload ---- */
 
-static bool str_differ(const char *a, const char *b)
-{
-	if (!a || !b)
-		return a != b;
-	return strcmp(a, b) != 0;
-}
-
 static bool listen_differ(const struct cfg_listenv *a,
 			  const struct cfg_listenv *b)
 {
@@ -452,7 +445,7 @@ static bool listen_differ(const struct cfg_listenv *a,
 		return true;
 	for (i = 0; i < a->n; i++)
 		if (a->v[i].tp != b->v[i].tp || a->v[i].port != b->v[i].port ||
-		    str_differ(a->v[i].addr, b->v[i].addr))
+		    cfg_str_differ(a->v[i].addr, b->v[i].addr))
 			return true;
 	return false;
 }
@@ -462,13 +455,6 @@ static bool listen_differ(const struct cfg_listenv *a,
  * Returns 0, or an error with the running configuration unchanged.
  * pf (the control client) gets the outcome, the log gets it too.
  */
-static void pend_add(char *buf, size_t sz, const char *what)
-{
-	size_t len = strlen(buf);
-
-	snprintf(buf + len, sz - len, "%s%s", len ? ", " : "", what);
-}
-
 /* What the running gateway keeps from ro (the record it started with)
  * although nw says otherwise: "" when nothing. */
 static void pending_of(char *buf, size_t sz, const struct cfg *run,
@@ -477,24 +463,24 @@ static void pending_of(char *buf, size_t sz, const struct cfg *run,
 {
 	buf[0] = '\0';
 	if (listen_differ(&ro->clients, &nw->clients))
-		pend_add(buf, sz, "ClientListen");
+		dmn_words_add(buf, sz, "ClientListen");
 	if (listen_differ(&ro->connectors, &nw->connectors))
-		pend_add(buf, sz, "ConnectorListen");
+		dmn_words_add(buf, sz, "ConnectorListen");
 	if ((run->tls.present && run->tls.cert) !=
 	    (nwc->tls.present && nwc->tls.cert))
-		pend_add(buf, sz, "Tls");
-	if (str_differ(ro->control, nw->control))
-		pend_add(buf, sz, "control");
-	if (str_differ(ro->control_group, nw->control_group))
-		pend_add(buf, sz, "controlGroup");
-	if (str_differ(ro->pidfile, nw->pidfile))
-		pend_add(buf, sz, "pidFile");
-	if (str_differ(ro->user, nw->user))
-		pend_add(buf, sz, "user");
-	if (str_differ(ro->statefile, nw->statefile))
-		pend_add(buf, sz, "stateFile");
-	if (str_differ(ro->statestore, nw->statestore))
-		pend_add(buf, sz, "stateStore");
+		dmn_words_add(buf, sz, "Tls");
+	if (cfg_str_differ(ro->control, nw->control))
+		dmn_words_add(buf, sz, "control");
+	if (cfg_str_differ(ro->control_group, nw->control_group))
+		dmn_words_add(buf, sz, "controlGroup");
+	if (cfg_str_differ(ro->pidfile, nw->pidfile))
+		dmn_words_add(buf, sz, "pidFile");
+	if (cfg_str_differ(ro->user, nw->user))
+		dmn_words_add(buf, sz, "user");
+	if (cfg_str_differ(ro->statefile, nw->statefile))
+		dmn_words_add(buf, sz, "stateFile");
+	if (cfg_str_differ(ro->statestore, nw->statestore))
+		dmn_words_add(buf, sz, "stateStore");
 }
 
 /* The new file's credentials and trace, before anything changes: 0, or

@@ -1323,6 +1323,26 @@ static void test_ctl_stale_and_absent(void)
 
 /* ------------------------------------------------------------------ */
 
+/* The "pending restart: ..." list: words joined by ", ", cut at the
+ * buffer, never overrun. */
+static void test_words_add(void)
+{
+	char buf[16];
+
+	buf[0] = '\0';
+	dmn_words_add(buf, sizeof(buf), "control");
+	CU_ASSERT_STRING_EQUAL(buf, "control");
+	dmn_words_add(buf, sizeof(buf), "user");
+	CU_ASSERT_STRING_EQUAL(buf, "control, user");
+	dmn_words_add(buf, sizeof(buf), "pidFile");
+	CU_ASSERT_STRING_EQUAL(buf, "control, user, ");
+	dmn_words_add(buf, sizeof(buf), "Dns");
+	CU_ASSERT_STRING_EQUAL(buf, "control, user, ");
+	dmn_words_add(NULL, 4, "x");
+	dmn_words_add(buf, 0, "x");
+	CU_ASSERT_STRING_EQUAL(buf, "control, user, ");
+}
+
 static CU_TestInfo log_tests[] = {
 	{"string values are escaped", test_log_escape_table},
 	{"numbers, errno, truncation", test_log_format_args},
@@ -1334,6 +1354,7 @@ static CU_TestInfo log_tests[] = {
 };
 
 static CU_TestInfo status_tests[] = {
+	{"pending-restart word list", test_words_add},
 	{"human layout", test_status_text},
 	{"JSON escaping table", test_status_json_escape},
 	{"JSON parses back", test_status_json_parse},
