@@ -305,6 +305,11 @@ int  cfg_load_partial(struct cfg **cfgp, const char *path,
 void cfg_free(struct cfg *cfg);
 void cfg_diag_reset(struct cfg_diag *diag);
 void cfg_diag_print(const struct cfg_diag *diag, FILE *f);
+/* After a failed load: the file's FILE:LINE errors on f, or when it
+ * gave none the system's reason, "[PROG: ]PATH: reason"; diag is
+ * reset.  prog may be NULL. */
+void cfg_diag_fail(FILE *f, const char *prog, const char *path,
+		   struct cfg_diag *diag, int err);
 /*
  * cfg_load() for a program at the terminal: every problem goes to f as
  * FILE:LINE: message, or "prog: path: reason" when the file could not

@@ -24,13 +24,9 @@ int cfg_ctl_find(char *buf, size_t size, const char *path, const char *name,
 
 	err = cfg_load_partial(&cfg, path, &diag);
 	if (err && !cfg) {
-		cfg_diag_print(&diag, stderr);
-		if (!diag.n)
-			fprintf(stderr, "%s: %s: %s\n", cf->prog, path,
-				strerror(err));
+		cfg_diag_fail(stderr, cf->prog, path, &diag, err);
 		fprintf(stderr, "%s: cannot find the control socket in %s; "
 			"name it with -s SOCKET\n", cf->prog, path);
-		cfg_diag_reset(&diag);
 		return 1;
 	}
 	if (err) {

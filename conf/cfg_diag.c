@@ -2,6 +2,7 @@
  * cfg_diag.c -- the list of "FILE:LINE: message" lines a load produces.
  */
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -87,4 +88,16 @@ int cfg_load_print(struct cfg **cfgp, const char *path, const char *prog,
 		fprintf(f, "%s: %s: %s\n", prog, path, strerror(err));
 	cfg_diag_reset(&diag);
 	return err;
+}
+
+void cfg_diag_fail(FILE *f, const char *prog, const char *path,
+		   struct cfg_diag *diag, int err)
+{
+	if (!f || !diag)
+		return;
+	cfg_diag_print(diag, f);
+	if (!diag->n)
+		fprintf(f, "%s%s%s: %s\n", prog ? prog : "", prog ? ": " : "",
+			path ? path : "?", strerror(err));
+	cfg_diag_reset(diag);
 }

@@ -107,10 +107,7 @@ int gw_cmd_check(const char *cmd, int argc, char **argv)
 
 	err = cfg_load(&cfg, path, &diag);
 	if (err) {
-		cfg_diag_print(&diag, stderr);
-		if (!diag.n)
-			fprintf(stderr, "%s: %s\n", path, strerror(err));
-		cfg_diag_reset(&diag);
+		cfg_diag_fail(stderr, NULL, path, &diag, err);
 		return GW_EXIT_FAIL;
 	}
 
