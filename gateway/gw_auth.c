@@ -51,7 +51,7 @@ static void req_destructor(void *arg)
 }
 
 int gw_req_alloc(struct gw_req **rqp, struct gw *gw, struct sip_msg *msg,
-		 struct sst_strans *stx, struct gw_flow *fl)
+		 struct sst_strans *stx, struct sst_flow *fl)
 {
 	struct gw_req *rq;
 

@@ -937,7 +937,7 @@ void gw_fed_tick(struct gw *gw, uint64_t now)
 }
 
 static void fed_notify(struct gw *gw, const struct sip_msg *msg,
-		       struct sst_strans *stx, struct gw_flow *fl)
+		       struct sst_strans *stx, struct sst_flow *fl)
 {
 	const struct sip_hdr *ss = sip_msg_hdr(msg, SIP_HDR_SUBSCRIPTION_STATE);
 	const size_t blen = mbuf_get_left(msg->mb);
@@ -1221,21 +1221,21 @@ static bool trusted(const struct gw *gw, const struct sa *src)
 	return false;
 }
 
-bool gw_fed_is_fed(const struct gw *gw, const struct sst_rx *rx)
+bool gw_fed_is_fed(const struct gw *gw, const struct sst_flow *fl)
 {
 	struct le *le;
 
-	if (!rx->dst)
+	if (!sa_isset(&fl->dst, SA_ADDR))
 		return false;
 	for (le = gw->lsnrs.head; le; le = le->next) {
 		const struct gw_lsnr *l = le->data;
 
-		if (l->tp == rx->tp && sa_cmp(&l->addr, rx->dst, SA_ALL))
+		if (l->tp == fl->tp && sa_cmp(&l->addr, &fl->dst, SA_ALL))
 			return l->fed;
 	}
 	/* not on a listener: a connection this gateway opened, and it
 	 * opens connections only to connectors */
-	return rx->conn != NULL && !list_isempty(&gw->links);
+	return fl->conn != NULL && !list_isempty(&gw->links);
 }
 
 static void privacy_h(const struct dir_result *res, void *arg)
@@ -1344,7 +1344,7 @@ static void exists_h(const struct dir_result *res, void *arg)
 }
 
 static void inbound(struct gw *gw, struct sip_msg *msg,
-		    struct sst_strans *stx, struct gw_flow *fl)
+		    struct sst_strans *stx, struct sst_flow *fl)
 {
 	struct gw_req *rq = NULL;
 	const struct uri *u = &msg->uri;
@@ -1412,7 +1412,7 @@ static bool event_presence(const struct sip_msg *msg)
 }
 
 void gw_fed_recv(struct gw *gw, struct sip_msg *msg,
-		 struct sst_strans *stx, struct gw_flow *fl)
+		 struct sst_strans *stx, struct sst_flow *fl)
 {
 	const struct pl *met = &msg->met;
 

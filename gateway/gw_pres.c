@@ -72,7 +72,7 @@ struct gw_sub {
 	char ltag[SST_TAG_SIZE];     /* our To tag */
 	char *rfrom;                 /* watcher's URI */
 	char *ruri;                  /* watcher's Contact URI */
-	struct gw_flow *fl;
+	struct sst_flow *fl;
 	struct sst_ctrans *ct;       /* NOTIFY in flight */
 	uint32_t lcseq;
 	uint64_t expires;
@@ -686,7 +686,7 @@ static void sub_reply(struct gw_req *rq, struct gw_sub *s, uint32_t e)
 {
 	char hdrs[GW_URI_MAX + 64], contact[GW_URI_MAX];
 
-	if (gw_contact_uri(contact, sizeof(contact), rq->fl))
+	if (gw_contact_uri(rq->gw, contact, sizeof(contact), rq->fl))
 		contact[0] = '\0';
 	re_snprintf(hdrs, sizeof(hdrs), "Expires: %u\r\nContact: <%s>\r\n",
 		    (unsigned)e, contact);
@@ -818,7 +818,7 @@ void gw_subscribe(struct gw_req *rq)
 }
 
 bool gw_subscribe_indialog(struct gw *gw, const struct sip_msg *msg,
-			   struct sst_strans *stx, struct gw_flow *fl)
+			   struct sst_strans *stx, struct sst_flow *fl)
 {
 	struct gw_req rqs = {0};
 	struct gw_sub *s = NULL;
@@ -981,7 +981,7 @@ static const char *strs_cput(char **pp, const char *v)
 /* A watcher's dialog read from the store; its NOTIFY goes out from
  * gw_pres_restore_done() once everything is back. */
 int gw_pres_restore_sub(struct gw *gw, const struct sto_sub *u,
-			struct gw_flow *fl, uint64_t expires)
+			struct sst_flow *fl, uint64_t expires)
 {
 	struct gw_sub *s;
 	size_t n;

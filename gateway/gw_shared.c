@@ -283,7 +283,7 @@ static const struct cfg_listen *peer_udp(const struct gw *gw,
 	return NULL;
 }
 
-bool gw_shared_peer(const struct gw *gw, const struct gw_flow *fl)
+bool gw_shared_peer(const struct gw *gw, const struct sst_flow *fl)
 {
 	size_t i;
 
@@ -360,7 +360,7 @@ bool gw_shared_forward(struct gw_req *rq, const char *target,
 	char from[GW_URI_MAX + 64], to[GW_URI_MAX + 2], ruri[GW_URI_MAX];
 	char callid[48], tag[SST_TAG_SIZE], ctype[128], src[GW_ADDR_MAX];
 	char dst[GW_ADDR_MAX];
-	struct gw_flow *fl = NULL;
+	struct sst_flow *fl = NULL;
 	struct gw_fwd *w;
 	size_t i;
 	int err;

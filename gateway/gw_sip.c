@@ -10,10 +10,10 @@
  * MESSAGE (gw_msg.c), OPTIONS (200 here).  NOTIFY to us gets 481 (the
  * gateway subscribes to nobody on this side), so does a MESSAGE with a
  * To tag (no such dialog is ever held: after a restart such a client
- * learns at once), INVITE 501 (chat and
- * presence only), anything else 405 with Allow.  Malformed requests get
- * the status sst_msg_decode() chose and are counted; malformed
- * responses are dropped.
+ * learns at once), anything else 405 with Allow.  Decoding, ACK, INVITE
+ * (501 with Allow: chat and presence only), CANCEL (481) and
+ * retransmissions are the front door's (sipstack/sst_front.h), the same
+ * as at the connector; malformed input is counted and logged here.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -23,6 +23,7 @@
 
 #include "sipstack/sst_build.h"
 #include "sipstack/sst_flow.h"
+#include "sipstack/sst_front.h"
 #include "sipstack/sst_msg.h"
 #include "sipstack/sst_trans.h"
 #include "gateway/gw.h"
@@ -85,11 +86,12 @@ uint32_t gw_expires_of(const struct sip_msg *msg, uint32_t dflt)
 }
 
 /* Our Contact for a flow: the listener address the flow arrived on. */
-int gw_contact_uri(char *buf, size_t sz, const struct gw_flow *fl)
+int gw_contact_uri(const struct gw *gw, char *buf, size_t sz,
+		   const struct sst_flow *fl)
 {
 	const struct gw_lsnr *l;
 
-	l = gw_lsnr_for(fl->gw, fl->tp, &fl->dst);
+	l = gw_lsnr_for(gw, fl->tp, &fl->dst);
 	if (!l)
 		return ENOENT;
 	if (re_snprintf(buf, sz, "sip:%J%s", &l->addr,
@@ -99,7 +101,7 @@ int gw_contact_uri(char *buf, size_t sz, const struct gw_flow *fl)
 }
 
 int gw_reply(struct gw *gw, struct sst_strans *stx,
-	     const struct sip_msg *req, const struct gw_flow *fl,
+	     const struct sip_msg *req, const struct sst_flow *fl,
 	     uint16_t scode, const char *reason, const char *totag,
 	     const char *hdrs, const char *ctype, const struct mbuf *body)
 {
@@ -118,23 +120,10 @@ int gw_reply(struct gw *gw, struct sst_strans *stx,
 				 fl ? &fl->src : NULL, &x);
 	if (err)
 		return err;
-	if (stx) {
+	if (stx)
 		err = sst_strans_reply(stx, scode, mb);
-	}
-	else if (fl && fl->tp == SST_TP_UDP) {
-		/* this request's Via decides, whichever flow it came on */
-		struct sa to;
-
-		err = sst_flow_udp_dest(&to, req, &fl->src);
-		if (!err)
-			err = sst_transp_send(fl->gw->tp, NULL, SST_TP_UDP,
-					      &to, sa_isset(&fl->dst, SA_ADDR) ?
-					      &fl->dst : NULL, NULL, mb, NULL,
-					      NULL);
-	}
-	else {
-		err = gw_flow_send(mb, (void *)fl);
-	}
+	else	/* this request's Via decides, whichever flow it came on */
+		err = sst_flow_respond_to(fl, req, mb);
 	mem_deref(mb);
 	return err;
 }
@@ -193,7 +182,7 @@ int gw_send_request_via(struct gw *gw, enum sst_tp tp,
 	return err;
 }
 
-int gw_send_request(struct gw *gw, struct gw_flow *fl,
+int gw_send_request(struct gw *gw, struct sst_flow *fl,
 		    const char *method, const char *ruri,
 		    const char *from, const char *to, const char *callid,
 		    uint32_t cseq, const char *hdrs, const char *ctype,
@@ -201,7 +190,7 @@ int gw_send_request(struct gw *gw, struct gw_flow *fl,
 		    gw_resp_h *resph,
 		    void *arg, struct sst_ctrans **ctp)
 {
-	return gw_send_request_via(gw, fl->tp, &fl->dst, gw_flow_send, fl,
+	return gw_send_request_via(gw, fl->tp, &fl->dst, sst_flow_send, fl,
 				   method, ruri, from, to, callid, cseq, hdrs,
 				   ctype, body, blen, resph, arg, ctp);
 }
@@ -222,7 +211,7 @@ static bool event_presence(const struct sip_msg *msg)
 }
 
 static void dispatch(struct gw *gw, struct sip_msg *msg,
-		     struct sst_strans *stx, struct gw_flow *fl)
+		     struct sst_strans *stx, struct sst_flow *fl)
 {
 	const struct pl *met = &msg->met;
 	struct gw_req *rq = NULL;
@@ -289,77 +278,59 @@ static void dispatch(struct gw *gw, struct sip_msg *msg,
 	gw_auth(rq, proxy, next);
 }
 
-void gw_sip_recv(const struct sst_rx *rx, struct mbuf *mb, void *arg)
+/* A new request with its server transaction, from the front door. */
+static void request_h(struct sip_msg *msg, struct sst_strans *stx,
+		      struct sst_flow *fl, void *arg)
 {
 	struct gw *gw = arg;
-	struct sst_verdict v = {0};
-	struct sst_strans *stx = NULL;
-	struct sip_msg *msg = NULL;
-	struct gw_flow *fl = NULL;
-	int err;
 
-	/* a stream message over the size limit: only its header block
-	 * came up, to be answered 513 before the connection closes */
-	if (rx->oversize)
-		err = sst_msg_decode_head(mb, NULL, &v);
-	else
-		err = sst_msg_decode(&msg, mb, rx->tp != SST_TP_UDP, NULL,
-				     &v);
-	if (err) {
-		if (err != ENODATA) {
-			static struct dmn_ratelim rl =
-				DMN_RATELIM_INIT(10, 60000);
-
-			gw->c.malformed++;
-			if (rx->conn)
-				sst_conn_garbage(rx->conn);
-			dmn_log_rl(&rl, DMN_LOG_INFO, "gw: malformed "
-				   "reason=%s peer=%s",
-				   sst_reason_name(v.reason),
-				   rx->tp == SST_TP_UDP ? "udp" : "stream");
-			if (v.reply && v.msg && v.status &&
-			    !gw_flow_alloc(&fl, gw, rx, v.msg)) {
-				(void)gw_reply(gw, NULL, v.msg, fl, v.status,
-					       v.phrase, NULL, NULL, NULL,
-					       NULL);
-			}
-		}
-		goto out;
-	}
-
-	if (!msg->req) {
-		gw->c.resp_in++;
-		(void)sst_tstack_recv_resp(gw->tstk, msg);
-		goto out;
-	}
-
-	err = gw_flow_alloc(&fl, gw, rx, msg);
-	if (err)
-		goto out;
-
-	err = sst_tstack_recv_req(gw->tstk, &stx, msg, rx->tp != SST_TP_UDP,
-				  gw_flow_respond, fl);
-	if (err == ENOTSUP) {
-		if (!pl_strcmp(&msg->met, "INVITE"))
-			(void)gw_reply(gw, NULL, msg, fl, 501, "Not "
-				       "Implemented", NULL, allow_hdr, NULL,
-				       NULL);
-		else if (!pl_strcmp(&msg->met, "CANCEL"))
-			(void)gw_reply(gw, NULL, msg, fl, 481, "Call/"
-				       "Transaction Does Not Exist", NULL,
-				       NULL, NULL, NULL);
-		goto out;
-	}
-	if (err)
-		goto out;   /* EALREADY: a retransmission, absorbed */
-
-	if (gw_fed_is_fed(gw, rx))
+	if (gw_fed_is_fed(gw, fl))
 		gw_fed_recv(gw, msg, stx, fl);
 	else
 		dispatch(gw, msg, stx, fl);
+}
 
- out:
-	sst_verdict_reset(&v);
-	mem_deref(fl);
-	mem_deref(msg);
+static void msg_h(const struct sip_msg *msg, const struct sst_rx *rx,
+		  void *arg)
+{
+	struct gw *gw = arg;
+
+	(void)rx;
+	if (!msg->req)
+		gw->c.resp_in++;
+}
+
+/* What the front door refused: malformed input is counted and logged
+ * (rate-limited) with the peer's address. */
+static void report_h(const struct sst_front_report *rep, void *arg)
+{
+	static struct dmn_ratelim rl = DMN_RATELIM_INIT(10, 60000);
+	struct gw *gw = arg;
+	char peer[GW_ADDR_MAX];
+
+	if (rep->ev != SST_FRONT_MALFORMED)
+		return;
+	gw->c.malformed++;
+	re_snprintf(peer, sizeof(peer), "%J", rep->rx->src);
+	dmn_log_rl(&rl, DMN_LOG_INFO, "gw: malformed reason=%s peer=%s "
+		   "transport=%s", sst_reason_name(rep->reason), peer,
+		   sst_tp_name(rep->rx->tp));
+}
+
+void gw_sip_front(struct gw *gw)
+{
+	gw->front.tp = gw->tp;
+	gw->front.ts = gw->tstk;
+	gw->front.allow = allow_hdr;
+	gw->front.reqh = request_h;
+	gw->front.msgh = msg_h;
+	gw->front.reporth = report_h;
+	gw->front.arg = gw;
+}
+
+void gw_sip_recv(const struct sst_rx *rx, struct mbuf *mb, void *arg)
+{
+	struct gw *gw = arg;
+
+	sst_front_recv(&gw->front, rx, mb);
 }
