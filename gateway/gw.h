@@ -50,6 +50,7 @@
 #include "sipstack/sst_flow.h"
 #include "sipstack/sst_front.h"
 #include "gateway/gw_pidf.h"
+#include "gateway/gw_out.h"
 
 struct sst_tstack;
 struct sst_strans;
@@ -241,29 +242,11 @@ int  gw_reply(struct gw *gw, struct sst_strans *stx,
 int  gw_contact_uri(const struct gw *gw, char *buf, size_t sz,
 		    const struct sst_flow *fl);
 int  gw_aor_of(char *buf, size_t sz, const struct uri *uri);
-const char *gw_uri_tp_param(enum sst_tp tp);
-/* The answer to a request the gateway sent (err != 0: none came). */
-typedef void (gw_resp_h)(int err, uint16_t scode, const struct sip_msg *msg,
-			 void *arg);
-
-int  gw_send_request(struct gw *gw, struct sst_flow *fl,
-		     const char *method, const char *ruri,
-		     const char *from, const char *to, const char *callid,
-		     uint32_t cseq, const char *hdrs, const char *ctype,
-		     const void *body, size_t blen,
-		     gw_resp_h *resph,
+/* Send req (gw_out.h) along path, from the listener path->laddr names
+ * (ENOENT when none). */
+int  gw_send_request(struct gw *gw, const struct gw_out_path *path,
+		     const struct gw_out_req *req, gw_resp_h *resph,
 		     void *arg, struct sst_ctrans **ctp);
-/* The same from a given transport/local address and send callback
- * (federation requests go through a connector link). */
-int  gw_send_request_via(struct gw *gw, enum sst_tp tp,
-			 const struct sa *laddr,
-			 int (*sendh)(struct mbuf *mb, void *arg),
-			 void *sendarg, const char *method, const char *ruri,
-			 const char *from, const char *to, const char *callid,
-			 uint32_t cseq, const char *hdrs, const char *ctype,
-			 const void *body, size_t blen,
-			 gw_resp_h *resph,
-			 void *arg, struct sst_ctrans **ctp);
 uint32_t gw_expires_of(const struct sip_msg *msg, uint32_t dflt);
 
 /* A request parked while the directory answers (gw_auth.c). */

@@ -347,6 +347,8 @@ static int link_request(struct gw_link *l, bool probe, const char *method,
 			void *arg, struct gw_ftx **fxp)
 {
 	struct gw_ftx *fx;
+	struct gw_out_req out = {0};
+	struct gw_out_path path;
 	int err;
 
 	fx = mem_zalloc(sizeof(*fx), ftx_destructor);
@@ -356,9 +358,21 @@ static int link_request(struct gw_link *l, bool probe, const char *method,
 	fx->probe = probe;
 	fx->resph = resph ? resph : noop_resp;
 	fx->arg = arg;
-	err = gw_send_request_via(l->gw, l->tp, &l->laddr, ftx_send, fx,
-				  method, ruri, from, to, callid, cseq, hdrs,
-				  ctype, body, blen, ftx_resp, fx, &fx->ct);
+	out.method = method;
+	out.ruri = ruri;
+	out.from = from;
+	out.to = to;
+	out.callid = callid;
+	out.cseq = cseq;
+	out.hdrs = hdrs;
+	out.ctype = ctype;
+	out.body = body;
+	out.blen = blen;
+	path.tp = l->tp;
+	path.laddr = &l->laddr;
+	path.sendh = ftx_send;
+	path.sendarg = fx;
+	err = gw_send_request(l->gw, &path, &out, ftx_resp, fx, &fx->ct);
 	if (err) {
 		mem_deref(fx);
 		return err;

@@ -298,6 +298,8 @@ static void notify_send(struct gw_sub *s)
 	const struct gw_pub *pb;
 	struct mbuf *body;
 	enum gw_status st;
+	struct gw_out_req out = {0};
+	struct gw_out_path path;
 	char *hdrs;
 	int err;
 
@@ -349,9 +351,18 @@ static void notify_send(struct gw_sub *s)
 		return;
 	}
 
-	err = gw_send_request(gw, s->fl, "NOTIFY", s->ruri, from, to,
-			      s->callid, ++s->lcseq, hdrs, GW_PIDF_CTYPE,
-			      body->buf, body->end, notify_resp, s, &s->ct);
+	out.method = "NOTIFY";
+	out.ruri = s->ruri;
+	out.from = from;
+	out.to = to;
+	out.callid = s->callid;
+	out.cseq = ++s->lcseq;
+	out.hdrs = hdrs;
+	out.ctype = GW_PIDF_CTYPE;
+	out.body = body->buf;
+	out.blen = body->end;
+	gw_out_flow_path(&path, s->fl);
+	err = gw_send_request(gw, &path, &out, notify_resp, s, &s->ct);
 	mem_deref(hdrs);
 	mem_deref(body);
 	if (err) {

@@ -1,7 +1,7 @@
 /*
- * gw_sip.c -- every SIP message a client sends the gateway: decode and
- * validate, match transactions, dispatch by method; and the helpers
- * that answer and send.
+ * gw_sip.c -- every SIP request a client sends the gateway, from the
+ * front door (sst_front) to its service by method; replies and new
+ * requests from the listener they belong to (built in gw_out.c).
  *
  * Requests that arrive from connectors (gw_fed_is_fed) go to
  * gw_fed_recv() instead of the dispatch below.
@@ -27,34 +27,10 @@
 #include "sipstack/sst_msg.h"
 #include "sipstack/sst_trans.h"
 #include "gateway/gw.h"
+#include "gateway/gw_out.h"
 
 static const char allow_hdr[] =
 	"Allow: REGISTER, PUBLISH, SUBSCRIBE, MESSAGE, OPTIONS\r\n";
-
-static int via_tp(enum sst_tp tp)
-{
-	switch (tp) {
-	case SST_TP_TCP: return SIP_TRANSP_TCP;
-	case SST_TP_TLS: return SIP_TRANSP_TLS;
-	default:         return SIP_TRANSP_UDP;
-	}
-}
-
-/*
- * The transport parameter of a sip: URI that names one of our
- * listeners: ";transport=tcp" or ";transport=tls", nothing for udp.  A
- * URI without it means UDP to the next hop (RFC 3261 18.1.1), so a
- * Contact or Request-URI naming a stream listener must carry it, or the
- * connector sends the dialog's later requests to a port nobody reads.
- */
-const char *gw_uri_tp_param(enum sst_tp tp)
-{
-	switch (tp) {
-	case SST_TP_TCP: return ";transport=tcp";
-	case SST_TP_TLS: return ";transport=tls";
-	default:         return "";
-	}
-}
 
 /* "sip:user@host" with the host in lower case: the AOR form that the
  * registration table and presence compare byte for byte. */
@@ -105,94 +81,28 @@ int gw_reply(struct gw *gw, struct sst_strans *stx,
 	     uint16_t scode, const char *reason, const char *totag,
 	     const char *hdrs, const char *ctype, const struct mbuf *body)
 {
-	struct sst_extra x = {0};
-	struct mbuf *mb = NULL;
-	int err;
+	const struct gw_out_reply rp = {scode, reason, totag, hdrs, ctype,
+					body};
 
 	(void)gw;
-	x.hdrs = hdrs;
-	if (ctype && body) {
-		x.ctype = ctype;
-		x.body = body->buf;
-		x.blen = body->end;
-	}
-	err = sst_build_response(&mb, req, scode, reason, totag,
-				 fl ? &fl->src : NULL, &x);
-	if (err)
-		return err;
-	if (stx)
-		err = sst_strans_reply(stx, scode, mb);
-	else	/* this request's Via decides, whichever flow it came on */
-		err = sst_flow_respond_to(fl, req, mb);
-	mem_deref(mb);
-	return err;
+	return gw_out_reply(stx, req, fl, &rp);
 }
 
-int gw_send_request_via(struct gw *gw, enum sst_tp tp,
-			const struct sa *laddr,
-			int (*sendh)(struct mbuf *mb, void *arg),
-			void *sendarg, const char *method, const char *ruri,
-			const char *from, const char *to, const char *callid,
-			uint32_t cseq, const char *hdrs, const char *ctype,
-			const void *body, size_t blen,
-			gw_resp_h *resph,
-			void *arg, struct sst_ctrans **ctp)
-{
-	struct sst_req_spec r = {0};
-	char branch[SST_BRANCH_SIZE], sentby[GW_ADDR_MAX];
-	char contact[GW_URI_MAX];
-	const struct gw_lsnr *l;
-	struct sst_ctrans *ct;
-	struct mbuf *mb = NULL;
-	int err;
-
-	l = gw_lsnr_for(gw, tp, laddr);
-	if (!l)
-		return ENOENT;
-	if (re_snprintf(sentby, sizeof(sentby), "%J", &l->addr) < 0)
-		return EMSGSIZE;
-	if (re_snprintf(contact, sizeof(contact), "<sip:%J%s>", &l->addr,
-			gw_uri_tp_param(tp)) < 0)
-		return EMSGSIZE;
-	sst_branch_gen(branch, sizeof(branch));
-
-	r.method = method;
-	r.ruri = ruri;
-	r.from = from;
-	r.to = to;
-	r.callid = callid;
-	r.cseq = cseq;
-	r.via.tp = via_tp(tp);
-	r.via.sentby = sentby;
-	r.via.branch = branch;
-	r.contact = contact;
-	r.x.hdrs = hdrs;
-	r.x.ctype = ctype;
-	r.x.body = body;
-	r.x.blen = blen;
-
-	err = sst_build_request(&mb, &r);
-	if (err)
-		return err;
-	err = sst_ctrans_start(&ct, gw->tstk, method, branch, mb,
-			       tp != SST_TP_UDP, sendh, sendarg, resph, arg);
-	mem_deref(mb);
-	if (!err && ctp)
-		*ctp = ct;
-	return err;
-}
-
-int gw_send_request(struct gw *gw, struct sst_flow *fl,
-		    const char *method, const char *ruri,
-		    const char *from, const char *to, const char *callid,
-		    uint32_t cseq, const char *hdrs, const char *ctype,
-		    const void *body, size_t blen,
-		    gw_resp_h *resph,
+int gw_send_request(struct gw *gw, const struct gw_out_path *path,
+		    const struct gw_out_req *req, gw_resp_h *resph,
 		    void *arg, struct sst_ctrans **ctp)
 {
-	return gw_send_request_via(gw, fl->tp, &fl->dst, sst_flow_send, fl,
-				   method, ruri, from, to, callid, cseq, hdrs,
-				   ctype, body, blen, resph, arg, ctp);
+	struct gw_out_path p;
+	const struct gw_lsnr *l;
+
+	if (!gw || !path)
+		return EINVAL;
+	l = gw_lsnr_for(gw, path->tp, path->laddr);
+	if (!l)
+		return ENOENT;
+	p = *path;
+	p.laddr = &l->addr;	/* sent-by and Contact: the listener's */
+	return gw_out_request(gw->tstk, &p, req, resph, arg, ctp);
 }
 
 /* A request whose Event is not presence: 489 (RFC 6665 8.2.1). */
