@@ -51,6 +51,7 @@
 #include "sipstack/sst_front.h"
 #include "gateway/gw_pidf.h"
 #include "gateway/gw_out.h"
+#include "gateway/gw_req.h"
 
 struct sst_tstack;
 struct sst_strans;
@@ -81,7 +82,6 @@ enum {
 	GW_PENDING_MAX      = 4096,  /* requests waiting on the directory */
 	GW_SWEEP_MS         = 1000,  /* expiry sweep */
 	GW_ADDR_MAX         = 64,
-	GW_URI_MAX          = 512,
 	GW_TEXT_MAX         = 256,
 	GW_CTL_TIMEOUT_MS   = 5000,
 	GW_RETRY_AFTER      = 5,     /* seconds, on 503 from the directory */
@@ -249,43 +249,7 @@ int  gw_send_request(struct gw *gw, const struct gw_out_path *path,
 		     void *arg, struct sst_ctrans **ctp);
 uint32_t gw_expires_of(const struct sip_msg *msg, uint32_t dflt);
 
-/* A request parked while the directory answers (gw_auth.c). */
-typedef void (gw_req_h)(struct gw_req *rq);
-struct gw_req {
-	struct le le;
-	struct gw *gw;
-	struct sip_msg *msg;       /* referenced */
-	struct sst_strans *stx;
-	struct sst_flow *fl;        /* referenced */
-	gw_req_h *next;            /* after authentication */
-	char user[DIR_KEY_MAX + 1];   /* authenticated local ID */
-	char target[DIR_KEY_MAX + 1]; /* Request-URI user, for lookups */
-	bool proxy;                /* 407 (true) or 401 */
-	bool fed;                  /* arrived from a connector */
-	char email[DIR_KEY_MAX + 1];  /* the sender's federation address */
-	char entity[GW_URI_MAX];   /* how outsiders name the target */
-	uint64_t deadline;         /* ms: answered 503 by then if parked */
-	gw_req_h *allow_next;      /* gw_allow.c: after the group check */
-	size_t allow_i;            /* the AllowGroup being asked */
-	bool allow_in;             /* checking the reached user */
-};
-
-int  gw_req_alloc(struct gw_req **rqp, struct gw *gw, struct sip_msg *msg,
-		  struct sst_strans *stx, struct sst_flow *fl);
-void gw_req_answer(struct gw_req *rq, uint16_t scode, const char *reason,
-		   const char *hdrs);
-void gw_req_cancel_all(struct gw *gw);
-/* Park rq in gw->pending while the directory answers: by the deadline
- * set at arrival (Directory answerTimeout) it gets 503 with Retry-After
- * if the directory has not answered, so that no request waits until the
- * sender's Timer F and the connector never takes a slow directory for
- * a dead gateway. */
-void gw_req_park(struct gw_req *rq);
-/* A directory answer ENOTUNIQ (two entries for one key: a data error,
- * not a temporary one): 485 Ambiguous, no Retry-After, counted, logged
- * once per key per cache period.  True when rq was answered. */
-bool gw_req_ambiguous(struct gw_req *rq, const struct dir_result *res,
-		      const char *key);
+/* The request context, struct gw_req: gateway/gw_req.h. */
 /* Authenticate rq's request, then call next (or answer the refusal). */
 void gw_auth(struct gw_req *rq, bool proxy, gw_req_h *next);
 /* Does rq->target exist in the directory?  Then call next, else 404. */
