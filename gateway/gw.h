@@ -241,13 +241,11 @@ int  gw_reply(struct gw *gw, struct sst_strans *stx,
 	      const char *hdrs, const char *ctype, const struct mbuf *body);
 int  gw_contact_uri(const struct gw *gw, char *buf, size_t sz,
 		    const struct sst_flow *fl);
-int  gw_aor_of(char *buf, size_t sz, const struct uri *uri);
 /* Send req (gw_out.h) along path, from the listener path->laddr names
  * (ENOENT when none). */
 int  gw_send_request(struct gw *gw, const struct gw_out_path *path,
 		     const struct gw_out_req *req, gw_resp_h *resph,
 		     void *arg, struct sst_ctrans **ctp);
-uint32_t gw_expires_of(const struct sip_msg *msg, uint32_t dflt);
 
 /* The request context, struct gw_req: gateway/gw_req.h. */
 /* Authenticate rq's request, then call next (or answer the refusal). */

@@ -89,6 +89,7 @@
 #include "sipstack/sst_msg.h"
 #include "sipstack/sst_trans.h"
 #include "gateway/gw.h"
+#include "gateway/gw_sipv.h"
 #include "gateway/gw_retry.h"
 
 enum {

@@ -21,6 +21,7 @@
 #include "sipstack/sst_build.h"
 #include "sipstack/sst_trans.h"
 #include "gateway/gw.h"
+#include "gateway/gw_sipv.h"
 #include "gateway/gw_reg.h"
 
 struct gw_fork;

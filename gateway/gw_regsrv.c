@@ -15,6 +15,7 @@
 
 #include "sipstack/sst_msg.h"
 #include "gateway/gw.h"
+#include "gateway/gw_sipv.h"
 #include "gateway/gw_reg.h"
 #include "store/sto.h"
 

@@ -15,7 +15,6 @@
  * retransmissions are the front door's (sipstack/sst_front.h), the same
  * as at the connector; malformed input is counted and logged here.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <string.h>
 
@@ -31,35 +30,6 @@
 
 static const char allow_hdr[] =
 	"Allow: REGISTER, PUBLISH, SUBSCRIBE, MESSAGE, OPTIONS\r\n";
-
-/* "sip:user@host" with the host in lower case: the AOR form that the
- * registration table and presence compare byte for byte. */
-int gw_aor_of(char *buf, size_t sz, const struct uri *uri)
-{
-	size_t i, n;
-
-	if (!buf || !uri || !uri->user.l || !uri->host.l)
-		return EINVAL;
-	if (uri->user.l > DIR_KEY_MAX || uri->host.l > CFG_DOMAIN_MAX)
-		return EMSGSIZE;
-	if (re_snprintf(buf, sz, "sip:%r@%r", &uri->user, &uri->host) < 0)
-		return EMSGSIZE;
-	n = strlen(buf);
-	for (i = n - uri->host.l; i < n; i++)
-		buf[i] = (char)tolower((unsigned char)buf[i]);
-	return 0;
-}
-
-uint32_t gw_expires_of(const struct sip_msg *msg, uint32_t dflt)
-{
-	uint32_t v;
-
-	if (!msg || !pl_isset(&msg->expires))
-		return dflt;
-	if (sst_msg_uint(&v, &msg->expires, UINT32_MAX))
-		return dflt;
-	return v;
-}
 
 /* Our Contact for a flow: the listener address the flow arrived on. */
 int gw_contact_uri(const struct gw *gw, char *buf, size_t sz,
