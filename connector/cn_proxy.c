@@ -3,10 +3,11 @@
  * receive path and the forwarding of requests and their responses.
  *
  * One request, from the socket to its final answer:
- *	decode (sst_msg) -> malformed: answer per verdict, count
- *	-> response: to the client transaction it belongs to
- *	-> ACK dropped, INVITE/CANCEL 501, server transaction (absorbs
- *	   retransmissions) -> Max-Forwards 0: 483 -> OPTIONS for us: 200
+ *	the front door (sst_front: decode, malformed answered per
+ *	verdict, responses to their client transactions, ACK dropped,
+ *	INVITE 501, CANCEL 481, a server transaction absorbing
+ *	retransmissions; malformed input is counted here, with the peer)
+ *	-> Max-Forwards 0: 483 -> OPTIONS for us: 200
  *	-> outbound (from a gateway) or inbound (anything else): decide
  *	   (cn_policy), resolve (cn_resolve, maybe waiting), forward over
  *	   a client transaction to the first target, the next one on a
@@ -43,6 +44,7 @@
 #include "sipstack/sst_msg.h"
 #include "sipstack/sst_build.h"
 #include "sipstack/sst_flow.h"
+#include "sipstack/sst_front.h"
 #include "sipstack/sst_trans.h"
 #include "sipstack/sst_dns.h"
 #include "connector/cn.h"
@@ -53,6 +55,10 @@
 
 /* ------------------------------------------------------------------ */
 /* Small helpers */
+
+/* The methods the connector relays (OPTIONS to itself, 501 to INVITE). */
+static const char px_allow_hdr[] =
+	"Allow: MESSAGE, SUBSCRIBE, NOTIFY, PUBLISH, OPTIONS\r\n";
 
 enum sst_tp px_kind(enum cfg_transport tp)
 {
@@ -146,71 +152,6 @@ static bool is_self(const struct uri *uri, void *arg)
 }
 
 /* ------------------------------------------------------------------ */
-/* The way back to the sender of a request */
-
-static void back_destructor(void *arg)
-{
-	struct px_back *b = arg;
-
-	mem_deref(b->conn);
-}
-
-/* sst_trans send callback for responses to the request's sender. */
-static int back_send(struct mbuf *mb, void *arg)
-{
-	struct px_back *b = arg;
-
-	if (b->conn)
-		return sst_conn_send(b->conn, mb);
-	if (!b->px || !b->px->tp)
-		return ENOTCONN;
-	return sst_transp_send(b->px->tp, NULL, SST_TP_UDP, &b->dst,
-			       &b->laddr, NULL, mb, NULL, NULL);
-}
-
-/*
- * Where responses go: the connection the request came on, or for UDP
- * where RFC 3261 18.2.2 and RFC 3581 say (sst_flow_udp_dest): the
- * source address at the Via sent-by port, or with rport the source
- * port.
- */
-static int back_alloc(struct px_back **bp, struct cn_px *px,
-		      const struct sst_rx *rx, const struct sip_msg *msg)
-{
-	struct px_back *b = mem_zalloc(sizeof(*b), back_destructor);
-
-	if (!b)
-		return ENOMEM;
-	b->px = px;
-	b->kind = rx->tp;
-	b->conn = mem_ref(rx->conn);
-	sa_cpy(&b->dst, rx->src);
-	if (rx->dst)
-		sa_cpy(&b->laddr, rx->dst);
-	if (!b->conn && msg && msg->req)
-		(void)sst_flow_udp_dest(&b->dst, msg, rx->src);
-	*bp = b;
-	return 0;
-}
-
-/* Answer msg outside any transaction (no transaction could be made). */
-static void answer_direct(struct cn_px *px, const struct sst_rx *rx,
-			  const struct sip_msg *msg, uint16_t scode,
-			  const char *phrase)
-{
-	struct px_back *b = NULL;
-	struct mbuf *mb = NULL;
-
-	if (back_alloc(&b, px, rx, msg))
-		return;
-	if (!sst_build_response(&mb, msg, scode, phrase, NULL, rx->src,
-				NULL))
-		(void)back_send(mb, b);
-	mem_deref(mb);
-	mem_deref(b);
-}
-
-/* ------------------------------------------------------------------ */
 /* Requests in progress */
 
 static void req_destructor(void *arg)
@@ -228,7 +169,7 @@ static void req_destructor(void *arg)
 		sst_strans_abandon(r->st);
 	mem_deref(r->rreq);
 	mem_deref((void *)r->route);
-	mem_deref(r->back);
+	mem_deref(r->flow);
 	mem_deref(r->msg);
 }
 
@@ -453,9 +394,9 @@ static void decide_trust(struct px_req *r, const struct cn_addrset *set,
 	f.from_domain = r->from_domain;
 	f.ruri_domain = r->ruri_domain;
 	f.src = &r->src.u.sa;
-	f.tls = r->back->kind == SST_TP_TLS;
-	f.tp = r->back->kind == SST_TP_TLS ? CFG_TP_TLS :
-		r->back->kind == SST_TP_TCP ? CFG_TP_TCP : CFG_TP_UDP;
+	f.tls = r->flow->tp == SST_TP_TLS;
+	f.tp = r->flow->tp == SST_TP_TLS ? CFG_TP_TLS :
+		r->flow->tp == SST_TP_TCP ? CFG_TP_TCP : CFG_TP_UDP;
 
 	memset(&v, 0, sizeof(v));
 	v.community = px_extern(px, r->comm);
@@ -469,7 +410,7 @@ static void decide_trust(struct px_req *r, const struct cn_addrset *set,
 		return;
 	}
 	if (f.tls && v.community)
-		f.tls_name_ok = tls_check(r->back->conn, v.community,
+		f.tls_name_ok = tls_check(r->flow->conn, v.community,
 					  r->domain, &ti);
 	r->tls_name_ok = f.tls_name_ok;
 	cn_decide_trust(&f, set, px->cn->cfg->tls.verify ==
@@ -491,7 +432,7 @@ static void decide_trust(struct px_req *r, const struct cn_addrset *set,
 	}
 
 	/* the community's proxy: admission keeps its connection */
-	sst_conn_trust(r->back->conn);
+	sst_conn_trust(r->flow->conn);
 	if (!rate_ok(r))
 		return;
 	cn_count_in(px->cn, r->comm);
@@ -614,7 +555,7 @@ static int fwd_response(const struct px_req *r, const struct sip_msg *msg,
 	s.arg = r->px;
 	if (r->dir == CN_DIR_OUTBOUND) {
 		const enum sst_tp kout = r->tgt[r->cur].kind;
-		const enum sst_tp kin = r->back->kind;
+		const enum sst_tp kin = r->flow->tp;
 		const struct cn_px *px = r->px;
 
 		s.req = r->msg;
@@ -638,7 +579,7 @@ static int fwd_response(const struct px_req *r, const struct sip_msg *msg,
 		return sst_build_fwd_response_th(mbp, msg, &s);
 	}
 	s.rr_out = true;
-	if (px_topos_contact(r->px, msg, r->back->kind, ct, sizeof(ct)) !=
+	if (px_topos_contact(r->px, msg, r->flow->tp, ct, sizeof(ct)) !=
 	    ENOENT)
 		s.contact = ct;
 	return sst_build_fwd_response_th(mbp, msg, &s);
@@ -768,7 +709,7 @@ static void try_next(struct px_req *r)
 		 * the legs differ in transport or port; the entry facing the
 		 * next hop first, so that each side's in-dialog requests
 		 * reach the listener on its own side */
-		const enum sst_tp kout = t->kind, kin = r->back->kind;
+		const enum sst_tp kout = t->kind, kin = r->flow->tp;
 		const bool out = r->dir == CN_DIR_OUTBOUND;
 		char host[CN_ADDR_MAX + 2];
 		int n;
@@ -965,7 +906,7 @@ static bool tls_check(struct sst_conn *conn, const struct cfg_extern *ex,
 	return ok;
 }
 
-static void inbound(struct px_req *r, const struct sst_rx *rx)
+static void inbound(struct px_req *r)
 {
 	struct cn_px *px = r->px;
 	const struct cfg_extern *ex;
@@ -974,8 +915,7 @@ static void inbound(struct px_req *r, const struct sst_rx *rx)
 	struct cn_verdict v;
 	int err;
 
-	(void)rx;	/* the TLS peer is looked at once trust is known */
-
+	/* the TLS peer is looked at once trust is known */
 	memset(&f, 0, sizeof(f));
 	f.from_domain = r->from_domain;
 	f.ruri_domain = r->ruri_domain;
@@ -1074,10 +1014,10 @@ static bool request_valid(struct px_req *r, const struct sip_msg *msg)
 }
 
 /* A new request with its server transaction. */
-static void request(struct cn_px *px, const struct sst_rx *rx,
-		    struct sip_msg *msg, struct sst_strans *st,
-		    struct px_back *back, int gwi)
+static void request(struct sip_msg *msg, struct sst_strans *st,
+		    struct sst_flow *fl, void *arg)
 {
+	struct cn_px *px = arg;
 	struct px_req *r;
 	const struct pl *dom;
 
@@ -1089,9 +1029,9 @@ static void request(struct cn_px *px, const struct sst_rx *rx,
 	r->px = px;
 	r->msg = mem_ref(msg);
 	r->st = st;
-	r->back = mem_ref(back);
-	sa_cpy(&r->src, rx->src);
-	r->gwi = gwi;
+	r->flow = mem_ref(fl);
+	sa_cpy(&r->src, &fl->src);
+	r->gwi = px_gw_index(px, &fl->src);
 	pl_to(&msg->met, r->method, sizeof(r->method));
 	r->in_dialog = pl_isset(&msg->to.tag);
 	r->record_route = !r->in_dialog &&
@@ -1117,9 +1057,7 @@ static void request(struct cn_px *px, const struct sst_rx *rx,
 	if (!pl_strcasecmp(&msg->met, "OPTIONS") && is_self(&msg->uri, px) &&
 	    !pl_isset(&msg->uri.user) && !next_route(px, msg,
 						      &(struct sip_addr){0})) {
-		px_req_final(r, 200, "OK",
-			     "Allow: MESSAGE, SUBSCRIBE, NOTIFY, PUBLISH, "
-			     "OPTIONS\r\n");
+		px_req_final(r, 200, "OK", px_allow_hdr);
 		return;
 	}
 
@@ -1141,85 +1079,47 @@ static void request(struct cn_px *px, const struct sst_rx *rx,
 	}
 	else {
 		r->dir = CN_DIR_INBOUND;
-		inbound(r, rx);
+		inbound(r);
 	}
 }
 
 /* ------------------------------------------------------------------ */
 /* Receive path */
 
+/* Any message from a configured gateway: it is alive, and so is its
+ * connection (admission never evicts it). */
+static void heard(const struct sip_msg *msg, const struct sst_rx *rx,
+		  void *arg)
+{
+	struct cn_px *px = arg;
+	const int gwi = px_gw_index(px, rx->src);
+
+	(void)msg;
+	px_gw_heard(px, gwi);
+	if (gwi >= 0)
+		sst_conn_trust(rx->conn);
+}
+
+/* What the front door refused: malformed input is counted and logged
+ * with the peer's address; the rest needs no word. */
+static void front_report(const struct sst_front_report *rep, void *arg)
+{
+	struct cn_px *px = arg;
+	char src[CN_ADDR_MAX];
+
+	if (rep->ev != SST_FRONT_MALFORMED)
+		return;
+	re_snprintf(src, sizeof(src), "%J", rep->rx->src);
+	cn_count_reject(px->cn, NULL, CN_R_MALFORMED, src, "%s%s",
+			sst_reason_name(rep->reason),
+			rep->rx->oversize ? " (closing the connection)" : "");
+}
+
 static void recv_handler(const struct sst_rx *rx, struct mbuf *mb, void *arg)
 {
 	struct cn_px *px = arg;
-	struct sip_msg *msg = NULL;
-	struct sst_verdict v;
-	struct sst_strans *st = NULL;
-	struct px_back *back = NULL;
-	const bool stream = rx->tp != SST_TP_UDP;
-	int gwi;
-	int err;
 
-	/* over the size limit on a stream: only the header block came,
-	 * to answer 513 before the transport closes the connection */
-	if (rx->oversize)
-		err = sst_msg_decode_head(mb, NULL, &v);
-	else
-		err = sst_msg_decode(&msg, mb, stream, NULL, &v);
-	if (err == ENODATA) {
-		sst_verdict_reset(&v);
-		return;
-	}
-	if (err) {
-		char src[CN_ADDR_MAX];
-
-		re_snprintf(src, sizeof(src), "%J", rx->src);
-		if (v.reply && v.msg && v.status)
-			answer_direct(px, rx, v.msg, v.status, v.phrase);
-		cn_count_reject(px->cn, NULL, CN_R_MALFORMED, src,
-				"%s%s", sst_reason_name(v.reason),
-				rx->oversize ? " (closing the connection)" :
-				"");
-		sst_verdict_reset(&v);
-		if (rx->conn && !rx->oversize)
-			sst_conn_garbage(rx->conn);
-		return;
-	}
-	sst_verdict_reset(&v);
-	gwi = px_gw_index(px, rx->src);
-	px_gw_heard(px, gwi);
-	if (gwi >= 0)
-		sst_conn_trust(rx->conn);	/* a configured gateway */
-
-	if (!msg->req) {
-		(void)sst_tstack_recv_resp(px->ts, msg);
-		goto out;
-	}
-
-	if (!pl_strcasecmp(&msg->met, "ACK"))
-		goto out;
-	if (!pl_strcasecmp(&msg->met, "INVITE") ||
-	    !pl_strcasecmp(&msg->met, "CANCEL")) {
-		answer_direct(px, rx, msg, 501,
-			      "Not Implemented: presence and IM only");
-		goto out;
-	}
-
-	if (back_alloc(&back, px, rx, msg))
-		goto out;
-	err = sst_tstack_recv_req(px->ts, &st, msg, stream, back_send, back);
-	if (err == EALREADY)
-		goto out;
-	if (err) {
-		answer_direct(px, rx, msg, err == ENOTSUP ? 501 : 500,
-			      err == ENOTSUP ? "Not Implemented" :
-			      "Server Internal Error");
-		goto out;
-	}
-	request(px, rx, msg, st, back, gwi);
-
- out:
-	mem_deref(back);
-	mem_deref(msg);
+	sst_front_recv(&px->front, rx, mb);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1348,6 +1248,13 @@ static int px_start(struct cn *cn)
 	err = sst_tstack_alloc(&px->ts, NULL, NULL);
 	if (err)
 		goto out;
+	px->front.tp = px->tp;
+	px->front.ts = px->ts;
+	px->front.allow = px_allow_hdr;
+	px->front.reqh = request;
+	px->front.msgh = heard;
+	px->front.reporth = front_report;
+	px->front.arg = px;
 	err = make_dns(px);
 	if (err) {
 		dmn_log_code(DMN_LOG_ERR, err, "cn: dns failed");

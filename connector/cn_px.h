@@ -12,6 +12,7 @@
 #include <re.h>
 
 #include "sipstack/sst_transp.h"
+#include "sipstack/sst_front.h"
 #include "connector/cn.h"
 #include "connector/cn_resolve.h"
 #include "connector/cn_proxy.h"
@@ -20,6 +21,7 @@ struct sst_tstack;
 struct sst_ctrans;
 struct sst_strans;
 struct sst_send;
+struct sst_flow;
 
 /* One ConnectorListen address of a gateway this connector serves. */
 struct px_gwt {
@@ -77,6 +79,7 @@ struct cn_px {
 	struct sst_tls_ctx *tls;
 	struct sst_transp *tp;
 	struct sst_tstack *ts;
+	struct sst_front front;		/* the receive path (sst_front.h) */
 	struct sst_dns *dns;
 	struct cn_resolve *res;
 	struct list reqs;		/* struct px_req */
@@ -88,15 +91,6 @@ struct cn_px {
 	struct tmr tick;
 	uint64_t seq;			/* Call-ID / CSeq of probes */
 	struct px_admit admit;
-};
-
-/* How responses reach the sender of a request. */
-struct px_back {
-	struct cn_px *px;
-	enum sst_tp kind;
-	struct sst_conn *conn;		/* streams: referenced */
-	struct sa dst;			/* UDP */
-	struct sa laddr;
 };
 
 /* One forwarding attempt (or probe): the client transaction's sender. */
@@ -126,7 +120,7 @@ struct px_req {
 	struct cn_px *px;
 	struct sip_msg *msg;		/* referenced, with its mbuf */
 	struct sst_strans *st;		/* until the final answer */
-	struct px_back *back;
+	struct sst_flow *flow;		/* the way back; referenced */
 	struct px_out *out;		/* the attempt under way */
 	struct cn_resolve_req *rreq;
 	const struct cn_route *route;	/* referenced */

@@ -16,7 +16,6 @@
 
 #include <re.h>
 
-#include "sipstack/sst_flow.h"
 #include "sipstack/sst_tls.h"
 #include "sipstack/sst_trans.h"
 #include "sipstack/sst_timer.h"
@@ -267,6 +266,7 @@ int gw_start(struct gw *gw)
 	err = sst_tstack_alloc(&gw->tstk, NULL, NULL);
 	if (err)
 		return err;
+	gw_sip_front(gw);
 
 	for (i = 0; i < gw->self->clients.n + gw->self->connectors.n; i++) {
 		const bool fed = i >= gw->self->clients.n;
@@ -369,69 +369,6 @@ bool gw_degraded(const struct gw *gw)
 	dir_stats_get(gw->dir, &ds);
 	return !ds.up || gw->reload_failed || gw_fed_degraded(gw) ||
 		gw_store_degraded(gw);
-}
-
-/* ---- flows ---- */
-
-static void flow_destructor(void *arg)
-{
-	struct gw_flow *fl = arg;
-
-	fl->conn = mem_deref(fl->conn);
-}
-
-int gw_flow_alloc(struct gw_flow **flp, struct gw *gw,
-		  const struct sst_rx *rx, const struct sip_msg *req)
-{
-	struct gw_flow *fl;
-
-	if (!flp || !gw || !rx || !rx->src)
-		return EINVAL;
-	fl = mem_zalloc(sizeof(*fl), flow_destructor);
-	if (!fl)
-		return ENOMEM;
-	fl->gw = gw;
-	fl->tp = rx->tp;
-	fl->src = *rx->src;
-	if (!req || sst_flow_udp_dest(&fl->reply, req, rx->src))
-		fl->reply = *rx->src;
-	if (rx->dst)
-		fl->dst = *rx->dst;
-	fl->conn = mem_ref(rx->conn);
-	*flp = fl;
-	return 0;
-}
-
-/* Send mb on a flow: over its connection (stream) or to its source
- * address from the listener it arrived on (UDP). */
-int gw_flow_send(struct mbuf *mb, void *arg)
-{
-	struct gw_flow *fl = arg;
-
-	if (!fl || !mb)
-		return EINVAL;
-	if (fl->tp == SST_TP_UDP)
-		return sst_transp_send(fl->gw->tp, NULL, SST_TP_UDP, &fl->src,
-				       sa_isset(&fl->dst, SA_ADDR) ?
-				       &fl->dst : NULL, NULL, mb, NULL, NULL);
-	if (!fl->conn)
-		return ENOTCONN;
-	return sst_conn_send(fl->conn, mb);
-}
-
-/* Send a response on a flow: over its connection (stream), or to the
- * Via's address (UDP) from the listener the request arrived on. */
-int gw_flow_respond(struct mbuf *mb, void *arg)
-{
-	struct gw_flow *fl = arg;
-
-	if (!fl || !mb)
-		return EINVAL;
-	if (fl->tp == SST_TP_UDP)
-		return sst_transp_send(fl->gw->tp, NULL, SST_TP_UDP,
-				       &fl->reply, sa_isset(&fl->dst, SA_ADDR) ?
-				       &fl->dst : NULL, NULL, mb, NULL, NULL);
-	return gw_flow_send(mb, arg);
 }
 
 /* ---- reload ---- */

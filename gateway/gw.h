@@ -47,7 +47,11 @@
 #include "daemon/dmn.h"
 #include "directory/dir.h"
 #include "sipstack/sst_transp.h"
+#include "sipstack/sst_flow.h"
+#include "sipstack/sst_front.h"
 #include "gateway/gw_pidf.h"
+#include "gateway/gw_out.h"
+#include "gateway/gw_req.h"
 
 struct sst_tstack;
 struct sst_strans;
@@ -78,7 +82,6 @@ enum {
 	GW_PENDING_MAX      = 4096,  /* requests waiting on the directory */
 	GW_SWEEP_MS         = 1000,  /* expiry sweep */
 	GW_ADDR_MAX         = 64,
-	GW_URI_MAX          = 512,
 	GW_TEXT_MAX         = 256,
 	GW_CTL_TIMEOUT_MS   = 5000,
 	GW_RETRY_AFTER      = 5,     /* seconds, on 503 from the directory */
@@ -95,16 +98,9 @@ enum {
 	GW_EXIT_USAGE = 2,
 };
 
-/* Where a request came from: kept by registrations (a binding's flow),
- * dialogs and transactions (the send argument).  A mem object. */
-struct gw_flow {
-	struct gw *gw;
-	enum sst_tp tp;
-	struct sa src;             /* the peer */
-	struct sa dst;             /* our address it arrived on */
-	struct sa reply;           /* UDP responses: sst_flow_udp_dest() */
-	struct sst_conn *conn;     /* stream transports; referenced */
-};
+/* Where a request came from (struct sst_flow, sipstack/sst_flow.h):
+ * kept by registrations (a binding's flow), dialogs and transactions
+ * (the send argument). */
 
 /* Counters, for status. */
 struct gw_counters {
@@ -168,6 +164,7 @@ struct gw {
 	struct sst_transp *tp;
 	struct sst_tls_ctx *tls;   /* from the Tls record, or NULL */
 	struct sst_tstack *tstk;
+	struct sst_front front;    /* the receive path (sst_front.h) */
 	struct gw_digest *dg;
 	struct gw_reg *reg;
 	struct dir *dir;
@@ -227,14 +224,6 @@ uint64_t gw_now(void);          /* seconds, monotonic */
 bool gw_degraded(const struct gw *gw);
 const struct gw_lsnr *gw_lsnr_for(const struct gw *gw, enum sst_tp tp,
 				  const struct sa *laddr);
-/* The flow of a request received from rx: responses (gw_flow_respond)
- * go where RFC 3261 18.2.2 / RFC 3581 say for req's top Via; later
- * requests to the peer (gw_flow_send) to its source address. */
-int  gw_flow_alloc(struct gw_flow **flp, struct gw *gw,
-		   const struct sst_rx *rx, const struct sip_msg *req);
-int  gw_flow_send(struct mbuf *mb, void *arg);
-int  gw_flow_respond(struct mbuf *mb, void *arg);
-
 /* gw_route.c: the local/external decision and the outbound seam */
 bool gw_domain_is_local(const struct gw *gw, const struct pl *host);
 struct gw_req;
@@ -244,74 +233,21 @@ void gw_outbound(struct gw_req *rq);
 
 /* gw_sip.c: receiving, answering, sending */
 void gw_sip_recv(const struct sst_rx *rx, struct mbuf *mb, void *arg);
+/* Fill gw->front once gw->tp and gw->tstk exist. */
+void gw_sip_front(struct gw *gw);
 int  gw_reply(struct gw *gw, struct sst_strans *stx,
-	      const struct sip_msg *req, const struct gw_flow *fl,
+	      const struct sip_msg *req, const struct sst_flow *fl,
 	      uint16_t scode, const char *reason, const char *totag,
 	      const char *hdrs, const char *ctype, const struct mbuf *body);
-int  gw_contact_uri(char *buf, size_t sz, const struct gw_flow *fl);
-int  gw_aor_of(char *buf, size_t sz, const struct uri *uri);
-const char *gw_uri_tp_param(enum sst_tp tp);
-/* The answer to a request the gateway sent (err != 0: none came). */
-typedef void (gw_resp_h)(int err, uint16_t scode, const struct sip_msg *msg,
-			 void *arg);
-
-int  gw_send_request(struct gw *gw, struct gw_flow *fl,
-		     const char *method, const char *ruri,
-		     const char *from, const char *to, const char *callid,
-		     uint32_t cseq, const char *hdrs, const char *ctype,
-		     const void *body, size_t blen,
-		     gw_resp_h *resph,
+int  gw_contact_uri(const struct gw *gw, char *buf, size_t sz,
+		    const struct sst_flow *fl);
+/* Send req (gw_out.h) along path, from the listener path->laddr names
+ * (ENOENT when none). */
+int  gw_send_request(struct gw *gw, const struct gw_out_path *path,
+		     const struct gw_out_req *req, gw_resp_h *resph,
 		     void *arg, struct sst_ctrans **ctp);
-/* The same from a given transport/local address and send callback
- * (federation requests go through a connector link). */
-int  gw_send_request_via(struct gw *gw, enum sst_tp tp,
-			 const struct sa *laddr,
-			 int (*sendh)(struct mbuf *mb, void *arg),
-			 void *sendarg, const char *method, const char *ruri,
-			 const char *from, const char *to, const char *callid,
-			 uint32_t cseq, const char *hdrs, const char *ctype,
-			 const void *body, size_t blen,
-			 gw_resp_h *resph,
-			 void *arg, struct sst_ctrans **ctp);
-uint32_t gw_expires_of(const struct sip_msg *msg, uint32_t dflt);
 
-/* A request parked while the directory answers (gw_auth.c). */
-typedef void (gw_req_h)(struct gw_req *rq);
-struct gw_req {
-	struct le le;
-	struct gw *gw;
-	struct sip_msg *msg;       /* referenced */
-	struct sst_strans *stx;
-	struct gw_flow *fl;        /* referenced */
-	gw_req_h *next;            /* after authentication */
-	char user[DIR_KEY_MAX + 1];   /* authenticated local ID */
-	char target[DIR_KEY_MAX + 1]; /* Request-URI user, for lookups */
-	bool proxy;                /* 407 (true) or 401 */
-	bool fed;                  /* arrived from a connector */
-	char email[DIR_KEY_MAX + 1];  /* the sender's federation address */
-	char entity[GW_URI_MAX];   /* how outsiders name the target */
-	uint64_t deadline;         /* ms: answered 503 by then if parked */
-	gw_req_h *allow_next;      /* gw_allow.c: after the group check */
-	size_t allow_i;            /* the AllowGroup being asked */
-	bool allow_in;             /* checking the reached user */
-};
-
-int  gw_req_alloc(struct gw_req **rqp, struct gw *gw, struct sip_msg *msg,
-		  struct sst_strans *stx, struct gw_flow *fl);
-void gw_req_answer(struct gw_req *rq, uint16_t scode, const char *reason,
-		   const char *hdrs);
-void gw_req_cancel_all(struct gw *gw);
-/* Park rq in gw->pending while the directory answers: by the deadline
- * set at arrival (Directory answerTimeout) it gets 503 with Retry-After
- * if the directory has not answered, so that no request waits until the
- * sender's Timer F and the connector never takes a slow directory for
- * a dead gateway. */
-void gw_req_park(struct gw_req *rq);
-/* A directory answer ENOTUNIQ (two entries for one key: a data error,
- * not a temporary one): 485 Ambiguous, no Retry-After, counted, logged
- * once per key per cache period.  True when rq was answered. */
-bool gw_req_ambiguous(struct gw_req *rq, const struct dir_result *res,
-		      const char *key);
+/* The request context, struct gw_req: gateway/gw_req.h. */
 /* Authenticate rq's request, then call next (or answer the refusal). */
 void gw_auth(struct gw_req *rq, bool proxy, gw_req_h *next);
 /* Does rq->target exist in the directory?  Then call next, else 404. */
@@ -328,7 +264,7 @@ void gw_regd_apply(const struct gw *gw, gw_regd_h *h, void *arg);
 void gw_publish(struct gw_req *rq);
 void gw_subscribe(struct gw_req *rq);
 bool gw_subscribe_indialog(struct gw *gw, const struct sip_msg *msg,
-			   struct sst_strans *stx, struct gw_flow *fl);
+			   struct sst_strans *stx, struct sst_flow *fl);
 enum gw_status gw_pres_status(struct gw *gw, const char *aor);
 void gw_pres_changed(struct gw *gw, const char *aor);
 void gw_pres_sweep(struct gw *gw, uint64_t now);
@@ -366,9 +302,9 @@ void gw_allow_status(struct dmn_st *fed, struct dmn_st *cannot,
 int  gw_fed_start(struct gw *gw);
 void gw_fed_close(struct gw *gw);
 void gw_fed_tick(struct gw *gw, uint64_t now);
-bool gw_fed_is_fed(const struct gw *gw, const struct sst_rx *rx);
+bool gw_fed_is_fed(const struct gw *gw, const struct sst_flow *fl);
 void gw_fed_recv(struct gw *gw, struct sip_msg *msg,
-		 struct sst_strans *stx, struct gw_flow *fl);
+		 struct sst_strans *stx, struct sst_flow *fl);
 void gw_fed_outbound(struct gw_req *rq);
 void gw_fed_watch(struct gw *gw, const char *aor);
 enum gw_status gw_fed_status(const struct gw *gw, const char *aor,
@@ -394,7 +330,7 @@ unsigned gw_shared_count(const struct gw *gw);
  * ClientListen address: a forwarded MESSAGE, whose sender it
  * authenticated); a MESSAGE for a user whose client is at another
  * gateway, sent there (true: rq is taken). */
-bool gw_shared_peer(const struct gw *gw, const struct gw_flow *fl);
+bool gw_shared_peer(const struct gw *gw, const struct sst_flow *fl);
 bool gw_shared_forward(struct gw_req *rq, const char *target,
 		       const char *sender);
 void gw_store_close(struct gw *gw);
@@ -403,17 +339,17 @@ void gw_store_status(struct dmn_st *root, const struct gw *gw);
 bool gw_store_degraded(const struct gw *gw);
 int64_t gw_store_wall(uint64_t expires);       /* gw_now() clock -> wall */
 uint64_t gw_store_mono(int64_t expires);       /* and back; 0: past */
-void gw_store_flow_text(const struct gw_flow *fl, char *tp, size_t tpsz,
+void gw_store_flow_text(const struct sst_flow *fl, char *tp, size_t tpsz,
 			char *src, char *dst, size_t addrsz);
-int  gw_store_flow(struct gw_flow **flp, struct gw *gw, const char *tp,
+int  gw_store_flow(struct sst_flow **flp, struct gw *gw, const char *tp,
 		   const char *src, const char *dst);
 /* gw_regsrv.c, gw_pres.c: put restored records back (at start only) */
 void gw_register_restore(struct gw *gw, const struct sto_binding *b,
-			 struct gw_flow *fl, uint32_t remaining);
+			 struct sst_flow *fl, uint32_t remaining);
 void gw_pres_restore_pub(struct gw *gw, const struct sto_pub *p,
 			 uint64_t expires);
 int  gw_pres_restore_sub(struct gw *gw, const struct sto_sub *u,
-			 struct gw_flow *fl, uint64_t expires);
+			 struct sst_flow *fl, uint64_t expires);
 void gw_pres_restore_done(struct gw *gw);
 
 /* gw_ctl.c / gw_status.c */

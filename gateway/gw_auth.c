@@ -1,6 +1,6 @@
 /*
  * gw_auth.c -- digest authentication of local users against the
- * directory, and requests parked while the directory answers.
+ * directory (the request context and its parking: gw_req.c).
  *
  * Policy (why, in gw.h): REGISTER 401, everything else 407; SHA-256
  * offered before MD5; the digest username must be the From user (and
@@ -23,172 +23,9 @@
 
 #include <re.h>
 
-#include "sipstack/sst_timer.h"
-#include "sipstack/sst_trans.h"
 #include "gateway/gw.h"
 #include "gateway/gw_digest.h"
-
-static unsigned answer_ms(const struct gw *gw)
-{
-	const unsigned v = gw->cfg->directory.answer_ms ?
-		gw->cfg->directory.answer_ms : (unsigned)CFG_DIR_ANSWER_MS;
-
-	return min(max(v, (unsigned)GW_DIR_ANSWER_MIN_MS),
-		   (unsigned)GW_DIR_ANSWER_MAX_MS);
-}
-
-static void req_destructor(void *arg)
-{
-	struct gw_req *rq = arg;
-
-	list_unlink(&rq->le);
-	if (rq->gw && rq->gw->dir)
-		dir_cancel(rq->gw->dir, rq);
-	if (rq->stx)
-		sst_strans_abandon(rq->stx);
-	rq->msg = mem_deref(rq->msg);
-	rq->fl = mem_deref(rq->fl);
-}
-
-int gw_req_alloc(struct gw_req **rqp, struct gw *gw, struct sip_msg *msg,
-		 struct sst_strans *stx, struct gw_flow *fl)
-{
-	struct gw_req *rq;
-
-	if (!rqp || !gw || !msg || !fl)
-		return EINVAL;
-	if (list_count(&gw->pending) >= GW_PENDING_MAX)
-		return EAGAIN;
-	rq = mem_zalloc(sizeof(*rq), req_destructor);
-	if (!rq)
-		return ENOMEM;
-	rq->gw = gw;
-	rq->msg = mem_ref(msg);
-	rq->stx = stx;
-	rq->fl = mem_ref(fl);
-	rq->deadline = sst_tmr_now() + answer_ms(gw);
-	*rqp = rq;
-	return 0;
-}
-
-/* Every parked request past its deadline gets 503: the directory is
- * down or slow, and the sender must hear so well before its Timer F. */
-static void pending_tick(void *arg)
-{
-	static struct dmn_ratelim rl = DMN_RATELIM_INIT(10, 60000);
-	struct gw *gw = arg;
-	const uint64_t now = sst_tmr_now();
-	struct le *le = gw->pending.head;
-	char ra[32];
-
-	re_snprintf(ra, sizeof(ra), "Retry-After: %u\r\n", GW_RETRY_AFTER);
-	while (le) {
-		struct gw_req *rq = le->data;
-
-		le = le->next;
-		if (now < rq->deadline)
-			continue;
-		list_unlink(&rq->le);
-		if (gw->dir)
-			dir_cancel(gw->dir, rq);
-		gw->c.dir_unavailable++;
-		gw->c.dir_slow++;
-		dmn_log_rl(&rl, DMN_LOG_WARN, "gw: directory too slow "
-			   "method=%.*s waited_ms=%u", (int)rq->msg->met.l,
-			   rq->msg->met.p, answer_ms(gw));
-		gw_req_answer(rq, 503, "Directory Unavailable", ra);
-	}
-	if (!list_isempty(&gw->pending))
-		tmr_start(&gw->pendt, GW_PENDING_TICK_MS, pending_tick, gw);
-}
-
-void gw_req_park(struct gw_req *rq)
-{
-	struct gw *gw = rq->gw;
-
-	list_append(&gw->pending, &rq->le, rq);
-	if (!tmr_isrunning(&gw->pendt))
-		tmr_start(&gw->pendt, GW_PENDING_TICK_MS, pending_tick, gw);
-}
-
-struct gw_ambig {
-	struct le le;
-	char key[DIR_KEY_MAX + 1];
-	uint64_t until;              /* seconds, gw_now(): quiet until */
-};
-
-bool gw_req_ambiguous(struct gw_req *rq, const struct dir_result *res,
-		      const char *key)
-{
-	struct gw *gw = rq->gw;
-	const uint64_t now = gw_now();
-	struct gw_ambig *a = NULL;
-	struct le *le;
-
-	if (res->err != ENOTUNIQ)
-		return false;
-	gw->c.dir_ambiguous++;
-	for (le = gw->ambig.head; le; le = le->next) {
-		struct gw_ambig *x = le->data;
-
-		if (!str_casecmp(x->key, key)) {
-			a = x;
-			break;
-		}
-	}
-	if (!a || now >= a->until) {
-		/* once per key per cache period: the entry is cached that
-		 * long, and the administrator needs one line, not one per
-		 * request */
-		dmn_log_warnx("gw: ambiguous directory key=%s reason=%s",
-			      key, res->reason && res->reason[0] ?
-			      res->reason : dir_err_name(res->err));
-		if (!a) {
-			if (list_count(&gw->ambig) >= GW_AMBIG_MAX)
-				mem_deref(list_head(&gw->ambig)->data);
-			a = mem_zalloc(sizeof(*a), NULL);
-			if (a) {
-				str_ncpy(a->key, key, sizeof(a->key));
-				list_append(&gw->ambig, &a->le, a);
-			}
-		}
-		if (a)
-			a->until = now + (gw->cfg->directory.cache_ttl ?
-					  gw->cfg->directory.cache_ttl : 60);
-	}
-	/* RFC 3261 21.4.23: the address names several users; asking
-	 * again will not help, so no Retry-After */
-	gw_req_answer(rq, 485, "Ambiguous", NULL);
-	return true;
-}
-
-/* Answer and free rq. */
-void gw_req_answer(struct gw_req *rq, uint16_t scode, const char *reason,
-		   const char *hdrs)
-{
-	if (!rq)
-		return;
-	(void)gw_reply(rq->gw, rq->stx, rq->msg, rq->fl, scode, reason, NULL,
-		       hdrs, NULL, NULL);
-	rq->stx = NULL;
-	mem_deref(rq);
-}
-
-/* Every parked request gets 503 (shutdown, or a directory swap). */
-void gw_req_cancel_all(struct gw *gw)
-{
-	struct le *le;
-
-	while ((le = list_head(&gw->pending)) != NULL) {
-		struct gw_req *rq = le->data;
-
-		list_unlink(&rq->le);
-		if (gw->dir)
-			dir_cancel(gw->dir, rq);
-		gw_req_answer(rq, 503, "Service Unavailable",
-			      "Retry-After: 5\r\n");
-	}
-}
+#include "gateway/gw_req.h"
 
 /*
  * Clients that fail on a challenge set with an algorithm they do not
@@ -265,33 +102,6 @@ static void refuse(struct gw_req *rq, uint64_t *counter, const char *why)
 	gw_req_answer(rq, 403, "Forbidden", NULL);
 }
 
-struct cred_find {
-	const char *realm;
-	struct gw_digest_cred cred;
-	bool found;
-	int err;
-};
-
-static bool cred_apply(const struct sip_hdr *hdr, const struct sip_msg *msg,
-		       void *arg)
-{
-	struct cred_find *cf = arg;
-	struct gw_digest_cred c;
-	int err;
-
-	(void)msg;
-	err = gw_digest_cred_decode(&c, &hdr->val);
-	if (err) {
-		cf->err = err;
-		return false;
-	}
-	if (strcmp(c.realm, cf->realm))
-		return false;   /* another realm's credentials: not ours */
-	cf->cred = c;
-	cf->found = true;
-	return true;
-}
-
 /* The real verification, with the method as a C string. */
 static int verify(struct gw_req *rq, const struct gw_digest_cred *cred,
 		  const struct gw_digest_secret *sec)
@@ -309,7 +119,7 @@ static void verify_h(const struct dir_result *res, void *arg);
 void gw_auth(struct gw_req *rq, bool proxy, gw_req_h *next)
 {
 	struct gw *gw = rq->gw;
-	struct cred_find cf = {0};
+	const struct gw_digest_cred *cred;
 	struct pl user;
 	int err;
 
@@ -332,12 +142,9 @@ void gw_auth(struct gw_req *rq, bool proxy, gw_req_h *next)
 		return;
 	}
 
-	cf.realm = gw->realm;
-	(void)sip_msg_hdr_apply(rq->msg, true, proxy ?
-				SIP_HDR_PROXY_AUTHORIZATION :
-				SIP_HDR_AUTHORIZATION, cred_apply, &cf);
-	if (!cf.found) {
-		if (cf.err && cf.err != ENOTSUP && cf.err != EPROTONOSUPPORT) {
+	cred = gw_req_cred(rq, gw->realm, &err);
+	if (!cred) {
+		if (err && err != ENOTSUP && err != EPROTONOSUPPORT) {
 			gw->c.auth_other++;
 			gw_req_answer(rq, 400, "Bad Authorization header",
 				      NULL);
@@ -347,7 +154,7 @@ void gw_auth(struct gw_req *rq, bool proxy, gw_req_h *next)
 		return;
 	}
 
-	pl_set_str(&user, cf.cred.username);
+	pl_set_str(&user, cred->username);
 	(void)pl_strcpy(&user, rq->user, sizeof(rq->user));
 	if (pl_cmp(&user, &rq->msg->from.uri.user) ||
 	    (!proxy && pl_cmp(&user, &rq->msg->to.uri.user))) {
@@ -368,7 +175,7 @@ static void verify_h(const struct dir_result *res, void *arg)
 	struct gw_req *rq = arg;
 	struct gw *gw = rq->gw;
 	struct gw_digest_secret sec = {0};
-	struct cred_find cf = {0};
+	const struct gw_digest_cred *cred;
 	int err;
 
 	list_unlink(&rq->le);
@@ -398,16 +205,13 @@ static void verify_h(const struct dir_result *res, void *arg)
 	else
 		sec.password = res->value;
 
-	cf.realm = gw->realm;
-	(void)sip_msg_hdr_apply(rq->msg, true, rq->proxy ?
-				SIP_HDR_PROXY_AUTHORIZATION :
-				SIP_HDR_AUTHORIZATION, cred_apply, &cf);
-	if (!cf.found) {
+	cred = gw_req_cred(rq, gw->realm, NULL);
+	if (!cred) {
 		challenge(rq, false, false);
 		return;
 	}
 
-	err = verify(rq, &cf.cred, &sec);
+	err = verify(rq, cred, &sec);
 	switch (err) {
 
 	case 0:
@@ -431,7 +235,7 @@ static void verify_h(const struct dir_result *res, void *arg)
 	case ENOTSUP:
 		/* an HA1 is stored for MD5 only: ask for MD5 */
 		if (res->secret == DIR_SECRET_HA1 &&
-		    cf.cred.alg != GW_DIGEST_MD5) {
+		    cred->alg != GW_DIGEST_MD5) {
 			challenge(rq, false, true);
 			return;
 		}

@@ -36,7 +36,7 @@ static bool contact_add(const struct gw_binding *b, void *arg)
 {
 	struct contacts_ctx *cc = arg;
 	struct dmn_st *it = dmn_st_item(cc->list);
-	const struct gw_flow *fl = b->flow;
+	const struct sst_flow *fl = b->flow;
 	char src[GW_ADDR_MAX] = "";
 
 	dmn_st_str(it, "uri", b->uri);

@@ -89,6 +89,7 @@
 #include "sipstack/sst_msg.h"
 #include "sipstack/sst_trans.h"
 #include "gateway/gw.h"
+#include "gateway/gw_sipv.h"
 #include "gateway/gw_retry.h"
 
 enum {
@@ -338,15 +339,12 @@ static void ftx_abandon(struct gw_ftx *fx)
 	mem_deref(fx);
 }
 
-static int link_request(struct gw_link *l, bool probe, const char *method,
-			const char *ruri, const char *from, const char *to,
-			const char *callid, uint32_t cseq, const char *hdrs,
-			const char *ctype, const void *body, size_t blen,
-			void (*resph)(int err, uint16_t scode,
-				      const struct sip_msg *msg, void *arg),
+static int link_request(struct gw_link *l, bool probe,
+			const struct gw_out_req *req, gw_resp_h *resph,
 			void *arg, struct gw_ftx **fxp)
 {
 	struct gw_ftx *fx;
+	struct gw_out_path path;
 	int err;
 
 	fx = mem_zalloc(sizeof(*fx), ftx_destructor);
@@ -356,9 +354,11 @@ static int link_request(struct gw_link *l, bool probe, const char *method,
 	fx->probe = probe;
 	fx->resph = resph ? resph : noop_resp;
 	fx->arg = arg;
-	err = gw_send_request_via(l->gw, l->tp, &l->laddr, ftx_send, fx,
-				  method, ruri, from, to, callid, cseq, hdrs,
-				  ctype, body, blen, ftx_resp, fx, &fx->ct);
+	path.tp = l->tp;
+	path.laddr = &l->laddr;
+	path.sendh = ftx_send;
+	path.sendarg = fx;
+	err = gw_send_request(l->gw, &path, req, ftx_resp, fx, &fx->ct);
 	if (err) {
 		mem_deref(fx);
 		return err;
@@ -374,20 +374,14 @@ static int link_request(struct gw_link *l, bool probe, const char *method,
 }
 
 /* A request to the first link that is up; ENOTCONN when none is. */
-static int fed_request(struct gw *gw, const char *method, const char *ruri,
-		       const char *from, const char *to, const char *callid,
-		       uint32_t cseq, const char *hdrs, const char *ctype,
-		       const void *body, size_t blen,
-		       void (*resph)(int err, uint16_t scode,
-				     const struct sip_msg *msg, void *arg),
-		       void *arg, struct gw_ftx **fxp)
+static int fed_request(struct gw *gw, const struct gw_out_req *req,
+		       gw_resp_h *resph, void *arg, struct gw_ftx **fxp)
 {
 	struct gw_link *l = link_first_up(gw);
 
 	if (!l)
 		return ENOTCONN;
-	return link_request(l, false, method, ruri, from, to, callid, cseq,
-			    hdrs, ctype, body, blen, resph, arg, fxp);
+	return link_request(l, false, req, resph, arg, fxp);
 }
 
 /* ---- links ---- */
@@ -489,6 +483,7 @@ static void link_probe(struct gw_link *l)
 	struct gw *gw = l->gw;
 	char ruri[GW_URI_MAX], from[GW_URI_MAX], to[GW_URI_MAX];
 	char callid[48], tag[SST_TAG_SIZE];
+	struct gw_out_req out = {0};
 	int err;
 
 	sst_tag_gen(tag, sizeof(tag));
@@ -501,8 +496,13 @@ static void link_probe(struct gw_link *l)
 	re_snprintf(to, sizeof(to), "<%s>", ruri);
 
 	/* probe_resp judges the link; ftx_resp must not a second time */
-	err = link_request(l, true, "OPTIONS", ruri, from, to, callid, 1, NULL,
-			   NULL, NULL, 0, probe_resp, l, &l->ct);
+	out.method = "OPTIONS";
+	out.ruri = ruri;
+	out.from = from;
+	out.to = to;
+	out.callid = callid;
+	out.cseq = 1;
+	err = link_request(l, true, &out, probe_resp, l, &l->ct);
 	if (err) {
 		l->ct = NULL;
 		link_set(l, false, err, 0);
@@ -796,6 +796,7 @@ static int fsub_send(struct gw_fsub *fs, uint32_t expires,
 {
 	struct gw *gw = fs->gw;
 	char from[GW_URI_MAX + 64], to[GW_URI_MAX + 160];
+	struct gw_out_req out = {0};
 	char *hdrs = NULL;
 	int err;
 
@@ -811,9 +812,14 @@ static int fsub_send(struct gw_fsub *fs, uint32_t expires,
 			  (unsigned)expires);
 	if (err)
 		return err;
-	err = fed_request(gw, "SUBSCRIBE", fs->rtag && fs->rtarget ?
-			  fs->rtarget : fs->aor, from, to, fs->callid,
-			  ++fs->cseq, hdrs, NULL, NULL, 0, resph, arg, fxp);
+	out.method = "SUBSCRIBE";
+	out.ruri = fs->rtag && fs->rtarget ? fs->rtarget : fs->aor;
+	out.from = from;
+	out.to = to;
+	out.callid = fs->callid;
+	out.cseq = ++fs->cseq;
+	out.hdrs = hdrs;
+	err = fed_request(gw, &out, resph, arg, fxp);
 	mem_deref(hdrs);
 	if (!err)
 		gw->c.fed_sub_out++;
@@ -937,7 +943,7 @@ void gw_fed_tick(struct gw *gw, uint64_t now)
 }
 
 static void fed_notify(struct gw *gw, const struct sip_msg *msg,
-		       struct sst_strans *stx, struct gw_flow *fl)
+		       struct sst_strans *stx, struct sst_flow *fl)
 {
 	const struct sip_hdr *ss = sip_msg_hdr(msg, SIP_HDR_SUBSCRIPTION_STATE);
 	const size_t blen = mbuf_get_left(msg->mb);
@@ -1094,6 +1100,7 @@ static void fed_message(struct gw_req *rq)
 	char from[GW_URI_MAX + 64], to[GW_URI_MAX + 2], ruri[GW_URI_MAX];
 	char hdrs[GW_URI_MAX + 64], ctype[128], callid[48];
 	char tag[SST_TAG_SIZE];
+	struct gw_out_req out = {0};
 	struct gw_fmsg *m;
 	int err;
 
@@ -1118,9 +1125,17 @@ static void fed_message(struct gw_req *rq)
 		gw_req_answer(rq, 500, "Server Internal Error", NULL);
 		return;
 	}
-	err = fed_request(gw, "MESSAGE", ruri, from, to, callid, 1, hdrs,
-			  ctype[0] ? ctype : NULL, mbuf_buf(msg->mb),
-			  mbuf_get_left(msg->mb), fmsg_resp, m, &m->ct);
+	out.method = "MESSAGE";
+	out.ruri = ruri;
+	out.from = from;
+	out.to = to;
+	out.callid = callid;
+	out.cseq = 1;
+	out.hdrs = hdrs;
+	out.ctype = ctype[0] ? ctype : NULL;
+	out.body = mbuf_buf(msg->mb);
+	out.blen = mbuf_get_left(msg->mb);
+	err = fed_request(gw, &out, fmsg_resp, m, &m->ct);
 	if (err) {
 		mem_deref(m);
 		gw->c.ext_refused++;
@@ -1221,21 +1236,21 @@ static bool trusted(const struct gw *gw, const struct sa *src)
 	return false;
 }
 
-bool gw_fed_is_fed(const struct gw *gw, const struct sst_rx *rx)
+bool gw_fed_is_fed(const struct gw *gw, const struct sst_flow *fl)
 {
 	struct le *le;
 
-	if (!rx->dst)
+	if (!sa_isset(&fl->dst, SA_ADDR))
 		return false;
 	for (le = gw->lsnrs.head; le; le = le->next) {
 		const struct gw_lsnr *l = le->data;
 
-		if (l->tp == rx->tp && sa_cmp(&l->addr, rx->dst, SA_ALL))
+		if (l->tp == fl->tp && sa_cmp(&l->addr, &fl->dst, SA_ALL))
 			return l->fed;
 	}
 	/* not on a listener: a connection this gateway opened, and it
 	 * opens connections only to connectors */
-	return rx->conn != NULL && !list_isempty(&gw->links);
+	return fl->conn != NULL && !list_isempty(&gw->links);
 }
 
 static void privacy_h(const struct dir_result *res, void *arg)
@@ -1344,7 +1359,7 @@ static void exists_h(const struct dir_result *res, void *arg)
 }
 
 static void inbound(struct gw *gw, struct sip_msg *msg,
-		    struct sst_strans *stx, struct gw_flow *fl)
+		    struct sst_strans *stx, struct sst_flow *fl)
 {
 	struct gw_req *rq = NULL;
 	const struct uri *u = &msg->uri;
@@ -1412,7 +1427,7 @@ static bool event_presence(const struct sip_msg *msg)
 }
 
 void gw_fed_recv(struct gw *gw, struct sip_msg *msg,
-		 struct sst_strans *stx, struct gw_flow *fl)
+		 struct sst_strans *stx, struct sst_flow *fl)
 {
 	const struct pl *met = &msg->met;
 

@@ -21,6 +21,7 @@
 #include "sipstack/sst_build.h"
 #include "sipstack/sst_trans.h"
 #include "gateway/gw.h"
+#include "gateway/gw_sipv.h"
 #include "gateway/gw_reg.h"
 
 struct gw_fork;
@@ -125,6 +126,8 @@ static bool branch_start(const struct gw_binding *bd, void *arg)
 	struct gw *gw = f->gw;
 	const struct sip_msg *msg = f->rq->msg;
 	struct gw_branch *b;
+	struct gw_out_req out = {0};
+	struct gw_out_path path;
 	char callid[48];
 	int err;
 
@@ -135,10 +138,17 @@ static bool branch_start(const struct gw_binding *bd, void *arg)
 	re_snprintf(callid, sizeof(callid), "%08x%08x@stgateway",
 		    rand_u32(), rand_u32());
 
-	err = gw_send_request(gw, bd->flow, "MESSAGE", bd->uri, fc->from,
-			      fc->to, callid, 1, NULL, fc->ctype,
-			      mbuf_buf(msg->mb), mbuf_get_left(msg->mb),
-			      branch_resp, b, &b->ct);
+	out.method = "MESSAGE";
+	out.ruri = bd->uri;
+	out.from = fc->from;
+	out.to = fc->to;
+	out.callid = callid;
+	out.cseq = 1;
+	out.ctype = fc->ctype;
+	out.body = mbuf_buf(msg->mb);
+	out.blen = mbuf_get_left(msg->mb);
+	gw_out_flow_path(&path, bd->flow);
+	err = gw_send_request(gw, &path, &out, branch_resp, b, &b->ct);
 	if (err) {
 		fc->err = err;
 		return false;

@@ -39,6 +39,7 @@
 #include "sipstack/sst_build.h"
 #include "sipstack/sst_trans.h"
 #include "gateway/gw.h"
+#include "gateway/gw_sipv.h"
 #include "gateway/gw_reg.h"
 #include "store/sto.h"
 
@@ -72,7 +73,7 @@ struct gw_sub {
 	char ltag[SST_TAG_SIZE];     /* our To tag */
 	char *rfrom;                 /* watcher's URI */
 	char *ruri;                  /* watcher's Contact URI */
-	struct gw_flow *fl;
+	struct sst_flow *fl;
 	struct sst_ctrans *ct;       /* NOTIFY in flight */
 	uint32_t lcseq;
 	uint64_t expires;
@@ -298,6 +299,8 @@ static void notify_send(struct gw_sub *s)
 	const struct gw_pub *pb;
 	struct mbuf *body;
 	enum gw_status st;
+	struct gw_out_req out = {0};
+	struct gw_out_path path;
 	char *hdrs;
 	int err;
 
@@ -349,9 +352,18 @@ static void notify_send(struct gw_sub *s)
 		return;
 	}
 
-	err = gw_send_request(gw, s->fl, "NOTIFY", s->ruri, from, to,
-			      s->callid, ++s->lcseq, hdrs, GW_PIDF_CTYPE,
-			      body->buf, body->end, notify_resp, s, &s->ct);
+	out.method = "NOTIFY";
+	out.ruri = s->ruri;
+	out.from = from;
+	out.to = to;
+	out.callid = s->callid;
+	out.cseq = ++s->lcseq;
+	out.hdrs = hdrs;
+	out.ctype = GW_PIDF_CTYPE;
+	out.body = body->buf;
+	out.blen = body->end;
+	gw_out_flow_path(&path, s->fl);
+	err = gw_send_request(gw, &path, &out, notify_resp, s, &s->ct);
 	mem_deref(hdrs);
 	mem_deref(body);
 	if (err) {
@@ -686,7 +698,7 @@ static void sub_reply(struct gw_req *rq, struct gw_sub *s, uint32_t e)
 {
 	char hdrs[GW_URI_MAX + 64], contact[GW_URI_MAX];
 
-	if (gw_contact_uri(contact, sizeof(contact), rq->fl))
+	if (gw_contact_uri(rq->gw, contact, sizeof(contact), rq->fl))
 		contact[0] = '\0';
 	re_snprintf(hdrs, sizeof(hdrs), "Expires: %u\r\nContact: <%s>\r\n",
 		    (unsigned)e, contact);
@@ -818,7 +830,7 @@ void gw_subscribe(struct gw_req *rq)
 }
 
 bool gw_subscribe_indialog(struct gw *gw, const struct sip_msg *msg,
-			   struct sst_strans *stx, struct gw_flow *fl)
+			   struct sst_strans *stx, struct sst_flow *fl)
 {
 	struct gw_req rqs = {0};
 	struct gw_sub *s = NULL;
@@ -981,7 +993,7 @@ static const char *strs_cput(char **pp, const char *v)
 /* A watcher's dialog read from the store; its NOTIFY goes out from
  * gw_pres_restore_done() once everything is back. */
 int gw_pres_restore_sub(struct gw *gw, const struct sto_sub *u,
-			struct gw_flow *fl, uint64_t expires)
+			struct sst_flow *fl, uint64_t expires)
 {
 	struct gw_sub *s;
 	size_t n;

@@ -15,6 +15,7 @@
 
 #include "sipstack/sst_msg.h"
 #include "gateway/gw.h"
+#include "gateway/gw_sipv.h"
 #include "gateway/gw_reg.h"
 #include "store/sto.h"
 
@@ -257,7 +258,7 @@ void gw_register(struct gw_req *rq)
 /* A binding read from the state store at start-up, with its flow
  * rebuilt (gw_store.c) and remaining seconds of validity. */
 void gw_register_restore(struct gw *gw, const struct sto_binding *b,
-			 struct gw_flow *fl, uint32_t remaining)
+			 struct sst_flow *fl, uint32_t remaining)
 {
 	struct gw_reg_contact c;
 

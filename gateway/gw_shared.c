@@ -283,7 +283,7 @@ static const struct cfg_listen *peer_udp(const struct gw *gw,
 	return NULL;
 }
 
-bool gw_shared_peer(const struct gw *gw, const struct gw_flow *fl)
+bool gw_shared_peer(const struct gw *gw, const struct sst_flow *fl)
 {
 	size_t i;
 
@@ -360,7 +360,9 @@ bool gw_shared_forward(struct gw_req *rq, const char *target,
 	char from[GW_URI_MAX + 64], to[GW_URI_MAX + 2], ruri[GW_URI_MAX];
 	char callid[48], tag[SST_TAG_SIZE], ctype[128], src[GW_ADDR_MAX];
 	char dst[GW_ADDR_MAX];
-	struct gw_flow *fl = NULL;
+	struct sst_flow *fl = NULL;
+	struct gw_out_req out = {0};
+	struct gw_out_path path;
 	struct gw_fwd *w;
 	size_t i;
 	int err;
@@ -395,9 +397,17 @@ bool gw_shared_forward(struct gw_req *rq, const char *target,
 	str_ncpy(ruri, target, sizeof(ruri));
 	re_snprintf(callid, sizeof(callid), "%08x%08x@stgateway",
 		    rand_u32(), rand_u32());
-	err = gw_send_request(gw, fl, "MESSAGE", ruri, from, to, callid, 1,
-			      NULL, ctype[0] ? ctype : NULL, mbuf_buf(msg->mb),
-			      mbuf_get_left(msg->mb), fwd_resp, w, &w->ct);
+	out.method = "MESSAGE";
+	out.ruri = ruri;
+	out.from = from;
+	out.to = to;
+	out.callid = callid;
+	out.cseq = 1;
+	out.ctype = ctype[0] ? ctype : NULL;
+	out.body = mbuf_buf(msg->mb);
+	out.blen = mbuf_get_left(msg->mb);
+	gw_out_flow_path(&path, fl);
+	err = gw_send_request(gw, &path, &out, fwd_resp, w, &w->ct);
 	mem_deref(fl);
 	if (err) {
 		mem_deref(w);

@@ -1,7 +1,7 @@
 /*
- * gw_sip.c -- every SIP message a client sends the gateway: decode and
- * validate, match transactions, dispatch by method; and the helpers
- * that answer and send.
+ * gw_sip.c -- every SIP request a client sends the gateway, from the
+ * front door (sst_front) to its service by method; replies and new
+ * requests from the listener they belong to (built in gw_out.c).
  *
  * Requests that arrive from connectors (gw_fed_is_fed) go to
  * gw_fed_recv() instead of the dispatch below.
@@ -10,12 +10,11 @@
  * MESSAGE (gw_msg.c), OPTIONS (200 here).  NOTIFY to us gets 481 (the
  * gateway subscribes to nobody on this side), so does a MESSAGE with a
  * To tag (no such dialog is ever held: after a restart such a client
- * learns at once), INVITE 501 (chat and
- * presence only), anything else 405 with Allow.  Malformed requests get
- * the status sst_msg_decode() chose and are counted; malformed
- * responses are dropped.
+ * learns at once), anything else 405 with Allow.  Decoding, ACK, INVITE
+ * (501 with Allow: chat and presence only), CANCEL (481) and
+ * retransmissions are the front door's (sipstack/sst_front.h), the same
+ * as at the connector; malformed input is counted and logged here.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <string.h>
 
@@ -23,73 +22,22 @@
 
 #include "sipstack/sst_build.h"
 #include "sipstack/sst_flow.h"
+#include "sipstack/sst_front.h"
 #include "sipstack/sst_msg.h"
 #include "sipstack/sst_trans.h"
 #include "gateway/gw.h"
+#include "gateway/gw_out.h"
 
 static const char allow_hdr[] =
 	"Allow: REGISTER, PUBLISH, SUBSCRIBE, MESSAGE, OPTIONS\r\n";
 
-static int via_tp(enum sst_tp tp)
-{
-	switch (tp) {
-	case SST_TP_TCP: return SIP_TRANSP_TCP;
-	case SST_TP_TLS: return SIP_TRANSP_TLS;
-	default:         return SIP_TRANSP_UDP;
-	}
-}
-
-/*
- * The transport parameter of a sip: URI that names one of our
- * listeners: ";transport=tcp" or ";transport=tls", nothing for udp.  A
- * URI without it means UDP to the next hop (RFC 3261 18.1.1), so a
- * Contact or Request-URI naming a stream listener must carry it, or the
- * connector sends the dialog's later requests to a port nobody reads.
- */
-const char *gw_uri_tp_param(enum sst_tp tp)
-{
-	switch (tp) {
-	case SST_TP_TCP: return ";transport=tcp";
-	case SST_TP_TLS: return ";transport=tls";
-	default:         return "";
-	}
-}
-
-/* "sip:user@host" with the host in lower case: the AOR form that the
- * registration table and presence compare byte for byte. */
-int gw_aor_of(char *buf, size_t sz, const struct uri *uri)
-{
-	size_t i, n;
-
-	if (!buf || !uri || !uri->user.l || !uri->host.l)
-		return EINVAL;
-	if (uri->user.l > DIR_KEY_MAX || uri->host.l > CFG_DOMAIN_MAX)
-		return EMSGSIZE;
-	if (re_snprintf(buf, sz, "sip:%r@%r", &uri->user, &uri->host) < 0)
-		return EMSGSIZE;
-	n = strlen(buf);
-	for (i = n - uri->host.l; i < n; i++)
-		buf[i] = (char)tolower((unsigned char)buf[i]);
-	return 0;
-}
-
-uint32_t gw_expires_of(const struct sip_msg *msg, uint32_t dflt)
-{
-	uint32_t v;
-
-	if (!msg || !pl_isset(&msg->expires))
-		return dflt;
-	if (sst_msg_uint(&v, &msg->expires, UINT32_MAX))
-		return dflt;
-	return v;
-}
-
 /* Our Contact for a flow: the listener address the flow arrived on. */
-int gw_contact_uri(char *buf, size_t sz, const struct gw_flow *fl)
+int gw_contact_uri(const struct gw *gw, char *buf, size_t sz,
+		   const struct sst_flow *fl)
 {
 	const struct gw_lsnr *l;
 
-	l = gw_lsnr_for(fl->gw, fl->tp, &fl->dst);
+	l = gw_lsnr_for(gw, fl->tp, &fl->dst);
 	if (!l)
 		return ENOENT;
 	if (re_snprintf(buf, sz, "sip:%J%s", &l->addr,
@@ -99,111 +47,32 @@ int gw_contact_uri(char *buf, size_t sz, const struct gw_flow *fl)
 }
 
 int gw_reply(struct gw *gw, struct sst_strans *stx,
-	     const struct sip_msg *req, const struct gw_flow *fl,
+	     const struct sip_msg *req, const struct sst_flow *fl,
 	     uint16_t scode, const char *reason, const char *totag,
 	     const char *hdrs, const char *ctype, const struct mbuf *body)
 {
-	struct sst_extra x = {0};
-	struct mbuf *mb = NULL;
-	int err;
+	const struct gw_out_reply rp = {scode, reason, totag, hdrs, ctype,
+					body};
 
 	(void)gw;
-	x.hdrs = hdrs;
-	if (ctype && body) {
-		x.ctype = ctype;
-		x.body = body->buf;
-		x.blen = body->end;
-	}
-	err = sst_build_response(&mb, req, scode, reason, totag,
-				 fl ? &fl->src : NULL, &x);
-	if (err)
-		return err;
-	if (stx) {
-		err = sst_strans_reply(stx, scode, mb);
-	}
-	else if (fl && fl->tp == SST_TP_UDP) {
-		/* this request's Via decides, whichever flow it came on */
-		struct sa to;
-
-		err = sst_flow_udp_dest(&to, req, &fl->src);
-		if (!err)
-			err = sst_transp_send(fl->gw->tp, NULL, SST_TP_UDP,
-					      &to, sa_isset(&fl->dst, SA_ADDR) ?
-					      &fl->dst : NULL, NULL, mb, NULL,
-					      NULL);
-	}
-	else {
-		err = gw_flow_send(mb, (void *)fl);
-	}
-	mem_deref(mb);
-	return err;
+	return gw_out_reply(stx, req, fl, &rp);
 }
 
-int gw_send_request_via(struct gw *gw, enum sst_tp tp,
-			const struct sa *laddr,
-			int (*sendh)(struct mbuf *mb, void *arg),
-			void *sendarg, const char *method, const char *ruri,
-			const char *from, const char *to, const char *callid,
-			uint32_t cseq, const char *hdrs, const char *ctype,
-			const void *body, size_t blen,
-			gw_resp_h *resph,
-			void *arg, struct sst_ctrans **ctp)
-{
-	struct sst_req_spec r = {0};
-	char branch[SST_BRANCH_SIZE], sentby[GW_ADDR_MAX];
-	char contact[GW_URI_MAX];
-	const struct gw_lsnr *l;
-	struct sst_ctrans *ct;
-	struct mbuf *mb = NULL;
-	int err;
-
-	l = gw_lsnr_for(gw, tp, laddr);
-	if (!l)
-		return ENOENT;
-	if (re_snprintf(sentby, sizeof(sentby), "%J", &l->addr) < 0)
-		return EMSGSIZE;
-	if (re_snprintf(contact, sizeof(contact), "<sip:%J%s>", &l->addr,
-			gw_uri_tp_param(tp)) < 0)
-		return EMSGSIZE;
-	sst_branch_gen(branch, sizeof(branch));
-
-	r.method = method;
-	r.ruri = ruri;
-	r.from = from;
-	r.to = to;
-	r.callid = callid;
-	r.cseq = cseq;
-	r.via.tp = via_tp(tp);
-	r.via.sentby = sentby;
-	r.via.branch = branch;
-	r.contact = contact;
-	r.x.hdrs = hdrs;
-	r.x.ctype = ctype;
-	r.x.body = body;
-	r.x.blen = blen;
-
-	err = sst_build_request(&mb, &r);
-	if (err)
-		return err;
-	err = sst_ctrans_start(&ct, gw->tstk, method, branch, mb,
-			       tp != SST_TP_UDP, sendh, sendarg, resph, arg);
-	mem_deref(mb);
-	if (!err && ctp)
-		*ctp = ct;
-	return err;
-}
-
-int gw_send_request(struct gw *gw, struct gw_flow *fl,
-		    const char *method, const char *ruri,
-		    const char *from, const char *to, const char *callid,
-		    uint32_t cseq, const char *hdrs, const char *ctype,
-		    const void *body, size_t blen,
-		    gw_resp_h *resph,
+int gw_send_request(struct gw *gw, const struct gw_out_path *path,
+		    const struct gw_out_req *req, gw_resp_h *resph,
 		    void *arg, struct sst_ctrans **ctp)
 {
-	return gw_send_request_via(gw, fl->tp, &fl->dst, gw_flow_send, fl,
-				   method, ruri, from, to, callid, cseq, hdrs,
-				   ctype, body, blen, resph, arg, ctp);
+	struct gw_out_path p;
+	const struct gw_lsnr *l;
+
+	if (!gw || !path)
+		return EINVAL;
+	l = gw_lsnr_for(gw, path->tp, path->laddr);
+	if (!l)
+		return ENOENT;
+	p = *path;
+	p.laddr = &l->addr;	/* sent-by and Contact: the listener's */
+	return gw_out_request(gw->tstk, &p, req, resph, arg, ctp);
 }
 
 /* A request whose Event is not presence: 489 (RFC 6665 8.2.1). */
@@ -222,7 +91,7 @@ static bool event_presence(const struct sip_msg *msg)
 }
 
 static void dispatch(struct gw *gw, struct sip_msg *msg,
-		     struct sst_strans *stx, struct gw_flow *fl)
+		     struct sst_strans *stx, struct sst_flow *fl)
 {
 	const struct pl *met = &msg->met;
 	struct gw_req *rq = NULL;
@@ -289,77 +158,59 @@ static void dispatch(struct gw *gw, struct sip_msg *msg,
 	gw_auth(rq, proxy, next);
 }
 
-void gw_sip_recv(const struct sst_rx *rx, struct mbuf *mb, void *arg)
+/* A new request with its server transaction, from the front door. */
+static void request_h(struct sip_msg *msg, struct sst_strans *stx,
+		      struct sst_flow *fl, void *arg)
 {
 	struct gw *gw = arg;
-	struct sst_verdict v = {0};
-	struct sst_strans *stx = NULL;
-	struct sip_msg *msg = NULL;
-	struct gw_flow *fl = NULL;
-	int err;
 
-	/* a stream message over the size limit: only its header block
-	 * came up, to be answered 513 before the connection closes */
-	if (rx->oversize)
-		err = sst_msg_decode_head(mb, NULL, &v);
-	else
-		err = sst_msg_decode(&msg, mb, rx->tp != SST_TP_UDP, NULL,
-				     &v);
-	if (err) {
-		if (err != ENODATA) {
-			static struct dmn_ratelim rl =
-				DMN_RATELIM_INIT(10, 60000);
-
-			gw->c.malformed++;
-			if (rx->conn)
-				sst_conn_garbage(rx->conn);
-			dmn_log_rl(&rl, DMN_LOG_INFO, "gw: malformed "
-				   "reason=%s peer=%s",
-				   sst_reason_name(v.reason),
-				   rx->tp == SST_TP_UDP ? "udp" : "stream");
-			if (v.reply && v.msg && v.status &&
-			    !gw_flow_alloc(&fl, gw, rx, v.msg)) {
-				(void)gw_reply(gw, NULL, v.msg, fl, v.status,
-					       v.phrase, NULL, NULL, NULL,
-					       NULL);
-			}
-		}
-		goto out;
-	}
-
-	if (!msg->req) {
-		gw->c.resp_in++;
-		(void)sst_tstack_recv_resp(gw->tstk, msg);
-		goto out;
-	}
-
-	err = gw_flow_alloc(&fl, gw, rx, msg);
-	if (err)
-		goto out;
-
-	err = sst_tstack_recv_req(gw->tstk, &stx, msg, rx->tp != SST_TP_UDP,
-				  gw_flow_respond, fl);
-	if (err == ENOTSUP) {
-		if (!pl_strcmp(&msg->met, "INVITE"))
-			(void)gw_reply(gw, NULL, msg, fl, 501, "Not "
-				       "Implemented", NULL, allow_hdr, NULL,
-				       NULL);
-		else if (!pl_strcmp(&msg->met, "CANCEL"))
-			(void)gw_reply(gw, NULL, msg, fl, 481, "Call/"
-				       "Transaction Does Not Exist", NULL,
-				       NULL, NULL, NULL);
-		goto out;
-	}
-	if (err)
-		goto out;   /* EALREADY: a retransmission, absorbed */
-
-	if (gw_fed_is_fed(gw, rx))
+	if (gw_fed_is_fed(gw, fl))
 		gw_fed_recv(gw, msg, stx, fl);
 	else
 		dispatch(gw, msg, stx, fl);
+}
 
- out:
-	sst_verdict_reset(&v);
-	mem_deref(fl);
-	mem_deref(msg);
+static void msg_h(const struct sip_msg *msg, const struct sst_rx *rx,
+		  void *arg)
+{
+	struct gw *gw = arg;
+
+	(void)rx;
+	if (!msg->req)
+		gw->c.resp_in++;
+}
+
+/* What the front door refused: malformed input is counted and logged
+ * (rate-limited) with the peer's address. */
+static void report_h(const struct sst_front_report *rep, void *arg)
+{
+	static struct dmn_ratelim rl = DMN_RATELIM_INIT(10, 60000);
+	struct gw *gw = arg;
+	char peer[GW_ADDR_MAX];
+
+	if (rep->ev != SST_FRONT_MALFORMED)
+		return;
+	gw->c.malformed++;
+	re_snprintf(peer, sizeof(peer), "%J", rep->rx->src);
+	dmn_log_rl(&rl, DMN_LOG_INFO, "gw: malformed reason=%s peer=%s "
+		   "transport=%s", sst_reason_name(rep->reason), peer,
+		   sst_tp_name(rep->rx->tp));
+}
+
+void gw_sip_front(struct gw *gw)
+{
+	gw->front.tp = gw->tp;
+	gw->front.ts = gw->tstk;
+	gw->front.allow = allow_hdr;
+	gw->front.reqh = request_h;
+	gw->front.msgh = msg_h;
+	gw->front.reporth = report_h;
+	gw->front.arg = gw;
+}
+
+void gw_sip_recv(const struct sst_rx *rx, struct mbuf *mb, void *arg)
+{
+	struct gw *gw = arg;
+
+	sst_front_recv(&gw->front, rx, mb);
 }

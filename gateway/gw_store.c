@@ -64,7 +64,7 @@ uint64_t gw_store_mono(int64_t expires)
 	return expires > wall ? gw_now() + (uint64_t)(expires - wall) : 0;
 }
 
-void gw_store_flow_text(const struct gw_flow *fl, char *tp, size_t tpsz,
+void gw_store_flow_text(const struct sst_flow *fl, char *tp, size_t tpsz,
 			char *src, char *dst, size_t addrsz)
 {
 	tp[0] = src[0] = dst[0] = '\0';
@@ -86,11 +86,10 @@ static int addr_of(struct sa *sa, const char *s)
 /* A flow back to a restored client: ENOTCONN for a stream transport
  * (its connection is gone), EADDRNOTAVAIL when no listener of ours
  * can send from there any more. */
-int gw_store_flow(struct gw_flow **flp, struct gw *gw, const char *tp,
+int gw_store_flow(struct sst_flow **flp, struct gw *gw, const char *tp,
 		  const char *src, const char *dst)
 {
 	const struct gw_lsnr *l;
-	struct gw_flow *fl;
 	struct sa s, d;
 
 	if (!flp || !gw || !tp)
@@ -102,15 +101,7 @@ int gw_store_flow(struct gw_flow **flp, struct gw *gw, const char *tp,
 	l = gw_lsnr_for(gw, SST_TP_UDP, &d);
 	if (!l || !sa_cmp(&l->addr, &d, SA_ADDR))
 		return EADDRNOTAVAIL;
-	fl = mem_zalloc(sizeof(*fl), NULL);
-	if (!fl)
-		return ENOMEM;
-	fl->gw = gw;
-	fl->tp = SST_TP_UDP;
-	fl->src = s;
-	fl->dst = l->addr;
-	*flp = fl;
-	return 0;
+	return sst_flow_alloc_udp(flp, gw->tp, &s, &l->addr);
 }
 
 /* ---- writing ---- */
@@ -199,7 +190,7 @@ static void load_binding(const struct sto_binding *b, void *arg)
 	struct restore_ctx *rc = arg;
 	struct gw *gw = rc->gw;
 	const uint64_t exp = gw_store_mono(b->expires);
-	struct gw_flow *fl = NULL;
+	struct sst_flow *fl = NULL;
 	int err;
 
 	if (!exp)
@@ -231,7 +222,7 @@ static void load_sub(const struct sto_sub *u, void *arg)
 	struct restore_ctx *rc = arg;
 	struct gw *gw = rc->gw;
 	const uint64_t exp = gw_store_mono(u->expires);
-	struct gw_flow *fl = NULL;
+	struct sst_flow *fl = NULL;
 	int err;
 
 	if (!exp)

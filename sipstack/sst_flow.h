@@ -1,22 +1,73 @@
 /*
  * sst_flow.h -- the way back to the sender of a request.
  *
- * Owns: where a response to a request received over UDP is sent (RFC
- *	3261 18.2.2, RFC 3581), one rule for both daemons.
- * Not here: streams (a response goes back on the request's connection,
- *	struct sst_rx.conn), the received= and rport= values written into
- *	the response's Via (sst_build.h), sending (sst_transp.h).
- * Memory: nothing is allocated.
+ * Owns: struct sst_flow, what a daemon keeps of where a message came
+ *	from -- the connection it arrived on (streams), or for UDP the
+ *	peer's source address and our address it arrived on -- and the
+ *	two ways to use it: responses (sst_flow_respond) go where RFC 3261
+ *	18.2.2 and RFC 3581 say, new requests toward the peer
+ *	(sst_flow_send) to its source.  One rule for both daemons.
+ * Not here: the received= and rport= values written into the
+ *	response's Via (sst_build.h), the sockets (sst_transp.h), the
+ *	receive path that makes flows (sst_front.h).
+ * Memory: a flow from sst_flow_alloc() is a libre mem object holding a
+ *	reference on its connection (the object, not the socket: a send on
+ *	a closed one returns ENOTCONN); it can be a transaction's send
+ *	argument.  The transport pointer is borrowed: the transport must
+ *	outlive every send on the flow, as it does in both daemons (it is
+ *	freed last, after transactions and registrations).
  */
 #ifndef STC_SST_FLOW_H
 #define STC_SST_FLOW_H
 
 #include <stdint.h>
 
-struct sa;
-struct sip_msg;
+#include <re.h>
+
+#include "sipstack/sst_transp.h"
 
 enum { SST_FLOW_PORT = 5060 };  /* sent-by without a port */
+
+struct sst_flow {
+	struct sst_transp *transp; /* borrowed, see above */
+	enum sst_tp tp;
+	struct sa src;             /* the peer */
+	struct sa dst;             /* our address it arrived on, or unset */
+	struct sa reply;           /* UDP responses: sst_flow_udp_dest() */
+	struct sst_conn *conn;     /* streams; referenced */
+};
+
+/*
+ * The flow of a message received from rx on transport tp.  req: the
+ * request whose top Via sets the UDP reply address (NULL: the source
+ * address).  EINVAL without tp, rx or rx->src; ENOMEM.
+ */
+int sst_flow_alloc(struct sst_flow **flp, struct sst_transp *tp,
+		   const struct sst_rx *rx, const struct sip_msg *req);
+
+/* A UDP flow to peer from our address laddr (NULL or unset: any), for
+ * a flow restored from storage.  EINVAL, ENOMEM. */
+int sst_flow_alloc_udp(struct sst_flow **flp, struct sst_transp *tp,
+		       const struct sa *peer, const struct sa *laddr);
+
+/* A flow on the stack for one answer while rx is being handled: the
+ * connection is borrowed, not referenced.  Never hand it on. */
+void sst_flow_borrow(struct sst_flow *fl, struct sst_transp *tp,
+		     const struct sst_rx *rx, const struct sip_msg *req);
+
+/* sst_trans send callbacks, arg a struct sst_flow.  Responses: over
+ * the connection, or for UDP to the reply address; requests toward the
+ * peer: over the connection, or to its source address.  Both send from
+ * the address the flow arrived on.  ENOTCONN for a stream flow whose
+ * connection is gone. */
+int sst_flow_respond(struct mbuf *mb, void *arg);
+int sst_flow_send(struct mbuf *mb, void *arg);
+
+/* A response to req outside the request's own flow state: for UDP the
+ * address req's top Via asks for (from fl's source), else as
+ * sst_flow_respond(). */
+int sst_flow_respond_to(const struct sst_flow *fl, const struct sip_msg *req,
+			struct mbuf *mb);
 
 /*
  * The destination of a UDP response to req, which came from src.

@@ -13,9 +13,10 @@
  *
  * Methods: presence and instant messaging use SUBSCRIBE, NOTIFY,
  * PUBLISH, MESSAGE, OPTIONS and REGISTER, all non-INVITE.  INVITE, ACK
- * and CANCEL are refused here with ENOTSUP; the daemons answer an
- * incoming INVITE with 501 (or 488) before it reaches this layer, and
- * never send one.
+ * and CANCEL are refused here with ENOTSUP; the front door
+ * (sst_front.h) answers an incoming INVITE 501 and a CANCEL 481 and
+ * drops an ACK before they reach this layer, and the daemons never
+ * send one.
  *
  * Every client request gets exactly one final answer: the peer's final
  * response, or a locally made 408 when Timer F (64*T1) fires, or 503 on
