@@ -23,11 +23,6 @@
 #include "gateway/gw_digest.h"
 #include "gateway/gw_reg.h"
 
-uint64_t gw_now(void)
-{
-	return sst_tmr_now() / 1000;
-}
-
 int gw_self_pick(const struct cfg *cfg, const char *name,
 		 const struct cfg_gateway **selfp, const char **whyp)
 {
@@ -335,29 +330,6 @@ int gw_start(struct gw *gw)
 
 	tmr_start(&gw->sweep, GW_SWEEP_MS, sweep, gw);
 	return 0;
-}
-
-const struct gw_lsnr *gw_lsnr_for(const struct gw *gw, enum sst_tp tp,
-				  const struct sa *laddr)
-{
-	const struct gw_lsnr *any = NULL, *ip = NULL;
-	struct le *le;
-
-	/* the exact address, else one on the same IP, else any client
-	 * listener of that transport */
-	for (le = gw ? gw->lsnrs.head : NULL; le; le = le->next) {
-		const struct gw_lsnr *l = le->data;
-
-		if (l->tp != tp)
-			continue;
-		if (!any && !l->fed)
-			any = l;
-		if (laddr && sa_cmp(&l->addr, laddr, SA_ALL))
-			return l;
-		if (!ip && laddr && sa_cmp(&l->addr, laddr, SA_ADDR))
-			ip = l;
-	}
-	return ip ? ip : any;
 }
 
 bool gw_degraded(const struct gw *gw)

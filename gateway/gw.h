@@ -52,6 +52,8 @@
 #include "gateway/gw_pidf.h"
 #include "gateway/gw_out.h"
 #include "gateway/gw_req.h"
+#include "gateway/gw_base.h"
+#include "gateway/gw_lsnr.h"
 
 struct sst_tstack;
 struct sst_strans;
@@ -220,32 +222,17 @@ int  gw_start(struct gw *gw);
 int  gw_self_pick(const struct cfg *cfg, const char *name,
 		  const struct cfg_gateway **selfp, const char **whyp);
 int  gw_reload(struct gw *gw, struct re_printf *pf);
-uint64_t gw_now(void);          /* seconds, monotonic */
 bool gw_degraded(const struct gw *gw);
-const struct gw_lsnr *gw_lsnr_for(const struct gw *gw, enum sst_tp tp,
-				  const struct sa *laddr);
-/* gw_route.c: the local/external decision and the outbound seam */
-bool gw_domain_is_local(const struct gw *gw, const struct pl *host);
+/* gw_route.c: the outbound seam (gw_domain_is_local: gw_base.h) */
 struct gw_req;
 /* Answer or hand over rq (a local user's request to an external
  * target); rq is consumed. */
 void gw_outbound(struct gw_req *rq);
 
-/* gw_sip.c: receiving, answering, sending */
+/* gw_sip.c: receiving (answering and sending: gw_lsnr.h) */
 void gw_sip_recv(const struct sst_rx *rx, struct mbuf *mb, void *arg);
 /* Fill gw->front once gw->tp and gw->tstk exist. */
 void gw_sip_front(struct gw *gw);
-int  gw_reply(struct gw *gw, struct sst_strans *stx,
-	      const struct sip_msg *req, const struct sst_flow *fl,
-	      uint16_t scode, const char *reason, const char *totag,
-	      const char *hdrs, const char *ctype, const struct mbuf *body);
-int  gw_contact_uri(const struct gw *gw, char *buf, size_t sz,
-		    const struct sst_flow *fl);
-/* Send req (gw_out.h) along path, from the listener path->laddr names
- * (ENOENT when none). */
-int  gw_send_request(struct gw *gw, const struct gw_out_path *path,
-		     const struct gw_out_req *req, gw_resp_h *resph,
-		     void *arg, struct sst_ctrans **ctp);
 
 /* The request context, struct gw_req: gateway/gw_req.h. */
 /* Authenticate rq's request, then call next (or answer the refusal). */
@@ -337,12 +324,6 @@ void gw_store_close(struct gw *gw);
 void gw_store_reg(struct gw *gw, const char *aor);
 void gw_store_status(struct dmn_st *root, const struct gw *gw);
 bool gw_store_degraded(const struct gw *gw);
-int64_t gw_store_wall(uint64_t expires);       /* gw_now() clock -> wall */
-uint64_t gw_store_mono(int64_t expires);       /* and back; 0: past */
-void gw_store_flow_text(const struct sst_flow *fl, char *tp, size_t tpsz,
-			char *src, char *dst, size_t addrsz);
-int  gw_store_flow(struct sst_flow **flp, struct gw *gw, const char *tp,
-		   const char *src, const char *dst);
 /* gw_regsrv.c, gw_pres.c: put restored records back (at start only) */
 void gw_register_restore(struct gw *gw, const struct sto_binding *b,
 			 struct sst_flow *fl, uint32_t remaining);

@@ -1,10 +1,7 @@
 /*
- * gw_route.c -- is a target inside this community, and what happens to
- * a request for one that is not.
- *
- * gw_domain_is_local() is the one decision "local or external": a host
- * is local when it is one of the Community record's domains (exact or
- * "*." wildcard, case-insensitive, cfg_domain_is_local).
+ * gw_route.c -- what happens to a request for a target outside this
+ * community (the decision "local or external" itself is
+ * gw_domain_is_local, gateway/gw_base.h).
  *
  * gw_outbound() is the seam to the federation side: the request
  * (MESSAGE, SUBSCRIBE) from an authenticated local user to an external
@@ -17,17 +14,6 @@
 #include <re.h>
 
 #include "gateway/gw.h"
-
-bool gw_domain_is_local(const struct gw *gw, const struct pl *host)
-{
-	char buf[CFG_DOMAIN_MAX + 1];
-
-	if (!gw || !host || !host->l || host->l > CFG_DOMAIN_MAX)
-		return false;
-	if (pl_strcpy(host, buf, sizeof(buf)))
-		return false;
-	return cfg_domain_is_local(gw->cfg, buf);
-}
 
 void gw_outbound(struct gw_req *rq)
 {

@@ -1,7 +1,7 @@
 /*
  * gw_sip.c -- every SIP request a client sends the gateway, from the
- * front door (sst_front) to its service by method; replies and new
- * requests from the listener they belong to (built in gw_out.c).
+ * front door (sst_front) to its service by method.  Replies and new
+ * requests from the listener they belong to are gw_lsnr.c's.
  *
  * Requests that arrive from connectors (gw_fed_is_fed) go to
  * gw_fed_recv() instead of the dispatch below.
@@ -30,50 +30,6 @@
 
 static const char allow_hdr[] =
 	"Allow: REGISTER, PUBLISH, SUBSCRIBE, MESSAGE, OPTIONS\r\n";
-
-/* Our Contact for a flow: the listener address the flow arrived on. */
-int gw_contact_uri(const struct gw *gw, char *buf, size_t sz,
-		   const struct sst_flow *fl)
-{
-	const struct gw_lsnr *l;
-
-	l = gw_lsnr_for(gw, fl->tp, &fl->dst);
-	if (!l)
-		return ENOENT;
-	if (re_snprintf(buf, sz, "sip:%J%s", &l->addr,
-			gw_uri_tp_param(fl->tp)) < 0)
-		return EMSGSIZE;
-	return 0;
-}
-
-int gw_reply(struct gw *gw, struct sst_strans *stx,
-	     const struct sip_msg *req, const struct sst_flow *fl,
-	     uint16_t scode, const char *reason, const char *totag,
-	     const char *hdrs, const char *ctype, const struct mbuf *body)
-{
-	const struct gw_out_reply rp = {scode, reason, totag, hdrs, ctype,
-					body};
-
-	(void)gw;
-	return gw_out_reply(stx, req, fl, &rp);
-}
-
-int gw_send_request(struct gw *gw, const struct gw_out_path *path,
-		    const struct gw_out_req *req, gw_resp_h *resph,
-		    void *arg, struct sst_ctrans **ctp)
-{
-	struct gw_out_path p;
-	const struct gw_lsnr *l;
-
-	if (!gw || !path)
-		return EINVAL;
-	l = gw_lsnr_for(gw, path->tp, path->laddr);
-	if (!l)
-		return ENOENT;
-	p = *path;
-	p.laddr = &l->addr;	/* sent-by and Contact: the listener's */
-	return gw_out_request(gw->tstk, &p, req, resph, arg, ctp);
-}
 
 /* A request whose Event is not presence: 489 (RFC 6665 8.2.1). */
 static bool event_presence(const struct sip_msg *msg)

@@ -49,61 +49,6 @@
 #include "gateway/gw.h"
 #include "gateway/gw_reg.h"
 
-int64_t gw_store_wall(uint64_t expires)
-{
-	const uint64_t now = gw_now();
-	const int64_t wall = (int64_t)time(NULL);
-
-	return expires > now ? wall + (int64_t)(expires - now) : wall;
-}
-
-uint64_t gw_store_mono(int64_t expires)
-{
-	const int64_t wall = (int64_t)time(NULL);
-
-	return expires > wall ? gw_now() + (uint64_t)(expires - wall) : 0;
-}
-
-void gw_store_flow_text(const struct sst_flow *fl, char *tp, size_t tpsz,
-			char *src, char *dst, size_t addrsz)
-{
-	tp[0] = src[0] = dst[0] = '\0';
-	if (!fl)
-		return;
-	str_ncpy(tp, sst_tp_name(fl->tp), tpsz);
-	re_snprintf(src, addrsz, "%J", &fl->src);
-	if (sa_isset(&fl->dst, SA_ALL))
-		re_snprintf(dst, addrsz, "%J", &fl->dst);
-}
-
-static int addr_of(struct sa *sa, const char *s)
-{
-	if (!s || !s[0])
-		return EINVAL;
-	return sa_decode(sa, s, strlen(s));
-}
-
-/* A flow back to a restored client: ENOTCONN for a stream transport
- * (its connection is gone), EADDRNOTAVAIL when no listener of ours
- * can send from there any more. */
-int gw_store_flow(struct sst_flow **flp, struct gw *gw, const char *tp,
-		  const char *src, const char *dst)
-{
-	const struct gw_lsnr *l;
-	struct sa s, d;
-
-	if (!flp || !gw || !tp)
-		return EINVAL;
-	if (strcmp(tp, "udp"))
-		return ENOTCONN;
-	if (addr_of(&s, src) || addr_of(&d, dst))
-		return EINVAL;
-	l = gw_lsnr_for(gw, SST_TP_UDP, &d);
-	if (!l || !sa_cmp(&l->addr, &d, SA_ADDR))
-		return EADDRNOTAVAIL;
-	return sst_flow_alloc_udp(flp, gw->tp, &s, &l->addr);
-}
-
 /* ---- writing ---- */
 
 struct reg_snap {
