@@ -89,8 +89,6 @@ static void gw_destructor(void *arg)
 	gw_pres_close(gw);
 	gw_msg_close(gw);
 	list_flush(&gw->lsnrs);
-	list_flush(&gw->regd);
-	gw->regdh = mem_deref(gw->regdh);
 	gw->reg = mem_deref(gw->reg);
 	gw->tstk = mem_deref(gw->tstk);
 	gw->tp = mem_deref(gw->tp);
@@ -171,7 +169,6 @@ int gw_alloc(struct gw **gwp, struct cfg *cfg, const char *name,
 	err  = hash_alloc(&gw->pres, GW_INDEX_BUCKETS);
 	err |= hash_alloc(&gw->subt, GW_INDEX_BUCKETS);
 	err |= hash_alloc(&gw->subd, GW_INDEX_BUCKETS);
-	err |= hash_alloc(&gw->regdh, GW_INDEX_BUCKETS);
 	if (err) {
 		err = ENOMEM;
 		goto out;

@@ -178,8 +178,6 @@ struct gw {
 	struct hash *subd;         /* the same, by Call-ID */
 	uint32_t nsubs;            /* entries in subs */
 	struct list forks;         /* struct gw_fork: MESSAGEs in flight */
-	struct list regd;          /* struct gw_regd: AORs with bindings */
-	struct hash *regdh;        /* the same, by AOR */
 	struct list links;         /* struct gw_link: connectors, in order */
 	struct list fsubs;         /* struct gw_fsub: external presentities */
 	struct list noemail;       /* struct gw_noemail: cannot federate */
@@ -240,12 +238,8 @@ void gw_auth(struct gw_req *rq, bool proxy, gw_req_h *next);
 /* Does rq->target exist in the directory?  Then call next, else 404. */
 void gw_target_check(struct gw_req *rq, gw_req_h *next);
 
-/* gw_regsrv.c: REGISTER, and the AORs that have bindings (gw_reg.h
- * answers per AOR; status lists them all) */
+/* gw_regsrv.c: REGISTER (the registered AORs: gw->reg, gw_reg.h) */
 void gw_register(struct gw_req *rq);
-void gw_regd_sweep(struct gw *gw, uint64_t now);
-typedef void (gw_regd_h)(const char *aor, void *arg);
-void gw_regd_apply(const struct gw *gw, gw_regd_h *h, void *arg);
 
 /* gw_pres.c: PUBLISH, SUBSCRIBE, NOTIFY, presence state */
 void gw_publish(struct gw_req *rq);

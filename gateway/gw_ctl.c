@@ -171,7 +171,7 @@ int gw_status_build(struct dmn_st **stp, struct gw *gw)
 	uc.gw = gw;
 	uc.now = now;
 	uc.list = dmn_st_list(s, "per_user");
-	gw_regd_apply(gw, user_add, &uc);
+	gw_reg_aors(gw->reg, user_add, &uc);
 
 	s = dmn_st_section(st, "authentication");
 	dmn_st_int(s, "challenges", (int64_t)gw->c.auth_challenges);

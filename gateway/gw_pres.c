@@ -412,13 +412,18 @@ void gw_pres_changed(struct gw *gw, const char *aor)
 	}
 }
 
+/* An AOR whose last binding expired: tell its watchers. */
+static void reg_gone(const char *aor, void *arg)
+{
+	gw_pres_changed(arg, aor);
+}
+
 void gw_pres_sweep(struct gw *gw, uint64_t now)
 {
 	struct le *le;
 	uint32_t i;
 
-	(void)gw_reg_expire(gw->reg, now);
-	gw_regd_sweep(gw, now);
+	(void)gw_reg_sweep(gw->reg, now, reg_gone, gw);
 
 	for (i = 0; i < hash_bsize(gw->pres); i++) {
 		le = list_head(hash_list(gw->pres, i));

@@ -347,7 +347,8 @@ int gw_reg_remove_all(struct gw_reg *reg, const char *aor,
 	return 0;
 }
 
-uint32_t gw_reg_expire(struct gw_reg *reg, uint64_t now)
+uint32_t gw_reg_sweep(struct gw_reg *reg, uint64_t now, gw_reg_aor_h *gone,
+		      void *arg)
 {
 	struct le *le, *next;
 	uint32_t n = 0;
@@ -357,6 +358,7 @@ uint32_t gw_reg_expire(struct gw_reg *reg, uint64_t now)
 	for (le = list_head(&reg->aorl); le; le = next) {
 		struct gw_aor *a = le->data;
 		struct le *ble, *bnext;
+		char *name;
 
 		next = le->next;
 		for (ble = list_head(&a->bindings); ble; ble = bnext) {
@@ -368,10 +370,36 @@ uint32_t gw_reg_expire(struct gw_reg *reg, uint64_t now)
 			binding_drop(reg, a, b);
 			n++;
 		}
+		if (a->n)
+			continue;
+		/* told after the AOR left the table, so that gone() sees
+		 * it unregistered */
+		name = mem_ref(a->aor);
 		aor_drop_if_empty(reg, a);
+		if (gone)
+			gone(name, arg);
+		mem_deref(name);
 	}
 	reg->st.expired += n;
 	return n;
+}
+
+uint32_t gw_reg_expire(struct gw_reg *reg, uint64_t now)
+{
+	return gw_reg_sweep(reg, now, NULL, NULL);
+}
+
+void gw_reg_aors(const struct gw_reg *reg, gw_reg_aor_h *h, void *arg)
+{
+	struct le *le;
+
+	if (!reg || !h)
+		return;
+	for (le = list_head(&reg->aorl); le; le = le->next) {
+		const struct gw_aor *a = le->data;
+
+		h(a->aor, arg);
+	}
 }
 
 uint32_t gw_reg_contacts(const struct gw_reg *reg, const char *aor,

@@ -5,6 +5,9 @@
  * Owns: bindings and their RFC 3261 §10.3 update rules (Call-ID/CSeq
  *       ordering, Expires 0 and "*" removal), per-AOR and table limits,
  *       expiry by the caller's clock, counters.
+ *       This table is the gateway's only index of registered AORs: status
+ *       walks it (gw_reg_aors) and presence learns from the sweep which
+ *       AORs went offline (gw_reg_sweep).
  * Not here: parsing REGISTER, authentication, the min/max Expires policy
  *       (423 Interval Too Brief) -- the caller clamps expires first --, any
  *       timer: the caller runs gw_reg_expire(table, now) as often as it
@@ -100,6 +103,19 @@ int gw_reg_remove_all(struct gw_reg *reg, const char *aor,
 
 /* Drop every binding with expires <= now; returns how many went. */
 uint32_t gw_reg_expire(struct gw_reg *reg, uint64_t now);
+
+/* An AOR, for the walks below. */
+typedef void (gw_reg_aor_h)(const char *aor, void *arg);
+
+/* gw_reg_expire, and then gone(aor, arg) for each AOR that lost its
+ * last binding in this sweep (it is already out of the table; gone
+ * must not change the table). */
+uint32_t gw_reg_sweep(struct gw_reg *reg, uint64_t now, gw_reg_aor_h *gone,
+		      void *arg);
+
+/* Call h for each AOR that has bindings, oldest AOR first.  h must not
+ * change the table. */
+void gw_reg_aors(const struct gw_reg *reg, gw_reg_aor_h *h, void *arg);
 
 /* Whether aor has a binding still valid at now. */
 bool gw_reg_registered(const struct gw_reg *reg, const char *aor,

@@ -19,75 +19,6 @@
 #include "gateway/gw_reg.h"
 #include "store/sto.h"
 
-struct gw_regd {
-	struct le le;              /* in gw->regd */
-	struct le he;              /* in gw->regdh */
-	char aor[];
-};
-
-static void regd_destructor(void *arg)
-{
-	struct gw_regd *r = arg;
-
-	list_unlink(&r->le);
-	hash_unlink(&r->he);
-}
-
-static bool regd_cmp(struct le *le, void *arg)
-{
-	const struct gw_regd *r = le->data;
-
-	return !strcmp(r->aor, arg);
-}
-
-/* Remember aor as registered: a hash lookup, so that a REGISTER costs
- * the same with 100,000 users as with ten. */
-static void regd_note(struct gw *gw, const char *aor)
-{
-	const uint32_t key = hash_joaat_str(aor);
-	const size_t n = strlen(aor);
-	struct gw_regd *r;
-
-	if (n > GW_REG_AOR_MAX ||
-	    hash_lookup(gw->regdh, key, regd_cmp, (void *)aor))
-		return;
-	r = mem_zalloc(sizeof(*r) + n + 1, regd_destructor);
-	if (!r)
-		return;
-	memcpy(r->aor, aor, n + 1);
-	list_append(&gw->regd, &r->le, r);
-	hash_append(gw->regdh, key, &r->he, r);
-}
-
-/* Forget AORs without a valid binding any more; tell watchers. */
-void gw_regd_sweep(struct gw *gw, uint64_t now)
-{
-	struct le *le = gw->regd.head;
-
-	while (le) {
-		struct gw_regd *r = le->data;
-
-		le = le->next;
-		if (gw_reg_registered(gw->reg, r->aor, now))
-			continue;
-		list_unlink(&r->le);
-		hash_unlink(&r->he);
-		gw_pres_changed(gw, r->aor);
-		mem_deref(r);
-	}
-}
-
-void gw_regd_apply(const struct gw *gw, gw_regd_h *h, void *arg)
-{
-	struct le *le;
-
-	for (le = gw->regd.head; le; le = le->next) {
-		const struct gw_regd *r = le->data;
-
-		h(r->aor, arg);
-	}
-}
-
 struct reg_parse {
 	struct gw_reg_contact cv[GW_REG_CONTACTS_MAX];
 	char uri[GW_REG_CONTACTS_MAX][GW_REG_URI_MAX + 1];
@@ -240,7 +171,6 @@ void gw_register(struct gw_req *rq)
 	(void)mbuf_write_u8(rc.mb, 0);
 
 	gw->c.reg_ok++;
-	regd_note(gw, aor);
 	if (rp->star || rp->cc)
 		gw_store_reg(gw, aor);
 	dmn_log_info("gw: register aor=%s contacts=%u registered=%s", aor,
@@ -273,5 +203,4 @@ void gw_register_restore(struct gw *gw, const struct sto_binding *b,
 		return;
 	}
 	gw->restored.bindings++;
-	regd_note(gw, b->aor);
 }

@@ -1,7 +1,8 @@
 /*
  * test_gw_reg.c -- the registration table: bindings added, refreshed,
  * refused out of order, removed one by one or all at once, expired by the
- * caller's clock, and many users side by side.
+ * caller's clock, and many users side by side; the AORs listed, and
+ * reported when their last binding expired.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -350,6 +351,65 @@ static void test_many(void)
 	CU_ASSERT_EQUAL(st.bindings, 0);
 }
 
+/* What gw_reg_aors and the gone callback of gw_reg_sweep saw. */
+struct aors_seen {
+	char aor[4][64];
+	size_t n;
+	bool registered[4];     /* gw_reg_registered when gone() ran */
+};
+
+static void aor_collect(const char *aor, void *arg)
+{
+	struct aors_seen *as = arg;
+
+	if (as->n < ARRAY_SIZE(as->aor)) {
+		snprintf(as->aor[as->n], sizeof(as->aor[0]), "%s", aor);
+		as->registered[as->n] = gw_reg_registered(reg, aor, 0);
+	}
+	as->n++;
+}
+
+static void test_aors(void)
+{
+	struct gw_reg_contact c = {"sip:a@127.0.8.1", 60, NULL, 0};
+	struct gw_reg_contact c2 = {"sip:b@127.0.8.2", 120, NULL, 0};
+	struct aors_seen as;
+
+	/* the table lists its AORs oldest first, once each */
+	CU_ASSERT_EQUAL(gw_reg_update(reg, alice, &c, 1, "c", 1, NULL, 1000), 0);
+	CU_ASSERT_EQUAL(gw_reg_update(reg, "sip:b@acme.test", &c, 1, "d", 1,
+				      NULL, 1000), 0);
+	CU_ASSERT_EQUAL(gw_reg_update(reg, alice, &c2, 1, "c", 2, NULL, 1000),
+			0);
+	memset(&as, 0, sizeof(as));
+	gw_reg_aors(reg, aor_collect, &as);
+	CU_ASSERT_EQUAL(as.n, 2);
+	CU_ASSERT_STRING_EQUAL(as.aor[0], alice);
+	CU_ASSERT_STRING_EQUAL(as.aor[1], "sip:b@acme.test");
+
+	/* alice keeps one binding at 1060, b loses its only one: only b is
+	 * reported gone, and it is already out of the table */
+	memset(&as, 0, sizeof(as));
+	CU_ASSERT_EQUAL(gw_reg_sweep(reg, 1060, aor_collect, &as), 2);
+	CU_ASSERT_EQUAL(as.n, 1);
+	CU_ASSERT_STRING_EQUAL(as.aor[0], "sip:b@acme.test");
+	CU_ASSERT_FALSE(as.registered[0]);
+	CU_ASSERT_EQUAL(stats().aors, 1);
+
+	memset(&as, 0, sizeof(as));
+	gw_reg_aors(reg, aor_collect, &as);
+	CU_ASSERT_EQUAL(as.n, 1);
+	CU_ASSERT_STRING_EQUAL(as.aor[0], alice);
+
+	/* a REGISTER that removes everything takes the AOR out at once */
+	CU_ASSERT_EQUAL(gw_reg_remove_all(reg, alice, "c", 3), 0);
+	memset(&as, 0, sizeof(as));
+	gw_reg_aors(reg, aor_collect, &as);
+	CU_ASSERT_EQUAL(as.n, 0);
+	CU_ASSERT_EQUAL(gw_reg_sweep(reg, 5000, aor_collect, &as), 0);
+	CU_ASSERT_EQUAL(as.n, 0);
+}
+
 static CU_TestInfo reg_tests[] = {
 	{"add and refresh", test_add_refresh},
 	{"CSeq ordering", test_order},
@@ -358,6 +418,7 @@ static CU_TestInfo reg_tests[] = {
 	{"expiry by the caller's clock", test_expire},
 	{"limits", test_limits},
 	{"many users", test_many},
+	{"AORs listed and reported gone", test_aors},
 	CU_TEST_INFO_NULL,
 };
 
