@@ -121,6 +121,16 @@ static void sweep(void *arg)
  * Build the context.  On success gw owns cfg (also on failure: cfg is
  * freed either way).  why gets a sentence for the administrator.
  */
+/* The one place where services that must reach each other are
+ * connected (gateway/gw_obs.h says why each callback exists). */
+static void observers_register(struct gw *gw)
+{
+	gw->obs.ext_status = gw_fed_status;
+	gw->obs.ext_watch = gw_fed_watch;
+	gw->obs.ext_outbound = gw_fed_outbound;
+	gw->obs.changed = gw_pres_changed;
+}
+
 int gw_alloc(struct gw **gwp, struct cfg *cfg, const char *name,
 	     const char *cfgpath, char *why, size_t whysz)
 {
@@ -179,6 +189,7 @@ int gw_alloc(struct gw **gwp, struct cfg *cfg, const char *name,
 	err = gw_reg_alloc(&gw->reg, 0);
 	if (err)
 		goto out;
+	observers_register(gw);
 	err = dir_make(&gw->dir, cfg, why, whysz);
 	if (err)
 		goto out;

@@ -52,6 +52,7 @@
 #include "gateway/gw_pidf.h"
 #include "gateway/gw_out.h"
 #include "gateway/gw_req.h"
+#include "gateway/gw_obs.h"
 #include "gateway/gw_base.h"
 #include "gateway/gw_lsnr.h"
 
@@ -167,6 +168,7 @@ struct gw {
 	struct sst_tls_ctx *tls;   /* from the Tls record, or NULL */
 	struct sst_tstack *tstk;
 	struct sst_front front;    /* the receive path (sst_front.h) */
+	struct gw_obs obs;         /* services calling back (gw_obs.h) */
 	struct gw_digest *dg;
 	struct gw_reg *reg;
 	struct dir *dir;
@@ -318,9 +320,7 @@ void gw_store_close(struct gw *gw);
 void gw_store_reg(struct gw *gw, const char *aor);
 void gw_store_status(struct dmn_st *root, const struct gw *gw);
 bool gw_store_degraded(const struct gw *gw);
-/* gw_regsrv.c, gw_pres.c: put restored records back (at start only) */
-void gw_register_restore(struct gw *gw, const struct sto_binding *b,
-			 struct sst_flow *fl, uint32_t remaining);
+/* gw_pres.c: put restored records back (at start only) */
 void gw_pres_restore_pub(struct gw *gw, const struct sto_pub *p,
 			 uint64_t expires);
 int  gw_pres_restore_sub(struct gw *gw, const struct sto_sub *u,

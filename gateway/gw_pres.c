@@ -26,8 +26,8 @@
  * is corrected within that bound.
  *
  * Federation: a subscription's target may be an external presentity
- * (its state comes from gw_fed_status, the one shared federation
- * subscription gw_fed.c holds for it), and its watcher may be outside
+ * (its state comes from the one shared federation subscription
+ * gw_fed.c holds for it, asked through gw->obs, gateway/gw_obs.h), and its watcher may be outside
  * (ext: NOTIFYs carry the SUBSCRIBE's Record-Route set as Route and
  * name the local user by email, the entity the watcher subscribed to).
  */
@@ -170,7 +170,7 @@ enum gw_status gw_pres_status(struct gw *gw, const char *aor)
 	const struct gw_pub *pb;
 
 	if (aor_external(gw, aor))
-		return gw_fed_status(gw, aor, NULL);
+		return gw_obs_ext_status(&gw->obs, gw, aor, NULL);
 
 	if (!gw_reg_registered(gw->reg, aor, now))
 		return gw_shared_status(gw, aor, NULL);
@@ -310,7 +310,7 @@ static void notify_send(struct gw_sub *s)
 	}
 
 	if (aor_external(gw, s->target)) {
-		st = gw_fed_status(gw, s->target, &note);
+		st = gw_obs_ext_status(&gw->obs, gw, s->target, &note);
 	}
 	else {
 		st = gw_pres_status(gw, s->target);
@@ -781,7 +781,7 @@ static void sub_create(struct gw_req *rq, const char *target,
 		s->end_reason = "timeout";
 	}
 	else if (aor_external(gw, target)) {
-		gw_fed_watch(gw, target);
+		gw_obs_ext_watch(&gw->obs, gw, target);
 	}
 	notify_send(s);
 }
@@ -1069,7 +1069,7 @@ void gw_pres_restore_done(struct gw *gw)
 		if (s->ending)
 			continue;
 		if (s->ext_target)
-			gw_fed_watch(gw, s->target);
+			gw_obs_ext_watch(&gw->obs, gw, s->target);
 		notify_send(s);
 	}
 }

@@ -184,23 +184,3 @@ void gw_register(struct gw_req *rq)
  out:
 	mem_deref(rp);
 }
-
-/* A binding read from the state store at start-up, with its flow
- * rebuilt (gw_store.c) and remaining seconds of validity. */
-void gw_register_restore(struct gw *gw, const struct sto_binding *b,
-			 struct sst_flow *fl, uint32_t remaining)
-{
-	struct gw_reg_contact c;
-
-	memset(&c, 0, sizeof(c));
-	c.uri = b->uri;
-	c.expires = min(remaining, (uint32_t)GW_EXPIRES_MAX);
-	c.instance = b->instance;
-	c.regid = b->regid;
-	if (gw_reg_update(gw->reg, b->aor, &c, 1, b->callid, b->cseq, fl,
-			  gw_now())) {
-		gw->restored.unusable++;
-		return;
-	}
-	gw->restored.bindings++;
-}

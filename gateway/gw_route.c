@@ -6,8 +6,8 @@
  * gw_outbound() is the seam to the federation side: the request
  * (MESSAGE, SUBSCRIBE) from an authenticated local user to an external
  * target.  SupportExternalCommunities=false refuses with 403 "External
- * communities not supported"; otherwise gw_fed_outbound() (gw_fed.c)
- * takes it (503 "No connector available" when no link is up).
+ * communities not supported"; otherwise the federation side takes it
+ * (gw_fed_outbound() in gw_fed.c, registered as gw->obs.ext_outbound) (503 "No connector available" when no link is up).
  */
 #include <string.h>
 
@@ -27,5 +27,8 @@ void gw_outbound(struct gw_req *rq)
 			      NULL);
 		return;
 	}
-	gw_fed_outbound(rq);
+	if (gw->obs.ext_outbound)
+		gw->obs.ext_outbound(rq);
+	else
+		gw_req_answer(rq, 503, "No connector available", NULL);
 }

@@ -9,9 +9,10 @@
  * a user not registered here but registered at another gateway has the
  * state published there (the newest publication of all gateways, by
  * the store's order of writes), or "online" without one.  Each change
- * is pushed to this gateway's watchers of the AOR at once
- * (gw_pres_changed), so a watcher here sees a change made there as
- * soon as PostgreSQL delivers the notification.
+ * is pushed to this gateway's watchers of the AOR at once (through
+ * gw->obs.changed, gateway/gw_obs.h: gw_pres_changed), so a watcher
+ * here sees a change made there as soon as PostgreSQL delivers the
+ * notification.
  *
  * A MESSAGE for a user not registered here but registered at another
  * gateway is sent to that gateway (the row's node; its first UDP
@@ -166,7 +167,7 @@ static void rem_sweep(struct gw *gw)
 
 		list_unlink(&r->he);
 		mem_deref(r);
-		gw_pres_changed(gw, aor);
+		gw_obs_changed(&gw->obs, gw, aor);
 		mem_deref(aor);
 	}
 }
@@ -200,7 +201,7 @@ static void on_remote(const struct sto_remote *sr, void *arg)
 	r = mem_zalloc(sizeof(*r), rem_destructor);
 	if (!r || str_dup(&r->aor, sr->aor)) {
 		mem_deref(r);
-		gw_pres_changed(gw, sr->aor);
+		gw_obs_changed(&gw->obs, gw, sr->aor);
 		return;
 	}
 	for (i = 0; i < sr->nb; i++) {
@@ -226,7 +227,7 @@ static void on_remote(const struct sto_remote *sr, void *arg)
 		hash_append(gw->remote, hash_joaat_str(r->aor), &r->he, r);
 	else
 		r = mem_deref(r);
-	gw_pres_changed(gw, sr->aor);
+	gw_obs_changed(&gw->obs, gw, sr->aor);
 }
 
 static void on_feed(bool up, const char *msg, void *arg)

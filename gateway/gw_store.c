@@ -130,6 +130,29 @@ static void dropped_note(struct restore_ctx *rc, const char *aor)
 	list_append(&rc->dropped, &d->le, d);
 }
 
+/* A binding read from the state store at start-up, with its flow
+ * rebuilt and remaining seconds of validity, put back into the
+ * registration table (moved from gw_regsrv.c: the REGISTER service and
+ * the store no longer call each other). */
+static void gw_register_restore(struct gw *gw,
+				const struct sto_binding *b,
+				struct sst_flow *fl, uint32_t remaining)
+{
+	struct gw_reg_contact c;
+
+	memset(&c, 0, sizeof(c));
+	c.uri = b->uri;
+	c.expires = min(remaining, (uint32_t)GW_EXPIRES_MAX);
+	c.instance = b->instance;
+	c.regid = b->regid;
+	if (gw_reg_update(gw->reg, b->aor, &c, 1, b->callid, b->cseq, fl,
+			  gw_now())) {
+		gw->restored.unusable++;
+		return;
+	}
+	gw->restored.bindings++;
+}
+
 static void load_binding(const struct sto_binding *b, void *arg)
 {
 	struct restore_ctx *rc = arg;
