@@ -1,18 +1,33 @@
 /*
- * gw.h -- the running gateway: one daemon context and the local
- * community's SIP service.
+ * gw.h -- the running gateway's shared state: one daemon context.
  *
  * Owns: struct gw, the only mutable state of a running stgateway: the
  *	loaded configuration and this gateway's record in it, the
  *	listeners (transport), transactions, the digest authenticator,
  *	the registration table, publications, subscriptions, the
- *	directory, counters; the reload that swaps configurations; the
- *	control commands and the status tree.
- * Federation (gw_fed.c): links to connectors, the ConnectorListen
- *	side, translation between local IDs and email addresses, and
- *	the shared subscriptions to external presentities.  Requests for
- *	targets outside the community's domains go through gw_outbound()
- *	(gw_route.c), the seam to that side.
+ *	directory, counters, the callbacks services reach each other
+ *	through (gw->obs, gateway/gw_obs.h); the limits and defaults all
+ *	services share; struct gw_lsnr.  Only data: no function is
+ *	declared here, so that including it ties a file to no other.
+ * Each service has its own header, as narrow as gateway/gw_reg.h:
+ *	gw_ctx.h     the context's life (gw.c: alloc, start, reload)
+ *	gw_sip.h     the receive side and dispatch (gw_sip.c)
+ *	gw_auth.h    authentication and the target check (gw_auth.c)
+ *	gw_regsrv.h  REGISTER (gw_regsrv.c; the table: gw_reg.h)
+ *	gw_pres.h    PUBLISH, SUBSCRIBE, NOTIFY, presence state (gw_pres.c)
+ *	gw_msg.h     MESSAGE (gw_msg.c)
+ *	gw_route.h   the outbound seam (gw_route.c)
+ *	gw_fed.h     federation requests and subscriptions (gw_fed.c)
+ *	gw_link.h    the links to connectors (gw_fed.c)
+ *	gw_allow.h   ExternCommunity AllowGroup (gw_allow.c)
+ *	gw_store.h   the state store's side (gw_store.c)
+ *	gw_shared.h  the other gateways of a shared store (gw_shared.c)
+ *	gw_ctl.h, gw_cmd_check.h, gw_daemon.h   the program
+ *	and leaf helpers that call no service: gw_base.h (clock, local
+ *	domains), gw_lsnr.h (listeners, sending, replying), gw_out.h
+ *	(building requests and replies), gw_req.h (the request context),
+ *	gw_sipv.h (AOR form, Expires), gw_obs.h (the callbacks).
+ *	test/gateway/layers.sh fails on any cycle among them.
  * Memory: struct gw and everything below it are libre mem objects;
  *	mem_deref(gw) frees all of it, the configuration included.
  * Threads: everything runs on the libre loop's thread (the directory
@@ -50,11 +65,7 @@
 #include "sipstack/sst_flow.h"
 #include "sipstack/sst_front.h"
 #include "gateway/gw_pidf.h"
-#include "gateway/gw_out.h"
-#include "gateway/gw_req.h"
 #include "gateway/gw_obs.h"
-#include "gateway/gw_base.h"
-#include "gateway/gw_lsnr.h"
 
 struct sst_tstack;
 struct sst_strans;
@@ -214,128 +225,5 @@ struct gw_lsnr {
 	struct sa addr;
 	bool fed;                  /* a ConnectorListen address */
 };
-
-/* gw.c: the context */
-int  gw_alloc(struct gw **gwp, struct cfg *cfg, const char *name,
-	      const char *cfgpath, char *why, size_t whysz);
-int  gw_start(struct gw *gw);
-int  gw_self_pick(const struct cfg *cfg, const char *name,
-		  const struct cfg_gateway **selfp, const char **whyp);
-int  gw_reload(struct gw *gw, struct re_printf *pf);
-bool gw_degraded(const struct gw *gw);
-/* gw_route.c: the outbound seam (gw_domain_is_local: gw_base.h) */
-struct gw_req;
-/* Answer or hand over rq (a local user's request to an external
- * target); rq is consumed. */
-void gw_outbound(struct gw_req *rq);
-
-/* gw_sip.c: receiving (answering and sending: gw_lsnr.h) */
-void gw_sip_recv(const struct sst_rx *rx, struct mbuf *mb, void *arg);
-/* Fill gw->front once gw->tp and gw->tstk exist. */
-void gw_sip_front(struct gw *gw);
-
-/* The request context, struct gw_req: gateway/gw_req.h. */
-/* Authenticate rq's request, then call next (or answer the refusal). */
-void gw_auth(struct gw_req *rq, bool proxy, gw_req_h *next);
-/* Does rq->target exist in the directory?  Then call next, else 404. */
-void gw_target_check(struct gw_req *rq, gw_req_h *next);
-
-/* gw_regsrv.c: REGISTER (the registered AORs: gw->reg, gw_reg.h) */
-void gw_register(struct gw_req *rq);
-
-/* gw_pres.c: PUBLISH, SUBSCRIBE, NOTIFY, presence state */
-void gw_publish(struct gw_req *rq);
-void gw_subscribe(struct gw_req *rq);
-bool gw_subscribe_indialog(struct gw *gw, const struct sip_msg *msg,
-			   struct sst_strans *stx, struct sst_flow *fl);
-enum gw_status gw_pres_status(struct gw *gw, const char *aor);
-void gw_pres_changed(struct gw *gw, const char *aor);
-void gw_pres_sweep(struct gw *gw, uint64_t now);
-void gw_pres_close(struct gw *gw);
-unsigned gw_pub_count(const struct gw *gw);
-/* Live subscriptions; each added to list when list is set. */
-unsigned gw_subs_status(const struct gw *gw, struct dmn_st *list);
-
-/* Subscribe rq's local watcher to an external presentity (after
- * gw_outbound accepted it); and a local user's external watcher
- * (rq->fed, rq->target the local ID, rq->entity the email AOR). */
-void gw_subscribe_external(struct gw_req *rq);
-void gw_subscribe_fed(struct gw_req *rq);
-/* Live local subscriptions whose target is aor. */
-unsigned gw_pres_watchers(const struct gw *gw, const char *aor);
-unsigned gw_pres_ext_watchers(const struct gw *gw);
-
-/* gw_msg.c: MESSAGE */
-void gw_message(struct gw_req *rq);
-/* Fork rq's MESSAGE to the contacts of the local AOR target, with
- * from the whole From value the recipients see. */
-void gw_msg_deliver(struct gw_req *rq, const char *target,
-		    const char *sender);
-void gw_msg_close(struct gw *gw);
-
-/* gw_allow.c: ExternCommunity AllowGroup.  Call next(rq) when the
- * local user (rq->user outbound, rq->target inbound) may federate with
- * the community of the request's other side, else answer rq. */
-void gw_allow_check(struct gw_req *rq, bool inbound, gw_req_h *next);
-void gw_allow_close(struct gw *gw);
-void gw_allow_status(struct dmn_st *fed, struct dmn_st *cannot,
-		     const struct gw *gw);
-
-/* gw_fed.c: federation.  See the file's top comment. */
-int  gw_fed_start(struct gw *gw);
-void gw_fed_close(struct gw *gw);
-void gw_fed_tick(struct gw *gw, uint64_t now);
-bool gw_fed_is_fed(const struct gw *gw, const struct sst_flow *fl);
-void gw_fed_recv(struct gw *gw, struct sip_msg *msg,
-		 struct sst_strans *stx, struct sst_flow *fl);
-void gw_fed_outbound(struct gw_req *rq);
-void gw_fed_watch(struct gw *gw, const char *aor);
-enum gw_status gw_fed_status(const struct gw *gw, const char *aor,
-			     const char **notep);
-void gw_fed_status_build(struct dmn_st *root, struct gw *gw);
-bool gw_fed_degraded(const struct gw *gw);
-/* `reset [CONNECTOR]`: probe down links now (all, or the one named)
- * and retry every federation subscription waiting out a backoff;
- * ENOENT when no link has that name. */
-int  gw_fed_reset(struct gw *gw, const char *name, struct re_printf *pf);
-
-/* gw_store.c: the state store (store/sto.h) from the gateway's side.
- * Hooks are no-ops while gw->store is NULL (tests, shutdown). */
-int  gw_store_start(struct gw *gw);
-/* gw_shared.c: the other gateways of a shared store. */
-int  gw_shared_start(struct gw *gw);
-void gw_shared_close(struct gw *gw);
-enum gw_status gw_shared_status(const struct gw *gw, const char *aor,
-				const char **notep);
-const char *gw_shared_node(const struct gw *gw, const char *aor);
-unsigned gw_shared_count(const struct gw *gw);
-/* A request from another gateway of the shared store (its UDP
- * ClientListen address: a forwarded MESSAGE, whose sender it
- * authenticated); a MESSAGE for a user whose client is at another
- * gateway, sent there (true: rq is taken). */
-bool gw_shared_peer(const struct gw *gw, const struct sst_flow *fl);
-bool gw_shared_forward(struct gw_req *rq, const char *target,
-		       const char *sender);
-void gw_store_close(struct gw *gw);
-void gw_store_reg(struct gw *gw, const char *aor);
-void gw_store_status(struct dmn_st *root, const struct gw *gw);
-bool gw_store_degraded(const struct gw *gw);
-/* gw_pres.c: put restored records back (at start only) */
-void gw_pres_restore_pub(struct gw *gw, const struct sto_pub *p,
-			 uint64_t expires);
-int  gw_pres_restore_sub(struct gw *gw, const struct sto_sub *u,
-			 struct sst_flow *fl, uint64_t expires);
-void gw_pres_restore_done(struct gw *gw);
-
-/* gw_ctl.c / gw_status.c */
-int  gw_status_build(struct dmn_st **stp, struct gw *gw);
-extern const struct dmn_ctl_cmd gw_ctl_cmdv[];
-extern const size_t gw_ctl_cmdc;
-int  gw_cmd_ctl(const char *cmd, int argc, char **argv);
-/* gw_cmd_check.c: stgateway check [-c FILE] [-n NAME] [--directory] */
-int  gw_cmd_check(const char *cmd, int argc, char **argv);
-
-/* gw_daemon.c */
-int  gw_daemon_main(int argc, char **argv);
 
 #endif /* STC_GW_H */

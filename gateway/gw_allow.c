@@ -37,6 +37,8 @@
 #include <re.h>
 
 #include "gateway/gw.h"
+#include "gateway/gw_allow.h"
+#include "gateway/gw_req.h"
 
 enum {
 	GW_ALLOW_USERS_MAX = 64,   /* users listed as refused */

@@ -24,6 +24,9 @@
 #include <re.h>
 
 #include "gateway/gw.h"
+#include "gateway/gw_base.h"
+#include "gateway/gw_auth.h"
+#include "gateway/gw_shared.h"
 #include "gateway/gw_digest.h"
 #include "gateway/gw_req.h"
 

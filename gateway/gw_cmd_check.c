@@ -19,6 +19,7 @@
 #include "check/chk.h"
 #include "directory/dir.h"
 #include "gateway/gw.h"
+#include "gateway/gw_cmd_check.h"
 
 static void check_self(struct chk *c, const struct cfg_gateway *gw)
 {

@@ -25,6 +25,12 @@
 #include "sipstack/sst_timer.h"
 #include "sipstack/sst_trans.h"
 #include "gateway/gw.h"
+#include "gateway/gw_base.h"
+#include "gateway/gw_ctl.h"
+#include "gateway/gw_ctx.h"
+#include "gateway/gw_link.h"
+#include "gateway/gw_pres.h"
+#include "gateway/gw_store.h"
 #include "gateway/gw_reg.h"
 
 struct contacts_ctx {

@@ -24,6 +24,9 @@
 #include <re.h>
 
 #include "gateway/gw.h"
+#include "gateway/gw_ctl.h"
+#include "gateway/gw_ctx.h"
+#include "gateway/gw_daemon.h"
 
 static int load(void **cfgp, struct dmn_run_self *rs, const char *path,
 		const char *name)

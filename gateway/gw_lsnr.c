@@ -10,6 +10,7 @@
 
 #include "sipstack/sst_flow.h"
 #include "gateway/gw.h"
+#include "gateway/gw_out.h"
 #include "gateway/gw_lsnr.h"
 
 const struct gw_lsnr *gw_lsnr_for(const struct gw *gw, enum sst_tp tp,

@@ -15,6 +15,9 @@
 #include "config.h"
 
 #include "gateway/gw.h"
+#include "gateway/gw_cmd_check.h"
+#include "gateway/gw_ctl.h"
+#include "gateway/gw_daemon.h"
 
 static const struct dmn_cli_cmd commands[] = {
 	{"check", gw_cmd_check, "check [-c FILE] [-n NAME] [--directory]",

@@ -32,19 +32,22 @@
 #include <stddef.h>
 
 #include "gateway/gw_pidf.h"
-#include "gateway/gw_req.h"
 
 struct gw;
+struct gw_req;
 
 typedef enum gw_status (gw_obs_status_h)(const struct gw *gw,
 					 const char *aor,
 					 const char **notep);
 typedef void (gw_obs_aor_h)(struct gw *gw, const char *aor);
+/* the same type as gw_req_h (gateway/gw_req.h), which gw.h does not
+ * include: the request context is a leaf of its own */
+typedef void (gw_obs_req_h)(struct gw_req *rq);
 
 struct gw_obs {
 	gw_obs_status_h *ext_status;  /* gw_fed_status */
 	gw_obs_aor_h *ext_watch;      /* gw_fed_watch */
-	gw_req_h *ext_outbound;       /* gw_fed_outbound */
+	gw_obs_req_h *ext_outbound;   /* gw_fed_outbound */
 	gw_obs_aor_h *changed;        /* gw_pres_changed */
 };
 

@@ -15,6 +15,11 @@
 
 #include "sipstack/sst_msg.h"
 #include "gateway/gw.h"
+#include "gateway/gw_base.h"
+#include "gateway/gw_req.h"
+#include "gateway/gw_pres.h"
+#include "gateway/gw_regsrv.h"
+#include "gateway/gw_store.h"
 #include "gateway/gw_sipv.h"
 #include "gateway/gw_reg.h"
 #include "store/sto.h"

@@ -11,6 +11,8 @@
 #include "sipstack/sst_timer.h"
 #include "sipstack/sst_trans.h"
 #include "gateway/gw.h"
+#include "gateway/gw_base.h"
+#include "gateway/gw_lsnr.h"
 #include "gateway/gw_req.h"
 
 static unsigned answer_ms(const struct gw *gw)

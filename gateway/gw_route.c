@@ -14,6 +14,8 @@
 #include <re.h>
 
 #include "gateway/gw.h"
+#include "gateway/gw_req.h"
+#include "gateway/gw_route.h"
 
 void gw_outbound(struct gw_req *rq)
 {

@@ -46,6 +46,10 @@
 #include "sipstack/sst_trans.h"
 #include "store/sto.h"
 #include "gateway/gw.h"
+#include "gateway/gw_lsnr.h"
+#include "gateway/gw_out.h"
+#include "gateway/gw_req.h"
+#include "gateway/gw_shared.h"
 
 enum { GW_REMOTE_BUCKETS = 1024 };
 

@@ -26,6 +26,14 @@
 #include "sipstack/sst_msg.h"
 #include "sipstack/sst_trans.h"
 #include "gateway/gw.h"
+#include "gateway/gw_lsnr.h"
+#include "gateway/gw_req.h"
+#include "gateway/gw_auth.h"
+#include "gateway/gw_fed.h"
+#include "gateway/gw_msg.h"
+#include "gateway/gw_pres.h"
+#include "gateway/gw_regsrv.h"
+#include "gateway/gw_sip.h"
 #include "gateway/gw_out.h"
 
 static const char allow_hdr[] =

@@ -47,6 +47,11 @@
 
 #include "store/sto.h"
 #include "gateway/gw.h"
+#include "gateway/gw_base.h"
+#include "gateway/gw_lsnr.h"
+#include "gateway/gw_pres.h"
+#include "gateway/gw_shared.h"
+#include "gateway/gw_store.h"
 #include "gateway/gw_reg.h"
 
 /* ---- writing ---- */
