@@ -970,17 +970,18 @@ static void fed_notify(struct gw *gw, const struct sip_msg *msg,
 		}
 	}
 	if (!fs) {
-		(void)gw_reply(gw, stx, msg, fl, 481, "Subscription does not "
-			       "exist", NULL, NULL, NULL, NULL);
+		(void)gw_out_reply(stx, msg, fl, &(const struct gw_out_reply){
+			.scode = 481, .reason = "Subscription does not exist"});
 		return;
 	}
 	if (blen && gw_pidf_decode(&pidf, (const char *)mbuf_buf(msg->mb),
 				   blen)) {
-		(void)gw_reply(gw, stx, msg, fl, 400, "Bad presence document",
-			       NULL, NULL, NULL, NULL);
+		(void)gw_out_reply(stx, msg, fl, &(const struct gw_out_reply){
+			.scode = 400, .reason = "Bad presence document"});
 		return;
 	}
-	(void)gw_reply(gw, stx, msg, fl, 200, "OK", NULL, NULL, NULL, NULL);
+	(void)gw_out_reply(stx, msg, fl, &(const struct gw_out_reply){
+		.scode = 200, .reason = "OK"});
 	gw->c.fed_notify_in++;
 	if (fs->ending) {
 		/* the answer to our un-SUBSCRIBE: the dialog is over */
@@ -1377,19 +1378,20 @@ static void inbound(struct gw *gw, struct sip_msg *msg,
 	int err;
 
 	if (!gw_domain_is_local(gw, &u->host)) {
-		(void)gw_reply(gw, stx, msg, fl, 404, "Not a local domain",
-			       NULL, NULL, NULL, NULL);
+		(void)gw_out_reply(stx, msg, fl, &(const struct gw_out_reply){
+			.scode = 404, .reason = "Not a local domain"});
 		return;
 	}
 	if (!u->user.l || u->user.l + 1 + u->host.l > DIR_KEY_MAX) {
-		(void)gw_reply(gw, stx, msg, fl, 404, "Not Found", NULL, NULL,
-			       NULL, NULL);
+		(void)gw_out_reply(stx, msg, fl, &(const struct gw_out_reply){
+			.scode = 404, .reason = "Not Found"});
 		return;
 	}
 	err = gw_req_alloc(&rq, gw, msg, stx, fl);
 	if (err) {
-		(void)gw_reply(gw, stx, msg, fl, 503, "Service Unavailable",
-			       NULL, "Retry-After: 5\r\n", NULL, NULL);
+		(void)gw_out_reply(stx, msg, fl, &(const struct gw_out_reply){
+			.scode = 503, .reason = "Service Unavailable",
+			.hdrs = "Retry-After: 5\r\n"});
 		return;
 	}
 	rq->fed = true;
@@ -1449,14 +1451,14 @@ void gw_fed_recv(struct gw *gw, struct sip_msg *msg,
 		re_snprintf(a, sizeof(a), "%j", &fl->src);
 		dmn_log_rl(&rl, DMN_LOG_WARN, "gw: untrusted connector "
 			   "source=%s method=%.*s", a, (int)met->l, met->p);
-		(void)gw_reply(gw, stx, msg, fl, 403, "Untrusted connector "
-			       "address", NULL, NULL, NULL, NULL);
+		(void)gw_out_reply(stx, msg, fl, &(const struct gw_out_reply){
+			.scode = 403, .reason = "Untrusted connector address"});
 		return;
 	}
 	sst_conn_trust(fl->conn);	/* a trusted connector's: kept */
 	if (!pl_strcmp(met, "OPTIONS")) {
-		(void)gw_reply(gw, stx, msg, fl, 200, "OK", NULL, NULL, NULL,
-			       NULL);
+		(void)gw_out_reply(stx, msg, fl, &(const struct gw_out_reply){
+			.scode = 200, .reason = "OK"});
 		return;
 	}
 	if (!pl_strcmp(met, "NOTIFY")) {
@@ -1465,16 +1467,18 @@ void gw_fed_recv(struct gw *gw, struct sip_msg *msg,
 	}
 	if (!pl_strcmp(met, "SUBSCRIBE")) {
 		if (!event_presence(msg)) {
-			(void)gw_reply(gw, stx, msg, fl, 489, "Bad Event",
-				       NULL, "Allow-Events: presence\r\n",
-				       NULL, NULL);
+			(void)gw_out_reply(stx, msg, fl,
+				&(const struct gw_out_reply){
+				.scode = 489, .reason = "Bad Event",
+				.hdrs = "Allow-Events: presence\r\n"});
 			return;
 		}
 		if (pl_isset(&msg->to.tag)) {
 			if (!gw_subscribe_indialog(gw, msg, stx, fl))
-				(void)gw_reply(gw, stx, msg, fl, 481,
-					       "Subscription does not exist",
-					       NULL, NULL, NULL, NULL);
+				(void)gw_out_reply(stx, msg, fl,
+					&(const struct gw_out_reply){
+					.scode = 481, .reason =
+					"Subscription does not exist"});
 			return;
 		}
 		inbound(gw, msg, stx, fl);
@@ -1484,9 +1488,9 @@ void gw_fed_recv(struct gw *gw, struct sip_msg *msg,
 		inbound(gw, msg, stx, fl);
 		return;
 	}
-	(void)gw_reply(gw, stx, msg, fl, 405, "Method Not Allowed", NULL,
-		       "Allow: SUBSCRIBE, NOTIFY, MESSAGE, OPTIONS\r\n",
-		       NULL, NULL);
+	(void)gw_out_reply(stx, msg, fl, &(const struct gw_out_reply){
+		.scode = 405, .reason = "Method Not Allowed",
+		.hdrs = "Allow: SUBSCRIBE, NOTIFY, MESSAGE, OPTIONS\r\n"});
 }
 
 /* ---- reset ---- */

@@ -51,18 +51,6 @@ int gw_contact_uri(const struct gw *gw, char *buf, size_t sz,
 	return 0;
 }
 
-int gw_reply(struct gw *gw, struct sst_strans *stx,
-	     const struct sip_msg *req, const struct sst_flow *fl,
-	     uint16_t scode, const char *reason, const char *totag,
-	     const char *hdrs, const char *ctype, const struct mbuf *body)
-{
-	const struct gw_out_reply rp = {scode, reason, totag, hdrs, ctype,
-					body};
-
-	(void)gw;
-	return gw_out_reply(stx, req, fl, &rp);
-}
-
 int gw_send_request(struct gw *gw, const struct gw_out_path *path,
 		    const struct gw_out_req *req, gw_resp_h *resph,
 		    void *arg, struct sst_ctrans **ctp)

@@ -6,12 +6,13 @@
  *	(gw_lsnr_for: the exact address, else one on the same IP, else
  *	any client listener of that transport); our Contact URI for a
  *	flow; new requests sent from the listener a path names
- *	(gw_send_request) and replies (gw_reply), both built by
- *	gw_out.c; a flow's text form for the state store and the flow
- *	rebuilt from it (gw_store_flow_text, gw_store_flow).
- * Not here: binding the listeners (gw.c at start) or receiving
- *	(gw_sip.c).  A leaf: it calls no gateway service, so every
- *	service can use it.
+ *	(gw_send_request, built by gw_out.c); a flow's text form for
+ *	the state store and the flow rebuilt from it
+ *	(gw_store_flow_text, gw_store_flow).
+ * Not here: replies, which go back on the request's flow whatever the
+ *	listener (gw_out_reply, gateway/gw_out.h); binding the listeners
+ *	(gw.c at start) or receiving (gw_sip.c).  A leaf: it calls no
+ *	gateway service, so every service can use it.
  */
 #ifndef STC_GW_LSNR_H
 #define STC_GW_LSNR_H
@@ -33,10 +34,6 @@ const struct gw_lsnr *gw_lsnr_for(const struct gw *gw, enum sst_tp tp,
 				  const struct sa *laddr);
 int  gw_contact_uri(const struct gw *gw, char *buf, size_t sz,
 		    const struct sst_flow *fl);
-int  gw_reply(struct gw *gw, struct sst_strans *stx,
-	      const struct sip_msg *req, const struct sst_flow *fl,
-	      uint16_t scode, const char *reason, const char *totag,
-	      const char *hdrs, const char *ctype, const struct mbuf *body);
 /* Send req (gw_out.h) along path, from the listener path->laddr names
  * (ENOENT when none). */
 int  gw_send_request(struct gw *gw, const struct gw_out_path *path,

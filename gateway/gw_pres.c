@@ -27,9 +27,10 @@
  *
  * Federation: a subscription's target may be an external presentity
  * (its state comes from the one shared federation subscription
- * gw_fed.c holds for it, asked through gw->obs, gateway/gw_obs.h), and its watcher may be outside
- * (ext: NOTIFYs carry the SUBSCRIBE's Record-Route set as Route and
- * name the local user by email, the entity the watcher subscribed to).
+ * gw_fed.c holds for it, asked through gw->obs, gateway/gw_obs.h),
+ * and its watcher may be outside (ext: NOTIFYs carry the SUBSCRIBE's
+ * Record-Route set as Route and name the local user by email, the
+ * entity the watcher subscribed to).
  */
 #include <errno.h>
 #include <string.h>
@@ -715,8 +716,9 @@ static void sub_reply(struct gw_req *rq, struct gw_sub *s, uint32_t e)
 		contact[0] = '\0';
 	re_snprintf(hdrs, sizeof(hdrs), "Expires: %u\r\nContact: <%s>\r\n",
 		    (unsigned)e, contact);
-	(void)gw_reply(rq->gw, rq->stx, rq->msg, rq->fl, 200, "OK", s->ltag,
-		       hdrs, NULL, NULL);
+	(void)gw_out_reply(rq->stx, rq->msg, rq->fl,
+		&(const struct gw_out_reply){
+		.scode = 200, .reason = "OK", .totag = s->ltag, .hdrs = hdrs});
 	rq->stx = NULL;
 }
 
@@ -864,15 +866,17 @@ bool gw_subscribe_indialog(struct gw *gw, const struct sip_msg *msg,
 	if (!s)
 		return false;
 	if (!sa_cmp(&s->fl->src, &fl->src, SA_ADDR)) {
-		(void)gw_reply(gw, stx, msg, fl, 403, "Dialog belongs to "
-			       "another address", NULL, NULL, NULL, NULL);
+		(void)gw_out_reply(stx, msg, fl, &(const struct gw_out_reply){
+			.scode = 403,
+			.reason = "Dialog belongs to another address"});
 		return true;
 	}
 
 	e = gw_expires_of(msg, GW_EXPIRES_DEFAULT);
 	if (e && e < GW_EXPIRES_MIN) {
-		(void)gw_reply(gw, stx, msg, fl, 423, "Interval Too Brief",
-			       NULL, "Min-Expires: 60\r\n", NULL, NULL);
+		(void)gw_out_reply(stx, msg, fl, &(const struct gw_out_reply){
+			.scode = 423, .reason = "Interval Too Brief",
+			.hdrs = "Min-Expires: 60\r\n"});
 		return true;
 	}
 	e = min(e, (uint32_t)GW_SUB_EXPIRES_MAX);

@@ -155,8 +155,9 @@ void gw_req_answer(struct gw_req *rq, uint16_t scode, const char *reason,
 {
 	if (!rq)
 		return;
-	(void)gw_reply(rq->gw, rq->stx, rq->msg, rq->fl, scode, reason, NULL,
-		       hdrs, NULL, NULL);
+	(void)gw_out_reply(rq->stx, rq->msg, rq->fl,
+		&(const struct gw_out_reply){
+		.scode = scode, .reason = reason, .hdrs = hdrs});
 	rq->stx = NULL;
 	mem_deref(rq);
 }

@@ -7,7 +7,8 @@
  * (MESSAGE, SUBSCRIBE) from an authenticated local user to an external
  * target.  SupportExternalCommunities=false refuses with 403 "External
  * communities not supported"; otherwise the federation side takes it
- * (gw_fed_outbound() in gw_fed.c, registered as gw->obs.ext_outbound) (503 "No connector available" when no link is up).
+ * (gw_fed_outbound() in gw_fed.c, registered as gw->obs.ext_outbound;
+ * 503 "No connector available" when no link is up).
  */
 #include <string.h>
 

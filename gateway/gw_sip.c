@@ -66,13 +66,13 @@ static void dispatch(struct gw *gw, struct sip_msg *msg,
 	gw->c.req_in++;
 
 	if (!pl_strcmp(met, "OPTIONS")) {
-		(void)gw_reply(gw, stx, msg, fl, 200, "OK", NULL, allow_hdr,
-			       NULL, NULL);
+		(void)gw_out_reply(stx, msg, fl, &(const struct gw_out_reply){
+			.scode = 200, .reason = "OK", .hdrs = allow_hdr});
 		return;
 	}
 	if (!pl_strcmp(met, "NOTIFY")) {
-		(void)gw_reply(gw, stx, msg, fl, 481, "Subscription does not "
-			       "exist", NULL, NULL, NULL, NULL);
+		(void)gw_out_reply(stx, msg, fl, &(const struct gw_out_reply){
+			.scode = 481, .reason = "Subscription does not exist"});
 		return;
 	}
 	/* RFC 3261 12.2.2: the only dialogs this gateway holds are
@@ -80,8 +80,9 @@ static void dispatch(struct gw *gw, struct sip_msg *msg,
 	 * dialog of a gateway that has restarted, say) is answered 481 at
 	 * once, without a challenge, so that stale clients fail fast */
 	if (pl_isset(&msg->to.tag) && !pl_strcmp(met, "MESSAGE")) {
-		(void)gw_reply(gw, stx, msg, fl, 481, "Call/Transaction Does "
-			       "Not Exist", NULL, NULL, NULL, NULL);
+		(void)gw_out_reply(stx, msg, fl, &(const struct gw_out_reply){
+			.scode = 481,
+			.reason = "Call/Transaction Does Not Exist"});
 		return;
 	}
 	if (!pl_strcmp(met, "REGISTER")) {
@@ -90,16 +91,18 @@ static void dispatch(struct gw *gw, struct sip_msg *msg,
 	}
 	else if (!pl_strcmp(met, "PUBLISH") || !pl_strcmp(met, "SUBSCRIBE")) {
 		if (!event_presence(msg)) {
-			(void)gw_reply(gw, stx, msg, fl, 489, "Bad Event",
-				       NULL, "Allow-Events: presence\r\n",
-				       NULL, NULL);
+			(void)gw_out_reply(stx, msg, fl,
+				&(const struct gw_out_reply){
+				.scode = 489, .reason = "Bad Event",
+				.hdrs = "Allow-Events: presence\r\n"});
 			return;
 		}
 		if (!pl_strcmp(met, "SUBSCRIBE") && pl_isset(&msg->to.tag)) {
 			if (!gw_subscribe_indialog(gw, msg, stx, fl))
-				(void)gw_reply(gw, stx, msg, fl, 481,
-					       "Subscription does not exist",
-					       NULL, NULL, NULL, NULL);
+				(void)gw_out_reply(stx, msg, fl,
+					&(const struct gw_out_reply){
+					.scode = 481, .reason =
+					"Subscription does not exist"});
 			return;
 		}
 		next = !pl_strcmp(met, "PUBLISH") ? gw_publish : gw_subscribe;
@@ -108,15 +111,17 @@ static void dispatch(struct gw *gw, struct sip_msg *msg,
 		next = gw_message;
 	}
 	else {
-		(void)gw_reply(gw, stx, msg, fl, 405, "Method Not Allowed",
-			       NULL, allow_hdr, NULL, NULL);
+		(void)gw_out_reply(stx, msg, fl, &(const struct gw_out_reply){
+			.scode = 405, .reason = "Method Not Allowed",
+			.hdrs = allow_hdr});
 		return;
 	}
 
 	err = gw_req_alloc(&rq, gw, msg, stx, fl);
 	if (err) {
-		(void)gw_reply(gw, stx, msg, fl, 503, "Service Unavailable",
-			       NULL, "Retry-After: 5\r\n", NULL, NULL);
+		(void)gw_out_reply(stx, msg, fl, &(const struct gw_out_reply){
+			.scode = 503, .reason = "Service Unavailable",
+			.hdrs = "Retry-After: 5\r\n"});
 		return;
 	}
 	gw_auth(rq, proxy, next);
