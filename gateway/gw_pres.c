@@ -106,6 +106,16 @@ static void pres_destructor(void *arg)
 	list_flush(&p->pubs);
 }
 
+/* A publication leaves its AOR's list when it goes (removed by
+ * Expires: 0, expired by the sweep), so that nothing walks freed
+ * memory afterwards. */
+static void pub_destructor(void *arg)
+{
+	struct gw_pub *pb = arg;
+
+	list_unlink(&pb->le);
+}
+
 static void sub_destructor(void *arg)
 {
 	struct gw_sub *s = arg;
@@ -575,7 +585,7 @@ void gw_publish(struct gw_req *rq)
 			gw_req_answer(rq, 403, "Too many publications", NULL);
 			return;
 		}
-		pb = mem_zalloc(sizeof(*pb), NULL);
+		pb = mem_zalloc(sizeof(*pb), pub_destructor);
 		if (!pb) {
 			gw_req_answer(rq, 500, "Server Internal Error", NULL);
 			return;
@@ -955,7 +965,7 @@ void gw_pres_restore_pub(struct gw *gw, const struct sto_pub *sp,
 	}
 	if (list_count(&p->pubs) >= GW_PUB_PER_AOR_MAX)
 		return;
-	pb = mem_zalloc(sizeof(*pb), NULL);
+	pb = mem_zalloc(sizeof(*pb), pub_destructor);
 	if (!pb)
 		return;
 	str_ncpy(pb->etag, sp->etag, sizeof(pb->etag));
