@@ -610,13 +610,13 @@ void sst_transp_tls_set(struct sst_transp *tp, struct sst_tls_ctx *ctx)
 	tp->conf.tls = ctx;
 }
 
-/** Counters of one transport kind, for status screens. */
 /** The message limits in effect, defaults filled in. */
 const struct sst_limits *sst_transp_limits(const struct sst_transp *tp)
 {
 	return tp ? &tp->conf.lim : NULL;
 }
 
+/** Counters of one transport kind, for status screens. */
 const struct sst_counters *sst_transp_counters(const struct sst_transp *tp,
 					       enum sst_tp kind)
 {
