@@ -39,6 +39,7 @@
 #include "sipstack/sst_build.h"
 #include "sipstack/sst_trans.h"
 #include "gateway/gw.h"
+#include "gateway/gw_pres_seam.h"
 #include "gateway/gw_reg.h"
 #include "store/sto.h"
 
@@ -97,6 +98,14 @@ static void sub_unstore(struct gw_sub *s);
 static void pres_store(struct gw *gw, const char *aor);
 
 static uint64_t pub_seq;
+
+/* Where NOTIFYs leave (gw_pres_seam.h): gw_send_request but in tests. */
+static gw_pres_send_h *pres_sendh = gw_send_request;
+
+void gw_pres_send_seam(gw_pres_send_h *sendh)
+{
+	pres_sendh = sendh ? sendh : gw_send_request;
+}
 
 static void pres_destructor(void *arg)
 {
@@ -359,7 +368,7 @@ static void notify_send(struct gw_sub *s)
 		return;
 	}
 
-	err = gw_send_request(gw, s->fl, "NOTIFY", s->ruri, from, to,
+	err = pres_sendh(gw, s->fl, "NOTIFY", s->ruri, from, to,
 			      s->callid, ++s->lcseq, hdrs, GW_PIDF_CTYPE,
 			      body->buf, body->end, notify_resp, s, &s->ct);
 	mem_deref(hdrs);

@@ -10,8 +10,10 @@
  * by "*", expiry by the daemon's sweep.  Presence: a registered user
  * with nothing published is online, a publication changes the state,
  * its removal, its expiry and the registration's expiry change it back.
- * (NOTIFY fan-out to watchers is not here: its requests leave through
- * the flow's own send, which has no seam without a socket yet.)
+ * Watchers: SUBSCRIBE answered and notified at once, every change
+ * fanned out to the target's watchers only (NOTIFYs taken at the
+ * presence service's seam, gw_pres_seam.h), none when nothing they see
+ * changed, a final NOTIFY on unsubscribe and on expiry.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,10 +23,12 @@
 #include <re.h>
 
 #include "conf/cfg.h"
+#include "sipstack/sst_build.h"
 #include "sipstack/sst_msg.h"
 #include "sipstack/sst_trans.h"
 #include "gateway/gw.h"
 #include "gateway/gw_pidf.h"
+#include "gateway/gw_pres_seam.h"
 #include "gateway/gw_reg.h"
 #include "lib/cutest.h"
 
@@ -61,16 +65,30 @@ static int capture(struct mbuf *mb, void *arg)
 
 static uint32_t cseq_next = 1;
 
+/* One request as a client sends it. */
+struct req {
+	const char *method;
+	const char *ruri;
+	const char *from;       /* AOR; NULL: AOR */
+	const char *to;         /* To value; NULL: <from> */
+	const char *user;       /* the authenticated local ID */
+	const char *callid;
+	uint32_t cseq;
+	const char *hdrs;
+	const char *ctype;
+	const struct mbuf *body;
+};
+
 /*
- * One request through h as an authenticated local user's: decoded,
- * given a server transaction whose answers go to capture(), and a flow
- * as if it arrived over TCP from the client (no connection behind it).
- * Returns the status answered, 0 for none.
+ * r through h as an authenticated local user's request (h NULL: as an
+ * in-dialog SUBSCRIBE): decoded, given a server transaction whose
+ * answers go to capture(), and a flow as if it arrived over TCP from
+ * the client (no connection behind it).  Returns the status answered,
+ * 0 for none.
  */
-static uint16_t run(gw_req_h *h, const char *method, const char *ruri,
-		    const char *callid, uint32_t cseq, const char *hdrs,
-		    const char *ctype, const struct mbuf *body)
+static uint16_t send_req(const struct req *r, gw_req_h *h)
 {
+	const char *from = r->from ? r->from : AOR;
 	struct sst_strans *stx = NULL;
 	struct sip_msg *msg = NULL;
 	struct gw_flow *fl = NULL;
@@ -89,19 +107,27 @@ static uint16_t run(gw_req_h *h, const char *method, const char *ruri,
 			  "Via: SIP/2.0/TCP 127.0.125.21:40000;branch=z9hG4bK"
 			  "%s%u\r\n"
 			  "Max-Forwards: 70\r\n"
-			  "From: <" AOR ">;tag=t%u\r\n"
-			  "To: <" AOR ">\r\n"
-			  "Call-ID: %s\r\n"
-			  "CSeq: %u %s\r\n"
-			  "%s"
-			  "%s%s%s"
-			  "Content-Length: %zu\r\n\r\n",
-			  method, ruri, callid, cseq, cseq, callid, cseq,
-			  method, hdrs ? hdrs : "",
-			  ctype ? "Content-Type: " : "", ctype ? ctype : "",
-			  ctype ? "\r\n" : "", body ? body->end : (size_t)0);
-	if (body)
-		err |= mbuf_write_mem(mb, body->buf, body->end);
+			  "From: <%s>;tag=f-%s\r\n"
+			  "To: ",
+			  r->method, r->ruri, r->callid, r->cseq, from,
+			  r->callid);
+	if (r->to)
+		err |= mbuf_printf(mb, "%s\r\n", r->to);
+	else
+		err |= mbuf_printf(mb, "<%s>\r\n", from);
+	err |= mbuf_printf(mb,
+			   "Call-ID: %s\r\n"
+			   "CSeq: %u %s\r\n"
+			   "%s"
+			   "%s%s%s"
+			   "Content-Length: %zu\r\n\r\n",
+			   r->callid, r->cseq, r->method,
+			   r->hdrs ? r->hdrs : "",
+			   r->ctype ? "Content-Type: " : "",
+			   r->ctype ? r->ctype : "", r->ctype ? "\r\n" : "",
+			   r->body ? r->body->end : (size_t)0);
+	if (r->body)
+		err |= mbuf_write_mem(mb, r->body->buf, r->body->end);
 	CU_ASSERT_EQUAL_FATAL(err, 0);
 	mb->pos = 0;
 	CU_ASSERT_EQUAL_FATAL(sst_msg_decode(&msg, mb, true, NULL, &v), 0);
@@ -116,15 +142,31 @@ static uint16_t run(gw_req_h *h, const char *method, const char *ruri,
 	rx.src = &src;
 	rx.dst = &dst;
 	CU_ASSERT_EQUAL_FATAL(gw_flow_alloc(&fl, gw, &rx, msg), 0);
-	CU_ASSERT_EQUAL_FATAL(gw_req_alloc(&rq, gw, msg, stx, fl), 0);
-	str_ncpy(rq->user, "asmith", sizeof(rq->user));
-	h(rq);   /* consumes rq */
+	if (h) {
+		CU_ASSERT_EQUAL_FATAL(gw_req_alloc(&rq, gw, msg, stx, fl), 0);
+		str_ncpy(rq->user, r->user ? r->user : "asmith",
+			 sizeof(rq->user));
+		h(rq);   /* consumes rq */
+	}
+	else {
+		CU_ASSERT(gw_subscribe_indialog(gw, msg, stx, fl));
+	}
 
 	mem_deref(fl);
 	mem_deref(msg);
 	if (sent.n == before || !sent.msg)
 		return 0;
 	return sent.msg->scode;
+}
+
+static uint16_t run(gw_req_h *h, const char *method, const char *ruri,
+		    const char *callid, uint32_t cseq, const char *hdrs,
+		    const char *ctype, const struct mbuf *body)
+{
+	const struct req r = {method, ruri, NULL, NULL, NULL, callid, cseq,
+			      hdrs, ctype, body};
+
+	return send_req(&r, h);
 }
 
 static uint16_t reg(const char *callid, uint32_t cseq, const char *hdrs)
@@ -315,6 +357,261 @@ static void test_presence_state(void)
 	CU_ASSERT_EQUAL(regd_listed(), 0);
 }
 
+/* ---- SUBSCRIBE and the NOTIFY fan-out ------------------------------ */
+
+/*
+ * The NOTIFYs the presence service sent.  Its seam sends them through
+ * the gateway's own request builder and client transactions
+ * (gw_send_request_via), with a send callback instead of the flow's
+ * socket; the watchers' 200s go back through the transaction layer, so
+ * that a NOTIFY the service abandoned is answered to nobody.
+ */
+static struct notify {
+	struct sip_msg *msg;      /* as it would be on the wire */
+	char ruri[128];
+	char state[64];           /* Subscription-State */
+	enum gw_status st;
+	bool answered;
+} nv[32];
+static unsigned nn;
+
+static int notify_capture(struct mbuf *mb, void *arg)
+{
+	struct mbuf *copy = mbuf_alloc(mbuf_get_left(mb));
+	const struct sip_hdr *ss;
+	struct sst_verdict v;
+	struct gw_pidf pidf;
+	struct notify *n;
+
+	(void)arg;
+	if (!copy || nn >= ARRAY_SIZE(nv)) {
+		mem_deref(copy);
+		return ENOMEM;
+	}
+	(void)mbuf_write_mem(copy, mbuf_buf(mb), mbuf_get_left(mb));
+	copy->pos = 0;
+	n = &nv[nn];
+	memset(n, 0, sizeof(*n));
+	CU_ASSERT_EQUAL_FATAL(sst_msg_decode(&n->msg, copy, true, NULL, &v),
+			      0);
+	sst_verdict_reset(&v);
+	mem_deref(copy);
+	nn++;
+
+	CU_ASSERT_EQUAL(pl_strcmp(&n->msg->met, "NOTIFY"), 0);
+	CU_ASSERT_EQUAL(pl_strcmp(&n->msg->ctyp.subtype, "pidf+xml"), 0);
+	CU_ASSERT_PTR_NOT_NULL(sip_msg_hdr(n->msg, SIP_HDR_EVENT));
+	(void)pl_strcpy(&n->msg->ruri, n->ruri, sizeof(n->ruri));
+	ss = sip_msg_hdr(n->msg, SIP_HDR_SUBSCRIPTION_STATE);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(ss);
+	(void)pl_strcpy(&ss->val, n->state, sizeof(n->state));
+	CU_ASSERT_EQUAL(gw_pidf_decode(&pidf, (const char *)
+				       mbuf_buf(n->msg->mb),
+				       mbuf_get_left(n->msg->mb)), 0);
+	n->st = pidf.st;
+	return 0;
+}
+
+static int fake_send(struct gw *g, struct gw_flow *fl, const char *method,
+		     const char *ruri, const char *from, const char *to,
+		     const char *callid, uint32_t cseq, const char *hdrs,
+		     const char *ctype, const void *body, size_t blen,
+		     gw_resp_h *resph, void *arg, struct sst_ctrans **ctp)
+{
+	return gw_send_request_via(g, fl->tp, &fl->dst, notify_capture,
+				   NULL, method, ruri, from, to, callid, cseq,
+				   hdrs, ctype, body, blen, resph, arg, ctp);
+}
+
+/* Each watcher answers what it was sent: 200. */
+static void answer_all(void)
+{
+	unsigned i;
+
+	for (i = 0; i < nn; i++) {
+		struct sip_msg *resp = NULL;
+		struct mbuf *mb = NULL;
+		struct sst_verdict v;
+
+		if (nv[i].answered)
+			continue;
+		nv[i].answered = true;
+		CU_ASSERT_EQUAL_FATAL(sst_build_response(&mb, nv[i].msg, 200,
+							 "OK", "w", NULL,
+							 NULL), 0);
+		CU_ASSERT_EQUAL_FATAL(sst_msg_decode(&resp, mb, true, NULL,
+						     &v), 0);
+		(void)sst_tstack_recv_resp(ts, resp);
+		mem_deref(resp);
+		mem_deref(mb);
+	}
+}
+
+static void notify_reset(void)
+{
+	unsigned i;
+
+	for (i = 0; i < nn; i++)
+		nv[i].msg = mem_deref(nv[i].msg);
+	nn = 0;
+}
+
+#define BOB   "sip:bob@acme.test"
+#define CAROL "sip:carol@acme.test"
+#define BOB_C   "sip:bob@127.0.125.23:5060;transport=tcp"
+#define CAROL_C "sip:carol@127.0.125.24:5060;transport=tcp"
+
+/* watcher (local ID user, Contact contact) subscribes to target. */
+static uint16_t subscribe(const char *watcher, const char *user,
+			  const char *contact, const char *target,
+			  const char *callid, char *totag, size_t tsz)
+{
+	char hdrs[256];
+	struct req r;
+	uint16_t sc;
+
+	re_snprintf(hdrs, sizeof(hdrs), "Event: presence\r\nExpires: 600\r\n"
+		    "Contact: <%s>\r\n", contact);
+	memset(&r, 0, sizeof(r));
+	r.method = "SUBSCRIBE";
+	r.ruri = target;
+	r.from = watcher;
+	r.user = user;
+	r.callid = callid;
+	r.cseq = 1;
+	r.hdrs = hdrs;
+	{
+		char to[128];
+
+		re_snprintf(to, sizeof(to), "<%s>", target);
+		r.to = to;
+		sc = send_req(&r, gw_subscribe_external);
+	}
+	if (sc == 200 && totag)
+		CU_ASSERT_EQUAL(pl_strcpy(&sent.msg->to.tag, totag, tsz), 0);
+	return sc;
+}
+
+/* The NOTIFYs from index i on to contact; the last one in *last. */
+static unsigned notified(unsigned i, const char *contact,
+			 const struct notify **last)
+{
+	unsigned n = 0;
+
+	for (; i < nn; i++) {
+		if (strcmp(nv[i].ruri, contact))
+			continue;
+		n++;
+		if (last)
+			*last = &nv[i];
+	}
+	return n;
+}
+
+static void test_notify_fanout(void)
+{
+	const struct notify *last = NULL;
+	char bobtag[64], to[128];
+	struct req r;
+	unsigned mark;
+
+	gw_pres_send_seam(fake_send);
+	notify_reset();
+
+	/* bob and carol watch asmith, carol watches bob too: each gets
+	 * the state at once */
+	CU_ASSERT_EQUAL(subscribe(BOB, "bob", BOB_C, AOR, "sub-b", bobtag,
+				  sizeof(bobtag)), 200);
+	CU_ASSERT_EQUAL(subscribe(CAROL, "carol", CAROL_C, AOR, "sub-c1",
+				  NULL, 0), 200);
+	CU_ASSERT_EQUAL(subscribe(CAROL, "carol", CAROL_C, BOB, "sub-c2",
+				  NULL, 0), 200);
+	CU_ASSERT_EQUAL_FATAL(nn, 3);
+	CU_ASSERT_EQUAL(notified(0, BOB_C, &last), 1);
+	CU_ASSERT_STRING_EQUAL(last->state, "active;expires=600");
+	CU_ASSERT_EQUAL(last->st, gw_pres_status(gw, AOR));
+	CU_ASSERT_EQUAL(notified(0, CAROL_C, NULL), 2);
+	CU_ASSERT_EQUAL(gw_pres_watchers(gw, AOR), 2);
+	CU_ASSERT_EQUAL(gw_pres_watchers(gw, BOB), 1);
+	answer_all();
+
+	/* asmith registers: her two watchers hear she is online, bob's
+	 * watcher hears nothing */
+	mark = nn;
+	CU_ASSERT_EQUAL(reg("fan-1", 1, "Contact: <" C1 ">\r\n"
+			    "Expires: 300\r\n"), 200);
+	CU_ASSERT_EQUAL(nn - mark, 2);
+	CU_ASSERT_EQUAL(notified(mark, BOB_C, &last), 1);
+	CU_ASSERT_EQUAL(last->st, GW_ST_ACTIVE);
+	CU_ASSERT_EQUAL(pl_strcmp(&last->msg->from.auri, AOR), 0);
+	CU_ASSERT_EQUAL(notified(mark, CAROL_C, &last), 1);
+	CU_ASSERT_EQUAL(last->st, GW_ST_ACTIVE);
+	CU_ASSERT_EQUAL(pl_strcmp(&last->msg->from.auri, AOR), 0);
+	answer_all();
+
+	/* she publishes away: both hear it */
+	mark = nn;
+	CU_ASSERT_EQUAL(publish(600, NULL, GW_ST_AWAY, true), 200);
+	CU_ASSERT_EQUAL(nn - mark, 2);
+	CU_ASSERT_EQUAL(notified(mark, BOB_C, &last), 1);
+	CU_ASSERT_EQUAL(last->st, GW_ST_AWAY);
+	CU_ASSERT_EQUAL(notified(mark, CAROL_C, &last), 1);
+	CU_ASSERT_EQUAL(last->st, GW_ST_AWAY);
+	answer_all();
+
+	/* a second registration changes nothing they see: no NOTIFY */
+	mark = nn;
+	CU_ASSERT_EQUAL(reg("fan-2", 1, "Contact: <" C2 ">\r\n"
+			    "Expires: 300\r\n"), 200);
+	CU_ASSERT_EQUAL(nn, mark);
+
+	/* bob unsubscribes: a final NOTIFY to him, carol stays */
+	re_snprintf(to, sizeof(to), "<" AOR ">;tag=%s", bobtag);
+	memset(&r, 0, sizeof(r));
+	r.method = "SUBSCRIBE";
+	r.ruri = AOR;
+	r.from = BOB;
+	r.to = to;
+	r.callid = "sub-b";
+	r.cseq = 2;
+	r.hdrs = "Event: presence\r\nExpires: 0\r\nContact: <" BOB_C ">\r\n";
+	mark = nn;
+	CU_ASSERT_EQUAL(send_req(&r, NULL), 200);
+	CU_ASSERT_EQUAL(nn - mark, 1);
+	CU_ASSERT_EQUAL(notified(mark, BOB_C, &last), 1);
+	CU_ASSERT_STRING_EQUAL(last->state, "terminated");
+	answer_all();
+	CU_ASSERT_EQUAL(gw_pres_watchers(gw, AOR), 1);
+
+	/* the sweep past every lifetime: asmith's registrations and
+	 * publication go (carol hears offline), then carol's two
+	 * subscriptions end with a final NOTIFY each */
+	mark = nn;
+	gw_pres_sweep(gw, gw_now() + 601);
+	CU_ASSERT_EQUAL(notified(mark, BOB_C, NULL), 0);
+	CU_ASSERT_EQUAL(notified(mark, CAROL_C, NULL), nn - mark);
+	CU_ASSERT(nn - mark >= 2);
+	{
+		unsigned i, finals = 0, offline = 0;
+
+		for (i = mark; i < nn; i++) {
+			if (!strcmp(nv[i].state, "terminated;reason=timeout"))
+				finals++;
+			else if (nv[i].st == GW_ST_OFFLINE &&
+				 !pl_strcmp(&nv[i].msg->from.auri, AOR))
+				offline++;
+		}
+		CU_ASSERT_EQUAL(finals, 2);
+		CU_ASSERT_EQUAL(offline, 1);
+	}
+	answer_all();
+	CU_ASSERT_EQUAL(gw_pres_watchers(gw, AOR), 0);
+	CU_ASSERT_EQUAL(gw_pres_watchers(gw, BOB), 0);
+
+	gw_pres_send_seam(NULL);
+	notify_reset();
+}
+
 static int suite_init(void)
 {
 	static const char xml[] =
@@ -334,16 +631,21 @@ static int suite_init(void)
 	const char *top = getenv("top_srcdir");
 	struct cfg_diag diag = {NULL, 0, 0};
 	struct cfg *cfg = NULL;
+	struct gw_lsnr *lsnr;
 	char why[256] = "";
 	FILE *f;
 
+	if (!top) {
+		fprintf(stderr, "top_srcdir not set (make check sets it)\n");
+		return 1;
+	}
 	if (libre_init() || !mkdtemp(dir))
 		return 1;
 	snprintf(path, sizeof(path), "%s/community.xml", dir);
 	f = fopen(path, "w");
 	if (!f)
 		return 1;
-	fprintf(f, xml, top ? top : "..");
+	fprintf(f, xml, top);
 	fclose(f);
 	if (cfg_load(&cfg, path, &diag)) {
 		cfg_diag_print(&diag, stderr);
@@ -355,7 +657,17 @@ static int suite_init(void)
 		fprintf(stderr, "gw_alloc: %s\n", why);
 		return 1;
 	}
-	return sst_tstack_alloc(&ts, NULL, NULL) ? 1 : 0;
+	if (sst_tstack_alloc(&ts, NULL, NULL))
+		return 1;
+	/* what gw_start would bind, without the socket: the client
+	 * listener the gateway names in its Via and Contact */
+	gw->tstk = mem_ref(ts);
+	lsnr = mem_zalloc(sizeof(*lsnr), NULL);
+	if (!lsnr || sa_set_str(&lsnr->addr, "127.0.125.20", 5060))
+		return 1;
+	lsnr->tp = SST_TP_TCP;
+	list_append(&gw->lsnrs, &lsnr->le, lsnr);
+	return 0;
 }
 
 static int suite_clean(void)
@@ -374,6 +686,7 @@ static CU_TestInfo service_tests[] = {
 	 test_register},
 	{"presence state: registration, publications, expiry",
 	 test_presence_state},
+	{"SUBSCRIBE and the NOTIFY fan-out", test_notify_fanout},
 	CU_TEST_INFO_NULL,
 };
 
