@@ -116,7 +116,10 @@ void chk_summary(FILE *f, const struct cfg *cfg,
 	if (cfg->dns.servers.n) {
 		fprintf(f, "dns: ");
 		print_strv(f, &cfg->dns.servers);
-		fprintf(f, ", timeout %u ms", cfg->dns.timeout_ms);
+		if (cfg->dns.timeout_ms)
+			fprintf(f, ", timeout %u ms", cfg->dns.timeout_ms);
+		else
+			fprintf(f, ", the resolver's default timeout");
 	}
 	else
 		fprintf(f, "dns: the system resolver");

@@ -3,7 +3,8 @@
  *
  * Owns: the XML file's records (Community, CommunityGateway,
  *	ExternCommunity, CommunityConnector, CommunityConnectivity,
- *	Directory, Tls, Trace, Dns), their defaults, the RelaxNG schema
+ *	Directory, Tls, Trace, Dns), their defaults (the field table of
+ *	cfg_table.c, with the constants below), the RelaxNG schema
  *	compiled into the program, every check beyond the schema, and
  *	domain matching (exact or "*." wildcard).
  * Not here: anything that acts on the configuration (sockets, DNS
@@ -38,6 +39,7 @@ enum {
 	CFG_SIP_PORT      = 5060,
 	CFG_SIPS_PORT     = 5061,
 	CFG_RETRY_DEFAULT = 60,          /* seconds between link retries */
+	CFG_DNS_STALE_S   = 3600,        /* Dns serveStale when absent */
 };
 
 enum cfg_transport {
@@ -252,7 +254,8 @@ struct cfg_audit {
 /* Dns: resolver for federation names; none means the system's. */
 struct cfg_dns {
 	struct cfg_strv servers;  /* "ip" or "ip:port" / "[v6]:port" */
-	unsigned timeout_ms;      /* our own deadline per lookup */
+	unsigned timeout_ms;      /* our own deadline per lookup; 0: the
+				   * resolver's default (SST_DNS_TIMEOUT_MS) */
 	unsigned stale_s;         /* serveStale: s an expired answer is
 				   * still used while refreshes fail */
 	unsigned line;

@@ -1249,6 +1249,7 @@ static int px_start(struct cn *cn)
 	if (err)
 		goto out;
 	px->front.tp = px->tp;
+	px->front.lim = sst_transp_limits(px->tp);
 	px->front.ts = px->ts;
 	px->front.allow = px_allow_hdr;
 	px->front.reqh = request;

@@ -40,6 +40,7 @@
 #include "sipstack/sst_trans.h"
 #include "gateway/gw.h"
 #include "gateway/gw_sipv.h"
+#include "gateway/gw_pres_seam.h"
 #include "gateway/gw_reg.h"
 #include "store/sto.h"
 
@@ -99,12 +100,30 @@ static void pres_store(struct gw *gw, const char *aor);
 
 static uint64_t pub_seq;
 
+/* Where NOTIFYs leave (gw_pres_seam.h): gw_send_request but in tests. */
+static gw_pres_send_h *pres_sendh = gw_send_request;
+
+void gw_pres_send_seam(gw_pres_send_h *sendh)
+{
+	pres_sendh = sendh ? sendh : gw_send_request;
+}
+
 static void pres_destructor(void *arg)
 {
 	struct gw_pres *p = arg;
 
 	hash_unlink(&p->he);
 	list_flush(&p->pubs);
+}
+
+/* A publication leaves its AOR's list when it goes (removed by
+ * Expires: 0, expired by the sweep), so that nothing walks freed
+ * memory afterwards. */
+static void pub_destructor(void *arg)
+{
+	struct gw_pub *pb = arg;
+
+	list_unlink(&pb->le);
 }
 
 static void sub_destructor(void *arg)
@@ -363,7 +382,7 @@ static void notify_send(struct gw_sub *s)
 	out.body = body->buf;
 	out.blen = body->end;
 	gw_out_flow_path(&path, s->fl);
-	err = gw_send_request(gw, &path, &out, notify_resp, s, &s->ct);
+	err = pres_sendh(gw, &path, &out, notify_resp, s, &s->ct);
 	mem_deref(hdrs);
 	mem_deref(body);
 	if (err) {
@@ -587,7 +606,7 @@ void gw_publish(struct gw_req *rq)
 			gw_req_answer(rq, 403, "Too many publications", NULL);
 			return;
 		}
-		pb = mem_zalloc(sizeof(*pb), NULL);
+		pb = mem_zalloc(sizeof(*pb), pub_destructor);
 		if (!pb) {
 			gw_req_answer(rq, 500, "Server Internal Error", NULL);
 			return;
@@ -967,7 +986,7 @@ void gw_pres_restore_pub(struct gw *gw, const struct sto_pub *sp,
 	}
 	if (list_count(&p->pubs) >= GW_PUB_PER_AOR_MAX)
 		return;
-	pb = mem_zalloc(sizeof(*pb), NULL);
+	pb = mem_zalloc(sizeof(*pb), pub_destructor);
 	if (!pb)
 		return;
 	str_ncpy(pb->etag, sp->etag, sizeof(pb->etag));
