@@ -134,7 +134,12 @@ struct cfg_extern {
 	unsigned message_rate;    /* MESSAGEs per second each way, 0: none */
 	unsigned notify_rate;     /* NOTIFY and PUBLISH per second each way */
 	unsigned subscribe_rate;  /* new SUBSCRIBE dialogs per second each way */
+	unsigned subs_max;        /* subscriptionsMax: subscription dialogs
+				   * held at once each way, 0: none */
 };
+
+/* The largest subscriptionsMax: what the connector's table can hold. */
+enum { CFG_SUBS_MAX = 100000 };
 
 /* One community a connector supports, enabled or not. */
 struct cfg_supported {

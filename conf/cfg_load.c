@@ -126,6 +126,7 @@ static const struct attr_spec a_extern[] = {
 	{"messageRate", V_COUNT, false, NULL},
 	{"notifyRate", V_COUNT, false, NULL},
 	{"subscribeRate", V_COUNT, false, NULL},
+	{"subscriptionsMax", V_COUNT, false, NULL},
 	A_END,
 };
 static const struct el_spec el_proxy = {"Proxy", a_none, V_TEXT, NULL};
@@ -1187,7 +1188,12 @@ static void build_extern(struct ld *ld, struct cfg *cfg, const xmlNode *n)
 	ex->message_rate = attr_count(n, "messageRate", 0);
 	ex->notify_rate = attr_count(n, "notifyRate", 0);
 	ex->subscribe_rate = attr_count(n, "subscribeRate", 0);
+	ex->subs_max = attr_count(n, "subscriptionsMax", 0);
 	ex->line = node_line(n);
+	if (ex->subs_max > CFG_SUBS_MAX)
+		ERR(ld, ex->line, "ExternCommunity \"%s\": subscriptionsMax "
+		    "%u is above %u", ex->name ? ex->name : "", ex->subs_max,
+		    (unsigned)CFG_SUBS_MAX);
 	for (c = n->children; c; c = c->next) {
 		if (is_el(c, "Domain"))
 			strv_add(ld, &ex->domains, c);

@@ -20,6 +20,8 @@ struct sst_tstack;
 struct sst_ctrans;
 struct sst_strans;
 struct sst_send;
+struct px_subs;
+struct px_subres;
 
 /* One ConnectorListen address of a gateway this connector serves. */
 struct px_gwt {
@@ -71,6 +73,7 @@ struct cn_px {
 	struct sa adv_ip;			/* advertiseIp, or unset */
 	struct px_topos_slot topos[PX_TOPOS_SLOTS];
 	struct list rates;			/* struct px_rate, cn_rate.c */
+	struct px_subs *subs;			/* cn_subs.c, or NULL */
 	uint16_t port, tls_port;
 	struct sa laddr_udp;		/* ip:port, UDP sends come from it */
 	struct sa laddr_any;		/* ip:0, TCP/TLS connections */
@@ -143,6 +146,7 @@ struct px_req {
 	size_t ntgt, next, cur;
 	uint16_t last_scode;
 	bool last_timeout;
+	struct px_subres *subres;	/* a new SUBSCRIBE's place (cn_subs.c) */
 };
 
 /* cn_proxy.c */
@@ -173,6 +177,14 @@ bool px_topos_uri(const struct cn_px *px, const struct sip_msg *msg,
 bool px_rate_admit(struct cn_px *px, const struct px_req *r);
 void px_rate_status(struct cn_px *px, struct dmn_st *root);
 void px_rate_stop(struct cn_px *px);
+void px_rate_refused(struct cn_px *px, const struct px_req *r);
+
+/* cn_subs.c */
+bool px_subs_admit(struct cn_px *px, struct px_req *r);
+void px_subs_answer(struct px_req *r, uint16_t scode,
+		    const struct sip_msg *resp);
+void px_subs_status(struct cn_px *px, struct dmn_st *it,
+		    const struct cfg_extern *ex);
 
 /* cn_admit.c */
 int  px_admit_conf(struct cn_px *px, struct sst_transp_conf *conf);

@@ -27,7 +27,8 @@
  *	dns: the resolver's counters, when the proxy core has a resolver
  *	then the proxy core's own sections (cn_link.c: proxy; cn_admit.c:
  *	admission, the descriptor budget, connection counts and the
- *	noisiest conn-limit sources)
+ *	noisiest conn-limit sources; cn_rate.c: rates, per community its
+ *	limits, rates and subscriptions held, cn_subs.c)
  * Every reason is always present, with 0 when nothing was refused.
  */
 #include "config.h"
