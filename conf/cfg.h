@@ -170,6 +170,10 @@ struct cfg_connector {
 	char *metrics;            /* "ip:port" of /metrics, or NULL */
 	unsigned retry;           /* seconds between link retries */
 	unsigned max_conns;       /* inbound TCP/TLS cap; 0: the budget's */
+	char *topos_key;          /* toposKey: absolute path of the key
+				   * that seals topology-hiding tokens,
+				   * made at start when absent; NULL: a
+				   * key for this process only */
 	unsigned line;
 };
 

@@ -149,6 +149,7 @@ static const struct attr_spec a_connector[] = {
 	{"advertise", V_TEXT, false, NULL},
 	{"advertiseIp", V_TEXT, false, NULL},
 	{"maxConnections", V_COUNT, false, NULL},
+	{"toposKey", V_TEXT, false, NULL},
 	DAEMON_ATTRS, A_END,
 };
 static const struct el_spec el_gw_ref = {"Gateway", a_none, V_TOKEN, NULL};
@@ -1220,6 +1221,7 @@ static void build_connector(struct ld *ld, struct cfg *cfg, const xmlNode *n)
 	cn->port = attr_port(n, "port", CFG_SIP_PORT);
 	cn->tls_port = attr_port(n, "tlsPort", CFG_SIPS_PORT);
 	cn->max_conns = attr_count(n, "maxConnections", 0);
+	cn->topos_key = path_get(ld, n, "toposKey");
 	cn->control_group = attr_get(n, "controlGroup");
 	cn->metrics = attr_get(n, "metrics");
 	daemon_attrs(ld, n, &cn->control, &cn->pidfile, &cn->user,
@@ -1579,6 +1581,7 @@ void cfg_free(struct cfg *cfg)
 		free(cn->ip);
 		free(cn->advertise);
 		free(cn->advertise_ip);
+		free(cn->topos_key);
 		strv_free(&cn->gateways);
 		for (j = 0; j < cn->ncommunities; j++)
 			free(cn->communities[j].community);

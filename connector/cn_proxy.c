@@ -1312,7 +1312,9 @@ static int px_start(struct cn *cn)
 	list_init(&px->gwl);
 	tmr_init(&px->tick);
 	str_ncpy(px->ip, self->ip, sizeof(px->ip));
-	px_topos_init(px, self);
+	err = px_topos_init(px, self);	/* and its key (cn_topos.c) */
+	if (err)
+		goto out;
 	px->port = self->port ? self->port : CFG_SIP_PORT;
 	px->tls_port = self->tls_port ? self->tls_port : CFG_SIPS_PORT;
 	err  = sa_set_str(&px->laddr_udp, px->ip, px->port);
@@ -1410,7 +1412,7 @@ static int px_apply(struct cn *cn, const struct cfg *old)
 			      "(a new maxConnections needs a restart)",
 			      px->admit.budget.in);
 	cn_resolve_set_stale(px->res, cn->cfg->dns.stale_s);
-	px_topos_init(px, s);	/* a new advertise= applies at once */
+	(void)px_topos_init(px, s);	/* a new advertise= applies at once */
 	/* community records were renewed: their link state restarts */
 	return px_links_apply(px);
 }

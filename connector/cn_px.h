@@ -12,6 +12,7 @@
 #include <re.h>
 
 #include "sipstack/sst_transp.h"
+#include "sipstack/sst_seal.h"
 #include "connector/cn.h"
 #include "connector/cn_resolve.h"
 #include "connector/cn_proxy.h"
@@ -58,12 +59,10 @@ struct px_admit {
 	struct px_noisy noisy[CN_PX_NOISY_MAX];
 };
 
-/* Topology hiding (cn_topos.c): the inside contacts handed out. */
-enum { PX_TOPOS_SLOTS = 256, PX_TOPOS_URI_MAX = 160 };
-struct px_topos_slot {
-	uint32_t hash;
-	char uri[PX_TOPOS_URI_MAX];
-};
+/* Topology hiding (cn_topos.c): an inside contact is sealed into the
+ * user part of ours when it has at most PX_TOPOS_INSIDE_MAX bytes;
+ * PX_TOPOS_URI_MAX is room for such a token (and for an inside URI). */
+enum { PX_TOPOS_INSIDE_MAX = 160, PX_TOPOS_URI_MAX = 384 };
 
 struct cn_px {
 	struct cn *cn;
@@ -71,7 +70,8 @@ struct cn_px {
 	char host[CN_RESOLVE_NAME_MAX + 3];	/* written: advertise or ip */
 	char adv[CN_RESOLVE_NAME_MAX + 1];	/* advertise, or "" */
 	struct sa adv_ip;			/* advertiseIp, or unset */
-	struct px_topos_slot topos[PX_TOPOS_SLOTS];
+	uint8_t topos_key[SST_SEAL_KEY];	/* seals the tokens */
+	bool topos_keyed;
 	struct list rates;			/* struct px_rate, cn_rate.c */
 	struct px_subs *subs;			/* cn_subs.c, or NULL */
 	uint16_t port, tls_port;
@@ -164,7 +164,7 @@ void *px_out_drop(struct px_out *o);
 void px_report_stale(struct cn_px *px, const char *comm, const char *domain);
 
 /* cn_topos.c */
-void px_topos_init(struct cn_px *px, const struct cfg_connector *self);
+int  px_topos_init(struct cn_px *px, const struct cfg_connector *self);
 bool px_topos_is_adv(const struct cn_px *px, const struct pl *host);
 int  px_topos_contact(struct cn_px *px, const struct sip_msg *msg,
 		      enum sst_tp k, char *buf, size_t size);
