@@ -126,6 +126,14 @@ te_check "chicago's scenario ends cleanly" \
 te_stop $GWPID
 te_stop $CHIPID
 
+# ---- a new toposKey waits for a restart
+conf 'toposKey="run/other.key"'
+"$SC" reload -c "$F" >"$D/reload.out" 2>&1
+te_check "reload: a new toposKey needs a restart, and says so" \
+	sh -c "grep -q '^reload ok' '$D/reload.out' &&
+	       grep -q 'pending restart: .*toposKey' '$D/reload.out' &&
+	       [ ! -e '$D/run/other.key' ]"
+
 # ---- a key file that is not one: refused at start
 printf 'short' >"$D/run/bad.key"
 conf 'toposKey="run/bad.key"'
