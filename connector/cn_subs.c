@@ -478,8 +478,10 @@ void px_subs_answer(struct px_req *r, uint16_t scode,
 	}
 	if (!notify && resp && pl_isset(&resp->expires))
 		e = pl_u32(&resp->expires);
-	if (!e)
-		return;	/* an un-SUBSCRIBE: ended as it passed */
+	if (!e) {	/* an un-SUBSCRIBE, or the notifier's Expires: 0 */
+		end_now(r->px, r, notify);
+		return;
+	}
 
 	ps = subs_get(r->px);
 	if (!ps)
