@@ -136,7 +136,12 @@ struct cfg_extern {
 	unsigned message_rate;    /* MESSAGEs per second each way, 0: none */
 	unsigned notify_rate;     /* NOTIFY and PUBLISH per second each way */
 	unsigned subscribe_rate;  /* new SUBSCRIBE dialogs per second each way */
+	unsigned subs_max;        /* subscriptionsMax: subscription dialogs
+				   * held at once each way, 0: none */
 };
+
+/* The largest subscriptionsMax: what the connector's table can hold. */
+enum { CFG_SUBS_MAX = 100000 };
 
 /* One community a connector supports, enabled or not. */
 struct cfg_supported {
@@ -167,6 +172,10 @@ struct cfg_connector {
 	char *metrics;            /* "ip:port" of /metrics, or NULL */
 	unsigned retry;           /* seconds between link retries */
 	unsigned max_conns;       /* inbound TCP/TLS cap; 0: the budget's */
+	char *topos_key;          /* toposKey: absolute path of the key
+				   * that seals topology-hiding tokens,
+				   * made at start when absent; NULL: a
+				   * key for this process only */
 	unsigned line;
 };
 

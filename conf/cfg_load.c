@@ -1156,6 +1156,7 @@ void cfg_free(struct cfg *cfg)
 		free(cn->ip);
 		free(cn->advertise);
 		free(cn->advertise_ip);
+		free(cn->topos_key);
 		strv_free(&cn->gateways);
 		for (j = 0; j < cn->ncommunities; j++)
 			free(cn->communities[j].community);

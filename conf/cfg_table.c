@@ -105,6 +105,18 @@ static void audit_done(void *rec, const char *file, struct cfg_diag *diag)
 			     "but neither file nor syslogFacility is set");
 }
 
+/* subscriptionsMax is bounded by what the connector's table holds. */
+static void extern_done(void *rec, const char *file, struct cfg_diag *diag)
+{
+	const struct cfg_extern *ex = rec;
+
+	if (ex->subs_max > CFG_SUBS_MAX)
+		cfg_diag_add(diag, file, ex->line, false, "ExternCommunity "
+			     "\"%s\": subscriptionsMax %u is above %u",
+			     ex->name ? ex->name : "", ex->subs_max,
+			     (unsigned)CFG_SUBS_MAX);
+}
+
 /* ---- Community ------------------------------------------------------- */
 
 static const struct cfg_el el_domain = {"Domain", f_none, F_TEXT, NULL,
@@ -189,6 +201,8 @@ static const struct cfg_field f_extern[] = {
 	 NULL},
 	{"subscribeRate", F_COUNT, OPT, NULL, O(cfg_extern, subscribe_rate),
 	 0, NULL},
+	{"subscriptionsMax", F_COUNT, OPT, NULL, O(cfg_extern, subs_max), 0,
+	 NULL},
 	F_END,
 };
 static const struct cfg_el el_proxy = {"Proxy", f_none, F_TEXT, NULL,
@@ -203,7 +217,7 @@ static const struct cfg_kid k_extern[] = {
 };
 static const struct cfg_el el_extern = {
 	"ExternCommunity", f_extern, F_NONE, k_extern, O(cfg_extern, line),
-	NULL,
+	extern_done,
 };
 
 /* ---- CommunityConnector ---------------------------------------------- */
@@ -221,6 +235,7 @@ static const struct cfg_field f_connector[] = {
 	 NULL},
 	{"maxConnections", F_COUNT, OPT, NULL, O(cfg_connector, max_conns), 0,
 	 NULL},
+	{"toposKey", F_PATH, OPT, NULL, O(cfg_connector, topos_key), 0, NULL},
 	DAEMON_FIELDS(cfg_connector),
 	F_END,
 };

@@ -24,10 +24,12 @@
  *		tls {known, peer, cipher, verdict, days_to_expiry},
  *		messages_in, messages_out, last_rejection,
  *		last_rejection_at, rejections {every reason: count}}
+ *	audit: the Audit record's settings and counters (cn_audit.c)
  *	dns: the resolver's counters, when the proxy core has a resolver
  *	then the proxy core's own sections (cn_link.c: proxy; cn_admit.c:
  *	admission, the descriptor budget, connection counts and the
- *	noisiest conn-limit sources)
+ *	noisiest conn-limit sources; cn_rate.c: rates, per community its
+ *	limits, rates and subscriptions held, cn_subs.c)
  * Every reason is always present, with 0 when nothing was refused.
  */
 #include "config.h"
@@ -43,6 +45,7 @@
 #include "daemon/dmn.h"
 #include "sipstack/sst_dns.h"
 #include "connector/cn.h"
+#include "connector/cn_audit.h"
 
 unsigned cn_degraded(const struct cn *cn)
 {
@@ -297,6 +300,7 @@ int cn_status_build(struct dmn_st **stp, struct cn *cn)
 	dmn_st_words(st, "degraded_because", why, nwhy);
 
 	put_config(st, cn);
+	cn_audit_status(cn, st);
 
 	l = dmn_st_list(st, "listeners");
 	for (le = cn->listeners.head; le; le = le->next) {

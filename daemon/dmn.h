@@ -335,7 +335,8 @@ int dmn_ctl_exit_code(int err, int status);
  *	with '"' '\\' and every control character escaped, valid UTF-8
  *	passed through (invalid bytes become U+FFFD), integers and
  *	durations (in seconds, with milliseconds as a fraction) as
- *	numbers, booleans as true/false.
+ *	numbers, decimals (dmn_st_milli) as numbers with up to three
+ *	fraction digits, booleans as true/false.
  */
 struct dmn_st;
 
@@ -352,6 +353,9 @@ int dmn_st_strn(struct dmn_st *obj, const char *key, const char *p,
 int dmn_st_int(struct dmn_st *obj, const char *key, int64_t val);
 int dmn_st_bool(struct dmn_st *obj, const char *key, bool val);
 int dmn_st_dur(struct dmn_st *obj, const char *key, uint64_t ms);
+/* A decimal number given in thousandths (a rate: 4900 is "4.9"); JSON
+ * and metrics get the same number. */
+int dmn_st_milli(struct dmn_st *obj, const char *key, int64_t milli);
 /* A list of words: "key: a, b" ("(none)" when empty) for people, a JSON
  * array of strings for machines. */
 /* Append word to the ", "-separated list in buf (size sz, NUL-ended),

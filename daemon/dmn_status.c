@@ -14,7 +14,8 @@
 
 #include "dmn.h"
 
-enum st_type { ST_OBJ, ST_LIST, ST_STR, ST_INT, ST_BOOL, ST_DUR, ST_WORDS };
+enum st_type { ST_OBJ, ST_LIST, ST_STR, ST_INT, ST_BOOL, ST_DUR, ST_WORDS,
+	       ST_MILLI };
 
 struct dmn_st {
 	struct le le;
@@ -220,6 +221,36 @@ int dmn_st_dur(struct dmn_st *obj, const char *key, uint64_t ms)
 	return 0;
 }
 
+int dmn_st_milli(struct dmn_st *obj, const char *key, int64_t milli)
+{
+	struct dmn_st *st = scalar(obj, key, ST_MILLI);
+
+	if (!st)
+		return obj ? obj->root->err : EINVAL;
+	st->i = milli;
+	return 0;
+}
+
+/* A number in thousandths, "4.9", "0.05", "12": the fraction only as
+ * long as it needs to be. */
+static int print_milli(struct re_printf *pf, int64_t m)
+{
+	const char *sign = m < 0 ? "-" : "";
+	const uint64_t a = m < 0 ? (uint64_t)-(m + 1) + 1 : (uint64_t)m;
+	unsigned f = (unsigned)(a % 1000), w = 3;
+
+	if (!f)
+		return re_hprintf(pf, "%s%llu", sign,
+				  (unsigned long long)(a / 1000));
+	while (!(f % 10)) {
+		f /= 10;
+		w--;
+	}
+	return re_hprintf(pf, w == 3 ? "%s%llu.%03u" : w == 2 ?
+			  "%s%llu.%02u" : "%s%llu.%u", sign,
+			  (unsigned long long)(a / 1000), f);
+}
+
 int dmn_st_err(const struct dmn_st *st)
 {
 	return st ? st->root->err : EINVAL;
@@ -289,6 +320,8 @@ static int print_value(struct re_printf *pf, const struct dmn_st *st)
 		return re_hprintf(pf, "%s", st->b ? "yes" : "no");
 	case ST_DUR:
 		return print_dur(pf, st->ms);
+	case ST_MILLI:
+		return print_milli(pf, st->i);
 	case ST_WORDS: {
 		const struct le *le;
 		int err = 0;
@@ -535,6 +568,8 @@ static int json_node(struct re_printf *pf, const struct dmn_st *st)
 		return re_hprintf(pf, "%lld", (long long)st->i);
 	case ST_BOOL:
 		return re_hprintf(pf, "%s", st->b ? "true" : "false");
+	case ST_MILLI:
+		return print_milli(pf, st->i);
 	case ST_DUR:
 		if (st->ms % 1000)
 			return re_hprintf(pf, "%llu.%03u",
@@ -947,10 +982,14 @@ static void walk(struct mset *ms, const struct dmn_st *obj,
 
 		switch (k->type) {
 
+		case ST_MILLI:
+			scale = 3;
+			/* fall through */
 		case ST_INT:
 		case ST_BOOL:
 		case ST_DUR:
 			v = k->type == ST_INT ? k->i * mult :
+				k->type == ST_MILLI ? k->i :
 				k->type == ST_BOOL ? (k->b ? 1 : 0) :
 				(int64_t)k->ms;
 			if (keylabel) {

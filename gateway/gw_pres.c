@@ -91,6 +91,12 @@ struct gw_sub {
 	char *route;                 /* "Route: ...\r\n" from the
 				      * SUBSCRIBE's Record-Route, or NULL */
 	bool stored;                 /* written to the state store */
+	struct tmr resend;           /* a NOTIFY refused 503: again */
+};
+
+enum {
+	GW_NOTIFY_RETRY_S     = 5,   /* 503 without Retry-After */
+	GW_NOTIFY_RETRY_MAX_S = 60,
 };
 
 /* the state store (the end of this file) */
@@ -138,6 +144,7 @@ static void sub_destructor(void *arg)
 	hash_unlink(&s->he_d);
 	if (s->ct)
 		sst_ctrans_abandon(s->ct);
+	tmr_cancel(&s->resend);
 	s->strs = mem_deref(s->strs);
 	s->route = mem_deref(s->route);
 	s->fl = mem_deref(s->fl);
@@ -275,13 +282,45 @@ unsigned gw_pres_ext_watchers(const struct gw *gw)
 
 static void notify_send(struct gw_sub *s);
 
+static void notify_resend(void *arg)
+{
+	notify_send(arg);
+}
+
+/*
+ * A NOTIFY answered 503 (a connector over its community's notifyRate,
+ * or a watcher's server that is busy) is sent again after its
+ * Retry-After (GW_NOTIFY_RETRY_S without one, GW_NOTIFY_RETRY_MAX_S at
+ * most), with the state of that moment: each NOTIFY holds the whole
+ * state, so the watcher ends up with the newest, and a change meanwhile
+ * (notify_send) makes the wait moot.  True when so scheduled.
+ */
+static bool notify_defer(struct gw_sub *s, const struct sip_msg *msg)
+{
+	static struct dmn_ratelim rl = DMN_RATELIM_INIT(10, 60000);
+	const struct sip_hdr *h = sip_msg_hdr(msg, SIP_HDR_RETRY_AFTER);
+	uint32_t ra = GW_NOTIFY_RETRY_S;
+	struct pl n;
+
+	if (s->ending)
+		return false;
+	if (h && !re_regex(h->val.p, h->val.l, "[0-9]+", &n))
+		ra = pl_u32(&n);
+	ra = ra < 1 ? 1 : min(ra, (uint32_t)GW_NOTIFY_RETRY_MAX_S);
+	s->again = false;	/* the resend carries the newest state */
+	tmr_start(&s->resend, (uint64_t)ra * 1000, notify_resend, s);
+	dmn_log_rl(&rl, DMN_LOG_INFO, "gw: notify deferred watcher=%s "
+		   "target=%s status=503 retry_in=%us", s->watcher, s->target,
+		   (unsigned)ra);
+	return true;
+}
+
 static void notify_resp(int err, uint16_t scode, const struct sip_msg *msg,
 			void *arg)
 {
 	struct gw_sub *s = arg;
 	struct gw *gw = s->gw;
 
-	(void)msg;
 	if (scode < 200)
 		return;
 	s->ct = NULL;
@@ -297,6 +336,8 @@ static void notify_resp(int err, uint16_t scode, const struct sip_msg *msg,
 			mem_deref(s);
 			return;
 		}
+		if (scode == 503 && notify_defer(s, msg))
+			return;
 	}
 	if (s->ending) {
 		mem_deref(s);
@@ -323,6 +364,7 @@ static void notify_send(struct gw_sub *s)
 	char *hdrs;
 	int err;
 
+	tmr_cancel(&s->resend);	/* this one carries the newest state */
 	if (s->ct) {
 		s->again = true;
 		return;
@@ -759,6 +801,7 @@ static void sub_create(struct gw_req *rq, const char *target,
 		gw_req_answer(rq, 500, "Server Internal Error", NULL);
 		return;
 	}
+	tmr_init(&s->resend);
 	s->gw = gw;
 	s->fl = mem_ref(rq->fl);
 	s->ext = ext;
@@ -1032,6 +1075,7 @@ int gw_pres_restore_sub(struct gw *gw, const struct sto_sub *u,
 	s = mem_zalloc(sizeof(*s), sub_destructor);
 	if (!s)
 		return ENOMEM;
+	tmr_init(&s->resend);
 	s->gw = gw;
 	n = strlen(u->watcher) + strlen(u->target) +
 		(u->entity ? strlen(u->entity) + 1 : 0) + strlen(u->ruri) +

@@ -638,6 +638,49 @@ static void test_status_metrics(void)
 	mem_deref(root);
 }
 
+/* Decimals: for people and JSON as short as they can be, for
+ * Prometheus with three fraction digits. */
+static void test_status_milli(void)
+{
+	static const struct {
+		int64_t v;
+		const char *text;
+	} tv[] = {
+		{0, "0"}, {4900, "4.9"}, {50, "0.05"}, {12000, "12"},
+		{1, "0.001"}, {-2500, "-2.5"}, {123456, "123.456"},
+	};
+	struct dmn_st *root;
+	char *s = NULL, want[64];
+	size_t i;
+
+	for (i = 0; i < sizeof(tv) / sizeof(tv[0]); i++) {
+		root = NULL;
+		CU_ASSERT_EQUAL_FATAL(dmn_st_alloc(&root), 0);
+		CU_ASSERT_EQUAL(dmn_st_milli(root, "rate", tv[i].v), 0);
+		CU_ASSERT_EQUAL(re_sdprintf(&s, "%H", h_json, root), 0);
+		re_snprintf(want, sizeof(want), "{\"rate\":%s}\n", tv[i].text);
+		CU_ASSERT_STRING_EQUAL(s, want);
+		if (strcmp(s, want))
+			fprintf(stderr, "\n--- got:\n%s--- want:\n%s", s, want);
+		s = mem_deref(s);
+		CU_ASSERT_EQUAL(re_sdprintf(&s, "%H", h_text, root), 0);
+		re_snprintf(want, sizeof(want), "rate: %s\n", tv[i].text);
+		CU_ASSERT_STRING_EQUAL(s, want);
+		if (strcmp(s, want))
+			fprintf(stderr, "\n--- got:\n%s--- want:\n%s", s, want);
+		s = mem_deref(s);
+		mem_deref(root);
+	}
+
+	root = NULL;
+	CU_ASSERT_EQUAL_FATAL(dmn_st_alloc(&root), 0);
+	dmn_st_milli(root, "notify_out_per_s", 4900);
+	CU_ASSERT_EQUAL(re_sdprintf(&s, "%H", h_metrics, root), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(s, "\nstx_notify_out_per_s 4.900\n"));
+	mem_deref(s);
+	mem_deref(root);
+}
+
 static void test_status_errors(void)
 {
 	struct dmn_st *st = NULL, *list;
@@ -1361,6 +1404,7 @@ static CU_TestInfo status_tests[] = {
 	{"builder errors stick", test_status_errors},
 	{"word lists, sections on request", test_status_words_pick},
 	{"Prometheus exposition", test_status_metrics},
+	{"decimal numbers", test_status_milli},
 	CU_TEST_INFO_NULL,
 };
 
