@@ -160,7 +160,7 @@ rc=$?
 te_check "trace unopenable: reload exit 1" [ "$rc" = 1 ]
 te_check "trace unopenable: the reason" has "$D/out" \
 	"$F:$l_tr: Trace file $D/nowhere/trace.log cannot be opened: No such file or directory"
-"$SC" status -s "$SOCK" >"$D/status" 2>&1
+"$SC" status config -s "$SOCK" >"$D/status" 2>&1
 te_check "trace unopenable: status says the reload failed" \
 	hasre "$D/status" "^last_reload: +failed\$"
 conf 15061 "" true run/trace.log

@@ -269,7 +269,7 @@ sys.exit(0 if ok else 1)
 EOT
 te_check "status: link up, 1 presentity of chicago with 2 local watchers, Away; dave cannot federate and why" \
 	python3 "$D/check.py" "$D/st1.json" up
-"$GW" status -c "$D/acme.xml" >"$D/st1.txt" 2>&1
+"$GW" status federation -c "$D/acme.xml" >"$D/st1.txt" 2>&1
 te_check "status (text) lists dave under cannot_federate" has "$D/st1.txt" "user: +dave"
 
 # ---- the connector goes away, and comes back ----
