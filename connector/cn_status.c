@@ -362,7 +362,7 @@ static int64_t refused_sum(const struct dmn_st *r)
 
 	for (k = dmn_st_next(r, NULL); k; k = dmn_st_next(r, k))
 		if (dmn_st_isint(k))
-			n += dmn_st_geti(r, dmn_st_key(k));
+			n += dmn_st_geti(k, NULL);
 	return n;
 }
 
@@ -376,7 +376,7 @@ static void sum_refused(struct dmn_st *sum, const struct dmn_st *st)
 	for (k = dmn_st_next(r, NULL); k && n < CN_R_COUNT;
 	     k = dmn_st_next(r, k)) {
 		names[n] = dmn_st_key(k);
-		counts[n++] = dmn_st_geti(r, dmn_st_key(k));
+		counts[n++] = dmn_st_geti(k, NULL);
 	}
 	dmn_sum_refused(sum, "refused", names, counts, n);
 }

@@ -393,7 +393,8 @@ int dmn_st_answer(struct re_printf *pf, struct dmn_st *st, int argc,
 /*
  * Reading a tree back, for summaries.  path is dotted ("config.file",
  * "totals.rejections"); a missing node is NULL, "" or 0.  dmn_st_geti
- * gives integers, booleans as 0/1 and durations in ms.  dmn_st_next
+ * gives integers, booleans as 0/1 and durations in ms (path NULL: obj
+ * itself's).  dmn_st_next
  * walks a list's items (item NULL: the first) or an object's members.
  * dmn_st_key is a member's key (NULL for a list item).
  */

@@ -729,7 +729,7 @@ const char *dmn_st_gets(const struct dmn_st *obj, const char *path)
 
 int64_t dmn_st_geti(const struct dmn_st *obj, const char *path)
 {
-	const struct dmn_st *k = dmn_st_get(obj, path);
+	const struct dmn_st *k = path ? dmn_st_get(obj, path) : obj;
 
 	if (!k)
 		return 0;
@@ -767,11 +767,7 @@ int dmn_st_pvalue(struct re_printf *pf, void *arg)
 {
 	const struct dmn_st *st = arg;
 
-	if (!st)
-		return 0;
-	if (st->type == ST_STR)
-		return print_text(pf, st->s, st->slen);
-	return print_value(pf, st);
+	return st ? print_value(pf, st) : 0;
 }
 
 int dmn_st_strf(struct dmn_st *obj, const char *key, const char *fmt, ...)
