@@ -308,6 +308,10 @@ static void sum_problems(struct dmn_st *sum, const struct dmn_st *st)
 			    dmn_st_gets(st, "store.last_error"));
 }
 
+/* Refusals by reason, each counted once: not the per-method totals
+ * (registrations.refused, messages.external_refused, ...) that hold
+ * them, nor directory.answered_503_slow, a part of
+ * directory-unavailable. */
 static void sum_refused(struct dmn_st *sum, const struct dmn_st *st)
 {
 	static const struct {
@@ -317,13 +321,11 @@ static void sum_refused(struct dmn_st *sum, const struct dmn_st *st)
 		{"unknown-user",          "authentication.unknown_user"},
 		{"other-authentication",  "authentication.other_refusals"},
 		{"directory-unavailable", "authentication.directory_unavailable"},
-		{"directory-slow",        "directory.answered_503_slow"},
 		{"ambiguous-user",        "directory.ambiguous_refused"},
 		{"untrusted-source",      "federation.untrusted_refused"},
 		{"no-email",              "federation.no_email_refused"},
 		{"privacy",               "federation.privacy_refused"},
 		{"no-connector",          "federation.no_connector"},
-		{"external-not-allowed",  "messages.external_refused"},
 		{"malformed",             "sip.malformed"},
 		{"not-in-group",          NULL},
 	};
