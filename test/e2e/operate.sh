@@ -55,6 +55,14 @@ rc=$?
 te_check "demo --stay: exit 0" [ "$rc" = 0 ]
 [ "$rc" = 0 ] || { sed 's/^/  | /' "$D/demo.out" | tail -30; te_done; exit 1; }
 START=$(date +%s)
+O=$D/demo.out
+te_check "demo: its next steps say how to ask for status, summary and --all" sh -c \
+	"grep -Fq 'Status:  $SC status -c $R/acme/acme.test.xml' '$O' &&
+	 grep -Fq '(one screen each; add --all for every field, --json for programs)' '$O'"
+te_check "demo: ... where the logs and the trace are, a client config per user" sh -c \
+	"grep -Fq 'Logs:    $R/acme/stconnector.log, $R/acme/stgateway.log' '$O' &&
+	 grep -Fq 'goes to $R/acme/run/trace.log' '$O' &&
+	 grep -Fq 'baresip -f $R/bs.alice ' '$O'"
 
 cfg() { echo "$R/$1/$1.test.xml"; }
 
