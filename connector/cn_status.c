@@ -486,7 +486,7 @@ static void sum_communities(struct dmn_st *sum, const struct dmn_st *st)
 		const struct dmn_st *tls = dmn_st_get(it, "tls");
 		const char *link = dmn_st_gets(it, "link");
 		const char *err = dmn_st_gets(it, "last_error");
-		char tbuf[160] = "";
+		char tbuf[160] = "", hbuf[256];
 
 		if (!dmn_st_geti(it, "enabled")) {
 			dmn_st_str(o, dmn_st_gets(it, "name"),
@@ -499,9 +499,18 @@ static void sum_communities(struct dmn_st *sum, const struct dmn_st *st)
 				    dmn_st_gets(tls, "peer"),
 				    (long long)dmn_st_geti(tls,
 							   "days_to_expiry"));
+		if (dmn_st_next(hops, NULL))
+			re_snprintf(hbuf, sizeof(hbuf), "%H", hops_h,
+				    (void *)hops);
+		else
+			re_snprintf(hbuf, sizeof(hbuf), "no next hop yet "
+				    "(%s %s:%lld)", dmn_st_gets(it, "transport"),
+				    dmn_st_gets(it, "proxy")[0] ?
+				    dmn_st_gets(it, "proxy") : "by the domain",
+				    (long long)dmn_st_geti(it, "port"));
 		dmn_st_strf(o, dmn_st_gets(it, "name"),
-			    "%s, %H, %lld in, %lld out, %lld refused%s%s%s",
-			    link, hops_h, (void *)hops,
+			    "%s, %s, %lld in, %lld out, %lld refused%s%s%s",
+			    link, hbuf,
 			    (long long)dmn_st_geti(it, "messages_in"),
 			    (long long)dmn_st_geti(it, "messages_out"),
 			    (long long)refused_sum(dmn_st_get(it,

@@ -163,6 +163,8 @@ te_check "summary: no problems listed when healthy" \
 	sh -c "! grep -Eq '^(problems|degraded_because):' '$D/out'"
 te_check "summary: one line per community with its state" sh -c \
 	"grep -Eq '^  chicago: +idle, ' '$D/out' && grep -Eq '^  boston: +disabled' '$D/out'"
+te_check "summary: a community not resolved yet says so, with its proxy" \
+	has "$D/out" '^  chicago: +idle, no next hop yet \(tcp sip\.chicago\.test:15061\), 0 in, 0 out, 0 refused$'
 te_check "summary: the gateway with its address" has "$D/out" \
 	'^  acme-gw: +[a-z]+, tcp 127\.0\.9\.11:15070, 0 in, 0 out'
 te_check "summary: nothing refused" has "$D/out" '^refused: +none$'
