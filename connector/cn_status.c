@@ -525,6 +525,7 @@ int cn_status_summary(struct dmn_st **sump, const struct dmn_st *st,
 {
 	const struct cn *cn = arg;
 	const struct dmn_st *adm = dmn_st_get(st, "admission");
+	const struct cfg_connector *boot;
 	struct dmn_st *sum = NULL;
 	int err;
 
@@ -563,7 +564,9 @@ int cn_status_summary(struct dmn_st **sump, const struct dmn_st *st,
 			    (long long)dmn_st_geti(adm, "refused"));
 	sum_gateways(sum, st);
 	sum_communities(sum, st);
-	dmn_sum_where(sum, st, cn->self ? cn->self->metrics : NULL);
+	/* the endpoint bound at start: a reload does not move it */
+	boot = cn->boot ? cfg_connector_find(cn->boot, cn->name) : cn->self;
+	dmn_sum_where(sum, st, boot ? boot->metrics : NULL);
 	dmn_sum_more(sum, st);
 
 	err = dmn_st_err(sum);

@@ -401,6 +401,7 @@ static int gw_status_summary(struct dmn_st **sump, const struct dmn_st *st,
 {
 	const struct gw *gw = arg;
 	const struct dmn_st *dir = dmn_st_get(st, "directory");
+	const struct cfg_gateway *boot;
 	struct dmn_st *sum = NULL;
 	int64_t lookups;
 	int err;
@@ -414,6 +415,8 @@ static int gw_status_summary(struct dmn_st **sump, const struct dmn_st *st,
 	dmn_st_str(sum, "gateway", dmn_st_gets(st, "gateway"));
 	dmn_st_str(sum, "health", dmn_st_gets(st, "health"));
 	sum_problems(sum, st);
+	/* the endpoint bound at start: a reload does not move it */
+	boot = gw->boot ? cfg_gateway_find(gw->boot, gw->name) : gw->self;
 	dmn_st_strf(sum, "version", "%s (up %H)", dmn_st_gets(st, "version"),
 		    dmn_st_pvalue, (void *)dmn_st_get(st, "uptime"));
 	dmn_st_strf(sum, "config", "%s (realm %s; last reload: %s)",
@@ -458,7 +461,7 @@ static int gw_status_summary(struct dmn_st **sump, const struct dmn_st *st,
 	sum_refused(sum, st);
 	sum_links(sum, st);
 	sum_communities(sum, st);
-	dmn_sum_where(sum, st, gw->self ? gw->self->metrics : NULL);
+	dmn_sum_where(sum, st, boot ? boot->metrics : NULL);
 	dmn_sum_more(sum, st);
 
 	err = dmn_st_err(sum);
