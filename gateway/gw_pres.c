@@ -325,6 +325,16 @@ static void notify_resp(int err, uint16_t scode, const struct sip_msg *msg,
 		return;
 	s->ct = NULL;
 
+	/* the final NOTIFY of a dialog the watcher ended: a watcher that
+	 * forgot the dialog with its un-SUBSCRIBE answers 481, which is
+	 * the end we wanted, not a failure */
+	if (scode == 481 && s->ending) {
+		dmn_log_debug("gw: notify final watcher=%s target=%s "
+			      "status=481 dialog=gone-at-watcher", s->watcher,
+			      s->target);
+		mem_deref(s);
+		return;
+	}
 	if (scode >= 300) {
 		static struct dmn_ratelim rl = DMN_RATELIM_INIT(10, 60000);
 
@@ -823,9 +833,9 @@ static void sub_create(struct gw_req *rq, const char *target,
 	s->expires = gw_now() + e;
 
 	gw->c.sub_ok++;
-	dmn_log_info("gw: subscribe watcher=%s target=%s expires=%u%s",
-		     s->watcher, s->target, (unsigned)e,
-		     ext ? " external-watcher=yes" : "");
+	dmn_log_info("gw: subscribe watcher=%s target=%s expires=%u "
+		     "external-watcher=%s", s->watcher, s->target,
+		     (unsigned)e, ext ? "yes" : "no");
 	sub_reply(rq, s, e);
 	mem_deref(rq);
 

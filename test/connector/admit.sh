@@ -75,7 +75,7 @@ EOF
 # status: `stconnector status` answered (exit 0 healthy, 1 degraded)
 status()
 {
-	"$SC" status -c "$F" >"$D/status.out" 2>&1
+	"$SC" status --all -c "$F" >"$D/status.out" 2>&1
 	_rc=$?
 	[ $_rc -le 1 ] || { echo "  status exit $_rc:"; \
 		sed 's/^/  | /' "$D/status.out"; return 1; }

@@ -76,7 +76,7 @@ count() { tr -d '\r' <"$1" | grep -c -- "$2"; }
 
 status_has()
 {
-	"$SC" status -c "$F" >"$D/status.out" 2>&1
+	"$SC" status --all -c "$F" >"$D/status.out" 2>&1
 	grep -Eq -- "$1" "$D/status.out" || { echo "  no '$1' in status:"; \
 		sed 's/^/  | /' "$D/status.out"; return 1; }
 }
