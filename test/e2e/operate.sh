@@ -91,7 +91,7 @@ for s in acme:chicago:10:20 chicago:acme:20:10; do
 	te_check "$me summary: trace and metrics" sh -c \
 		"grep -Eq '^trace: +off\$' '$O' && grep -Eq '^metrics: +off\$' '$O'"
 	te_check "$me summary: the way to the rest" has "$O" \
-		'^more: +status --all; status SECTION: config, trace, listeners, totals, gateways, communities'
+		'^more: +status --all; status SECTION: config, trace, (audit, )?listeners, totals, gateways, communities, dns, proxy, admission(, rates)?$'
 	te_check "$me summary: no healthy-state noise (problems, headings)" \
 		hasnot "$O" '^(problems|degraded_because):|^# '
 done
