@@ -851,6 +851,75 @@ static void test_link_loss(void)
 	notify_answer_all();
 	for (i = 0; i < no; i++)
 		CU_ASSERT(ov[i].answered);
+	carol_sub = c;
+	dave_sub = d;
+}
+
+/* The far side forgets a working dialog: subscribed anew at once,
+ * showing the last state meanwhile; if the new one fails, everybody
+ * sees offline. */
+static void test_lost_dialog(void)
+{
+	const struct notify *last = NULL;
+	unsigned mark, omark, r = 0, d = 0, s = 0;
+
+	mark = nn;
+	CU_ASSERT_EQUAL(conn_notify(carol_sub, NULL, "active;expires=600",
+				    GW_ST_ACTIVE, NULL), 200);
+	CU_ASSERT_EQUAL(nn - mark, 2);
+	notify_answer_all();
+
+	/* carol's refresh is answered 481 (her side restarted): nobody
+	 * is told anything yet, and a new SUBSCRIBE goes out */
+	omark = no;
+	mark = nn;
+	gw_fed_tick(gw, gw_now() + 541);
+	answer_probes();
+	CU_ASSERT_EQUAL_FATAL(sent_out(omark, "SUBSCRIBE", CAROL_TGT, &r), 1);
+	CU_ASSERT_EQUAL_FATAL(sent_out(omark, "SUBSCRIBE", DAVE_TGT, &d), 1);
+	out_answer(r, 481, NULL);
+	sub_answer(d, DAVE_TGT);
+	CU_ASSERT_EQUAL(nn, mark);
+	CU_ASSERT_EQUAL(gw_pres_status(gw, CAROL), GW_ST_ACTIVE);
+	omark = no;
+	gw_fed_tick(gw, gw_now());
+	CU_ASSERT_EQUAL_FATAL(sent_out(omark, "SUBSCRIBE", CAROL, &s), 1);
+	CU_ASSERT_FALSE(pl_isset(&ov[s].msg->to.tag));
+	CU_ASSERT(pl_cmp(&ov[s].msg->callid, &ov[carol_sub].msg->callid) !=
+		  0);
+	carol_sub = s;
+	sub_answer(carol_sub, CAROL_TGT);
+	CU_ASSERT_EQUAL(nn, mark);
+
+	/* the new dialog's first NOTIFY says what is true, to both */
+	CU_ASSERT_EQUAL(conn_notify(carol_sub, NULL, "active;expires=600",
+				    GW_ST_AWAY, NULL), 200);
+	CU_ASSERT_EQUAL(nn - mark, 2);
+	CU_ASSERT_EQUAL(notified(mark, BOB_C, CAROL, &last), 1);
+	CU_ASSERT_EQUAL(last->st, GW_ST_AWAY);
+	CU_ASSERT_EQUAL(notified(mark, ALICE_C, CAROL, &last), 1);
+	CU_ASSERT_EQUAL(last->st, GW_ST_AWAY);
+	notify_answer_all();
+
+	/* ended "deactivated": again subscribed anew, the state held;
+	 * this time the new SUBSCRIBE is refused: both see offline */
+	mark = nn;
+	omark = no;
+	CU_ASSERT_EQUAL(conn_notify(carol_sub, NULL, "terminated;reason="
+				    "deactivated", -1, NULL), 200);
+	CU_ASSERT_EQUAL(nn, mark);
+	CU_ASSERT_EQUAL(gw_pres_status(gw, CAROL), GW_ST_AWAY);
+	gw_fed_tick(gw, gw_now());
+	CU_ASSERT_EQUAL_FATAL(sent_out(omark, "SUBSCRIBE", CAROL, &s), 1);
+	out_answer(s, 403, NULL);
+	CU_ASSERT_EQUAL(gw_pres_status(gw, CAROL), GW_ST_OFFLINE);
+	CU_ASSERT_EQUAL(nn - mark, 2);
+	CU_ASSERT_EQUAL(notified(mark, BOB_C, CAROL, &last), 1);
+	CU_ASSERT_EQUAL(last->st, GW_ST_OFFLINE);
+	CU_ASSERT_EQUAL(notified(mark, ALICE_C, CAROL, &last), 1);
+	CU_ASSERT_EQUAL(last->st, GW_ST_OFFLINE);
+	notify_answer_all();
+	CU_ASSERT_EQUAL(gw_pres_status(gw, DAVE), GW_ST_ACTIVE);
 }
 
 /* The transport a flow names; it has no listener, nothing arrives. */
@@ -976,6 +1045,8 @@ static CU_TestInfo fed_tests[] = {
 	{"teardown: the last watcher un-SUBSCRIBEs", test_unsubscribe},
 	{"teardown: a terminating NOTIFY shows offline", test_terminated},
 	{"teardown: a link loss shows offline, back afresh", test_link_loss},
+	{"a lost dialog: anew, the state held, offline on failure",
+	 test_lost_dialog},
 	CU_TEST_INFO_NULL,
 };
 
