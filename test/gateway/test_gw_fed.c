@@ -17,7 +17,10 @@
  * changed.  Teardown: the last watcher leaving un-SUBSCRIBEs, and the
  * dialog stays until the connector's terminating NOTIFY; a terminating
  * NOTIFY and a link loss show every watcher the contact offline; a
- * refresh stays in the one dialog; a link back subscribes afresh.
+ * refresh stays in the one dialog; a link back subscribes afresh.  A
+ * dialog the far side forgot is replaced while the watchers keep the
+ * last state, and a watcher back while the old dialog ends gets a new
+ * one that does not mix with it.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -458,6 +461,7 @@ static const char *hdr_of(const struct sip_msg *m, enum sip_hdrid id,
 /* ---- the tests, in order: each starts where the last one left ---- */
 
 static char bob_carol[64], alice_carol[64];
+static char bob_dave[64], alice_dave[64];
 static unsigned carol_sub, dave_sub;   /* their SUBSCRIBEs in ov */
 
 static void test_share(void)
@@ -529,8 +533,8 @@ static void test_share(void)
 
 	/* another contact is its own federation subscription */
 	omark = no;
-	CU_ASSERT_EQUAL(watch(ALICE, "asmith", ALICE_C, DAVE, "w-ad", NULL,
-			      0, false), 200);
+	CU_ASSERT_EQUAL(watch(ALICE, "asmith", ALICE_C, DAVE, "w-ad",
+			      alice_dave, sizeof(alice_dave), false), 200);
 	CU_ASSERT_EQUAL_FATAL(sent_out(omark, "SUBSCRIBE", NULL, &dave_sub),
 			      1);
 	CU_ASSERT_EQUAL(pl_strcmp(&ov[dave_sub].msg->ruri, DAVE), 0);
@@ -783,8 +787,8 @@ static void test_link_loss(void)
 	/* bob joins alice on dave: shared, told "away" at once */
 	mark = nn;
 	omark = no;
-	CU_ASSERT_EQUAL(watch(BOB, "bob", BOB_C, DAVE, "w-bd", NULL, 0,
-			      false), 200);
+	CU_ASSERT_EQUAL(watch(BOB, "bob", BOB_C, DAVE, "w-bd", bob_dave,
+			      sizeof(bob_dave), false), 200);
 	CU_ASSERT_EQUAL(sent_out(omark, "SUBSCRIBE", NULL, NULL), 0);
 	CU_ASSERT_EQUAL(notified(mark, BOB_C, DAVE, &last), 1);
 	CU_ASSERT_EQUAL(last->st, GW_ST_AWAY);
@@ -922,6 +926,54 @@ static void test_lost_dialog(void)
 	CU_ASSERT_EQUAL(gw_pres_status(gw, DAVE), GW_ST_ACTIVE);
 }
 
+/* A watcher comes back while the old dialog waits for its terminating
+ * NOTIFY: a new dialog of its own; the two do not mix. */
+static void test_rewatch_while_ending(void)
+{
+	const struct notify *last = NULL;
+	unsigned mark, omark, u = 0, s = 0;
+
+	CU_ASSERT_EQUAL(watch(BOB, "bob", BOB_C, DAVE, "w-bd", bob_dave, 0,
+			      true), 200);
+	CU_ASSERT_EQUAL(watch(ALICE, "asmith", ALICE_C, DAVE, "w-ad",
+			      alice_dave, 0, true), 200);
+	notify_answer_all();
+	omark = no;
+	gw_fed_tick(gw, gw_now());
+	CU_ASSERT_EQUAL_FATAL(sent_out(omark, "SUBSCRIBE", DAVE_TGT, &u), 1);
+	out_answer(u, 200, "Expires: 0\r\n");
+
+	/* bob again, before the terminating NOTIFY: a new SUBSCRIBE */
+	mark = nn;
+	omark = no;
+	CU_ASSERT_EQUAL(watch(BOB, "bob", BOB_C, DAVE, "w-bd3", NULL, 0,
+			      false), 200);
+	CU_ASSERT_EQUAL_FATAL(sent_out(omark, "SUBSCRIBE", DAVE, &s), 1);
+	CU_ASSERT(pl_cmp(&ov[s].msg->callid, &ov[dave_sub].msg->callid) !=
+		  0);
+	CU_ASSERT_EQUAL(notified(mark, BOB_C, DAVE, NULL), 1);
+	sub_answer(s, DAVE_TGT);
+	notify_answer_all();
+
+	/* the old dialog's last NOTIFY ends it and tells bob nothing */
+	mark = nn;
+	CU_ASSERT_EQUAL(conn_notify(dave_sub, NULL, "terminated", -1, NULL),
+			200);
+	CU_ASSERT_EQUAL(nn, mark);
+	CU_ASSERT_EQUAL(conn_notify(dave_sub, NULL, "active;expires=600",
+				    GW_ST_DND, NULL), 481);
+	CU_ASSERT_EQUAL(nn, mark);
+
+	/* the new dialog's NOTIFY does */
+	CU_ASSERT_EQUAL(conn_notify(s, NULL, "active;expires=600",
+				    GW_ST_DND, NULL), 200);
+	CU_ASSERT_EQUAL(nn - mark, 1);
+	CU_ASSERT_EQUAL(notified(mark, BOB_C, DAVE, &last), 1);
+	CU_ASSERT_EQUAL(last->st, GW_ST_DND);
+	notify_answer_all();
+	dave_sub = s;
+}
+
 /* The transport a flow names; it has no listener, nothing arrives. */
 static void no_recv(const struct sst_rx *rx, struct mbuf *mb, void *arg)
 {
@@ -1047,6 +1099,8 @@ static CU_TestInfo fed_tests[] = {
 	{"teardown: a link loss shows offline, back afresh", test_link_loss},
 	{"a lost dialog: anew, the state held, offline on failure",
 	 test_lost_dialog},
+	{"a watcher back while the old dialog ends",
+	 test_rewatch_while_ending},
 	CU_TEST_INFO_NULL,
 };
 
