@@ -89,6 +89,7 @@
 #include "sipstack/sst_msg.h"
 #include "sipstack/sst_trans.h"
 #include "gateway/gw.h"
+#include "gateway/gw_fed_seam.h"
 #include "gateway/gw_sipv.h"
 #include "gateway/gw_retry.h"
 
@@ -186,6 +187,15 @@ struct gw_fmsg {
 };
 
 static void fsub_start(struct gw_fsub *fs);
+
+/* Where requests over links leave (gw_fed_seam.h): gw_send_request but
+ * in tests. */
+static gw_fed_send_h *fed_sendh = gw_send_request;
+
+void gw_fed_send_seam(gw_fed_send_h *sendh)
+{
+	fed_sendh = sendh ? sendh : gw_send_request;
+}
 
 static const char *link_state_name(enum link_state s)
 {
@@ -358,7 +368,7 @@ static int link_request(struct gw_link *l, bool probe,
 	path.laddr = &l->laddr;
 	path.sendh = ftx_send;
 	path.sendarg = fx;
-	err = gw_send_request(l->gw, &path, req, ftx_resp, fx, &fx->ct);
+	err = fed_sendh(l->gw, &path, req, ftx_resp, fx, &fx->ct);
 	if (err) {
 		mem_deref(fx);
 		return err;
