@@ -31,6 +31,30 @@ static void print_listens(FILE *f, const char *what,
 	fprintf(f, "\n");
 }
 
+/* The community's rates and subscription cap, when it has any. */
+static void print_limits(FILE *f, const struct cfg_extern *ex)
+{
+	const struct {
+		const char *name, *unit;
+		unsigned v;
+	} lv[] = {
+		{"messageRate", "/s", ex->message_rate},
+		{"notifyRate", "/s", ex->notify_rate},
+		{"subscribeRate", "/s", ex->subscribe_rate},
+		{"subscriptionsMax", " held", ex->subs_max},
+	};
+	size_t i, n = 0;
+
+	for (i = 0; i < sizeof(lv) / sizeof(lv[0]); i++) {
+		if (!lv[i].v)
+			continue;
+		fprintf(f, "%s%s %u%s", n++ ? ", " : "    limits each way: ",
+			lv[i].name, lv[i].v, lv[i].unit);
+	}
+	if (n)
+		fprintf(f, "\n");
+}
+
 void chk_summary(FILE *f, const struct cfg *cfg,
 		    const struct cfg_diag *diag)
 {
@@ -64,6 +88,7 @@ void chk_summary(FILE *f, const struct cfg *cfg,
 			cfg_transport_name(ex->tp), ex->port,
 			cfg_transports_str(cfg_accepted_transports(ex), tps,
 					   sizeof(tps)));
+		print_limits(f, ex);
 	}
 
 	for (i = 0; i < cfg->nconnectors; i++) {
@@ -116,7 +141,10 @@ void chk_summary(FILE *f, const struct cfg *cfg,
 	if (cfg->dns.servers.n) {
 		fprintf(f, "dns: ");
 		print_strv(f, &cfg->dns.servers);
-		fprintf(f, ", timeout %u ms", cfg->dns.timeout_ms);
+		if (cfg->dns.timeout_ms)
+			fprintf(f, ", timeout %u ms", cfg->dns.timeout_ms);
+		else
+			fprintf(f, ", the resolver's default timeout");
 	}
 	else
 		fprintf(f, "dns: the system resolver");

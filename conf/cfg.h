@@ -3,7 +3,8 @@
  *
  * Owns: the XML file's records (Community, CommunityGateway,
  *	ExternCommunity, CommunityConnector, CommunityConnectivity,
- *	Directory, Tls, Trace, Dns), their defaults, the RelaxNG schema
+ *	Directory, Tls, Trace, Dns), their defaults (the field table of
+ *	cfg_table.c, with the constants below), the RelaxNG schema
  *	compiled into the program, every check beyond the schema, and
  *	domain matching (exact or "*." wildcard).
  * Not here: anything that acts on the configuration (sockets, DNS
@@ -38,6 +39,7 @@ enum {
 	CFG_SIP_PORT      = 5060,
 	CFG_SIPS_PORT     = 5061,
 	CFG_RETRY_DEFAULT = 60,          /* seconds between link retries */
+	CFG_DNS_STALE_S   = 3600,        /* Dns serveStale when absent */
 };
 
 enum cfg_transport {
@@ -134,7 +136,12 @@ struct cfg_extern {
 	unsigned message_rate;    /* MESSAGEs per second each way, 0: none */
 	unsigned notify_rate;     /* NOTIFY and PUBLISH per second each way */
 	unsigned subscribe_rate;  /* new SUBSCRIBE dialogs per second each way */
+	unsigned subs_max;        /* subscriptionsMax: subscription dialogs
+				   * held at once each way, 0: none */
 };
+
+/* The largest subscriptionsMax: what the connector's table can hold. */
+enum { CFG_SUBS_MAX = 100000 };
 
 /* One community a connector supports, enabled or not. */
 struct cfg_supported {
@@ -165,6 +172,10 @@ struct cfg_connector {
 	char *metrics;            /* "ip:port" of /metrics, or NULL */
 	unsigned retry;           /* seconds between link retries */
 	unsigned max_conns;       /* inbound TCP/TLS cap; 0: the budget's */
+	char *topos_key;          /* toposKey: absolute path of the key
+				   * that seals topology-hiding tokens,
+				   * made at start when absent; NULL: a
+				   * key for this process only */
 	unsigned line;
 };
 
@@ -252,7 +263,8 @@ struct cfg_audit {
 /* Dns: resolver for federation names; none means the system's. */
 struct cfg_dns {
 	struct cfg_strv servers;  /* "ip" or "ip:port" / "[v6]:port" */
-	unsigned timeout_ms;      /* our own deadline per lookup */
+	unsigned timeout_ms;      /* our own deadline per lookup; 0: the
+				   * resolver's default (SST_DNS_TIMEOUT_MS) */
 	unsigned stale_s;         /* serveStale: s an expired answer is
 				   * still used while refreshes fail */
 	unsigned line;

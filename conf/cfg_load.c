@@ -4,10 +4,12 @@
  * the compiled-in schema, then the typed structures.
  *
  * Every problem becomes one "FILE:LINE: message" line for administrators;
- * a load reports all it can find.  The record table below says, for every
- * element, its attributes (type, required) and its children (how many);
- * it mirrors community.rng so that messages can be precise, and the
- * schema itself is still applied as the final word.
+ * a load reports all it can find.  The field table (cfg_table.c) says,
+ * for every element, its attributes (type, required, default, where the
+ * value goes) and its children (how many, where they go): the checks,
+ * the defaults and the extraction below all come from it.  It mirrors
+ * community.rng so that messages can be precise, and the schema itself
+ * is still applied as the final word.
  *
  * Relative paths in the file (LDIF file, TLS files, password file, trace
  * file, control socket, pid file) are taken relative to the directory
@@ -30,246 +32,6 @@
 enum {
 	CFG_TEXT_MAX  = 1024,
 	CFG_TOKEN_MAX = 64,
-	CFG_DEF_DNS_TIMEOUT_MS = 2000,
-	CFG_DEF_STALE_S = 3600,
-};
-
-/* ---- the record table ------------------------------------------------ */
-
-enum vtype {
-	V_NONE = 0, V_TOKEN, V_TEXT, V_BOOL, V_PORT, V_COUNT, V_ENUM,
-	V_ENUMS,	/* one or more enum values, separated by spaces */
-};
-
-struct attr_spec {
-	const char *name;
-	enum vtype t;
-	bool req;
-	const char *const *enumv;
-};
-
-struct el_spec;
-
-struct child_spec {
-	const struct el_spec *el;
-	unsigned min;
-	unsigned max;          /* 0: no limit */
-};
-
-struct el_spec {
-	const char *name;
-	const struct attr_spec *attrs;
-	enum vtype text;       /* V_NONE: element only */
-	const struct child_spec *kids;
-};
-
-static const char *const e_transport[] = {"udp", "tcp", "tls", NULL};
-static const char *const e_backend[] = {"file", "ldap", NULL};
-static const char *const e_scope[] = {"base", "one", "sub", NULL};
-static const char *const e_privacy[] = {"all", "domains", "none", NULL};
-static const char *const e_verify[] = {"none", "required", NULL};
-
-#define A_END {NULL, V_NONE, false, NULL}
-#define C_END {NULL, 0, 0}
-#define DAEMON_ATTRS \
-	{"control", V_TEXT, false, NULL}, \
-	{"pidFile", V_TEXT, false, NULL}, \
-	{"user", V_TEXT, false, NULL}, \
-	{"controlGroup", V_TEXT, false, NULL}, \
-	{"metrics", V_TEXT, false, NULL}, \
-	{"retryInterval", V_COUNT, false, NULL}
-
-static const struct attr_spec a_none[] = {A_END};
-static const struct attr_spec a_named[] = {
-	{"name", V_TOKEN, true, NULL}, A_END,
-};
-static const struct el_spec el_domain = {"Domain", a_none, V_TEXT, NULL};
-static const struct child_spec k_community[] = {
-	{&el_domain, 1, 0}, C_END,
-};
-static const struct el_spec el_community = {
-	"Community", a_named, V_NONE, k_community,
-};
-
-static const struct attr_spec a_listen[] = {
-	{"transport", V_ENUM, true, e_transport},
-	{"address", V_TEXT, true, NULL},
-	{"port", V_PORT, false, NULL},
-	A_END,
-};
-static const struct el_spec el_client_listen = {
-	"ClientListen", a_listen, V_NONE, NULL,
-};
-static const struct el_spec el_connector_listen = {
-	"ConnectorListen", a_listen, V_NONE, NULL,
-};
-static const struct attr_spec a_gateway[] = {
-	{"name", V_TOKEN, true, NULL},
-	{"SupportExternalCommunities", V_BOOL, false, NULL},
-	{"ConvertID", V_BOOL, false, NULL},
-	{"stateFile", V_TEXT, false, NULL},
-	{"stateStore", V_TEXT, false, NULL},
-	DAEMON_ATTRS, A_END,
-};
-static const struct child_spec k_gateway[] = {
-	{&el_client_listen, 1, 0}, {&el_connector_listen, 1, 0}, C_END,
-};
-static const struct el_spec el_gateway = {
-	"CommunityGateway", a_gateway, V_NONE, k_gateway,
-};
-
-static const struct attr_spec a_extern[] = {
-	{"name", V_TOKEN, true, NULL},
-	{"port", V_PORT, false, NULL},
-	{"transport", V_ENUM, false, e_transport},
-	{"acceptTransports", V_ENUMS, false, e_transport},
-	{"messageRate", V_COUNT, false, NULL},
-	{"notifyRate", V_COUNT, false, NULL},
-	{"subscribeRate", V_COUNT, false, NULL},
-	A_END,
-};
-static const struct el_spec el_proxy = {"Proxy", a_none, V_TEXT, NULL};
-static const struct el_spec el_allow_group = {
-	"AllowGroup", a_none, V_TEXT, NULL,
-};
-static const struct child_spec k_extern[] = {
-	{&el_domain, 1, 0}, {&el_proxy, 0, 1}, {&el_allow_group, 0, 0},
-	C_END,
-};
-static const struct el_spec el_extern = {
-	"ExternCommunity", a_extern, V_NONE, k_extern,
-};
-
-static const struct attr_spec a_connector[] = {
-	{"name", V_TOKEN, true, NULL},
-	{"ip", V_TEXT, true, NULL},
-	{"port", V_PORT, false, NULL},
-	{"tlsPort", V_PORT, false, NULL},
-	{"advertise", V_TEXT, false, NULL},
-	{"advertiseIp", V_TEXT, false, NULL},
-	{"maxConnections", V_COUNT, false, NULL},
-	DAEMON_ATTRS, A_END,
-};
-static const struct el_spec el_gw_ref = {"Gateway", a_none, V_TOKEN, NULL};
-static const struct attr_spec a_supported[] = {
-	{"name", V_TOKEN, true, NULL},
-	{"enabled", V_BOOL, false, NULL},
-	A_END,
-};
-static const struct el_spec el_supported = {
-	"SupportedCommunity", a_supported, V_NONE, NULL,
-};
-static const struct child_spec k_connector[] = {
-	{&el_gw_ref, 1, 0}, {&el_supported, 0, 0}, C_END,
-};
-static const struct el_spec el_connector = {
-	"CommunityConnector", a_connector, V_NONE, k_connector,
-};
-
-static const struct el_spec el_trusted = {"TrustedIP", a_none, V_TEXT, NULL};
-static const struct child_spec k_connectivity[] = {
-	{&el_trusted, 1, 0}, C_END,
-};
-static const struct el_spec el_connectivity = {
-	"CommunityConnectivity", a_none, V_NONE, k_connectivity,
-};
-
-static const struct el_spec el_file = {"File", a_none, V_TEXT, NULL};
-static const struct attr_spec a_ldap[] = {
-	{"bindDN", V_TEXT, false, NULL},
-	{"passwordFile", V_TEXT, false, NULL},
-	{"caFile", V_TEXT, false, NULL},
-	{"startTLS", V_BOOL, false, NULL},
-	{"base", V_TEXT, true, NULL},
-	{"scope", V_ENUM, false, e_scope},
-	{"filter", V_TEXT, false, NULL},
-	{"timeout", V_COUNT, false, NULL},
-	A_END,
-};
-static const struct el_spec el_url = {"Url", a_none, V_TEXT, NULL};
-static const struct child_spec k_ldap[] = {{&el_url, 1, 0}, C_END};
-static const struct el_spec el_ldap = {"Ldap", a_ldap, V_NONE, k_ldap};
-static const struct attr_spec a_attrs[] = {
-	{"id", V_TOKEN, false, NULL},
-	{"email", V_TOKEN, false, NULL},
-	{"password", V_TOKEN, false, NULL},
-	{"privacy", V_TOKEN, false, NULL},
-	{"member", V_TOKEN, false, NULL},
-	A_END,
-};
-static const struct el_spec el_attrs = {"Attributes", a_attrs, V_NONE, NULL};
-static const struct attr_spec a_privacy[] = {
-	{"default", V_ENUM, true, e_privacy}, A_END,
-};
-static const struct el_spec el_privacy = {"Privacy", a_privacy, V_NONE, NULL};
-static const struct attr_spec a_cache[] = {
-	{"size", V_COUNT, false, NULL},
-	{"ttl", V_COUNT, false, NULL},
-	{"negativeTtl", V_COUNT, false, NULL},
-	A_END,
-};
-static const struct el_spec el_cache = {"Cache", a_cache, V_NONE, NULL};
-static const struct attr_spec a_directory[] = {
-	{"backend", V_ENUM, true, e_backend},
-	{"answerTimeout", V_COUNT, false, NULL},
-	A_END,
-};
-static const struct child_spec k_directory[] = {
-	{&el_file, 0, 1}, {&el_ldap, 0, 1}, {&el_attrs, 0, 1},
-	{&el_privacy, 0, 1}, {&el_cache, 0, 1}, C_END,
-};
-static const struct el_spec el_directory = {
-	"Directory", a_directory, V_NONE, k_directory,
-};
-
-static const struct attr_spec a_tls[] = {
-	{"certificate", V_TEXT, true, NULL},
-	{"key", V_TEXT, true, NULL},
-	{"ca", V_TEXT, false, NULL},
-	{"verify", V_ENUM, false, e_verify},
-	A_END,
-};
-static const struct el_spec el_tls = {"Tls", a_tls, V_NONE, NULL};
-
-static const struct attr_spec a_trace[] = {
-	{"enable", V_BOOL, true, NULL},
-	{"file", V_TEXT, false, NULL},
-	{"level", V_COUNT, false, NULL},
-	{"community", V_TOKEN, false, NULL},
-	{"user", V_TEXT, false, NULL},
-	A_END,
-};
-static const struct el_spec el_trace = {"Trace", a_trace, V_NONE, NULL};
-
-static const char *const e_facility[] = {
-	"local0", "local1", "local2", "local3", "local4", "local5",
-	"local6", "local7", NULL,
-};
-static const struct attr_spec a_audit[] = {
-	{"enable", V_BOOL, true, NULL},
-	{"file", V_TEXT, false, NULL},
-	{"syslogFacility", V_ENUM, false, e_facility},
-	{"bodies", V_BOOL, false, NULL},
-	A_END,
-};
-static const struct el_spec el_audit = {"Audit", a_audit, V_NONE, NULL};
-
-static const struct attr_spec a_dns[] = {
-	{"timeout", V_COUNT, false, NULL},
-	{"serveStale", V_COUNT, false, NULL}, A_END,
-};
-static const struct el_spec el_server = {"Server", a_none, V_TEXT, NULL};
-static const struct child_spec k_dns[] = {{&el_server, 1, 0}, C_END};
-static const struct el_spec el_dns = {"Dns", a_dns, V_NONE, k_dns};
-
-static const struct child_spec k_root[] = {
-	{&el_community, 1, 1}, {&el_gateway, 0, 0}, {&el_extern, 0, 0},
-	{&el_connector, 0, 0}, {&el_connectivity, 0, 1},
-	{&el_directory, 0, 1}, {&el_tls, 0, 1}, {&el_trace, 0, 1},
-	{&el_dns, 0, 1}, {&el_audit, 0, 1}, C_END,
-};
-static const struct el_spec el_root = {
-	"CommunityConfig", a_none, V_NONE, k_root,
 };
 
 /* ---- load context ---------------------------------------------------- */
@@ -451,7 +213,7 @@ static void enum_list(char *buf, size_t sz, const char *const *ev)
 
 /* One value against its type; reports and returns false when bad. */
 static bool value_check(struct ld *ld, unsigned line, const char *label,
-			const char *what, enum vtype t,
+			const char *what, enum cfg_ftype t,
 			const char *const *enumv, const char *v)
 {
 	char list[128];
@@ -459,58 +221,59 @@ static bool value_check(struct ld *ld, unsigned line, const char *label,
 	uint16_t port;
 
 	switch (t) {
-	case V_TOKEN:
+	case F_TOKEN:
 		if (token_ok(v))
 			return true;
 		ERR(ld, line, "%s: %s \"%s\" must be 1-64 letters, digits, "
 		    "\".\", \"_\" or \"-\"", label, what, v);
 		return false;
-	case V_TEXT:
+	case F_TEXT:
+	case F_PATH:
 		if (*v && strlen(v) <= CFG_TEXT_MAX)
 			return true;
 		ERR(ld, line, "%s: %s %s", label, what,
 		    *v ? "is longer than 1024 characters" : "is empty");
 		return false;
-	case V_BOOL:
+	case F_BOOL:
 		if (!strcmp(v, "true") || !strcmp(v, "false"))
 			return true;
 		ERR(ld, line, "%s: %s must be true or false, not \"%s\"",
 		    label, what, v);
 		return false;
-	case V_PORT:
+	case F_PORT:
 		if (port_parse(v, &port))
 			return true;
 		ERR(ld, line, "%s: %s must be a port number 1-65535, "
 		    "not \"%s\"", label, what, v);
 		return false;
-	case V_COUNT:
+	case F_COUNT:
 		if (count_parse(v, &u))
 			return true;
 		ERR(ld, line, "%s: %s must be a whole number "
 		    "0-4294967295, not \"%s\"", label, what, v);
 		return false;
-	case V_ENUM:
+	case F_ENUM:
 		if (enum_index(enumv, v) >= 0)
 			return true;
 		enum_list(list, sizeof(list), enumv);
 		ERR(ld, line, "%s: %s must be %s, not \"%s\"", label, what,
 		    list, v);
 		return false;
-	case V_ENUMS:
+	case F_ENUMS:
 		if (enums_mask(enumv, v) >= 0)
 			return true;
 		enum_list(list, sizeof(list), enumv);
 		ERR(ld, line, "%s: %s must be one or more of %s separated "
 		    "by spaces, not \"%s\"", label, what, list, v);
 		return false;
-	case V_NONE:
+	case F_NONE:
 		break;
 	}
 	return true;
 }
 
 static void struct_check(struct ld *ld, const xmlNode *n,
-			 const struct el_spec *sp, const char *parent)
+			 const struct cfg_el *sp, const char *parent)
 {
 	char label[256], what[80];
 	unsigned count[16] = {0}, first[16] = {0};
@@ -523,12 +286,12 @@ static void struct_check(struct ld *ld, const xmlNode *n,
 
 	for (a = n->properties; a; a = a->next) {
 		const char *an = (const char *)a->name;
-		const struct attr_spec *as = NULL;
+		const struct cfg_field *as = NULL;
 		char *v;
 
-		for (i = 0; sp->attrs[i].name; i++)
-			if (!strcmp(sp->attrs[i].name, an))
-				as = &sp->attrs[i];
+		for (i = 0; sp->fields[i].name; i++)
+			if (!strcmp(sp->fields[i].name, an))
+				as = &sp->fields[i];
 		if (!as || a->ns) {
 			ERR(ld, line, "%s: unknown attribute %s", label, an);
 			continue;
@@ -539,17 +302,17 @@ static void struct_check(struct ld *ld, const xmlNode *n,
 			continue;
 		}
 		snprintf(what, sizeof(what), "attribute %s", an);
-		value_check(ld, line, label, what, as->t, as->enumv, v);
+		value_check(ld, line, label, what, as->type, as->enumv, v);
 		free(v);
 	}
-	for (i = 0; sp->attrs[i].name; i++) {
-		if (sp->attrs[i].req &&
-		    !xmlHasNsProp(n, (const xmlChar *)sp->attrs[i].name, NULL))
+	for (i = 0; sp->fields[i].name; i++) {
+		if (sp->fields[i].req &&
+		    !xmlHasNsProp(n, (const xmlChar *)sp->fields[i].name, NULL))
 			ERR(ld, line, "%s: missing attribute %s", label,
-			    sp->attrs[i].name);
+			    sp->fields[i].name);
 	}
 
-	if (sp->text != V_NONE) {
+	if (sp->text != F_NONE) {
 		char *v = text_get(n);
 
 		if (!v) {
@@ -563,13 +326,13 @@ static void struct_check(struct ld *ld, const xmlNode *n,
 	}
 
 	for (c = n->children; c; c = c->next) {
-		const struct el_spec *cs = NULL;
+		const struct cfg_el *cs = NULL;
 		size_t k = 0;
 
 		if (c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) {
 			const xmlChar *t = c->content;
 
-			if (sp->text != V_NONE || !t)
+			if (sp->text != F_NONE || !t)
 				continue;
 			while (*t == ' ' || *t == '\t' || *t == '\n' ||
 			       *t == '\r')
@@ -594,7 +357,7 @@ static void struct_check(struct ld *ld, const xmlNode *n,
 				break;
 			}
 		if (!cs) {
-			if (sp == &el_root)
+			if (sp == &cfg_el_root)
 				ERR(ld, node_line(c), "unknown record <%s>",
 				    c->name);
 			else
@@ -607,7 +370,7 @@ static void struct_check(struct ld *ld, const xmlNode *n,
 				first[k] = node_line(c);
 			count[k]++;
 			if (sp->kids[k].max && count[k] > sp->kids[k].max) {
-				if (sp == &el_root)
+				if (sp == &cfg_el_root)
 					ERR(ld, node_line(c), "second <%s> "
 					    "record (the first is at line %u)",
 					    c->name, first[k]);
@@ -617,11 +380,11 @@ static void struct_check(struct ld *ld, const xmlNode *n,
 				continue;
 			}
 		}
-		struct_check(ld, c, cs, sp == &el_root ? NULL : label);
+		struct_check(ld, c, cs, sp == &cfg_el_root ? NULL : label);
 	}
 	for (i = 0; sp->kids && sp->kids[i].el && i < 16; i++) {
 		if (count[i] < sp->kids[i].min) {
-			if (sp == &el_root)
+			if (sp == &cfg_el_root)
 				ERR(ld, line, "missing <%s> record",
 				    sp->kids[i].el->name);
 			else
@@ -980,61 +743,8 @@ static xmlDoc *xml_parse(struct ld *ld, const char *buf, size_t len)
 
 /* ---- building the structures ----------------------------------------- */
 
-static bool attr_bool(const xmlNode *n, const char *name, bool dflt)
-{
-	xmlChar *v = xmlGetNoNsProp(n, (const xmlChar *)name);
-	bool r = dflt;
-
-	if (v) {
-		if (!strcmp((const char *)v, "true"))
-			r = true;
-		else if (!strcmp((const char *)v, "false"))
-			r = false;
-		xmlFree(v);
-	}
-	return r;
-}
-
-static uint16_t attr_port(const xmlNode *n, const char *name, uint16_t dflt)
-{
-	xmlChar *v = xmlGetNoNsProp(n, (const xmlChar *)name);
-	uint16_t p = dflt;
-
-	if (v) {
-		if (!port_parse((const char *)v, &p))
-			p = dflt;
-		xmlFree(v);
-	}
-	return p;
-}
-
-static unsigned attr_count(const xmlNode *n, const char *name, unsigned dflt)
-{
-	xmlChar *v = xmlGetNoNsProp(n, (const xmlChar *)name);
-	unsigned u = dflt;
-
-	if (v) {
-		if (!count_parse((const char *)v, &u))
-			u = dflt;
-		xmlFree(v);
-	}
-	return u;
-}
-
-static int attr_enum(const xmlNode *n, const char *name,
-		     const char *const *ev, int dflt)
-{
-	xmlChar *v = xmlGetNoNsProp(n, (const xmlChar *)name);
-	int r = dflt;
-
-	if (v) {
-		r = enum_index(ev, (const char *)v);
-		if (r < 0)
-			r = dflt;
-		xmlFree(v);
-	}
-	return r;
-}
+/* The member at off of the struct at base. */
+#define AT(base, off, type) ((type *)(void *)((char *)(base) + (off)))
 
 /* A path from the file, absolute against the file's directory. */
 static char *path_get(struct ld *ld, const xmlNode *n, const char *attr)
@@ -1058,6 +768,108 @@ static char *path_get(struct ld *ld, const xmlNode *n, const char *attr)
 		ld->enomem = true;
 	free(v);
 	return abs;
+}
+
+static void str_put(char **dst, char *v)
+{
+	free(*dst);
+	*dst = v;
+}
+
+/* One attribute into its member.  Absent, or bad (struct_check said
+ * so), it keeps the default. */
+static void field_set(struct ld *ld, const xmlNode *n,
+		      const struct cfg_field *f, void *base)
+{
+	char *v;
+	unsigned u;
+	uint16_t port;
+	long m;
+	int k;
+
+	if (f->type == F_PATH) {
+		v = path_get(ld, n, f->name);
+		if (v)
+			str_put(AT(base, f->off, char *), v);
+		return;
+	}
+	v = attr_get(n, f->name);
+	if (!v)
+		return;
+
+	switch (f->type) {
+	case F_TOKEN:
+	case F_TEXT:
+		str_put(AT(base, f->off, char *), v);
+		return;
+	case F_BOOL:
+		if (!strcmp(v, "true") || !strcmp(v, "false"))
+			*AT(base, f->off, bool) = v[0] == 't';
+		break;
+	case F_PORT:
+		if (port_parse(v, &port))
+			*AT(base, f->off, uint16_t) = port;
+		break;
+	case F_COUNT:
+		if (count_parse(v, &u))
+			*AT(base, f->off, unsigned) = u;
+		break;
+	case F_ENUM:
+		k = enum_index(f->enumv, v);
+		if (k >= 0)
+			*AT(base, f->off, int) = k;
+		break;
+	case F_ENUMS:
+		m = enums_mask(f->enumv, v);
+		if (m > 0)
+			*AT(base, f->off, unsigned) = (unsigned)m;
+		break;
+	case F_PATH:
+	case F_NONE:
+		break;
+	}
+	free(v);
+}
+
+/* The table's defaults into a record (and the records inside it). */
+static void fields_default(struct ld *ld, const struct cfg_el *el,
+			   void *base)
+{
+	const struct cfg_field *f;
+	const struct cfg_kid *k;
+
+	for (f = el->fields; f->name; f++) {
+		switch (f->type) {
+		case F_TOKEN:
+		case F_TEXT:
+		case F_PATH:
+			if (f->sdflt && !(*AT(base, f->off, char *) =
+					  strdup(f->sdflt)))
+				ld->enomem = true;
+			break;
+		case F_BOOL:
+			*AT(base, f->off, bool) = f->dflt != 0;
+			break;
+		case F_PORT:
+			*AT(base, f->off, uint16_t) = (uint16_t)f->dflt;
+			break;
+		case F_COUNT:
+		case F_ENUMS:
+			*AT(base, f->off, unsigned) = (unsigned)f->dflt;
+			break;
+		case F_ENUM:
+			*AT(base, f->off, int) = (int)f->dflt;
+			break;
+		case F_NONE:
+			break;
+		}
+	}
+	for (k = el->kids; k && k->el; k++) {
+		if (k->kind == K_SAME)
+			fields_default(ld, k->el, base);
+		else if (k->kind == K_REC)
+			fields_default(ld, k->el, AT(base, k->off, char));
+	}
 }
 
 static void strv_add(struct ld *ld, struct cfg_strv *sv, const xmlNode *n)
@@ -1107,308 +919,79 @@ static void *arr_add(struct ld *ld, void **arrp, size_t *np, size_t sz)
 	return a + (*np)++ * sz;
 }
 
-static void listen_add(struct ld *ld, struct cfg_listenv *lv,
-		       const xmlNode *n)
+/*
+ * Element n into the struct at base, as its table row el says: the
+ * attributes, its line, then each child (only the first of one allowed
+ * once: struct_check reported the others), then the record's own rules.
+ */
+static void el_fill(struct ld *ld, const xmlNode *n, const struct cfg_el *el,
+		    void *base)
 {
-	struct cfg_listen *l;
-	uint16_t dport;
-
-	l = arr_add(ld, (void **)&lv->v, &lv->n, sizeof(*l));
-	if (!l)
-		return;
-	l->tp = (enum cfg_transport)attr_enum(n, "transport", e_transport,
-					      CFG_TP_UDP);
-	dport = l->tp == CFG_TP_TLS ? CFG_SIPS_PORT : CFG_SIP_PORT;
-	l->addr = attr_get(n, "address");
-	l->port = attr_port(n, "port", dport);
-	l->line = node_line(n);
-}
-
-static void daemon_attrs(struct ld *ld, const xmlNode *n, char **control,
-			 char **pidfile, char **user, unsigned *retry)
-{
-	*control = path_get(ld, n, "control");
-	*pidfile = path_get(ld, n, "pidFile");
-	*user = attr_get(n, "user");
-	*retry = attr_count(n, "retryInterval", CFG_RETRY_DEFAULT);
-}
-
-static void build_gateway(struct ld *ld, struct cfg *cfg, const xmlNode *n)
-{
-	struct cfg_gateway *gw;
+	unsigned seen[16] = {0};
+	const struct cfg_field *f;
 	const xmlNode *c;
 
-	gw = arr_add(ld, (void **)&cfg->gateways, &cfg->ngateways,
-		     sizeof(*gw));
-	if (!gw)
-		return;
-	gw->name = attr_get(n, "name");
-	gw->support_external = attr_bool(n, "SupportExternalCommunities",
-					 true);
-	gw->convert_id = attr_bool(n, "ConvertID", true);
-	gw->control_group = attr_get(n, "controlGroup");
-	gw->metrics = attr_get(n, "metrics");
-	daemon_attrs(ld, n, &gw->control, &gw->pidfile, &gw->user,
-		     &gw->retry);
-	gw->statefile = path_get(ld, n, "stateFile");
-	gw->statestore = attr_get(n, "stateStore");
-	gw->line = node_line(n);
-	if (gw->statefile && gw->statestore)
-		ERR(ld, gw->line, "CommunityGateway \"%s\": stateFile and "
-		    "stateStore exclude each other (one store per gateway)",
-		    gw->name ? gw->name : "");
+	for (f = el->fields; f->name; f++)
+		field_set(ld, n, f, base);
+	if (el->line_off != CFG_NOLINE)
+		*AT(base, el->line_off, unsigned) = node_line(n);
+
 	for (c = n->children; c; c = c->next) {
-		if (is_el(c, "ClientListen"))
-			listen_add(ld, &gw->clients, c);
-		else if (is_el(c, "ConnectorListen"))
-			listen_add(ld, &gw->connectors, c);
-	}
-}
+		const struct cfg_kid *k = NULL;
+		char **sp;
+		void *rec;
+		size_t i;
 
-static void build_extern(struct ld *ld, struct cfg *cfg, const xmlNode *n)
-{
-	struct cfg_extern *ex;
-	const xmlNode *c;
-
-	ex = arr_add(ld, (void **)&cfg->externs, &cfg->nexterns, sizeof(*ex));
-	if (!ex)
-		return;
-	ex->name = attr_get(n, "name");
-	ex->port = attr_port(n, "port", CFG_SIP_PORT);
-	ex->tp = (enum cfg_transport)attr_enum(n, "transport", e_transport,
-					       CFG_TP_TLS);
-	{
-		char *v = attr_get(n, "acceptTransports");
-		long m = v ? enums_mask(e_transport, v) : 0;
-
-		ex->accept_tp = m > 0 ? (unsigned)m : 0;
-		free(v);
-	}
-	ex->message_rate = attr_count(n, "messageRate", 0);
-	ex->notify_rate = attr_count(n, "notifyRate", 0);
-	ex->subscribe_rate = attr_count(n, "subscribeRate", 0);
-	ex->line = node_line(n);
-	for (c = n->children; c; c = c->next) {
-		if (is_el(c, "Domain"))
-			strv_add(ld, &ex->domains, c);
-		else if (is_el(c, "Proxy") && !ex->proxy)
-			ex->proxy = text_get(c);
-		else if (is_el(c, "AllowGroup"))
-			strv_add(ld, &ex->allow_groups, c);
-	}
-}
-
-static void build_connector(struct ld *ld, struct cfg *cfg, const xmlNode *n)
-{
-	struct cfg_connector *cn;
-	const xmlNode *c;
-
-	cn = arr_add(ld, (void **)&cfg->connectors, &cfg->nconnectors,
-		     sizeof(*cn));
-	if (!cn)
-		return;
-	cn->name = attr_get(n, "name");
-	cn->ip = attr_get(n, "ip");
-	cn->advertise = attr_get(n, "advertise");
-	cn->advertise_ip = attr_get(n, "advertiseIp");
-	cn->port = attr_port(n, "port", CFG_SIP_PORT);
-	cn->tls_port = attr_port(n, "tlsPort", CFG_SIPS_PORT);
-	cn->max_conns = attr_count(n, "maxConnections", 0);
-	cn->control_group = attr_get(n, "controlGroup");
-	cn->metrics = attr_get(n, "metrics");
-	daemon_attrs(ld, n, &cn->control, &cn->pidfile, &cn->user,
-		     &cn->retry);
-	cn->line = node_line(n);
-	for (c = n->children; c; c = c->next) {
-		struct cfg_supported *su;
-
-		if (is_el(c, "Gateway")) {
-			strv_add(ld, &cn->gateways, c);
+		if (c->type != XML_ELEMENT_NODE)
 			continue;
-		}
-		if (!is_el(c, "SupportedCommunity"))
-			continue;
-		su = arr_add(ld, (void **)&cn->communities,
-			     &cn->ncommunities, sizeof(*su));
-		if (!su)
-			return;
-		su->community = attr_get(c, "name");
-		su->enabled = attr_bool(c, "enabled", true);
-		su->line = node_line(c);
-	}
-}
-
-static void build_directory(struct ld *ld, struct cfg_directory *d,
-			    const xmlNode *n)
-{
-	const xmlNode *c, *u;
-
-	d->present = true;
-	d->line = node_line(n);
-	d->backend = (enum cfg_dir_backend)attr_enum(n, "backend", e_backend,
-						     CFG_DIR_FILE);
-	d->answer_ms = attr_count(n, "answerTimeout", d->answer_ms);
-	for (c = n->children; c; c = c->next) {
-		if (is_el(c, "File") && !d->file) {
-			d->file = path_get(ld, c, NULL);
-		}
-		else if (is_el(c, "Ldap")) {
-			free(d->bind_dn);
-			free(d->password_file);
-			free(d->ca_file);
-			free(d->base);
-			free(d->filter);
-			d->bind_dn = attr_get(c, "bindDN");
-			d->password_file = path_get(ld, c, "passwordFile");
-			d->ca_file = path_get(ld, c, "caFile");
-			d->starttls = attr_bool(c, "startTLS", false);
-			d->base = attr_get(c, "base");
-			d->scope = (enum cfg_scope)attr_enum(c, "scope",
-							     e_scope,
-							     CFG_SCOPE_SUB);
-			d->filter = attr_get(c, "filter");
-			d->timeout_ms = attr_count(c, "timeout",
-						   d->timeout_ms);
-			for (u = c->children; u; u = u->next)
-				if (is_el(u, "Url"))
-					strv_add(ld, &d->urls, u);
-		}
-		else if (is_el(c, "Attributes")) {
-			static const char *const an[] = {
-				"id", "email", "password", "privacy", "member",
-			};
-			char **dst[] = {
-				&d->attr_id, &d->attr_email,
-				&d->attr_password, &d->attr_privacy,
-				&d->attr_member,
-			};
-			size_t i;
-
-			for (i = 0; i < sizeof(an) / sizeof(an[0]); i++) {
-				char *v = attr_get(c, an[i]);
-
-				if (v) {
-					free(*dst[i]);
-					*dst[i] = v;
-				}
+		for (i = 0; el->kids && el->kids[i].el; i++)
+			if (is_el(c, el->kids[i].el->name)) {
+				k = &el->kids[i];
+				break;
 			}
-		}
-		else if (is_el(c, "Privacy")) {
-			d->privacy = (enum cfg_privacy)attr_enum(
-				c, "default", e_privacy, CFG_PRIVACY_ALL);
-		}
-		else if (is_el(c, "Cache")) {
-			d->cache_size = attr_count(c, "size", d->cache_size);
-			d->cache_ttl = attr_count(c, "ttl", d->cache_ttl);
-			d->neg_ttl = attr_count(c, "negativeTtl", d->neg_ttl);
+		if (!k || (k->max == 1 && i < 16 && seen[i]++))
+			continue;
+
+		switch (k->kind) {
+		case K_STRV:
+			strv_add(ld, AT(base, k->off, struct cfg_strv), c);
+			break;
+		case K_STR:
+		case K_PATH:
+			sp = AT(base, k->off, char *);
+			if (*sp)
+				break;
+			*sp = k->kind == K_STR ? text_get(c) :
+				path_get(ld, c, NULL);
+			if (!*sp && k->kind == K_STR)
+				ld->enomem = true;
+			break;
+		case K_SAME:
+			el_fill(ld, c, k->el, base);
+			break;
+		case K_REC:
+			el_fill(ld, c, k->el, AT(base, k->off, char));
+			break;
+		case K_ARRAY:
+			rec = arr_add(ld, AT(base, k->off, void *),
+				      AT(base, k->noff, size_t), k->size);
+			if (!rec)
+				return;
+			fields_default(ld, k->el, rec);
+			el_fill(ld, c, k->el, rec);
+			break;
+		case K_NONE:
+			break;
 		}
 	}
-}
-
-static void defaults(struct ld *ld, struct cfg *cfg)
-{
-	struct cfg_directory *d = &cfg->directory;
-
-	d->backend = CFG_DIR_FILE;
-	d->scope = CFG_SCOPE_SUB;
-	d->attr_id = strdup("uid");
-	d->attr_email = strdup("mail");
-	d->attr_password = strdup("userPassword");
-	d->attr_member = strdup("member");
-	if (!d->attr_id || !d->attr_email || !d->attr_password ||
-	    !d->attr_member)
-		ld->enomem = true;
-	d->privacy = CFG_PRIVACY_ALL;
-	d->cache_size = CFG_DIR_CACHE_SIZE;
-	d->cache_ttl = CFG_DIR_CACHE_TTL;
-	d->neg_ttl = CFG_DIR_NEG_TTL;
-	d->timeout_ms = CFG_DIR_TIMEOUT_MS;
-	d->answer_ms = CFG_DIR_ANSWER_MS;
-	cfg->tls.verify = CFG_VERIFY_REQUIRED;
-	cfg->dns.timeout_ms = CFG_DEF_DNS_TIMEOUT_MS;
-	cfg->dns.stale_s = CFG_DEF_STALE_S;
+	if (el->doneh)
+		el->doneh(base, ld->file, ld->diag);
 }
 
 static void build(struct ld *ld, struct cfg *cfg, const xmlNode *root)
 {
-	const xmlNode *n, *c;
-	bool seen_community = false;
-
-	defaults(ld, cfg);
-
-	for (n = root->children; n; n = n->next) {
-		if (n->type != XML_ELEMENT_NODE)
-			continue;
-		if (is_el(n, "Community") && !seen_community) {
-			seen_community = true;
-			cfg->community.name = attr_get(n, "name");
-			cfg->community.line = node_line(n);
-			for (c = n->children; c; c = c->next)
-				if (is_el(c, "Domain"))
-					strv_add(ld, &cfg->community.domains,
-						 c);
-		}
-		else if (is_el(n, "CommunityGateway")) {
-			build_gateway(ld, cfg, n);
-		}
-		else if (is_el(n, "ExternCommunity")) {
-			build_extern(ld, cfg, n);
-		}
-		else if (is_el(n, "CommunityConnector")) {
-			build_connector(ld, cfg, n);
-		}
-		else if (is_el(n, "CommunityConnectivity") &&
-			 !cfg->connectivity.line) {
-			cfg->connectivity.line = node_line(n);
-			for (c = n->children; c; c = c->next)
-				if (is_el(c, "TrustedIP"))
-					strv_add(ld,
-						 &cfg->connectivity.trusted_ips,
-						 c);
-		}
-		else if (is_el(n, "Directory") && !cfg->directory.present) {
-			build_directory(ld, &cfg->directory, n);
-		}
-		else if (is_el(n, "Tls") && !cfg->tls.present) {
-			cfg->tls.present = true;
-			cfg->tls.line = node_line(n);
-			cfg->tls.cert = path_get(ld, n, "certificate");
-			cfg->tls.key = path_get(ld, n, "key");
-			cfg->tls.ca = path_get(ld, n, "ca");
-			cfg->tls.verify = (enum cfg_verify)attr_enum(
-				n, "verify", e_verify, CFG_VERIFY_REQUIRED);
-		}
-		else if (is_el(n, "Trace") && !cfg->trace.line) {
-			cfg->trace.line = node_line(n);
-			cfg->trace.enable = attr_bool(n, "enable", false);
-			cfg->trace.file = path_get(ld, n, "file");
-			cfg->trace.level = attr_count(n, "level", 1);
-			cfg->trace.community = attr_get(n, "community");
-			cfg->trace.user = attr_get(n, "user");
-		}
-		else if (is_el(n, "Audit") && !cfg->audit.line) {
-			cfg->audit.line = node_line(n);
-			cfg->audit.enable = attr_bool(n, "enable", false);
-			cfg->audit.file = path_get(ld, n, "file");
-			cfg->audit.facility = attr_enum(n, "syslogFacility",
-							e_facility, -1);
-			cfg->audit.bodies = attr_bool(n, "bodies", false);
-			if (cfg->audit.enable && !cfg->audit.file &&
-			    cfg->audit.facility < 0)
-				ERR(ld, cfg->audit.line, "Audit: enabled, but "
-				    "neither file nor syslogFacility is set");
-		}
-		else if (is_el(n, "Dns") && !cfg->dns.line) {
-			cfg->dns.line = node_line(n);
-			cfg->dns.timeout_ms = attr_count(
-				n, "timeout", CFG_DEF_DNS_TIMEOUT_MS);
-			cfg->dns.stale_s = attr_count(n, "serveStale",
-						      CFG_DEF_STALE_S);
-			for (c = n->children; c; c = c->next)
-				if (is_el(c, "Server"))
-					strv_add(ld, &cfg->dns.servers, c);
-		}
-	}
+	fields_default(ld, &cfg_el_root, cfg);
+	el_fill(ld, root, &cfg_el_root, cfg);
 }
 
 /* ---- public ---------------------------------------------------------- */
@@ -1488,7 +1071,7 @@ static int load(struct cfg **cfgp, const char *path, struct cfg_diag *diag,
 		goto out;
 	}
 
-	struct_check(&ld, root, &el_root, NULL);
+	struct_check(&ld, root, &cfg_el_root, NULL);
 	schema_validate(&ld, doc);
 	build(&ld, cfg, root);
 	if (ld.enomem) {
@@ -1573,6 +1156,7 @@ void cfg_free(struct cfg *cfg)
 		free(cn->ip);
 		free(cn->advertise);
 		free(cn->advertise_ip);
+		free(cn->topos_key);
 		strv_free(&cn->gateways);
 		for (j = 0; j < cn->ncommunities; j++)
 			free(cn->communities[j].community);

@@ -325,6 +325,10 @@ unsigned cn_degraded(const struct cn *cn);
 
 /* The whole status tree; the caller mem_deref()s it. */
 int cn_status_build(struct dmn_st **stp, struct cn *cn);
+/* The one-screen summary of st (a cn_status_build tree), arg the
+ * struct cn (dmn_st_sum_h). */
+int cn_status_summary(struct dmn_st **sump, const struct dmn_st *st,
+		      void *arg);
 
 /* ------------------------------------------------------------------ */
 /* Control (cn_ctl.c) and the daemon (cn_daemon.c) */

@@ -27,15 +27,25 @@
  * writes out every CN_AUDIT_FLUSH_MS (or as soon as it holds
  * CN_AUDIT_FLUSH_BYTES); the file is opened O_APPEND | O_NONBLOCK.  A
  * buffer that reaches CN_AUDIT_BUF_MAX (the disk is gone) drops further
- * lines, counted and logged.  syslog goes through the C library with the
- * configured facility (LOG_LOCAL0..7), priority info.  The file is
- * (re)opened at start and on every reload, so that logrotate can move
- * it away and then reload the connector (conf/stconnector-audit.logrotate).
+ * lines, counted and logged.  syslog gets each line as one datagram
+ * on the local socket (CN_AUDIT_SYSLOG_PATH, /dev/log), in the format
+ * the C library's syslog() writes (RFC 3164: "<PRI>Mmm dd hh:mm:ss
+ * stconnector[PID]: LINE") with the configured facility (local0..7),
+ * priority info; but sent non-blocking, where syslog() would wait for
+ * a syslog daemon that stopped reading: a full socket drops the line
+ * (counted), a socket that refuses it (no daemon) is an error
+ * (counted, and the socket opened again at most once a second).  The
+ * file and the socket are (re)opened at start and on every reload, so
+ * that logrotate can move the file away and then reload the connector
+ * (conf/stconnector-audit.logrotate); the counters survive reloads.
+ * Status shows them (cn_audit_status).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -51,16 +61,31 @@ enum {
 	CN_AUDIT_FLUSH_BYTES = 64 * 1024,
 	CN_AUDIT_BUF_MAX     = 4 * 1024 * 1024,
 	CN_AUDIT_BODY_MAX    = 64 * 1024,
+	CN_AUDIT_RECONNECT_MS = 1000,
+};
+
+static const char CN_AUDIT_SYSLOG_PATH[] = "/dev/log";
+
+/* What status shows; kept across reloads. */
+struct audit_counts {
+	uint64_t lines;         /* events recorded */
+	uint64_t file_lines;    /* lines written to the file */
+	uint64_t file_dropped;  /* lost: the buffer was full */
+	uint64_t file_errors;   /* write() failures */
+	uint64_t syslog_sent;
+	uint64_t syslog_dropped; /* the socket was full */
+	uint64_t syslog_errors; /* no socket, or it refused the line */
 };
 
 struct cn_audit {
 	int fd;                 /* -1: no file */
 	int facility;           /* -1: no syslog */
+	int sock;               /* the syslog socket, -1: none (yet) */
+	uint64_t sock_tried;    /* tmr_jiffies() of the last connect */
 	bool bodies;
 	struct mbuf *buf;
 	struct tmr tmr;
-	uint64_t lines;
-	uint64_t dropped;
+	struct audit_counts n;
 };
 
 static void audit_flush(struct cn_audit *a)
@@ -73,10 +98,20 @@ static void audit_flush(struct cn_audit *a)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			if (errno != EAGAIN)
+			if (errno != EAGAIN) {
+				a->n.file_errors++;
 				dmn_log_rl(&rl, DMN_LOG_WARN, "cn: audit write "
 					   "failed: %m");
+			}
 			return;
+		}
+		{
+			const uint8_t *p = a->buf->buf, *e = p + n;
+
+			while ((p = memchr(p, '\n', (size_t)(e - p)))) {
+				a->n.file_lines++;
+				p++;
+			}
 		}
 		memmove(a->buf->buf, a->buf->buf + n, a->buf->end - (size_t)n);
 		a->buf->end -= (size_t)n;
@@ -102,21 +137,100 @@ static void audit_destructor(void *arg)
 	audit_flush(a);
 	if (a->fd >= 0)
 		(void)close(a->fd);
+	if (a->sock >= 0)
+		(void)close(a->sock);
 	mem_deref(a->buf);
+}
+
+/* The syslog socket, connected; false (counted) when there is none. */
+static bool syslog_connect(struct cn_audit *a)
+{
+	static struct dmn_ratelim rl = DMN_RATELIM_INIT(5, 60000);
+	struct sockaddr_un ua;
+	const uint64_t now = tmr_jiffies();
+
+	if (a->sock >= 0)
+		return true;
+	if (a->sock_tried && now - a->sock_tried < CN_AUDIT_RECONNECT_MS)
+		return false;
+	a->sock_tried = now;
+	memset(&ua, 0, sizeof(ua));
+	ua.sun_family = AF_UNIX;
+	str_ncpy(ua.sun_path, CN_AUDIT_SYSLOG_PATH, sizeof(ua.sun_path));
+	a->sock = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+			 0);
+	if (a->sock >= 0 &&
+	    connect(a->sock, (struct sockaddr *)&ua, sizeof(ua)) == 0)
+		return true;
+	dmn_log_rl(&rl, DMN_LOG_WARN, "cn: audit syslog %s: %m",
+		   CN_AUDIT_SYSLOG_PATH);
+	if (a->sock >= 0)
+		(void)close(a->sock);
+	a->sock = -1;
+	return false;
+}
+
+/* One line to syslog, as syslog(3) would write it, never waiting. */
+static void syslog_send(struct cn_audit *a, const struct mbuf *line)
+{
+	static struct dmn_ratelim rl = DMN_RATELIM_INIT(5, 60000);
+	struct mbuf *mb;
+	struct tm tm;
+	time_t t = time(NULL);
+	char stamp[32];
+
+	if (!syslog_connect(a)) {
+		a->n.syslog_errors++;
+		return;
+	}
+	mb = mbuf_alloc(line->end + 64);
+	if (!mb)
+		return;
+	localtime_r(&t, &tm);
+	strftime(stamp, sizeof(stamp), "%b %e %H:%M:%S", &tm);
+	(void)mbuf_printf(mb, "<%d>%s stconnector[%d]: ",
+			  LOG_MAKEPRI((16 + a->facility) << 3, LOG_INFO),
+			  stamp, (int)getpid());
+	(void)mbuf_write_mem(mb, line->buf, line->end);
+	if (send(a->sock, mb->buf, mb->end, MSG_DONTWAIT | MSG_NOSIGNAL) >=
+	    0) {
+		a->n.syslog_sent++;
+	}
+	else if (errno == EAGAIN || errno == EWOULDBLOCK ||
+		 errno == ENOBUFS) {
+		a->n.syslog_dropped++;
+		dmn_log_rl(&rl, DMN_LOG_WARN, "cn: audit syslog socket full, "
+			   "line dropped (dropped=%llu)",
+			   (unsigned long long)a->n.syslog_dropped);
+	}
+	else {
+		a->n.syslog_errors++;
+		dmn_log_rl(&rl, DMN_LOG_WARN, "cn: audit syslog send "
+			   "failed: %m");
+		(void)close(a->sock);	/* open it again for the next one */
+		a->sock = -1;
+	}
+	mem_deref(mb);
 }
 
 void cn_audit_open(struct cn *cn)
 {
 	const struct cfg_audit *c = &cn->cfg->audit;
+	struct audit_counts n;
 	struct cn_audit *a;
 
+	memset(&n, 0, sizeof(n));
+	if (cn->audit)
+		n = cn->audit->n;
 	cn->audit = mem_deref(cn->audit);   /* flushes and closes */
 	if (!c->enable)
 		return;
 	a = mem_zalloc(sizeof(*a), audit_destructor);
 	if (!a)
 		return;
+	a->n = n;
 	a->fd = -1;
+	a->sock = -1;
 	a->facility = c->facility >= 0 && c->facility <= 7 ? c->facility : -1;
 	a->bodies = c->bodies;
 	a->buf = mbuf_alloc(8192);
@@ -198,15 +312,15 @@ static void line_end(struct cn_audit *a, struct mbuf *mb)
 	static struct dmn_ratelim rl = DMN_RATELIM_INIT(5, 60000);
 
 	(void)mbuf_write_str(mb, "}");
+	a->n.lines++;
 	if (a->facility >= 0)
-		syslog(LOG_MAKEPRI((16 + a->facility) << 3, LOG_INFO), "%.*s",
-		       (int)mb->end, (const char *)mb->buf);
+		syslog_send(a, mb);
 	if (a->fd >= 0) {
 		if (a->buf->end + mb->end + 1 > CN_AUDIT_BUF_MAX) {
-			a->dropped++;
+			a->n.file_dropped++;
 			dmn_log_rl(&rl, DMN_LOG_WARN, "cn: audit buffer full, "
 				   "line dropped (dropped=%llu)",
-				   (unsigned long long)a->dropped);
+				   (unsigned long long)a->n.file_dropped);
 			return;
 		}
 		a->buf->pos = a->buf->end;
@@ -215,7 +329,6 @@ static void line_end(struct cn_audit *a, struct mbuf *mb)
 		if (a->buf->end >= CN_AUDIT_FLUSH_BYTES)
 			audit_flush(a);
 	}
-	a->lines++;
 }
 
 /* ---- events ---- */
@@ -327,4 +440,33 @@ void cn_audit_link(struct cn *cn, const char *community, bool up,
 	member(mb, "reason", reason && reason[0] ? reason : NULL);
 	line_end(a, mb);
 	mem_deref(mb);
+}
+
+/* audit: the record's settings and counters. */
+void cn_audit_status(struct cn *cn, struct dmn_st *root)
+{
+	static const char *const fac[] = {
+		"local0", "local1", "local2", "local3", "local4", "local5",
+		"local6", "local7",
+	};
+	const struct cfg_audit *c = &cn->cfg->audit;
+	const struct cn_audit *a = cn->audit;
+	struct dmn_st *o = dmn_st_section(root, "audit");
+
+	dmn_st_bool(o, "enabled", c->enable && a);
+	dmn_st_str(o, "file", c->enable && c->file ? c->file : "");
+	dmn_st_bool(o, "file_open", a && a->fd >= 0);
+	dmn_st_str(o, "syslog_facility", c->enable && c->facility >= 0 &&
+		   c->facility <= 7 ? fac[c->facility] : "none");
+	dmn_st_bool(o, "bodies", c->enable && c->bodies);
+	dmn_st_int(o, "lines", a ? (int64_t)a->n.lines : 0);
+	dmn_st_int(o, "file_lines_written", a ? (int64_t)a->n.file_lines : 0);
+	dmn_st_int(o, "file_pending_bytes", a ? (int64_t)a->buf->end : 0);
+	dmn_st_int(o, "file_dropped", a ? (int64_t)a->n.file_dropped : 0);
+	dmn_st_int(o, "file_write_errors", a ? (int64_t)a->n.file_errors :
+		   0);
+	dmn_st_int(o, "syslog_sent", a ? (int64_t)a->n.syslog_sent : 0);
+	dmn_st_int(o, "syslog_dropped", a ? (int64_t)a->n.syslog_dropped :
+		   0);
+	dmn_st_int(o, "syslog_errors", a ? (int64_t)a->n.syslog_errors : 0);
 }

@@ -10,6 +10,7 @@
 struct cn;
 struct px_req;
 struct pl;
+struct dmn_st;
 
 /* (Re)open per cn->cfg->audit: at start and on every reload. */
 void cn_audit_open(struct cn *cn);
@@ -21,5 +22,9 @@ void cn_audit_req_str(struct cn *cn, const struct px_req *r, uint16_t scode,
 /* An external community's link went up or down. */
 void cn_audit_link(struct cn *cn, const char *community, bool up,
 		   const char *reason);
+
+/* The audit section of status: settings, lines recorded, written,
+ * dropped and failed, for the file and for syslog. */
+void cn_audit_status(struct cn *cn, struct dmn_st *root);
 
 #endif /* STC_CN_AUDIT_H */

@@ -20,11 +20,40 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "conf/cfg.h"
 #include "check/chk.h"
+#include "sipstack/sst_seal.h"
 #include "connector/cn_cmd.h"
 #include "connector/cn_policy.h"
+
+/* The toposKey file: a key, or nothing yet (made at start). */
+static void check_topos_key(struct chk *c, const struct cfg_connector *cn,
+			    const char *rec)
+{
+	struct stat st;
+
+	if (!cn->topos_key)
+		return;
+	if (stat(cn->topos_key, &st)) {
+		if (errno == ENOENT)
+			chk_note(c, "%s: toposKey %s will be made at start",
+				 rec, cn->topos_key);
+		else
+			chk_error(c, cn->line, "%s: toposKey %s: %s", rec,
+				  cn->topos_key, strerror(errno));
+		return;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_size != SST_SEAL_KEY)
+		chk_error(c, cn->line, "%s: toposKey %s is not a key (%lld "
+			  "bytes, want %u): remove it to make a new one", rec,
+			  cn->topos_key, (long long)st.st_size,
+			  (unsigned)SST_SEAL_KEY);
+	else if (st.st_mode & 077)
+		chk_warn(c, cn->line, "%s: toposKey %s is readable by "
+			 "others: chmod 600", rec, cn->topos_key);
+}
 
 /* One connector record: its user, then what it writes as that user. */
 static void check_self(struct chk *c, const struct cfg_connector *cn)
@@ -36,6 +65,7 @@ static void check_self(struct chk *c, const struct cfg_connector *cn)
 	snprintf(rec, sizeof(rec), "CommunityConnector \"%s\"", cn->name);
 	chk_daemon_extras(c, cn->line, rec, cn->control_group,
 			  cn->metrics);
+	check_topos_key(c, cn, rec);
 	if (chk_user(c, cn->line, rec, cn->user, &uid, &gid))
 		return;
 	chk_tls_readable(c, rec, uid, gid);

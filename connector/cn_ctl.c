@@ -3,7 +3,10 @@
  *
  * Daemon side: rows of the control socket's command table (daemon/
  *	dmn.h adds "help"):
- *	status [--json]    the status tree; exit 0 healthy, 1 degraded
+ *	status [--json] [--all] [SECTION...]
+ *	                   the summary (cn_status_summary), the whole tree
+ *	                   (--all, --json) or its SECTIONs; exit 0
+ *	                   healthy, 1 degraded
  *	reload             load the file again; 0, or 1 with the errors
  *	reset COMMUNITY    clear a link error and retry now; 2 if unknown
  * CLI side: `stconnector status|reload|reset ... [-c FILE] [-n NAME]`
@@ -36,7 +39,7 @@ static int ctl_status(struct re_printf *pf, int argc, char *argv[],
 		(void)re_hprintf(pf, "error: status: %m\n", err);
 		return DMN_EXIT_FAIL;
 	}
-	rc = dmn_st_answer(pf, st, argc, argv);
+	rc = dmn_st_answer(pf, st, argc, argv, cn_status_summary, cn);
 	mem_deref(st);
 	if (rc != DMN_EXIT_OK)
 		return rc;
@@ -84,8 +87,9 @@ static int ctl_reset(struct re_printf *pf, int argc, char *argv[],
 }
 
 const struct dmn_ctl_cmd cn_ctl_cmdv[] = {
-	{"status", "[--json] [--all] [SECTION...]", "health, configuration, "
-	 "gateways and communities; SECTION: only those parts",
+	{"status", "[--json] [--all] [SECTION...]", "a one-screen summary: "
+	 "health and why, each gateway and community; --all: the whole "
+	 "tree; SECTION: only those parts; --json: the tree as JSON",
 	 DMN_CTL_ANY, ctl_status},
 	{"reload", NULL, "load the configuration file again",
 	 DMN_CTL_OWNER, ctl_reload},

@@ -167,6 +167,7 @@ static void req_destructor(void *arg)
 	}
 	if (r->st)
 		sst_strans_abandon(r->st);
+	mem_deref(r->subres);	/* cn_subs.c: a place never answered */
 	mem_deref(r->rreq);
 	mem_deref((void *)r->route);
 	mem_deref(r->flow);
@@ -180,6 +181,7 @@ void px_req_final(struct px_req *r, uint16_t scode, const char *phrase,
 	struct sst_extra x = {hdrs, NULL, NULL, 0};
 	struct mbuf *mb = NULL;
 
+	px_subs_answer(r, scode, NULL);		/* cn_subs.c */
 	if (r->st)
 		cn_audit_req_str(r->px->cn, r, scode, phrase);
 	if (r->st && !sst_build_response(&mb, r->msg, scode, phrase, NULL,
@@ -216,13 +218,14 @@ static void refuse(struct px_req *r, const struct cn_verdict *v)
 		     scode == 503 ? hdr : NULL);
 }
 
-/* Over its community's rate (cn_rate.c): 503, retry in a second. */
+/* Over its community's rate (cn_rate.c): 503, retry in a second; over
+ * its subscription cap (cn_subs.c, which answers). */
 static bool rate_ok(struct px_req *r)
 {
 	char src[CN_ADDR_MAX];
 
 	if (px_rate_admit(r->px, r))
-		return true;
+		return px_subs_admit(r->px, r);
 	re_snprintf(src, sizeof(src), "%j", &r->src);
 	cn_count_reject(r->px->cn, r->comm, CN_R_RATE_LIMIT, src,
 			"from=%s ruri=%s method=%s", r->from_domain,
@@ -630,6 +633,7 @@ static void out_resp(int err, uint16_t scode, const struct sip_msg *msg,
 	else if (t->gwt >= 0) {
 		px_gwt_ok(r->px, t->gwt);
 	}
+	px_subs_answer(r, scode, msg);		/* cn_subs.c */
 	if (r->st)
 		cn_audit_req(r->px->cn, r, scode, &msg->reason);
 	if (r->st && !fwd_response(r, msg, &mb)) {
@@ -1134,6 +1138,7 @@ static void px_destructor(void *arg)
 	px_rate_stop(px);
 	list_flush(&px->reqs);
 	px->nreqs = 0;
+	px->subs = mem_deref(px->subs);		/* after the requests */
 	px->ts = mem_deref(px->ts);
 	px->res = mem_deref(px->res);
 	px->tp = mem_deref(px->tp);
@@ -1207,7 +1212,9 @@ static int px_start(struct cn *cn)
 	list_init(&px->gwl);
 	tmr_init(&px->tick);
 	str_ncpy(px->ip, self->ip, sizeof(px->ip));
-	px_topos_init(px, self);
+	err = px_topos_init(px, self);	/* and its key (cn_topos.c) */
+	if (err)
+		goto out;
 	px->port = self->port ? self->port : CFG_SIP_PORT;
 	px->tls_port = self->tls_port ? self->tls_port : CFG_SIPS_PORT;
 	err  = sa_set_str(&px->laddr_udp, px->ip, px->port);
@@ -1249,6 +1256,7 @@ static int px_start(struct cn *cn)
 	if (err)
 		goto out;
 	px->front.tp = px->tp;
+	px->front.lim = sst_transp_limits(px->tp);
 	px->front.ts = px->ts;
 	px->front.allow = px_allow_hdr;
 	px->front.reqh = request;
@@ -1312,7 +1320,7 @@ static int px_apply(struct cn *cn, const struct cfg *old)
 			      "(a new maxConnections needs a restart)",
 			      px->admit.budget.in);
 	cn_resolve_set_stale(px->res, cn->cfg->dns.stale_s);
-	px_topos_init(px, s);	/* a new advertise= applies at once */
+	(void)px_topos_init(px, s);	/* a new advertise= applies at once */
 	/* community records were renewed: their link state restarts */
 	return px_links_apply(px);
 }

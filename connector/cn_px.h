@@ -13,6 +13,7 @@
 
 #include "sipstack/sst_transp.h"
 #include "sipstack/sst_front.h"
+#include "sipstack/sst_seal.h"
 #include "connector/cn.h"
 #include "connector/cn_resolve.h"
 #include "connector/cn_proxy.h"
@@ -22,6 +23,8 @@ struct sst_ctrans;
 struct sst_strans;
 struct sst_send;
 struct sst_flow;
+struct px_subs;
+struct px_subres;
 
 /* One ConnectorListen address of a gateway this connector serves. */
 struct px_gwt {
@@ -58,12 +61,10 @@ struct px_admit {
 	struct px_noisy noisy[CN_PX_NOISY_MAX];
 };
 
-/* Topology hiding (cn_topos.c): the inside contacts handed out. */
-enum { PX_TOPOS_SLOTS = 256, PX_TOPOS_URI_MAX = 160 };
-struct px_topos_slot {
-	uint32_t hash;
-	char uri[PX_TOPOS_URI_MAX];
-};
+/* Topology hiding (cn_topos.c): an inside contact is sealed into the
+ * user part of ours when it has at most PX_TOPOS_INSIDE_MAX bytes;
+ * PX_TOPOS_URI_MAX is room for such a token (and for an inside URI). */
+enum { PX_TOPOS_INSIDE_MAX = 160, PX_TOPOS_URI_MAX = 384 };
 
 struct cn_px {
 	struct cn *cn;
@@ -71,8 +72,10 @@ struct cn_px {
 	char host[CN_RESOLVE_NAME_MAX + 3];	/* written: advertise or ip */
 	char adv[CN_RESOLVE_NAME_MAX + 1];	/* advertise, or "" */
 	struct sa adv_ip;			/* advertiseIp, or unset */
-	struct px_topos_slot topos[PX_TOPOS_SLOTS];
+	uint8_t topos_key[SST_SEAL_KEY];	/* seals the tokens */
+	bool topos_keyed;
 	struct list rates;			/* struct px_rate, cn_rate.c */
+	struct px_subs *subs;			/* cn_subs.c, or NULL */
 	uint16_t port, tls_port;
 	struct sa laddr_udp;		/* ip:port, UDP sends come from it */
 	struct sa laddr_any;		/* ip:0, TCP/TLS connections */
@@ -137,6 +140,7 @@ struct px_req {
 	size_t ntgt, next, cur;
 	uint16_t last_scode;
 	bool last_timeout;
+	struct px_subres *subres;	/* a new SUBSCRIBE's place (cn_subs.c) */
 };
 
 /* cn_proxy.c */
@@ -154,7 +158,7 @@ void *px_out_drop(struct px_out *o);
 void px_report_stale(struct cn_px *px, const char *comm, const char *domain);
 
 /* cn_topos.c */
-void px_topos_init(struct cn_px *px, const struct cfg_connector *self);
+int  px_topos_init(struct cn_px *px, const struct cfg_connector *self);
 bool px_topos_is_adv(const struct cn_px *px, const struct pl *host);
 int  px_topos_contact(struct cn_px *px, const struct sip_msg *msg,
 		      enum sst_tp k, char *buf, size_t size);
@@ -167,6 +171,14 @@ bool px_topos_uri(const struct cn_px *px, const struct sip_msg *msg,
 bool px_rate_admit(struct cn_px *px, const struct px_req *r);
 void px_rate_status(struct cn_px *px, struct dmn_st *root);
 void px_rate_stop(struct cn_px *px);
+void px_rate_refused(struct cn_px *px, const struct px_req *r);
+
+/* cn_subs.c */
+bool px_subs_admit(struct cn_px *px, struct px_req *r);
+void px_subs_answer(struct px_req *r, uint16_t scode,
+		    const struct sip_msg *resp);
+void px_subs_status(struct cn_px *px, struct dmn_st *it,
+		    const struct cfg_extern *ex);
 
 /* cn_admit.c */
 int  px_admit_conf(struct cn_px *px, struct sst_transp_conf *conf);

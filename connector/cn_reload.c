@@ -66,6 +66,10 @@ static void pending_of(char *buf, size_t sz, const struct cfg *run,
 		dmn_words_add(buf, sz, "pidFile");
 	if (cfg_str_differ(ro->user, nw->user))
 		dmn_words_add(buf, sz, "user");
+	if (cfg_str_differ(ro->topos_key, nw->topos_key))
+		dmn_words_add(buf, sz, "toposKey");
+	if (cfg_str_differ(ro->metrics, nw->metrics))
+		dmn_words_add(buf, sz, "metrics");
 	if (strv_differ(&run->dns.servers, &nwc->dns.servers) ||
 	    run->dns.timeout_ms != nwc->dns.timeout_ms)
 		dmn_words_add(buf, sz, "Dns");

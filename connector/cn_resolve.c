@@ -914,7 +914,7 @@ int cn_resolve_alloc(struct cn_resolve **resp, struct sst_dns *dns)
 	if (!res)
 		return ENOMEM;
 	res->dns = mem_ref(dns);
-	res->stale_ms = (uint64_t)CN_RESOLVE_STALE_S * 1000;
+	res->stale_ms = (uint64_t)CFG_DNS_STALE_S * 1000;
 	tmr_init(&res->tmr_ready);
 	*resp = res;
 	return 0;

@@ -56,7 +56,7 @@
  * SERVFAIL, refused, no server: cn_resolve_temporary()) and the route
  * held had hops or trust addresses, that route stays and keeps serving
  * for up to the stale bound (cn_resolve_set_stale(), default
- * CN_RESOLVE_STALE_S) counted from the moment it expired.  While
+ * CFG_DNS_STALE_S) counted from the moment it expired.  While
  * stale, lookups and cn_resolve_trust() answer at once from it and a
  * new refresh is tried at most every CN_RESOLVE_RETRY_S seconds, in the
  * background; the first good answer ends it.  NXDOMAIN and NODATA from
@@ -95,7 +95,6 @@ enum {
 	CN_RESOLVE_TRUST_MAX   = 128,  /* addresses in one trust set */
 	CN_RESOLVE_RETRY_S     = 5,    /* s a timeout/SERVFAIL is kept */
 	CN_RESOLVE_ENTRIES_MAX = 4096, /* (community, domain) remembered */
-	CN_RESOLVE_STALE_S     = 3600, /* default serve-stale bound, s */
 };
 
 /* Where a route's hops came from. */

@@ -24,10 +24,12 @@
  *		tls {known, peer, cipher, verdict, days_to_expiry},
  *		messages_in, messages_out, last_rejection,
  *		last_rejection_at, rejections {every reason: count}}
+ *	audit: the Audit record's settings and counters (cn_audit.c)
  *	dns: the resolver's counters, when the proxy core has a resolver
  *	then the proxy core's own sections (cn_link.c: proxy; cn_admit.c:
  *	admission, the descriptor budget, connection counts and the
- *	noisiest conn-limit sources)
+ *	noisiest conn-limit sources; cn_rate.c: rates, per community its
+ *	limits, rates and subscriptions held, cn_subs.c)
  * Every reason is always present, with 0 when nothing was refused.
  */
 #include "config.h"
@@ -43,6 +45,7 @@
 #include "daemon/dmn.h"
 #include "sipstack/sst_dns.h"
 #include "connector/cn.h"
+#include "connector/cn_audit.h"
 
 unsigned cn_degraded(const struct cn *cn)
 {
@@ -297,6 +300,7 @@ int cn_status_build(struct dmn_st **stp, struct cn *cn)
 	dmn_st_words(st, "degraded_because", why, nwhy);
 
 	put_config(st, cn);
+	cn_audit_status(cn, st);
 
 	l = dmn_st_list(st, "listeners");
 	for (le = cn->listeners.head; le; le = le->next) {
@@ -327,5 +331,252 @@ int cn_status_build(struct dmn_st **stp, struct cn *cn)
 		mem_deref(st);
 	else
 		*stp = st;
+	return err;
+}
+
+/* ------------------------------------------------------------------ */
+/* The one-screen summary: one line per thing, read from the tree. */
+
+/* "udp 1.2.3.4:5060, tls 1.2.3.4:5061" from a list of {transport,
+ * address, port}. */
+static int hops_h(struct re_printf *pf, void *arg)
+{
+	const struct dmn_st *l = arg, *it;
+	int err = 0;
+
+	for (it = dmn_st_next(l, NULL); it; it = dmn_st_next(l, it)) {
+		const char *a = dmn_st_gets(it, "address");
+		const bool v6 = strchr(a, ':') != NULL;
+
+		err |= re_hprintf(pf, "%s%s %s%s%s:%lld",
+				  it == dmn_st_next(l, NULL) ? "" : ", ",
+				  dmn_st_gets(it, "transport"), v6 ? "[" : "",
+				  a, v6 ? "]" : "",
+				  (long long)dmn_st_geti(it, "port"));
+	}
+	if (!dmn_st_next(l, NULL))
+		err |= re_hprintf(pf, "none");
+	return err;
+}
+
+static int64_t refused_sum(const struct dmn_st *r)
+{
+	const struct dmn_st *k;
+	int64_t n = 0;
+
+	for (k = dmn_st_next(r, NULL); k; k = dmn_st_next(r, k))
+		if (dmn_st_isint(k))
+			n += dmn_st_geti(k, NULL);
+	return n;
+}
+
+static void sum_refused(struct dmn_st *sum, const struct dmn_st *st)
+{
+	const struct dmn_st *r = dmn_st_get(st, "totals.rejections"), *k;
+	const char *names[CN_R_COUNT];
+	int64_t counts[CN_R_COUNT];
+	size_t n = 0;
+
+	for (k = dmn_st_next(r, NULL); k && n < CN_R_COUNT;
+	     k = dmn_st_next(r, k)) {
+		names[n] = dmn_st_key(k);
+		counts[n++] = dmn_st_geti(k, NULL);
+	}
+	dmn_sum_refused(sum, "refused", names, counts, n);
+}
+
+static void sum_problems(struct dmn_st *sum, const struct dmn_st *st)
+{
+	const struct dmn_st *l, *it;
+	struct dmn_st *p = NULL;
+	char key[96];
+
+	if (!strcmp(dmn_st_gets(st, "health"), "ok"))
+		return;
+	dmn_st_strf(sum, "degraded_because", "%H", dmn_st_pvalue,
+		    (void *)dmn_st_get(st, "degraded_because"));
+	p = dmn_st_section(sum, "problems");
+
+	if (!strcmp(dmn_st_gets(st, "config.last_reload"), "failed")) {
+		const struct dmn_st *m = dmn_st_next(dmn_st_get(st,
+						"config.messages"), NULL);
+
+		dmn_st_strf(p, "reload", "failed at %s%s%s",
+			    dmn_st_gets(st, "config.last_reload_at"),
+			    m ? ": " : "", m ? dmn_st_gets(m, "text") : "");
+	}
+
+	l = dmn_st_get(st, "communities");
+	for (it = dmn_st_next(l, NULL); it; it = dmn_st_next(l, it)) {
+		const char *name = dmn_st_gets(it, "name");
+
+		if (!dmn_st_geti(it, "enabled"))
+			continue;
+		if (!strcmp(dmn_st_gets(it, "link"), "down")) {
+			const struct dmn_st *rt = dmn_st_get(it,
+							     "next_retry_in");
+
+			re_snprintf(key, sizeof(key), "link %s", name);
+			dmn_st_strf(p, key, "down since %s: %s%s%H",
+				    dmn_st_gets(it, "last_error_at"),
+				    dmn_st_gets(it, "last_error")[0] ?
+				    dmn_st_gets(it, "last_error") :
+				    "no answer",
+				    rt ? "; retry in " : "",
+				    dmn_st_pvalue, (void *)rt);
+		}
+		if (strcmp(dmn_st_gets(it, "dns"), "ok")) {
+			re_snprintf(key, sizeof(key), "dns %s", name);
+			dmn_st_strf(p, key, "answers %s (the DNS fails)",
+				    dmn_st_gets(it, "dns"));
+		}
+	}
+
+	l = dmn_st_get(st, "gateways");
+	it = dmn_st_next(l, NULL);
+	if (it) {
+		bool all_down = true;
+
+		for (; it; it = dmn_st_next(l, it))
+			all_down &= !strcmp(dmn_st_gets(it, "state"), "down");
+		if (all_down) {
+			it = dmn_st_next(l, NULL);
+			dmn_st_strf(p, "gateways", "every gateway is down "
+				    "(%s: %s)", dmn_st_gets(it, "name"),
+				    dmn_st_gets(it, "last_error")[0] ?
+				    dmn_st_gets(it, "last_error") :
+				    "no answer");
+		}
+	}
+}
+
+static void sum_gateways(struct dmn_st *sum, const struct dmn_st *st)
+{
+	const struct dmn_st *l = dmn_st_get(st, "gateways"), *it;
+	struct dmn_st *o;
+
+	if (!dmn_st_next(l, NULL)) {
+		dmn_st_str(sum, "gateways", "none");
+		return;
+	}
+	o = dmn_st_section(sum, "gateways");
+	for (it = dmn_st_next(l, NULL); it; it = dmn_st_next(l, it)) {
+		const char *err = dmn_st_gets(it, "last_error");
+		const bool up = !strcmp(dmn_st_gets(it, "state"), "up");
+
+		dmn_st_strf(o, dmn_st_gets(it, "name"),
+			    "%s, %s, %lld in, %lld out%s%s",
+			    dmn_st_gets(it, "state"),
+			    dmn_st_gets(it, "addresses")[0] ?
+			    dmn_st_gets(it, "addresses") : "no address",
+			    (long long)dmn_st_geti(it, "messages_in"),
+			    (long long)dmn_st_geti(it, "messages_out"),
+			    !up && err[0] ? "; " : "", !up ? err : "");
+	}
+}
+
+static void sum_communities(struct dmn_st *sum, const struct dmn_st *st)
+{
+	const struct dmn_st *l = dmn_st_get(st, "communities"), *it;
+	struct dmn_st *o;
+
+	if (!dmn_st_next(l, NULL)) {
+		dmn_st_str(sum, "communities", "none");
+		return;
+	}
+	o = dmn_st_section(sum, "communities");
+	for (it = dmn_st_next(l, NULL); it; it = dmn_st_next(l, it)) {
+		const struct dmn_st *hops = dmn_st_get(it, "next_hops");
+		const struct dmn_st *tls = dmn_st_get(it, "tls");
+		const char *link = dmn_st_gets(it, "link");
+		const char *err = dmn_st_gets(it, "last_error");
+		char tbuf[160] = "", hbuf[256];
+
+		if (!dmn_st_geti(it, "enabled")) {
+			dmn_st_str(o, dmn_st_gets(it, "name"),
+				   "disabled (enabled=\"false\")");
+			continue;
+		}
+		if (dmn_st_geti(tls, "known"))
+			re_snprintf(tbuf, sizeof(tbuf), "; tls %s %s, %lld "
+				    "days left", dmn_st_gets(tls, "verdict"),
+				    dmn_st_gets(tls, "peer"),
+				    (long long)dmn_st_geti(tls,
+							   "days_to_expiry"));
+		if (dmn_st_next(hops, NULL))
+			re_snprintf(hbuf, sizeof(hbuf), "%H", hops_h,
+				    (void *)hops);
+		else
+			re_snprintf(hbuf, sizeof(hbuf), "no next hop yet "
+				    "(%s %s:%lld)", dmn_st_gets(it, "transport"),
+				    dmn_st_gets(it, "proxy")[0] ?
+				    dmn_st_gets(it, "proxy") : "by the domain",
+				    (long long)dmn_st_geti(it, "port"));
+		dmn_st_strf(o, dmn_st_gets(it, "name"),
+			    "%s, %s, %lld in, %lld out, %lld refused%s%s%s",
+			    link, hbuf,
+			    (long long)dmn_st_geti(it, "messages_in"),
+			    (long long)dmn_st_geti(it, "messages_out"),
+			    (long long)refused_sum(dmn_st_get(it,
+							      "rejections")),
+			    tbuf, strcmp(link, "up") && err[0] ? "; " : "",
+			    strcmp(link, "up") ? err : "");
+	}
+}
+
+int cn_status_summary(struct dmn_st **sump, const struct dmn_st *st,
+		      void *arg)
+{
+	const struct cn *cn = arg;
+	const struct dmn_st *adm = dmn_st_get(st, "admission");
+	const struct cfg_connector *boot;
+	struct dmn_st *sum = NULL;
+	int err;
+
+	if (!sump || !st || !cn)
+		return EINVAL;
+	err = dmn_st_alloc(&sum);
+	if (err)
+		return err;
+
+	dmn_st_str(sum, "connector", dmn_st_gets(st, "connector"));
+	dmn_st_str(sum, "health", dmn_st_gets(st, "health"));
+	sum_problems(sum, st);
+	dmn_st_strf(sum, "version", "%s (pid %lld, up %H)",
+		    dmn_st_gets(st, "version"),
+		    (long long)dmn_st_geti(st, "pid"), dmn_st_pvalue,
+		    (void *)dmn_st_get(st, "uptime"));
+	dmn_st_strf(sum, "config", "%s (loaded %s; last reload: %s)",
+		    dmn_st_gets(st, "config.file"),
+		    dmn_st_gets(st, "config.loaded"),
+		    dmn_st_gets(st, "config.last_reload"));
+	dmn_st_str(sum, "pending_restart",
+		   dmn_st_gets(st, "config.pending_restart"));
+	dmn_st_strf(sum, "listeners", "%H", hops_h,
+		    (void *)dmn_st_get(st, "listeners"));
+	dmn_st_strf(sum, "messages", "%lld in, %lld out",
+		    (long long)dmn_st_geti(st, "totals.messages_in"),
+		    (long long)dmn_st_geti(st, "totals.messages_out"));
+	sum_refused(sum, st);
+	if (adm)
+		dmn_st_strf(sum, "connections", "%lld (%lld inbound, %lld "
+			    "untrusted; cap %lld, %lld refused)",
+			    (long long)dmn_st_geti(adm, "connections"),
+			    (long long)dmn_st_geti(adm, "inbound"),
+			    (long long)dmn_st_geti(adm, "untrusted"),
+			    (long long)dmn_st_geti(adm, "max_connections"),
+			    (long long)dmn_st_geti(adm, "refused"));
+	sum_gateways(sum, st);
+	sum_communities(sum, st);
+	/* the endpoint bound at start: a reload does not move it */
+	boot = cn->boot ? cfg_connector_find(cn->boot, cn->name) : cn->self;
+	dmn_sum_where(sum, st, boot ? boot->metrics : NULL);
+	dmn_sum_more(sum, st);
+
+	err = dmn_st_err(sum);
+	if (err)
+		mem_deref(sum);
+	else
+		*sump = sum;
 	return err;
 }

@@ -6,7 +6,7 @@
  *                                        validate the community file, open
  *                                        what the connector will open
  *                                        (--dns: and resolve its communities)
- * stconnector status [--json] | reload | reset COMMUNITY
+ * stconnector status [--all | SECTION...] [--json] | reload | reset COMMUNITY
  *             [-c FILE] [-n NAME] [-s SOCKET]
  *                                        ask the running connector
  * stconnector --help | --version
@@ -34,10 +34,11 @@ static const struct dmn_cli_cmd commands[] = {
 	 "validate FILE and open what the connector will open; --dns: "
 	 "resolve every external community and our own names; --peer: "
 	 "probe a partner now (DNS, TCP, TLS, OPTIONS)"},
-	{"status", cn_cmd_ctl, "status [--json] [SECTION...] [-c FILE] "
-	 "[-n NAME] [-s SOCK]",
-	 "ask the running connector how it is (exit 0 ok, 1 degraded, "
-	 "3 not running)"},
+	{"status", cn_cmd_ctl, "status [--all | SECTION...] [--json] "
+	 "[-c FILE] [-n NAME] [-s SOCK]",
+	 "ask the running connector how it is: a one-screen summary; --all: "
+	 "everything; SECTION: those parts; --json: the whole tree (or the "
+	 "SECTIONs) for programs (exit 0 ok, 1 degraded, 3 not running)"},
 	{"reload", cn_cmd_ctl, "reload [-c FILE] [-n NAME] [-s SOCK]",
 	 "make the running connector load FILE again"},
 	{"reset", cn_cmd_ctl, "reset COMMUNITY [-c FILE] [-n NAME] [-s SOCK]",

@@ -73,6 +73,9 @@ void dmn_log_close(void);
 void dmn_log_level_set(enum dmn_log_level min);
 /* NULL restores syslog/stderr output. */
 void dmn_log_sink_set(dmn_log_sink_h *sinkh, void *arg);
+/* Where lines go now, for people: "stderr", "syslog (daemon facility,
+ * ident stconnector)". */
+const char *dmn_log_dest(char *buf, size_t sz);
 enum dmn_log_level dmn_log_level_get(void);
 /* "error", "warning" (or "warn"), "info", "debug": 0, or EINVAL. */
 int  dmn_log_level_parse(const char *word, enum dmn_log_level *lvlp);
@@ -335,7 +338,8 @@ int dmn_ctl_exit_code(int err, int status);
  *	with '"' '\\' and every control character escaped, valid UTF-8
  *	passed through (invalid bytes become U+FFFD), integers and
  *	durations (in seconds, with milliseconds as a fraction) as
- *	numbers, booleans as true/false.
+ *	numbers, decimals (dmn_st_milli) as numbers with up to three
+ *	fraction digits, booleans as true/false.
  */
 struct dmn_st;
 
@@ -352,6 +356,9 @@ int dmn_st_strn(struct dmn_st *obj, const char *key, const char *p,
 int dmn_st_int(struct dmn_st *obj, const char *key, int64_t val);
 int dmn_st_bool(struct dmn_st *obj, const char *key, bool val);
 int dmn_st_dur(struct dmn_st *obj, const char *key, uint64_t ms);
+/* A decimal number given in thousandths (a rate: 4900 is "4.9"); JSON
+ * and metrics get the same number. */
+int dmn_st_milli(struct dmn_st *obj, const char *key, int64_t milli);
 /* A list of words: "key: a, b" ("(none)" when empty) for people, a JSON
  * array of strings for machines. */
 /* Append word to the ", "-separated list in buf (size sz, NUL-ended),
@@ -370,13 +377,61 @@ int dmn_st_pick(struct dmn_st *st, const char *const *keys, size_t n,
 		const char **badp);
 int dmn_st_sections(struct re_printf *pf, const struct dmn_st *st);
 /*
+ * The one-screen summary of a status tree: sumh builds it as a tree of
+ * its own (short "key: text" lines, nested objects for one line per
+ * item) from st and arg; it prints with dmn_st_print_brief.
+ */
+typedef int (dmn_st_sum_h)(struct dmn_st **sump, const struct dmn_st *st,
+			   void *arg);
+/*
  * A status command's answer from its words (argv[0] is "status"):
- * --json, --all (the whole tree, the default), SECTION names kept with
- * dmn_st_pick.  DMN_EXIT_OK once printed, DMN_EXIT_USAGE for an unknown
- * option or section (the answer lists the sections), DMN_EXIT_FAIL.
+ * no word: the summary sumh builds (the whole tree if sumh is NULL);
+ * --all: the whole tree; SECTION names: those parts (dmn_st_pick);
+ * --json: the whole tree (or the SECTIONs) as JSON, never the summary.
+ * DMN_EXIT_OK once printed, DMN_EXIT_USAGE for an unknown option or
+ * section (the answer lists the sections), DMN_EXIT_FAIL.
  */
 int dmn_st_answer(struct re_printf *pf, struct dmn_st *st, int argc,
-		  char *argv[]);
+		  char *argv[], dmn_st_sum_h *sumh, void *arg);
+
+/*
+ * Reading a tree back, for summaries.  path is dotted ("config.file",
+ * "totals.rejections"); a missing node is NULL, "" or 0.  dmn_st_geti
+ * gives integers, booleans as 0/1 and durations in ms (path NULL: obj
+ * itself's).  dmn_st_next
+ * walks a list's items (item NULL: the first) or an object's members.
+ * dmn_st_key is a member's key (NULL for a list item).
+ */
+const struct dmn_st *dmn_st_get(const struct dmn_st *obj, const char *path);
+const char *dmn_st_gets(const struct dmn_st *obj, const char *path);
+int64_t dmn_st_geti(const struct dmn_st *obj, const char *path);
+const struct dmn_st *dmn_st_next(const struct dmn_st *obj,
+				 const struct dmn_st *item);
+const char *dmn_st_key(const struct dmn_st *st);
+bool dmn_st_isint(const struct dmn_st *st);
+/* A value as people read it (re_printf_h, arg a const struct dmn_st *):
+ * "5s", "yes", the string. */
+int dmn_st_pvalue(struct re_printf *pf, void *arg);
+/* obj.key = printf text (libre's re_printf conversions). */
+int dmn_st_strf(struct dmn_st *obj, const char *key, const char *fmt, ...);
+/* Every member in insertion order, nested objects as "key:" with their
+ * members indented, values aligned per object: the summary layout. */
+int dmn_st_print_brief(struct re_printf *pf, const struct dmn_st *st);
+/*
+ * Summary lines both daemons print alike:
+ * dmn_sum_refused: key = "none", or "TOTAL: REASON N, REASON N, REASON N
+ *	(+K more reasons)", the largest first, from n (name, count) pairs.
+ * dmn_sum_where: "log" (where lines go and the level), "trace" (off, or
+ *	the file and its records or error, from st's "trace" section),
+ *	"metrics" (http://ADDR/metrics, or off).
+ * dmn_sum_more: "more" = how to see the rest: --all and st's sections.
+ */
+void dmn_sum_refused(struct dmn_st *sum, const char *key,
+		     const char *const *names, const int64_t *counts,
+		     size_t n);
+void dmn_sum_where(struct dmn_st *sum, const struct dmn_st *st,
+		   const char *metrics);
+void dmn_sum_more(struct dmn_st *sum, const struct dmn_st *st);
 
 /*
  * The tree in the Prometheus text exposition format (version 0.0.4):

@@ -8,12 +8,14 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/uio.h>
 #include <syslog.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <re.h>
 #define DEBUG_MODULE "dmn"
@@ -681,4 +683,35 @@ void dmn_log_sink_set(dmn_log_sink_h *sinkh, void *arg)
 {
 	lg.sinkh = sinkh;
 	lg.sinkarg = arg;
+}
+
+const char *dmn_log_dest(char *buf, size_t sz)
+{
+	char path[256];
+	ssize_t n;
+
+	if (!buf || !sz)
+		return "";
+	if (lg.sinkh) {
+		snprintf(buf, sz, "a sink inside the program");
+		return buf;
+	}
+	if (!lg.foreground && lg.syslog_open) {
+		snprintf(buf, sz, "syslog (daemon facility, ident %s)",
+			 lg.ident);
+		return buf;
+	}
+	/* stderr: say which file it is, when it is one */
+	n = readlink("/proc/self/fd/2", path, sizeof(path) - 1);
+	if (n > 0 && path[0] == '/') {
+		path[n] = '\0';
+		snprintf(buf, sz, "stderr (%s)", path);
+	}
+	else if (getenv("JOURNAL_STREAM")) {
+		snprintf(buf, sz, "stderr (the journal)");
+	}
+	else {
+		snprintf(buf, sz, "stderr");
+	}
+	return buf;
 }

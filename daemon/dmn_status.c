@@ -3,9 +3,13 @@
  *
  * Both daemons describe themselves by building one tree per `status`
  * request; this file decides how it looks, so that the two daemons'
- * answers look alike and JSON consumers never see invalid text.
+ * answers look alike and JSON consumers never see invalid text.  It
+ * also reads a tree back (dmn_st_get...) for the one-screen summaries
+ * each daemon builds from its own tree, and prints their common lines
+ * (refusals by top reason, where the log, trace and metrics are).
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +18,8 @@
 
 #include "dmn.h"
 
-enum st_type { ST_OBJ, ST_LIST, ST_STR, ST_INT, ST_BOOL, ST_DUR, ST_WORDS };
+enum st_type { ST_OBJ, ST_LIST, ST_STR, ST_INT, ST_BOOL, ST_DUR, ST_WORDS,
+	       ST_MILLI };
 
 struct dmn_st {
 	struct le le;
@@ -220,6 +225,36 @@ int dmn_st_dur(struct dmn_st *obj, const char *key, uint64_t ms)
 	return 0;
 }
 
+int dmn_st_milli(struct dmn_st *obj, const char *key, int64_t milli)
+{
+	struct dmn_st *st = scalar(obj, key, ST_MILLI);
+
+	if (!st)
+		return obj ? obj->root->err : EINVAL;
+	st->i = milli;
+	return 0;
+}
+
+/* A number in thousandths, "4.9", "0.05", "12": the fraction only as
+ * long as it needs to be. */
+static int print_milli(struct re_printf *pf, int64_t m)
+{
+	const char *sign = m < 0 ? "-" : "";
+	const uint64_t a = m < 0 ? (uint64_t)-(m + 1) + 1 : (uint64_t)m;
+	unsigned f = (unsigned)(a % 1000), w = 3;
+
+	if (!f)
+		return re_hprintf(pf, "%s%llu", sign,
+				  (unsigned long long)(a / 1000));
+	while (!(f % 10)) {
+		f /= 10;
+		w--;
+	}
+	return re_hprintf(pf, w == 3 ? "%s%llu.%03u" : w == 2 ?
+			  "%s%llu.%02u" : "%s%llu.%u", sign,
+			  (unsigned long long)(a / 1000), f);
+}
+
 int dmn_st_err(const struct dmn_st *st)
 {
 	return st ? st->root->err : EINVAL;
@@ -289,6 +324,8 @@ static int print_value(struct re_printf *pf, const struct dmn_st *st)
 		return re_hprintf(pf, "%s", st->b ? "yes" : "no");
 	case ST_DUR:
 		return print_dur(pf, st->ms);
+	case ST_MILLI:
+		return print_milli(pf, st->i);
 	case ST_WORDS: {
 		const struct le *le;
 		int err = 0;
@@ -535,6 +572,8 @@ static int json_node(struct re_printf *pf, const struct dmn_st *st)
 		return re_hprintf(pf, "%lld", (long long)st->i);
 	case ST_BOOL:
 		return re_hprintf(pf, "%s", st->b ? "true" : "false");
+	case ST_MILLI:
+		return print_milli(pf, st->i);
 	case ST_DUR:
 		if (st->ms % 1000)
 			return re_hprintf(pf, "%llu.%03u",
@@ -646,10 +685,11 @@ int dmn_st_sections(struct re_printf *pf, const struct dmn_st *st)
 }
 
 int dmn_st_answer(struct re_printf *pf, struct dmn_st *st, int argc,
-		  char *argv[])
+		  char *argv[], dmn_st_sum_h *sumh, void *arg)
 {
 	const char *keys[DMN_CTL_ARGS_MAX], *bad = NULL;
-	bool json = false;
+	struct dmn_st *sum = NULL;
+	bool json = false, all = false;
 	size_t n = 0;
 	int i, err;
 
@@ -657,7 +697,7 @@ int dmn_st_answer(struct re_printf *pf, struct dmn_st *st, int argc,
 		if (!strcmp(argv[i], "--json"))
 			json = true;
 		else if (!strcmp(argv[i], "--all"))
-			continue;
+			all = true;
 		else if (argv[i][0] == '-' || n == DMN_CTL_ARGS_MAX)
 			goto usage;
 		else
@@ -670,13 +710,207 @@ int dmn_st_answer(struct re_printf *pf, struct dmn_st *st, int argc,
 		(void)re_hprintf(pf, "\n");
 		return DMN_EXIT_USAGE;
 	}
-	err = json ? dmn_st_json(pf, st) : dmn_st_print(pf, st);
+	if (json)
+		err = dmn_st_json(pf, st);
+	else if (all || n || !sumh)
+		err = dmn_st_print(pf, st);
+	else {
+		err = dmn_st_err(st);
+		if (!err)
+			err = sumh(&sum, st, arg);
+		if (!err)
+			err = dmn_st_print_brief(pf, sum);
+		mem_deref(sum);
+	}
 	return err ? DMN_EXIT_FAIL : DMN_EXIT_OK;
 
  usage:
 	(void)re_hprintf(pf, "error: status: unknown argument %s (usage: "
 			 "status [--json] [--all] [SECTION...])\n", argv[i]);
 	return DMN_EXIT_USAGE;
+}
+
+/* ------------------------------------------------------------------ */
+/* Reading a tree back, and the summary's common lines */
+
+const struct dmn_st *dmn_st_get(const struct dmn_st *obj, const char *path)
+{
+	const char *dot;
+	struct le *le;
+	size_t len;
+
+	if (!obj || !path)
+		return NULL;
+	dot = strchr(path, '.');
+	len = dot ? (size_t)(dot - path) : strlen(path);
+	if (obj->type != ST_OBJ)
+		return NULL;
+	for (le = obj->kids.head; le; le = le->next) {
+		const struct dmn_st *k = le->data;
+
+		if (k->key && strlen(k->key) == len &&
+		    !strncmp(k->key, path, len))
+			return dot ? dmn_st_get(k, dot + 1) : k;
+	}
+	return NULL;
+}
+
+const char *dmn_st_gets(const struct dmn_st *obj, const char *path)
+{
+	const struct dmn_st *k = dmn_st_get(obj, path);
+
+	return k && k->type == ST_STR ? k->s : "";
+}
+
+int64_t dmn_st_geti(const struct dmn_st *obj, const char *path)
+{
+	const struct dmn_st *k = path ? dmn_st_get(obj, path) : obj;
+
+	if (!k)
+		return 0;
+	switch (k->type) {
+
+	case ST_INT:  return k->i;
+	case ST_BOOL: return k->b;
+	case ST_DUR:  return (int64_t)k->ms;
+	default:      return 0;
+	}
+}
+
+const struct dmn_st *dmn_st_next(const struct dmn_st *obj,
+				 const struct dmn_st *item)
+{
+	const struct le *le;
+
+	if (!obj || (obj->type != ST_LIST && obj->type != ST_OBJ))
+		return NULL;
+	le = item ? item->le.next : obj->kids.head;
+	return le ? le->data : NULL;
+}
+
+const char *dmn_st_key(const struct dmn_st *st)
+{
+	return st ? st->key : NULL;
+}
+
+bool dmn_st_isint(const struct dmn_st *st)
+{
+	return st && st->type == ST_INT;
+}
+
+int dmn_st_pvalue(struct re_printf *pf, void *arg)
+{
+	const struct dmn_st *st = arg;
+
+	return st ? print_value(pf, st) : 0;
+}
+
+int dmn_st_strf(struct dmn_st *obj, const char *key, const char *fmt, ...)
+{
+	char *s = NULL;
+	va_list ap;
+	int err;
+
+	if (!fmt)
+		return EINVAL;
+	va_start(ap, fmt);
+	err = re_vsdprintf(&s, fmt, ap);
+	va_end(ap);
+	if (err) {
+		fail(obj, err);
+		return err;
+	}
+	err = dmn_st_str(obj, key, s);
+	mem_deref(s);
+	return err;
+}
+
+int dmn_st_print_brief(struct re_printf *pf, const struct dmn_st *st)
+{
+	if (!pf || !st)
+		return EINVAL;
+	if (st->root->err)
+		return st->root->err;
+	return print_obj(pf, st, 0, NULL, false);
+}
+
+enum { SUM_TOP = 3 };
+
+void dmn_sum_refused(struct dmn_st *sum, const char *key,
+		     const char *const *names, const int64_t *counts,
+		     size_t n)
+{
+	size_t top[SUM_TOP], ntop = 0, nz = 0, i, j;
+	int64_t total = 0;
+	char buf[256];
+	size_t len;
+
+	for (i = 0; i < n; i++) {
+		if (counts[i] <= 0)
+			continue;
+		total += counts[i];
+		nz++;
+		/* insertion into the largest SUM_TOP, first seen first */
+		for (j = ntop; j > 0 && counts[top[j - 1]] < counts[i]; j--)
+			if (j < SUM_TOP)
+				top[j] = top[j - 1];
+		if (j < SUM_TOP) {
+			top[j] = i;
+			if (ntop < SUM_TOP)
+				ntop++;
+		}
+	}
+	if (!total) {
+		dmn_st_str(sum, key, "none");
+		return;
+	}
+	len = (size_t)re_snprintf(buf, sizeof(buf), "%lld:",
+				  (long long)total);
+	for (i = 0; i < ntop && len < sizeof(buf); i++)
+		len += (size_t)re_snprintf(buf + len, sizeof(buf) - len,
+					   "%s %s %lld", i ? "," : "",
+					   names[top[i]],
+					   (long long)counts[top[i]]);
+	if (nz > ntop && len < sizeof(buf))
+		(void)re_snprintf(buf + len, sizeof(buf) - len,
+				  " (+%zu more reason%s)", nz - ntop,
+				  nz - ntop > 1 ? "s" : "");
+	dmn_st_str(sum, key, buf);
+}
+
+void dmn_sum_where(struct dmn_st *sum, const struct dmn_st *st,
+		   const char *metrics)
+{
+	const struct dmn_st *tr = dmn_st_get(st, "trace");
+	char buf[320];
+
+	dmn_st_strf(sum, "log", "%s, level %s",
+		    dmn_log_dest(buf, sizeof(buf)),
+		    dmn_log_level_name(dmn_log_level_get()));
+	if (!dmn_st_geti(tr, "enabled"))
+		dmn_st_str(sum, "trace", "off");
+	else if (strcmp(dmn_st_gets(tr, "error"), "none"))
+		dmn_st_strf(sum, "trace", "%s: %s", dmn_st_gets(tr, "file"),
+			    dmn_st_gets(tr, "error"));
+	else
+		dmn_st_strf(sum, "trace", "%s (%lld records)",
+			    dmn_st_gets(tr, "file"),
+			    (long long)dmn_st_geti(tr, "records"));
+	if (metrics && metrics[0])
+		dmn_st_strf(sum, "metrics", "http://%s/metrics", metrics);
+	else
+		dmn_st_str(sum, "metrics", "off");
+}
+
+static int sections_h(struct re_printf *pf, void *arg)
+{
+	return dmn_st_sections(pf, arg);
+}
+
+void dmn_sum_more(struct dmn_st *sum, const struct dmn_st *st)
+{
+	dmn_st_strf(sum, "more", "status --all; status SECTION: %H",
+		    sections_h, (void *)st);
 }
 
 /* ------------------------------------------------------------------ */
@@ -947,10 +1181,14 @@ static void walk(struct mset *ms, const struct dmn_st *obj,
 
 		switch (k->type) {
 
+		case ST_MILLI:
+			scale = 3;
+			/* fall through */
 		case ST_INT:
 		case ST_BOOL:
 		case ST_DUR:
 			v = k->type == ST_INT ? k->i * mult :
+				k->type == ST_MILLI ? k->i :
 				k->type == ST_BOOL ? (k->b ? 1 : 0) :
 				(int64_t)k->ms;
 			if (keylabel) {

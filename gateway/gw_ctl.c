@@ -3,8 +3,12 @@
  * sides.
  *
  * Daemon side (rows of the control socket's table; dmn.h adds "help"):
- *	status [--json]   the status tree; exit 0 healthy, 1 degraded
- *	                  (directory down, or the last reload failed)
+ *	status [--json] [--all] [SECTION...]
+ *	                  the one-screen summary (gw_status_summary, read
+ *	                  from the tree), the whole tree (--all, --json) or
+ *	                  its SECTIONs; exit 0 healthy, 1 degraded
+ *	                  (degraded_because: directory, reload, links,
+ *	                  store)
  *	reload            load the file again; 0, or 1 with the errors
  *	reset [CONNECTOR] probe down links now, retry backed-off
  *	                  federation subscriptions; 2: no such link
@@ -131,6 +135,25 @@ static void add_directory(struct dmn_st *root, const struct gw *gw)
 	dmn_st_int(d, "ambiguous_refused", (int64_t)gw->c.dir_ambiguous);
 }
 
+/* The words of gw_degraded's reasons (a JSON array; empty when ok). */
+static void add_degraded(struct dmn_st *root, const struct gw *gw)
+{
+	const char *why[4];
+	struct dir_stats ds;
+	size_t n = 0;
+
+	dir_stats_get(gw->dir, &ds);
+	if (!ds.up)
+		why[n++] = "directory";
+	if (gw->reload_failed)
+		why[n++] = "reload";
+	if (gw_fed_degraded(gw))
+		why[n++] = "links";
+	if (gw_store_degraded(gw))
+		why[n++] = "store";
+	dmn_st_words(root, "degraded_because", why, n);
+}
+
 int gw_status_build(struct dmn_st **stp, struct gw *gw)
 {
 	const uint64_t now = gw_now();
@@ -149,6 +172,7 @@ int gw_status_build(struct dmn_st **stp, struct gw *gw)
 	dmn_st_str(st, "version", PACKAGE_VERSION);
 	dmn_st_str(st, "gateway", gw->name);
 	dmn_st_str(st, "health", gw_degraded(gw) ? "degraded" : "ok");
+	add_degraded(st, gw);
 	dmn_st_dur(st, "uptime", sst_tmr_now() - gw->started_ms);
 	dmn_st_str(st, "config", gw->cfgpath);
 	dmn_st_str(st, "realm", gw->realm);
@@ -237,6 +261,223 @@ int gw_status_build(struct dmn_st **stp, struct gw *gw)
 	return 0;
 }
 
+/* ---- the one-screen summary, read from the tree ---- */
+
+/* "udp 1.2.3.4:5060, tls ..." from a list of {transport, address}. */
+static int addrs_h(struct re_printf *pf, void *arg)
+{
+	const struct dmn_st *l = arg, *it;
+	int err = 0;
+
+	for (it = dmn_st_next(l, NULL); it; it = dmn_st_next(l, it))
+		err |= re_hprintf(pf, "%s%s %s",
+				  it == dmn_st_next(l, NULL) ? "" : ", ",
+				  dmn_st_gets(it, "transport"),
+				  dmn_st_gets(it, "address"));
+	if (!dmn_st_next(l, NULL))
+		err |= re_hprintf(pf, "none");
+	return err;
+}
+
+static void sum_problems(struct dmn_st *sum, const struct dmn_st *st)
+{
+	const struct dmn_st *l, *it;
+	struct dmn_st *p;
+	char key[96];
+
+	if (!strcmp(dmn_st_gets(st, "health"), "ok"))
+		return;
+	dmn_st_strf(sum, "degraded_because", "%H", dmn_st_pvalue,
+		    (void *)dmn_st_get(st, "degraded_because"));
+	p = dmn_st_section(sum, "problems");
+	if (!dmn_st_geti(st, "directory.up"))
+		dmn_st_strf(p, "directory", "%s is down: %s",
+			    dmn_st_gets(st, "directory.server"),
+			    dmn_st_gets(st, "directory.last_error"));
+	if (!strcmp(dmn_st_gets(st, "last_reload.result"), "failed"))
+		dmn_st_strf(p, "reload", "failed: %s",
+			    dmn_st_gets(st, "last_reload.error"));
+	l = dmn_st_get(st, "federation.connector_links");
+	for (it = dmn_st_next(l, NULL); it; it = dmn_st_next(l, it)) {
+		if (!strcmp(dmn_st_gets(it, "state"), "up"))
+			continue;
+		re_snprintf(key, sizeof(key), "link %s",
+			    dmn_st_gets(it, "name"));
+		dmn_st_strf(p, key, "%s: %s", dmn_st_gets(it, "state"),
+			    dmn_st_gets(it, "last_error")[0] ?
+			    dmn_st_gets(it, "last_error") : "no answer yet");
+	}
+	if (strcmp(dmn_st_gets(st, "store.health"), "ok"))
+		dmn_st_strf(p, "store", "%s %s: %s",
+			    dmn_st_gets(st, "store.kind"),
+			    dmn_st_gets(st, "store.health"),
+			    dmn_st_gets(st, "store.last_error"));
+}
+
+/* Refusals by reason, each counted once: not the per-method totals
+ * (registrations.refused, messages.external_refused, ...) that hold
+ * them, nor directory.answered_503_slow, a part of
+ * directory-unavailable. */
+static void sum_refused(struct dmn_st *sum, const struct dmn_st *st)
+{
+	static const struct {
+		const char *name, *path;
+	} rv[] = {
+		{"wrong-password",        "authentication.wrong_password"},
+		{"unknown-user",          "authentication.unknown_user"},
+		{"other-authentication",  "authentication.other_refusals"},
+		{"directory-unavailable", "authentication.directory_unavailable"},
+		{"ambiguous-user",        "directory.ambiguous_refused"},
+		{"untrusted-source",      "federation.untrusted_refused"},
+		{"no-email",              "federation.no_email_refused"},
+		{"privacy",               "federation.privacy_refused"},
+		{"no-connector",          "federation.no_connector"},
+		{"malformed",             "sip.malformed"},
+		{"not-in-group",          NULL},
+	};
+	enum { N = sizeof(rv) / sizeof(rv[0]) };
+	const struct dmn_st *l = dmn_st_get(st, "federation.federation_policy");
+	const struct dmn_st *it;
+	const char *names[N];
+	int64_t counts[N];
+	size_t i;
+
+	for (i = 0; i < N; i++) {
+		names[i] = rv[i].name;
+		counts[i] = rv[i].path ? dmn_st_geti(st, rv[i].path) : 0;
+	}
+	for (it = dmn_st_next(l, NULL); it; it = dmn_st_next(l, it))
+		counts[N - 1] += dmn_st_geti(it, "not_in_group_out") +
+			dmn_st_geti(it, "not_in_group_in");
+	dmn_sum_refused(sum, "refused", names, counts, N);
+}
+
+static void sum_links(struct dmn_st *sum, const struct dmn_st *st)
+{
+	const struct dmn_st *l = dmn_st_get(st, "federation.connector_links");
+	const struct dmn_st *it;
+	struct dmn_st *o;
+
+	if (!dmn_st_next(l, NULL)) {
+		dmn_st_str(sum, "connector_links", "none");
+		return;
+	}
+	o = dmn_st_section(sum, "connector_links");
+	for (it = dmn_st_next(l, NULL); it; it = dmn_st_next(l, it)) {
+		const bool up = !strcmp(dmn_st_gets(it, "state"), "up");
+		const char *err = dmn_st_gets(it, "last_error");
+
+		dmn_st_strf(o, dmn_st_gets(it, "name"),
+			    "%s, %s %s, %lld requests out, %lld failures%s%s",
+			    dmn_st_gets(it, "state"),
+			    dmn_st_gets(it, "transport"),
+			    dmn_st_gets(it, "address"),
+			    (long long)dmn_st_geti(it, "requests_out"),
+			    (long long)dmn_st_geti(it, "failures"),
+			    !up && err[0] ? "; " : "", !up ? err : "");
+	}
+}
+
+static void sum_communities(struct dmn_st *sum, const struct dmn_st *st)
+{
+	const struct dmn_st *l = dmn_st_get(st,
+					    "federation.external_communities");
+	const struct dmn_st *it;
+	struct dmn_st *o;
+
+	if (!dmn_st_geti(st, "external_communities")) {
+		dmn_st_str(sum, "communities", "not federated "
+			   "(SupportExternalCommunities=\"false\")");
+		return;
+	}
+	if (!dmn_st_next(l, NULL)) {
+		dmn_st_str(sum, "communities", "nobody watched outside yet");
+		return;
+	}
+	o = dmn_st_section(sum, "communities");
+	for (it = dmn_st_next(l, NULL); it; it = dmn_st_next(l, it))
+		dmn_st_strf(o, dmn_st_gets(it, "name"), "%lld presentities "
+			    "watched, %lld local watchers",
+			    (long long)dmn_st_geti(it, "presentities"),
+			    (long long)dmn_st_geti(it, "local_watchers"));
+}
+
+static int gw_status_summary(struct dmn_st **sump, const struct dmn_st *st,
+			     void *arg)
+{
+	const struct gw *gw = arg;
+	const struct dmn_st *dir = dmn_st_get(st, "directory");
+	const struct cfg_gateway *boot;
+	struct dmn_st *sum = NULL;
+	int64_t lookups;
+	int err;
+
+	if (!sump || !st || !gw)
+		return EINVAL;
+	err = dmn_st_alloc(&sum);
+	if (err)
+		return err;
+
+	dmn_st_str(sum, "gateway", dmn_st_gets(st, "gateway"));
+	dmn_st_str(sum, "health", dmn_st_gets(st, "health"));
+	sum_problems(sum, st);
+	/* the endpoint bound at start: a reload does not move it */
+	boot = gw->boot ? cfg_gateway_find(gw->boot, gw->name) : gw->self;
+	dmn_st_strf(sum, "version", "%s (up %H)", dmn_st_gets(st, "version"),
+		    dmn_st_pvalue, (void *)dmn_st_get(st, "uptime"));
+	dmn_st_strf(sum, "config", "%s (realm %s; last reload: %s)",
+		    dmn_st_gets(st, "config"), dmn_st_gets(st, "realm"),
+		    dmn_st_get(st, "last_reload") ?
+		    dmn_st_gets(st, "last_reload.result") : "none");
+	dmn_st_str(sum, "pending_restart",
+		   dmn_st_gets(st, "pending_restart"));
+	dmn_st_strf(sum, "listeners", "%H", addrs_h,
+		    (void *)dmn_st_get(st, "listeners"));
+	dmn_st_strf(sum, "users", "%lld registered, %lld contacts; %lld "
+		    "registrations accepted, %lld refused",
+		    (long long)dmn_st_geti(st, "registrations.users"),
+		    (long long)dmn_st_geti(st, "registrations.contacts"),
+		    (long long)dmn_st_geti(st, "registrations.accepted"),
+		    (long long)dmn_st_geti(st, "registrations.refused"));
+	dmn_st_strf(sum, "presence", "%lld local watchers, %lld external; "
+		    "%lld NOTIFYs sent, %lld failed",
+		    (long long)dmn_st_geti(st, "subscriptions.local_watchers"),
+		    (long long)dmn_st_geti(st,
+					   "subscriptions.external_watchers"),
+		    (long long)dmn_st_geti(st, "presence.notify_sent"),
+		    (long long)dmn_st_geti(st, "presence.notify_failed"));
+	dmn_st_strf(sum, "messages", "%lld in, %lld out: %lld delivered, "
+		    "%lld offline, %lld failed",
+		    (long long)dmn_st_geti(st, "messages.in"),
+		    (long long)dmn_st_geti(st, "messages.out"),
+		    (long long)dmn_st_geti(st, "messages.delivered"),
+		    (long long)dmn_st_geti(st, "messages.offline"),
+		    (long long)dmn_st_geti(st, "messages.failed"));
+	lookups = dmn_st_geti(dir, "lookups");
+	dmn_st_strf(sum, "directory", "%s %s: %s, %lld lookups (%lld%% "
+		    "from the cache), %lld errors",
+		    dmn_st_gets(dir, "backend"), dmn_st_gets(dir, "server"),
+		    dmn_st_geti(dir, "up") ? "up" : "down", (long long)lookups,
+		    (long long)dmn_st_geti(dir, "cache_hit_rate_pct"),
+		    (long long)dmn_st_geti(dir, "errors"));
+	dmn_st_strf(sum, "store", "%s: %s, backlog %lld",
+		    dmn_st_gets(st, "store.kind"),
+		    dmn_st_gets(st, "store.health"),
+		    (long long)dmn_st_geti(st, "store.backlog"));
+	sum_refused(sum, st);
+	sum_links(sum, st);
+	sum_communities(sum, st);
+	dmn_sum_where(sum, st, boot ? boot->metrics : NULL);
+	dmn_sum_more(sum, st);
+
+	err = dmn_st_err(sum);
+	if (err)
+		mem_deref(sum);
+	else
+		*sump = sum;
+	return err;
+}
+
 static int ctl_status(struct re_printf *pf, int argc, char *argv[],
 		      const struct dmn_ctl_peer *peer, void *arg)
 {
@@ -253,7 +494,7 @@ static int ctl_status(struct re_printf *pf, int argc, char *argv[],
 		(void)re_hprintf(pf, "error: status: %m\n", err);
 		return DMN_EXIT_FAIL;
 	}
-	rc = dmn_st_answer(pf, st, argc, argv);
+	rc = dmn_st_answer(pf, st, argc, argv, gw_status_summary, gw);
 	if (rc == DMN_EXIT_OK && json)
 		(void)re_hprintf(pf, "\n");
 	mem_deref(st);
@@ -290,9 +531,10 @@ static int ctl_reset(struct re_printf *pf, int argc, char *argv[],
 }
 
 const struct dmn_ctl_cmd gw_ctl_cmdv[] = {
-	{"status", "[--json] [--all] [SECTION...]", "health, listeners, "
-	 "registrations, subscriptions, messages, directory; SECTION: only "
-	 "those parts", DMN_CTL_ANY, ctl_status},
+	{"status", "[--json] [--all] [SECTION...]", "a one-screen summary: "
+	 "health and why, users, presence, directory, each connector link; "
+	 "--all: the whole tree; SECTION: only those parts; --json: the "
+	 "tree as JSON", DMN_CTL_ANY, ctl_status},
 	{"reload", NULL, "load the configuration file again",
 	 DMN_CTL_OWNER, ctl_reload},
 	{"reset", "[CONNECTOR]", "probe down connector links now and retry "

@@ -98,6 +98,7 @@
 #include "gateway/gw_link.h"
 #include "gateway/gw_msg.h"
 #include "gateway/gw_pres.h"
+#include "gateway/gw_fed_seam.h"
 #include "gateway/gw_sipv.h"
 #include "gateway/gw_retry.h"
 
@@ -195,6 +196,15 @@ struct gw_fmsg {
 };
 
 static void fsub_start(struct gw_fsub *fs);
+
+/* Where requests over links leave (gw_fed_seam.h): gw_send_request but
+ * in tests. */
+static gw_fed_send_h *fed_sendh = gw_send_request;
+
+void gw_fed_send_seam(gw_fed_send_h *sendh)
+{
+	fed_sendh = sendh ? sendh : gw_send_request;
+}
 
 static const char *link_state_name(enum link_state s)
 {
@@ -367,7 +377,7 @@ static int link_request(struct gw_link *l, bool probe,
 	path.laddr = &l->laddr;
 	path.sendh = ftx_send;
 	path.sendarg = fx;
-	err = gw_send_request(l->gw, &path, req, ftx_resp, fx, &fx->ct);
+	err = fed_sendh(l->gw, &path, req, ftx_resp, fx, &fx->ct);
 	if (err) {
 		mem_deref(fx);
 		return err;

@@ -5,7 +5,7 @@
  * stgateway check [-c FILE] [-n NAME] [--directory]
  *                                            validate the file, open
  *                                            what the gateway will open
- * stgateway status [--json] | reload | reset [CONNECTOR]
+ * stgateway status [--all | SECTION...] [--json] | reload | reset [CONNECTOR]
  *           [-c FILE] [-n NAME] [-s SOCKET]
  *                                            ask the running gateway
  * stgateway --help | --version
@@ -23,10 +23,11 @@ static const struct dmn_cli_cmd commands[] = {
 	{"check", gw_cmd_check, "check [-c FILE] [-n NAME] [--directory]",
 	 "validate FILE and open what the gateway will open; "
 	 "--directory: bind to LDAP and read the search base"},
-	{"status", gw_cmd_ctl, "status [--json] [SECTION...] [-c FILE] "
-	 "[-n NAME] [-s SOCK]",
-	 "ask the running gateway how it is (exit 0 ok, 1 degraded, "
-	 "3 not running)"},
+	{"status", gw_cmd_ctl, "status [--all | SECTION...] [--json] "
+	 "[-c FILE] [-n NAME] [-s SOCK]",
+	 "ask the running gateway how it is: a one-screen summary; --all: "
+	 "everything; SECTION: those parts; --json: the whole tree (or the "
+	 "SECTIONs) for programs (exit 0 ok, 1 degraded, 3 not running)"},
 	{"reload", gw_cmd_ctl, "reload [-c FILE] [-n NAME] [-s SOCK]",
 	 "make the running gateway load FILE again"},
 	{"reset", gw_cmd_ctl, "reset [CONNECTOR] [-c FILE] [-n NAME] [-s SOCK]",

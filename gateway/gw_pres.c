@@ -49,6 +49,7 @@
 #include "gateway/gw_route.h"
 #include "gateway/gw_shared.h"
 #include "gateway/gw_sipv.h"
+#include "gateway/gw_pres_seam.h"
 #include "gateway/gw_reg.h"
 #include "store/sto.h"
 
@@ -99,6 +100,12 @@ struct gw_sub {
 	char *route;                 /* "Route: ...\r\n" from the
 				      * SUBSCRIBE's Record-Route, or NULL */
 	bool stored;                 /* written to the state store */
+	struct tmr resend;           /* a NOTIFY refused 503: again */
+};
+
+enum {
+	GW_NOTIFY_RETRY_S     = 5,   /* 503 without Retry-After */
+	GW_NOTIFY_RETRY_MAX_S = 60,
 };
 
 /* the state store (the end of this file) */
@@ -108,12 +115,30 @@ static void pres_store(struct gw *gw, const char *aor);
 
 static uint64_t pub_seq;
 
+/* Where NOTIFYs leave (gw_pres_seam.h): gw_send_request but in tests. */
+static gw_pres_send_h *pres_sendh = gw_send_request;
+
+void gw_pres_send_seam(gw_pres_send_h *sendh)
+{
+	pres_sendh = sendh ? sendh : gw_send_request;
+}
+
 static void pres_destructor(void *arg)
 {
 	struct gw_pres *p = arg;
 
 	hash_unlink(&p->he);
 	list_flush(&p->pubs);
+}
+
+/* A publication leaves its AOR's list when it goes (removed by
+ * Expires: 0, expired by the sweep), so that nothing walks freed
+ * memory afterwards. */
+static void pub_destructor(void *arg)
+{
+	struct gw_pub *pb = arg;
+
+	list_unlink(&pb->le);
 }
 
 static void sub_destructor(void *arg)
@@ -128,6 +153,7 @@ static void sub_destructor(void *arg)
 	hash_unlink(&s->he_d);
 	if (s->ct)
 		sst_ctrans_abandon(s->ct);
+	tmr_cancel(&s->resend);
 	s->strs = mem_deref(s->strs);
 	s->route = mem_deref(s->route);
 	s->fl = mem_deref(s->fl);
@@ -265,17 +291,59 @@ unsigned gw_pres_ext_watchers(const struct gw *gw)
 
 static void notify_send(struct gw_sub *s);
 
+static void notify_resend(void *arg)
+{
+	notify_send(arg);
+}
+
+/*
+ * A NOTIFY answered 503 (a connector over its community's notifyRate,
+ * or a watcher's server that is busy) is sent again after its
+ * Retry-After (GW_NOTIFY_RETRY_S without one, GW_NOTIFY_RETRY_MAX_S at
+ * most), with the state of that moment: each NOTIFY holds the whole
+ * state, so the watcher ends up with the newest, and a change meanwhile
+ * (notify_send) makes the wait moot.  True when so scheduled.
+ */
+static bool notify_defer(struct gw_sub *s, const struct sip_msg *msg)
+{
+	static struct dmn_ratelim rl = DMN_RATELIM_INIT(10, 60000);
+	const struct sip_hdr *h = sip_msg_hdr(msg, SIP_HDR_RETRY_AFTER);
+	uint32_t ra = GW_NOTIFY_RETRY_S;
+	struct pl n;
+
+	if (s->ending)
+		return false;
+	if (h && !re_regex(h->val.p, h->val.l, "[0-9]+", &n))
+		ra = pl_u32(&n);
+	ra = ra < 1 ? 1 : min(ra, (uint32_t)GW_NOTIFY_RETRY_MAX_S);
+	s->again = false;	/* the resend carries the newest state */
+	tmr_start(&s->resend, (uint64_t)ra * 1000, notify_resend, s);
+	dmn_log_rl(&rl, DMN_LOG_INFO, "gw: notify deferred watcher=%s "
+		   "target=%s status=503 retry_in=%us", s->watcher, s->target,
+		   (unsigned)ra);
+	return true;
+}
+
 static void notify_resp(int err, uint16_t scode, const struct sip_msg *msg,
 			void *arg)
 {
 	struct gw_sub *s = arg;
 	struct gw *gw = s->gw;
 
-	(void)msg;
 	if (scode < 200)
 		return;
 	s->ct = NULL;
 
+	/* the final NOTIFY of a dialog the watcher ended: a watcher that
+	 * forgot the dialog with its un-SUBSCRIBE answers 481, which is
+	 * the end we wanted, not a failure */
+	if (scode == 481 && s->ending) {
+		dmn_log_debug("gw: notify final watcher=%s target=%s "
+			      "status=481 dialog=gone-at-watcher", s->watcher,
+			      s->target);
+		mem_deref(s);
+		return;
+	}
 	if (scode >= 300) {
 		static struct dmn_ratelim rl = DMN_RATELIM_INIT(10, 60000);
 
@@ -287,6 +355,8 @@ static void notify_resp(int err, uint16_t scode, const struct sip_msg *msg,
 			mem_deref(s);
 			return;
 		}
+		if (scode == 503 && notify_defer(s, msg))
+			return;
 	}
 	if (s->ending) {
 		mem_deref(s);
@@ -313,6 +383,7 @@ static void notify_send(struct gw_sub *s)
 	char *hdrs;
 	int err;
 
+	tmr_cancel(&s->resend);	/* this one carries the newest state */
 	if (s->ct) {
 		s->again = true;
 		return;
@@ -372,7 +443,7 @@ static void notify_send(struct gw_sub *s)
 	out.body = body->buf;
 	out.blen = body->end;
 	gw_out_flow_path(&path, s->fl);
-	err = gw_send_request(gw, &path, &out, notify_resp, s, &s->ct);
+	err = pres_sendh(gw, &path, &out, notify_resp, s, &s->ct);
 	mem_deref(hdrs);
 	mem_deref(body);
 	if (err) {
@@ -601,7 +672,7 @@ void gw_publish(struct gw_req *rq)
 			gw_req_answer(rq, 403, "Too many publications", NULL);
 			return;
 		}
-		pb = mem_zalloc(sizeof(*pb), NULL);
+		pb = mem_zalloc(sizeof(*pb), pub_destructor);
 		if (!pb) {
 			gw_req_answer(rq, 500, "Server Internal Error", NULL);
 			return;
@@ -755,6 +826,7 @@ static void sub_create(struct gw_req *rq, const char *target,
 		gw_req_answer(rq, 500, "Server Internal Error", NULL);
 		return;
 	}
+	tmr_init(&s->resend);
 	s->gw = gw;
 	s->fl = mem_ref(rq->fl);
 	s->ext = ext;
@@ -776,9 +848,9 @@ static void sub_create(struct gw_req *rq, const char *target,
 	s->expires = gw_now() + e;
 
 	gw->c.sub_ok++;
-	dmn_log_info("gw: subscribe watcher=%s target=%s expires=%u%s",
-		     s->watcher, s->target, (unsigned)e,
-		     ext ? " external-watcher=yes" : "");
+	dmn_log_info("gw: subscribe watcher=%s target=%s expires=%u "
+		     "external-watcher=%s", s->watcher, s->target,
+		     (unsigned)e, ext ? "yes" : "no");
 	sub_reply(rq, s, e);
 	mem_deref(rq);
 
@@ -984,7 +1056,7 @@ void gw_pres_restore_pub(struct gw *gw, const struct sto_pub *sp,
 	}
 	if (list_count(&p->pubs) >= GW_PUB_PER_AOR_MAX)
 		return;
-	pb = mem_zalloc(sizeof(*pb), NULL);
+	pb = mem_zalloc(sizeof(*pb), pub_destructor);
 	if (!pb)
 		return;
 	str_ncpy(pb->etag, sp->etag, sizeof(pb->etag));
@@ -1030,6 +1102,7 @@ int gw_pres_restore_sub(struct gw *gw, const struct sto_sub *u,
 	s = mem_zalloc(sizeof(*s), sub_destructor);
 	if (!s)
 		return ENOMEM;
+	tmr_init(&s->resend);
 	s->gw = gw;
 	n = strlen(u->watcher) + strlen(u->target) +
 		(u->entity ? strlen(u->entity) + 1 : 0) + strlen(u->ruri) +

@@ -169,6 +169,7 @@ static void report_h(const struct sst_front_report *rep, void *arg)
 void gw_sip_front(struct gw *gw)
 {
 	gw->front.tp = gw->tp;
+	gw->front.lim = sst_transp_limits(gw->tp);
 	gw->front.ts = gw->tstk;
 	gw->front.allow = allow_hdr;
 	gw->front.reqh = request_h;

@@ -415,7 +415,7 @@ static int conn_alloc(struct sst_conn **connp, struct sst_transp *tp,
 		return ENOMEM;
 	}
 
-	err = sst_frame_alloc(&conn->fr, tp->conf.hdr_max, tp->conf.body_max);
+	err = sst_frame_alloc(&conn->fr, &tp->conf.lim);
 	if (err) {
 		mem_deref(peer);
 		mem_deref(conn);

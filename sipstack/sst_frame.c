@@ -40,14 +40,15 @@ static void destructor(void *data)
 /**
  * Allocate the framing state of one stream connection.
  *
- * @param frp      Returned frame state
- * @param hdr_max  Largest header block, 0 for SST_FRAME_HDR_MAX
- * @param body_max Largest body, 0 for SST_FRAME_BODY_MAX
+ * @param frp  Returned frame state
+ * @param lim  Limits (hdr_max and body_max are used); NULL or a zero
+ *	       member for the default (sst_limits.h)
  *
  * @return 0 if success, otherwise errorcode
  */
-int sst_frame_alloc(struct sst_frame **frp, size_t hdr_max, size_t body_max)
+int sst_frame_alloc(struct sst_frame **frp, const struct sst_limits *lim)
 {
+	const struct sst_limits l = sst_limits_of(lim);
 	struct sst_frame *fr;
 
 	if (!frp)
@@ -57,8 +58,8 @@ int sst_frame_alloc(struct sst_frame **frp, size_t hdr_max, size_t body_max)
 	if (!fr)
 		return ENOMEM;
 
-	fr->hdr_max  = hdr_max ? hdr_max : SST_FRAME_HDR_MAX;
-	fr->body_max = body_max ? body_max : SST_FRAME_BODY_MAX;
+	fr->hdr_max  = l.hdr_max;
+	fr->body_max = l.body_max;
 
 	*frp = fr;
 	return 0;

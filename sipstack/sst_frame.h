@@ -3,7 +3,8 @@
  *
  * Owns: the per-connection reassembly buffer, the search for the end of
  *	the header block, the Content-Length that says where the body ends,
- *	RFC 5626 CRLF keep-alives between messages, and the size limits.
+ *	RFC 5626 CRLF keep-alives between messages, and enforcing the
+ *	header and body limits (defined in sst_limits.h).
  * Not here: header parsing and validation (sst_msg.h), sockets and
  *	answering pings (sst_transp.h).  The only header this module reads
  *	is Content-Length ("l" in compact form); it never calls the SIP
@@ -28,15 +29,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sipstack/sst_limits.h"
+
 struct mbuf;
 struct sst_frame;
 
-enum {
-	SST_FRAME_HDR_MAX  = 16384,  /* start line + headers + blank line */
-	SST_FRAME_BODY_MAX = 65536,  /* largest Content-Length accepted */
-};
-
-int  sst_frame_alloc(struct sst_frame **frp, size_t hdr_max, size_t body_max);
+int  sst_frame_alloc(struct sst_frame **frp, const struct sst_limits *lim);
 int  sst_frame_push(struct sst_frame *fr, const uint8_t *p, size_t n);
 int  sst_frame_next(struct sst_frame *fr, struct mbuf **mbp, bool *ping);
 int  sst_frame_head(const struct sst_frame *fr, struct mbuf **mbp);

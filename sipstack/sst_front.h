@@ -76,7 +76,7 @@ typedef void (sst_front_req_h)(struct sip_msg *msg, struct sst_strans *stx,
 struct sst_front {
 	struct sst_transp *tp;
 	struct sst_tstack *ts;
-	const struct sst_msg_limits *lim;	/* NULL: defaults */
+	const struct sst_limits *lim;	/* NULL: defaults */
 	const char *allow;	/* "Allow: ...\r\n" for 501, or NULL */
 	sst_front_req_h *reqh;
 	sst_front_msg_h *msgh;		/* optional */

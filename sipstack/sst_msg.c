@@ -370,7 +370,7 @@ static enum sst_reason scan_start(struct scan *s);
  * decoding go to s->defer.
  */
 static enum sst_reason scan_head(struct scan *s,
-				 const struct sst_msg_limits *lim)
+				 const struct sst_limits *lim)
 {
 	const size_t avail = min(s->n, lim->hdr_max);
 	bool first = true;
@@ -766,7 +766,7 @@ static enum sst_reason check_cseq(const struct sip_msg *msg)
 
 static enum sst_reason validate(struct sip_msg *msg, const struct counts *c,
 				bool stream,
-				const struct sst_msg_limits *lim)
+				const struct sst_limits *lim)
 {
 	enum sst_reason r;
 	uint32_t v;
@@ -852,17 +852,6 @@ static int reason_err(enum sst_reason r)
 }
 
 
-static void limits(struct sst_msg_limits *l, const struct sst_msg_limits *in)
-{
-	l->msg_max       = (in && in->msg_max) ? in->msg_max : SST_MSG_MAX;
-	l->hdr_max       = (in && in->hdr_max) ? in->hdr_max : SST_HDR_MAX;
-	l->body_max      = (in && in->body_max) ? in->body_max : SST_BODY_MAX;
-	l->line_max      = (in && in->line_max) ? in->line_max : SST_LINE_MAX;
-	l->hdr_count_max = (in && in->hdr_count_max) ? in->hdr_count_max :
-		SST_HDR_COUNT_MAX;
-}
-
-
 void sst_verdict_reset(struct sst_verdict *v)
 {
 	if (!v)
@@ -874,9 +863,9 @@ void sst_verdict_reset(struct sst_verdict *v)
 
 
 int sst_msg_decode(struct sip_msg **msgp, struct mbuf *mb, bool stream,
-		   const struct sst_msg_limits *lim, struct sst_verdict *v)
+		   const struct sst_limits *lim, struct sst_verdict *v)
 {
-	struct sst_msg_limits l;
+	const struct sst_limits l = sst_limits_of(lim);
 	struct sip_msg *msg = NULL;
 	struct mbuf *dmb = NULL;
 	struct counts c;
@@ -893,7 +882,6 @@ int sst_msg_decode(struct sip_msg **msgp, struct mbuf *mb, bool stream,
 		return EINVAL;
 	}
 
-	limits(&l, lim);
 	memset(&s, 0, sizeof(s));
 
 	had_bytes = mbuf_get_left(mb) > 0;
@@ -974,7 +962,7 @@ int sst_msg_decode(struct sip_msg **msgp, struct mbuf *mb, bool stream,
 }
 
 
-int sst_msg_decode_head(struct mbuf *mb, const struct sst_msg_limits *lim,
+int sst_msg_decode_head(struct mbuf *mb, const struct sst_limits *lim,
 			struct sst_verdict *v)
 {
 	struct sip_msg *msg = NULL;

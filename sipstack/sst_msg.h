@@ -1,8 +1,9 @@
 /*
  * sst_msg.h -- decode and validate one whole SIP message.
  *
- * Owns: the checks libre's sip_msg_decode() leaves out, the size limits
- *	of a message, and the refusal reasons (with the status a server
+ * Owns: the checks libre's sip_msg_decode() leaves out, enforcing the
+ *	size limits of sst_limits.h on a whole message, and the refusal
+ *	reasons (with the status a server
  *	answers and a stable name for counters).
  * Not here: cutting a stream into messages (sst_frame.h), building the
  *	answer (sst_build.h), logging (callers count and log, rate-limited).
@@ -13,8 +14,8 @@
  *
  * What sst_msg_decode() refuses, beyond libre:
  *	- empty input or CR/LF only (keep-alive): ENODATA, nothing to answer;
- *	- more than the limits below (size, header section, line length,
- *	  header count), a NUL byte or a bare CR in the start line or the
+ *	- more than the limits (sst_limits.h: size, header section, line
+ *	  length, header count), a NUL byte or a bare CR in the start line or the
  *	  headers, header lines without a name or a colon, continuation
  *	  lines with nothing to continue, no blank line after the headers;
  *	- a version other than "SIP/2.0" in requests (505) and responses,
@@ -47,26 +48,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sipstack/sst_limits.h"
+
 struct mbuf;
 struct pl;
 struct sip_msg;
 
-/* Default limits; struct sst_msg_limits overrides them. */
+/* The size limits are sst_limits.h's, shared with the framer and the
+ * UDP receive. */
 enum {
-	SST_MSG_MAX       = 65536, /* whole message; above: 513 */
-	SST_HDR_MAX       = 16384, /* start line + headers + blank line */
-	SST_BODY_MAX      = 32768, /* Content-Length; above: 413 */
-	SST_LINE_MAX      = 4096,  /* one physical line, without CRLF */
-	SST_HDR_COUNT_MAX = 128,   /* header lines, continuations aside */
 	SST_CSEQ_MAX      = 2147483647, /* RFC 3261 8.1.1.5: < 2^31 */
-};
-
-struct sst_msg_limits {
-	size_t msg_max;
-	size_t hdr_max;
-	size_t body_max;
-	size_t line_max;
-	size_t hdr_count_max;
 };
 
 /* Why a message was refused.  Order is stable; append only. */
@@ -147,7 +138,7 @@ struct sst_verdict {
  * EBADMSG malformed, EINVAL bad arguments, ENOMEM.  v is always filled.
  */
 int sst_msg_decode(struct sip_msg **msgp, struct mbuf *mb, bool stream,
-		   const struct sst_msg_limits *lim, struct sst_verdict *v);
+		   const struct sst_limits *lim, struct sst_verdict *v);
 
 /*
  * The header block of a stream message refused for its size before its
@@ -156,7 +147,7 @@ int sst_msg_decode(struct sip_msg **msgp, struct mbuf *mb, bool stream,
  * request can be answered; or the error of the header block itself
  * (a 400 reason) when it is malformed.
  */
-int sst_msg_decode_head(struct mbuf *mb, const struct sst_msg_limits *lim,
+int sst_msg_decode_head(struct mbuf *mb, const struct sst_limits *lim,
 			struct sst_verdict *v);
 
 /* Drop the message a verdict may hold and clear it. */

@@ -13,7 +13,6 @@
 
 #include <re.h>
 
-#include "sipstack/sst_frame.h"
 #include "sipstack/sst_transp_int.h"
 
 enum {
@@ -314,8 +313,7 @@ int sst_transp_alloc(struct sst_transp **tpp,
 	DEFAULT(pong_ms, SST_TRANSP_PONG_MS);
 	DEFAULT(sweep_ms, SST_TRANSP_SWEEP_MS);
 	DEFAULT(garbage_max, SST_TRANSP_GARBAGE_MAX);
-	DEFAULT(hdr_max, SST_FRAME_HDR_MAX);
-	DEFAULT(body_max, SST_FRAME_BODY_MAX);
+	tp->conf.lim = sst_limits_of(&tp->conf.lim);
 	DEFAULT(max_peers, SST_TRANSP_MAX_PEERS);
 	DEFAULT(sockbuf, SST_TRANSP_SOCKBUF);
 
@@ -365,7 +363,8 @@ static void udp_recv_handler(const struct sa *src, struct mbuf *mb,
 		c->pings_in++;
 		return;
 	}
-	if (n > tp->conf.hdr_max + tp->conf.body_max) {
+	/* the socket reads dgram_max + 1: more is a datagram cut short */
+	if (n > tp->conf.lim.dgram_max) {
 		sst_count_err(tp, SST_TP_UDP, NULL, SST_ERR_OVERSIZE);
 		return;
 	}
@@ -421,8 +420,11 @@ int sst_transp_listen(struct sst_transp *tp, enum sst_tp kind,
 
 	if (kind == SST_TP_UDP) {
 		err = udp_listen(&l->us, laddr, udp_recv_handler, l);
-		if (!err)
+		if (!err) {
+			/* libre reads 8 KiB of a datagram unless told */
+			udp_rxsz_set(l->us, tp->conf.lim.dgram_max + 1);
 			err = udp_local_get(l->us, &l->laddr);
+		}
 		if (!err)
 			l->rcvbuf = udp_bufs(l->us, sa_af(laddr),
 					     tp->conf.sockbuf);
@@ -606,6 +608,12 @@ void sst_transp_tls_set(struct sst_transp *tp, struct sst_tls_ctx *ctx)
 	if (!tp)
 		return;
 	tp->conf.tls = ctx;
+}
+
+/** The message limits in effect, defaults filled in. */
+const struct sst_limits *sst_transp_limits(const struct sst_transp *tp)
+{
+	return tp ? &tp->conf.lim : NULL;
 }
 
 /** Counters of one transport kind, for status screens. */

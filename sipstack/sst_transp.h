@@ -56,6 +56,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sipstack/sst_limits.h"
+
 struct mbuf;
 struct sa;
 struct re_printf;
@@ -148,8 +150,8 @@ struct sst_transp_conf {
 	unsigned pong_ms;
 	unsigned sweep_ms;
 	unsigned garbage_max;
-	size_t hdr_max;         /* SST_FRAME_HDR_MAX */
-	size_t body_max;        /* SST_FRAME_BODY_MAX */
+	struct sst_limits lim;  /* message sizes; zero members: the
+				 * defaults of sst_limits.h */
 	unsigned sockbuf;       /* UDP buffers; 0: SST_TRANSP_SOCKBUF */
 	struct sst_tls_ctx *tls;  /* needed for TLS listeners/connections */
 };
@@ -238,6 +240,9 @@ const struct sa *sst_conn_peer(const struct sst_conn *conn);
 const struct sa *sst_conn_local(const struct sst_conn *conn);
 struct sst_tls *sst_conn_tls(const struct sst_conn *conn);
 
+/* The message limits in effect (defaults filled in): what the framer
+ * and the UDP receive apply, for the decoder of what they hand up. */
+const struct sst_limits *sst_transp_limits(const struct sst_transp *tp);
 const struct sst_counters *sst_transp_counters(const struct sst_transp *tp,
 					       enum sst_tp kind);
 int  sst_transp_peer_counters(const struct sst_transp *tp,

@@ -471,6 +471,7 @@ sip:Bob.Jones@chicago.test from asmith), watch its presence, chat.
 
 Status:  $SC status -c $run/acme/acme.test.xml
          $GW status -c $run/acme/acme.test.xml   (and chicago)
+         (one screen each; add --all for every field, --json for programs)
 Logs:    $run/acme/stconnector.log, $run/acme/stgateway.log (and chicago)
 Trace:   off; set <Trace enable="true"> in $run/acme/acme.test.xml,
          then $SC reload -c $run/acme/acme.test.xml: every message

@@ -124,6 +124,10 @@ sed 's|<Dns |<Dns serveStale="0" |' "$D/acme/acme.test.xml" >"$B"
 run check -c "$B"
 te_check "serveStale 0: shown" has "$D/out" \
 	"dns: 127.0.0.53:5353, timeout 2000 ms; expired answers never serve"
+sed 's|<Dns timeout="2000"|<Dns|' "$D/acme/acme.test.xml" >"$B"
+run check -c "$B"
+te_check "no Dns timeout: the resolver's default" has "$D/out" \
+	"dns: 127.0.0.53:5353, the resolver's default timeout; expired answers serve up to 3600 s while the DNS fails"
 
 run check -c "$D/nothing.xml"
 te_check "missing file: exit 1" [ "$rc" = 1 ]

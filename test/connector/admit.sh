@@ -9,7 +9,8 @@
 #   127.0.118.1-250  attackers holding idle TCP and TLS connections
 #   127.0.118.251-252  UDP senders whose Via names another port
 # Checks: a 70 KB body over TCP and over TLS is answered 513 before the
-# connection closes, counted malformed; UDP responses go to the Via port (the
+# connection closes, counted malformed; a body one byte over 32 KiB gets
+# 513 and the close on TCP, 413 on UDP; UDP responses go to the Via port (the
 # connector and the gateway); with maxConnections=60 and 250 idle
 # connections held (re-opened two seconds after they are closed), chicago's
 # proxy is still served over TCP and TLS, status answers, and every
@@ -74,7 +75,7 @@ EOF
 # status: `stconnector status` answered (exit 0 healthy, 1 degraded)
 status()
 {
-	"$SC" status -c "$F" >"$D/status.out" 2>&1
+	"$SC" status --all -c "$F" >"$D/status.out" 2>&1
 	_rc=$?
 	[ $_rc -le 1 ] || { echo "  status exit $_rc:"; \
 		sed 's/^/  | /' "$D/status.out"; return 1; }
@@ -198,6 +199,36 @@ te_check "70 KB body: the precise reason kept" \
 	status_has "^last_rejection: +malformed: too-big"
 te_check "70 KB body: logged" \
 	grep -Eq "cn: reject reason=malformed .*detail=\"?too-big" "$D/daemon.log"
+
+# ---- one body limit, 32 KiB, on every transport (sipstack/sst_limits.h)
+send $EXT tcp '^513 Message Too Large closed$' --wait-close 5 <<EOF
+MESSAGE sip:bob@acme.test SIP/2.0
+Via: SIP/2.0/TCP @SRC@:@PORT@;branch=@BRANCH@
+From: <sip:alice@chicago.test>;tag=big3
+To: <sip:bob@acme.test>
+Call-ID: big-3@$EXT
+CSeq: 1 MESSAGE
+Max-Forwards: 70
+Content-Type: text/plain
+
+@BODY=32769@
+EOF
+te_check "32 KiB + 1 body over TCP: 513 before the connection closes" [ $? = 0 ]
+# a datagram over libre's 8 KiB read is read whole: 413 for its body,
+# not a 400 for a Content-Length the cut datagram no longer matches
+send $U1 udp '^413 Request Entity Too Large port=source' <<EOF
+MESSAGE sip:bob@acme.test SIP/2.0
+Via: SIP/2.0/UDP @SRC@:@PORT@;rport;branch=@BRANCH@
+From: <sip:alice@chicago.test>;tag=big4
+To: <sip:bob@acme.test>
+Call-ID: big-4@$U1
+CSeq: 1 MESSAGE
+Max-Forwards: 70
+Content-Type: text/plain
+
+@BODY=32769@
+EOF
+te_check "32 KiB + 1 body over UDP: read whole, answered 413" [ $? = 0 ]
 
 # ---- UDP: the response goes to the Via port (no rport)
 send $U1 udp '^200 OK port=via received=-$' --via-port 15999 <<EOF

@@ -130,7 +130,7 @@ te_check "control socket is mode 0600" \
 te_check "pid file names the daemon" [ "$(cat "$D/run/cn.pid")" = "$PID" ]
 
 # ---- status for people
-run status -c "$F"
+run status --all -c "$F"
 te_check "status: exit 0 (healthy: no reload failed, no link down)" \
 	[ "$rc" = 0 ]
 te_check "status: health ok" has "$D/out" '^health: +ok$'
@@ -151,6 +151,29 @@ for r in $REASONS; do
 	n=$(grep -cE "^    $r: +0\$" "$D/out")
 	te_check "status: $r is 0 for both communities" [ "$n" = 2 ]
 done
+
+# ---- the summary (no argument): one screen, one line per thing
+run status -c "$F"
+te_check "summary: exit 0" [ "$rc" = 0 ]
+te_check "summary: fits a screen (at most 25 lines)" \
+	[ "$(wc -l <"$D/out")" -le 25 ]
+te_check "summary: who and health" sh -c \
+	"grep -Eq '^connector: +acme-edge\$' '$D/out' && grep -Eq '^health: +ok\$' '$D/out'"
+te_check "summary: no problems listed when healthy" \
+	sh -c "! grep -Eq '^(problems|degraded_because):' '$D/out'"
+te_check "summary: one line per community with its state" sh -c \
+	"grep -Eq '^  chicago: +idle, ' '$D/out' && grep -Eq '^  boston: +disabled' '$D/out'"
+te_check "summary: a community not resolved yet says so, with its proxy" \
+	has "$D/out" '^  chicago: +idle, no next hop yet \(tcp sip\.chicago\.test:15061\), 0 in, 0 out, 0 refused$'
+te_check "summary: the gateway with its address" has "$D/out" \
+	'^  acme-gw: +[a-z]+, tcp 127\.0\.9\.11:15070, 0 in, 0 out'
+te_check "summary: nothing refused" has "$D/out" '^refused: +none$'
+te_check "summary: where the log, trace and metrics are" sh -c \
+	"grep -Eq '^log: +stderr \\($D/daemon.log\\), level info\$' '$D/out' &&
+	 grep -Eq '^trace: +off\$' '$D/out' && grep -Eq '^metrics: +off\$' '$D/out'"
+te_check "summary: how to see the rest" has "$D/out" \
+	'^more: +status --all; status SECTION: config, .*communities'
+te_check "summary: not the whole tree" sh -c "! grep -q '^# ' '$D/out'"
 
 # ---- status as JSON, field by field
 run status --json -c "$F"
@@ -239,7 +262,7 @@ te_check "broken reload: last reload failed with the message" json \
 	"s['config']['last_reload'] == 'failed' and any(m['text'].startswith('$F:$line: ') for m in s['config']['messages'])"
 te_check "broken reload: old configuration kept (boston enabled)" json \
 	's["communities"][1]["enabled"] is True and s["gateways"][0]["name"] == "acme-gw"'
-run status -s "$D/run/cn.sock"
+run status config -s "$D/run/cn.sock"
 te_check "broken reload: text status says failed" has "$D/out" \
 	'^last_reload: +failed$'
 te_check "broken reload: daemon logged the error" \

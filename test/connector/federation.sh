@@ -98,7 +98,7 @@ status()
 	if [ "$2" = --json ]; then
 		"$SC" status --json -c "$D/$1/$1.xml" >"$D/$1.json" 2>"$D/$1.err"
 	else
-		"$SC" status -c "$D/$1/$1.xml" >"$D/$1.txt" 2>"$D/$1.err"
+		"$SC" status --all -c "$D/$1/$1.xml" >"$D/$1.txt" 2>"$D/$1.err"
 	fi
 	src=$?
 }

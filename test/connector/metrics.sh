@@ -107,6 +107,16 @@ te_check "gateway: directory counters" hasre "$G" '^stgateway_directory_lookups 
 te_check "gateway: listeners by transport" hasre "$G" \
 	'^stgateway_listeners_msgs_in\{transport="udp",address="127.0.115.61:15060"\} [0-9]+$'
 
+# ---- the status summaries say where the metrics are ----
+"$SC" status -c "$F" >"$D/cn.sum" 2>&1
+te_check "connector summary: the metrics URL" \
+	hasre "$D/cn.sum" "^metrics: +http://$CNM/metrics\$"
+te_check "connector summary: the refusal by its reason" \
+	hasre "$D/cn.sum" '^refused: +1: unknown-community 1$'
+"$GW" status -c "$F" >"$D/gw.sum" 2>&1
+te_check "gateway summary: the metrics URL" \
+	hasre "$D/gw.sum" "^metrics: +http://$GWM/metrics\$"
+
 # ---- a real Prometheus scrapes both ----
 cat >"$D/prometheus.yml" <<EOF
 global:

@@ -55,7 +55,7 @@ EOF
 # status KEY-REGEX: `stconnector status` has a matching line
 status_has()
 {
-	"$SC" status -c "$F" >"$D/status.out" 2>&1
+	"$SC" status --all -c "$F" >"$D/status.out" 2>&1
 	grep -Eq -- "$1" "$D/status.out" || { echo "  no '$1' in status:"; \
 		sed 's/^/  | /' "$D/status.out"; return 1; }
 }

@@ -160,7 +160,7 @@ rc=$?
 te_check "trace unopenable: reload exit 1" [ "$rc" = 1 ]
 te_check "trace unopenable: the reason" has "$D/out" \
 	"$F:$l_tr: Trace file $D/nowhere/trace.log cannot be opened: No such file or directory"
-"$SC" status -s "$SOCK" >"$D/status" 2>&1
+"$SC" status config -s "$SOCK" >"$D/status" 2>&1
 te_check "trace unopenable: status says the reload failed" \
 	hasre "$D/status" "^last_reload: +failed\$"
 conf 15061 "" true run/trace.log
@@ -199,6 +199,16 @@ conf 15061 "" false run/trace.log
 "$SC" status -s "$SOCK" >"$D/status" 2>&1
 te_check "back to the running values: nothing pending" \
 	hasre "$D/status" "^pending_restart: +none\$"
+# a metrics endpoint is bound at start only: the summary shows the bound one
+conf 15061 "metrics=\"$IP:19480\"" false run/trace.log
+"$SC" reload -s "$SOCK" >"$D/out" 2>&1
+te_check "metrics added by a reload: pending restart" has "$D/out" \
+	"pending restart: metrics (the running values stay until a restart)"
+"$SC" status -s "$SOCK" >"$D/status" 2>&1
+te_check "metrics added by a reload: the summary lists it pending, none bound" sh -c \
+	"grep -Eq '^pending_restart: +metrics\$' '$D/status' && grep -Eq '^metrics: +off\$' '$D/status'"
+conf 15061 "" false run/trace.log
+"$SC" reload -s "$SOCK" >/dev/null 2>&1
 
 
 # ---- log LEVEL at run time ----

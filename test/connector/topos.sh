@@ -162,7 +162,7 @@ te_check "MESSAGE out: no inside address reached chicago" \
 te_check "MESSAGE out: chicago sees only the advertised Via" \
 	rx_has "$D/ext-msg.msg" "^Via: SIP/2.0/TCP $ADV:$PORT;"
 te_check "MESSAGE out: chicago sees the advertised Contact" \
-	rx_has "$D/ext-msg.msg" "^Contact: <sip:th[0-9]+\.[0-9a-f]+@$ADV:$PORT;transport=tcp>"
+	rx_has "$D/ext-msg.msg" "^Contact: <sip:th[A-Za-z0-9_-]+@$ADV:$PORT;transport=tcp>"
 te_check "MESSAGE out: the gateway's 200 came back on its own Via" \
 	gw_has "$D/gw-msg.msg" "^Via: SIP/2.0/UDP $GW:$GWSUB;"
 
@@ -179,7 +179,7 @@ te_stop $GWPID
 te_check "MESSAGE in: no inside address in the 200 chicago got" \
 	no_inside "$D/ext-msg-in.msg"
 te_check "MESSAGE in: the 200's Contact is the connector's" \
-	rx_has "$D/ext-msg-in.msg" "^Contact: <sip:th[0-9]+\.[0-9a-f]+@$ADV:$PORT;transport=tcp>"
+	rx_has "$D/ext-msg-in.msg" "^Contact: <sip:th[A-Za-z0-9_-]+@$ADV:$PORT;transport=tcp>"
 
 # ---- presence out: the gateway subscribes to chicago, is notified,
 # unsubscribes and gets the terminating NOTIFY
@@ -205,7 +205,7 @@ te_check "presence out: no inside address reached chicago" \
 te_check "presence out: Record-Route names the advertised host only" \
 	rx_has "$D/ext-sub.msg" "^Record-Route: <sip:$ADV:$PORT;transport=tcp;lr>[[:space:]]*\$"
 te_check "presence out: the in-dialog NOTIFY went to the connector's Contact" \
-	sh -c "grep -Eq '^NOTIFY sip:th[0-9]+\.[0-9a-f]+@$ADV:$PORT;transport=tcp SIP/2.0' '$D/ext-sub.msg'"
+	sh -c "grep -Eq '^NOTIFY sip:th[A-Za-z0-9_-]+@$ADV:$PORT;transport=tcp SIP/2.0' '$D/ext-sub.msg'"
 te_check "presence out: the gateway got NOTIFY at its own Contact" \
 	gw_has "$D/gw-sub.msg" "^NOTIFY sip:bob@$GW:$GWSUB;transport=UDP SIP/2.0"
 te_check "presence out: the gateway routes by both connector sides" \

@@ -88,7 +88,7 @@ te_check "trace: level 1 keeps no body" \
 te_check "trace: level 1 says the body's size" \
 	grep -q '^(body: 18 bytes)$' "$T"
 
-"$SC" status -c "$F" >"$D/status.out" 2>&1
+"$SC" status trace -c "$F" >"$D/status.out" 2>&1
 te_check "status: trace enabled with records" \
 	grep -Eq '^ *records: *[1-9]' "$D/status.out"
 

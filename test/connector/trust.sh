@@ -103,7 +103,7 @@ PY
 # text_has REGEX: the text status has a matching line
 text_has()
 {
-	"$SC" status -c "$F" >"$D/status.txt" 2>&1
+	"$SC" status --all -c "$F" >"$D/status.txt" 2>&1
 	grep -Eq -- "$1" "$D/status.txt" || { echo "  no '$1' in status:"; \
 		sed 's/^/  | /' "$D/status.txt"; return 1; }
 }

@@ -440,6 +440,117 @@ static void test_status_text(void)
 	mem_deref(st);
 }
 
+static int print_mb(const char *p, size_t size, void *arg)
+{
+	return mbuf_write_mem(arg, (const uint8_t *)p, size);
+}
+
+/* A summary built from the sample tree, as the daemons build theirs. */
+static int sample_sum(struct dmn_st **sump, const struct dmn_st *st,
+		      void *arg)
+{
+	const struct dmn_st *l = dmn_st_get(st, "communities"), *it;
+	struct dmn_st *sum = NULL, *o;
+	int err = dmn_st_alloc(&sum);
+
+	(void)arg;
+	if (err)
+		return err;
+	dmn_st_strf(sum, "uptime", "%H", dmn_st_pvalue,
+		    (void *)dmn_st_get(st, "uptime"));
+	dmn_st_strf(sum, "pid", "%lld",
+		    (long long)dmn_st_geti(st, "server.pid"));
+	o = dmn_st_section(sum, "communities");
+	for (it = dmn_st_next(l, NULL); it; it = dmn_st_next(l, it))
+		dmn_st_strf(o, dmn_st_gets(it, "name"), "%s",
+			    dmn_st_geti(it, "enabled") ? "on" : "off");
+	dmn_sum_more(sum, st);
+	*sump = sum;
+	return dmn_st_err(sum);
+}
+
+static int answer(char **sp, struct dmn_st *st, const char *words)
+{
+	char buf[128], *argv[8];
+	int argc = 0, rc = -1;
+	char *w;
+
+	re_snprintf(buf, sizeof(buf), "%s", words);
+	for (w = strtok(buf, " "); w && argc < 8; w = strtok(NULL, " "))
+		argv[argc++] = w;
+	{
+		struct mbuf *mb = mbuf_alloc(512);
+		struct re_printf pf = {print_mb, mb};
+
+		rc = dmn_st_answer(&pf, st, argc, argv, sample_sum, NULL);
+		mb->pos = 0;
+		(void)mbuf_strdup(mb, sp, mb->end);
+		mem_deref(mb);
+	}
+	return rc;
+}
+
+static void test_status_summary(void)
+{
+	struct dmn_st *st = sample_tree();
+	char *s = NULL;
+
+	/* reading back */
+	CU_ASSERT_STRING_EQUAL(dmn_st_gets(st, "server.config"),
+			       "/etc/stc/community.xml");
+	CU_ASSERT_STRING_EQUAL(dmn_st_gets(st, "server.nosuch"), "");
+	CU_ASSERT_STRING_EQUAL(dmn_st_gets(st, "server.pid"), "");
+	CU_ASSERT_EQUAL(dmn_st_geti(st, "server.pid"), 4242);
+	CU_ASSERT_EQUAL(dmn_st_geti(st, "server.tls.handshake"), 250);
+	CU_ASSERT_EQUAL(dmn_st_geti(st, "healthy"), 1);
+	CU_ASSERT_PTR_NULL(dmn_st_get(st, "version.x"));
+	CU_ASSERT_PTR_NULL(dmn_st_next(dmn_st_get(st, "gateways"), NULL));
+
+	/* no word: the summary; --all and SECTION: the tree */
+	CU_ASSERT_EQUAL(answer(&s, st, "status"), DMN_EXIT_OK);
+	CU_ASSERT_STRING_EQUAL(s,
+		"uptime: 1d 2h 3m 4s\n"
+		"pid:    4242\n"
+		"communities:\n"
+		"  chicago: on\n"
+		"  boston:  off\n"
+		"more:   status --all; status SECTION: server, communities, "
+		"gateways\n");
+	s = mem_deref(s);
+	CU_ASSERT_EQUAL(answer(&s, st, "status --all"), DMN_EXIT_OK);
+	CU_ASSERT_STRING_EQUAL(s, sample_text);
+	s = mem_deref(s);
+	CU_ASSERT_EQUAL(answer(&s, st, "status --json"), DMN_EXIT_OK);
+	CU_ASSERT_EQUAL(s[0], '{');
+	CU_ASSERT_PTR_NOT_NULL(strstr(s, "\"communities\":[{"));
+	s = mem_deref(s);
+	CU_ASSERT_EQUAL(answer(&s, st, "status gateways"), DMN_EXIT_OK);
+	CU_ASSERT_PTR_NOT_NULL(strstr(s, "# gateways\n"));
+	CU_ASSERT_PTR_NULL(strstr(s, "# server"));
+	s = mem_deref(s);
+	mem_deref(st);
+}
+
+static void test_sum_refused(void)
+{
+	static const char *const names[] = {"a", "b", "c", "d", "e"};
+	struct dmn_st *sum = NULL;
+	const int64_t none[] = {0, 0, 0, 0, 0};
+	const int64_t two[] = {0, 3, 0, 5, 0};
+	const int64_t five[] = {1, 2, 7, 2, 1};
+
+	CU_ASSERT_EQUAL_FATAL(dmn_st_alloc(&sum), 0);
+	dmn_sum_refused(sum, "none", names, none, 5);
+	dmn_sum_refused(sum, "two", names, two, 5);
+	dmn_sum_refused(sum, "five", names, five, 5);
+	CU_ASSERT_STRING_EQUAL(dmn_st_gets(sum, "none"), "none");
+	CU_ASSERT_STRING_EQUAL(dmn_st_gets(sum, "two"), "8: d 5, b 3");
+	/* the largest first; among equals the first named */
+	CU_ASSERT_STRING_EQUAL(dmn_st_gets(sum, "five"),
+			       "13: c 7, b 2, d 2 (+2 more reasons)");
+	mem_deref(sum);
+}
+
 static void test_status_json_escape(void)
 {
 	static const struct {
@@ -634,6 +745,49 @@ static void test_status_metrics(void)
 	CU_ASSERT_STRING_EQUAL(s, want);
 	if (strcmp(s, want))
 		fprintf(stderr, "\n--- got:\n%s--- want:\n%s", s, want);
+	mem_deref(s);
+	mem_deref(root);
+}
+
+/* Decimals: for people and JSON as short as they can be, for
+ * Prometheus with three fraction digits. */
+static void test_status_milli(void)
+{
+	static const struct {
+		int64_t v;
+		const char *text;
+	} tv[] = {
+		{0, "0"}, {4900, "4.9"}, {50, "0.05"}, {12000, "12"},
+		{1, "0.001"}, {-2500, "-2.5"}, {123456, "123.456"},
+	};
+	struct dmn_st *root;
+	char *s = NULL, want[64];
+	size_t i;
+
+	for (i = 0; i < sizeof(tv) / sizeof(tv[0]); i++) {
+		root = NULL;
+		CU_ASSERT_EQUAL_FATAL(dmn_st_alloc(&root), 0);
+		CU_ASSERT_EQUAL(dmn_st_milli(root, "rate", tv[i].v), 0);
+		CU_ASSERT_EQUAL(re_sdprintf(&s, "%H", h_json, root), 0);
+		re_snprintf(want, sizeof(want), "{\"rate\":%s}\n", tv[i].text);
+		CU_ASSERT_STRING_EQUAL(s, want);
+		if (strcmp(s, want))
+			fprintf(stderr, "\n--- got:\n%s--- want:\n%s", s, want);
+		s = mem_deref(s);
+		CU_ASSERT_EQUAL(re_sdprintf(&s, "%H", h_text, root), 0);
+		re_snprintf(want, sizeof(want), "rate: %s\n", tv[i].text);
+		CU_ASSERT_STRING_EQUAL(s, want);
+		if (strcmp(s, want))
+			fprintf(stderr, "\n--- got:\n%s--- want:\n%s", s, want);
+		s = mem_deref(s);
+		mem_deref(root);
+	}
+
+	root = NULL;
+	CU_ASSERT_EQUAL_FATAL(dmn_st_alloc(&root), 0);
+	dmn_st_milli(root, "notify_out_per_s", 4900);
+	CU_ASSERT_EQUAL(re_sdprintf(&s, "%H", h_metrics, root), 0);
+	CU_ASSERT_PTR_NOT_NULL(strstr(s, "\nstx_notify_out_per_s 4.900\n"));
 	mem_deref(s);
 	mem_deref(root);
 }
@@ -1356,11 +1510,14 @@ static CU_TestInfo log_tests[] = {
 static CU_TestInfo status_tests[] = {
 	{"pending-restart word list", test_words_add},
 	{"human layout", test_status_text},
+	{"summary by default, tree on request", test_status_summary},
+	{"refusals by top reason", test_sum_refused},
 	{"JSON escaping table", test_status_json_escape},
 	{"JSON parses back", test_status_json_parse},
 	{"builder errors stick", test_status_errors},
 	{"word lists, sections on request", test_status_words_pick},
 	{"Prometheus exposition", test_status_metrics},
+	{"decimal numbers", test_status_milli},
 	CU_TEST_INFO_NULL,
 };
 

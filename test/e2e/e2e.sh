@@ -283,7 +283,7 @@ status()
 	if [ "${2:-}" = --json ]; then
 		"$SC" status --json -c "$D/$1/$1.xml" >"$D/$1.json" 2>&1
 	else
-		"$SC" status -c "$D/$1/$1.xml" >"$D/$1.txt" 2>&1
+		"$SC" status --all -c "$D/$1/$1.xml" >"$D/$1.txt" 2>&1
 	fi
 	src=$?
 }

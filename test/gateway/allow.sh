@@ -230,7 +230,7 @@ sys.exit(0 if ok else 1)
 EOT
 te_check "status: chicago's rule, 2 refusals out and 2 in, carol under cannot_federate (not-in-group)" \
 	python3 "$D/check.py" "$D/st1.json" carol 2 2 2
-"$GW" status -c "$D/acme.xml" >"$D/st1.txt" 2>&1
+"$GW" status federation -c "$D/acme.xml" >"$D/st1.txt" 2>&1
 te_check "status (text) shows the policy per community" \
 	has "$D/st1.txt" "not_in_group_out: +2"
 

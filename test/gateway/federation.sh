@@ -269,7 +269,7 @@ sys.exit(0 if ok else 1)
 EOT
 te_check "status: link up, 1 presentity of chicago with 2 local watchers, Away; dave cannot federate and why" \
 	python3 "$D/check.py" "$D/st1.json" up
-"$GW" status -c "$D/acme.xml" >"$D/st1.txt" 2>&1
+"$GW" status federation -c "$D/acme.xml" >"$D/st1.txt" 2>&1
 te_check "status (text) lists dave under cannot_federate" has "$D/st1.txt" "user: +dave"
 
 # ---- the connector goes away, and comes back ----
@@ -281,6 +281,14 @@ done
 "$GW" status --json -c "$D/acme.xml" >"$D/st2.json" 2>&1
 te_check "status exits 1 (degraded) with no link" test $? -eq 1
 te_check "status: link down with its error" python3 "$D/check.py" "$D/st2.json" down
+"$GW" status -c "$D/acme.xml" >"$D/st2.txt" 2>&1
+te_check "summary: one screen, degraded because links" sh -c \
+	"[ \$(wc -l <'$D/st2.txt') -le 25 ] && grep -Eq '^health: +degraded\$' '$D/st2.txt' &&
+	 grep -Eq '^degraded_because: +links\$' '$D/st2.txt'"
+te_check "summary: the link's problem with its error" \
+	has "$D/st2.txt" "^  link acme-edge: +down: .+"
+te_check "summary: the link's own line says down" \
+	has "$D/st2.txt" "^  acme-edge: +down, tcp $CNIP:5060, [0-9]+ requests out, [1-9][0-9]* failures"
 te_check "acme's stconnector restarts" cn_start 2
 te_check "stconnector: the gateway's link up again" \
 	te_wait_for "$D/cn.2.log" "cn: gateway-up name=acme-gw|gateway name=acme-gw state=up" 10

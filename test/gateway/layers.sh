@@ -6,7 +6,8 @@
 # Two graphs between gateway/*.c files, each must be acyclic:
 #   includes  f -> g when f includes, directly or through other headers,
 #             a header g implements (gw_X.h is gw_X.c's; gw_ctx.h is
-#             gw.c's and gw_link.h gw_fed.c's; gw.h and gw_obs.h are
+#             gw.c's, gw_link.h and gw_fed_seam.h gw_fed.c's,
+#             gw_pres_seam.h gw_pres.c's; gw.h and gw_obs.h are
 #             data and inline calls through gw->obs, nobody's);
 #   calls     f -> g when f's object in libgw.a uses a symbol g's
 #             defines (nm), what the linker sees whatever the headers say.
@@ -23,7 +24,8 @@ owner() {	# header basename -> implementing file stem, or nothing
 	case $1 in
 	gw.h|gw_obs.h) ;;
 	gw_ctx.h) echo gw ;;
-	gw_link.h) echo gw_fed ;;
+	gw_link.h|gw_fed_seam.h) echo gw_fed ;;
+	gw_pres_seam.h) echo gw_pres ;;
 	*) [ -f "$SRC/${1%.h}.c" ] && echo "${1%.h}" ;;
 	esac
 }

@@ -226,7 +226,7 @@ te_check "MESSAGE to offline bob: 480 (baresip)" \
 
 # ---- status ----
 ST=$D/status.txt
-"$GW" status -c "$D/community.xml" >"$ST" 2>&1
+"$GW" status registrations -c "$D/community.xml" >"$ST" 2>&1
 te_check "status exits 0 (healthy)" test $? -eq 0
 te_check "status lists asmith's registration" grep -q "aor: *sip:asmith@acme.test" "$ST"
 "$GW" status --json -c "$D/community.xml" >"$D/status.json" 2>&1

@@ -68,7 +68,7 @@ gw_start()  # LOG
 	GWPID=$TE_LASTPID
 	te_wait_udp $GWIP 5060 5
 }
-status() { "$GW" status -c "$D/community.xml" >"$D/$1" 2>&1; }
+status() { "$GW" status --all -c "$D/community.xml" >"$D/$1" 2>&1; }
 store_of()  # FILE: the "# store" section of a status output
 {
 	sed -n '/^# store$/,/^# [a-z]/p' "$D/$1"

@@ -90,7 +90,7 @@ gw_start()  # NAME IP LOG: sets GWPID
 }
 status()  # NAME FILE
 {
-	"$GW" status -c "$D/community.xml" -n "$1" >"$D/$2" 2>&1
+	"$GW" status --all -c "$D/community.xml" -n "$1" >"$D/$2" 2>&1
 }
 store_of()  # FILE: the "# store" section of a status output
 {

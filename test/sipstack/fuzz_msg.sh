@@ -12,7 +12,7 @@ trap 'rm -rf "$work"' EXIT INT TERM
 mkdir "$work/corpus" "$work/art" || exit 99
 cp "$seeds"/* "$work/corpus/" || exit 99
 
-# -max_len above SST_MSG_MAX (64 KiB) and -len_control=0: without them
+# -max_len above SST_MSG_MAX (48 KiB, sst_limits.h) and -len_control=0: without them
 # libFuzzer stays below 4 KiB and never reaches the size limits.
 "$fuzzer" -max_total_time=20 -rss_limit_mb=1024 -timeout=10 \
 	-max_len=70000 -len_control=0 \

@@ -82,6 +82,17 @@ static void feed(struct sst_frame *fr, struct out *o, const void *p,
 	}
 }
 
+/* Limits with these two set, the rest the defaults (one at a time). */
+static const struct sst_limits *lim(size_t hdr_max, size_t body_max)
+{
+	static struct sst_limits l;
+
+	memset(&l, 0, sizeof(l));
+	l.hdr_max = hdr_max;
+	l.body_max = body_max;
+	return &l;
+}
+
 static bool is_msg(const struct mbuf *mb, const char *want)
 {
 	return mb && mb->pos == 0 && mb->end == strlen(want) &&
@@ -101,7 +112,7 @@ static void test_split_everywhere(void)
 		struct out o;
 
 		memset(&o, 0, sizeof(o));
-		CU_ASSERT_EQUAL_FATAL(sst_frame_alloc(&fr, 0, 0), 0);
+		CU_ASSERT_EQUAL_FATAL(sst_frame_alloc(&fr, NULL), 0);
 
 		feed(fr, &o, stream, i);
 		feed(fr, &o, stream + i, len - i);
@@ -128,7 +139,7 @@ static void test_byte_by_byte(void)
 	len = (size_t)re_snprintf(stream, sizeof(stream), "\r\n%s\r\n\r\n%s",
 				  msg1, msg2);
 	memset(&o, 0, sizeof(o));
-	CU_ASSERT_EQUAL_FATAL(sst_frame_alloc(&fr, 0, 0), 0);
+	CU_ASSERT_EQUAL_FATAL(sst_frame_alloc(&fr, NULL), 0);
 
 	for (i = 0; i < len; i++)
 		feed(fr, &o, stream + i, 1);
@@ -155,7 +166,7 @@ static void test_several_in_one_chunk(void)
 			    i == 2 ? "\r\n" : "");
 
 	memset(&o, 0, sizeof(o));
-	CU_ASSERT_EQUAL_FATAL(sst_frame_alloc(&fr, 0, 0), 0);
+	CU_ASSERT_EQUAL_FATAL(sst_frame_alloc(&fr, NULL), 0);
 	feed(fr, &o, all->buf, all->end);
 
 	CU_ASSERT_EQUAL(o.err, 0);
@@ -177,7 +188,7 @@ static void test_own_mbuf(void)
 	static char big[20000];
 	bool ping;
 
-	CU_ASSERT_EQUAL_FATAL(sst_frame_alloc(&fr, 0, 0), 0);
+	CU_ASSERT_EQUAL_FATAL(sst_frame_alloc(&fr, NULL), 0);
 	CU_ASSERT_EQUAL(sst_frame_push(fr, (const uint8_t *)msg2,
 				       strlen(msg2)), 0);
 	CU_ASSERT_EQUAL(sst_frame_push(fr, (const uint8_t *)msg1, 10), 0);
@@ -216,7 +227,7 @@ static void test_keepalive(void)
 		struct out o;
 
 		memset(&o, 0, sizeof(o));
-		CU_ASSERT_EQUAL_FATAL(sst_frame_alloc(&fr, 0, 0), 0);
+		CU_ASSERT_EQUAL_FATAL(sst_frame_alloc(&fr, NULL), 0);
 		for (j = 0; j < 4 && tv[i].chunks[j]; j++)
 			feed(fr, &o, tv[i].chunks[j], strlen(tv[i].chunks[j]));
 
@@ -271,7 +282,7 @@ static void test_refusals(void)
 		struct out o;
 
 		memset(&o, 0, sizeof(o));
-		CU_ASSERT_EQUAL_FATAL(sst_frame_alloc(&fr, 0, 0), 0);
+		CU_ASSERT_EQUAL_FATAL(sst_frame_alloc(&fr, NULL), 0);
 		feed(fr, &o, tv[i].in, strlen(tv[i].in));
 
 		CU_ASSERT_EQUAL(o.err, tv[i].err);
@@ -300,7 +311,7 @@ static void test_NUL_in_headers(void)
 	struct out o;
 
 	memset(&o, 0, sizeof(o));
-	CU_ASSERT_EQUAL_FATAL(sst_frame_alloc(&fr, 0, 0), 0);
+	CU_ASSERT_EQUAL_FATAL(sst_frame_alloc(&fr, NULL), 0);
 	feed(fr, &o, in, sizeof(in) - 1);
 	CU_ASSERT_EQUAL(o.err, EBADMSG);
 	CU_ASSERT_EQUAL(o.n, 0);
@@ -311,34 +322,34 @@ static void test_NUL_in_headers(void)
 static void test_oversize_header(void)
 {
 	struct sst_frame *fr = NULL;
-	struct mbuf *mb = mbuf_alloc(SST_FRAME_HDR_MAX + 256);
+	struct mbuf *mb = mbuf_alloc(SST_HDR_MAX + 256);
 	struct out o;
 
 	/* no end of headers within the limit: refused before the end */
 	mbuf_printf(mb, "MESSAGE sip:x SIP/2.0\r\n");
-	while (mb->end <= SST_FRAME_HDR_MAX)
+	while (mb->end <= SST_HDR_MAX)
 		mbuf_printf(mb, "X-Filler: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n");
 
 	memset(&o, 0, sizeof(o));
-	CU_ASSERT_EQUAL_FATAL(sst_frame_alloc(&fr, 0, 0), 0);
-	feed(fr, &o, mb->buf, SST_FRAME_HDR_MAX);
+	CU_ASSERT_EQUAL_FATAL(sst_frame_alloc(&fr, NULL), 0);
+	feed(fr, &o, mb->buf, SST_HDR_MAX);
 	CU_ASSERT_EQUAL(o.err, 0);  /* at the limit, still waiting */
-	feed(fr, &o, mb->buf + SST_FRAME_HDR_MAX,
-	     mb->end - SST_FRAME_HDR_MAX);
+	feed(fr, &o, mb->buf + SST_HDR_MAX,
+	     mb->end - SST_HDR_MAX);
 	CU_ASSERT_EQUAL(o.err, EMSGSIZE);
 	CU_ASSERT_STRING_EQUAL(sst_frame_reason(fr), "header block too large");
 	out_reset(&o);
 	fr = mem_deref(fr);
 
 	/* a complete header block one byte over a configured limit */
-	CU_ASSERT_EQUAL_FATAL(sst_frame_alloc(&fr, strlen(msg2) - 1, 0), 0);
+	CU_ASSERT_EQUAL_FATAL(sst_frame_alloc(&fr, lim(strlen(msg2) - 1, 0)), 0);
 	feed(fr, &o, msg2, strlen(msg2));
 	CU_ASSERT_EQUAL(o.err, EMSGSIZE);
 	out_reset(&o);
 	fr = mem_deref(fr);
 
 	/* exactly at the configured limit: accepted */
-	CU_ASSERT_EQUAL_FATAL(sst_frame_alloc(&fr, strlen(msg2), 0), 0);
+	CU_ASSERT_EQUAL_FATAL(sst_frame_alloc(&fr, lim(strlen(msg2), 0)), 0);
 	feed(fr, &o, msg2, strlen(msg2));
 	CU_ASSERT_EQUAL(o.err, 0);
 	CU_ASSERT_EQUAL(o.n, 1);
@@ -350,16 +361,16 @@ static void test_oversize_header(void)
 static void test_body_limit(void)
 {
 	struct sst_frame *fr = NULL;
-	struct mbuf *mb = mbuf_alloc(SST_FRAME_BODY_MAX + 256);
+	struct mbuf *mb = mbuf_alloc(SST_BODY_MAX + 256);
 	struct out o;
 
 	/* the largest body allowed, arriving in 1000-byte pieces */
 	mbuf_printf(mb, "MESSAGE sip:x SIP/2.0\r\nContent-Length: %u\r\n\r\n",
-		    (unsigned)SST_FRAME_BODY_MAX);
-	mbuf_fill(mb, 'b', SST_FRAME_BODY_MAX);
+		    (unsigned)SST_BODY_MAX);
+	mbuf_fill(mb, 'b', SST_BODY_MAX);
 
 	memset(&o, 0, sizeof(o));
-	CU_ASSERT_EQUAL_FATAL(sst_frame_alloc(&fr, 0, 0), 0);
+	CU_ASSERT_EQUAL_FATAL(sst_frame_alloc(&fr, NULL), 0);
 	for (size_t off = 0; off < mb->end; off += 1000)
 		feed(fr, &o, mb->buf + off,
 		     mb->end - off < 1000 ? mb->end - off : 1000);
@@ -369,8 +380,24 @@ static void test_body_limit(void)
 	out_reset(&o);
 	fr = mem_deref(fr);
 
+	/* one byte more than the default limit: refused at the header */
+	{
+		char h[96];
+		const int hn = re_snprintf(h, sizeof(h), "MESSAGE sip:x "
+					   "SIP/2.0\r\nContent-Length: %u"
+					   "\r\n\r\n",
+					   (unsigned)SST_BODY_MAX + 1);
+
+		CU_ASSERT_EQUAL_FATAL(sst_frame_alloc(&fr, NULL), 0);
+		feed(fr, &o, h, (size_t)hn);
+		CU_ASSERT_EQUAL(o.err, EMSGSIZE);
+		CU_ASSERT_STRING_EQUAL(sst_frame_reason(fr), "body too large");
+		out_reset(&o);
+		fr = mem_deref(fr);
+	}
+
 	/* a smaller configured body limit refuses it */
-	CU_ASSERT_EQUAL_FATAL(sst_frame_alloc(&fr, 0, 100), 0);
+	CU_ASSERT_EQUAL_FATAL(sst_frame_alloc(&fr, lim(0, 100)), 0);
 	feed(fr, &o, mb->buf, 200);
 	CU_ASSERT_EQUAL(o.err, EMSGSIZE);
 	CU_ASSERT_STRING_EQUAL(sst_frame_reason(fr), "body too large");
@@ -400,7 +427,7 @@ static void test_head_refused(void)
 	struct out o;
 
 	memset(&o, 0, sizeof(o));
-	CU_ASSERT_EQUAL_FATAL(sst_frame_alloc(&fr, 0, 0), 0);
+	CU_ASSERT_EQUAL_FATAL(sst_frame_alloc(&fr, NULL), 0);
 	CU_ASSERT_EQUAL(sst_frame_head(fr, &head), ENOENT);  /* healthy */
 	feed(fr, &o, msg2, strlen(msg2));
 	CU_ASSERT_EQUAL(sst_frame_head(fr, &head), ENOENT);
@@ -408,7 +435,7 @@ static void test_head_refused(void)
 	fr = mem_deref(fr);
 
 	/* the header block itself too large: nothing to answer with */
-	CU_ASSERT_EQUAL_FATAL(sst_frame_alloc(&fr, strlen(msg2) - 1, 0), 0);
+	CU_ASSERT_EQUAL_FATAL(sst_frame_alloc(&fr, lim(strlen(msg2) - 1, 0)), 0);
 	feed(fr, &o, msg2, strlen(msg2));
 	CU_ASSERT_EQUAL(o.err, EMSGSIZE);
 	CU_ASSERT_EQUAL(sst_frame_head(fr, &head), ENOENT);
@@ -417,7 +444,7 @@ static void test_head_refused(void)
 	fr = mem_deref(fr);
 
 	/* not SIP at all */
-	CU_ASSERT_EQUAL_FATAL(sst_frame_alloc(&fr, 0, 0), 0);
+	CU_ASSERT_EQUAL_FATAL(sst_frame_alloc(&fr, NULL), 0);
 	feed(fr, &o, "\x16\x03\x01\r\n\r\n", 7);
 	CU_ASSERT_EQUAL(o.err, EBADMSG);
 	CU_ASSERT_EQUAL(sst_frame_head(fr, &head), ENOENT);
@@ -432,8 +459,8 @@ static void test_args(void)
 	struct mbuf *mb;
 	bool ping;
 
-	CU_ASSERT_EQUAL(sst_frame_alloc(NULL, 0, 0), EINVAL);
-	CU_ASSERT_EQUAL_FATAL(sst_frame_alloc(&fr, 0, 0), 0);
+	CU_ASSERT_EQUAL(sst_frame_alloc(NULL, NULL), EINVAL);
+	CU_ASSERT_EQUAL_FATAL(sst_frame_alloc(&fr, NULL), 0);
 	CU_ASSERT_EQUAL(sst_frame_push(fr, NULL, 1), EINVAL);
 	CU_ASSERT_EQUAL(sst_frame_push(fr, NULL, 0), 0);
 	CU_ASSERT_EQUAL(sst_frame_next(fr, &mb, &ping), ENODATA);

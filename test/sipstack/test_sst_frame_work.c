@@ -40,13 +40,14 @@ static char *long_request(size_t *lenp)
 /* Push one byte at a time; the message must come out whole, once. */
 static size_t bytewise(const char *p, size_t len, size_t hdr_max)
 {
+	const struct sst_limits lim = {.hdr_max = hdr_max};
 	struct sst_frame *fr = NULL;
 	struct mbuf *mb;
 	size_t i, got = 0;
 	bool ping;
 	int err;
 
-	CU_ASSERT_EQUAL_FATAL(sst_frame_alloc(&fr, hdr_max, 0), 0);
+	CU_ASSERT_EQUAL_FATAL(sst_frame_alloc(&fr, &lim), 0);
 	looked = 0;
 	for (i = 0; i < len; i++) {
 		CU_ASSERT_EQUAL_FATAL(sst_frame_push(fr, (const uint8_t *)p + i,
@@ -92,7 +93,7 @@ static void test_bad_start_line_bytewise(void)
 	bool ping;
 	int err = ENODATA;
 
-	CU_ASSERT_EQUAL_FATAL(sst_frame_alloc(&fr, 0, 0), 0);
+	CU_ASSERT_EQUAL_FATAL(sst_frame_alloc(&fr, NULL), 0);
 	for (i = 0; i < sizeof(bad) - 1 && err == ENODATA; i++) {
 		CU_ASSERT_EQUAL(sst_frame_push(fr, (const uint8_t *)bad + i,
 					       1), 0);

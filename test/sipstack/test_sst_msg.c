@@ -423,7 +423,7 @@ static void test_limits(void)
 		 SST_R_TOO_MANY_HDRS, 400, false},
 		{"header section too big", NULL, 0, true, EMSGSIZE,
 		 SST_R_HDR_TOO_BIG, 513, false},
-		{"datagram over 64 KiB", NULL, 0, false, EMSGSIZE,
+		{"datagram over the message limit", NULL, 0, false, EMSGSIZE,
 		 SST_R_TOO_BIG, 513, true},
 		{"datagram body over the limit", NULL, 0, false, EMSGSIZE,
 		 SST_R_BODY_TOO_BIG, 413, true},
@@ -459,6 +459,130 @@ static void test_limits(void)
 		check_bad(&cases[i], s[i], strlen(s[i]));
 		mem_deref(s[i]);
 	}
+}
+
+/*
+ * A request whose header block (blank line included) is hdr bytes, with
+ * "Content-Length: clen" when clen >= 0, then body bytes of 'b'.  The
+ * padding is X-Pad lines of at most 3000 bytes, within the line limit.
+ */
+static struct mbuf *sized(size_t hdr, long clen, size_t body)
+{
+	struct mbuf *mb = mbuf_alloc(hdr + body + 1);
+	size_t pad;
+
+	if (!mb)
+		return NULL;
+	(void)mbuf_write_str(mb, START VIA MF FROM TO CID CSEQ);
+	if (clen >= 0)
+		(void)mbuf_printf(mb, "Content-Length: %ld\r\n", clen);
+	if (mb->end + 2 + 10 > hdr)
+		return mem_deref(mb);
+	pad = hdr - mb->end - 2;
+	while (pad) {
+		const size_t n = pad > 4000 ? 3000 : pad;
+
+		(void)mbuf_write_str(mb, "X-Pad: ");
+		(void)mbuf_fill(mb, 'p', n - 9);
+		(void)mbuf_write_str(mb, "\r\n");
+		pad -= n;
+	}
+	(void)mbuf_write_str(mb, "\r\n");
+	(void)mbuf_fill(mb, 'b', body);
+	mb->pos = 0;
+	return mb;
+}
+
+/* Each limit of sst_limits.h, at the limit and one byte above it. */
+static void test_limit_edges(void)
+{
+	static const struct {
+		const char *name;
+		bool stream;
+		size_t hdr;
+		long clen;        /* -1: no Content-Length */
+		size_t body;
+		int err;
+		enum sst_reason reason;
+		uint16_t status;
+	} tv[] = {
+		{"header block at the limit", true, SST_HDR_MAX, 0, 0, 0,
+		 SST_R_OK, 0},
+		{"header block one over", true, SST_HDR_MAX + 1, 0, 0,
+		 EMSGSIZE, SST_R_HDR_TOO_BIG, 513},
+		{"stream body at the limit", true, 600, SST_BODY_MAX,
+		 SST_BODY_MAX, 0, SST_R_OK, 0},
+		{"stream body one over", true, 600, SST_BODY_MAX + 1,
+		 SST_BODY_MAX + 1, EMSGSIZE, SST_R_BODY_TOO_BIG, 413},
+		{"datagram body at the limit", false, 600, -1, SST_BODY_MAX,
+		 0, SST_R_OK, 0},
+		{"datagram body one over", false, 600, -1, SST_BODY_MAX + 1,
+		 EMSGSIZE, SST_R_BODY_TOO_BIG, 413},
+		{"datagram Content-Length one over", false, 600,
+		 SST_BODY_MAX + 1, SST_BODY_MAX + 1, EMSGSIZE,
+		 SST_R_BODY_TOO_BIG, 413},
+		{"both at their limits: the whole message", false,
+		 SST_HDR_MAX, SST_BODY_MAX, SST_BODY_MAX, 0, SST_R_OK, 0},
+		/* bytes past Content-Length count towards the message */
+		{"datagram at the message limit", false, 600, 0,
+		 SST_MSG_MAX - 600, 0, SST_R_OK, 0},
+		{"datagram one over the message limit", false, 600, 0,
+		 SST_MSG_MAX - 600 + 1, EMSGSIZE, SST_R_TOO_BIG, 513},
+	};
+	size_t i;
+
+	CU_ASSERT_EQUAL(SST_MSG_MAX, SST_HDR_MAX + SST_BODY_MAX);
+	CU_ASSERT(SST_MSG_MAX <= SST_DGRAM_MAX);
+
+	for (i = 0; i < ARRAY_SIZE(tv); i++) {
+		struct mbuf *mb = sized(tv[i].hdr, tv[i].clen, tv[i].body);
+		struct sip_msg *msg = NULL;
+		struct sst_verdict v;
+		int err;
+
+		CU_ASSERT_PTR_NOT_NULL_FATAL(mb);
+		err = sst_msg_decode(&msg, mb, tv[i].stream, NULL, &v);
+		if (err != tv[i].err || v.reason != tv[i].reason)
+			fprintf(stderr, "edge '%s': err %d reason %s\n",
+				tv[i].name, err, sst_reason_name(v.reason));
+		CU_ASSERT_EQUAL(err, tv[i].err);
+		CU_ASSERT_EQUAL(v.reason, tv[i].reason);
+		CU_ASSERT_EQUAL(v.status, tv[i].status);
+		if (!err) {
+			CU_ASSERT_EQUAL(mbuf_get_left(msg->mb),
+					tv[i].clen > 0 ? (size_t)tv[i].clen :
+					tv[i].clen < 0 ? tv[i].body : 0);
+		}
+		else {
+			/* answered, unless the headers could not be read */
+			CU_ASSERT_EQUAL(v.reply,
+					tv[i].reason != SST_R_HDR_TOO_BIG);
+		}
+		mem_deref(msg);
+		sst_verdict_reset(&v);
+		mem_deref(mb);
+	}
+}
+
+/* Zero members take the defaults; msg_max follows what is set. */
+static void test_limits_of(void)
+{
+	const struct sst_limits small = {.hdr_max = 1000, .body_max = 500};
+	const struct sst_limits own = {.msg_max = 700};
+	struct sst_limits l = sst_limits_of(NULL);
+
+	CU_ASSERT_EQUAL(l.hdr_max, SST_HDR_MAX);
+	CU_ASSERT_EQUAL(l.body_max, SST_BODY_MAX);
+	CU_ASSERT_EQUAL(l.msg_max, SST_MSG_MAX);
+	CU_ASSERT_EQUAL(l.line_max, SST_LINE_MAX);
+	CU_ASSERT_EQUAL(l.hdr_count_max, SST_HDR_COUNT_MAX);
+	CU_ASSERT_EQUAL(l.dgram_max, SST_DGRAM_MAX);
+	l = sst_limits_of(&small);
+	CU_ASSERT_EQUAL(l.msg_max, 1500);
+	CU_ASSERT_EQUAL(l.dgram_max, SST_DGRAM_MAX);
+	l = sst_limits_of(&own);
+	CU_ASSERT_EQUAL(l.msg_max, 700);
+	CU_ASSERT_EQUAL(l.body_max, SST_BODY_MAX);
 }
 
 static void test_reason_names(void)
@@ -1085,6 +1209,8 @@ static CU_TestInfo decode_tests[] = {
 	{"valid corpus", test_valid},
 	{"invalid corpus", test_invalid},
 	{"size limits", test_limits},
+	{"each size limit at and one above", test_limit_edges},
+	{"limits: defaults for zero members", test_limits_of},
 	{"truncated messages", test_truncations},
 	{"reason table", test_reason_names},
 	{"header names", test_names},

@@ -37,6 +37,7 @@ struct side {
 	enum sst_tp rx_tp[MAXRX];
 	struct sst_conn *rx_conn[MAXRX];  /* references taken */
 	char rx_body[MAXRX][512];
+	size_t rx_len[MAXRX];   /* whole length, rx_body keeps the start */
 	bool rx_over[MAXRX];
 	unsigned nrx;
 	bool reply;        /* answer each request on its connection/source */
@@ -56,6 +57,7 @@ static void side_recv(const struct sst_rx *rx, struct mbuf *mb, void *arg)
 	s->rx_dst[s->nrx] = *rx->dst;
 	s->rx_tp[s->nrx] = rx->tp;
 	s->rx_conn[s->nrx] = mem_ref(rx->conn);
+	s->rx_len[s->nrx] = n;
 	if (n >= sizeof(s->rx_body[0]))
 		n = sizeof(s->rx_body[0]) - 1;
 	memcpy(s->rx_body[s->nrx], mbuf_buf(mb), n);
@@ -1099,6 +1101,134 @@ static int suite_clean(void)
 	return 0;
 }
 
+/* A request of exactly n bytes: a start line, then filler. */
+static struct mbuf *msg_of_size(size_t n)
+{
+	static const char sl[] = "MESSAGE sip:bob@example.org SIP/2.0\r\n";
+	struct mbuf *mb = mbuf_alloc(n);
+
+	if (!mb || n < sizeof(sl))
+		return mem_deref(mb);
+	(void)mbuf_write_str(mb, sl);
+	(void)mbuf_fill(mb, 'x', n - (sizeof(sl) - 1));
+	mb->pos = 0;
+	return mb;
+}
+
+static int udp_send_n(struct side *s, const struct sa *dst, size_t n)
+{
+	struct mbuf *mb = msg_of_size(n);
+	int err;
+
+	if (!mb)
+		return ENOMEM;
+	err = sst_transp_send(s->tp, NULL, SST_TP_UDP, dst, NULL, NULL, mb,
+			      NULL, NULL);
+	mem_deref(mb);
+	return err;
+}
+
+static struct side *oversize_side;
+
+static bool udp_oversize_counted(void *arg)
+{
+	(void)arg;
+	return sst_transp_counters(oversize_side->tp, SST_TP_UDP)
+		->err[SST_ERR_OVERSIZE] >= 1;
+}
+
+/*
+ * Datagrams are read whole up to dgram_max (libre alone would cut them
+ * at 8 KiB): one over the message limit still reaches the handler, for
+ * the decoder's 513.  With dgram_max configured, a datagram of exactly
+ * that size comes up and one byte more is dropped and counted.
+ */
+static void test_udp_datagram_limit(void)
+{
+	struct sst_transp_conf conf;
+	struct side a, b, c;
+	struct sa la, bb, cb;
+
+	side_init(&a, NULL);
+	side_init(&b, NULL);
+	memset(&conf, 0, sizeof(conf));
+	conf.lim.dgram_max = 1000;
+	side_init(&c, &conf);
+	CU_ASSERT_EQUAL(sst_transp_limits(b.tp)->dgram_max, SST_DGRAM_MAX);
+	CU_ASSERT_EQUAL(sst_transp_limits(b.tp)->body_max, SST_BODY_MAX);
+	CU_ASSERT_EQUAL(sst_transp_limits(c.tp)->dgram_max, 1000);
+	CU_ASSERT_EQUAL(sst_transp_limits(c.tp)->msg_max, SST_MSG_MAX);
+
+	la = addr("127.0.125.1", 0);
+	CU_ASSERT_EQUAL_FATAL(sst_transp_listen(a.tp, SST_TP_UDP, &la, &la), 0);
+	bb = addr("127.0.125.2", 0);
+	CU_ASSERT_EQUAL_FATAL(sst_transp_listen(b.tp, SST_TP_UDP, &bb, &bb), 0);
+	cb = addr("127.0.125.3", 0);
+	CU_ASSERT_EQUAL_FATAL(sst_transp_listen(c.tp, SST_TP_UDP, &cb, &cb), 0);
+
+	CU_ASSERT_EQUAL(udp_send_n(&a, &bb, 20000), 0);
+	want_n = 1;
+	CU_ASSERT_FATAL(wait_for(got_n, &b));
+	CU_ASSERT_EQUAL(b.rx_len[0], 20000);
+	CU_ASSERT_EQUAL(udp_send_n(&a, &bb, SST_MSG_MAX + 1), 0);
+	want_n = 2;
+	CU_ASSERT_FATAL(wait_for(got_n, &b));
+	CU_ASSERT_EQUAL(b.rx_len[1], SST_MSG_MAX + 1);
+	CU_ASSERT_EQUAL(sst_transp_counters(b.tp, SST_TP_UDP)
+			->err[SST_ERR_OVERSIZE], 0);
+
+	CU_ASSERT_EQUAL(udp_send_n(&a, &cb, 1000), 0);
+	want_n = 1;
+	CU_ASSERT_FATAL(wait_for(got_n, &c));
+	CU_ASSERT_EQUAL(c.rx_len[0], 1000);
+	CU_ASSERT_EQUAL(udp_send_n(&a, &cb, 1001), 0);
+	oversize_side = &c;
+	CU_ASSERT(wait_for(udp_oversize_counted, NULL));
+	CU_ASSERT_EQUAL(c.nrx, 1);
+
+	side_close(&a);
+	side_close(&b);
+	side_close(&c);
+}
+
+/* The transport's body limit reaches the framer of each connection:
+ * a body at it comes up whole, one byte more as oversize. */
+static void test_stream_body_limit(void)
+{
+	static const char at[] =
+		"MESSAGE sip:bob@example.org SIP/2.0\r\n"
+		"Content-Length: 10\r\n\r\n0123456789";
+	static const char over[] =
+		"MESSAGE sip:bob@example.org SIP/2.0\r\n"
+		"Content-Length: 11\r\n\r\n0123456789a";
+	struct sst_transp_conf conf;
+	struct side b;
+	struct sa bb = addr("127.0.125.4", 0);
+	struct raw r;
+
+	memset(&conf, 0, sizeof(conf));
+	conf.lim.body_max = 10;
+	side_init(&b, &conf);
+	CU_ASSERT_EQUAL_FATAL(sst_transp_listen(b.tp, SST_TP_TCP, &bb, &bb), 0);
+
+	raw_open_from(&r, "127.0.125.5", &bb);
+	raw_send(&r, at, strlen(at));
+	want_n = 1;
+	CU_ASSERT_FATAL(wait_for(got_n, &b));
+	CU_ASSERT_FALSE(b.rx_over[0]);
+	CU_ASSERT_EQUAL(b.rx_len[0], strlen(at));
+	raw_send(&r, over, strlen(over));
+	want_n = 2;
+	CU_ASSERT_FATAL(wait_for(got_n, &b));
+	CU_ASSERT(b.rx_over[1]);
+	CU_ASSERT(wait_for(raw_closed, &r));
+	CU_ASSERT_EQUAL(sst_transp_counters(b.tp, SST_TP_TCP)
+			->err[SST_ERR_OVERSIZE], 1);
+
+	raw_free(&r);
+	side_close(&b);
+}
+
 static CU_TestInfo transp_tests[] = {
 	{"UDP both ways, chosen source", test_udp_both_ways},
 	{"TCP both ways, same connection", test_tcp_both_ways},
@@ -1119,6 +1249,8 @@ static CU_TestInfo transp_tests[] = {
 	{"descriptor budget", test_budget},
 	{"eviction order at the cap", test_eviction_order},
 	{"oversize message answered, then closed", test_oversize_answered},
+	{"UDP datagrams whole up to dgram_max", test_udp_datagram_limit},
+	{"stream body limit from the settings", test_stream_body_limit},
 	CU_TEST_INFO_NULL,
 };
 
