@@ -111,6 +111,7 @@ cat >"$S$C" <<EOT
                       user="stconnector" control="$CSOCK" pidFile="$CPID">
     <Gateway>acme-gw</Gateway>
   </CommunityConnector>
+  <CommunityConnectivity><TrustedIP>$CNIP</TrustedIP></CommunityConnectivity>
   <Directory backend="file">
     <File>$docdir/examples/acme.test.ldif</File>
     <Attributes id="uid" email="mail" password="userPassword"/>
@@ -279,6 +280,9 @@ for u in stconnector stgateway; do
 	chk "$OUT/$u.status" "$u status: $kind $rec and its health" \
 		sh -c "grep -Eq '^$kind: +$rec\$' '$OUT/$u.status' &&
 			grep -Eq '^health: +(ok|degraded)\$' '$OUT/$u.status'"
+	[ $u = stconnector ] &&
+		chk "$OUT/$u.status" "$u status: the pid of its PID file, $pid" \
+			grep -Eq "[( ]pid $pid[,)]" "$OUT/$u.status"
 	rc=$(cat "$OUT/$u.denied.rc" 2>/dev/null)
 	chk "$OUT/$u.denied" "$u status as nobody outside group $u: permission denied (exit 4, got $rc)" \
 		sh -c "[ '$rc' = 4 ] && grep -q 'Permission denied' '$OUT/$u.denied'"
