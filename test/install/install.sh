@@ -7,18 +7,11 @@
 # systemd-tmpfiles apply to the stage.  `make distdir` ships what the
 # README links.
 . "$top_srcdir/test/lib/testenv.sh"
+. "$top_srcdir/test/lib/install.sh"
 te_init install
 
 S=$TE_DIR/stage
 L=$TE_DIR/install.log
-
-# mkvar NAME: a directory variable as make expands it in the build tree
-mkvar()
-{
-	printf 'print-%%:\n\t@echo $($*)\n' |
-		env -u MAKEFLAGS -u MFLAGS make -s --no-print-directory \
-		-C "$top_builddir" -f Makefile -f - "print-$1"
-}
 
 has() # FILE LINE: the exact line is in FILE
 {
@@ -26,21 +19,21 @@ has() # FILE LINE: the exact line is in FILE
 		sed 's/^/  | /' "$1"; return 1; }
 }
 
-sbindir=$(mkvar sbindir)
-bindir=$(mkvar bindir)
-sysconfdir=$(mkvar sysconfdir)
-runstatedir=$(mkvar runstatedir)
-localstatedir=$(mkvar localstatedir)
-mandir=$(mkvar mandir)
-docdir=$(mkvar docdir)
-pkgdatadir=$(mkvar pkgdatadir)
-unitdir=$(mkvar systemdsystemunitdir)
-sysusersdir=$(mkvar sysusersdir)
-tmpfilesdir=$(mkvar tmpfilesdir)
+sbindir=$(te_mkvar sbindir)
+bindir=$(te_mkvar bindir)
+sysconfdir=$(te_mkvar sysconfdir)
+runstatedir=$(te_mkvar runstatedir)
+localstatedir=$(te_mkvar localstatedir)
+mandir=$(te_mkvar mandir)
+docdir=$(te_mkvar docdir)
+pkgdatadir=$(te_mkvar pkgdatadir)
+unitdir=$(te_mkvar systemdsystemunitdir)
+sysusersdir=$(te_mkvar sysusersdir)
+tmpfilesdir=$(te_mkvar tmpfilesdir)
 te_check "configured directories read from the build tree" \
 	[ -n "$sbindir" -a -n "$unitdir" -a -n "$tmpfilesdir" ]
 
-make -C "$top_builddir" install DESTDIR="$S" >"$L" 2>&1
+te_install "$S" "$L"
 te_check "make install DESTDIR=stage: exit 0" [ $? = 0 ] ||
 	sed 's/^/  | /' "$L" | tail -20
 
