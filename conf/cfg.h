@@ -38,6 +38,7 @@ enum {
 	CFG_LABEL_MAX     = 63,
 	CFG_SIP_PORT      = 5060,
 	CFG_SIPS_PORT     = 5061,
+	CFG_XMPP_PORT     = 5269,        /* XMPP server-to-server, RFC 6120 */
 	CFG_RETRY_DEFAULT = 60,          /* seconds between link retries */
 	CFG_DNS_STALE_S   = 3600,        /* Dns serveStale when absent */
 };
@@ -46,6 +47,12 @@ enum cfg_transport {
 	CFG_TP_UDP = 0,
 	CFG_TP_TCP,
 	CFG_TP_TLS,
+};
+
+/* What an ExternCommunity speaks at the edge. */
+enum cfg_protocol {
+	CFG_PROTO_SIP = 0,
+	CFG_PROTO_XMPP,
 };
 
 enum cfg_verify {
@@ -125,8 +132,11 @@ struct cfg_extern {
 	char *name;
 	struct cfg_strv domains;  /* "acme.com" or "*.acme.com" */
 	char *proxy;              /* proxy DNS name, or NULL */
-	uint16_t port;            /* default CFG_SIP_PORT */
-	enum cfg_transport tp;    /* default CFG_TP_TLS */
+	uint16_t port;            /* default CFG_SIP_PORT, CFG_XMPP_PORT
+				   * for XMPP */
+	enum cfg_transport tp;    /* default CFG_TP_TLS; unused for XMPP
+				   * (TCP with STARTTLS, always) */
+	enum cfg_protocol protocol; /* default CFG_PROTO_SIP */
 	struct cfg_strv allow_groups; /* AllowGroup: directory groups whose
 				   * members alone may federate with this
 				   * community; none: every user */
@@ -162,6 +172,9 @@ struct cfg_connector {
 				   * with it; NULL: ip */
 	uint16_t port;            /* UDP and TCP, default 5060 */
 	uint16_t tls_port;        /* TLS, default 5061 */
+	uint16_t xmpp_port;       /* XMPP server-to-server listener,
+				   * default 5269; opened only when an
+				   * XMPP community is supported */
 	struct cfg_strv gateways; /* CommunityGateway names it serves */
 	struct cfg_supported *communities;
 	size_t ncommunities;

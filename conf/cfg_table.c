@@ -42,13 +42,15 @@ _Static_assert(sizeof(enum cfg_transport) == sizeof(int) &&
 	       sizeof(enum cfg_dir_backend) == sizeof(int) &&
 	       sizeof(enum cfg_scope) == sizeof(int) &&
 	       sizeof(enum cfg_privacy) == sizeof(int) &&
-	       sizeof(enum cfg_verify) == sizeof(int),
+	       sizeof(enum cfg_verify) == sizeof(int) &&
+	       sizeof(enum cfg_protocol) == sizeof(int),
 	       "enums are int-sized");
 
 static const char *const e_transport[] = {"udp", "tcp", "tls", NULL};
 static const char *const e_backend[] = {"file", "ldap", NULL};
 static const char *const e_scope[] = {"base", "one", "sub", NULL};
 static const char *const e_privacy[] = {"all", "domains", "none", NULL};
+static const char *const e_protocol[] = {"sip", "xmpp", NULL};
 static const char *const e_verify[] = {"none", "required", NULL};
 static const char *const e_facility[] = {
 	"local0", "local1", "local2", "local3", "local4", "local5",
@@ -106,9 +108,15 @@ static void audit_done(void *rec, const char *file, struct cfg_diag *diag)
 }
 
 /* subscriptionsMax is bounded by what the connector's table holds. */
+/* The port's default depends on the protocol: 5060 for SIP, 5269 for
+ * XMPP. */
 static void extern_done(void *rec, const char *file, struct cfg_diag *diag)
 {
-	const struct cfg_extern *ex = rec;
+	struct cfg_extern *ex = rec;
+
+	if (!ex->port)
+		ex->port = ex->protocol == CFG_PROTO_XMPP ? CFG_XMPP_PORT :
+			CFG_SIP_PORT;
 
 	if (ex->subs_max > CFG_SUBS_MAX)
 		cfg_diag_add(diag, file, ex->line, false, "ExternCommunity "
@@ -190,7 +198,9 @@ static const struct cfg_el el_gateway = {
 
 static const struct cfg_field f_extern[] = {
 	{"name", F_TOKEN, REQ, NULL, O(cfg_extern, name), 0, NULL},
-	{"port", F_PORT, OPT, NULL, O(cfg_extern, port), CFG_SIP_PORT, NULL},
+	{"protocol", F_ENUM, OPT, e_protocol, O(cfg_extern, protocol),
+	 CFG_PROTO_SIP, NULL},
+	{"port", F_PORT, OPT, NULL, O(cfg_extern, port), 0, NULL},
 	{"transport", F_ENUM, OPT, e_transport, O(cfg_extern, tp),
 	 CFG_TP_TLS, NULL},
 	{"acceptTransports", F_ENUMS, OPT, e_transport,
@@ -229,6 +239,8 @@ static const struct cfg_field f_connector[] = {
 	 NULL},
 	{"tlsPort", F_PORT, OPT, NULL, O(cfg_connector, tls_port),
 	 CFG_SIPS_PORT, NULL},
+	{"xmppPort", F_PORT, OPT, NULL, O(cfg_connector, xmpp_port),
+	 CFG_XMPP_PORT, NULL},
 	{"advertise", F_TEXT, OPT, NULL, O(cfg_connector, advertise), 0,
 	 NULL},
 	{"advertiseIp", F_TEXT, OPT, NULL, O(cfg_connector, advertise_ip), 0,

@@ -323,6 +323,54 @@ static void test_max_connections(void)
 	cfg_diag_reset(&diag);
 }
 
+/* ExternCommunity protocol: sip by default on 5060; xmpp defaults its
+ * port to 5269 and keeps a port given; the connector's xmppPort 5269. */
+static void test_protocol(void)
+{
+	struct cfg_diag diag = {NULL, 0, 0};
+	struct cfg *cfg = NULL;
+	const struct cfg_extern *ex;
+	int err;
+
+	write_file(in_dir("proto.xml"), HEAD "<ExternCommunity name=\"x\" "
+		   "protocol=\"xmpp\"><Domain>xmpp.test</Domain>"
+		   "</ExternCommunity>\n<ExternCommunity name=\"y\" "
+		   "protocol=\"xmpp\" port=\"5299\"><Domain>y.test</Domain>"
+		   "</ExternCommunity>\n<ExternCommunity name=\"z\" "
+		   "protocol=\"sip\"><Domain>z.test</Domain>"
+		   "</ExternCommunity>\n<CommunityConnector name=\"e2\" "
+		   "ip=\"127.0.0.12\" xmppPort=\"5270\"><Gateway>gw"
+		   "</Gateway></CommunityConnector>" TAIL, 0644);
+	err = cfg_load(&cfg, in_dir("proto.xml"), &diag);
+	cfg_diag_print(&diag, stderr);
+	CU_ASSERT_EQUAL_FATAL(err, 0);
+	CU_ASSERT_EQUAL(cfg_extern_find(cfg, "chicago.test")->protocol,
+			CFG_PROTO_SIP);
+	CU_ASSERT_EQUAL(cfg_extern_find(cfg, "chicago.test")->port,
+			CFG_SIP_PORT);
+	ex = cfg_extern_find(cfg, "xmpp.test");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(ex);
+	CU_ASSERT_EQUAL(ex->protocol, CFG_PROTO_XMPP);
+	CU_ASSERT_EQUAL(ex->port, 5269);
+	CU_ASSERT_EQUAL(cfg_extern_find(cfg, "y.test")->port, 5299);
+	CU_ASSERT_EQUAL(cfg_extern_find(cfg, "z.test")->protocol,
+			CFG_PROTO_SIP);
+	CU_ASSERT_EQUAL(cfg->connectors[0].xmpp_port, CFG_XMPP_PORT);
+	CU_ASSERT_EQUAL(cfg->connectors[1].xmpp_port, 5270);
+	cfg_free(cfg);
+	cfg_diag_reset(&diag);
+
+	write_file(in_dir("proto.xml"), HEAD "<ExternCommunity name=\"x\" "
+		   "protocol=\"jabber\"><Domain>xmpp.test</Domain>"
+		   "</ExternCommunity>" TAIL, 0644);
+	err = cfg_load(&cfg, in_dir("proto.xml"), &diag);
+	CU_ASSERT_EQUAL(err, EBADMSG);
+	CU_ASSERT_EQUAL_FATAL(diag.n, 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(diag.msg[0], "protocol"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(diag.msg[0], "jabber"));
+	cfg_diag_reset(&diag);
+}
+
 /* stateStore: the shared PostgreSQL store, kept as written (a libpq
  * string, not a path); with stateFile as well, the file is refused. */
 static void test_state_store(void)
@@ -850,6 +898,7 @@ static CU_TestInfo cfg_tests[] = {
 	{"sample chicago.test loads", test_sample_chicago},
 	{"defaults", test_defaults},
 	{"maxConnections", test_max_connections},
+	{"ExternCommunity protocol", test_protocol},
 	{"udp extern is a warning", test_udp_warns},
 	{"bad files: line and message", test_bad_files},
 	{"size bound, missing file", test_too_big},
