@@ -1,0 +1,68 @@
+/*
+ * cn_xmpp.h -- the connector's XMPP edge: server-to-server streams with
+ * the communities whose ExternCommunity says protocol="xmpp".
+ *
+ * Two parts, one interface between them:
+ *
+ *   cn_xmpp.c      the streams (RFC 6120): the listener on xmppPort,
+ *                  outbound streams found by SRV _xmpp-server._tcp,
+ *                  STARTTLS with certificate verification, Server
+ *                  Dialback, the IP/DNS trust check, keep-alives,
+ *                  idle timeout, reconnect with backoff, status.  It
+ *                  knows stanzas only as elements with from and to.
+ *   cn_xmpp_sip.c  the translation (RFC 7247, 7248, 7572): SIP requests
+ *                  from our gateways to an XMPP community become
+ *                  stanzas; stanzas from an XMPP community become SIP
+ *                  requests to our gateways.
+ *
+ * Owns: struct cn_xmpp and its streams.
+ * Memory: libre mem objects; mem_deref(x) closes every stream.
+ * Threads: the libre loop's thread only.
+ */
+#ifndef STC_CN_XMPP_H
+#define STC_CN_XMPP_H
+
+#include <stdbool.h>
+
+struct cn_px;
+struct dmn_st;
+struct xmpp_el;
+struct cn_xmpp;
+
+/*
+ * What the streams tell the translation.  recv: one stanza (message,
+ * presence or iq) from an XMPP community; the stream authenticated the
+ * domain of its 'from', and its 'to' is one of our domains; comm names
+ * the ExternCommunity.  The handler may keep the element (mem_ref).
+ * link: the community's streams came up (up: a stanza can be sent
+ * now) or all of them went away (presence learned over them is stale).
+ * recv NULL: every stanza that needs an answer gets a
+ * service-unavailable error.
+ */
+struct cn_xmpp_handlers {
+	void (*recv)(const char *comm, struct xmpp_el *stanza, void *arg);
+	void (*link)(const char *comm, bool up, void *arg);
+	void *arg;
+};
+
+/*
+ * The fate of one stanza given to cn_xmpp_send, told exactly once and
+ * never from inside cn_xmpp_send: 0 written on an authenticated stream;
+ * else ETIMEDOUT (no stream came up in time), ECONNREFUSED (no server
+ * answered), ENOENT (the domain has no server in DNS), EPERM (the
+ * server failed certificate, address or dialback checks), ENOTCONN
+ * (the community is disabled or the connector is stopping).  arg must
+ * stay valid until then.
+ */
+typedef void (cn_xmpp_sent_h)(int err, void *arg);
+
+int  cn_xmpp_alloc(struct cn_xmpp **xp, struct cn_px *px,
+		   const struct cn_xmpp_handlers *h);
+/* stanza: its 'from' in one of our domains, its 'to' in one of comm's. */
+int  cn_xmpp_send(struct cn_xmpp *x, const char *comm,
+		  const struct xmpp_el *stanza, cn_xmpp_sent_h *senth,
+		  void *arg);
+int  cn_xmpp_apply(struct cn_xmpp *x);	/* after a reload */
+void cn_xmpp_status(struct cn_xmpp *x, struct dmn_st *root);
+
+#endif /* STC_CN_XMPP_H */
