@@ -44,7 +44,12 @@ skip=$(grep -h '^:test-result: SKIP' $(find test -name '*.trs') | wc -l)
 if [ "${STC_DISTCHECK:-1}" = 1 ] && [ $rc = 0 ]; then
 	# The tarball builds and passes its tests on its own (plain build).
 	make distcheck DISTCHECK_CONFIGURE_FLAGS= >distcheck.log 2>&1 ||
-		{ tail -40 distcheck.log; echo "distcheck failed"; rc=1; }
+		{ tail -40 distcheck.log; echo "distcheck failed"; rc=1;
+		  # what the tarball's failing tests printed
+		  for log in $(find stconnector-*/_build -name test-suite.log \
+		      2>/dev/null); do
+			echo "=== distcheck: $log"; cat "$log"
+		  done; }
 	[ $rc = 0 ] && echo "make distcheck: ok"
 fi
 

@@ -29,7 +29,10 @@ D=$TE_DIR
 SC=$top_builddir/connector/stconnector
 GW=$top_builddir/gateway/stgateway
 NET=127.0.120
-R=$D/demo
+# The demo's control sockets go under R: a short path whatever the
+# build tree's depth.
+te_short_dir demo || { echo "operate: no short directory"; exit 1; }
+R=$TE_SHORT
 
 for tool in sipp dnsmasq certtool baresip; do
 	command -v $tool >/dev/null 2>&1 || PATH=$PATH:/usr/sbin

@@ -19,6 +19,7 @@
 #   te_done                 print the tally, exit non-zero on failure
 
 TE_PIDS=""
+TE_DIRS=""
 TE_PASS=0
 TE_FAIL=0
 
@@ -41,8 +42,19 @@ te_cleanup()
 	done
 	TE_PIDS=""
 	if [ "${TE_KEEP:-0}" = 0 ] && [ "$TE_FAIL" = 0 ]; then
-		rm -rf "$TE_DIR"
+		rm -rf "$TE_DIR" $TE_DIRS
 	fi
+}
+
+# te_short_dir NAME: make a new directory with a short path, for what
+# the daemons bind a Unix socket in (sun_path holds 107 bytes, and a
+# build tree such as make distcheck's can be deep), and set TE_SHORT to
+# it.  Removed with TE_DIR; a link to it is left in TE_DIR as NAME.
+te_short_dir()
+{
+	TE_SHORT=$(mktemp -d "${TMPDIR:-/tmp}/stc-$1.XXXXXX") || return 1
+	TE_DIRS="$TE_DIRS $TE_SHORT"
+	ln -s "$TE_SHORT" "$TE_DIR/$1"
 }
 
 te_spawn()
