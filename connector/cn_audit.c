@@ -251,28 +251,12 @@ void cn_audit_open(struct cn *cn)
 
 /* ---- JSON ---- */
 
+/* A JSON string as the status tree writes them (valid UTF-8 always). */
 static void put_str(struct mbuf *mb, const char *p, size_t l)
 {
-	size_t i;
+	const struct pl pl = {p, l};
 
-	(void)mbuf_write_u8(mb, '"');
-	for (i = 0; i < l; i++) {
-		const unsigned char ch = (unsigned char)p[i];
-
-		if (ch == '"' || ch == '\\')
-			(void)mbuf_printf(mb, "\\%c", ch);
-		else if (ch == '\n')
-			(void)mbuf_write_str(mb, "\\n");
-		else if (ch == '\r')
-			(void)mbuf_write_str(mb, "\\r");
-		else if (ch == '\t')
-			(void)mbuf_write_str(mb, "\\t");
-		else if (ch < 0x20 || ch == 0x7f)
-			(void)mbuf_printf(mb, "\\u%04x", ch);
-		else
-			(void)mbuf_write_u8(mb, ch);
-	}
-	(void)mbuf_write_u8(mb, '"');
+	(void)mbuf_printf(mb, "%H", dmn_json_pl, &pl);
 }
 
 static void member(struct mbuf *mb, const char *name, const char *v)

@@ -29,6 +29,7 @@
 struct sa;
 
 struct re_printf;
+struct pl;
 
 /* ------------------------------------------------------------------ */
 /* Logging (dmn_log.c)
@@ -450,6 +451,11 @@ int dmn_st_metrics(struct re_printf *pf, const struct dmn_st *st,
 int dmn_st_err(const struct dmn_st *st);
 int dmn_st_print(struct re_printf *pf, const struct dmn_st *st);
 int dmn_st_json(struct re_printf *pf, const struct dmn_st *st);
+/* One JSON string (quotes included) of len bytes, as dmn_st_json writes
+ * them: RFC 8259 escapes, each byte that is not valid UTF-8 as U+FFFD.
+ * dmn_json_pl takes a struct pl, for "%H". */
+int dmn_json_str(struct re_printf *pf, const char *str, size_t len);
+int dmn_json_pl(struct re_printf *pf, const struct pl *pl);
 
 /* ------------------------------------------------------------------ */
 /* Metrics (dmn_metrics.c)

@@ -510,7 +510,7 @@ static size_t utf8_len(const unsigned char *s, size_t left)
 	return n;
 }
 
-static int json_str(struct re_printf *pf, const char *str, size_t len)
+int dmn_json_str(struct re_printf *pf, const char *str, size_t len)
 {
 	const unsigned char *s = (const unsigned char *)str;
 	size_t i = 0, run = 0;
@@ -559,6 +559,11 @@ static int json_str(struct re_printf *pf, const char *str, size_t len)
 	return err;
 }
 
+int dmn_json_pl(struct re_printf *pf, const struct pl *pl)
+{
+	return dmn_json_str(pf, pl->p, pl->l);
+}
+
 static int json_node(struct re_printf *pf, const struct dmn_st *st)
 {
 	struct le *le;
@@ -567,7 +572,7 @@ static int json_node(struct re_printf *pf, const struct dmn_st *st)
 	switch (st->type) {
 
 	case ST_STR:
-		return json_str(pf, st->s, st->slen);
+		return dmn_json_str(pf, st->s, st->slen);
 	case ST_INT:
 		return re_hprintf(pf, "%lld", (long long)st->i);
 	case ST_BOOL:
@@ -597,7 +602,7 @@ static int json_node(struct re_printf *pf, const struct dmn_st *st)
 
 			if (le != st->kids.head)
 				err |= re_hprintf(pf, ",");
-			err |= json_str(pf, k->key, strlen(k->key));
+			err |= dmn_json_str(pf, k->key, strlen(k->key));
 			err |= re_hprintf(pf, ":");
 			err |= json_node(pf, k);
 		}

@@ -100,7 +100,7 @@ lmsg()  # NAME USER PASS TO
 {
 	PORT=$((PORT + 1))
 	sipp -sf "$SC/local_message.xml" -key from "$2" -key to "$4" \
-		-key text "$1-$$" -au "$2" -ap "$3" -auth_uri "$4" \
+		-key text "$1-$$${5:-}" -au "$2" -ap "$3" -auth_uri "$4" \
 		-i $UAIP -p $PORT -m 1 -timeout 10 -timeout_error \
 		-nostdin -trace_logs -log_file "$D/$1.log" $GWIP:5060 \
 		>"$D/$1.out" 2>&1
@@ -152,7 +152,7 @@ links_up()
 cat >"$D/check.py" <<'EOT'
 import json, sys
 path, want_body = sys.argv[1], sys.argv[2] == "body"
-lines = [json.loads(l) for l in open(path)]
+lines = [json.loads(l) for l in open(path, encoding="utf-8")]
 def find(**kw):
     return [l for l in lines if all(l.get(k) == v for k, v in kw.items())]
 bad = []
@@ -167,6 +167,7 @@ if m and not keys <= set(m[0]): bad.append("message out members: %s" % sorted(m[
 if m and (m[0]["size"] <= 0 or not m[0]["call_id"]): bad.append("size/call_id")
 if m and (("body" in m[0]) != want_body): bad.append("body presence")
 if m and want_body and not m[0]["body"].startswith("out"): bad.append("body text")
+if m and want_body and " \b\f\ufffd." not in m[0]["body"]: bad.append("body escapes")
 if not want_body:
     need("message in", find(event="message", direction="in", community="chicago",
          **{"from": "sip:Bob.Jones@chicago.test", "to": "sip:Alice.Smith@acme.test"}, result=480))
@@ -198,7 +199,8 @@ conf true
 "$CN" reload -c "$D/acme.xml" >"$D/reload.out" 2>&1
 te_check "connector reload ok" grep -q "^reload ok" "$D/reload.out"
 te_check "the gateway's link is up again" links_up
-lmsg out2 asmith alicepw Bob.Jones@chicago.test
+# a body with a backspace, a form feed and a byte that is not UTF-8
+lmsg out2 asmith alicepw Bob.Jones@chicago.test "$(printf ' \b\f\377.')"
 te_check "asmith -> Bob.Jones again: 200" grep -q "^FINAL code=200" "$D/out2.log"
 sleep 2
 te_check "after reload: a new audit file with the message and its body" \

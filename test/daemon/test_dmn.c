@@ -589,6 +589,21 @@ static void test_status_json_escape(void)
 		mem_deref(st);
 	}
 
+	/* the same string alone, as the audit log writes its fields */
+	for (i = 0; i < ARRAY_SIZE(tv); i++) {
+		const struct pl pl = {tv[i].p, tv[i].len};
+		char *s = NULL, want[64];
+		size_t n = strlen(tv[i].want);
+
+		/* {"k":X}\n -> X */
+		CU_ASSERT_FATAL(n > 7 && n - 6 < sizeof(want));
+		memcpy(want, tv[i].want + 5, n - 7);
+		want[n - 7] = '\0';
+		CU_ASSERT_EQUAL(re_sdprintf(&s, "%H", dmn_json_pl, &pl), 0);
+		CU_ASSERT_STRING_EQUAL(s, want);
+		mem_deref(s);
+	}
+
 	/* numbers and booleans */
 	{
 		struct dmn_st *st = NULL;
