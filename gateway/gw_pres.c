@@ -313,8 +313,9 @@ static bool notify_defer(struct gw_sub *s, const struct sip_msg *msg)
 
 	if (s->ending)
 		return false;
+	/* more than 9 digits is past the cap, and would wrap pl_u32 */
 	if (h && !re_regex(h->val.p, h->val.l, "[0-9]+", &n))
-		ra = pl_u32(&n);
+		ra = n.l > 9 ? GW_NOTIFY_RETRY_MAX_S : pl_u32(&n);
 	ra = ra < 1 ? 1 : min(ra, (uint32_t)GW_NOTIFY_RETRY_MAX_S);
 	s->again = false;	/* the resend carries the newest state */
 	tmr_start(&s->resend, (uint64_t)ra * 1000, notify_resend, s);

@@ -15,6 +15,9 @@
 # second's one NOTIFY); she turns busy at once; that NOTIFY is refused
 # 503 with Retry-After: 1 by the connector, counted, and the gateway
 # sends the current state again a second later: chicago sees her open.
+# A watcher whose server answers 503 with a Retry-After past 32 bits is
+# sent the state again after the longest wait (60 s), not after what
+# the number wraps to.
 . "$top_srcdir/test/lib/testenv.sh"
 te_init cn-notify-resend
 
@@ -99,6 +102,29 @@ te_check "chicago sees Alice busy (do not disturb)" \
 te_check "status: the refusal counted for chicago, outbound" \
 	grep -Eq "notify_out_limited: +[1-9]" "$D/rates.out"
 te_stop $WPID
+
+# A watcher's server busy for longer than 32 bits of seconds: the gateway
+# waits its longest (60 s), not what the number wraps to.
+sleep 1.2
+te_spawn "$D/busy.out" sipp -sf "$NX/watch_busy.xml" -i $CHI -p 5082 \
+	-key from Kim.Lee@chicago.test -key to Alice.Smith@acme.test \
+	-m 1 -nostdin -timeout 30 -trace_logs -log_file "$D/busy.log" \
+	$CNIP:5060
+BPID=$TE_LASTPID
+te_check "a second chicago watcher: its first NOTIFY" \
+	te_wait_for "$D/busy.log" "^NOTIFY first" 10
+sleep 1.2
+sipp -sf "$top_srcdir/test/gateway/sipp/publish.xml" -key from asmith \
+	-key domain acme.test -key basic open -key activity away \
+	-au asmith -ap alicepw -auth_uri asmith@acme.test -i $UA -p 5091 \
+	-nostdin -timeout 10 -timeout_error -m 1 -trace_logs \
+	-log_file "$D/pub2.log" $GWIP:5060 >"$D/pub2.out" 2>&1
+te_check "asmith publishes away: 200" [ $? = 0 ]
+te_check "the watcher answered the NOTIFY 503, Retry-After: 4294967297" \
+	te_wait_for "$D/busy.log" "^NOTIFY refused" 5
+te_check "the gateway waits 60 s, its longest, before sending it again" \
+	te_wait_for "$D/gw.log" "gw: notify deferred watcher=sip:Kim.Lee@chicago.test .*status=503 retry_in=60s" 5
+te_stop $BPID
 te_stop $GWPID
 te_stop $CNPID
 te_check "no sanitizer report" \
