@@ -200,6 +200,8 @@ struct gw_fsub {
 	bool looking_up;             /* dir_email_of pending for from */
 	bool pending;                /* XMPP: the last NOTIFY said
 				      * pending (not approved yet) */
+	bool approved;               /* XMPP: a NOTIFY of this dialog said
+				      * active */
 	bool rejected;               /* XMPP: terminated;reason=rejected:
 				      * not asked again but by a new
 				      * dialog of the watcher */
@@ -441,6 +443,7 @@ static void fsub_reset(struct gw_fsub *fs, bool offline)
 	fs->ct = NULL;
 	fs->state = FS_IDLE;
 	fs->pending = false;
+	fs->approved = false;
 	fs->rtag = mem_deref(fs->rtag);
 	fs->rtarget = mem_deref(fs->rtarget);
 	fs->route = mem_deref(fs->route);
@@ -1082,8 +1085,12 @@ static void fsub_end(struct gw_fsub *fs)
 		mem_deref(fs);
 		return;
 	}
-	dmn_log_info("gw: federation unsubscribe presentity=%s%s%s",
-		     fs->aor, fs->watcher[0] ? " watcher=" : "", fs->watcher);
+	if (fs->watcher[0])
+		dmn_log_info("gw: federation unsubscribe presentity=%s "
+			     "watcher=%s", fs->aor, fs->watcher);
+	else
+		dmn_log_info("gw: federation unsubscribe presentity=%s",
+			     fs->aor);
 }
 
 void gw_fed_tick(struct gw *gw, uint64_t now)
@@ -1200,6 +1207,7 @@ static void fed_notify(struct gw *gw, const struct sip_msg *msg,
 		fs->pending = ss && ss->val.l >= 7 &&
 			!strncasecmp(ss->val.p, "pending", 7);
 		approval = was != fs->pending;
+		fs->approved = !fs->pending;
 	}
 	if (!blen) {
 		/* No body: the notifier has no presence state to give (RFC
@@ -1211,10 +1219,16 @@ static void fed_notify(struct gw *gw, const struct sip_msg *msg,
 		pidf.st = GW_ST_OFFLINE;
 		pidf.note[0] = '\0';
 	}
-	dmn_log_info("gw: federation notify presentity=%s%s%s document=%s "
-		     "status=%s%s", fs->aor, fs->watcher[0] ? " watcher=" : "",
-		     fs->watcher, blen ? "pidf" : "none",
-		     gw_status_name(pidf.st), fs->pending ? " pending" : "");
+	if (fs->watcher[0])
+		dmn_log_info("gw: federation notify presentity=%s watcher=%s "
+			     "document=%s status=%s approval=%s", fs->aor,
+			     fs->watcher, blen ? "pidf" : "none",
+			     gw_status_name(pidf.st), fs->pending ? "pending" :
+			     "active");
+	else
+		dmn_log_info("gw: federation notify presentity=%s "
+			     "document=%s status=%s", fs->aor,
+			     blen ? "pidf" : "none", gw_status_name(pidf.st));
 	if (approval || pidf.st != fs->st || strcmp(pidf.note, fs->note)) {
 		fs->st = pidf.st;
 		str_ncpy(fs->note, pidf.note, sizeof(fs->note));
@@ -1749,7 +1763,7 @@ static enum watcher_state fsub_watcher_state(const struct gw_fsub *fs)
 {
 	if (fs->rejected)
 		return WS_REJECTED;
-	if (fs->state == FS_ACTIVE && !fs->pending && !fs->holding)
+	if (fs->state == FS_ACTIVE && fs->approved)
 		return WS_ACTIVE;
 	if (fs->state == FS_IDLE && fs->fails)
 		return WS_RETRYING;
