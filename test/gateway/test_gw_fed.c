@@ -1340,6 +1340,29 @@ static void test_xmpp_leave(void)
 			       "xmpp 0/0/0");
 }
 
+/* A dialog that comes without the address the outbound path found (a
+ * subscription restored from the store): the federation side finds it
+ * as that path would -- ConvertID=false here: the local ID as it is. */
+static void test_xmpp_no_address(void)
+{
+	char tag[64];
+	unsigned omark = no, s = 0, u = 0;
+
+	CU_ASSERT_EQUAL(watch(ALICE, "asmith", ALICE_C, XBOB, "w-ax3", tag,
+			      sizeof(tag), false), 200);
+	CU_ASSERT_EQUAL_FATAL(sent_out(omark, "SUBSCRIBE", XBOB, &s), 1);
+	CU_ASSERT_EQUAL(pl_strcmp(&ov[s].msg->from.auri, ALICE), 0);
+	sub_answer(s, XBOB_TGT);
+	notify_answer_all();
+	CU_ASSERT_EQUAL(watch(ALICE, "asmith", ALICE_C, XBOB, "w-ax3", tag, 0,
+			      true), 200);
+	notify_answer_all();
+	omark = no;
+	gw_fed_tick(gw, gw_now());
+	CU_ASSERT_EQUAL_FATAL(sent_from(omark, ALICE, &u), 1);
+	out_answer(u, 200, "Expires: 0\r\n");
+}
+
 /* ---- inbound watchers from an XMPP community meet privacy ---- */
 
 static unsigned poll_before, poll_rounds;
@@ -1568,6 +1591,8 @@ static CU_TestInfo fed_tests[] = {
 	 test_xmpp_rejected},
 	{"XMPP: a watcher leaving ends its own subscription only",
 	 test_xmpp_leave},
+	{"XMPP: a dialog without an address gets the watcher's own",
+	 test_xmpp_no_address},
 	{"XMPP watchers inbound meet the users' privacy", test_xmpp_privacy},
 	CU_TEST_INFO_NULL,
 };
