@@ -395,11 +395,34 @@ static void sum_communities(struct dmn_st *sum, const struct dmn_st *st)
 		return;
 	}
 	o = dmn_st_section(sum, "communities");
-	for (it = dmn_st_next(l, NULL); it; it = dmn_st_next(l, it))
+	for (it = dmn_st_next(l, NULL); it; it = dmn_st_next(l, it)) {
+		if (!dmn_st_get(it, "watcher_subscriptions")) {
+			dmn_st_strf(o, dmn_st_gets(it, "name"), "%lld "
+				    "presentities watched, %lld local "
+				    "watchers",
+				    (long long)dmn_st_geti(it, "presentities"),
+				    (long long)dmn_st_geti(it,
+							   "local_watchers"));
+			continue;
+		}
+		/* XMPP: a subscription per watcher, each approved or not
+		 * by the contact */
 		dmn_st_strf(o, dmn_st_gets(it, "name"), "%lld presentities "
-			    "watched, %lld local watchers",
+			    "watched, %lld local watchers; %s, per watcher: "
+			    "%lld active, %lld pending, %lld rejected, %lld "
+			    "retrying",
 			    (long long)dmn_st_geti(it, "presentities"),
-			    (long long)dmn_st_geti(it, "local_watchers"));
+			    (long long)dmn_st_geti(it, "local_watchers"),
+			    dmn_st_gets(it, "protocol"),
+			    (long long)dmn_st_geti(it,
+				"watcher_subscriptions.active"),
+			    (long long)dmn_st_geti(it,
+				"watcher_subscriptions.pending"),
+			    (long long)dmn_st_geti(it,
+				"watcher_subscriptions.rejected"),
+			    (long long)dmn_st_geti(it,
+				"watcher_subscriptions.retrying"));
+	}
 }
 
 static int gw_status_summary(struct dmn_st **sump, const struct dmn_st *st,

@@ -69,6 +69,24 @@
  * In exchange the remote side keeps one dialog per presentity, not one
  * per watcher pair, and our watchers' lists are not disclosed.
  *
+ * Subscriptions to presentities in an XMPP community (ExternCommunity
+ * protocol="xmpp"): there a contact approves each subscriber by name,
+ * so a shared subscription from the gateway's identity would ask bob to
+ * approve "acme-gw" and show every acme watcher what he granted to one.
+ * Instead each local watcher gets a subscription of its own, keyed by
+ * (watcher AOR, presentity), From the watcher's federation address as
+ * any federated request is (asmith -> Alice.Smith@acme.test, with
+ * P-Asserted-Identity), and what that watcher sees comes from it alone:
+ * Offline until the first NOTIFY, Offline while it is pending (bob has
+ * not answered).  It ends when the watcher's last local dialog to the
+ * presentity ends.  A NOTIFY terminated;reason=rejected (bob refused)
+ * shows Offline and is final for the pair: no timer, no refresh of the
+ * watcher's dialog and no `reset` asks bob again; only a new dialog
+ * from the watcher (a new SUBSCRIBE, e.g. the contact re-added) does.
+ * Other endings (deactivated, timeout, probation, none) are handled as
+ * for SIP below.  The federation address comes with the local dialog
+ * (gw_req.email); a restored dialog has none, so it is looked up here.
+ *
  * Failures: only when no link is up is every external presentity
  * Offline for its local watchers (NOTIFY closed); when a link comes
  * back, the federation subscriptions are created afresh.  A NOTIFY
@@ -175,6 +193,18 @@ struct gw_fsub {
 	unsigned fails;              /* failures in a row, of this kind */
 	bool refused;                /* the last one was permanent */
 	char last_answer[GW_TEXT_MAX]; /* e.g. "403 Forbidden" */
+	char watcher[GW_URI_MAX];    /* XMPP: the local watcher's AOR;
+				      * "" for a shared subscription */
+	char from[DIR_KEY_MAX + 1];  /* XMPP: its federation address, ""
+				      * while being looked up */
+	bool looking_up;             /* dir_email_of pending for from */
+	bool pending;                /* XMPP: the last NOTIFY said
+				      * pending (not approved yet) */
+	bool approved;               /* XMPP: a NOTIFY of this dialog said
+				      * active */
+	bool rejected;               /* XMPP: terminated;reason=rejected:
+				      * not asked again but by a new
+				      * dialog of the watcher */
 	bool holding;                /* dialog lost: subscribing anew while
 				      * keeping the last state shown */
 	bool ending;                 /* un-SUBSCRIBEd: waiting for the
@@ -412,6 +442,8 @@ static void fsub_reset(struct gw_fsub *fs, bool offline)
 	ftx_abandon(fs->ct);
 	fs->ct = NULL;
 	fs->state = FS_IDLE;
+	fs->pending = false;
+	fs->approved = false;
 	fs->rtag = mem_deref(fs->rtag);
 	fs->rtarget = mem_deref(fs->rtarget);
 	fs->route = mem_deref(fs->route);
@@ -616,6 +648,8 @@ static void fsub_destructor(void *arg)
 	struct gw_fsub *fs = arg;
 
 	list_unlink(&fs->le);
+	if (fs->looking_up && fs->gw->dir)
+		dir_cancel(fs->gw->dir, fs);
 	ftx_abandon(fs->ct);
 	fs->rtag = mem_deref(fs->rtag);
 	fs->rtarget = mem_deref(fs->rtarget);
@@ -649,24 +683,47 @@ bool gw_fed_degraded(const struct gw *gw)
 
 /* ---- federation subscriptions ---- */
 
-static struct gw_fsub *fsub_find(const struct gw *gw, const char *aor)
+/* Is aor in an XMPP community: one subscription per local watcher. */
+static bool per_watcher(const struct gw *gw, const char *aor)
+{
+	const char *at = strrchr(aor, '@');
+	const struct cfg_extern *x = at ? cfg_extern_find(gw->cfg, at + 1) :
+		NULL;
+
+	return x && x->protocol == CFG_PROTO_XMPP;
+}
+
+/* The live subscription to aor serving watcher: the shared one (watcher
+ * NULL or ""), or that watcher's own. */
+static struct gw_fsub *fsub_find(const struct gw *gw, const char *aor,
+				 const char *watcher)
 {
 	struct le *le;
 
+	if (!watcher)
+		watcher = "";
 	for (le = gw->fsubs.head; le; le = le->next) {
 		struct gw_fsub *fs = le->data;
 
-		if (!fs->ending && !strcmp(fs->aor, aor))
+		if (!fs->ending && !strcmp(fs->aor, aor) &&
+		    !strcmp(fs->watcher, watcher))
 			return fs;
 	}
 	return NULL;
 }
 
 enum gw_status gw_fed_status(const struct gw *gw, const char *aor,
-			     const char **notep)
+			     const char *watcher, const char **notep)
 {
-	const struct gw_fsub *fs = fsub_find(gw, aor);
+	const struct gw_fsub *fs;
 
+	if (per_watcher(gw, aor))
+		fs = watcher ? fsub_find(gw, aor, watcher) : NULL;
+	else
+		fs = fsub_find(gw, aor, NULL);
+	/* XMPP: nobody is shown online before the contact approved */
+	if (fs && fs->pending)
+		fs = NULL;
 	if (notep)
 		*notep = fs && fs->note[0] ? fs->note : NULL;
 	return fs ? fs->st : GW_ST_OFFLINE;
@@ -769,6 +826,27 @@ static bool fsub_lost(struct gw_fsub *fs, const char *why)
 	return true;
 }
 
+/* XMPP: the contact refused this watcher.  Offline, and final for the
+ * pair until the watcher opens a new dialog (gw_fed_watch). */
+static void fsub_rejected(struct gw_fsub *fs)
+{
+	static struct dmn_ratelim rl = DMN_RATELIM_INIT(20, 60000);
+
+	dmn_log_rl(&rl, DMN_LOG_INFO, "gw: federation subscription rejected "
+		   "presentity=%s watcher=%s from=%s action=none-until-new-"
+		   "dialog", fs->aor, fs->watcher, fs->from);
+	fs->refused = true;
+	fs->fails = 1;
+	fs->rejected = true;
+	str_ncpy(fs->last_error, "terminated rejected",
+		 sizeof(fs->last_error));
+	str_ncpy(fs->last_answer, "terminated;reason=rejected",
+		 sizeof(fs->last_answer));
+	fs->holding = false;
+	fsub_reset(fs, true);
+	fs->retry_at = 0;
+}
+
 static void fsub_failed(struct gw_fsub *fs, const char *what, uint16_t scode)
 {
 	fsub_failed_as(fs, what, scode, NULL, gw_retry_permanent(scode));
@@ -819,15 +897,22 @@ static int fsub_send(struct gw_fsub *fs, uint32_t expires,
 	char *hdrs = NULL;
 	int err;
 
-	re_snprintf(from, sizeof(from), "<sip:%s@%s>;tag=%s", gw->name,
-		    gw->realm, fs->ltag);
+	if (fs->watcher[0])
+		re_snprintf(from, sizeof(from), "<sip:%s>;tag=%s", fs->from,
+			    fs->ltag);
+	else
+		re_snprintf(from, sizeof(from), "<sip:%s@%s>;tag=%s",
+			    gw->name, gw->realm, fs->ltag);
 	if (fs->rtag)
 		re_snprintf(to, sizeof(to), "<%s>;tag=%s", fs->aor, fs->rtag);
 	else
 		re_snprintf(to, sizeof(to), "<%s>", fs->aor);
-	err = re_sdprintf(&hdrs, "%sEvent: presence\r\nAccept: "
+	err = re_sdprintf(&hdrs, "%s%s%s%sEvent: presence\r\nAccept: "
 			  "application/pidf+xml\r\nExpires: %u\r\n",
 			  fs->rtag && fs->route ? fs->route : "",
+			  fs->watcher[0] ? "P-Asserted-Identity: <sip:" : "",
+			  fs->watcher[0] ? fs->from : "",
+			  fs->watcher[0] ? ">\r\n" : "",
 			  (unsigned)expires);
 	if (err)
 		return err;
@@ -861,16 +946,91 @@ static void fsub_start(struct gw_fsub *fs)
 	}
 	fs->state = FS_TRYING;
 	fs->subscribes++;
-	dmn_log_info("gw: federation subscribe presentity=%s watchers=%u",
-		     fs->aor, gw_pres_watchers(fs->gw, fs->aor));
+	if (fs->watcher[0])
+		dmn_log_info("gw: federation subscribe presentity=%s "
+			     "watcher=%s from=%s", fs->aor, fs->watcher,
+			     fs->from);
+	else
+		dmn_log_info("gw: federation subscribe presentity=%s "
+			     "watchers=%u", fs->aor,
+			     gw_pres_watchers(fs->gw, fs->aor));
 }
 
-void gw_fed_watch(struct gw *gw, const char *aor)
+/* Can fs be sent now: a link is up and, per watcher, its From known. */
+static bool fsub_ready(const struct gw_fsub *fs)
 {
-	struct gw_fsub *fs = fsub_find(gw, aor);
+	return link_first_up(fs->gw) && (!fs->watcher[0] || fs->from[0]);
+}
 
+static void fsub_email_h(const struct dir_result *res, void *arg)
+{
+	struct gw_fsub *fs = arg;
+
+	fs->looking_up = false;
+	if (res->err || !res->value || !res->value[0] ||
+	    strlen(res->value) > DIR_KEY_MAX) {
+		/* no federation address: the watcher stays Offline, as its
+		 * SUBSCRIBE would have been refused 403 */
+		re_snprintf(fs->last_error, sizeof(fs->last_error),
+			    "no federation address (%s)",
+			    res->reason && res->reason[0] ? res->reason :
+			    dir_err_name(res->err));
+		return;
+	}
+	str_ncpy(fs->from, res->value, sizeof(fs->from));
+	if (fs->state == FS_IDLE && !fs->rejected && fsub_ready(fs))
+		fsub_start(fs);
+}
+
+/* The watcher's federation address when the caller had none (a
+ * restored dialog): as gw_fed_outbound finds it. */
+static void fsub_from_of(struct gw_fsub *fs)
+{
+	struct gw *gw = fs->gw;
+	const char *u = fs->watcher;
+	struct pl id;
+	const char *at;
+
+	if (!strncmp(u, "sip:", 4))
+		u += 4;
+	if (!gw->self->convert_id) {
+		str_ncpy(fs->from, u, sizeof(fs->from));
+		return;
+	}
+	at = strchr(u, '@');
+	if (!gw->dir || !at)
+		return;
+	id.p = u;
+	id.l = (size_t)(at - u);
+	fs->looking_up = true;
+	if (dir_email_of(gw->dir, &id, fsub_email_h, fs))
+		fs->looking_up = false;
+}
+
+void gw_fed_watch(struct gw *gw, const char *aor, const char *watcher,
+		  const char *fedaddr)
+{
+	const bool pw = per_watcher(gw, aor) && watcher && watcher[0];
+	struct gw_fsub *fs = fsub_find(gw, aor, pw ? watcher : NULL);
+
+	if (fs && pw && fs->rejected) {
+		/* a new dialog of the watcher: the one thing that asks a
+		 * contact who refused again */
+		dmn_log_info("gw: federation subscription retried "
+			     "presentity=%s watcher=%s reason=new-dialog",
+			     fs->aor, fs->watcher);
+		fs->rejected = false;
+		fs->refused = false;
+		fs->fails = 0;
+		fs->retry_at = 0;
+		if (fedaddr && fedaddr[0])
+			str_ncpy(fs->from, fedaddr, sizeof(fs->from));
+		if (fs->state == FS_IDLE && fsub_ready(fs))
+			fsub_start(fs);
+		return;
+	}
 	if (fs)
-		return;   /* shared: one federation subscription */
+		return;   /* shared, or this watcher's own already */
 	if (list_count(&gw->fsubs) >= GW_FED_FSUB_MAX)
 		return;   /* the watcher sees Offline */
 	fs = mem_zalloc(sizeof(*fs), fsub_destructor);
@@ -880,7 +1040,14 @@ void gw_fed_watch(struct gw *gw, const char *aor)
 	str_ncpy(fs->aor, aor, sizeof(fs->aor));
 	fs->st = GW_ST_OFFLINE;
 	list_append(&gw->fsubs, &fs->le, fs);
-	if (link_first_up(gw))
+	if (pw) {
+		str_ncpy(fs->watcher, watcher, sizeof(fs->watcher));
+		if (fedaddr && fedaddr[0])
+			str_ncpy(fs->from, fedaddr, sizeof(fs->from));
+		else
+			fsub_from_of(fs);
+	}
+	if (fs->state == FS_IDLE && fsub_ready(fs))
 		fsub_start(fs);
 }
 
@@ -918,7 +1085,12 @@ static void fsub_end(struct gw_fsub *fs)
 		mem_deref(fs);
 		return;
 	}
-	dmn_log_info("gw: federation unsubscribe presentity=%s", fs->aor);
+	if (fs->watcher[0])
+		dmn_log_info("gw: federation unsubscribe presentity=%s "
+			     "watcher=%s", fs->aor, fs->watcher);
+	else
+		dmn_log_info("gw: federation unsubscribe presentity=%s",
+			     fs->aor);
 }
 
 void gw_fed_tick(struct gw *gw, uint64_t now)
@@ -945,14 +1117,16 @@ void gw_fed_tick(struct gw *gw, uint64_t now)
 				mem_deref(fs);
 			continue;
 		}
-		if (!gw_pres_watchers(gw, fs->aor)) {
+		if (fs->watcher[0] ?
+		    !gw_pres_watching(gw, fs->watcher, fs->aor) :
+		    !gw_pres_watchers(gw, fs->aor)) {
 			fsub_end(fs);
 			continue;
 		}
 		if (fs->ct)
 			continue;
-		if (fs->state == FS_IDLE && now >= fs->retry_at &&
-		    link_first_up(gw))
+		if (fs->state == FS_IDLE && !fs->rejected &&
+		    now >= fs->retry_at && fsub_ready(fs))
 			fsub_start(fs);
 		else if (fs->state == FS_ACTIVE && now >= fs->refresh_at &&
 			 fsub_send(fs, GW_FED_SUB_EXPIRES, fsub_resp, fs,
@@ -968,6 +1142,7 @@ static void fed_notify(struct gw *gw, const struct sip_msg *msg,
 	const size_t blen = mbuf_get_left(msg->mb);
 	struct gw_fsub *fs = NULL;
 	struct gw_pidf pidf;
+	bool approval = false;
 	struct le *le;
 
 	for (le = gw->fsubs.head; le; le = le->next) {
@@ -1010,6 +1185,10 @@ static void fed_notify(struct gw *gw, const struct sip_msg *msg,
 		 * again soon is pointless; other reasons invite a new
 		 * SUBSCRIBE */
 		(void)re_regex(ss->val.p, ss->val.l, "reason=[a-z]+", &reason);
+		if (fs->watcher[0] && !pl_strcasecmp(&reason, "rejected")) {
+			fsub_rejected(fs);
+			return;
+		}
 		if ((!pl_strcasecmp(&reason, "deactivated") ||
 		     !pl_strcasecmp(&reason, "timeout")) &&
 		    fsub_lost(fs, "terminated"))
@@ -1020,6 +1199,16 @@ static void fed_notify(struct gw *gw, const struct sip_msg *msg,
 		return;
 	}
 	fs->holding = false;   /* the new subscription's truth is here */
+	if (fs->watcher[0]) {
+		const bool was = fs->pending;
+
+		/* XMPP: not approved yet -- whatever the body says, the
+		 * watcher sees Offline (gw_fed_status) */
+		fs->pending = ss && ss->val.l >= 7 &&
+			!strncasecmp(ss->val.p, "pending", 7);
+		approval = was != fs->pending;
+		fs->approved = !fs->pending;
+	}
 	if (!blen) {
 		/* No body: the notifier has no presence state to give (RFC
 		 * 6665 4.1.3 leaves a NOTIFY body optional and its absence
@@ -1030,10 +1219,17 @@ static void fed_notify(struct gw *gw, const struct sip_msg *msg,
 		pidf.st = GW_ST_OFFLINE;
 		pidf.note[0] = '\0';
 	}
-	dmn_log_info("gw: federation notify presentity=%s document=%s "
-		     "status=%s", fs->aor, blen ? "pidf" : "none",
-		     gw_status_name(pidf.st));
-	if (pidf.st != fs->st || strcmp(pidf.note, fs->note)) {
+	if (fs->watcher[0])
+		dmn_log_info("gw: federation notify presentity=%s watcher=%s "
+			     "document=%s status=%s approval=%s", fs->aor,
+			     fs->watcher, blen ? "pidf" : "none",
+			     gw_status_name(pidf.st), fs->pending ? "pending" :
+			     "active");
+	else
+		dmn_log_info("gw: federation notify presentity=%s "
+			     "document=%s status=%s", fs->aor,
+			     blen ? "pidf" : "none", gw_status_name(pidf.st));
+	if (approval || pidf.st != fs->st || strcmp(pidf.note, fs->note)) {
 		fs->st = pidf.st;
 		str_ncpy(fs->note, pidf.note, sizeof(fs->note));
 		gw_pres_changed(gw, fs->aor);
@@ -1512,7 +1708,8 @@ static void fsubs_reset(struct gw *gw, struct re_printf *pf)
 	for (le = gw->fsubs.head; le; le = le->next) {
 		struct gw_fsub *fs = le->data;
 
-		if (fs->ending || fs->state != FS_IDLE || !fs->fails)
+		if (fs->ending || fs->state != FS_IDLE || !fs->fails ||
+		    fs->rejected)
 			continue;
 		(void)re_hprintf(pf, "presentity %s: retrying now (was %s "
 				 "after %s)\n", fs->aor, fs->refused ?
@@ -1556,6 +1753,47 @@ int gw_fed_reset(struct gw *gw, const char *name, struct re_printf *pf)
 }
 
 /* ---- status ---- */
+
+enum watcher_state { WS_ACTIVE, WS_PENDING, WS_REJECTED, WS_RETRYING };
+
+/* A per-watcher subscription as the administrator asks about it:
+ * approved (active), waiting for the contact or a link (pending), bob
+ * refused (rejected), or failed and waiting out a backoff (retrying). */
+static enum watcher_state fsub_watcher_state(const struct gw_fsub *fs)
+{
+	if (fs->rejected)
+		return WS_REJECTED;
+	if (fs->state == FS_ACTIVE && fs->approved)
+		return WS_ACTIVE;
+	if (fs->state == FS_IDLE && fs->fails)
+		return WS_RETRYING;
+	return WS_PENDING;
+}
+
+static const char *ws_name(enum watcher_state w)
+{
+	switch (w) {
+	case WS_ACTIVE:   return "active";
+	case WS_REJECTED: return "rejected";
+	case WS_RETRYING: return "retrying";
+	default:          return "pending";
+	}
+}
+
+/* Is fs the first live per-watcher subscription to its presentity (so
+ * that a presentity is counted once, however many watch it). */
+static bool fsub_first_of(const struct gw *gw, const struct gw_fsub *fs)
+{
+	struct le *le;
+
+	for (le = gw->fsubs.head; le && le->data != fs; le = le->next) {
+		const struct gw_fsub *x = le->data;
+
+		if (!x->ending && x->watcher[0] && !strcmp(x->aor, fs->aor))
+			return false;
+	}
+	return true;
+}
 
 static const char *community_of(const struct gw *gw, const char *aor)
 {
@@ -1606,11 +1844,13 @@ void gw_fed_status_build(struct dmn_st *root, struct gw *gw)
 	dmn_st_int(s, "notifies_in", (int64_t)gw->c.fed_notify_in);
 	dmn_st_int(s, "external_watchers", gw_pres_ext_watchers(gw));
 
-	/* per external community: presentities watched, local watchers */
+	/* per external community: its protocol, presentities watched,
+	 * local watchers; XMPP: the per-watcher subscriptions by state */
 	l = dmn_st_list(s, "external_communities");
 	for (i = 0; i < gw->cfg->nexterns; i++) {
-		const char *name = gw->cfg->externs[i].name;
-		unsigned np = 0, nw = 0;
+		const struct cfg_extern *x = &gw->cfg->externs[i];
+		const char *name = x->name;
+		unsigned np = 0, nw = 0, na = 0, npe = 0, nr = 0, nt = 0;
 
 		for (le = gw->fsubs.head; le; le = le->next) {
 			const struct gw_fsub *fs = le->data;
@@ -1618,13 +1858,38 @@ void gw_fed_status_build(struct dmn_st *root, struct gw *gw)
 			if (fs->ending || strcmp(community_of(gw, fs->aor),
 						 name ? name : ""))
 				continue;
-			np++;
-			nw += gw_pres_watchers(gw, fs->aor);
+			if (!fs->watcher[0]) {
+				np++;
+				nw += gw_pres_watchers(gw, fs->aor);
+				continue;
+			}
+			if (fsub_first_of(gw, fs))
+				np++;
+			nw += gw_pres_watching(gw, fs->watcher, fs->aor);
+			switch (fsub_watcher_state(fs)) {
+			case WS_ACTIVE:   na++;  break;
+			case WS_PENDING:  npe++; break;
+			case WS_REJECTED: nr++;  break;
+			default:          nt++;  break;
+			}
 		}
 		it = dmn_st_item(l);
 		dmn_st_str(it, "name", name ? name : "-");
+		dmn_st_str(it, "protocol", x->protocol == CFG_PROTO_XMPP ?
+			   "xmpp" : "sip");
+		dmn_st_str(it, "subscriptions", x->protocol ==
+			   CFG_PROTO_XMPP ? "per-watcher" : "shared");
 		dmn_st_int(it, "presentities", np);
 		dmn_st_int(it, "local_watchers", nw);
+		if (x->protocol == CFG_PROTO_XMPP) {
+			struct dmn_st *ws = dmn_st_section(it,
+						"watcher_subscriptions");
+
+			dmn_st_int(ws, "active", na);
+			dmn_st_int(ws, "pending", npe);
+			dmn_st_int(ws, "rejected", nr);
+			dmn_st_int(ws, "retrying", nt);
+		}
 	}
 	l = dmn_st_list(s, "presentities");
 	for (le = gw->fsubs.head; le; le = le->next) {
@@ -1633,6 +1898,12 @@ void gw_fed_status_build(struct dmn_st *root, struct gw *gw)
 		it = dmn_st_item(l);
 		dmn_st_str(it, "presentity", fs->aor);
 		dmn_st_str(it, "community", community_of(gw, fs->aor));
+		if (fs->watcher[0]) {
+			dmn_st_str(it, "watcher", fs->watcher);
+			dmn_st_str(it, "from", fs->from);
+			dmn_st_str(it, "approval", ws_name(
+					   fsub_watcher_state(fs)));
+		}
 		dmn_st_str(it, "state", fs->ending ? "unsubscribing" :
 			   fsub_state_name(fs->state));
 		dmn_st_str(it, "status", gw_status_name(fs->st));
@@ -1640,7 +1911,11 @@ void gw_fed_status_build(struct dmn_st *root, struct gw *gw)
 		dmn_st_int(it, "subscribes", fs->subscribes);
 		dmn_st_str(it, "last_error", fs->last_error);
 		dmn_st_str(it, "last_answer", fs->last_answer);
-		if (fs->state == FS_IDLE && !fs->ending && fs->fails) {
+		if (fs->rejected) {
+			dmn_st_str(it, "retry", "only on a new dialog of the "
+				   "watcher");
+		}
+		else if (fs->state == FS_IDLE && !fs->ending && fs->fails) {
 			dmn_st_str(it, "retry", fs->refused ? "refused" :
 				   "transient");
 			dmn_st_int(it, "failures_in_a_row", fs->fails);

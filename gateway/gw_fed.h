@@ -1,7 +1,8 @@
 /*
  * gw_fed.h -- federation requests and subscriptions (gw_fed.c): what
- * goes to and comes from connectors, and the one shared subscription
- * per external presentity.
+ * goes to and comes from connectors, and the subscriptions to external
+ * presentities (one shared per presentity in a SIP community, one per
+ * local watcher in an XMPP community).
  *
  * Owns: the ConnectorListen side (gw_fed_is_fed, gw_fed_recv), a local
  *	user's request handed over by the outbound seam
@@ -30,8 +31,11 @@ bool gw_fed_is_fed(const struct gw *gw, const struct sst_flow *fl);
 void gw_fed_recv(struct gw *gw, struct sip_msg *msg,
 		 struct sst_strans *stx, struct sst_flow *fl);
 void gw_fed_outbound(struct gw_req *rq);
-void gw_fed_watch(struct gw *gw, const char *aor);
+/* watcher: the local watcher's AOR; fedaddr: its federation address
+ * (user@domain, no scheme) or NULL when the caller has none. */
+void gw_fed_watch(struct gw *gw, const char *aor, const char *watcher,
+		  const char *fedaddr);
 enum gw_status gw_fed_status(const struct gw *gw, const char *aor,
-			     const char **notep);
+			     const char *watcher, const char **notep);
 
 #endif /* STC_GW_FED_H */

@@ -26,8 +26,10 @@
  * is corrected within that bound.
  *
  * Federation: a subscription's target may be an external presentity
- * (its state comes from the one shared federation subscription
- * gw_fed.c holds for it, asked through gw->obs, gateway/gw_obs.h),
+ * (its state, as this watcher sees it, comes from the federation
+ * subscription gw_fed.c holds for it -- one shared per presentity in a
+ * SIP community, the watcher's own in an XMPP community -- asked
+ * through gw->obs, gateway/gw_obs.h, with the watcher's AOR),
  * and its watcher may be outside (ext: NOTIFYs carry the SUBSCRIBE's
  * Record-Route set as Route and name the local user by email, the
  * entity the watcher subscribed to).
@@ -205,7 +207,7 @@ enum gw_status gw_pres_status(struct gw *gw, const char *aor)
 	const struct gw_pub *pb;
 
 	if (aor_external(gw, aor))
-		return gw_obs_ext_status(&gw->obs, gw, aor, NULL);
+		return gw_obs_ext_status(&gw->obs, gw, aor, NULL, NULL);
 
 	if (!gw_reg_registered(gw->reg, aor, now))
 		return gw_shared_status(gw, aor, NULL);
@@ -271,6 +273,33 @@ unsigned gw_pres_watchers(const struct gw *gw, const char *aor)
 			n++;
 	}
 	return n;
+}
+
+unsigned gw_pres_watching(const struct gw *gw, const char *watcher,
+			  const char *aor)
+{
+	struct le *le;
+	unsigned n = 0;
+
+	for (le = list_head(hash_list(gw->subt, hash_joaat_str(aor))); le;
+	     le = le->next) {
+		const struct gw_sub *s = le->data;
+
+		if (!s->ending && !strcmp(s->target, aor) &&
+		    !strcmp(s->watcher, watcher))
+			n++;
+	}
+	return n;
+}
+
+/* The state s's watcher sees of its target: an external presentity's
+ * comes from the federation subscription that serves this watcher. */
+static enum gw_status sub_status(struct gw_sub *s)
+{
+	if (s->ext_target)
+		return gw_obs_ext_status(&s->gw->obs, s->gw, s->target,
+					 s->watcher, NULL);
+	return gw_pres_status(s->gw, s->target);
 }
 
 unsigned gw_pres_ext_watchers(const struct gw *gw)
@@ -391,7 +420,8 @@ static void notify_send(struct gw_sub *s)
 	}
 
 	if (aor_external(gw, s->target)) {
-		st = gw_obs_ext_status(&gw->obs, gw, s->target, &note);
+		st = gw_obs_ext_status(&gw->obs, gw, s->target, s->watcher,
+				       &note);
 	}
 	else {
 		st = gw_pres_status(gw, s->target);
@@ -475,10 +505,14 @@ static void sub_end(struct gw_sub *s, const char *reason)
 }
 
 /* The watchers of aor only (the target index), not every
- * subscription: a status change costs its own fan-out. */
+ * subscription: a status change costs its own fan-out.  An external
+ * presentity may look different to each watcher (XMPP: each has its own
+ * subscription), so its state is asked per watcher. */
 void gw_pres_changed(struct gw *gw, const char *aor)
 {
-	const enum gw_status st = gw_pres_status(gw, aor);
+	const bool ext = aor_external(gw, aor);
+	const enum gw_status st = ext ? GW_ST_OFFLINE :
+		gw_pres_status(gw, aor);
 	struct le *le;
 
 	le = list_head(hash_list(gw->subt, hash_joaat_str(aor)));
@@ -488,7 +522,7 @@ void gw_pres_changed(struct gw *gw, const char *aor)
 		le = le->next;
 		if (s->ending || strcmp(s->target, aor))
 			continue;
-		if (st != s->last || !s->notified)
+		if ((ext ? sub_status(s) : st) != s->last || !s->notified)
 			notify_send(s);
 	}
 }
@@ -545,7 +579,7 @@ void gw_pres_sweep(struct gw *gw, uint64_t now)
 		if (s->expires <= now)
 			sub_end(s, "timeout");
 		else if ((s->ext_target || !s->notified) &&
-			 gw_pres_status(gw, s->target) != s->last)
+			 sub_status(s) != s->last)
 			notify_send(s);
 	}
 }
@@ -803,6 +837,7 @@ static void sub_create(struct gw_req *rq, const char *target,
 	struct gw *gw = rq->gw;
 	const struct sip_msg *msg = rq->msg;
 	char watcher[GW_URI_MAX];
+	char rq_email[sizeof(rq->email)];
 	struct gw_sub *s;
 	uint32_t e;
 	int err;
@@ -852,6 +887,7 @@ static void sub_create(struct gw_req *rq, const char *target,
 	dmn_log_info("gw: subscribe watcher=%s target=%s expires=%u "
 		     "external-watcher=%s", s->watcher, s->target,
 		     (unsigned)e, ext ? "yes" : "no");
+	str_ncpy(rq_email, rq->email, sizeof(rq_email));
 	sub_reply(rq, s, e);
 	mem_deref(rq);
 
@@ -864,7 +900,10 @@ static void sub_create(struct gw_req *rq, const char *target,
 		s->end_reason = "timeout";
 	}
 	else if (aor_external(gw, target)) {
-		gw_obs_ext_watch(&gw->obs, gw, target);
+		/* a new dialog of a local watcher: its federation address
+		 * is what the outbound path found (gw_fed_outbound) */
+		gw_obs_ext_watch(&gw->obs, gw, target, s->watcher,
+				 !ext && rq_email[0] ? rq_email : NULL);
 	}
 	notify_send(s);
 }
@@ -1155,7 +1194,8 @@ void gw_pres_restore_done(struct gw *gw)
 		if (s->ending)
 			continue;
 		if (s->ext_target)
-			gw_obs_ext_watch(&gw->obs, gw, s->target);
+			gw_obs_ext_watch(&gw->obs, gw, s->target, s->watcher,
+					 NULL);
 		notify_send(s);
 	}
 }

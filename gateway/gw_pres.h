@@ -55,6 +55,9 @@ void gw_subscribe_fed(struct gw_req *rq);
 
 /* Live local subscriptions whose target is aor. */
 unsigned gw_pres_watchers(const struct gw *gw, const char *aor);
+/* Live local subscriptions of watcher (an AOR) to aor. */
+unsigned gw_pres_watching(const struct gw *gw, const char *watcher,
+			  const char *aor);
 unsigned gw_pres_ext_watchers(const struct gw *gw);
 
 /* Put restored records back (gw_store.c, at start only) */

@@ -21,6 +21,14 @@
  * dialog the far side forgot is replaced while the watchers keep the
  * last state, and a watcher back while the old dialog ends gets a new
  * one that does not mix with it.
+ *
+ * XMPP communities: one SUBSCRIBE per local watcher, From its own
+ * federation address; each watcher sees its own subscription's state
+ * (Offline while pending); a rejection is Offline and not asked again
+ * on refreshes, timers or `reset`, only on a new dialog; a watcher
+ * leaving ends its own subscription only; status counts them; SIP
+ * communities beside stay shared.  Inbound watchers from an XMPP
+ * community meet the users' federation privacy as SIP ones do.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -46,6 +54,7 @@
 #include "gateway/gw_req.h"
 #include "gateway/gw_fed_seam.h"
 #include "gateway/gw_pres_seam.h"
+#include "daemon/dmn.h"
 #include "lib/cutest.h"
 
 #define GW_IP    "127.0.127.20"   /* client and connector listeners */
@@ -64,6 +73,13 @@
 #define ALICE   "sip:asmith@acme.test"
 #define BOB_C   "sip:bob@" CLI_IP ":5060;transport=tcp"
 #define ALICE_C "sip:asmith@" CLI_IP ":5062;transport=tcp"
+
+#define XBOB     "sip:bob@xmpp.test"       /* in an XMPP community */
+#define XBOB_TGT "sip:bob@" CONN_IP ":5060;transport=tcp"
+#define CHIBOB   "sip:bob@chicago.test"    /* in a SIP community */
+#define ALICE_FED "Alice.Smith@acme.test"  /* federation addresses, as
+					    * the outbound path finds them */
+#define BOB_FED   "bob@acme.test"
 
 static struct gw *gw;
 static struct sst_tstack *ts;
@@ -108,7 +124,7 @@ static struct out {
 	struct sip_msg *msg;
 	struct sst_ctrans *ct;   /* borrowed, until answered */
 	bool answered;
-} ov[32];
+} ov[128];
 static unsigned no;
 
 static int out_capture(struct mbuf *mb, void *arg)
@@ -211,7 +227,7 @@ static struct notify {
 	enum gw_status st;
 	char note[GW_PIDF_NOTE_MAX + 1];
 	bool answered;
-} nv[64];
+} nv[128];
 static unsigned nn;
 
 static int notify_capture(struct mbuf *mb, void *arg)
@@ -345,16 +361,22 @@ static void arrive(struct sip_msg *msg, const char *src, uint16_t sport,
  * the presence service once authenticated and routed outward (the To
  * tag answered in totag); or, with totag set, un-SUBSCRIBEs in that
  * dialog.  Returns the status answered, 0 for none. */
+static const char *watch_email;   /* set: rq->email, as gw_fed_outbound
+				   * would have found it */
+static bool watch_refresh;        /* with unsub: Expires 600, a refresh */
+
 static uint16_t watch(const char *watcher, const char *user,
 		      const char *contact, const char *target,
 		      const char *callid, char *totag, size_t tsz,
 		      bool unsub)
 {
+	static unsigned cseq = 2;
 	struct sst_strans *stx = NULL;
 	struct sst_flow *fl = NULL;
 	struct gw_req *rq = NULL;
 	struct sip_msg *msg;
 	const unsigned before = answer.n;
+	const unsigned n = unsub ? ++cseq : 1;
 	char to[192];
 
 	if (unsub)
@@ -373,8 +395,8 @@ static uint16_t watch(const char *watcher, const char *user,
 		      "Expires: %u\r\n"
 		      "Contact: <%s>\r\n"
 		      "Content-Length: 0\r\n\r\n",
-		      target, callid, unsub ? 2 : 1, watcher, callid, to,
-		      callid, unsub ? 2 : 1, unsub ? 0 : 600, contact);
+		      target, callid, n, watcher, callid, to, callid, n,
+		      unsub && !watch_refresh ? 0 : 600, contact);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(msg);
 	arrive(msg, CLI_IP, 40000, 5060, &stx, &fl);
 	if (unsub) {
@@ -383,6 +405,8 @@ static uint16_t watch(const char *watcher, const char *user,
 	else {
 		CU_ASSERT_EQUAL_FATAL(gw_req_alloc(&rq, gw, msg, stx, fl), 0);
 		str_ncpy(rq->user, user, sizeof(rq->user));
+		if (watch_email)
+			str_ncpy(rq->email, watch_email, sizeof(rq->email));
 		gw_subscribe_external(rq);   /* consumes rq */
 	}
 	mem_deref(fl);
@@ -428,7 +452,7 @@ static uint16_t conn_notify(unsigned sub, const char *ltag,
 		      "\r\n"
 		      "Max-Forwards: 69\r\n"
 		      "From: <%r>;tag=conn-tag\r\n"
-		      "To: <" GW_AOR ">;tag=%s\r\n"
+		      "To: <%r>;tag=%s\r\n"
 		      "Call-ID: %r\r\n"
 		      "CSeq: %u NOTIFY\r\n"
 		      "Event: presence\r\n"
@@ -436,7 +460,8 @@ static uint16_t conn_notify(unsigned sub, const char *ltag,
 		      "Contact: <sip:%r@" CONN_IP ":5060;transport=tcp>\r\n"
 		      "%s"
 		      "Content-Length: %zu\r\n\r\n%b",
-		      cseq, &s->to.auri, ctag, &s->callid, cseq, state,
+		      cseq, &s->to.auri, &s->from.auri, ctag, &s->callid,
+		      cseq, state,
 		      &s->to.uri.user, body->end ? "Content-Type: "
 		      "application/pidf+xml\r\n" : "", body->end,
 		      body->buf, body->end);
@@ -979,6 +1004,446 @@ static void test_rewatch_while_ending(void)
 	dave_sub = s;
 }
 
+/* ---- XMPP communities: a subscription per local watcher ---- */
+
+static char alice_xbob[64], bob_xbob[64], bob_xbob2[64];
+static char alice_chi[64], bob_chi[64];
+static unsigned xa_sub, xb_sub;   /* alice's and bob's, to bob@xmpp */
+
+/* The per-watcher subscriptions of community name as status counts
+ * them: "active/pending/rejected". */
+static const char *wsubs_of(const char *name, char *buf, size_t sz)
+{
+	struct dmn_st *st = NULL;
+	const struct dmn_st *l, *it;
+
+	buf[0] = '\0';
+	CU_ASSERT_EQUAL_FATAL(dmn_st_alloc(&st), 0);
+	gw_fed_status_build(st, gw);
+	l = dmn_st_get(st, "federation.external_communities");
+	for (it = dmn_st_next(l, NULL); it; it = dmn_st_next(l, it)) {
+		if (strcmp(dmn_st_gets(it, "name"), name))
+			continue;
+		if (!dmn_st_get(it, "watcher_subscriptions"))
+			re_snprintf(buf, sz, "%s %s",
+				    dmn_st_gets(it, "protocol"),
+				    dmn_st_gets(it, "subscriptions"));
+		else
+			re_snprintf(buf, sz, "%s %lld/%lld/%lld",
+				    dmn_st_gets(it, "protocol"),
+				    (long long)dmn_st_geti(it,
+				    "watcher_subscriptions.active"),
+				    (long long)dmn_st_geti(it,
+				    "watcher_subscriptions.pending"),
+				    (long long)dmn_st_geti(it,
+				    "watcher_subscriptions.rejected"));
+	}
+	mem_deref(st);
+	return buf;
+}
+
+/* The SUBSCRIBEs sent from index i on From from; the last in *last. */
+static unsigned sent_from(unsigned i, const char *from, unsigned *last)
+{
+	unsigned n = 0;
+
+	for (; i < no; i++) {
+		if (pl_strcmp(&ov[i].msg->met, "SUBSCRIBE") ||
+		    pl_strcmp(&ov[i].msg->from.auri, from))
+			continue;
+		n++;
+		if (last)
+			*last = i;
+	}
+	return n;
+}
+
+static void test_xmpp_per_watcher(void)
+{
+	const struct notify *last = NULL;
+	unsigned mark, omark, i, n = 0;
+	char b[128];
+
+	answer_probes();
+	gw_fed_tick(gw, gw_now());
+	answer_probes();
+
+	/* alice and bob watch bob@xmpp.test: two SUBSCRIBEs, each From
+	 * its watcher's federation address, in dialogs of their own */
+	omark = no;
+	mark = nn;
+	watch_email = ALICE_FED;
+	CU_ASSERT_EQUAL(watch(ALICE, "asmith", ALICE_C, XBOB, "w-ax",
+			      alice_xbob, sizeof(alice_xbob), false), 200);
+	watch_email = BOB_FED;
+	CU_ASSERT_EQUAL(watch(BOB, "bob", BOB_C, XBOB, "w-bx", bob_xbob,
+			      sizeof(bob_xbob), false), 200);
+	watch_email = NULL;
+	gw_fed_tick(gw, gw_now());
+	for (i = omark; i < no; i++) {
+		const struct sip_msg *m = ov[i].msg;
+
+		if (pl_strcmp(&m->met, "SUBSCRIBE"))
+			continue;
+		n++;
+		CU_ASSERT_EQUAL(pl_strcmp(&m->ruri, XBOB), 0);
+		CU_ASSERT_EQUAL(pl_strcmp(&m->to.auri, XBOB), 0);
+		if (!pl_strcmp(&m->from.auri, "sip:" ALICE_FED))
+			xa_sub = i;
+		else if (!pl_strcmp(&m->from.auri, "sip:" BOB_FED))
+			xb_sub = i;
+		else
+			CU_FAIL("a SUBSCRIBE From neither watcher");
+	}
+	CU_ASSERT_EQUAL_FATAL(n, 2);
+	CU_ASSERT_EQUAL_FATAL(pl_strcmp(&ov[xa_sub].msg->from.auri,
+					"sip:" ALICE_FED), 0);
+	CU_ASSERT_EQUAL_FATAL(pl_strcmp(&ov[xb_sub].msg->from.auri,
+					"sip:" BOB_FED), 0);
+	CU_ASSERT_STRING_EQUAL(hdr_of(ov[xa_sub].msg, SIP_HDR_P_ASSERTED_IDENTITY,
+				      b, sizeof(b)), "<sip:" ALICE_FED ">");
+	CU_ASSERT(pl_cmp(&ov[xa_sub].msg->callid,
+			 &ov[xb_sub].msg->callid) != 0);
+	/* each hears offline at once: nothing is known yet */
+	CU_ASSERT_EQUAL(notified(mark, ALICE_C, XBOB, &last), 1);
+	CU_ASSERT_EQUAL(last->st, GW_ST_OFFLINE);
+	CU_ASSERT_EQUAL(notified(mark, BOB_C, XBOB, &last), 1);
+	CU_ASSERT_EQUAL(last->st, GW_ST_OFFLINE);
+	notify_answer_all();
+	sub_answer(xa_sub, XBOB_TGT);
+	sub_answer(xb_sub, XBOB_TGT);
+	CU_ASSERT_STRING_EQUAL(wsubs_of("jabber", b, sizeof(b)),
+			       "xmpp 0/2/0");
+
+	/* pending (bob has not answered alice yet), even with a document
+	 * that says online: alice still sees offline */
+	mark = nn;
+	CU_ASSERT_EQUAL(conn_notify(xa_sub, NULL, "pending;expires=600",
+				    GW_ST_ACTIVE, NULL), 200);
+	CU_ASSERT_EQUAL(nn, mark);
+	CU_ASSERT_EQUAL(gw_fed_status(gw, XBOB, ALICE, NULL), GW_ST_OFFLINE);
+
+	/* bob approves alice: she, and only she, sees him online */
+	CU_ASSERT_EQUAL(conn_notify(xa_sub, NULL, "active;expires=600",
+				    GW_ST_ACTIVE, "chatty"), 200);
+	CU_ASSERT_EQUAL(nn - mark, 1);
+	CU_ASSERT_EQUAL(notified(mark, ALICE_C, XBOB, &last), 1);
+	CU_ASSERT_EQUAL(last->st, GW_ST_ACTIVE);
+	CU_ASSERT_STRING_EQUAL(last->note, "chatty");
+	CU_ASSERT_EQUAL(notified(mark, BOB_C, XBOB, NULL), 0);
+	CU_ASSERT_EQUAL(gw_fed_status(gw, XBOB, ALICE, NULL), GW_ST_ACTIVE);
+	CU_ASSERT_EQUAL(gw_fed_status(gw, XBOB, BOB, NULL), GW_ST_OFFLINE);
+	/* nobody without a subscription of their own sees him */
+	CU_ASSERT_EQUAL(gw_pres_status(gw, XBOB), GW_ST_OFFLINE);
+	notify_answer_all();
+	CU_ASSERT_STRING_EQUAL(wsubs_of("jabber", b, sizeof(b)),
+			       "xmpp 1/1/0");
+
+	/* bob approves bob: his own state, from his own dialog */
+	mark = nn;
+	CU_ASSERT_EQUAL(conn_notify(xb_sub, NULL, "active;expires=600",
+				    GW_ST_AWAY, NULL), 200);
+	CU_ASSERT_EQUAL(nn - mark, 1);
+	CU_ASSERT_EQUAL(notified(mark, BOB_C, XBOB, &last), 1);
+	CU_ASSERT_EQUAL(last->st, GW_ST_AWAY);
+	notify_answer_all();
+	CU_ASSERT_STRING_EQUAL(wsubs_of("jabber", b, sizeof(b)),
+			       "xmpp 2/0/0");
+}
+
+static void test_sip_beside_xmpp(void)
+{
+	unsigned omark = no, s = 0;
+	char b[64];
+
+	/* the same two watchers of bob@chicago.test (SIP): one shared
+	 * SUBSCRIBE from the gateway's identity */
+	watch_email = ALICE_FED;
+	CU_ASSERT_EQUAL(watch(ALICE, "asmith", ALICE_C, CHIBOB, "w-ach",
+			      alice_chi, sizeof(alice_chi), false), 200);
+	watch_email = BOB_FED;
+	CU_ASSERT_EQUAL(watch(BOB, "bob", BOB_C, CHIBOB, "w-bch", bob_chi,
+			      sizeof(bob_chi), false), 200);
+	watch_email = NULL;
+	gw_fed_tick(gw, gw_now());
+	CU_ASSERT_EQUAL_FATAL(sent_out(omark, "SUBSCRIBE", CHIBOB, &s), 1);
+	CU_ASSERT_EQUAL(pl_strcmp(&ov[s].msg->from.auri, GW_AOR), 0);
+	CU_ASSERT_PTR_NULL(sip_msg_hdr(ov[s].msg,
+				       SIP_HDR_P_ASSERTED_IDENTITY));
+	CU_ASSERT_STRING_EQUAL(wsubs_of("chicago", b, sizeof(b)),
+			       "sip shared");
+	sub_answer(s, "sip:chibob@" CONN_IP ":5060;transport=tcp");
+	CU_ASSERT_EQUAL(conn_notify(s, NULL, "active;expires=600",
+				    GW_ST_ACTIVE, NULL), 200);
+	CU_ASSERT_EQUAL(gw_fed_status(gw, CHIBOB, ALICE, NULL), GW_ST_ACTIVE);
+	CU_ASSERT_EQUAL(gw_fed_status(gw, CHIBOB, BOB, NULL), GW_ST_ACTIVE);
+	notify_answer_all();
+}
+
+static int pf_drop(const char *p, size_t size, void *arg)
+{
+	(void)p;
+	(void)size;
+	(void)arg;
+	return 0;
+}
+
+static void test_xmpp_rejected(void)
+{
+	struct re_printf pf = {pf_drop, NULL};
+	const struct notify *last = NULL;
+	unsigned mark, omark, s = 0;
+	char b[64];
+
+	/* bob@xmpp refuses local bob: bob sees offline */
+	mark = nn;
+	CU_ASSERT_EQUAL(conn_notify(xb_sub, NULL, "terminated;reason="
+				    "rejected", -1, NULL), 200);
+	CU_ASSERT_EQUAL(notified(mark, BOB_C, XBOB, &last), 1);
+	CU_ASSERT_EQUAL(last->st, GW_ST_OFFLINE);
+	CU_ASSERT_EQUAL(notified(mark, ALICE_C, XBOB, NULL), 0);
+	CU_ASSERT_EQUAL(gw_fed_status(gw, XBOB, ALICE, NULL), GW_ST_ACTIVE);
+	notify_answer_all();
+	CU_ASSERT_STRING_EQUAL(wsubs_of("jabber", b, sizeof(b)),
+			       "xmpp 1/0/1");
+
+	/* not asked again: not on bob's refreshes, not after the longest
+	 * backoff, not on `reset` */
+	omark = no;
+	watch_refresh = true;
+	CU_ASSERT_EQUAL(watch(BOB, "bob", BOB_C, XBOB, "w-bx", bob_xbob, 0,
+			      true), 200);
+	watch_refresh = false;
+	notify_answer_all();
+	gw_fed_tick(gw, gw_now());
+	gw_fed_tick(gw, gw_now() + 301);
+	answer_probes();
+	gw_fed_tick(gw, gw_now() + 4 * 3600 + 1);
+	answer_probes();
+	CU_ASSERT_EQUAL(gw_fed_reset(gw, NULL, &pf), 0);
+	answer_probes();
+	CU_ASSERT_EQUAL(sent_from(omark, "sip:" BOB_FED, NULL), 0);
+	/* alice's is refreshed meanwhile, in her dialog */
+	CU_ASSERT_EQUAL_FATAL(sent_from(omark, "sip:" ALICE_FED, &s), 1);
+	CU_ASSERT_EQUAL(pl_cmp(&ov[s].msg->callid, &ov[xa_sub].msg->callid),
+			0);
+	out_answer(s, 200, "Expires: 600\r\n");
+	CU_ASSERT_EQUAL(gw_fed_status(gw, XBOB, BOB, NULL), GW_ST_OFFLINE);
+	CU_ASSERT_STRING_EQUAL(wsubs_of("jabber", b, sizeof(b)),
+			       "xmpp 1/0/1");
+
+	/* a new dialog of bob's (he adds the contact again): asked again,
+	 * From him */
+	omark = no;
+	watch_email = BOB_FED;
+	CU_ASSERT_EQUAL(watch(BOB, "bob", BOB_C, XBOB, "w-bx2", bob_xbob2,
+			      sizeof(bob_xbob2), false), 200);
+	watch_email = NULL;
+	CU_ASSERT_EQUAL_FATAL(sent_out(omark, "SUBSCRIBE", XBOB, &s), 1);
+	CU_ASSERT_EQUAL(pl_strcmp(&ov[s].msg->from.auri, "sip:" BOB_FED), 0);
+	xb_sub = s;
+	sub_answer(xb_sub, XBOB_TGT);
+	notify_answer_all();
+	mark = nn;
+	CU_ASSERT_EQUAL(conn_notify(xb_sub, NULL, "active;expires=600",
+				    GW_ST_DND, NULL), 200);
+	/* both of bob's dialogs hear it */
+	CU_ASSERT_EQUAL(notified(mark, BOB_C, XBOB, &last), 2);
+	CU_ASSERT_EQUAL(last->st, GW_ST_DND);
+	notify_answer_all();
+
+	/* other endings are retried as for SIP: deactivated at once */
+	omark = no;
+	CU_ASSERT_EQUAL(conn_notify(xb_sub, NULL, "terminated;reason="
+				    "deactivated", -1, NULL), 200);
+	gw_fed_tick(gw, gw_now());
+	CU_ASSERT_EQUAL_FATAL(sent_out(omark, "SUBSCRIBE", XBOB, &s), 1);
+	CU_ASSERT_EQUAL(pl_strcmp(&ov[s].msg->from.auri, "sip:" BOB_FED), 0);
+	xb_sub = s;
+	sub_answer(xb_sub, XBOB_TGT);
+	CU_ASSERT_EQUAL(conn_notify(xb_sub, NULL, "active;expires=600",
+				    GW_ST_DND, NULL), 200);
+	notify_answer_all();
+	/* probation: after the transient backoff, not before */
+	omark = no;
+	CU_ASSERT_EQUAL(conn_notify(xb_sub, NULL, "terminated;reason="
+				    "probation", -1, NULL), 200);
+	gw_fed_tick(gw, gw_now());
+	CU_ASSERT_EQUAL(sent_out(omark, "SUBSCRIBE", XBOB, NULL), 0);
+	gw_fed_tick(gw, gw_now() + 4);
+	answer_probes();
+	CU_ASSERT_EQUAL_FATAL(sent_out(omark, "SUBSCRIBE", XBOB, &s), 1);
+	xb_sub = s;
+	sub_answer(xb_sub, XBOB_TGT);
+	CU_ASSERT_EQUAL(conn_notify(xb_sub, NULL, "active;expires=600",
+				    GW_ST_DND, NULL), 200);
+	notify_answer_all();
+	CU_ASSERT_STRING_EQUAL(wsubs_of("jabber", b, sizeof(b)),
+			       "xmpp 2/0/0");
+}
+
+static void test_xmpp_leave(void)
+{
+	const struct notify *last = NULL;
+	unsigned mark, omark, u = 0;
+	char b[64];
+
+	/* alice leaves: her subscription, and only hers, is ended */
+	CU_ASSERT_EQUAL(watch(ALICE, "asmith", ALICE_C, XBOB, "w-ax",
+			      alice_xbob, 0, true), 200);
+	notify_answer_all();
+	omark = no;
+	gw_fed_tick(gw, gw_now());
+	CU_ASSERT_EQUAL_FATAL(sent_out(omark, "SUBSCRIBE", NULL, &u), 1);
+	CU_ASSERT_EQUAL(pl_cmp(&ov[u].msg->callid, &ov[xa_sub].msg->callid),
+			0);
+	CU_ASSERT_EQUAL(pl_strcmp(&ov[u].msg->from.auri, "sip:" ALICE_FED),
+			0);
+	CU_ASSERT_STRING_EQUAL(hdr_of(ov[u].msg, SIP_HDR_EXPIRES, b,
+				      sizeof(b)), "0");
+	out_answer(u, 200, "Expires: 0\r\n");
+	CU_ASSERT_EQUAL(conn_notify(xa_sub, NULL, "terminated;reason="
+				    "timeout", -1, NULL), 200);
+	CU_ASSERT_STRING_EQUAL(wsubs_of("jabber", b, sizeof(b)),
+			       "xmpp 1/0/0");
+
+	/* bob's is kept: he still hears bob@xmpp */
+	mark = nn;
+	CU_ASSERT_EQUAL(conn_notify(xb_sub, NULL, "active;expires=600",
+				    GW_ST_ACTIVE, NULL), 200);
+	CU_ASSERT_EQUAL(notified(mark, BOB_C, XBOB, &last), 2);
+	CU_ASSERT_EQUAL(last->st, GW_ST_ACTIVE);
+	CU_ASSERT_EQUAL(notified(mark, ALICE_C, XBOB, NULL), 0);
+	notify_answer_all();
+
+	/* bob's first dialog ends, his second keeps the subscription;
+	 * the second ends too: un-SUBSCRIBEd */
+	omark = no;
+	CU_ASSERT_EQUAL(watch(BOB, "bob", BOB_C, XBOB, "w-bx", bob_xbob, 0,
+			      true), 200);
+	notify_answer_all();
+	gw_fed_tick(gw, gw_now());
+	CU_ASSERT_EQUAL(sent_out(omark, "SUBSCRIBE", NULL, NULL), 0);
+	CU_ASSERT_EQUAL(watch(BOB, "bob", BOB_C, XBOB, "w-bx2", bob_xbob2, 0,
+			      true), 200);
+	notify_answer_all();
+	gw_fed_tick(gw, gw_now());
+	CU_ASSERT_EQUAL_FATAL(sent_out(omark, "SUBSCRIBE", NULL, &u), 1);
+	CU_ASSERT_EQUAL(pl_cmp(&ov[u].msg->callid, &ov[xb_sub].msg->callid),
+			0);
+	CU_ASSERT_STRING_EQUAL(hdr_of(ov[u].msg, SIP_HDR_EXPIRES, b,
+				      sizeof(b)), "0");
+	out_answer(u, 200, "Expires: 0\r\n");
+	CU_ASSERT_EQUAL(conn_notify(xb_sub, NULL, "terminated", -1, NULL),
+			200);
+	CU_ASSERT_STRING_EQUAL(wsubs_of("jabber", b, sizeof(b)),
+			       "xmpp 0/0/0");
+}
+
+/* A dialog that comes without the address the outbound path found (a
+ * subscription restored from the store): the federation side finds it
+ * as that path would -- ConvertID=false here: the local ID as it is. */
+static void test_xmpp_no_address(void)
+{
+	char tag[64];
+	unsigned omark = no, s = 0, u = 0;
+
+	CU_ASSERT_EQUAL(watch(ALICE, "asmith", ALICE_C, XBOB, "w-ax3", tag,
+			      sizeof(tag), false), 200);
+	CU_ASSERT_EQUAL_FATAL(sent_out(omark, "SUBSCRIBE", XBOB, &s), 1);
+	CU_ASSERT_EQUAL(pl_strcmp(&ov[s].msg->from.auri, ALICE), 0);
+	sub_answer(s, XBOB_TGT);
+	notify_answer_all();
+	CU_ASSERT_EQUAL(watch(ALICE, "asmith", ALICE_C, XBOB, "w-ax3", tag, 0,
+			      true), 200);
+	notify_answer_all();
+	omark = no;
+	gw_fed_tick(gw, gw_now());
+	CU_ASSERT_EQUAL_FATAL(sent_from(omark, ALICE, &u), 1);
+	out_answer(u, 200, "Expires: 0\r\n");
+}
+
+/* ---- inbound watchers from an XMPP community meet privacy ---- */
+
+static unsigned poll_before, poll_rounds;
+
+/* Run the loop until the gateway answered (the directory's answer
+ * arrives through it), 2 s at most. */
+static void dir_poll(void *arg)
+{
+	struct tmr *t = arg;
+
+	if (answer.n != poll_before || ++poll_rounds > 400) {
+		re_cancel();
+		return;
+	}
+	tmr_start(t, 5, dir_poll, t);
+}
+
+/* A connector relays a SUBSCRIBE From watcher to local user; the
+ * directory answers on the loop.  Returns the status answered. */
+static uint16_t fed_watch(const char *watcher, const char *user,
+			  const char *callid)
+{
+	struct sst_strans *stx = NULL;
+	struct sst_flow *fl = NULL;
+	struct sip_msg *msg;
+	const unsigned before = answer.n;
+	struct tmr t;
+
+	msg = request("SUBSCRIBE sip:%s@acme.test SIP/2.0\r\n"
+		      "Via: SIP/2.0/TCP " CONN_IP ":5060;branch=z9hG4bKi%s"
+		      "\r\n"
+		      "Max-Forwards: 69\r\n"
+		      "From: <%s>;tag=x-%s\r\n"
+		      "To: <sip:%s@acme.test>\r\n"
+		      "Call-ID: %s\r\n"
+		      "CSeq: 1 SUBSCRIBE\r\n"
+		      "Event: presence\r\n"
+		      "Expires: 600\r\n"
+		      "Contact: <sip:w@" CONN_IP ":5060;transport=tcp>\r\n"
+		      "Content-Length: 0\r\n\r\n",
+		      user, callid, watcher, callid, user, callid);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(msg);
+	arrive(msg, CONN_IP, 5060, 5070, &stx, &fl);
+	gw_fed_recv(gw, msg, stx, fl);
+	tmr_init(&t);
+	poll_before = before;
+	poll_rounds = 0;
+	if (answer.n == before) {
+		tmr_start(&t, 5, dir_poll, &t);
+		(void)re_main(NULL);
+	}
+	tmr_cancel(&t);
+	mem_deref(fl);
+	mem_deref(msg);
+	notify_answer_all();
+	if (answer.n == before || !answer.msg)
+		return 0;
+	return answer.msg->scode;
+}
+
+static void test_xmpp_privacy(void)
+{
+	/* asmith shares with all: an XMPP watcher may subscribe */
+	CU_ASSERT_EQUAL(fed_watch("sip:eve@xmpp.test", "asmith", "in-1"),
+			200);
+	/* bob shares with chicago.test only: the XMPP watcher is refused
+	 * as a watcher from any other SIP community would be, and one
+	 * from chicago is not */
+	CU_ASSERT_EQUAL(fed_watch("sip:eve@xmpp.test", "bob", "in-2"), 403);
+	CU_ASSERT_EQUAL(pl_strcmp(&answer.msg->reason,
+				  "Presence not shared with your community"),
+			0);
+	CU_ASSERT_EQUAL(fed_watch("sip:eve@globex.test", "bob", "in-3"),
+			403);
+	CU_ASSERT_EQUAL(fed_watch("sip:ann@chicago.test", "bob", "in-4"),
+			200);
+	/* carol shares with nobody */
+	CU_ASSERT_EQUAL(fed_watch("sip:eve@xmpp.test", "carol", "in-5"),
+			403);
+}
+
 /* The transport a flow names; it has no listener, nothing arrives. */
 static void no_recv(const struct sst_rx *rx, struct mbuf *mb, void *arg)
 {
@@ -1020,15 +1485,28 @@ static int suite_init(void)
 		"    <Domain>globex.test</Domain>\n"
 		"    <Proxy>sip.globex.test</Proxy>\n"
 		"  </ExternCommunity>\n"
+		"  <ExternCommunity name=\"jabber\" protocol=\"xmpp\">\n"
+		"    <Domain>xmpp.test</Domain>\n"
+		"  </ExternCommunity>\n"
+		"  <ExternCommunity name=\"chicago\" transport=\"tcp\" "
+		"port=\"5060\">\n"
+		"    <Domain>chicago.test</Domain>\n"
+		"    <Proxy>sip.chicago.test</Proxy>\n"
+		"  </ExternCommunity>\n"
 		"  <CommunityConnector name=\"edge\" ip=\"" CONN_IP "\" "
 		"port=\"5060\" retryInterval=\"60\">\n"
 		"    <Gateway>gw</Gateway>\n"
 		"    <SupportedCommunity name=\"globex\" enabled=\"true\"/>\n"
+		"    <SupportedCommunity name=\"jabber\" enabled=\"true\"/>\n"
+		"    <SupportedCommunity name=\"chicago\" enabled=\"true\"/>\n"
 		"  </CommunityConnector>\n"
 		"  <CommunityConnectivity><TrustedIP>" CONN_IP "</TrustedIP>"
 		"</CommunityConnectivity>\n"
 		"  <Directory backend=\"file\"><File>%s/conf/examples/"
-		"acme.test.ldif</File></Directory>\n"
+		"acme.test.ldif</File>\n"
+		"    <Attributes id=\"uid\" email=\"mail\" "
+		"privacy=\"description\"/>\n"
+		"  </Directory>\n"
 		"</CommunityConfig>\n";
 	const char *top = getenv("top_srcdir");
 	struct cfg_diag diag = {NULL, 0, 0};
@@ -1106,6 +1584,16 @@ static CU_TestInfo fed_tests[] = {
 	 test_lost_dialog},
 	{"a watcher back while the old dialog ends",
 	 test_rewatch_while_ending},
+	{"XMPP: a SUBSCRIBE per watcher, From it; pending is offline",
+	 test_xmpp_per_watcher},
+	{"SIP beside XMPP: still one shared SUBSCRIBE", test_sip_beside_xmpp},
+	{"XMPP: rejected is offline, asked again on a new dialog only",
+	 test_xmpp_rejected},
+	{"XMPP: a watcher leaving ends its own subscription only",
+	 test_xmpp_leave},
+	{"XMPP: a dialog without an address gets the watcher's own",
+	 test_xmpp_no_address},
+	{"XMPP watchers inbound meet the users' privacy", test_xmpp_privacy},
 	CU_TEST_INFO_NULL,
 };
 
