@@ -18,7 +18,7 @@
 
 #include <stdbool.h>
 
-#include "gateway/gw_pidf.h"
+#include "sipstack/sst_pidf.h"
 
 struct gw;
 struct gw_req;
@@ -31,7 +31,7 @@ void gw_fed_recv(struct gw *gw, struct sip_msg *msg,
 		 struct sst_strans *stx, struct sst_flow *fl);
 void gw_fed_outbound(struct gw_req *rq);
 void gw_fed_watch(struct gw *gw, const char *aor);
-enum gw_status gw_fed_status(const struct gw *gw, const char *aor,
+enum sst_status gw_fed_status(const struct gw *gw, const char *aor,
 			     const char **notep);
 
 #endif /* STC_GW_FED_H */

@@ -31,12 +31,12 @@
 
 #include <stddef.h>
 
-#include "gateway/gw_pidf.h"
+#include "sipstack/sst_pidf.h"
 
 struct gw;
 struct gw_req;
 
-typedef enum gw_status (gw_obs_status_h)(const struct gw *gw,
+typedef enum sst_status (gw_obs_status_h)(const struct gw *gw,
 					 const char *aor,
 					 const char **notep);
 typedef void (gw_obs_aor_h)(struct gw *gw, const char *aor);
@@ -52,7 +52,7 @@ struct gw_obs {
 };
 
 /* The calls, as the emitting service writes them; o is &gw->obs. */
-static inline enum gw_status gw_obs_ext_status(const struct gw_obs *o,
+static inline enum sst_status gw_obs_ext_status(const struct gw_obs *o,
 					       const struct gw *gw,
 					       const char *aor,
 					       const char **notep)
@@ -61,7 +61,7 @@ static inline enum gw_status gw_obs_ext_status(const struct gw_obs *o,
 		return o->ext_status(gw, aor, notep);
 	if (notep)
 		*notep = NULL;
-	return GW_ST_OFFLINE;
+	return SST_ST_OFFLINE;
 }
 
 static inline void gw_obs_ext_watch(const struct gw_obs *o, struct gw *gw,

@@ -42,7 +42,7 @@
 #include "gateway/gw_link.h"
 #include "gateway/gw_pres.h"
 #include "gateway/gw_out.h"
-#include "gateway/gw_pidf.h"
+#include "sipstack/sst_pidf.h"
 #include "gateway/gw_req.h"
 #include "gateway/gw_fed_seam.h"
 #include "gateway/gw_pres_seam.h"
@@ -208,8 +208,8 @@ static struct notify {
 	char ruri[128];
 	char entity[128];         /* From: who the NOTIFY is about */
 	char state[64];           /* Subscription-State */
-	enum gw_status st;
-	char note[GW_PIDF_NOTE_MAX + 1];
+	enum sst_status st;
+	char note[SST_PIDF_NOTE_MAX + 1];
 	bool answered;
 } nv[64];
 static unsigned nn;
@@ -217,7 +217,7 @@ static unsigned nn;
 static int notify_capture(struct mbuf *mb, void *arg)
 {
 	const struct sip_hdr *ss;
-	struct gw_pidf pidf;
+	struct sst_pidf pidf;
 	struct notify *n;
 
 	(void)arg;
@@ -234,7 +234,7 @@ static int notify_capture(struct mbuf *mb, void *arg)
 	ss = sip_msg_hdr(n->msg, SIP_HDR_SUBSCRIPTION_STATE);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(ss);
 	(void)pl_strcpy(&ss->val, n->state, sizeof(n->state));
-	CU_ASSERT_EQUAL_FATAL(gw_pidf_decode(&pidf, (const char *)
+	CU_ASSERT_EQUAL_FATAL(sst_pidf_decode(&pidf, (const char *)
 					     mbuf_buf(n->msg->mb),
 					     mbuf_get_left(n->msg->mb)), 0);
 	n->st = pidf.st;
@@ -414,8 +414,8 @@ static uint16_t conn_notify(unsigned sub, const char *ltag,
 	body = mbuf_alloc(512);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(body);
 	if (st >= 0)
-		CU_ASSERT_EQUAL_FATAL(gw_pidf_encode(body, "sip:x@globex.test",
-						     (enum gw_status)st,
+		CU_ASSERT_EQUAL_FATAL(sst_pidf_encode(body, "sip:x@globex.test",
+						     (enum sst_status)st,
 						     note), 0);
 	if (ltag)
 		str_ncpy(ctag, ltag, sizeof(ctag));
@@ -482,7 +482,7 @@ static void test_share(void)
 			      sizeof(bob_carol), false), 200);
 	CU_ASSERT_EQUAL(no, 0);
 	CU_ASSERT_EQUAL(notified(0, BOB_C, CAROL, &last), 1);
-	CU_ASSERT_EQUAL(last->st, GW_ST_OFFLINE);
+	CU_ASSERT_EQUAL(last->st, SST_ST_OFFLINE);
 	CU_ASSERT_STRING_EQUAL(last->state, "active;expires=600");
 	notify_answer_all();
 
@@ -508,15 +508,15 @@ static void test_share(void)
 	mark = nn;
 	sub_answer(carol_sub, CAROL_TGT);
 	CU_ASSERT_EQUAL(nn, mark);
-	CU_ASSERT_EQUAL(gw_pres_status(gw, CAROL), GW_ST_OFFLINE);
+	CU_ASSERT_EQUAL(gw_pres_status(gw, CAROL), SST_ST_OFFLINE);
 
 	/* the first NOTIFY: carol is online; bob hears it */
 	CU_ASSERT_EQUAL(conn_notify(carol_sub, NULL, "active;expires=600",
-				    GW_ST_ACTIVE, "at her desk"), 200);
-	CU_ASSERT_EQUAL(gw_pres_status(gw, CAROL), GW_ST_ACTIVE);
+				    SST_ST_ACTIVE, "at her desk"), 200);
+	CU_ASSERT_EQUAL(gw_pres_status(gw, CAROL), SST_ST_ACTIVE);
 	CU_ASSERT_EQUAL(nn - mark, 1);
 	CU_ASSERT_EQUAL(notified(mark, BOB_C, CAROL, &last), 1);
-	CU_ASSERT_EQUAL(last->st, GW_ST_ACTIVE);
+	CU_ASSERT_EQUAL(last->st, SST_ST_ACTIVE);
 	CU_ASSERT_STRING_EQUAL(last->note, "at her desk");
 	notify_answer_all();
 
@@ -531,7 +531,7 @@ static void test_share(void)
 	CU_ASSERT_EQUAL(gw->c.fed_sub_out - subs0, 1);
 	CU_ASSERT_EQUAL(nn - mark, 1);
 	CU_ASSERT_EQUAL(notified(mark, ALICE_C, CAROL, &last), 1);
-	CU_ASSERT_EQUAL(last->st, GW_ST_ACTIVE);
+	CU_ASSERT_EQUAL(last->st, SST_ST_ACTIVE);
 	CU_ASSERT_STRING_EQUAL(last->note, "at her desk");
 	CU_ASSERT_EQUAL(gw_pres_watchers(gw, CAROL), 2);
 	notify_answer_all();
@@ -547,7 +547,7 @@ static void test_share(void)
 			 &ov[carol_sub].msg->callid) != 0);
 	sub_answer(dave_sub, DAVE_TGT);
 	CU_ASSERT_EQUAL(conn_notify(dave_sub, NULL, "active;expires=600",
-				    GW_ST_AWAY, NULL), 200);
+				    SST_ST_AWAY, NULL), 200);
 	CU_ASSERT_EQUAL(gw->c.fed_sub_out - subs0, 2);
 	notify_answer_all();
 
@@ -565,13 +565,13 @@ static void test_fanout(void)
 	 * watch of dave hears nothing */
 	mark = nn;
 	CU_ASSERT_EQUAL(conn_notify(carol_sub, NULL, "active;expires=500",
-				    GW_ST_AWAY, "lunch"), 200);
+				    SST_ST_AWAY, "lunch"), 200);
 	CU_ASSERT_EQUAL(nn - mark, 2);
 	CU_ASSERT_EQUAL(notified(mark, BOB_C, CAROL, &last), 1);
-	CU_ASSERT_EQUAL(last->st, GW_ST_AWAY);
+	CU_ASSERT_EQUAL(last->st, SST_ST_AWAY);
 	CU_ASSERT_STRING_EQUAL(last->note, "lunch");
 	CU_ASSERT_EQUAL(notified(mark, ALICE_C, CAROL, &last), 1);
-	CU_ASSERT_EQUAL(last->st, GW_ST_AWAY);
+	CU_ASSERT_EQUAL(last->st, SST_ST_AWAY);
 	CU_ASSERT_STRING_EQUAL(last->note, "lunch");
 	CU_ASSERT_EQUAL(notified(mark, ALICE_C, DAVE, NULL), 0);
 	notify_answer_all();
@@ -579,34 +579,34 @@ static void test_fanout(void)
 	/* the same state again: nothing they see changed, no NOTIFY */
 	mark = nn;
 	CU_ASSERT_EQUAL(conn_notify(carol_sub, NULL, "active;expires=480",
-				    GW_ST_AWAY, "lunch"), 200);
+				    SST_ST_AWAY, "lunch"), 200);
 	CU_ASSERT_EQUAL(nn, mark);
 
 	/* a NOTIFY for no dialog of ours: 481, nobody told anything */
 	CU_ASSERT_EQUAL(conn_notify(carol_sub, "not-our-tag",
-				    "active;expires=480", GW_ST_ACTIVE,
+				    "active;expires=480", SST_ST_ACTIVE,
 				    NULL), 481);
 	CU_ASSERT_EQUAL(nn, mark);
-	CU_ASSERT_EQUAL(gw_pres_status(gw, CAROL), GW_ST_AWAY);
+	CU_ASSERT_EQUAL(gw_pres_status(gw, CAROL), SST_ST_AWAY);
 
 	/* a NOTIFY without a body: no state known, offline for both */
 	CU_ASSERT_EQUAL(conn_notify(carol_sub, NULL, "active;expires=470",
 				    -1, NULL), 200);
 	CU_ASSERT_EQUAL(nn - mark, 2);
 	CU_ASSERT_EQUAL(notified(mark, BOB_C, CAROL, &last), 1);
-	CU_ASSERT_EQUAL(last->st, GW_ST_OFFLINE);
+	CU_ASSERT_EQUAL(last->st, SST_ST_OFFLINE);
 	CU_ASSERT_EQUAL(notified(mark, ALICE_C, CAROL, &last), 1);
-	CU_ASSERT_EQUAL(last->st, GW_ST_OFFLINE);
+	CU_ASSERT_EQUAL(last->st, SST_ST_OFFLINE);
 	notify_answer_all();
 
 	/* and back online: both hear it */
 	mark = nn;
 	CU_ASSERT_EQUAL(conn_notify(carol_sub, NULL, "active;expires=460",
-				    GW_ST_ACTIVE, NULL), 200);
+				    SST_ST_ACTIVE, NULL), 200);
 	CU_ASSERT_EQUAL(notified(mark, BOB_C, CAROL, &last), 1);
-	CU_ASSERT_EQUAL(last->st, GW_ST_ACTIVE);
+	CU_ASSERT_EQUAL(last->st, SST_ST_ACTIVE);
 	CU_ASSERT_EQUAL(notified(mark, ALICE_C, CAROL, &last), 1);
-	CU_ASSERT_EQUAL(last->st, GW_ST_ACTIVE);
+	CU_ASSERT_EQUAL(last->st, SST_ST_ACTIVE);
 	CU_ASSERT_EQUAL(nn - mark, 2);
 	notify_answer_all();
 }
@@ -650,11 +650,11 @@ static void test_refresh(void)
 	mark = nn;
 	omark = no;
 	CU_ASSERT_EQUAL(conn_notify(carol_sub, NULL, "active;expires=600",
-				    GW_ST_DND, "call"), 200);
+				    SST_ST_DND, "call"), 200);
 	CU_ASSERT_EQUAL(notified(mark, BOB_C, CAROL, &last), 1);
-	CU_ASSERT_EQUAL(last->st, GW_ST_DND);
+	CU_ASSERT_EQUAL(last->st, SST_ST_DND);
 	CU_ASSERT_EQUAL(notified(mark, ALICE_C, CAROL, &last), 1);
-	CU_ASSERT_EQUAL(last->st, GW_ST_DND);
+	CU_ASSERT_EQUAL(last->st, SST_ST_DND);
 	notify_answer_all();
 	gw_fed_tick(gw, gw_now());
 	CU_ASSERT_EQUAL(sent_out(omark, "SUBSCRIBE", NULL, NULL), 0);
@@ -682,7 +682,7 @@ static void test_unsubscribe(void)
 	/* a change now reaches alice only */
 	mark = nn;
 	CU_ASSERT_EQUAL(conn_notify(carol_sub, NULL, "active;expires=590",
-				    GW_ST_ACTIVE, NULL), 200);
+				    SST_ST_ACTIVE, NULL), 200);
 	CU_ASSERT_EQUAL(nn - mark, 1);
 	CU_ASSERT_EQUAL(notified(mark, ALICE_C, CAROL, NULL), 1);
 	notify_answer_all();
@@ -716,9 +716,9 @@ static void test_unsubscribe(void)
 				    "timeout", -1, NULL), 200);
 	CU_ASSERT_EQUAL(nn, mark);
 	CU_ASSERT_EQUAL(conn_notify(carol_sub, NULL, "active;expires=600",
-				    GW_ST_ACTIVE, NULL), 481);
+				    SST_ST_ACTIVE, NULL), 481);
 	CU_ASSERT_EQUAL(nn, mark);
-	CU_ASSERT_EQUAL(gw_pres_status(gw, CAROL), GW_ST_OFFLINE);
+	CU_ASSERT_EQUAL(gw_pres_status(gw, CAROL), SST_ST_OFFLINE);
 }
 
 /* Bob and alice watch carol again: a new federation subscription. */
@@ -737,8 +737,8 @@ static void rewatch_carol(void)
 	carol_sub = s;
 	sub_answer(carol_sub, CAROL_TGT);
 	CU_ASSERT_EQUAL(conn_notify(carol_sub, NULL, "active;expires=600",
-				    GW_ST_ACTIVE, NULL), 200);
-	CU_ASSERT_EQUAL(gw_pres_status(gw, CAROL), GW_ST_ACTIVE);
+				    SST_ST_ACTIVE, NULL), 200);
+	CU_ASSERT_EQUAL(gw_pres_status(gw, CAROL), SST_ST_ACTIVE);
 	notify_answer_all();
 }
 
@@ -754,11 +754,11 @@ static void test_terminated(void)
 	mark = nn;
 	CU_ASSERT_EQUAL(conn_notify(carol_sub, NULL, "terminated;reason="
 				    "noresource", -1, NULL), 200);
-	CU_ASSERT_EQUAL(gw_pres_status(gw, CAROL), GW_ST_OFFLINE);
+	CU_ASSERT_EQUAL(gw_pres_status(gw, CAROL), SST_ST_OFFLINE);
 	CU_ASSERT_EQUAL(notified(mark, BOB_C, CAROL, &last), 1);
-	CU_ASSERT_EQUAL(last->st, GW_ST_OFFLINE);
+	CU_ASSERT_EQUAL(last->st, SST_ST_OFFLINE);
 	CU_ASSERT_EQUAL(notified(mark, ALICE_C, CAROL, &last), 1);
-	CU_ASSERT_EQUAL(last->st, GW_ST_OFFLINE);
+	CU_ASSERT_EQUAL(last->st, SST_ST_OFFLINE);
 	CU_ASSERT_EQUAL(nn - mark, 2);
 	notify_answer_all();
 
@@ -768,8 +768,8 @@ static void test_terminated(void)
 	CU_ASSERT_EQUAL(sent_out(omark, "SUBSCRIBE", NULL, NULL), 0);
 	/* and the dialog is over */
 	CU_ASSERT_EQUAL(conn_notify(carol_sub, NULL, "active;expires=600",
-				    GW_ST_ACTIVE, NULL), 481);
-	CU_ASSERT_EQUAL(gw_pres_status(gw, CAROL), GW_ST_OFFLINE);
+				    SST_ST_ACTIVE, NULL), 481);
+	CU_ASSERT_EQUAL(gw_pres_status(gw, CAROL), SST_ST_OFFLINE);
 
 	/* after the backoff (5 min for a refusal), subscribed afresh */
 	gw_fed_tick(gw, gw_now() + 301);
@@ -778,7 +778,7 @@ static void test_terminated(void)
 	sub_answer(carol_sub, CAROL_TGT);
 	mark = nn;
 	CU_ASSERT_EQUAL(conn_notify(carol_sub, NULL, "active;expires=600",
-				    GW_ST_ACTIVE, NULL), 200);
+				    SST_ST_ACTIVE, NULL), 200);
 	CU_ASSERT_EQUAL(notified(mark, BOB_C, CAROL, NULL), 1);
 	CU_ASSERT_EQUAL(notified(mark, ALICE_C, CAROL, NULL), 1);
 	notify_answer_all();
@@ -796,10 +796,10 @@ static void test_link_loss(void)
 			      sizeof(bob_dave), false), 200);
 	CU_ASSERT_EQUAL(sent_out(omark, "SUBSCRIBE", NULL, NULL), 0);
 	CU_ASSERT_EQUAL(notified(mark, BOB_C, DAVE, &last), 1);
-	CU_ASSERT_EQUAL(last->st, GW_ST_AWAY);
+	CU_ASSERT_EQUAL(last->st, SST_ST_AWAY);
 	notify_answer_all();
-	CU_ASSERT_EQUAL(gw_pres_status(gw, CAROL), GW_ST_ACTIVE);
-	CU_ASSERT_EQUAL(gw_pres_status(gw, DAVE), GW_ST_AWAY);
+	CU_ASSERT_EQUAL(gw_pres_status(gw, CAROL), SST_ST_ACTIVE);
+	CU_ASSERT_EQUAL(gw_pres_status(gw, DAVE), SST_ST_AWAY);
 
 	/* the keep-alive probe's connection fails: the link is down, the
 	 * dialogs through it are gone, and every watcher of both contacts
@@ -812,22 +812,22 @@ static void test_link_loss(void)
 	ov[p].answered = true;
 	sst_ctrans_tperror(ov[p].ct, ECONNRESET);
 	CU_ASSERT(gw_fed_degraded(gw));
-	CU_ASSERT_EQUAL(gw_pres_status(gw, CAROL), GW_ST_OFFLINE);
-	CU_ASSERT_EQUAL(gw_pres_status(gw, DAVE), GW_ST_OFFLINE);
+	CU_ASSERT_EQUAL(gw_pres_status(gw, CAROL), SST_ST_OFFLINE);
+	CU_ASSERT_EQUAL(gw_pres_status(gw, DAVE), SST_ST_OFFLINE);
 	CU_ASSERT_EQUAL(nn - mark, 4);
 	CU_ASSERT_EQUAL(notified(mark, BOB_C, CAROL, &last), 1);
-	CU_ASSERT_EQUAL(last->st, GW_ST_OFFLINE);
+	CU_ASSERT_EQUAL(last->st, SST_ST_OFFLINE);
 	CU_ASSERT_EQUAL(notified(mark, ALICE_C, CAROL, &last), 1);
-	CU_ASSERT_EQUAL(last->st, GW_ST_OFFLINE);
+	CU_ASSERT_EQUAL(last->st, SST_ST_OFFLINE);
 	CU_ASSERT_EQUAL(notified(mark, BOB_C, DAVE, &last), 1);
-	CU_ASSERT_EQUAL(last->st, GW_ST_OFFLINE);
+	CU_ASSERT_EQUAL(last->st, SST_ST_OFFLINE);
 	CU_ASSERT_EQUAL(notified(mark, ALICE_C, DAVE, &last), 1);
-	CU_ASSERT_EQUAL(last->st, GW_ST_OFFLINE);
+	CU_ASSERT_EQUAL(last->st, SST_ST_OFFLINE);
 	notify_answer_all();
 	/* the old dialogs are gone */
 	CU_ASSERT_EQUAL(conn_notify(carol_sub, NULL, "active;expires=600",
-				    GW_ST_ACTIVE, NULL), 481);
-	CU_ASSERT_EQUAL(gw_pres_status(gw, CAROL), GW_ST_OFFLINE);
+				    SST_ST_ACTIVE, NULL), 481);
+	CU_ASSERT_EQUAL(gw_pres_status(gw, CAROL), SST_ST_OFFLINE);
 
 	/* while down, nothing is subscribed */
 	omark = no;
@@ -852,11 +852,11 @@ static void test_link_loss(void)
 	sub_answer(d, DAVE_TGT);
 	mark = nn;
 	CU_ASSERT_EQUAL(conn_notify(d, NULL, "active;expires=600",
-				    GW_ST_ACTIVE, NULL), 200);
+				    SST_ST_ACTIVE, NULL), 200);
 	CU_ASSERT_EQUAL(notified(mark, BOB_C, DAVE, &last), 1);
-	CU_ASSERT_EQUAL(last->st, GW_ST_ACTIVE);
+	CU_ASSERT_EQUAL(last->st, SST_ST_ACTIVE);
 	CU_ASSERT_EQUAL(notified(mark, ALICE_C, DAVE, &last), 1);
-	CU_ASSERT_EQUAL(last->st, GW_ST_ACTIVE);
+	CU_ASSERT_EQUAL(last->st, SST_ST_ACTIVE);
 	notify_answer_all();
 	for (i = 0; i < no; i++)
 		CU_ASSERT(ov[i].answered);
@@ -874,7 +874,7 @@ static void test_lost_dialog(void)
 
 	mark = nn;
 	CU_ASSERT_EQUAL(conn_notify(carol_sub, NULL, "active;expires=600",
-				    GW_ST_ACTIVE, NULL), 200);
+				    SST_ST_ACTIVE, NULL), 200);
 	CU_ASSERT_EQUAL(nn - mark, 2);
 	notify_answer_all();
 
@@ -889,7 +889,7 @@ static void test_lost_dialog(void)
 	out_answer(r, 481, NULL);
 	sub_answer(d, DAVE_TGT);
 	CU_ASSERT_EQUAL(nn, mark);
-	CU_ASSERT_EQUAL(gw_pres_status(gw, CAROL), GW_ST_ACTIVE);
+	CU_ASSERT_EQUAL(gw_pres_status(gw, CAROL), SST_ST_ACTIVE);
 	omark = no;
 	gw_fed_tick(gw, gw_now());
 	CU_ASSERT_EQUAL_FATAL(sent_out(omark, "SUBSCRIBE", CAROL, &s), 1);
@@ -902,12 +902,12 @@ static void test_lost_dialog(void)
 
 	/* the new dialog's first NOTIFY says what is true, to both */
 	CU_ASSERT_EQUAL(conn_notify(carol_sub, NULL, "active;expires=600",
-				    GW_ST_AWAY, NULL), 200);
+				    SST_ST_AWAY, NULL), 200);
 	CU_ASSERT_EQUAL(nn - mark, 2);
 	CU_ASSERT_EQUAL(notified(mark, BOB_C, CAROL, &last), 1);
-	CU_ASSERT_EQUAL(last->st, GW_ST_AWAY);
+	CU_ASSERT_EQUAL(last->st, SST_ST_AWAY);
 	CU_ASSERT_EQUAL(notified(mark, ALICE_C, CAROL, &last), 1);
-	CU_ASSERT_EQUAL(last->st, GW_ST_AWAY);
+	CU_ASSERT_EQUAL(last->st, SST_ST_AWAY);
 	notify_answer_all();
 
 	/* ended "deactivated": again subscribed anew, the state held;
@@ -917,18 +917,18 @@ static void test_lost_dialog(void)
 	CU_ASSERT_EQUAL(conn_notify(carol_sub, NULL, "terminated;reason="
 				    "deactivated", -1, NULL), 200);
 	CU_ASSERT_EQUAL(nn, mark);
-	CU_ASSERT_EQUAL(gw_pres_status(gw, CAROL), GW_ST_AWAY);
+	CU_ASSERT_EQUAL(gw_pres_status(gw, CAROL), SST_ST_AWAY);
 	gw_fed_tick(gw, gw_now());
 	CU_ASSERT_EQUAL_FATAL(sent_out(omark, "SUBSCRIBE", CAROL, &s), 1);
 	out_answer(s, 403, NULL);
-	CU_ASSERT_EQUAL(gw_pres_status(gw, CAROL), GW_ST_OFFLINE);
+	CU_ASSERT_EQUAL(gw_pres_status(gw, CAROL), SST_ST_OFFLINE);
 	CU_ASSERT_EQUAL(nn - mark, 2);
 	CU_ASSERT_EQUAL(notified(mark, BOB_C, CAROL, &last), 1);
-	CU_ASSERT_EQUAL(last->st, GW_ST_OFFLINE);
+	CU_ASSERT_EQUAL(last->st, SST_ST_OFFLINE);
 	CU_ASSERT_EQUAL(notified(mark, ALICE_C, CAROL, &last), 1);
-	CU_ASSERT_EQUAL(last->st, GW_ST_OFFLINE);
+	CU_ASSERT_EQUAL(last->st, SST_ST_OFFLINE);
 	notify_answer_all();
-	CU_ASSERT_EQUAL(gw_pres_status(gw, DAVE), GW_ST_ACTIVE);
+	CU_ASSERT_EQUAL(gw_pres_status(gw, DAVE), SST_ST_ACTIVE);
 }
 
 /* A watcher comes back while the old dialog waits for its terminating
@@ -966,15 +966,15 @@ static void test_rewatch_while_ending(void)
 			200);
 	CU_ASSERT_EQUAL(nn, mark);
 	CU_ASSERT_EQUAL(conn_notify(dave_sub, NULL, "active;expires=600",
-				    GW_ST_DND, NULL), 481);
+				    SST_ST_DND, NULL), 481);
 	CU_ASSERT_EQUAL(nn, mark);
 
 	/* the new dialog's NOTIFY does */
 	CU_ASSERT_EQUAL(conn_notify(s, NULL, "active;expires=600",
-				    GW_ST_DND, NULL), 200);
+				    SST_ST_DND, NULL), 200);
 	CU_ASSERT_EQUAL(nn - mark, 1);
 	CU_ASSERT_EQUAL(notified(mark, BOB_C, DAVE, &last), 1);
-	CU_ASSERT_EQUAL(last->st, GW_ST_DND);
+	CU_ASSERT_EQUAL(last->st, SST_ST_DND);
 	notify_answer_all();
 	dave_sub = s;
 }
