@@ -136,7 +136,7 @@ static int put_domain(char *dst, size_t sz, size_t *np, const char *p,
  */
 int cn_xmap_sip_to_jid(char *jid, size_t sz, const char *uri, size_t len)
 {
-	char user[CN_XMAP_ADDR_MAX];
+	char user[CN_XMAP_ADDR_MAX] = "";
 	const char *at, *p, *host, *end;
 	size_t ulen = 0, n = 0, i;
 	int err;
