@@ -572,6 +572,62 @@ static void test_subscribe_in(void)
 	t_teardown();
 }
 
+/* A community holds at most CN_XSIP_DLG_MAX watchers' dialogs. */
+static void test_bounds(void)
+{
+	struct cn_xsip_stats st;
+	unsigned i;
+
+	t_setup();
+	for (i = 0; i <= CN_XSIP_DLG_MAX; i++) {
+		char from[64], callid[32];
+		uint16_t sc;
+
+		re_snprintf(from, sizeof(from), "<sip:u%u@acme.test>;tag=w",
+			    i);
+		re_snprintf(callid, sizeof(callid), "b%u", i);
+		fake_xmpp.n = 0;
+		outs_clear();
+		sc = gw_req("SUBSCRIBE", BOB, from, "<" BOB ">", callid, 1,
+			    "Event: presence\r\nExpires: 600\r\n", NULL,
+			    NULL);
+		if (i < CN_XSIP_DLG_MAX) {
+			CU_ASSERT_EQUAL(sc, 202);
+			continue;
+		}
+		/* one too many: refused for now, Bob not asked */
+		CU_ASSERT_EQUAL(sc, 503);
+		CU_ASSERT_STRING_EQUAL(hdr(answer, "Retry-After"), "60");
+		CU_ASSERT_EQUAL(fake_xmpp.n, 0);
+	}
+	cn_xsip_stats(xs, &st);
+	CU_ASSERT_EQUAL(st.dlg_out, CN_XSIP_DLG_MAX);
+	CU_ASSERT_EQUAL(st.dlg_refused, 1);
+	t_teardown();
+}
+
+/* While Bob stays subscribed, the gateway subscription is refreshed
+ * before it expires, in the same dialog. */
+static void test_refresh_in(void)
+{
+	t_setup();
+	xmpp_in("<presence from='bob@xmpp.test/pc' to='alice@acme.test' "
+		"type='subscribe'/>");
+	CU_ASSERT_EQUAL_FATAL(outn, 1);
+	gw_answer(outv[0], 200, "gt9", "Expires: 120\r\n");
+	cn_xsip_tick(xs, sst_tmr_now() + 30 * 1000);
+	CU_ASSERT_EQUAL(outn, 1);	/* not yet */
+	cn_xsip_tick(xs, sst_tmr_now() + 61 * 1000);
+	CU_ASSERT_EQUAL_FATAL(outn, 2);
+	CU_ASSERT_EQUAL(pl_strcmp(&outv[1]->met, "SUBSCRIBE"), 0);
+	CU_ASSERT_EQUAL(pl_strcmp(&outv[1]->callid, "") != 0, 1);
+	CU_ASSERT_EQUAL(pl_cmp(&outv[1]->callid, &outv[0]->callid), 0);
+	CU_ASSERT_EQUAL(pl_strcmp(&outv[1]->to.tag, "gt9"), 0);
+	CU_ASSERT_EQUAL(outv[1]->cseq.num, outv[0]->cseq.num + 1);
+	CU_ASSERT_STRING_EQUAL(hdr(outv[1], "Expires"), "3600");
+	t_teardown();
+}
+
 static void test_iq(void)
 {
 	t_setup();
@@ -622,6 +678,8 @@ static CU_TestInfo xsip_tests[] = {
 	{"the watch ends", test_subscribe_end},
 	{"an XMPP user watches ours", test_subscribe_in},
 	{"queries", test_iq},
+	{"XMPP watcher's subscription refreshed", test_refresh_in},
+	{"dialogs per community bounded", test_bounds},
 	CU_TEST_INFO_NULL,
 };
 
