@@ -50,6 +50,7 @@
 #include "connector/cn.h"
 #include "connector/cn_resolve.h"
 #include "connector/cn_proxy.h"
+#include "connector/cn_xmpp_sip.h"
 #include "connector/cn_px.h"
 #include "connector/cn_audit.h"
 
@@ -855,6 +856,12 @@ static void outbound(struct px_req *r)
 	str_ncpy(r->domain, r->ruri_domain, sizeof(r->domain));
 	if (!rate_ok(r))
 		return;
+	/* an XMPP community: the connector is its users' SIP user agent */
+	if (ex->protocol == CFG_PROTO_XMPP) {
+		cn_count_out(px->cn, r->comm);
+		cn_xsip_request(px->xsip, r, ex);
+		return;
+	}
 
 	if (r->in_dialog) {
 		struct sa sa;
@@ -1136,6 +1143,7 @@ static void px_destructor(void *arg)
 	tmr_cancel(&px->tick);
 	px_links_stop(px);
 	px_rate_stop(px);
+	px->xsip = mem_deref(px->xsip);	/* answers what waits on XMPP */
 	list_flush(&px->reqs);
 	px->nreqs = 0;
 	px->subs = mem_deref(px->subs);		/* after the requests */
@@ -1281,6 +1289,11 @@ static int px_start(struct cn *cn)
 	err = px_links_start(px);
 	if (err)
 		goto out;
+	err = cn_xsip_alloc(&px->xsip, px);
+	if (err) {
+		dmn_log_code(DMN_LOG_ERR, err, "cn: xmpp failed");
+		goto out;
+	}
 
 	cn->proxy = px;
  out:
@@ -1321,6 +1334,7 @@ static int px_apply(struct cn *cn, const struct cfg *old)
 			      px->admit.budget.in);
 	cn_resolve_set_stale(px->res, cn->cfg->dns.stale_s);
 	(void)px_topos_init(px, s);	/* a new advertise= applies at once */
+	(void)cn_xsip_apply(px->xsip);
 	/* community records were renewed: their link state restarts */
 	return px_links_apply(px);
 }
@@ -1351,6 +1365,7 @@ static void px_status(struct cn *cn, struct dmn_st *root)
 		px_links_status(px, root);
 		px_admit_status(px, root);
 		px_rate_status(px, root);
+		cn_xsip_status(px->xsip, root);
 	}
 }
 

@@ -25,6 +25,7 @@ struct sst_send;
 struct sst_flow;
 struct px_subs;
 struct px_subres;
+struct cn_xsip;
 
 /* One ConnectorListen address of a gateway this connector serves. */
 struct px_gwt {
@@ -94,6 +95,7 @@ struct cn_px {
 	struct tmr tick;
 	uint64_t seq;			/* Call-ID / CSeq of probes */
 	struct px_admit admit;
+	struct cn_xsip *xsip;		/* XMPP communities (cn_xmpp_sip.c) */
 };
 
 /* One forwarding attempt (or probe): the client transaction's sender. */

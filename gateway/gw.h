@@ -64,7 +64,7 @@
 #include "sipstack/sst_transp.h"
 #include "sipstack/sst_flow.h"
 #include "sipstack/sst_front.h"
-#include "gateway/gw_pidf.h"
+#include "sipstack/sst_pidf.h"
 #include "gateway/gw_obs.h"
 
 struct sst_tstack;

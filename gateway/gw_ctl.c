@@ -75,7 +75,7 @@ static void user_add(const char *aor, void *arg)
 		return;
 	it = dmn_st_item(uc->list);
 	dmn_st_str(it, "aor", aor);
-	dmn_st_str(it, "presence", gw_status_name(gw_pres_status(uc->gw,
+	dmn_st_str(it, "presence", sst_status_name(gw_pres_status(uc->gw,
 								 aor)));
 	cc.list = dmn_st_list(it, "contacts");
 	cc.now = uc->now;

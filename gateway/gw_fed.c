@@ -185,8 +185,8 @@ struct gw_fsub {
 	uint64_t refresh_at;
 	uint64_t retry_at;
 	enum fsub_state state;
-	enum gw_status st;
-	char note[GW_PIDF_NOTE_MAX + 1];
+	enum sst_status st;
+	char note[SST_PIDF_NOTE_MAX + 1];
 	struct gw_ftx *ct;
 	unsigned subscribes;
 	char last_error[GW_TEXT_MAX];
@@ -447,8 +447,8 @@ static void fsub_reset(struct gw_fsub *fs, bool offline)
 	fs->rtag = mem_deref(fs->rtag);
 	fs->rtarget = mem_deref(fs->rtarget);
 	fs->route = mem_deref(fs->route);
-	if (offline && fs->st != GW_ST_OFFLINE) {
-		fs->st = GW_ST_OFFLINE;
+	if (offline && fs->st != SST_ST_OFFLINE) {
+		fs->st = SST_ST_OFFLINE;
 		fs->note[0] = '\0';
 		gw_pres_changed(gw, fs->aor);
 	}
@@ -712,7 +712,7 @@ static struct gw_fsub *fsub_find(const struct gw *gw, const char *aor,
 	return NULL;
 }
 
-enum gw_status gw_fed_status(const struct gw *gw, const char *aor,
+enum sst_status gw_fed_status(const struct gw *gw, const char *aor,
 			     const char *watcher, const char **notep)
 {
 	const struct gw_fsub *fs;
@@ -726,7 +726,7 @@ enum gw_status gw_fed_status(const struct gw *gw, const char *aor,
 		fs = NULL;
 	if (notep)
 		*notep = fs && fs->note[0] ? fs->note : NULL;
-	return fs ? fs->st : GW_ST_OFFLINE;
+	return fs ? fs->st : SST_ST_OFFLINE;
 }
 
 static bool rr_collect(const struct sip_hdr *hdr, const struct sip_msg *msg,
@@ -818,7 +818,7 @@ static bool fsub_lost(struct gw_fsub *fs, const char *why)
 		return false;
 	dmn_log_rl(&rl, DMN_LOG_INFO, "gw: federation dialog lost "
 		   "presentity=%s reason=%s action=resubscribe status=%s",
-		   fs->aor, why, gw_status_name(fs->st));
+		   fs->aor, why, sst_status_name(fs->st));
 	re_snprintf(fs->last_error, sizeof(fs->last_error), "%s", why);
 	fsub_reset(fs, false);
 	fs->holding = true;
@@ -1038,7 +1038,7 @@ void gw_fed_watch(struct gw *gw, const char *aor, const char *watcher,
 		return;
 	fs->gw = gw;
 	str_ncpy(fs->aor, aor, sizeof(fs->aor));
-	fs->st = GW_ST_OFFLINE;
+	fs->st = SST_ST_OFFLINE;
 	list_append(&gw->fsubs, &fs->le, fs);
 	if (pw) {
 		str_ncpy(fs->watcher, watcher, sizeof(fs->watcher));
@@ -1141,7 +1141,7 @@ static void fed_notify(struct gw *gw, const struct sip_msg *msg,
 	const struct sip_hdr *ss = sip_msg_hdr(msg, SIP_HDR_SUBSCRIPTION_STATE);
 	const size_t blen = mbuf_get_left(msg->mb);
 	struct gw_fsub *fs = NULL;
-	struct gw_pidf pidf;
+	struct sst_pidf pidf;
 	bool approval = false;
 	struct le *le;
 
@@ -1159,7 +1159,7 @@ static void fed_notify(struct gw *gw, const struct sip_msg *msg,
 			.scode = 481, .reason = "Subscription does not exist"});
 		return;
 	}
-	if (blen && gw_pidf_decode(&pidf, (const char *)mbuf_buf(msg->mb),
+	if (blen && sst_pidf_decode(&pidf, (const char *)mbuf_buf(msg->mb),
 				   blen)) {
 		(void)gw_out_reply(stx, msg, fl, &(const struct gw_out_reply){
 			.scode = 400, .reason = "Bad presence document"});
@@ -1216,19 +1216,19 @@ static void fed_notify(struct gw *gw, const struct sip_msg *msg,
 		 * NOTIFY without a document when it has none, e.g. when the
 		 * presentity's publication expired).  Nothing known is not
 		 * "still as before": show the presentity closed. */
-		pidf.st = GW_ST_OFFLINE;
+		pidf.st = SST_ST_OFFLINE;
 		pidf.note[0] = '\0';
 	}
 	if (fs->watcher[0])
 		dmn_log_info("gw: federation notify presentity=%s watcher=%s "
 			     "document=%s status=%s approval=%s", fs->aor,
 			     fs->watcher, blen ? "pidf" : "none",
-			     gw_status_name(pidf.st), fs->pending ? "pending" :
+			     sst_status_name(pidf.st), fs->pending ? "pending" :
 			     "active");
 	else
 		dmn_log_info("gw: federation notify presentity=%s "
 			     "document=%s status=%s", fs->aor,
-			     blen ? "pidf" : "none", gw_status_name(pidf.st));
+			     blen ? "pidf" : "none", sst_status_name(pidf.st));
 	if (approval || pidf.st != fs->st || strcmp(pidf.note, fs->note)) {
 		fs->st = pidf.st;
 		str_ncpy(fs->note, pidf.note, sizeof(fs->note));
@@ -1906,7 +1906,7 @@ void gw_fed_status_build(struct dmn_st *root, struct gw *gw)
 		}
 		dmn_st_str(it, "state", fs->ending ? "unsubscribing" :
 			   fsub_state_name(fs->state));
-		dmn_st_str(it, "status", gw_status_name(fs->st));
+		dmn_st_str(it, "status", sst_status_name(fs->st));
 		dmn_st_int(it, "local_watchers", gw_pres_watchers(gw, fs->aor));
 		dmn_st_int(it, "subscribes", fs->subscribes);
 		dmn_st_str(it, "last_error", fs->last_error);

@@ -19,7 +19,7 @@
 
 #include <stdbool.h>
 
-#include "gateway/gw_pidf.h"
+#include "sipstack/sst_pidf.h"
 
 struct gw;
 struct gw_req;
@@ -35,7 +35,7 @@ void gw_fed_outbound(struct gw_req *rq);
  * (user@domain, no scheme) or NULL when the caller has none. */
 void gw_fed_watch(struct gw *gw, const char *aor, const char *watcher,
 		  const char *fedaddr);
-enum gw_status gw_fed_status(const struct gw *gw, const char *aor,
+enum sst_status gw_fed_status(const struct gw *gw, const char *aor,
 			     const char *watcher, const char **notep);
 
 #endif /* STC_GW_FED_H */

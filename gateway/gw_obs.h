@@ -39,12 +39,12 @@
 
 #include <stddef.h>
 
-#include "gateway/gw_pidf.h"
+#include "sipstack/sst_pidf.h"
 
 struct gw;
 struct gw_req;
 
-typedef enum gw_status (gw_obs_status_h)(const struct gw *gw,
+typedef enum sst_status (gw_obs_status_h)(const struct gw *gw,
 					 const char *aor,
 					 const char *watcher,
 					 const char **notep);
@@ -63,7 +63,7 @@ struct gw_obs {
 };
 
 /* The calls, as the emitting service writes them; o is &gw->obs. */
-static inline enum gw_status gw_obs_ext_status(const struct gw_obs *o,
+static inline enum sst_status gw_obs_ext_status(const struct gw_obs *o,
 					       const struct gw *gw,
 					       const char *aor,
 					       const char *watcher,
@@ -73,7 +73,7 @@ static inline enum gw_status gw_obs_ext_status(const struct gw_obs *o,
 		return o->ext_status(gw, aor, watcher, notep);
 	if (notep)
 		*notep = NULL;
-	return GW_ST_OFFLINE;
+	return SST_ST_OFFLINE;
 }
 
 static inline void gw_obs_ext_watch(const struct gw_obs *o, struct gw *gw,

@@ -1,7 +1,7 @@
 /*
  * gw_pres.c -- local users' presence: publications (RFC 3903), the
  * state a watcher sees, and subscriptions with their NOTIFYs
- * (RFC 6665, Event: presence, bodies from gw_pidf.h).
+ * (RFC 6665, Event: presence, bodies from sst_pidf.h).
  *
  * The state of a user (gw_pres_status):
  *	not registered (no valid binding)        Offline
@@ -60,8 +60,8 @@ enum { GW_ETAG_SIZE = 24 };
 struct gw_pub {
 	struct le le;
 	char etag[GW_ETAG_SIZE];
-	enum gw_status st;
-	char note[GW_PIDF_NOTE_MAX + 1];
+	enum sst_status st;
+	char note[SST_PIDF_NOTE_MAX + 1];
 	uint64_t expires;
 	uint64_t seq;                /* modification order */
 };
@@ -89,7 +89,7 @@ struct gw_sub {
 	struct sst_ctrans *ct;       /* NOTIFY in flight */
 	uint32_t lcseq;
 	uint64_t expires;
-	enum gw_status last;
+	enum sst_status last;
 	bool notified;               /* at least one NOTIFY sent */
 	bool again;                  /* a change while ct was in flight */
 	bool ending;                 /* final NOTIFY sent or due */
@@ -201,7 +201,7 @@ static bool aor_external(const struct gw *gw, const char *aor)
 	return at && !cfg_domain_is_local(gw->cfg, at + 1);
 }
 
-enum gw_status gw_pres_status(struct gw *gw, const char *aor)
+enum sst_status gw_pres_status(struct gw *gw, const char *aor)
 {
 	const uint64_t now = gw_now();
 	const struct gw_pub *pb;
@@ -212,7 +212,7 @@ enum gw_status gw_pres_status(struct gw *gw, const char *aor)
 	if (!gw_reg_registered(gw->reg, aor, now))
 		return gw_shared_status(gw, aor, NULL);
 	pb = pub_newest(pres_find(gw, aor), now);
-	return pb ? pb->st : GW_ST_ACTIVE;
+	return pb ? pb->st : SST_ST_ACTIVE;
 }
 
 unsigned gw_pub_count(const struct gw *gw)
@@ -253,7 +253,7 @@ unsigned gw_subs_status(const struct gw *gw, struct dmn_st *list)
 		dmn_st_bool(it, "external_target",
 			    aor_external(gw, s->target));
 		dmn_st_str(it, "last_notified", s->notified ?
-			   gw_status_name(s->last) : "none");
+			   sst_status_name(s->last) : "none");
 		dmn_st_dur(it, "expires_in", s->expires > now ?
 			   (s->expires - now) * 1000 : 0);
 	}
@@ -294,7 +294,7 @@ unsigned gw_pres_watching(const struct gw *gw, const char *watcher,
 
 /* The state s's watcher sees of its target: an external presentity's
  * comes from the federation subscription that serves this watcher. */
-static enum gw_status sub_status(struct gw_sub *s)
+static enum sst_status sub_status(struct gw_sub *s)
 {
 	if (s->ext_target)
 		return gw_obs_ext_status(&s->gw->obs, s->gw, s->target,
@@ -407,7 +407,7 @@ static void notify_send(struct gw_sub *s)
 	const char *note = NULL;
 	const struct gw_pub *pb;
 	struct mbuf *body;
-	enum gw_status st;
+	enum sst_status st;
 	struct gw_out_req out = {0};
 	struct gw_out_path path;
 	char *hdrs;
@@ -425,10 +425,10 @@ static void notify_send(struct gw_sub *s)
 	}
 	else {
 		st = gw_pres_status(gw, s->target);
-		pb = st == GW_ST_OFFLINE ? NULL :
+		pb = st == SST_ST_OFFLINE ? NULL :
 			pub_newest(pres_find(gw, s->target), now);
 		note = pb ? pb->note : NULL;
-		if (!pb && st != GW_ST_OFFLINE &&
+		if (!pb && st != SST_ST_OFFLINE &&
 		    !gw_reg_registered(gw->reg, s->target, now))
 			(void)gw_shared_status(gw, s->target, &note);
 	}
@@ -436,7 +436,7 @@ static void notify_send(struct gw_sub *s)
 	body = mbuf_alloc(512);
 	if (!body)
 		return;
-	err = gw_pidf_encode(body, entity, st, note);
+	err = sst_pidf_encode(body, entity, st, note);
 	if (err) {
 		mem_deref(body);
 		return;
@@ -470,7 +470,7 @@ static void notify_send(struct gw_sub *s)
 	out.callid = s->callid;
 	out.cseq = ++s->lcseq;
 	out.hdrs = hdrs;
-	out.ctype = GW_PIDF_CTYPE;
+	out.ctype = SST_PIDF_CTYPE;
 	out.body = body->buf;
 	out.blen = body->end;
 	gw_out_flow_path(&path, s->fl);
@@ -511,7 +511,7 @@ static void sub_end(struct gw_sub *s, const char *reason)
 void gw_pres_changed(struct gw *gw, const char *aor)
 {
 	const bool ext = aor_external(gw, aor);
-	const enum gw_status st = ext ? GW_ST_OFFLINE :
+	const enum sst_status st = ext ? SST_ST_OFFLINE :
 		gw_pres_status(gw, aor);
 	struct le *le;
 
@@ -616,7 +616,7 @@ void gw_publish(struct gw_req *rq)
 	const size_t blen = mbuf_get_left(msg->mb);
 	char aor[GW_URI_MAX], hdrs[GW_ETAG_SIZE + 64];
 	const struct sip_hdr *im;
-	struct gw_pidf pidf;
+	struct sst_pidf pidf;
 	struct gw_pres *p;
 	struct gw_pub *pb = NULL;
 	const uint64_t now = gw_now();
@@ -646,7 +646,7 @@ void gw_publish(struct gw_req *rq)
 				      "Accept: application/pidf+xml\r\n");
 			return;
 		}
-		if (gw_pidf_decode(&pidf, (const char *)mbuf_buf(msg->mb),
+		if (sst_pidf_decode(&pidf, (const char *)mbuf_buf(msg->mb),
 				   blen)) {
 			gw->c.pub_refused++;
 			gw_req_answer(rq, 400, "Bad presence document", NULL);
@@ -724,7 +724,7 @@ void gw_publish(struct gw_req *rq)
 
 	gw->c.pub_ok++;
 	dmn_log_info("gw: publish aor=%s status=%s expires=%u", aor,
-		     gw_status_name(pb->st), (unsigned)e);
+		     sst_status_name(pb->st), (unsigned)e);
 	re_snprintf(hdrs, sizeof(hdrs), "SIP-ETag: %s\r\nExpires: %u\r\n",
 		    pb->etag, (unsigned)e);
 	gw_req_answer(rq, 200, "OK", hdrs);
@@ -1100,7 +1100,7 @@ void gw_pres_restore_pub(struct gw *gw, const struct sto_pub *sp,
 	if (!pb)
 		return;
 	str_ncpy(pb->etag, sp->etag, sizeof(pb->etag));
-	pb->st = (enum gw_status)sp->status;
+	pb->st = (enum sst_status)sp->status;
 	str_ncpy(pb->note, sp->note ? sp->note : "", sizeof(pb->note));
 	pb->expires = expires;
 	pb->seq = sp->seq;
@@ -1168,7 +1168,7 @@ int gw_pres_restore_sub(struct gw *gw, const struct sto_sub *u,
 	s->fl = mem_ref(fl);
 	s->lcseq = u->lcseq;
 	s->expires = expires;
-	s->last = (enum gw_status)u->last;
+	s->last = (enum sst_status)u->last;
 	s->notified = u->notified;
 	s->ext = u->ext;
 	s->ext_target = aor_external(gw, s->target);

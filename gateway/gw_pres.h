@@ -20,7 +20,7 @@
 
 #include <re.h>
 
-#include "gateway/gw_pidf.h"
+#include "sipstack/sst_pidf.h"
 
 struct gw;
 struct gw_req;
@@ -38,7 +38,7 @@ bool gw_subscribe_indialog(struct gw *gw, const struct sip_msg *msg,
 			   struct sst_strans *stx, struct sst_flow *fl);
 
 /* State, sweep, status */
-enum gw_status gw_pres_status(struct gw *gw, const char *aor);
+enum sst_status gw_pres_status(struct gw *gw, const char *aor);
 void gw_pres_changed(struct gw *gw, const char *aor);
 void gw_pres_sweep(struct gw *gw, uint64_t now);
 void gw_pres_close(struct gw *gw);

@@ -100,7 +100,7 @@ static const struct gw_rem *rem_live(const struct gw *gw, const char *aor)
 	return r;
 }
 
-enum gw_status gw_shared_status(const struct gw *gw, const char *aor,
+enum sst_status gw_shared_status(const struct gw *gw, const char *aor,
 				const char **notep)
 {
 	const struct gw_rem *r = rem_live(gw, aor);
@@ -108,12 +108,12 @@ enum gw_status gw_shared_status(const struct gw *gw, const char *aor,
 	if (notep)
 		*notep = NULL;
 	if (!r)
-		return GW_ST_OFFLINE;
+		return SST_ST_OFFLINE;
 	if (!r->has_pub || r->pub_expires <= (int64_t)time(NULL))
-		return GW_ST_ACTIVE;
+		return SST_ST_ACTIVE;
 	if (notep && r->note[0])
 		*notep = r->note;
-	return (enum gw_status)r->status;
+	return (enum sst_status)r->status;
 }
 
 const char *gw_shared_node(const struct gw *gw, const char *aor)

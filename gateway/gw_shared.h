@@ -11,7 +11,7 @@
 
 #include <stdbool.h>
 
-#include "gateway/gw_pidf.h"
+#include "sipstack/sst_pidf.h"
 
 struct gw;
 struct gw_req;
@@ -19,7 +19,7 @@ struct sst_flow;
 
 int  gw_shared_start(struct gw *gw);
 void gw_shared_close(struct gw *gw);
-enum gw_status gw_shared_status(const struct gw *gw, const char *aor,
+enum sst_status gw_shared_status(const struct gw *gw, const char *aor,
 				const char **notep);
 const char *gw_shared_node(const struct gw *gw, const char *aor);
 unsigned gw_shared_count(const struct gw *gw);

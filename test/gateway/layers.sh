@@ -18,7 +18,7 @@
 SRC=${1:-$top_srcdir/gateway}
 LIB=${2:-$top_builddir/gateway/libgw.a}
 NM=${NM:-nm}
-LEAVES="gw_base gw_lsnr gw_out gw_req gw_sipv gw_reg gw_pidf gw_digest gw_retry"
+LEAVES="gw_base gw_lsnr gw_out gw_req gw_sipv gw_reg gw_digest gw_retry"
 
 owner() {	# header basename -> implementing file stem, or nothing
 	case $1 in

@@ -50,7 +50,7 @@
 #include "gateway/gw_link.h"
 #include "gateway/gw_pres.h"
 #include "gateway/gw_out.h"
-#include "gateway/gw_pidf.h"
+#include "sipstack/sst_pidf.h"
 #include "gateway/gw_req.h"
 #include "gateway/gw_fed_seam.h"
 #include "gateway/gw_pres_seam.h"
@@ -224,8 +224,8 @@ static struct notify {
 	char ruri[128];
 	char entity[128];         /* From: who the NOTIFY is about */
 	char state[64];           /* Subscription-State */
-	enum gw_status st;
-	char note[GW_PIDF_NOTE_MAX + 1];
+	enum sst_status st;
+	char note[SST_PIDF_NOTE_MAX + 1];
 	bool answered;
 } nv[128];
 static unsigned nn;
@@ -233,7 +233,7 @@ static unsigned nn;
 static int notify_capture(struct mbuf *mb, void *arg)
 {
 	const struct sip_hdr *ss;
-	struct gw_pidf pidf;
+	struct sst_pidf pidf;
 	struct notify *n;
 
 	(void)arg;
@@ -250,7 +250,7 @@ static int notify_capture(struct mbuf *mb, void *arg)
 	ss = sip_msg_hdr(n->msg, SIP_HDR_SUBSCRIPTION_STATE);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(ss);
 	(void)pl_strcpy(&ss->val, n->state, sizeof(n->state));
-	CU_ASSERT_EQUAL_FATAL(gw_pidf_decode(&pidf, (const char *)
+	CU_ASSERT_EQUAL_FATAL(sst_pidf_decode(&pidf, (const char *)
 					     mbuf_buf(n->msg->mb),
 					     mbuf_get_left(n->msg->mb)), 0);
 	n->st = pidf.st;
@@ -438,8 +438,8 @@ static uint16_t conn_notify(unsigned sub, const char *ltag,
 	body = mbuf_alloc(512);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(body);
 	if (st >= 0)
-		CU_ASSERT_EQUAL_FATAL(gw_pidf_encode(body, "sip:x@globex.test",
-						     (enum gw_status)st,
+		CU_ASSERT_EQUAL_FATAL(sst_pidf_encode(body, "sip:x@globex.test",
+						     (enum sst_status)st,
 						     note), 0);
 	if (ltag)
 		str_ncpy(ctag, ltag, sizeof(ctag));
@@ -507,7 +507,7 @@ static void test_share(void)
 			      sizeof(bob_carol), false), 200);
 	CU_ASSERT_EQUAL(no, 0);
 	CU_ASSERT_EQUAL(notified(0, BOB_C, CAROL, &last), 1);
-	CU_ASSERT_EQUAL(last->st, GW_ST_OFFLINE);
+	CU_ASSERT_EQUAL(last->st, SST_ST_OFFLINE);
 	CU_ASSERT_STRING_EQUAL(last->state, "active;expires=600");
 	notify_answer_all();
 
@@ -533,15 +533,15 @@ static void test_share(void)
 	mark = nn;
 	sub_answer(carol_sub, CAROL_TGT);
 	CU_ASSERT_EQUAL(nn, mark);
-	CU_ASSERT_EQUAL(gw_pres_status(gw, CAROL), GW_ST_OFFLINE);
+	CU_ASSERT_EQUAL(gw_pres_status(gw, CAROL), SST_ST_OFFLINE);
 
 	/* the first NOTIFY: carol is online; bob hears it */
 	CU_ASSERT_EQUAL(conn_notify(carol_sub, NULL, "active;expires=600",
-				    GW_ST_ACTIVE, "at her desk"), 200);
-	CU_ASSERT_EQUAL(gw_pres_status(gw, CAROL), GW_ST_ACTIVE);
+				    SST_ST_ACTIVE, "at her desk"), 200);
+	CU_ASSERT_EQUAL(gw_pres_status(gw, CAROL), SST_ST_ACTIVE);
 	CU_ASSERT_EQUAL(nn - mark, 1);
 	CU_ASSERT_EQUAL(notified(mark, BOB_C, CAROL, &last), 1);
-	CU_ASSERT_EQUAL(last->st, GW_ST_ACTIVE);
+	CU_ASSERT_EQUAL(last->st, SST_ST_ACTIVE);
 	CU_ASSERT_STRING_EQUAL(last->note, "at her desk");
 	notify_answer_all();
 
@@ -556,7 +556,7 @@ static void test_share(void)
 	CU_ASSERT_EQUAL(gw->c.fed_sub_out - subs0, 1);
 	CU_ASSERT_EQUAL(nn - mark, 1);
 	CU_ASSERT_EQUAL(notified(mark, ALICE_C, CAROL, &last), 1);
-	CU_ASSERT_EQUAL(last->st, GW_ST_ACTIVE);
+	CU_ASSERT_EQUAL(last->st, SST_ST_ACTIVE);
 	CU_ASSERT_STRING_EQUAL(last->note, "at her desk");
 	CU_ASSERT_EQUAL(gw_pres_watchers(gw, CAROL), 2);
 	notify_answer_all();
@@ -572,7 +572,7 @@ static void test_share(void)
 			 &ov[carol_sub].msg->callid) != 0);
 	sub_answer(dave_sub, DAVE_TGT);
 	CU_ASSERT_EQUAL(conn_notify(dave_sub, NULL, "active;expires=600",
-				    GW_ST_AWAY, NULL), 200);
+				    SST_ST_AWAY, NULL), 200);
 	CU_ASSERT_EQUAL(gw->c.fed_sub_out - subs0, 2);
 	notify_answer_all();
 
@@ -590,13 +590,13 @@ static void test_fanout(void)
 	 * watch of dave hears nothing */
 	mark = nn;
 	CU_ASSERT_EQUAL(conn_notify(carol_sub, NULL, "active;expires=500",
-				    GW_ST_AWAY, "lunch"), 200);
+				    SST_ST_AWAY, "lunch"), 200);
 	CU_ASSERT_EQUAL(nn - mark, 2);
 	CU_ASSERT_EQUAL(notified(mark, BOB_C, CAROL, &last), 1);
-	CU_ASSERT_EQUAL(last->st, GW_ST_AWAY);
+	CU_ASSERT_EQUAL(last->st, SST_ST_AWAY);
 	CU_ASSERT_STRING_EQUAL(last->note, "lunch");
 	CU_ASSERT_EQUAL(notified(mark, ALICE_C, CAROL, &last), 1);
-	CU_ASSERT_EQUAL(last->st, GW_ST_AWAY);
+	CU_ASSERT_EQUAL(last->st, SST_ST_AWAY);
 	CU_ASSERT_STRING_EQUAL(last->note, "lunch");
 	CU_ASSERT_EQUAL(notified(mark, ALICE_C, DAVE, NULL), 0);
 	notify_answer_all();
@@ -604,34 +604,34 @@ static void test_fanout(void)
 	/* the same state again: nothing they see changed, no NOTIFY */
 	mark = nn;
 	CU_ASSERT_EQUAL(conn_notify(carol_sub, NULL, "active;expires=480",
-				    GW_ST_AWAY, "lunch"), 200);
+				    SST_ST_AWAY, "lunch"), 200);
 	CU_ASSERT_EQUAL(nn, mark);
 
 	/* a NOTIFY for no dialog of ours: 481, nobody told anything */
 	CU_ASSERT_EQUAL(conn_notify(carol_sub, "not-our-tag",
-				    "active;expires=480", GW_ST_ACTIVE,
+				    "active;expires=480", SST_ST_ACTIVE,
 				    NULL), 481);
 	CU_ASSERT_EQUAL(nn, mark);
-	CU_ASSERT_EQUAL(gw_pres_status(gw, CAROL), GW_ST_AWAY);
+	CU_ASSERT_EQUAL(gw_pres_status(gw, CAROL), SST_ST_AWAY);
 
 	/* a NOTIFY without a body: no state known, offline for both */
 	CU_ASSERT_EQUAL(conn_notify(carol_sub, NULL, "active;expires=470",
 				    -1, NULL), 200);
 	CU_ASSERT_EQUAL(nn - mark, 2);
 	CU_ASSERT_EQUAL(notified(mark, BOB_C, CAROL, &last), 1);
-	CU_ASSERT_EQUAL(last->st, GW_ST_OFFLINE);
+	CU_ASSERT_EQUAL(last->st, SST_ST_OFFLINE);
 	CU_ASSERT_EQUAL(notified(mark, ALICE_C, CAROL, &last), 1);
-	CU_ASSERT_EQUAL(last->st, GW_ST_OFFLINE);
+	CU_ASSERT_EQUAL(last->st, SST_ST_OFFLINE);
 	notify_answer_all();
 
 	/* and back online: both hear it */
 	mark = nn;
 	CU_ASSERT_EQUAL(conn_notify(carol_sub, NULL, "active;expires=460",
-				    GW_ST_ACTIVE, NULL), 200);
+				    SST_ST_ACTIVE, NULL), 200);
 	CU_ASSERT_EQUAL(notified(mark, BOB_C, CAROL, &last), 1);
-	CU_ASSERT_EQUAL(last->st, GW_ST_ACTIVE);
+	CU_ASSERT_EQUAL(last->st, SST_ST_ACTIVE);
 	CU_ASSERT_EQUAL(notified(mark, ALICE_C, CAROL, &last), 1);
-	CU_ASSERT_EQUAL(last->st, GW_ST_ACTIVE);
+	CU_ASSERT_EQUAL(last->st, SST_ST_ACTIVE);
 	CU_ASSERT_EQUAL(nn - mark, 2);
 	notify_answer_all();
 }
@@ -675,11 +675,11 @@ static void test_refresh(void)
 	mark = nn;
 	omark = no;
 	CU_ASSERT_EQUAL(conn_notify(carol_sub, NULL, "active;expires=600",
-				    GW_ST_DND, "call"), 200);
+				    SST_ST_DND, "call"), 200);
 	CU_ASSERT_EQUAL(notified(mark, BOB_C, CAROL, &last), 1);
-	CU_ASSERT_EQUAL(last->st, GW_ST_DND);
+	CU_ASSERT_EQUAL(last->st, SST_ST_DND);
 	CU_ASSERT_EQUAL(notified(mark, ALICE_C, CAROL, &last), 1);
-	CU_ASSERT_EQUAL(last->st, GW_ST_DND);
+	CU_ASSERT_EQUAL(last->st, SST_ST_DND);
 	notify_answer_all();
 	gw_fed_tick(gw, gw_now());
 	CU_ASSERT_EQUAL(sent_out(omark, "SUBSCRIBE", NULL, NULL), 0);
@@ -707,7 +707,7 @@ static void test_unsubscribe(void)
 	/* a change now reaches alice only */
 	mark = nn;
 	CU_ASSERT_EQUAL(conn_notify(carol_sub, NULL, "active;expires=590",
-				    GW_ST_ACTIVE, NULL), 200);
+				    SST_ST_ACTIVE, NULL), 200);
 	CU_ASSERT_EQUAL(nn - mark, 1);
 	CU_ASSERT_EQUAL(notified(mark, ALICE_C, CAROL, NULL), 1);
 	notify_answer_all();
@@ -741,9 +741,9 @@ static void test_unsubscribe(void)
 				    "timeout", -1, NULL), 200);
 	CU_ASSERT_EQUAL(nn, mark);
 	CU_ASSERT_EQUAL(conn_notify(carol_sub, NULL, "active;expires=600",
-				    GW_ST_ACTIVE, NULL), 481);
+				    SST_ST_ACTIVE, NULL), 481);
 	CU_ASSERT_EQUAL(nn, mark);
-	CU_ASSERT_EQUAL(gw_pres_status(gw, CAROL), GW_ST_OFFLINE);
+	CU_ASSERT_EQUAL(gw_pres_status(gw, CAROL), SST_ST_OFFLINE);
 }
 
 /* Bob and alice watch carol again: a new federation subscription. */
@@ -762,8 +762,8 @@ static void rewatch_carol(void)
 	carol_sub = s;
 	sub_answer(carol_sub, CAROL_TGT);
 	CU_ASSERT_EQUAL(conn_notify(carol_sub, NULL, "active;expires=600",
-				    GW_ST_ACTIVE, NULL), 200);
-	CU_ASSERT_EQUAL(gw_pres_status(gw, CAROL), GW_ST_ACTIVE);
+				    SST_ST_ACTIVE, NULL), 200);
+	CU_ASSERT_EQUAL(gw_pres_status(gw, CAROL), SST_ST_ACTIVE);
 	notify_answer_all();
 }
 
@@ -779,11 +779,11 @@ static void test_terminated(void)
 	mark = nn;
 	CU_ASSERT_EQUAL(conn_notify(carol_sub, NULL, "terminated;reason="
 				    "noresource", -1, NULL), 200);
-	CU_ASSERT_EQUAL(gw_pres_status(gw, CAROL), GW_ST_OFFLINE);
+	CU_ASSERT_EQUAL(gw_pres_status(gw, CAROL), SST_ST_OFFLINE);
 	CU_ASSERT_EQUAL(notified(mark, BOB_C, CAROL, &last), 1);
-	CU_ASSERT_EQUAL(last->st, GW_ST_OFFLINE);
+	CU_ASSERT_EQUAL(last->st, SST_ST_OFFLINE);
 	CU_ASSERT_EQUAL(notified(mark, ALICE_C, CAROL, &last), 1);
-	CU_ASSERT_EQUAL(last->st, GW_ST_OFFLINE);
+	CU_ASSERT_EQUAL(last->st, SST_ST_OFFLINE);
 	CU_ASSERT_EQUAL(nn - mark, 2);
 	notify_answer_all();
 
@@ -793,8 +793,8 @@ static void test_terminated(void)
 	CU_ASSERT_EQUAL(sent_out(omark, "SUBSCRIBE", NULL, NULL), 0);
 	/* and the dialog is over */
 	CU_ASSERT_EQUAL(conn_notify(carol_sub, NULL, "active;expires=600",
-				    GW_ST_ACTIVE, NULL), 481);
-	CU_ASSERT_EQUAL(gw_pres_status(gw, CAROL), GW_ST_OFFLINE);
+				    SST_ST_ACTIVE, NULL), 481);
+	CU_ASSERT_EQUAL(gw_pres_status(gw, CAROL), SST_ST_OFFLINE);
 
 	/* after the backoff (5 min for a refusal), subscribed afresh */
 	gw_fed_tick(gw, gw_now() + 301);
@@ -803,7 +803,7 @@ static void test_terminated(void)
 	sub_answer(carol_sub, CAROL_TGT);
 	mark = nn;
 	CU_ASSERT_EQUAL(conn_notify(carol_sub, NULL, "active;expires=600",
-				    GW_ST_ACTIVE, NULL), 200);
+				    SST_ST_ACTIVE, NULL), 200);
 	CU_ASSERT_EQUAL(notified(mark, BOB_C, CAROL, NULL), 1);
 	CU_ASSERT_EQUAL(notified(mark, ALICE_C, CAROL, NULL), 1);
 	notify_answer_all();
@@ -821,10 +821,10 @@ static void test_link_loss(void)
 			      sizeof(bob_dave), false), 200);
 	CU_ASSERT_EQUAL(sent_out(omark, "SUBSCRIBE", NULL, NULL), 0);
 	CU_ASSERT_EQUAL(notified(mark, BOB_C, DAVE, &last), 1);
-	CU_ASSERT_EQUAL(last->st, GW_ST_AWAY);
+	CU_ASSERT_EQUAL(last->st, SST_ST_AWAY);
 	notify_answer_all();
-	CU_ASSERT_EQUAL(gw_pres_status(gw, CAROL), GW_ST_ACTIVE);
-	CU_ASSERT_EQUAL(gw_pres_status(gw, DAVE), GW_ST_AWAY);
+	CU_ASSERT_EQUAL(gw_pres_status(gw, CAROL), SST_ST_ACTIVE);
+	CU_ASSERT_EQUAL(gw_pres_status(gw, DAVE), SST_ST_AWAY);
 
 	/* the keep-alive probe's connection fails: the link is down, the
 	 * dialogs through it are gone, and every watcher of both contacts
@@ -837,22 +837,22 @@ static void test_link_loss(void)
 	ov[p].answered = true;
 	sst_ctrans_tperror(ov[p].ct, ECONNRESET);
 	CU_ASSERT(gw_fed_degraded(gw));
-	CU_ASSERT_EQUAL(gw_pres_status(gw, CAROL), GW_ST_OFFLINE);
-	CU_ASSERT_EQUAL(gw_pres_status(gw, DAVE), GW_ST_OFFLINE);
+	CU_ASSERT_EQUAL(gw_pres_status(gw, CAROL), SST_ST_OFFLINE);
+	CU_ASSERT_EQUAL(gw_pres_status(gw, DAVE), SST_ST_OFFLINE);
 	CU_ASSERT_EQUAL(nn - mark, 4);
 	CU_ASSERT_EQUAL(notified(mark, BOB_C, CAROL, &last), 1);
-	CU_ASSERT_EQUAL(last->st, GW_ST_OFFLINE);
+	CU_ASSERT_EQUAL(last->st, SST_ST_OFFLINE);
 	CU_ASSERT_EQUAL(notified(mark, ALICE_C, CAROL, &last), 1);
-	CU_ASSERT_EQUAL(last->st, GW_ST_OFFLINE);
+	CU_ASSERT_EQUAL(last->st, SST_ST_OFFLINE);
 	CU_ASSERT_EQUAL(notified(mark, BOB_C, DAVE, &last), 1);
-	CU_ASSERT_EQUAL(last->st, GW_ST_OFFLINE);
+	CU_ASSERT_EQUAL(last->st, SST_ST_OFFLINE);
 	CU_ASSERT_EQUAL(notified(mark, ALICE_C, DAVE, &last), 1);
-	CU_ASSERT_EQUAL(last->st, GW_ST_OFFLINE);
+	CU_ASSERT_EQUAL(last->st, SST_ST_OFFLINE);
 	notify_answer_all();
 	/* the old dialogs are gone */
 	CU_ASSERT_EQUAL(conn_notify(carol_sub, NULL, "active;expires=600",
-				    GW_ST_ACTIVE, NULL), 481);
-	CU_ASSERT_EQUAL(gw_pres_status(gw, CAROL), GW_ST_OFFLINE);
+				    SST_ST_ACTIVE, NULL), 481);
+	CU_ASSERT_EQUAL(gw_pres_status(gw, CAROL), SST_ST_OFFLINE);
 
 	/* while down, nothing is subscribed */
 	omark = no;
@@ -877,11 +877,11 @@ static void test_link_loss(void)
 	sub_answer(d, DAVE_TGT);
 	mark = nn;
 	CU_ASSERT_EQUAL(conn_notify(d, NULL, "active;expires=600",
-				    GW_ST_ACTIVE, NULL), 200);
+				    SST_ST_ACTIVE, NULL), 200);
 	CU_ASSERT_EQUAL(notified(mark, BOB_C, DAVE, &last), 1);
-	CU_ASSERT_EQUAL(last->st, GW_ST_ACTIVE);
+	CU_ASSERT_EQUAL(last->st, SST_ST_ACTIVE);
 	CU_ASSERT_EQUAL(notified(mark, ALICE_C, DAVE, &last), 1);
-	CU_ASSERT_EQUAL(last->st, GW_ST_ACTIVE);
+	CU_ASSERT_EQUAL(last->st, SST_ST_ACTIVE);
 	notify_answer_all();
 	for (i = 0; i < no; i++)
 		CU_ASSERT(ov[i].answered);
@@ -899,7 +899,7 @@ static void test_lost_dialog(void)
 
 	mark = nn;
 	CU_ASSERT_EQUAL(conn_notify(carol_sub, NULL, "active;expires=600",
-				    GW_ST_ACTIVE, NULL), 200);
+				    SST_ST_ACTIVE, NULL), 200);
 	CU_ASSERT_EQUAL(nn - mark, 2);
 	notify_answer_all();
 
@@ -914,7 +914,7 @@ static void test_lost_dialog(void)
 	out_answer(r, 481, NULL);
 	sub_answer(d, DAVE_TGT);
 	CU_ASSERT_EQUAL(nn, mark);
-	CU_ASSERT_EQUAL(gw_pres_status(gw, CAROL), GW_ST_ACTIVE);
+	CU_ASSERT_EQUAL(gw_pres_status(gw, CAROL), SST_ST_ACTIVE);
 	omark = no;
 	gw_fed_tick(gw, gw_now());
 	CU_ASSERT_EQUAL_FATAL(sent_out(omark, "SUBSCRIBE", CAROL, &s), 1);
@@ -927,12 +927,12 @@ static void test_lost_dialog(void)
 
 	/* the new dialog's first NOTIFY says what is true, to both */
 	CU_ASSERT_EQUAL(conn_notify(carol_sub, NULL, "active;expires=600",
-				    GW_ST_AWAY, NULL), 200);
+				    SST_ST_AWAY, NULL), 200);
 	CU_ASSERT_EQUAL(nn - mark, 2);
 	CU_ASSERT_EQUAL(notified(mark, BOB_C, CAROL, &last), 1);
-	CU_ASSERT_EQUAL(last->st, GW_ST_AWAY);
+	CU_ASSERT_EQUAL(last->st, SST_ST_AWAY);
 	CU_ASSERT_EQUAL(notified(mark, ALICE_C, CAROL, &last), 1);
-	CU_ASSERT_EQUAL(last->st, GW_ST_AWAY);
+	CU_ASSERT_EQUAL(last->st, SST_ST_AWAY);
 	notify_answer_all();
 
 	/* ended "deactivated": again subscribed anew, the state held;
@@ -942,18 +942,18 @@ static void test_lost_dialog(void)
 	CU_ASSERT_EQUAL(conn_notify(carol_sub, NULL, "terminated;reason="
 				    "deactivated", -1, NULL), 200);
 	CU_ASSERT_EQUAL(nn, mark);
-	CU_ASSERT_EQUAL(gw_pres_status(gw, CAROL), GW_ST_AWAY);
+	CU_ASSERT_EQUAL(gw_pres_status(gw, CAROL), SST_ST_AWAY);
 	gw_fed_tick(gw, gw_now());
 	CU_ASSERT_EQUAL_FATAL(sent_out(omark, "SUBSCRIBE", CAROL, &s), 1);
 	out_answer(s, 403, NULL);
-	CU_ASSERT_EQUAL(gw_pres_status(gw, CAROL), GW_ST_OFFLINE);
+	CU_ASSERT_EQUAL(gw_pres_status(gw, CAROL), SST_ST_OFFLINE);
 	CU_ASSERT_EQUAL(nn - mark, 2);
 	CU_ASSERT_EQUAL(notified(mark, BOB_C, CAROL, &last), 1);
-	CU_ASSERT_EQUAL(last->st, GW_ST_OFFLINE);
+	CU_ASSERT_EQUAL(last->st, SST_ST_OFFLINE);
 	CU_ASSERT_EQUAL(notified(mark, ALICE_C, CAROL, &last), 1);
-	CU_ASSERT_EQUAL(last->st, GW_ST_OFFLINE);
+	CU_ASSERT_EQUAL(last->st, SST_ST_OFFLINE);
 	notify_answer_all();
-	CU_ASSERT_EQUAL(gw_pres_status(gw, DAVE), GW_ST_ACTIVE);
+	CU_ASSERT_EQUAL(gw_pres_status(gw, DAVE), SST_ST_ACTIVE);
 }
 
 /* A watcher comes back while the old dialog waits for its terminating
@@ -991,15 +991,15 @@ static void test_rewatch_while_ending(void)
 			200);
 	CU_ASSERT_EQUAL(nn, mark);
 	CU_ASSERT_EQUAL(conn_notify(dave_sub, NULL, "active;expires=600",
-				    GW_ST_DND, NULL), 481);
+				    SST_ST_DND, NULL), 481);
 	CU_ASSERT_EQUAL(nn, mark);
 
 	/* the new dialog's NOTIFY does */
 	CU_ASSERT_EQUAL(conn_notify(s, NULL, "active;expires=600",
-				    GW_ST_DND, NULL), 200);
+				    SST_ST_DND, NULL), 200);
 	CU_ASSERT_EQUAL(nn - mark, 1);
 	CU_ASSERT_EQUAL(notified(mark, BOB_C, DAVE, &last), 1);
-	CU_ASSERT_EQUAL(last->st, GW_ST_DND);
+	CU_ASSERT_EQUAL(last->st, SST_ST_DND);
 	notify_answer_all();
 	dave_sub = s;
 }
@@ -1106,9 +1106,9 @@ static void test_xmpp_per_watcher(void)
 			 &ov[xb_sub].msg->callid) != 0);
 	/* each hears offline at once: nothing is known yet */
 	CU_ASSERT_EQUAL(notified(mark, ALICE_C, XBOB, &last), 1);
-	CU_ASSERT_EQUAL(last->st, GW_ST_OFFLINE);
+	CU_ASSERT_EQUAL(last->st, SST_ST_OFFLINE);
 	CU_ASSERT_EQUAL(notified(mark, BOB_C, XBOB, &last), 1);
-	CU_ASSERT_EQUAL(last->st, GW_ST_OFFLINE);
+	CU_ASSERT_EQUAL(last->st, SST_ST_OFFLINE);
 	notify_answer_all();
 	sub_answer(xa_sub, XBOB_TGT);
 	sub_answer(xb_sub, XBOB_TGT);
@@ -1119,22 +1119,22 @@ static void test_xmpp_per_watcher(void)
 	 * that says online: alice still sees offline */
 	mark = nn;
 	CU_ASSERT_EQUAL(conn_notify(xa_sub, NULL, "pending;expires=600",
-				    GW_ST_ACTIVE, NULL), 200);
+				    SST_ST_ACTIVE, NULL), 200);
 	CU_ASSERT_EQUAL(nn, mark);
-	CU_ASSERT_EQUAL(gw_fed_status(gw, XBOB, ALICE, NULL), GW_ST_OFFLINE);
+	CU_ASSERT_EQUAL(gw_fed_status(gw, XBOB, ALICE, NULL), SST_ST_OFFLINE);
 
 	/* bob approves alice: she, and only she, sees him online */
 	CU_ASSERT_EQUAL(conn_notify(xa_sub, NULL, "active;expires=600",
-				    GW_ST_ACTIVE, "chatty"), 200);
+				    SST_ST_ACTIVE, "chatty"), 200);
 	CU_ASSERT_EQUAL(nn - mark, 1);
 	CU_ASSERT_EQUAL(notified(mark, ALICE_C, XBOB, &last), 1);
-	CU_ASSERT_EQUAL(last->st, GW_ST_ACTIVE);
+	CU_ASSERT_EQUAL(last->st, SST_ST_ACTIVE);
 	CU_ASSERT_STRING_EQUAL(last->note, "chatty");
 	CU_ASSERT_EQUAL(notified(mark, BOB_C, XBOB, NULL), 0);
-	CU_ASSERT_EQUAL(gw_fed_status(gw, XBOB, ALICE, NULL), GW_ST_ACTIVE);
-	CU_ASSERT_EQUAL(gw_fed_status(gw, XBOB, BOB, NULL), GW_ST_OFFLINE);
+	CU_ASSERT_EQUAL(gw_fed_status(gw, XBOB, ALICE, NULL), SST_ST_ACTIVE);
+	CU_ASSERT_EQUAL(gw_fed_status(gw, XBOB, BOB, NULL), SST_ST_OFFLINE);
 	/* nobody without a subscription of their own sees him */
-	CU_ASSERT_EQUAL(gw_pres_status(gw, XBOB), GW_ST_OFFLINE);
+	CU_ASSERT_EQUAL(gw_pres_status(gw, XBOB), SST_ST_OFFLINE);
 	notify_answer_all();
 	CU_ASSERT_STRING_EQUAL(wsubs_of("jabber", b, sizeof(b)),
 			       "xmpp 1/1/0");
@@ -1142,10 +1142,10 @@ static void test_xmpp_per_watcher(void)
 	/* bob approves bob: his own state, from his own dialog */
 	mark = nn;
 	CU_ASSERT_EQUAL(conn_notify(xb_sub, NULL, "active;expires=600",
-				    GW_ST_AWAY, NULL), 200);
+				    SST_ST_AWAY, NULL), 200);
 	CU_ASSERT_EQUAL(nn - mark, 1);
 	CU_ASSERT_EQUAL(notified(mark, BOB_C, XBOB, &last), 1);
-	CU_ASSERT_EQUAL(last->st, GW_ST_AWAY);
+	CU_ASSERT_EQUAL(last->st, SST_ST_AWAY);
 	notify_answer_all();
 	CU_ASSERT_STRING_EQUAL(wsubs_of("jabber", b, sizeof(b)),
 			       "xmpp 2/0/0");
@@ -1174,9 +1174,9 @@ static void test_sip_beside_xmpp(void)
 			       "sip shared");
 	sub_answer(s, "sip:chibob@" CONN_IP ":5060;transport=tcp");
 	CU_ASSERT_EQUAL(conn_notify(s, NULL, "active;expires=600",
-				    GW_ST_ACTIVE, NULL), 200);
-	CU_ASSERT_EQUAL(gw_fed_status(gw, CHIBOB, ALICE, NULL), GW_ST_ACTIVE);
-	CU_ASSERT_EQUAL(gw_fed_status(gw, CHIBOB, BOB, NULL), GW_ST_ACTIVE);
+				    SST_ST_ACTIVE, NULL), 200);
+	CU_ASSERT_EQUAL(gw_fed_status(gw, CHIBOB, ALICE, NULL), SST_ST_ACTIVE);
+	CU_ASSERT_EQUAL(gw_fed_status(gw, CHIBOB, BOB, NULL), SST_ST_ACTIVE);
 	notify_answer_all();
 }
 
@@ -1200,9 +1200,9 @@ static void test_xmpp_rejected(void)
 	CU_ASSERT_EQUAL(conn_notify(xb_sub, NULL, "terminated;reason="
 				    "rejected", -1, NULL), 200);
 	CU_ASSERT_EQUAL(notified(mark, BOB_C, XBOB, &last), 1);
-	CU_ASSERT_EQUAL(last->st, GW_ST_OFFLINE);
+	CU_ASSERT_EQUAL(last->st, SST_ST_OFFLINE);
 	CU_ASSERT_EQUAL(notified(mark, ALICE_C, XBOB, NULL), 0);
-	CU_ASSERT_EQUAL(gw_fed_status(gw, XBOB, ALICE, NULL), GW_ST_ACTIVE);
+	CU_ASSERT_EQUAL(gw_fed_status(gw, XBOB, ALICE, NULL), SST_ST_ACTIVE);
 	notify_answer_all();
 	CU_ASSERT_STRING_EQUAL(wsubs_of("jabber", b, sizeof(b)),
 			       "xmpp 1/0/1");
@@ -1228,7 +1228,7 @@ static void test_xmpp_rejected(void)
 	CU_ASSERT_EQUAL(pl_cmp(&ov[s].msg->callid, &ov[xa_sub].msg->callid),
 			0);
 	out_answer(s, 200, "Expires: 600\r\n");
-	CU_ASSERT_EQUAL(gw_fed_status(gw, XBOB, BOB, NULL), GW_ST_OFFLINE);
+	CU_ASSERT_EQUAL(gw_fed_status(gw, XBOB, BOB, NULL), SST_ST_OFFLINE);
 	CU_ASSERT_STRING_EQUAL(wsubs_of("jabber", b, sizeof(b)),
 			       "xmpp 1/0/1");
 
@@ -1246,10 +1246,10 @@ static void test_xmpp_rejected(void)
 	notify_answer_all();
 	mark = nn;
 	CU_ASSERT_EQUAL(conn_notify(xb_sub, NULL, "active;expires=600",
-				    GW_ST_DND, NULL), 200);
+				    SST_ST_DND, NULL), 200);
 	/* both of bob's dialogs hear it */
 	CU_ASSERT_EQUAL(notified(mark, BOB_C, XBOB, &last), 2);
-	CU_ASSERT_EQUAL(last->st, GW_ST_DND);
+	CU_ASSERT_EQUAL(last->st, SST_ST_DND);
 	notify_answer_all();
 
 	/* other endings are retried as for SIP: deactivated at once */
@@ -1262,7 +1262,7 @@ static void test_xmpp_rejected(void)
 	xb_sub = s;
 	sub_answer(xb_sub, XBOB_TGT);
 	CU_ASSERT_EQUAL(conn_notify(xb_sub, NULL, "active;expires=600",
-				    GW_ST_DND, NULL), 200);
+				    SST_ST_DND, NULL), 200);
 	notify_answer_all();
 	/* probation: after the transient backoff, not before */
 	omark = no;
@@ -1276,7 +1276,7 @@ static void test_xmpp_rejected(void)
 	xb_sub = s;
 	sub_answer(xb_sub, XBOB_TGT);
 	CU_ASSERT_EQUAL(conn_notify(xb_sub, NULL, "active;expires=600",
-				    GW_ST_DND, NULL), 200);
+				    SST_ST_DND, NULL), 200);
 	notify_answer_all();
 	CU_ASSERT_STRING_EQUAL(wsubs_of("jabber", b, sizeof(b)),
 			       "xmpp 2/0/0");
@@ -1310,9 +1310,9 @@ static void test_xmpp_leave(void)
 	/* bob's is kept: he still hears bob@xmpp */
 	mark = nn;
 	CU_ASSERT_EQUAL(conn_notify(xb_sub, NULL, "active;expires=600",
-				    GW_ST_ACTIVE, NULL), 200);
+				    SST_ST_ACTIVE, NULL), 200);
 	CU_ASSERT_EQUAL(notified(mark, BOB_C, XBOB, &last), 2);
-	CU_ASSERT_EQUAL(last->st, GW_ST_ACTIVE);
+	CU_ASSERT_EQUAL(last->st, SST_ST_ACTIVE);
 	CU_ASSERT_EQUAL(notified(mark, ALICE_C, XBOB, NULL), 0);
 	notify_answer_all();
 

@@ -34,7 +34,7 @@
 #include "gateway/gw_pres.h"
 #include "gateway/gw_regsrv.h"
 #include "gateway/gw_out.h"
-#include "gateway/gw_pidf.h"
+#include "sipstack/sst_pidf.h"
 #include "gateway/gw_req.h"
 #include "gateway/gw_pres_seam.h"
 #include "gateway/gw_reg.h"
@@ -290,7 +290,7 @@ static void test_register(void)
 }
 
 static uint16_t publish(uint32_t expires, const char *ifmatch,
-			enum gw_status st, bool with_body)
+			enum sst_status st, bool with_body)
 {
 	struct mbuf *body = NULL;
 	char hdrs[128];
@@ -298,14 +298,14 @@ static uint16_t publish(uint32_t expires, const char *ifmatch,
 
 	if (with_body) {
 		body = mbuf_alloc(512);
-		CU_ASSERT_EQUAL_FATAL(gw_pidf_encode(body, AOR, st, "lunch"),
+		CU_ASSERT_EQUAL_FATAL(sst_pidf_encode(body, AOR, st, "lunch"),
 				      0);
 	}
 	re_snprintf(hdrs, sizeof(hdrs), "Event: presence\r\nExpires: %u\r\n"
 		    "%s%s%s", expires, ifmatch ? "SIP-If-Match: " : "",
 		    ifmatch ? ifmatch : "", ifmatch ? "\r\n" : "");
 	sc = run(gw_publish, "PUBLISH", AOR, "pub-1", cseq_next++, hdrs,
-		 with_body ? GW_PIDF_CTYPE : NULL, body);
+		 with_body ? SST_PIDF_CTYPE : NULL, body);
 	mem_deref(body);
 	return sc;
 }
@@ -315,30 +315,30 @@ static void test_presence_state(void)
 	const struct sip_hdr *etag;
 	char tag[64];
 
-	CU_ASSERT_EQUAL(gw_pres_status(gw, AOR), GW_ST_OFFLINE);
+	CU_ASSERT_EQUAL(gw_pres_status(gw, AOR), SST_ST_OFFLINE);
 
 	/* registered, nothing published: online */
 	CU_ASSERT_EQUAL(reg("pres-1", 1, "Contact: <" C1 ">\r\n"
 			    "Expires: 300\r\n"), 200);
-	CU_ASSERT_EQUAL(gw_pres_status(gw, AOR), GW_ST_ACTIVE);
+	CU_ASSERT_EQUAL(gw_pres_status(gw, AOR), SST_ST_ACTIVE);
 
 	/* a publication: away, with an entity tag to refresh it by */
-	CU_ASSERT_EQUAL(publish(600, NULL, GW_ST_AWAY, true), 200);
-	CU_ASSERT_EQUAL(gw_pres_status(gw, AOR), GW_ST_AWAY);
+	CU_ASSERT_EQUAL(publish(600, NULL, SST_ST_AWAY, true), 200);
+	CU_ASSERT_EQUAL(gw_pres_status(gw, AOR), SST_ST_AWAY);
 	etag = sip_msg_xhdr(sent.msg, "SIP-ETag");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(etag);
 	CU_ASSERT_EQUAL(pl_strcpy(&etag->val, tag, sizeof(tag)), 0);
 
 	/* modified under its tag: do not disturb */
-	CU_ASSERT_EQUAL(publish(600, tag, GW_ST_DND, true), 200);
-	CU_ASSERT_EQUAL(gw_pres_status(gw, AOR), GW_ST_DND);
+	CU_ASSERT_EQUAL(publish(600, tag, SST_ST_DND, true), 200);
+	CU_ASSERT_EQUAL(gw_pres_status(gw, AOR), SST_ST_DND);
 	etag = sip_msg_xhdr(sent.msg, "SIP-ETag");
 	CU_ASSERT_PTR_NOT_NULL_FATAL(etag);
 	CU_ASSERT_EQUAL(pl_strcpy(&etag->val, tag, sizeof(tag)), 0);
 
 	/* an unknown tag changes nothing */
-	CU_ASSERT_EQUAL(publish(600, "no-such-tag", GW_ST_ACTIVE, false), 412);
-	CU_ASSERT_EQUAL(gw_pres_status(gw, AOR), GW_ST_DND);
+	CU_ASSERT_EQUAL(publish(600, "no-such-tag", SST_ST_ACTIVE, false), 412);
+	CU_ASSERT_EQUAL(gw_pres_status(gw, AOR), SST_ST_DND);
 
 	/* someone else's presence is refused */
 	CU_ASSERT_EQUAL(run(gw_publish, "PUBLISH", "sip:bob@acme.test",
@@ -346,13 +346,13 @@ static void test_presence_state(void)
 			403);
 
 	/* removed: back to what the registration says */
-	CU_ASSERT_EQUAL(publish(0, tag, GW_ST_ACTIVE, false), 200);
-	CU_ASSERT_EQUAL(gw_pres_status(gw, AOR), GW_ST_ACTIVE);
+	CU_ASSERT_EQUAL(publish(0, tag, SST_ST_ACTIVE, false), 200);
+	CU_ASSERT_EQUAL(gw_pres_status(gw, AOR), SST_ST_ACTIVE);
 	CU_ASSERT_EQUAL(gw_pub_count(gw), 0);
 
 	/* a publication that expires in the sweep: the same */
-	CU_ASSERT_EQUAL(publish(120, NULL, GW_ST_AWAY, true), 200);
-	CU_ASSERT_EQUAL(gw_pres_status(gw, AOR), GW_ST_AWAY);
+	CU_ASSERT_EQUAL(publish(120, NULL, SST_ST_AWAY, true), 200);
+	CU_ASSERT_EQUAL(gw_pres_status(gw, AOR), SST_ST_AWAY);
 	CU_ASSERT_EQUAL(gw_pub_count(gw), 1);
 	gw_pres_sweep(gw, gw_now() + 121);
 	CU_ASSERT_EQUAL(gw_pub_count(gw), 0);
@@ -378,7 +378,7 @@ static struct notify {
 	struct sip_msg *msg;      /* as it would be on the wire */
 	char ruri[128];
 	char state[64];           /* Subscription-State */
-	enum gw_status st;
+	enum sst_status st;
 	bool answered;
 } nv[32];
 static unsigned nn;
@@ -388,7 +388,7 @@ static int notify_capture(struct mbuf *mb, void *arg)
 	struct mbuf *copy = mbuf_alloc(mbuf_get_left(mb));
 	const struct sip_hdr *ss;
 	struct sst_verdict v;
-	struct gw_pidf pidf;
+	struct sst_pidf pidf;
 	struct notify *n;
 
 	(void)arg;
@@ -413,7 +413,7 @@ static int notify_capture(struct mbuf *mb, void *arg)
 	ss = sip_msg_hdr(n->msg, SIP_HDR_SUBSCRIPTION_STATE);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(ss);
 	(void)pl_strcpy(&ss->val, n->state, sizeof(n->state));
-	CU_ASSERT_EQUAL(gw_pidf_decode(&pidf, (const char *)
+	CU_ASSERT_EQUAL(sst_pidf_decode(&pidf, (const char *)
 				       mbuf_buf(n->msg->mb),
 				       mbuf_get_left(n->msg->mb)), 0);
 	n->st = pidf.st;
@@ -550,21 +550,21 @@ static void test_notify_fanout(void)
 			    "Expires: 300\r\n"), 200);
 	CU_ASSERT_EQUAL(nn - mark, 2);
 	CU_ASSERT_EQUAL(notified(mark, BOB_C, &last), 1);
-	CU_ASSERT_EQUAL(last->st, GW_ST_ACTIVE);
+	CU_ASSERT_EQUAL(last->st, SST_ST_ACTIVE);
 	CU_ASSERT_EQUAL(pl_strcmp(&last->msg->from.auri, AOR), 0);
 	CU_ASSERT_EQUAL(notified(mark, CAROL_C, &last), 1);
-	CU_ASSERT_EQUAL(last->st, GW_ST_ACTIVE);
+	CU_ASSERT_EQUAL(last->st, SST_ST_ACTIVE);
 	CU_ASSERT_EQUAL(pl_strcmp(&last->msg->from.auri, AOR), 0);
 	answer_all();
 
 	/* she publishes away: both hear it */
 	mark = nn;
-	CU_ASSERT_EQUAL(publish(600, NULL, GW_ST_AWAY, true), 200);
+	CU_ASSERT_EQUAL(publish(600, NULL, SST_ST_AWAY, true), 200);
 	CU_ASSERT_EQUAL(nn - mark, 2);
 	CU_ASSERT_EQUAL(notified(mark, BOB_C, &last), 1);
-	CU_ASSERT_EQUAL(last->st, GW_ST_AWAY);
+	CU_ASSERT_EQUAL(last->st, SST_ST_AWAY);
 	CU_ASSERT_EQUAL(notified(mark, CAROL_C, &last), 1);
-	CU_ASSERT_EQUAL(last->st, GW_ST_AWAY);
+	CU_ASSERT_EQUAL(last->st, SST_ST_AWAY);
 	answer_all();
 
 	/* a second registration changes nothing they see: no NOTIFY */
@@ -605,7 +605,7 @@ static void test_notify_fanout(void)
 		for (i = mark; i < nn; i++) {
 			if (!strcmp(nv[i].state, "terminated;reason=timeout"))
 				finals++;
-			else if (nv[i].st == GW_ST_OFFLINE &&
+			else if (nv[i].st == SST_ST_OFFLINE &&
 				 !pl_strcmp(&nv[i].msg->from.auri, AOR))
 				offline++;
 		}

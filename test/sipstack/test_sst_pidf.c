@@ -1,5 +1,5 @@
 /*
- * test_gw_pidf.c -- presence documents: the four states round trip, what
+ * test_sst_pidf.c -- presence documents: the four states round trip, what
  * real clients publish reads as the right state, and hostile documents are
  * refused with a reason, never a crash.
  */
@@ -10,36 +10,36 @@
 
 #include <re.h>
 
-#include "gateway/gw_pidf.h"
+#include "sipstack/sst_pidf.h"
 #include "lib/cutest.h"
 
-static int decode_str(struct gw_pidf *pd, const char *s)
+static int decode_str(struct sst_pidf *pd, const char *s)
 {
-	return gw_pidf_decode(pd, s, strlen(s));
+	return sst_pidf_decode(pd, s, strlen(s));
 }
 
 /* status -> PIDF -> status for all four, and the wire form of each. */
 static void test_round_trip(void)
 {
 	static const struct {
-		enum gw_status st;
+		enum sst_status st;
 		const char *basic;
 		const char *act;  /* NULL: no activities element at all */
 	} tv[] = {
-		{GW_ST_ACTIVE, "<basic>open</basic>", NULL},
-		{GW_ST_AWAY, "<basic>open</basic>", "<rpid:away/>"},
-		{GW_ST_DND, "<basic>open</basic>", "<rpid:busy/>"},
-		{GW_ST_OFFLINE, "<basic>closed</basic>", NULL},
+		{SST_ST_ACTIVE, "<basic>open</basic>", NULL},
+		{SST_ST_AWAY, "<basic>open</basic>", "<rpid:away/>"},
+		{SST_ST_DND, "<basic>open</basic>", "<rpid:busy/>"},
+		{SST_ST_OFFLINE, "<basic>closed</basic>", NULL},
 	};
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(tv); i++) {
 		struct mbuf *mb = mbuf_alloc(512);
-		struct gw_pidf pd;
+		struct sst_pidf pd;
 		char *doc = NULL;
 
 		CU_ASSERT_FATAL(mb != NULL);
-		CU_ASSERT_EQUAL(gw_pidf_encode(mb, "sip:a.smith@acme.test",
+		CU_ASSERT_EQUAL(sst_pidf_encode(mb, "sip:a.smith@acme.test",
 					       tv[i].st, "at \"lunch\" & <back>"), 0);
 		mbuf_set_pos(mb, 0);
 		CU_ASSERT_EQUAL(mbuf_strdup(mb, &doc, mbuf_get_left(mb)), 0);
@@ -64,30 +64,30 @@ static void test_round_trip(void)
 
 static void test_names(void)
 {
-	enum gw_status st, back;
+	enum sst_status st, back;
 
-	for (st = GW_ST_ACTIVE; st <= GW_ST_OFFLINE; st++) {
-		CU_ASSERT_EQUAL(gw_status_from_name(&back, gw_status_name(st)), 0);
+	for (st = SST_ST_ACTIVE; st <= SST_ST_OFFLINE; st++) {
+		CU_ASSERT_EQUAL(sst_status_from_name(&back, sst_status_name(st)), 0);
 		CU_ASSERT_EQUAL(back, st);
 	}
-	CU_ASSERT_STRING_EQUAL(gw_status_name(GW_ST_DND), "dnd");
-	CU_ASSERT_STRING_EQUAL(gw_status_name((enum gw_status)9), "?");
-	CU_ASSERT_EQUAL(gw_status_from_name(&back, "busy"), EINVAL);
+	CU_ASSERT_STRING_EQUAL(sst_status_name(SST_ST_DND), "dnd");
+	CU_ASSERT_STRING_EQUAL(sst_status_name((enum sst_status)9), "?");
+	CU_ASSERT_EQUAL(sst_status_from_name(&back, "busy"), EINVAL);
 }
 
 static void test_encode_refusals(void)
 {
 	struct mbuf *mb = mbuf_alloc(64);
-	char big[GW_PIDF_ENTITY_MAX + 2];
+	char big[SST_PIDF_ENTITY_MAX + 2];
 
 	memset(big, 'a', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
-	CU_ASSERT_EQUAL(gw_pidf_encode(NULL, "sip:a@b", GW_ST_ACTIVE, NULL), EINVAL);
-	CU_ASSERT_EQUAL(gw_pidf_encode(mb, "", GW_ST_ACTIVE, NULL), EINVAL);
-	CU_ASSERT_EQUAL(gw_pidf_encode(mb, "sip:a@b", (enum gw_status)7, NULL), EINVAL);
-	CU_ASSERT_EQUAL(gw_pidf_encode(mb, big, GW_ST_ACTIVE, NULL), EMSGSIZE);
-	CU_ASSERT_EQUAL(gw_pidf_encode(mb, "sip:a@b", GW_ST_ACTIVE, "bell\a"), EINVAL);
-	CU_ASSERT_EQUAL(gw_pidf_encode(mb, "sip:\xff@b", GW_ST_ACTIVE, NULL), EINVAL);
+	CU_ASSERT_EQUAL(sst_pidf_encode(NULL, "sip:a@b", SST_ST_ACTIVE, NULL), EINVAL);
+	CU_ASSERT_EQUAL(sst_pidf_encode(mb, "", SST_ST_ACTIVE, NULL), EINVAL);
+	CU_ASSERT_EQUAL(sst_pidf_encode(mb, "sip:a@b", (enum sst_status)7, NULL), EINVAL);
+	CU_ASSERT_EQUAL(sst_pidf_encode(mb, big, SST_ST_ACTIVE, NULL), EMSGSIZE);
+	CU_ASSERT_EQUAL(sst_pidf_encode(mb, "sip:a@b", SST_ST_ACTIVE, "bell\a"), EINVAL);
+	CU_ASSERT_EQUAL(sst_pidf_encode(mb, "sip:\xff@b", SST_ST_ACTIVE, NULL), EINVAL);
 	CU_ASSERT_EQUAL(mb->end, 0);
 	mem_deref(mb);
 }
@@ -134,60 +134,60 @@ static void test_clients(void)
 {
 	static const struct {
 		const char *doc;
-		enum gw_status st;
+		enum sst_status st;
 		const char *entity;
 		const char *note;
 	} tv[] = {
-		{BARESIP("", "open"), GW_ST_ACTIVE, "sip:bob@acme.test", ""},
-		{BARESIP("<rpid:away/>", "open"), GW_ST_AWAY, "sip:bob@acme.test", ""},
-		{BARESIP("<rpid:busy/>", "open"), GW_ST_DND, "sip:bob@acme.test", ""},
-		{BARESIP("", "closed"), GW_ST_OFFLINE, "sip:bob@acme.test", ""},
-		{BARESIP("<rpid:busy/>", "closed"), GW_ST_OFFLINE, "sip:bob@acme.test", ""},
-		{LINPHONE("<rpid:away/>", "open"), GW_ST_AWAY, "sip:carol@acme.test", "Gone fishing"},
-		{LINPHONE("<rpid:on-the-phone/>", "open"), GW_ST_DND, "sip:carol@acme.test", "Gone fishing"},
-		{LINPHONE("<rpid:meeting/>", "open"), GW_ST_DND, "sip:carol@acme.test", "Gone fishing"},
-		{LINPHONE("<rpid:vacation/>", "open"), GW_ST_AWAY, "sip:carol@acme.test", "Gone fishing"},
-		{LINPHONE("<rpid:lunch/>", "open"), GW_ST_AWAY, "sip:carol@acme.test", "Gone fishing"},
-		{LINPHONE("<rpid:away/><rpid:busy/>", "open"), GW_ST_DND, "sip:carol@acme.test", "Gone fishing"},
-		{LINPHONE("<rpid:unknown/>", "open"), GW_ST_ACTIVE, "sip:carol@acme.test", "Gone fishing"},
-		{LINPHONE("<rpid:other>coding</rpid:other>", "open"), GW_ST_ACTIVE, "sip:carol@acme.test", "Gone fishing"},
+		{BARESIP("", "open"), SST_ST_ACTIVE, "sip:bob@acme.test", ""},
+		{BARESIP("<rpid:away/>", "open"), SST_ST_AWAY, "sip:bob@acme.test", ""},
+		{BARESIP("<rpid:busy/>", "open"), SST_ST_DND, "sip:bob@acme.test", ""},
+		{BARESIP("", "closed"), SST_ST_OFFLINE, "sip:bob@acme.test", ""},
+		{BARESIP("<rpid:busy/>", "closed"), SST_ST_OFFLINE, "sip:bob@acme.test", ""},
+		{LINPHONE("<rpid:away/>", "open"), SST_ST_AWAY, "sip:carol@acme.test", "Gone fishing"},
+		{LINPHONE("<rpid:on-the-phone/>", "open"), SST_ST_DND, "sip:carol@acme.test", "Gone fishing"},
+		{LINPHONE("<rpid:meeting/>", "open"), SST_ST_DND, "sip:carol@acme.test", "Gone fishing"},
+		{LINPHONE("<rpid:vacation/>", "open"), SST_ST_AWAY, "sip:carol@acme.test", "Gone fishing"},
+		{LINPHONE("<rpid:lunch/>", "open"), SST_ST_AWAY, "sip:carol@acme.test", "Gone fishing"},
+		{LINPHONE("<rpid:away/><rpid:busy/>", "open"), SST_ST_DND, "sip:carol@acme.test", "Gone fishing"},
+		{LINPHONE("<rpid:unknown/>", "open"), SST_ST_ACTIVE, "sip:carol@acme.test", "Gone fishing"},
+		{LINPHONE("<rpid:other>coding</rpid:other>", "open"), SST_ST_ACTIVE, "sip:carol@acme.test", "Gone fishing"},
 		/* prefixes of any name; namespace decides, not the prefix */
 		{HDR "<p:presence xmlns:p=\"urn:ietf:params:xml:ns:pidf\" "
 		 "xmlns:x=\"urn:ietf:params:xml:ns:pidf:rpid\" "
 		 "xmlns:d=\"urn:ietf:params:xml:ns:pidf:data-model\" entity=\"pres:x@y\">"
 		 "<p:tuple id=\"a\"><p:status><p:basic>open</p:basic></p:status></p:tuple>"
 		 "<d:person id=\"b\"><x:activities><x:away/></x:activities></d:person>"
-		 "</p:presence>", GW_ST_AWAY, "pres:x@y", ""},
+		 "</p:presence>", SST_ST_AWAY, "pres:x@y", ""},
 		/* a busy element in a foreign namespace is not RPID busy */
 		{HDR "<presence xmlns=\"urn:ietf:params:xml:ns:pidf\" "
 		 "xmlns:rpid=\"urn:example:not-rpid\" entity=\"sip:x@y\">"
 		 "<tuple id=\"a\"><status><basic>open</basic></status></tuple>"
 		 "<rpid:activities><rpid:busy/></rpid:activities></presence>",
-		 GW_ST_ACTIVE, "sip:x@y", ""},
+		 SST_ST_ACTIVE, "sip:x@y", ""},
 		/* activities inside the tuple's status (older RPID drafts) */
 		{HDR "<presence xmlns=\"urn:ietf:params:xml:ns:pidf\" "
 		 "xmlns:r=\"urn:ietf:params:xml:ns:pidf:rpid\" entity=\"sip:x@y\">"
 		 "<tuple id=\"a\"><status><basic>open</basic>"
 		 "<r:activities><r:busy/></r:activities></status></tuple></presence>",
-		 GW_ST_DND, "sip:x@y", ""},
+		 SST_ST_DND, "sip:x@y", ""},
 		/* several tuples: one open device is enough */
 		{HDR "<presence xmlns=\"urn:ietf:params:xml:ns:pidf\" entity=\"sip:x@y\">"
 		 "<tuple id=\"a\"><status><basic>closed</basic></status></tuple>"
 		 "<tuple id=\"b\"><status><basic>open</basic></status></tuple>"
 		 "<note>desk phone off</note></presence>",
-		 GW_ST_ACTIVE, "sip:x@y", "desk phone off"},
+		 SST_ST_ACTIVE, "sip:x@y", "desk phone off"},
 		/* no tuple with a basic status: no sign of reachability */
 		{HDR "<presence xmlns=\"urn:ietf:params:xml:ns:pidf\" entity=\"sip:x@y\"/>",
-		 GW_ST_OFFLINE, "sip:x@y", ""},
+		 SST_ST_OFFLINE, "sip:x@y", ""},
 		/* unknown basic value is not open */
 		{HDR "<presence xmlns=\"urn:ietf:params:xml:ns:pidf\" entity=\"sip:x@y\">"
 		 "<tuple id=\"a\"><status><basic>OPEN</basic></status></tuple></presence>",
-		 GW_ST_OFFLINE, "sip:x@y", ""},
+		 SST_ST_OFFLINE, "sip:x@y", ""},
 	};
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(tv); i++) {
-		struct gw_pidf pd;
+		struct sst_pidf pd;
 		int err = decode_str(&pd, tv[i].doc);
 
 		CU_ASSERT_EQUAL(err, 0);
@@ -197,7 +197,7 @@ static void test_clients(void)
 		}
 		if (pd.st != tv[i].st)
 			fprintf(stderr, "case %zu: got %s want %s\n", i,
-				gw_status_name(pd.st), gw_status_name(tv[i].st));
+				sst_status_name(pd.st), sst_status_name(tv[i].st));
 		CU_ASSERT_EQUAL(pd.st, tv[i].st);
 		CU_ASSERT_STRING_EQUAL(pd.entity, tv[i].entity);
 		CU_ASSERT_STRING_EQUAL(pd.note, tv[i].note);
@@ -207,7 +207,7 @@ static void test_clients(void)
 static void test_note_cut(void)
 {
 	char doc[2048], note[600];
-	struct gw_pidf pd;
+	struct sst_pidf pd;
 	size_t i, l;
 
 	/* 300 bytes of two-byte characters: the cut keeps whole characters */
@@ -222,7 +222,7 @@ static void test_note_cut(void)
 		 "<note>x%s</note></presence>", note);
 	CU_ASSERT_EQUAL_FATAL(decode_str(&pd, doc), 0);
 	l = strlen(pd.note);
-	CU_ASSERT(l <= GW_PIDF_NOTE_MAX && l >= GW_PIDF_NOTE_MAX - 1);
+	CU_ASSERT(l <= SST_PIDF_NOTE_MAX && l >= SST_PIDF_NOTE_MAX - 1);
 	CU_ASSERT_EQUAL(pd.note[0], 'x');
 	CU_ASSERT_EQUAL(l % 2, 1);   /* 'x' + whole two-byte characters */
 }
@@ -262,7 +262,7 @@ static void test_refusals(void)
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(tv); i++) {
-		struct gw_pidf pd;
+		struct sst_pidf pd;
 		int err;
 
 		memset(&pd, 0x5a, sizeof(pd));
@@ -271,9 +271,9 @@ static void test_refusals(void)
 			fprintf(stderr, "refusal %zu: got %d want %d\n", i, err,
 				tv[i].err);
 		CU_ASSERT_EQUAL(err, tv[i].err);
-		CU_ASSERT_EQUAL(pd.st, (enum gw_status)0x5a5a5a5a);
+		CU_ASSERT_EQUAL(pd.st, (enum sst_status)0x5a5a5a5a);
 	}
-	CU_ASSERT_EQUAL(gw_pidf_decode(NULL, "x", 1), EINVAL);
+	CU_ASSERT_EQUAL(sst_pidf_decode(NULL, "x", 1), EINVAL);
 }
 
 /* A DOCTYPE hidden from the byte scan (UTF-16) still stops the parser. */
@@ -283,7 +283,7 @@ static void test_doctype_utf16(void)
 		"<!DOCTYPE p [<!ENTITY x \"open\">]><presence "
 		"xmlns=\"urn:ietf:params:xml:ns:pidf\" entity=\"sip:x@y\"/>";
 	char doc[sizeof(src) * 2 + 2];
-	struct gw_pidf pd;
+	struct sst_pidf pd;
 	size_t i;
 	int err;
 
@@ -293,61 +293,61 @@ static void test_doctype_utf16(void)
 		doc[2 + 2 * i] = src[i];
 		doc[3 + 2 * i] = '\0';
 	}
-	err = gw_pidf_decode(&pd, doc, 2 + 2 * (sizeof(src) - 1));
+	err = sst_pidf_decode(&pd, doc, 2 + 2 * (sizeof(src) - 1));
 	CU_ASSERT(err == EPERM || err == EBADMSG);
 }
 
 static void test_bounds(void)
 {
-	struct mbuf *mb = mbuf_alloc(GW_PIDF_DOC_MAX + 64);
-	struct gw_pidf pd;
+	struct mbuf *mb = mbuf_alloc(SST_PIDF_DOC_MAX + 64);
+	struct sst_pidf pd;
 	size_t i;
 
 	/* one byte over the cap, otherwise fine */
 	mbuf_write_str(mb, "<presence xmlns=\"urn:ietf:params:xml:ns:pidf\" "
 		       "entity=\"sip:x@y\"><note>");
-	while (mb->end < GW_PIDF_DOC_MAX + 1 - strlen("</note></presence>"))
+	while (mb->end < SST_PIDF_DOC_MAX + 1 - strlen("</note></presence>"))
 		mbuf_write_u8(mb, 'n');
 	mbuf_write_str(mb, "</note></presence>");
-	CU_ASSERT_EQUAL(mb->end, GW_PIDF_DOC_MAX + 1);
-	CU_ASSERT_EQUAL(gw_pidf_decode(&pd, (char *)mb->buf, mb->end), EMSGSIZE);
-	CU_ASSERT_EQUAL(gw_pidf_decode(&pd, (char *)mb->buf, mb->end - 1 - 2), EBADMSG);
+	CU_ASSERT_EQUAL(mb->end, SST_PIDF_DOC_MAX + 1);
+	CU_ASSERT_EQUAL(sst_pidf_decode(&pd, (char *)mb->buf, mb->end), EMSGSIZE);
+	CU_ASSERT_EQUAL(sst_pidf_decode(&pd, (char *)mb->buf, mb->end - 1 - 2), EBADMSG);
 
 	/* too many elements */
 	mbuf_reset(mb);
 	mbuf_write_str(mb, "<presence xmlns=\"urn:ietf:params:xml:ns:pidf\" "
 		       "entity=\"sip:x@y\">");
-	for (i = 0; i < GW_PIDF_ELEM_MAX; i++)
+	for (i = 0; i < SST_PIDF_ELEM_MAX; i++)
 		mbuf_write_str(mb, "<x/>");
 	mbuf_write_str(mb, "</presence>");
-	CU_ASSERT_EQUAL(gw_pidf_decode(&pd, (char *)mb->buf, mb->end), EMSGSIZE);
+	CU_ASSERT_EQUAL(sst_pidf_decode(&pd, (char *)mb->buf, mb->end), EMSGSIZE);
 
 	/* too deep */
 	mbuf_reset(mb);
 	mbuf_write_str(mb, "<presence xmlns=\"urn:ietf:params:xml:ns:pidf\" "
 		       "entity=\"sip:x@y\">");
-	for (i = 0; i < GW_PIDF_DEPTH_MAX + 1; i++)
+	for (i = 0; i < SST_PIDF_DEPTH_MAX + 1; i++)
 		mbuf_write_str(mb, "<d>");
-	for (i = 0; i < GW_PIDF_DEPTH_MAX + 1; i++)
+	for (i = 0; i < SST_PIDF_DEPTH_MAX + 1; i++)
 		mbuf_write_str(mb, "</d>");
 	mbuf_write_str(mb, "</presence>");
-	CU_ASSERT_EQUAL(gw_pidf_decode(&pd, (char *)mb->buf, mb->end), EMSGSIZE);
+	CU_ASSERT_EQUAL(sst_pidf_decode(&pd, (char *)mb->buf, mb->end), EMSGSIZE);
 
 	/* entity over its cap */
 	mbuf_reset(mb);
 	mbuf_write_str(mb, "<presence xmlns=\"urn:ietf:params:xml:ns:pidf\" "
 		       "entity=\"sip:");
-	for (i = 0; i < GW_PIDF_ENTITY_MAX; i++)
+	for (i = 0; i < SST_PIDF_ENTITY_MAX; i++)
 		mbuf_write_u8(mb, 'e');
 	mbuf_write_str(mb, "\"/>");
-	CU_ASSERT_EQUAL(gw_pidf_decode(&pd, (char *)mb->buf, mb->end), EMSGSIZE);
+	CU_ASSERT_EQUAL(sst_pidf_decode(&pd, (char *)mb->buf, mb->end), EMSGSIZE);
 	mem_deref(mb);
 }
 
 /* A <presence> with n attributes in all: xmlns, entity and n - 2 more
  * (each value holding "=" and ">", which are no attributes), then a
  * comment, a processing instruction and text with "=" signs. */
-static int decode_attrs(struct mbuf *mb, unsigned n, struct gw_pidf *pd)
+static int decode_attrs(struct mbuf *mb, unsigned n, struct sst_pidf *pd)
 {
 	unsigned i;
 
@@ -360,15 +360,15 @@ static int decode_attrs(struct mbuf *mb, unsigned n, struct gw_pidf *pd)
 	mbuf_write_str(mb, "><!-- a=1 b=2 c=3 --><?pi x=1 y=2?>"
 		       "<tuple id=\"t\"><status><basic>open</basic></status>"
 		       "<note>a=b c=d</note></tuple></presence>");
-	return gw_pidf_decode(pd, (char *)mb->buf, mb->end);
+	return sst_pidf_decode(pd, (char *)mb->buf, mb->end);
 }
 
-/* A note cut at GW_PIDF_NOTE_MAX where a space falls: no trailing
+/* A note cut at SST_PIDF_NOTE_MAX where a space falls: no trailing
  * space kept, so the note reads back the same after a round trip. */
 static void test_note_cut_space(void)
 {
 	struct mbuf *mb = mbuf_alloc(1024), *out = mbuf_alloc(1024);
-	struct gw_pidf pd, again;
+	struct sst_pidf pd, again;
 	size_t i;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(mb);
@@ -376,16 +376,16 @@ static void test_note_cut_space(void)
 	mbuf_write_str(mb, "<presence xmlns=\"urn:ietf:params:xml:ns:pidf\" "
 		       "entity=\"sip:x@y\"><tuple id=\"t\"><status><basic>"
 		       "open</basic></status><note>");
-	for (i = 0; i < GW_PIDF_NOTE_MAX - 1; i++)
+	for (i = 0; i < SST_PIDF_NOTE_MAX - 1; i++)
 		mbuf_write_u8(mb, 'a');
 	mbuf_write_str(mb, " bbbb</note></tuple></presence>");
-	CU_ASSERT_EQUAL_FATAL(gw_pidf_decode(&pd, (char *)mb->buf, mb->end),
+	CU_ASSERT_EQUAL_FATAL(sst_pidf_decode(&pd, (char *)mb->buf, mb->end),
 			      0);
-	CU_ASSERT_EQUAL(strlen(pd.note), GW_PIDF_NOTE_MAX - 1);
+	CU_ASSERT_EQUAL(strlen(pd.note), SST_PIDF_NOTE_MAX - 1);
 	CU_ASSERT_NOT_EQUAL(pd.note[strlen(pd.note) - 1], ' ');
 
-	CU_ASSERT_EQUAL(gw_pidf_encode(out, pd.entity, pd.st, pd.note), 0);
-	CU_ASSERT_EQUAL(gw_pidf_decode(&again, (char *)out->buf, out->end),
+	CU_ASSERT_EQUAL(sst_pidf_encode(out, pd.entity, pd.st, pd.note), 0);
+	CU_ASSERT_EQUAL(sst_pidf_decode(&again, (char *)out->buf, out->end),
 			0);
 	CU_ASSERT_STRING_EQUAL(again.note, pd.note);
 	mem_deref(out);
@@ -393,39 +393,39 @@ static void test_note_cut_space(void)
 }
 
 /* libxml2's cost grows with the square of the attributes of one
- * element: more than GW_PIDF_ATTR_MAX are refused before parsing. */
+ * element: more than SST_PIDF_ATTR_MAX are refused before parsing. */
 static void test_attr_bound(void)
 {
-	struct mbuf *mb = mbuf_alloc(GW_PIDF_DOC_MAX);
-	struct gw_pidf pd;
+	struct mbuf *mb = mbuf_alloc(SST_PIDF_DOC_MAX);
+	struct sst_pidf pd;
 	unsigned i;
 
 	CU_ASSERT_PTR_NOT_NULL_FATAL(mb);
 
 	memset(&pd, 0, sizeof(pd));
-	CU_ASSERT_EQUAL(decode_attrs(mb, GW_PIDF_ATTR_MAX, &pd), 0);
-	CU_ASSERT_EQUAL(pd.st, GW_ST_ACTIVE);
+	CU_ASSERT_EQUAL(decode_attrs(mb, SST_PIDF_ATTR_MAX, &pd), 0);
+	CU_ASSERT_EQUAL(pd.st, SST_ST_ACTIVE);
 	CU_ASSERT_STRING_EQUAL(pd.entity, "sip:x@y");
 	CU_ASSERT_STRING_EQUAL(pd.note, "a=b c=d");
 
-	CU_ASSERT_EQUAL(decode_attrs(mb, GW_PIDF_ATTR_MAX + 1, &pd),
+	CU_ASSERT_EQUAL(decode_attrs(mb, SST_PIDF_ATTR_MAX + 1, &pd),
 			EMSGSIZE);
 	CU_ASSERT_EQUAL(decode_attrs(mb, 1000, &pd), EMSGSIZE);
-	CU_ASSERT_TRUE(mb->end <= GW_PIDF_DOC_MAX);
+	CU_ASSERT_TRUE(mb->end <= SST_PIDF_DOC_MAX);
 
 	/* the same count on a child element */
 	mbuf_reset(mb);
 	mbuf_write_str(mb, "<presence xmlns=\"urn:ietf:params:xml:ns:pidf\" "
 		       "entity=\"sip:x@y\"><tuple id=\"t\"");
-	for (i = 1; i < GW_PIDF_ATTR_MAX + 1; i++)  /* and id */
+	for (i = 1; i < SST_PIDF_ATTR_MAX + 1; i++)  /* and id */
 		mbuf_printf(mb, " b%u=\"\"", i);
 	mbuf_write_str(mb, "/></presence>");
-	CU_ASSERT_EQUAL(gw_pidf_decode(&pd, (char *)mb->buf, mb->end),
+	CU_ASSERT_EQUAL(sst_pidf_decode(&pd, (char *)mb->buf, mb->end),
 			EMSGSIZE);
 	mb->end -= strlen(" b64=\"\"/></presence>");
 	mb->pos = mb->end;
 	mbuf_write_str(mb, "/></presence>");  /* 64 on the tuple: read */
-	CU_ASSERT_EQUAL(gw_pidf_decode(&pd, (char *)mb->buf, mb->end), 0);
+	CU_ASSERT_EQUAL(sst_pidf_decode(&pd, (char *)mb->buf, mb->end), 0);
 
 	mem_deref(mb);
 }
@@ -437,13 +437,13 @@ static void test_truncation(void)
 	size_t l;
 
 	for (l = 0; l < sizeof(doc) - 1; l++) {
-		struct gw_pidf pd;
+		struct sst_pidf pd;
 		char *copy = malloc(l + 1);
 		int err;
 
 		CU_ASSERT_FATAL(copy != NULL);
 		memcpy(copy, doc, l);  /* exact length: ASan sees overreads */
-		err = gw_pidf_decode(&pd, copy, l);
+		err = sst_pidf_decode(&pd, copy, l);
 		CU_ASSERT(err == 0 || err == EBADMSG);
 		free(copy);
 	}
@@ -465,7 +465,7 @@ static CU_TestInfo pidf_tests[] = {
 };
 
 static CU_SuiteInfo suites[] = {
-	{"gw_pidf", NULL, NULL, NULL, NULL, pidf_tests},
+	{"sst_pidf", NULL, NULL, NULL, NULL, pidf_tests},
 	CU_SUITE_INFO_NULL,
 };
 

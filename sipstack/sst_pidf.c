@@ -1,5 +1,5 @@
 /*
- * gw_pidf.c -- read and write PIDF/RPID presence documents.
+ * sst_pidf.c -- read and write PIDF/RPID presence documents.
  *
  * Documents come from local clients (PUBLISH) and from other communities
  * (NOTIFY), so the reader is defensive: size checked before parsing, the
@@ -17,13 +17,13 @@
 #include <libxml/xmlstring.h>
 #include <re.h>
 
-#include "gateway/gw_pidf.h"
+#include "sipstack/sst_pidf.h"
 
 static const char *const st_names[] = {
-	[GW_ST_ACTIVE] = "active",
-	[GW_ST_AWAY] = "away",
-	[GW_ST_DND] = "dnd",
-	[GW_ST_OFFLINE] = "offline",
+	[SST_ST_ACTIVE] = "active",
+	[SST_ST_AWAY] = "away",
+	[SST_ST_DND] = "dnd",
+	[SST_ST_OFFLINE] = "offline",
 };
 
 /* RFC 4480 activities that make a person not want interruptions. */
@@ -38,14 +38,14 @@ static const char *const act_away[] = {
 	"in-transit", "vacation",
 };
 
-const char *gw_status_name(enum gw_status st)
+const char *sst_status_name(enum sst_status st)
 {
 	if ((unsigned)st >= ARRAY_SIZE(st_names))
 		return "?";
 	return st_names[st];
 }
 
-int gw_status_from_name(enum gw_status *stp, const char *name)
+int sst_status_from_name(enum sst_status *stp, const char *name)
 {
 	size_t i;
 
@@ -53,7 +53,7 @@ int gw_status_from_name(enum gw_status *stp, const char *name)
 		return EINVAL;
 	for (i = 0; i < ARRAY_SIZE(st_names); i++) {
 		if (!strcmp(name, st_names[i])) {
-			*stp = (enum gw_status)i;
+			*stp = (enum sst_status)i;
 			return 0;
 		}
 	}
@@ -92,7 +92,7 @@ static int bounds_check(const xmlNode *n, unsigned depth, unsigned *elems)
 			return EPERM;
 		if (n->type != XML_ELEMENT_NODE)
 			continue;
-		if (++*elems > GW_PIDF_ELEM_MAX || depth > GW_PIDF_DEPTH_MAX)
+		if (++*elems > SST_PIDF_ELEM_MAX || depth > SST_PIDF_DEPTH_MAX)
 			return EMSGSIZE;
 		err = bounds_check(n->children, depth + 1, elems);
 		if (err)
@@ -119,7 +119,7 @@ static void activities_read(struct scan *sc, const xmlNode *acts)
 	for (a = acts->children; a; a = a->next) {
 		const char *name = (const char *)a->name;
 
-		if (a->type != XML_ELEMENT_NODE || !ns_is(a, GW_PIDF_NS_RPID))
+		if (a->type != XML_ELEMENT_NODE || !ns_is(a, SST_PIDF_NS_RPID))
 			continue;
 		if (in_list(name, act_dnd, ARRAY_SIZE(act_dnd)))
 			sc->dnd = true;
@@ -134,7 +134,7 @@ static void activities_find(struct scan *sc, const xmlNode *n)
 	for (; n; n = n->next) {
 		if (n->type != XML_ELEMENT_NODE)
 			continue;
-		if (elem_is(n, GW_PIDF_NS_RPID, "activities")) {
+		if (elem_is(n, SST_PIDF_NS_RPID, "activities")) {
 			activities_read(sc, n);
 			continue;
 		}
@@ -150,8 +150,8 @@ static const xmlNode *note_find(const xmlNode *n)
 
 		if (n->type != XML_ELEMENT_NODE)
 			continue;
-		if (elem_is(n, GW_PIDF_NS, "note") ||
-		    elem_is(n, GW_PIDF_NS_DM, "note"))
+		if (elem_is(n, SST_PIDF_NS, "note") ||
+		    elem_is(n, SST_PIDF_NS_DM, "note"))
 			return n;
 		f = note_find(n->children);
 		if (f)
@@ -196,12 +196,12 @@ static void tuple_read(struct scan *sc, const xmlNode *tuple)
 	const xmlNode *st, *b;
 
 	for (st = tuple->children; st; st = st->next) {
-		if (!elem_is(st, GW_PIDF_NS, "status"))
+		if (!elem_is(st, SST_PIDF_NS, "status"))
 			continue;
 		for (b = st->children; b; b = b->next) {
 			char val[16];
 
-			if (!elem_is(b, GW_PIDF_NS, "basic"))
+			if (!elem_is(b, SST_PIDF_NS, "basic"))
 				continue;
 			text_copy(val, sizeof(val), b);
 			if (!strcmp(val, "open"))
@@ -213,9 +213,9 @@ static void tuple_read(struct scan *sc, const xmlNode *tuple)
 
 static bool is_person(const xmlNode *n)
 {
-	return elem_is(n, GW_PIDF_NS_DM, "person") ||
-		elem_is(n, GW_PIDF_NS, "person") ||
-		elem_is(n, GW_PIDF_NS_RPID, "person");
+	return elem_is(n, SST_PIDF_NS_DM, "person") ||
+		elem_is(n, SST_PIDF_NS, "person") ||
+		elem_is(n, SST_PIDF_NS_RPID, "person");
 }
 
 /* SAX hook: a DOCTYPE stops the parser before any declaration is read. */
@@ -310,7 +310,7 @@ static bool attrs_over(const char *p, size_t len, unsigned max)
 	return false;
 }
 
-int gw_pidf_decode(struct gw_pidf *pidf, const char *p, size_t len)
+int sst_pidf_decode(struct sst_pidf *pidf, const char *p, size_t len)
 {
 	const int opts = XML_PARSE_NONET | XML_PARSE_NOERROR |
 		XML_PARSE_NOWARNING | XML_PARSE_NOCDATA;
@@ -321,18 +321,18 @@ int gw_pidf_decode(struct gw_pidf *pidf, const char *p, size_t len)
 	struct scan sc;
 	bool doctype = false;
 	unsigned elems = 0;
-	enum gw_status st;
+	enum sst_status st;
 	int err;
 
 	if (!pidf || !p)
 		return EINVAL;
-	if (len > GW_PIDF_DOC_MAX)
+	if (len > SST_PIDF_DOC_MAX)
 		return EMSGSIZE;
 	if (!len)
 		return EBADMSG;
 	if (has_decl(p, len))
 		return EPERM;
-	if (attrs_over(p, len, GW_PIDF_ATTR_MAX))
+	if (attrs_over(p, len, SST_PIDF_ATTR_MAX))
 		return EMSGSIZE;
 
 	xmlInitParser();
@@ -362,7 +362,7 @@ int gw_pidf_decode(struct gw_pidf *pidf, const char *p, size_t len)
 		goto out;
 
 	root = xmlDocGetRootElement(doc);
-	if (!root || !elem_is(root, GW_PIDF_NS, "presence")) {
+	if (!root || !elem_is(root, SST_PIDF_NS, "presence")) {
 		err = EBADMSG;
 		goto out;
 	}
@@ -371,14 +371,14 @@ int gw_pidf_decode(struct gw_pidf *pidf, const char *p, size_t len)
 		err = EBADMSG;
 		goto out;
 	}
-	if (strlen((const char *)entity) > GW_PIDF_ENTITY_MAX) {
+	if (strlen((const char *)entity) > SST_PIDF_ENTITY_MAX) {
 		err = EMSGSIZE;
 		goto out;
 	}
 
 	memset(&sc, 0, sizeof(sc));
 	for (n = root->children; n; n = n->next) {
-		if (elem_is(n, GW_PIDF_NS, "tuple"))
+		if (elem_is(n, SST_PIDF_NS, "tuple"))
 			tuple_read(&sc, n);
 		else if (is_person(n))
 			activities_find(&sc, n->children);
@@ -386,13 +386,13 @@ int gw_pidf_decode(struct gw_pidf *pidf, const char *p, size_t len)
 	sc.note = note_find(root->children);
 
 	if (!sc.open)
-		st = GW_ST_OFFLINE;
+		st = SST_ST_OFFLINE;
 	else if (sc.dnd)
-		st = GW_ST_DND;
+		st = SST_ST_DND;
 	else if (sc.away)
-		st = GW_ST_AWAY;
+		st = SST_ST_AWAY;
 	else
-		st = GW_ST_ACTIVE;
+		st = SST_ST_ACTIVE;
 
 	pidf->st = st;
 	str_ncpy(pidf->entity, (const char *)entity, sizeof(pidf->entity));
@@ -443,38 +443,38 @@ static int xml_escape(struct mbuf *mb, const char *s)
 	return err;
 }
 
-int gw_pidf_encode(struct mbuf *mb, const char *entity, enum gw_status st,
+int sst_pidf_encode(struct mbuf *mb, const char *entity, enum sst_status st,
 		   const char *note)
 {
 	const char *act = NULL;
 	size_t start;
 	int err;
 
-	if (!mb || !entity || !entity[0] || (unsigned)st > GW_ST_OFFLINE)
+	if (!mb || !entity || !entity[0] || (unsigned)st > SST_ST_OFFLINE)
 		return EINVAL;
-	if (strlen(entity) > GW_PIDF_ENTITY_MAX ||
-	    (note && strlen(note) > GW_PIDF_NOTE_MAX))
+	if (strlen(entity) > SST_PIDF_ENTITY_MAX ||
+	    (note && strlen(note) > SST_PIDF_NOTE_MAX))
 		return EMSGSIZE;
 	if (!text_ok(entity) || (note && !text_ok(note)))
 		return EINVAL;
 
-	if (st == GW_ST_AWAY)
+	if (st == SST_ST_AWAY)
 		act = "away";
-	else if (st == GW_ST_DND)
+	else if (st == SST_ST_DND)
 		act = "busy";
 
 	start = mb->pos;
 	err = mbuf_write_str(mb,
 		"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\r\n"
-		"<presence xmlns=\"" GW_PIDF_NS "\"\r\n"
-		" xmlns:dm=\"" GW_PIDF_NS_DM "\"\r\n"
-		" xmlns:rpid=\"" GW_PIDF_NS_RPID "\"\r\n"
+		"<presence xmlns=\"" SST_PIDF_NS "\"\r\n"
+		" xmlns:dm=\"" SST_PIDF_NS_DM "\"\r\n"
+		" xmlns:rpid=\"" SST_PIDF_NS_RPID "\"\r\n"
 		" entity=\"");
 	err |= xml_escape(mb, entity);
 	err |= mbuf_printf(mb, "\">\r\n"
 			   " <tuple id=\"gw-t\"><status><basic>%s</basic>"
 			   "</status></tuple>\r\n",
-			   st == GW_ST_OFFLINE ? "closed" : "open");
+			   st == SST_ST_OFFLINE ? "closed" : "open");
 	if (act)
 		err |= mbuf_printf(mb, " <dm:person id=\"gw-p\"><rpid:activities>"
 				   "<rpid:%s/></rpid:activities></dm:person>\r\n",

@@ -1,21 +1,24 @@
 /*
- * gw_pidf.h -- presence documents (application/pidf+xml, RFC 3863) with
+ * sst_pidf.h -- presence documents (application/pidf+xml, RFC 3863) with
  * RPID activities (RFC 4480), read and written for the four Sametime
  * states.
  *
  * Owns: the status enum, its names, the Sametime <-> PIDF mapping, and the
  *       size/element/depth limits on documents from peers.
  * Not here: PUBLISH/NOTIFY handling, subscriptions, SIP headers.
+ * Users: the gateway (PUBLISH, NOTIFY) and the connector's XMPP
+ *        translation (RFC 7248); both must read and write documents the
+ *        same way, so the code lives below both of them.
  * Memory: decoding fills a caller's struct (no allocation survives the
  *         call); encoding appends to a caller's mbuf.
  *
- * Mapping, Sametime -> PIDF (gw_pidf_encode):
+ * Mapping, Sametime -> PIDF (sst_pidf_encode):
  *   Active          basic open, no activity
  *   Away            basic open, rpid <away/>
  *   Do not disturb  basic open, rpid <busy/>
  *   Offline         basic closed
  *
- * Mapping, PIDF -> Sametime (gw_pidf_decode):
+ * Mapping, PIDF -> Sametime (sst_pidf_decode):
  *   - basic status: every <tuple> is read; if any tuple says "open" the
  *     presentity is open (one reachable device is enough), else closed.
  *     A document with no tuple carrying a basic status is Offline: it
@@ -34,68 +37,68 @@
  *     When both kinds occur, DND wins: it is the stronger request.
  *     No activity: Active.
  *   - note: the first <note> (pidf or data-model namespace), whitespace
- *     trimmed, cut at GW_PIDF_NOTE_MAX bytes on a UTF-8 boundary.
+ *     trimmed, cut at SST_PIDF_NOTE_MAX bytes on a UTF-8 boundary.
  *   Namespaces are matched by URI, never by prefix.
  *
  * Refusals (decode returns):
  *   EINVAL    bad arguments
- *   EMSGSIZE  document over GW_PIDF_DOC_MAX, too many elements, more
- *             than GW_PIDF_ATTR_MAX attributes (namespace declarations
+ *   EMSGSIZE  document over SST_PIDF_DOC_MAX, too many elements, more
+ *             than SST_PIDF_ATTR_MAX attributes (namespace declarations
  *             included) on one element, nesting too deep, or an entity
- *             URI over GW_PIDF_ENTITY_MAX
+ *             URI over SST_PIDF_ENTITY_MAX
  *   EPERM     a DOCTYPE or entity declaration (never expanded)
  *   EBADMSG   not well-formed XML, or not a pidf <presence> document,
  *             or no entity attribute
  * Encode returns EINVAL for bad arguments or text that is not valid
  * UTF-8 XML character data, EMSGSIZE for oversize entity/note, ENOMEM.
  */
-#ifndef GW_PIDF_H
-#define GW_PIDF_H
+#ifndef SST_PIDF_H
+#define SST_PIDF_H
 
 #include <stddef.h>
 
 enum {
-	GW_PIDF_DOC_MAX = 16384,   /* bytes of a document we accept */
-	GW_PIDF_ELEM_MAX = 256,    /* elements in one document */
-	GW_PIDF_ATTR_MAX = 64,     /* attributes on one element */
-	GW_PIDF_DEPTH_MAX = 12,    /* nesting below <presence> */
-	GW_PIDF_ENTITY_MAX = 256,  /* bytes of the entity URI */
-	GW_PIDF_NOTE_MAX = 256,    /* bytes of note text kept */
+	SST_PIDF_DOC_MAX = 16384,   /* bytes of a document we accept */
+	SST_PIDF_ELEM_MAX = 256,    /* elements in one document */
+	SST_PIDF_ATTR_MAX = 64,     /* attributes on one element */
+	SST_PIDF_DEPTH_MAX = 12,    /* nesting below <presence> */
+	SST_PIDF_ENTITY_MAX = 256,  /* bytes of the entity URI */
+	SST_PIDF_NOTE_MAX = 256,    /* bytes of note text kept */
 };
 
-#define GW_PIDF_NS "urn:ietf:params:xml:ns:pidf"
-#define GW_PIDF_NS_RPID "urn:ietf:params:xml:ns:pidf:rpid"
-#define GW_PIDF_NS_DM "urn:ietf:params:xml:ns:pidf:data-model"
-#define GW_PIDF_CTYPE "application/pidf+xml"
+#define SST_PIDF_NS "urn:ietf:params:xml:ns:pidf"
+#define SST_PIDF_NS_RPID "urn:ietf:params:xml:ns:pidf:rpid"
+#define SST_PIDF_NS_DM "urn:ietf:params:xml:ns:pidf:data-model"
+#define SST_PIDF_CTYPE "application/pidf+xml"
 
-enum gw_status {
-	GW_ST_ACTIVE = 0,
-	GW_ST_AWAY,
-	GW_ST_DND,
-	GW_ST_OFFLINE,
+enum sst_status {
+	SST_ST_ACTIVE = 0,
+	SST_ST_AWAY,
+	SST_ST_DND,
+	SST_ST_OFFLINE,
 };
 
 /* What a document says. */
-struct gw_pidf {
-	enum gw_status st;
-	char entity[GW_PIDF_ENTITY_MAX + 1];
-	char note[GW_PIDF_NOTE_MAX + 1];   /* "" when none */
+struct sst_pidf {
+	enum sst_status st;
+	char entity[SST_PIDF_ENTITY_MAX + 1];
+	char note[SST_PIDF_NOTE_MAX + 1];   /* "" when none */
 };
 
 struct mbuf;
 
 /* "active", "away", "dnd", "offline"; "?" for values out of range. */
-const char *gw_status_name(enum gw_status st);
-/* Inverse of gw_status_name; 0 or EINVAL. */
-int gw_status_from_name(enum gw_status *stp, const char *name);
+const char *sst_status_name(enum sst_status st);
+/* Inverse of sst_status_name; 0 or EINVAL. */
+int sst_status_from_name(enum sst_status *stp, const char *name);
 
 /* Read a PIDF document of len bytes from p (untrusted, not NUL-terminated).
  * *pidf is written only on success. */
-int gw_pidf_decode(struct gw_pidf *pidf, const char *p, size_t len);
+int sst_pidf_decode(struct sst_pidf *pidf, const char *p, size_t len);
 
 /* Append a PIDF document for entity in state st to mb; note may be NULL
  * or "". */
-int gw_pidf_encode(struct mbuf *mb, const char *entity, enum gw_status st,
+int sst_pidf_encode(struct mbuf *mb, const char *entity, enum sst_status st,
 		   const char *note);
 
 #endif
