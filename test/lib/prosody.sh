@@ -5,8 +5,10 @@
 # the foreground as the current user with its configuration, data, log
 # and pid file in a directory of the test, trusts only the test's CA, and
 # resolves names only through the dnsmasq the test started (libunbound
-# is given a resolv.conf of its own naming that server; the machine's
-# /etc/resolv.conf is never read).
+# forwards every query to that server and reads neither the machine's
+# /etc/resolv.conf nor its hosts file; it is told that loopback servers
+# may be asked and that the test. names are not its own: by default it
+# answers test. itself, NXDOMAIN, RFC 6761).
 #
 #   ps_config DIR DOMAIN IP CERTDIR DNSADDR[:PORT]
 #                     write DIR/prosody.cfg.lua (s2s on IP:$PS_S2S_PORT,
@@ -45,7 +47,6 @@ ps_config()
 	*:*) _ns="${_dns%%:*}@${_dns#*:}" ;;
 	*) _ns=$_dns ;;
 	esac
-	echo "nameserver $_ns" >"$_pd/resolv.conf"
 	echo "$_dom" >"$_pd/domain"
 	echo "$_ip" >"$_pd/address"
 	cat >"$_pd/prosody.cfg.lua" <<EOT
@@ -77,7 +78,13 @@ ssl = {
 	cafile = "$_cd/ca.pem";
 	verify = { "peer", "client_once" };
 }
-unbound = { resolvconf = "$_pd/resolv.conf"; hoststxt = false }
+unbound = {
+	resolvconf = false; hoststxt = false; forward = "$_ns";
+	options = {
+		["do-not-query-localhost:"] = "no";
+		["local-zone:"] = "test. transparent";
+	};
+}
 $PS_EXTRA
 VirtualHost "$_dom"
 	ssl = {
