@@ -30,6 +30,11 @@ static const struct {
 	{"_sips._tcp.", CFG_TP_TLS},
 	{"_sip._tcp.",  CFG_TP_TCP},
 	{"_sip._udp.",  CFG_TP_UDP},
+}, xmpp_srv_names[SRV_NAMES] = {
+	/* RFC 6120 3.2.1: server-to-server, TCP with STARTTLS */
+	{"_xmpp-server._tcp.", CFG_TP_TCP},
+	{NULL, CFG_TP_TCP},
+	{NULL, CFG_TP_TCP},
 };
 
 /* What one lookup of a job is for. */
@@ -70,6 +75,7 @@ struct entry {
 	char *domain;              /* NULL for a Proxy community */
 	uint16_t port;
 	enum cfg_transport tp;
+	bool xmpp;                 /* an XMPP community: _xmpp-server._tcp */
 	struct cn_route *route;    /* latest, may be stale */
 	int last_err;
 	uint64_t stale_since;      /* ms: route served stale since, or 0 */
@@ -77,6 +83,9 @@ struct entry {
 	struct job *job;           /* running, or NULL */
 	struct list waiters;       /* struct cn_resolve_req */
 };
+
+/* The SRV name s of the entry's protocol; NULL prefix: none. */
+#define SRVN(ent, s) ((ent)->xmpp ? xmpp_srv_names[s] : srv_names[s])
 
 struct cn_resolve {
 	struct sst_dns *dns;
@@ -383,7 +392,7 @@ static void build_srv(struct route_priv *rp, const struct job *job,
 
 		rt->src = CN_SRC_SRV;
 		re_snprintf(rt->name, sizeof(rt->name), "%s%s",
-			    srv_names[use].prefix, ent->domain);
+			    SRVN(ent, use).prefix, ent->domain);
 		rp->tgtc = srv_count(lk);
 		for (t = 0; t < rp->tgtc; t++) {
 			const struct sst_dns_rec *r = srv_rec(lk, t);
@@ -413,10 +422,10 @@ static void build_srv(struct route_priv *rp, const struct job *job,
 			host_pair(job, LK_TARGET, (unsigned)use,
 				  (unsigned)idxv[i], &l4, &l6);
 			hop_add(rp, l4 ? l4->ans : NULL, tg->name, tg->port,
-				srv_names[use].tp, ent->domain, exp, idxv[i],
+				SRVN(ent, use).tp, ent->domain, exp, idxv[i],
 				tg->pri, tg->weight, down);
 			hop_add(rp, l6 ? l6->ans : NULL, tg->name, tg->port,
-				srv_names[use].tp, ent->domain, exp, idxv[i],
+				SRVN(ent, use).tp, ent->domain, exp, idxv[i],
 				tg->pri, tg->weight, down);
 			err = err_pick(err, l4 ? l4->err : ENOENT);
 			err = err_pick(err, l6 ? l6->err : ENOENT);
@@ -640,8 +649,10 @@ static int job_start(struct entry *ent)
 	}
 	else {
 		for (s = 0; s < SRV_NAMES; s++) {
+			if (!SRVN(ent, s).prefix)
+				continue;
 			re_snprintf(name, sizeof(name), "%s%s",
-				    srv_names[s].prefix, ent->domain);
+				    SRVN(ent, s).prefix, ent->domain);
 			job_ask(job, name, DNS_TYPE_SRV, LK_SRV, s, 0);
 		}
 	}
@@ -781,6 +792,7 @@ static bool entry_is(const struct entry *ent, const struct cfg_extern *ex,
 		     const char *domain)
 {
 	if (ent->port != ex->port || ent->tp != ex->tp ||
+	    ent->xmpp != (ex->protocol == CFG_PROTO_XMPP) ||
 	    strcmp(ent->community, ex->name))
 		return false;
 	if (!ent->proxy != !ex->proxy)
@@ -856,6 +868,7 @@ static int entry_get(struct entry **entp, struct cn_resolve *res,
 	ent->res = res;
 	ent->port = ex->port;
 	ent->tp = ex->tp;
+	ent->xmpp = ex->protocol == CFG_PROTO_XMPP;
 	err = str_dup(&ent->community, ex->name);
 	if (!err && ex->proxy)
 		err = str_dup(&ent->proxy, ex->proxy);

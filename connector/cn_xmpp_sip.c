@@ -39,10 +39,6 @@
  * linked in, the references stay unresolved and every XMPP request is
  * answered 503 (tests link a fake).
  */
-#pragma weak cn_xmpp_alloc
-#pragma weak cn_xmpp_send
-#pragma weak cn_xmpp_status
-#pragma weak cn_xmpp_apply
 
 enum { XS_ADDR = CN_XMAP_ADDR_MAX + 8, XS_SWEEP_MS = 1000 };
 
@@ -293,7 +289,7 @@ static void send_stanza(struct cn_xsip *xs, const char *comm,
 
 	if (!el)
 		return;
-	if (!xs->x || !cn_xmpp_send)
+	if (!xs->x)
 		err = ENOTCONN;
 	else
 		err = cn_xmpp_send(xs->x, comm, el, sent_quiet, NULL);
@@ -703,7 +699,7 @@ static void message_gw(struct cn_xsip *xs, struct px_req *r,
 	m->xs = xs;
 	m->r = r;
 	list_append(&xs->waits, &m->le, m);
-	if (!xs->x || !cn_xmpp_send)
+	if (!xs->x)
 		err = ENOTCONN;
 	else
 		err = cn_xmpp_send(xs->x, comm, el, xs_sent, m);
@@ -760,7 +756,7 @@ void cn_xsip_request(struct cn_xsip *xs, struct px_req *r,
 {
 	const char *comm = ex ? ex->name : r->comm;
 
-	if (!xs || !cn_xmpp_alloc) {
+	if (!xs) {
 		reply(r, 503, NULL, NULL);
 		return;
 	}
@@ -1171,8 +1167,7 @@ int cn_xsip_alloc(struct cn_xsip **xsp, struct cn_px *px)
 	list_init(&xs->outs);
 	tmr_init(&xs->tmr);
 	h.arg = xs;
-	if (cn_xmpp_alloc)
-		err = cn_xmpp_alloc(&xs->x, px, &h);
+	err = cn_xmpp_alloc(&xs->x, px, &h);
 	if (err) {
 		mem_deref(xs);
 		return err;
@@ -1196,13 +1191,13 @@ void cn_xsip_stats(const struct cn_xsip *xs, struct cn_xsip_stats *s)
 
 int cn_xsip_apply(struct cn_xsip *xs)
 {
-	if (!xs || !xs->x || !cn_xmpp_apply)
+	if (!xs || !xs->x)
 		return 0;
 	return cn_xmpp_apply(xs->x);
 }
 
 void cn_xsip_status(struct cn_xsip *xs, struct dmn_st *root)
 {
-	if (xs && xs->x && cn_xmpp_alloc)
+	if (xs && xs->x)
 		cn_xmpp_status(xs->x, root);
 }

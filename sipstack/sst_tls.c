@@ -748,6 +748,19 @@ int sst_tls_start(struct sst_tls **tlsp, struct sst_tls_ctx *ctx,
 	return err;
 }
 
+/**
+ * Start the handshake of a client session on a connection that was
+ * already established when sst_tls_start() layered TLS on it.
+ */
+int sst_tls_begin(struct sst_tls *tls)
+{
+	if (!tls)
+		return EINVAL;
+	if (tls->server || tls->up)
+		return 0;
+	return handshake(tls);
+}
+
 /** true once the handshake (and any required check) has succeeded. */
 bool sst_tls_up(const struct sst_tls *tls)
 {

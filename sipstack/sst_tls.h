@@ -62,6 +62,10 @@ int  sst_tls_ctx_alloc(struct sst_tls_ctx **ctxp,
 int  sst_tls_start(struct sst_tls **tlsp, struct sst_tls_ctx *ctx,
 		   struct tcp_conn *tc, bool server, const char *peer_name);
 bool sst_tls_up(const struct sst_tls *tls);
+/* A client session started on a connection that is already up (as
+ * after STARTTLS): send the first handshake message now.  The
+ * connection's estab handler runs again once the handshake is done. */
+int  sst_tls_begin(struct sst_tls *tls);
 int  sst_tls_peer(const struct sst_tls *tls, struct sst_tls_peer *peer);
 const char *sst_tls_verdict_name(enum sst_tls_verdict v);
 

@@ -1,0 +1,1003 @@
+/*
+ * cn_xmpp.c -- the connector's XMPP server-to-server streams; see
+ * cn_xmpp.h.
+ *
+ * One listener on the connector's ip:xmppPort (when an enabled
+ * ExternCommunity speaks XMPP), inbound streams accepted there, and one
+ * outbound stream per (our domain, peer domain) opened when the first
+ * stanza for it is sent.  Each stream is an xmpp_s2s state machine
+ * (xmpp/xmpp.h) over a libre TCP connection; STARTTLS puts sipstack's
+ * GnuTLS session (sst_tls) on the same connection.
+ *
+ * Who a peer is:
+ *   - outbound: the peer domain's servers come from the connector's
+ *     resolver (cn_resolve.h: the community's Proxy, else SRV
+ *     _xmpp-server._tcp, else the domain's A/AAAA), the certificate
+ *     must name the domain (verify="required" in Tls), and the peer
+ *     accepts our Server Dialback key (XEP-0220; it asks our listener,
+ *     the authoritative server, with db:verify);
+ *   - inbound: a peer claims a domain with db:result.  It is accepted
+ *     when the domain is an enabled XMPP community's, the connecting
+ *     address is among that community's trust set (the addresses of its
+ *     SRV targets, or its Proxy's, or its own A/AAAA) -- else refused
+ *     and counted as untrusted-ip like a SIP request -- and its TLS
+ *     certificate is valid for the domain (auth "dialback+cert").  A
+ *     peer without such a certificate is refused (tls-failure): the
+ *     connector holds XMPP communities to certificates and addresses
+ *     both, and does not fall back to asking the peer's own server
+ *     (plain dialback), which proves only DNS.
+ *
+ * The dialback secret is random per process: keys made before a restart
+ * are unknown to the restarted connector, whose streams are new anyway.
+ *
+ * Timers (one tick a second): a stanza waits at most CN_XMPP_WAIT_MS
+ * for its stream (then ETIMEDOUT); a stream quiet for CN_XMPP_KA_S gets
+ * a whitespace keep-alive, one that heard nothing for CN_XMPP_IDLE_S is
+ * closed (connection-timeout); a failed outbound attempt is not retried
+ * for a backoff that doubles from 1 s to CN_XMPP_BACKOFF_MAX_S, and a
+ * stanza sent meanwhile fails at once with the last error.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+#include <re.h>
+
+#include "sipstack/sst_tls.h"
+#include "xmpp/xmpp.h"
+#include "connector/cn.h"
+#include "connector/cn_px.h"
+#include "connector/cn_resolve.h"
+#include "connector/cn_xmpp.h"
+
+enum {
+	CN_XMPP_WAIT_MS       = 10000,
+	CN_XMPP_KA_S          = 60,
+	CN_XMPP_IDLE_S        = 600,
+	CN_XMPP_BACKOFF_MAX_S = 60,
+	CN_XMPP_QUEUE_MAX     = 256,   /* stanzas waiting per community */
+	CN_XMPP_STREAMS_MAX   = 256,   /* streams at once */
+	CN_XMPP_NAME_MAX      = 256,
+};
+
+struct cn_xmpp;
+
+/* Per community: what status shows, and the stanzas waiting. */
+struct xcomm {
+	struct le le;
+	char name[CN_ADDR_MAX];
+	bool up;
+	struct list queue;              /* struct xitem */
+	uint64_t retry_at;              /* ms: no outbound attempt before */
+	unsigned backoff_s;
+	int last_err;
+	char last_error[CN_TEXT_MAX];
+	uint64_t stanzas_in, stanzas_out, untrusted, tls_refused;
+	uint64_t errs[XMPP_SERR_MAX];
+};
+
+struct xitem {
+	struct le le;
+	struct xmpp_el *el;
+	char remote[CN_XMPP_NAME_MAX];
+	char local[CN_XMPP_NAME_MAX];
+	cn_xmpp_sent_h *senth;
+	void *arg;
+	uint64_t deadline;
+	int err;                        /* set when failed, told later */
+};
+
+struct xstream {
+	struct le le;
+	struct cn_xmpp *x;
+	enum xmpp_s2s_dir dir;
+	struct tcp_conn *tc;
+	struct sst_tls *tls;
+	struct xmpp_s2s *s;
+	struct cn_resolve_req *rreq;
+	char comm[CN_ADDR_MAX];         /* "" until known (inbound) */
+	char local[CN_XMPP_NAME_MAX];
+	char remote[CN_XMPP_NAME_MAX];  /* inbound: the domain authed */
+	struct sa peer;
+	char peerstr[CN_ADDR_MAX];      /* "ip:port", for logs and status */
+	char pending[CN_XMPP_NAME_MAX]; /* db:result waiting on DNS */
+	bool estab, tls_told, authed;
+	char auth[24];
+	char verdict[24];
+	uint64_t in, out;
+	uint64_t last_rx, last_tx;      /* ms */
+	time_t since;
+};
+
+struct cn_xmpp {
+	struct cn_px *px;
+	struct cn_xmpp_handlers h;
+	struct tcp_sock *ts;
+	struct sa laddr;
+	char lstr[CN_ADDR_MAX];
+	struct list streams;
+	struct list comms;
+	struct list done;               /* struct xitem to tell */
+	struct tmr tick, tell;
+	char secret[65];
+	bool listening;
+};
+
+static uint64_t now_ms(void)
+{
+	return tmr_jiffies();
+}
+
+static const struct cfg *cfg_of(const struct cn_xmpp *x)
+{
+	return x->px->cn->cfg;
+}
+
+/* An enabled XMPP community of this connector, by name. */
+static const struct cfg_extern *xmpp_extern(const struct cn_xmpp *x,
+					    const char *name)
+{
+	const struct cfg_extern *ex = px_extern(x->px, name);
+	const struct cfg_supported *sup;
+
+	if (!ex || ex->protocol != CFG_PROTO_XMPP)
+		return NULL;
+	sup = cfg_supported_find(x->px->cn->self, ex->name);
+	return sup && sup->enabled ? ex : NULL;
+}
+
+/* The enabled XMPP community a domain belongs to. */
+static const struct cfg_extern *xmpp_extern_of(const struct cn_xmpp *x,
+					       const char *domain)
+{
+	const struct cfg_extern *ex = cfg_extern_find(cfg_of(x), domain);
+
+	return ex ? xmpp_extern(x, ex->name) : NULL;
+}
+
+static struct xcomm *comm_get(struct cn_xmpp *x, const char *name)
+{
+	struct xcomm *c;
+	struct le *le;
+
+	LIST_FOREACH(&x->comms, le) {
+		c = le->data;
+		if (!strcmp(c->name, name))
+			return c;
+	}
+	c = mem_zalloc(sizeof(*c), NULL);
+	if (!c)
+		return NULL;
+	str_ncpy(c->name, name, sizeof(c->name));
+	list_append(&x->comms, &c->le, c);
+	return c;
+}
+
+/* The domain of a JID, lower case; false when it has none. */
+static bool jid_domain(char *buf, size_t sz, const char *jid)
+{
+	const char *at, *sl, *d;
+	size_t n, i;
+
+	if (!jid)
+		return false;
+	sl = strchr(jid, '/');
+	at = strchr(jid, '@');
+	d = at && (!sl || at < sl) ? at + 1 : jid;
+	n = sl && sl > d ? (size_t)(sl - d) : strlen(d);
+	if (!n || n >= sz)
+		return false;
+	for (i = 0; i < n; i++)
+		buf[i] = (char)tolower((unsigned char)d[i]);
+	buf[n] = '\0';
+	return true;
+}
+
+/* ---- telling stanzas' fates, always from the loop ---- */
+
+static void tell_h(void *arg)
+{
+	struct cn_xmpp *x = arg;
+	struct le *le;
+
+	while ((le = list_head(&x->done))) {
+		struct xitem *it = le->data;
+
+		list_unlink(&it->le);
+		if (it->senth)
+			it->senth(it->err, it->arg);
+		mem_deref(it);
+	}
+}
+
+static void item_done(struct cn_xmpp *x, struct xitem *it, int err)
+{
+	list_unlink(&it->le);
+	it->err = err;
+	list_append(&x->done, &it->le, it);
+	tmr_start(&x->tell, 0, tell_h, x);
+}
+
+static void item_destructor(void *arg)
+{
+	struct xitem *it = arg;
+
+	list_unlink(&it->le);
+	mem_deref(it->el);
+}
+
+static void queue_fail(struct cn_xmpp *x, struct xcomm *c,
+		       const char *remote, int err)
+{
+	struct le *le = list_head(&c->queue);
+
+	while (le) {
+		struct xitem *it = le->data;
+
+		le = le->next;
+		if (!remote || !str_casecmp(it->remote, remote))
+			item_done(x, it, err);
+	}
+}
+
+/* ---- the community's link, as status and the translation see it ---- */
+
+static bool comm_has_stream(const struct cn_xmpp *x, const char *comm,
+			    const struct xstream *but)
+{
+	struct le *le;
+
+	LIST_FOREACH(&x->streams, le) {
+		const struct xstream *st = le->data;
+
+		if (st != but && st->authed && !strcmp(st->comm, comm))
+			return true;
+	}
+	return false;
+}
+
+static void link_update(struct cn_xmpp *x, const char *comm,
+			const struct xstream *gone, const char *why)
+{
+	struct xcomm *c = comm_get(x, comm);
+	const bool up = comm_has_stream(x, comm, gone);
+
+	if (!c || c->up == up)
+		return;
+	c->up = up;
+	if (up)
+		(void)cn_link_set(x->px->cn, comm, CN_LINK_UP, 0, "%s", "");
+	else
+		(void)cn_link_set(x->px->cn, comm, CN_LINK_DOWN, 0, "%s",
+				  why ? why : "streams closed");
+	dmn_log(DMN_LOG_INFO, "cn: xmpp link community=%s state=%s", comm,
+		up ? "up" : "down");
+	if (x->h.link)
+		x->h.link(comm, up, x->h.arg);
+}
+
+/* ---- one stream ---- */
+
+static void stream_destructor(void *arg)
+{
+	struct xstream *st = arg;
+
+	list_unlink(&st->le);
+	st->rreq = mem_deref(st->rreq);
+	st->s = mem_deref(st->s);
+	st->tls = mem_deref(st->tls);
+	st->tc = mem_deref(st->tc);
+}
+
+/* The stream is over: its stanzas waiting fail, the link may go down. */
+static void stream_end(struct xstream *st, int err, const char *why)
+{
+	struct cn_xmpp *x = st->x;
+	struct xcomm *c = st->comm[0] ? comm_get(x, st->comm) : NULL;
+	char comm[CN_ADDR_MAX];
+
+	str_ncpy(comm, st->comm, sizeof(comm));
+	if (c && st->dir == XMPP_S2S_OUT) {
+		c->last_err = err;
+		re_snprintf(c->last_error, sizeof(c->last_error), "%s %s: %s",
+			    st->remote, "outbound", why);
+		if (!st->authed) {
+			c->backoff_s = c->backoff_s ? min(c->backoff_s * 2,
+				(unsigned)CN_XMPP_BACKOFF_MAX_S) : 1;
+			c->retry_at = now_ms() + c->backoff_s * 1000ULL;
+		}
+		queue_fail(x, c, st->remote, err);
+	}
+	dmn_log(DMN_LOG_INFO, "cn: xmpp stream %s community=%s peer=%s "
+		"domain=%s closed reason=%s",
+		st->dir == XMPP_S2S_OUT ? "out" : "in",
+		comm[0] ? comm : "-", st->peerstr,
+		st->remote[0] ? st->remote : "-", why);
+	list_unlink(&st->le);
+	if (comm[0] && st->authed)
+		link_update(x, comm, st, why);
+	mem_deref(st);
+}
+
+static int send_h(const char *p, size_t len, void *arg)
+{
+	struct xstream *st = arg;
+	struct mbuf mb;
+
+	if (!st->tc)
+		return ENOTCONN;
+	mb.buf = (uint8_t *)p;
+	mb.size = mb.end = len;
+	mb.pos = 0;
+	st->last_tx = now_ms();
+	return tcp_send(st->tc, &mb);
+}
+
+static void flush_queue(struct xstream *st)
+{
+	struct cn_xmpp *x = st->x;
+	struct xcomm *c = comm_get(x, st->comm);
+	struct le *le;
+
+	if (!c)
+		return;
+	le = list_head(&c->queue);
+	while (le) {
+		struct xitem *it = le->data;
+		int err;
+
+		le = le->next;
+		if (str_casecmp(it->remote, st->remote) ||
+		    str_casecmp(it->local, st->local))
+			continue;
+		err = xmpp_s2s_send(st->s, it->el);
+		if (!err) {
+			++st->out;
+			++c->stanzas_out;
+			cn_count_out(x->px->cn, st->comm);
+		}
+		item_done(x, it, err ? EPIPE : 0);
+	}
+}
+
+/* A TLS peer's certificate verdict, in status's words. */
+static void tls_verdict(struct xstream *st)
+{
+	struct sst_tls_peer p;
+
+	if (st->tls && !sst_tls_peer(st->tls, &p))
+		str_ncpy(st->verdict, sst_tls_verdict_name(p.verdict),
+			 sizeof(st->verdict));
+}
+
+static void db_result(struct xstream *st, const char *domain);
+static bool stream_closed(const struct xstream *st);
+static void stream_end(struct xstream *st, int err, const char *why);
+
+/* The trust set a db:result waited for is resolved: decide now. */
+static void trust_h(int err, const struct cn_route *route, void *arg)
+{
+	struct xstream *st = arg;
+	char domain[CN_XMPP_NAME_MAX];
+
+	(void)err;
+	(void)route;
+	st->rreq = mem_deref(st->rreq);
+	str_ncpy(domain, st->pending, sizeof(domain));
+	db_result(st, domain);
+	st->pending[0] = '\0';
+	if (stream_closed(st))
+		stream_end(st, EPERM, "refused");
+}
+
+/* Inbound db:result: is this peer that domain? */
+static void db_result(struct xstream *st, const char *domain)
+{
+	struct cn_xmpp *x = st->x;
+	const struct cfg_extern *ex = xmpp_extern_of(x, domain);
+	struct cn_addrset set = {NULL, 0};
+	struct sst_tls_peer tp;
+	struct xcomm *c;
+	char src[CN_ADDR_MAX];
+	bool trusted = false;
+	size_t i;
+	int err;
+
+	re_snprintf(src, sizeof(src), "%j", &st->peer);
+	if (!ex) {
+		cn_count_reject(x->px->cn, NULL, CN_R_UNKNOWN_COMMUNITY, src,
+				"xmpp domain=%s", domain);
+		(void)xmpp_s2s_db_answer(st->s, domain, false);
+		return;
+	}
+	str_ncpy(st->comm, ex->name, sizeof(st->comm));
+	c = comm_get(x, ex->name);
+
+	err = cn_resolve_trust(x->px->res, ex, domain, &set);
+	if (err == EAGAIN && !st->rreq && !st->pending[0]) {
+		/* no fresh trust set: decide once it is resolved */
+		str_ncpy(st->pending, domain, sizeof(st->pending));
+		if (!cn_resolve_lookup(&st->rreq, x->px->res, ex, domain,
+				       trust_h, st))
+			return;
+		st->pending[0] = '\0';
+	}
+	if (err == EAGAIN) {
+		(void)xmpp_s2s_db_answer(st->s, domain, false);
+		xmpp_s2s_close(st->s, XMPP_SERR_REMOTE_CONNECTION_FAILED);
+		return;
+	}
+	for (i = 0; !err && i < set.n; i++) {
+		if (cn_addr_equal((const struct sockaddr *)&set.v[i],
+				  &st->peer.u.sa))
+			trusted = true;
+	}
+	if (!trusted) {
+		if (c)
+			++c->untrusted;
+		cn_count_reject(x->px->cn, ex->name, CN_R_UNTRUSTED_IP, src,
+				"xmpp domain=%s", domain);
+		(void)xmpp_s2s_db_answer(st->s, domain, false);
+		xmpp_s2s_close(st->s, XMPP_SERR_POLICY_VIOLATION);
+		return;
+	}
+	tls_verdict(st);
+	if (!st->tls || sst_tls_peer(st->tls, &tp) ||
+	    tp.verdict != SST_TLS_VALID ||
+	    !sst_tls_peer_matches(st->tls, domain)) {
+		if (c)
+			++c->tls_refused;
+		cn_count_reject(x->px->cn, ex->name, CN_R_TLS_FAILURE, src,
+				"xmpp domain=%s certificate=%s", domain,
+				st->verdict[0] ? st->verdict : "none");
+		(void)xmpp_s2s_db_answer(st->s, domain, false);
+		xmpp_s2s_close(st->s, XMPP_SERR_NOT_AUTHORIZED);
+		return;
+	}
+	str_ncpy(st->remote, domain, sizeof(st->remote));
+	str_ncpy(st->auth, "dialback+cert", sizeof(st->auth));
+	(void)xmpp_s2s_db_answer(st->s, domain, true);
+}
+
+static void ev_h(enum xmpp_s2s_ev ev, const struct xmpp_s2s_evinfo *info,
+		 void *arg)
+{
+	struct xstream *st = arg;
+	struct cn_xmpp *x = st->x;
+	struct xcomm *c;
+	int err;
+
+	switch (ev) {
+	case XMPP_S2S_EV_TLS:
+		err = sst_tls_start(&st->tls, x->px->tls, st->tc,
+				    st->dir == XMPP_S2S_IN,
+				    st->dir == XMPP_S2S_OUT ? st->remote :
+				    NULL);
+		if (!err && st->dir == XMPP_S2S_OUT)
+			err = sst_tls_begin(st->tls);
+		if (err)
+			xmpp_s2s_close(st->s, XMPP_SERR_INTERNAL_SERVER_ERROR);
+		break;
+	case XMPP_S2S_EV_AUTHED:
+		st->authed = true;
+		if (st->dir == XMPP_S2S_OUT) {
+			str_ncpy(st->auth, "dialback", sizeof(st->auth));
+			c = comm_get(x, st->comm);
+			if (c) {
+				c->backoff_s = 0;
+				c->retry_at = 0;
+			}
+		}
+		dmn_log(DMN_LOG_INFO, "cn: xmpp stream %s community=%s "
+			"peer=%s domain=%s authenticated auth=%s tls=%s",
+			st->dir == XMPP_S2S_OUT ? "out" : "in", st->comm,
+			st->peerstr, st->remote, st->auth, st->verdict);
+		link_update(x, st->comm, NULL, NULL);
+		if (st->dir == XMPP_S2S_OUT)
+			flush_queue(st);
+		break;
+	case XMPP_S2S_EV_DB_REFUSED:
+		c = comm_get(x, st->comm);
+		if (c)
+			queue_fail(x, c, st->remote, EPERM);
+		break;
+	case XMPP_S2S_EV_DB_RESULT:
+		db_result(st, info->domain);
+		break;
+	case XMPP_S2S_EV_DB_VERIFY:
+		break;	/* we never ask: see the top comment */
+	case XMPP_S2S_EV_STANZA:
+		c = comm_get(x, st->comm);
+		++st->in;
+		if (c)
+			++c->stanzas_in;
+		cn_count_in(x->px->cn, st->comm);
+		if (x->h.recv)
+			x->h.recv(st->comm, info->el, x->h.arg);
+		break;
+	case XMPP_S2S_EV_CLOSED:
+		if (st->comm[0] && info->err != XMPP_SERR_NONE) {
+			c = comm_get(x, st->comm);
+			if (c && info->err < XMPP_SERR_MAX)
+				++c->errs[info->err];
+		}
+		/* the connection goes when the loop is back: see recv_h */
+		break;
+	}
+}
+
+static bool stream_closed(const struct xstream *st)
+{
+	return xmpp_s2s_state(st->s) == XMPP_S2S_CLOSED;
+}
+
+static void estab_h(void *arg)
+{
+	struct xstream *st = arg;
+
+	if (!st->estab) {
+		st->estab = true;
+		if (st->dir == XMPP_S2S_OUT && xmpp_s2s_start(st->s)) {
+			stream_end(st, ECONNREFUSED, "start failed");
+			return;
+		}
+		if (!st->tls)
+			return;
+	}
+	/* a second estab: the TLS handshake on this connection is done */
+	if (st->tls && sst_tls_up(st->tls) && !st->tls_told) {
+		st->tls_told = true;
+		tls_verdict(st);
+		(void)xmpp_s2s_tls_ready(st->s);
+		if (stream_closed(st))
+			stream_end(st, EPROTO, "closed after TLS");
+	}
+}
+
+static void recv_h(struct mbuf *mb, void *arg)
+{
+	struct xstream *st = arg;
+
+	st->last_rx = now_ms();
+	(void)xmpp_s2s_recv(st->s, mbuf_buf(mb), mbuf_get_left(mb));
+	if (stream_closed(st))
+		stream_end(st, st->authed ? EPIPE : EPERM, "stream error");
+}
+
+static void close_h(int err, void *arg)
+{
+	struct xstream *st = arg;
+	char why[64];
+	int tlserr = st->tls ? sst_tls_error(st->tls) : 0;
+
+	if (tlserr == EAUTH) {
+		tls_verdict(st);
+		re_snprintf(why, sizeof(why), "tls %s",
+			    st->verdict[0] ? st->verdict : "failure");
+		if (st->comm[0]) {
+			struct xcomm *c = comm_get(st->x, st->comm);
+
+			if (c)
+				++c->tls_refused;
+		}
+		stream_end(st, EPERM, why);
+		return;
+	}
+	re_snprintf(why, sizeof(why), "%m", err ? err : ECONNRESET);
+	stream_end(st, st->estab ? EPIPE : ECONNREFUSED, why);
+}
+
+static int stream_alloc(struct xstream **stp, struct cn_xmpp *x,
+			enum xmpp_s2s_dir dir, const char *local,
+			const char *remote)
+{
+	struct xmpp_s2s_conf conf;
+	struct xstream *st;
+	int err;
+
+	if (list_count(&x->streams) >= CN_XMPP_STREAMS_MAX)
+		return ENOSPC;
+	st = mem_zalloc(sizeof(*st), stream_destructor);
+	if (!st)
+		return ENOMEM;
+	st->x = x;
+	st->dir = dir;
+	st->since = time(NULL);
+	st->last_rx = st->last_tx = now_ms();
+	str_ncpy(st->local, local, sizeof(st->local));
+	if (remote)
+		str_ncpy(st->remote, remote, sizeof(st->remote));
+	memset(&conf, 0, sizeof(conf));
+	conf.local = local;
+	conf.remote = remote;
+	conf.secret = x->secret;
+	err = xmpp_s2s_alloc(&st->s, dir, &conf, send_h, ev_h, st);
+	if (err) {
+		mem_deref(st);
+		return err;
+	}
+	list_append(&x->streams, &st->le, st);
+	*stp = st;
+	return 0;
+}
+
+/* ---- outbound ---- */
+
+static void route_h(int err, const struct cn_route *route, void *arg)
+{
+	struct xstream *st = arg;
+	const struct cn_hop *hop;
+	struct sa dst;
+
+	st->rreq = mem_deref(st->rreq);
+	if (err || !route || !route->hopc) {
+		stream_end(st, ENOENT, "no server in DNS");
+		return;
+	}
+	hop = &route->hopv[0];
+	if (sa_set_sa(&dst, (const struct sockaddr *)&hop->addr)) {
+		stream_end(st, ENOENT, "bad address");
+		return;
+	}
+	st->peer = dst;
+	re_snprintf(st->peerstr, sizeof(st->peerstr), "%J", &dst);
+	err = tcp_conn_alloc(&st->tc, &dst, estab_h, recv_h, close_h, st);
+	if (!err)
+		err = tcp_conn_bind(st->tc, &st->x->px->laddr_any);
+	if (!err)
+		err = tcp_conn_connect(st->tc, &dst);
+	if (err)
+		stream_end(st, ECONNREFUSED, "connect failed");
+}
+
+static struct xstream *out_find(struct cn_xmpp *x, const char *local,
+				const char *remote)
+{
+	struct le *le;
+
+	LIST_FOREACH(&x->streams, le) {
+		struct xstream *st = le->data;
+
+		if (st->dir == XMPP_S2S_OUT && !stream_closed(st) &&
+		    !str_casecmp(st->remote, remote) &&
+		    !str_casecmp(st->local, local))
+			return st;
+	}
+	return NULL;
+}
+
+static int out_open(struct cn_xmpp *x, const struct cfg_extern *ex,
+		    const char *local, const char *remote)
+{
+	struct xstream *st;
+	int err;
+
+	err = stream_alloc(&st, x, XMPP_S2S_OUT, local, remote);
+	if (err)
+		return err;
+	str_ncpy(st->comm, ex->name, sizeof(st->comm));
+	err = cn_resolve_lookup(&st->rreq, x->px->res, ex, remote, route_h,
+				st);
+	if (err)
+		mem_deref(st);
+	return err;
+}
+
+int cn_xmpp_send(struct cn_xmpp *x, const char *comm,
+		 const struct xmpp_el *stanza, cn_xmpp_sent_h *senth,
+		 void *arg)
+{
+	char local[CN_XMPP_NAME_MAX], remote[CN_XMPP_NAME_MAX];
+	const struct cfg_extern *ex;
+	struct xstream *st;
+	struct xcomm *c;
+	struct xitem *it;
+	int err = 0;
+
+	if (!x || !comm || !stanza)
+		return EINVAL;
+	if (!jid_domain(local, sizeof(local), xmpp_el_attr(stanza, "from")) ||
+	    !jid_domain(remote, sizeof(remote), xmpp_el_attr(stanza, "to")))
+		return EINVAL;
+	c = comm_get(x, comm);
+	if (!c)
+		return ENOMEM;
+	it = mem_zalloc(sizeof(*it), item_destructor);
+	if (!it)
+		return ENOMEM;
+	it->el = mem_ref((void *)stanza);
+	it->senth = senth;
+	it->arg = arg;
+	it->deadline = now_ms() + CN_XMPP_WAIT_MS;
+	str_ncpy(it->local, local, sizeof(it->local));
+	str_ncpy(it->remote, remote, sizeof(it->remote));
+	list_append(&c->queue, &it->le, it);
+
+	ex = xmpp_extern(x, comm);
+	if (!ex || !cfg_domain_is_local(cfg_of(x), local) ||
+	    xmpp_extern_of(x, remote) != ex) {
+		item_done(x, it, ENOTCONN);
+		return 0;
+	}
+	st = out_find(x, local, remote);
+	if (st && xmpp_s2s_state(st->s) == XMPP_S2S_READY) {
+		flush_queue(st);
+		return 0;
+	}
+	if (st)
+		return 0;	/* waits for it */
+	if (list_count(&c->queue) > CN_XMPP_QUEUE_MAX) {
+		item_done(x, it, ETIMEDOUT);
+		return 0;
+	}
+	if (c->retry_at && now_ms() < c->retry_at) {
+		item_done(x, it, c->last_err ? c->last_err : ECONNREFUSED);
+		return 0;
+	}
+	err = out_open(x, ex, local, remote);
+	if (err)
+		item_done(x, it, err == ENOSPC ? ETIMEDOUT : ENOENT);
+	return 0;
+}
+
+/* ---- inbound ---- */
+
+static void conn_h(const struct sa *peer, void *arg)
+{
+	struct cn_xmpp *x = arg;
+	const struct cfg *cfg = cfg_of(x);
+	struct xstream *st;
+	int err;
+
+	if (!cfg->community.domains.n ||
+	    stream_alloc(&st, x, XMPP_S2S_IN, cfg->community.domains.v[0],
+			 NULL)) {
+		tcp_reject(x->ts);
+		return;
+	}
+	st->peer = *peer;
+	re_snprintf(st->peerstr, sizeof(st->peerstr), "%J", peer);
+	st->estab = true;
+	err = tcp_accept(&st->tc, x->ts, estab_h, recv_h, close_h, st);
+	if (err) {
+		tcp_reject(x->ts);
+		mem_deref(st);
+		return;
+	}
+	dmn_log(DMN_LOG_DEBUG, "cn: xmpp stream in peer=%s accepted",
+		st->peerstr);
+}
+
+/* ---- the tick ---- */
+
+static void tick_h(void *arg)
+{
+	struct cn_xmpp *x = arg;
+	const uint64_t now = now_ms();
+	struct le *le, *ce;
+
+	tmr_start(&x->tick, 1000, tick_h, x);
+	LIST_FOREACH(&x->comms, ce) {
+		struct xcomm *c = ce->data;
+
+		le = list_head(&c->queue);
+		while (le) {
+			struct xitem *it = le->data;
+
+			le = le->next;
+			if (now >= it->deadline)
+				item_done(x, it, ETIMEDOUT);
+		}
+	}
+	le = list_head(&x->streams);
+	while (le) {
+		struct xstream *st = le->data;
+
+		le = le->next;
+		if (now - st->last_rx > CN_XMPP_IDLE_S * 1000ULL) {
+			xmpp_s2s_close(st->s, XMPP_SERR_CONNECTION_TIMEOUT);
+			stream_end(st, ETIMEDOUT, "idle");
+			continue;
+		}
+		if (!st->authed && now - st->last_rx > CN_XMPP_WAIT_MS * 2) {
+			xmpp_s2s_close(st->s, XMPP_SERR_CONNECTION_TIMEOUT);
+			stream_end(st, ETIMEDOUT, "no authentication in time");
+			continue;
+		}
+		if (st->authed && now - st->last_tx > CN_XMPP_KA_S * 1000ULL)
+			(void)xmpp_s2s_keepalive(st->s);
+	}
+}
+
+/* ---- life ---- */
+
+static bool any_xmpp(const struct cn_xmpp *x)
+{
+	const struct cfg_connector *self = x->px->cn->self;
+	size_t i;
+
+	for (i = 0; self && i < self->ncommunities; i++) {
+		if (self->communities[i].enabled &&
+		    xmpp_extern(x, self->communities[i].community))
+			return true;
+	}
+	return false;
+}
+
+static int listen_start(struct cn_xmpp *x)
+{
+	const struct cfg_connector *self = x->px->cn->self;
+	int err;
+
+	if (x->listening || !any_xmpp(x))
+		return 0;
+	err = sa_set_str(&x->laddr, self->ip, self->xmpp_port ?
+			 self->xmpp_port : CFG_XMPP_PORT);
+	re_snprintf(x->lstr, sizeof(x->lstr), "%J", &x->laddr);
+	if (!err)
+		err = tcp_sock_alloc(&x->ts, &x->laddr, conn_h, x);
+	if (!err)
+		err = tcp_sock_bind(x->ts, &x->laddr);
+	if (!err)
+		err = tcp_sock_listen(x->ts, 64);
+	if (err) {
+		x->ts = mem_deref(x->ts);
+		dmn_log_code(DMN_LOG_ERR, err, "cn: xmpp listen failed "
+			     "addr=%s", x->lstr);
+		return err;
+	}
+	x->listening = true;
+	dmn_log(DMN_LOG_INFO, "cn: xmpp listening addr=%s", x->lstr);
+	return 0;
+}
+
+static void xmpp_destructor(void *arg)
+{
+	struct cn_xmpp *x = arg;
+	struct le *le;
+
+	tmr_cancel(&x->tick);
+	tmr_cancel(&x->tell);
+	list_flush(&x->streams);
+	LIST_FOREACH(&x->comms, le) {
+		struct xcomm *c = le->data;
+
+		while (list_head(&c->queue)) {
+			struct xitem *it = list_head(&c->queue)->data;
+
+			list_unlink(&it->le);
+			if (it->senth)
+				it->senth(ENOTCONN, it->arg);
+			mem_deref(it);
+		}
+	}
+	while (list_head(&x->done)) {
+		struct xitem *it = list_head(&x->done)->data;
+
+		list_unlink(&it->le);
+		if (it->senth)
+			it->senth(it->err, it->arg);
+		mem_deref(it);
+	}
+	list_flush(&x->comms);
+	x->ts = mem_deref(x->ts);
+}
+
+int cn_xmpp_alloc(struct cn_xmpp **xp, struct cn_px *px,
+		  const struct cn_xmpp_handlers *h)
+{
+	struct cn_xmpp *x;
+	uint8_t rnd[32];
+	size_t i;
+	int err;
+
+	if (!xp || !px)
+		return EINVAL;
+	x = mem_zalloc(sizeof(*x), xmpp_destructor);
+	if (!x)
+		return ENOMEM;
+	x->px = px;
+	if (h)
+		x->h = *h;
+	rand_bytes(rnd, sizeof(rnd));
+	for (i = 0; i < sizeof(rnd); i++)
+		re_snprintf(x->secret + 2 * i, 3, "%02x", rnd[i]);
+	tmr_init(&x->tick);
+	tmr_init(&x->tell);
+	err = listen_start(x);
+	if (err) {
+		mem_deref(x);
+		return err;
+	}
+	tmr_start(&x->tick, 1000, tick_h, x);
+	*xp = x;
+	return 0;
+}
+
+int cn_xmpp_apply(struct cn_xmpp *x)
+{
+	struct le *le;
+
+	if (!x)
+		return EINVAL;
+	/* streams of communities no longer enabled go */
+	le = list_head(&x->streams);
+	while (le) {
+		struct xstream *st = le->data;
+
+		le = le->next;
+		if (st->comm[0] && !xmpp_extern(x, st->comm)) {
+			xmpp_s2s_close(st->s, XMPP_SERR_POLICY_VIOLATION);
+			stream_end(st, ENOTCONN, "community disabled");
+		}
+	}
+	return listen_start(x);
+}
+
+/* ---- status ---- */
+
+void cn_xmpp_status(struct cn_xmpp *x, struct dmn_st *root)
+{
+	struct dmn_st *xs, *cl;
+	struct le *le, *se;
+
+	if (!x || !root)
+		return;
+	xs = dmn_st_section(root, "xmpp");
+	if (!xs)
+		return;
+	if (x->listening)
+		dmn_st_str(xs, "listen", x->lstr);
+	else
+		dmn_st_str(xs, "listen", "off (no XMPP community enabled)");
+	dmn_st_str(xs, "auth_inbound", "dialback+cert");
+	cl = dmn_st_list(xs, "communities");
+	LIST_FOREACH(&x->comms, le) {
+		const struct xcomm *c = le->data;
+		struct dmn_st *it = dmn_st_item(cl);
+		struct dmn_st *sl, *er;
+		unsigned e;
+
+		if (!it)
+			continue;
+		dmn_st_str(it, "name", c->name);
+		dmn_st_str(it, "link", c->up ? "up" : "down");
+		dmn_st_int(it, "stanzas_in", (int64_t)c->stanzas_in);
+		dmn_st_int(it, "stanzas_out", (int64_t)c->stanzas_out);
+		dmn_st_int(it, "untrusted_ip", (int64_t)c->untrusted);
+		dmn_st_int(it, "tls_refused", (int64_t)c->tls_refused);
+		dmn_st_int(it, "waiting", (int64_t)list_count(&c->queue));
+		if (c->last_error[0])
+			dmn_st_str(it, "last_error", c->last_error);
+		er = dmn_st_section(it, "stream_errors");
+		for (e = 1; er && e < XMPP_SERR_MAX; e++) {
+			if (c->errs[e])
+				dmn_st_int(er, xmpp_serr_name(e),
+					   (int64_t)c->errs[e]);
+		}
+		sl = dmn_st_list(it, "streams");
+		LIST_FOREACH(&x->streams, se) {
+			const struct xstream *st = se->data;
+			struct dmn_st *s;
+
+			if (strcmp(st->comm, c->name))
+				continue;
+			s = dmn_st_item(sl);
+			if (!s)
+				continue;
+			dmn_st_str(s, "direction", st->dir == XMPP_S2S_OUT ?
+				   "out" : "in");
+			dmn_st_str(s, "state",
+				   xmpp_s2s_state_name(xmpp_s2s_state(st->s)));
+			dmn_st_str(s, "peer", st->peerstr);
+			dmn_st_str(s, "domain", st->remote[0] ? st->remote :
+				   "-");
+			dmn_st_str(s, "tls", st->verdict[0] ? st->verdict :
+				   "none");
+			dmn_st_str(s, "auth", st->auth[0] ? st->auth : "none");
+			dmn_st_int(s, "stanzas_in", (int64_t)st->in);
+			dmn_st_int(s, "stanzas_out", (int64_t)st->out);
+		}
+	}
+}
