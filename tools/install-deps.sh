@@ -11,8 +11,9 @@
 #   test   build + the real components the tests start (slapd, dnsmasq,
 #          certtool, SIP clients, Kamailio as another community's
 #          presence server, systemd booted in namespaces by
-#          test/install/systemd.sh: systemd, util-linux) + the fuzzing
-#          compiler
+#          test/install/systemd.sh: systemd, util-linux, Prosody and
+#          ejabberd as XMPP communities with slixmpp as their users'
+#          client) + the fuzzing compiler
 #   bench  test + the peer relay measured against (kamailio)
 set -eu
 
@@ -24,7 +25,8 @@ build_pkgs="build-essential autoconf automake libtool pkg-config
 test_pkgs="slapd ldap-utils dnsmasq-base bind9-dnsutils gnutls-bin
 	sip-tester baresip-core linphone-cli clang libclang-rt-14-dev
 	valgrind procps iproute2 psmisc groff-base python3 util-linux
-	kamailio kamailio-presence-modules prometheus curl postgresql systemd"
+	kamailio kamailio-presence-modules prometheus curl postgresql systemd
+	prosody lua-unbound ejabberd python3-slixmpp"
 demo_pkgs="dnsmasq-base gnutls-bin baresip-core sip-tester iproute2 procps
 	util-linux"
 bench_pkgs="kamailio kamailio-extra-modules linux-perf"
