@@ -942,7 +942,8 @@ void cn_xmpp_status(struct cn_xmpp *x, struct dmn_st *root)
 	struct dmn_st *xs, *cl;
 	struct le *le, *se;
 
-	if (!x || !root)
+	/* a connector with no XMPP community says nothing of XMPP */
+	if (!x || !root || (!x->listening && list_isempty(&x->comms)))
 		return;
 	xs = dmn_st_section(root, "xmpp");
 	if (!xs)
@@ -950,7 +951,7 @@ void cn_xmpp_status(struct cn_xmpp *x, struct dmn_st *root)
 	if (x->listening)
 		dmn_st_str(xs, "listen", x->lstr);
 	else
-		dmn_st_str(xs, "listen", "off (no XMPP community enabled)");
+		dmn_st_str(xs, "listen", "off (no XMPP community enabled now)");
 	dmn_st_str(xs, "auth_inbound", "dialback+cert");
 	cl = dmn_st_list(xs, "communities");
 	LIST_FOREACH(&x->comms, le) {

@@ -268,8 +268,11 @@ while [ $i -lt 30 ]; do
 done
 te_check "flood: 30 more untrusted-ip counted" \
 	json 'c("chicago")["rejections"]["untrusted-ip"] == 32'
-te_check "flood: one source gets 5 log lines a minute, not the whole bucket" \
-	[ "$(grep -c "reason=untrusted-ip community=chicago src=$BAD" "$D/daemon.log")" = 5 ]
+# 5 lines a minute: 5, or up to 10 when a minute ends during the flood
+# on a busy machine; never the 32 refusals
+n=$(grep -c "reason=untrusted-ip community=chicago src=$BAD" "$D/daemon.log")
+te_check "flood: one source gets 5 log lines a minute, not the whole bucket ($n)" \
+	sh -c "[ '$n' -ge 5 ] && [ '$n' -le 10 ]"
 te_check "flood: another stranger is still logged" \
 	inbound udp $BAD2 mallory@chicago.test "^403 "
 te_check "  its line is there" \
