@@ -19,6 +19,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <strings.h>
 
 #include <re.h>
 
@@ -349,6 +350,16 @@ static struct xs_dlg *dlg_by_id(const struct cn_xsip *xs,
 	return NULL;
 }
 
+/*
+ * Bare JIDs compare without regard to ASCII case: servers casefold the
+ * localpart and domain (RFC 7622 3.2, 3.3), so a watcher we announced
+ * as Alice.Smith@acme.test comes back as alice.smith@acme.test.
+ */
+static bool jid_eq(const char *a, const char *b)
+{
+	return !strcasecmp(a, b);
+}
+
 static struct xs_dlg *dlg_by_pair(const struct cn_xsip *xs,
 				  const char *comm, enum xs_dir dir,
 				  const char *w_jid, const char *t_jid,
@@ -360,7 +371,7 @@ static struct xs_dlg *dlg_by_pair(const struct cn_xsip *xs,
 		struct xs_dlg *d = le->data;
 
 		if (d->dir == dir && !strcmp(d->comm, comm) &&
-		    !strcmp(d->w_jid, w_jid) && !strcmp(d->t_jid, t_jid)) {
+		    jid_eq(d->w_jid, w_jid) && jid_eq(d->t_jid, t_jid)) {
 			if (lep)
 				*lep = le;
 			return d;
@@ -379,7 +390,7 @@ static struct xs_refusal *refused(struct cn_xsip *xs, const char *comm,
 		struct xs_refusal *f = le->data;
 
 		if (f->until > now && !strcmp(f->comm, comm) &&
-		    !strcmp(f->w_jid, w_jid) && !strcmp(f->t_jid, t_jid))
+		    jid_eq(f->w_jid, w_jid) && jid_eq(f->t_jid, t_jid))
 			return f;
 	}
 	return NULL;
@@ -469,15 +480,21 @@ static void notify(struct xs_dlg *d, const char *reason)
 }
 
 /* The stanzas that open (or re-open) an XS_OUT subscription. */
+/*
+ * Ask T for the subscription (ask), or, once T has approved, probe for
+ * T's presence.  Never both: a server answers a probe from an entity
+ * that is not yet subscribed with unsubscribed (RFC 6121 4.3.2), and
+ * Prosody takes its own answer for the contact's refusal, dropping the
+ * request the contact has not answered yet.  A contact that approved
+ * earlier has its server answer the subscribe with subscribed and the
+ * current presence (RFC 6121 3.1.3).
+ */
 static void out_subscribe(struct xs_dlg *d, bool ask)
 {
 	struct xmpp_el *el = NULL;
 
-	if (ask && !cn_xmap_pres_ctl(&el, d->w_jid, d->t_jid,
-				     CN_XMAP_P_SUBSCRIBE))
-		send_stanza(d->xs, d->comm, el);
-	el = NULL;
-	if (!cn_xmap_pres_ctl(&el, d->w_jid, d->t_jid, CN_XMAP_P_PROBE))
+	if (!cn_xmap_pres_ctl(&el, d->w_jid, d->t_jid, ask ?
+			      CN_XMAP_P_SUBSCRIBE : CN_XMAP_P_PROBE))
 		send_stanza(d->xs, d->comm, el);
 }
 

@@ -352,12 +352,11 @@ static void test_subscribe_out(void)
 
 	t_setup();
 	subscribe_first(callid, 600, 600);
-	/* asked once, probed, and the watcher sees Offline for now */
-	CU_ASSERT_EQUAL_FATAL(fake_xmpp.n, 2);
+	/* asked once, not probed (a probe before Bob's answer is answered
+	 * unsubscribed), and the watcher sees Offline for now */
+	CU_ASSERT_EQUAL_FATAL(fake_xmpp.n, 1);
 	CU_ASSERT_STRING_EQUAL(stanza(0), "<presence from=\"alice@acme.test\""
 			       " to=\"bob@xmpp.test\" type=\"subscribe\"/>");
-	CU_ASSERT_STRING_EQUAL(stanza(1), "<presence from=\"alice@acme.test\""
-			       " to=\"bob@xmpp.test\" type=\"probe\"/>");
 	CU_ASSERT_EQUAL_FATAL(outn, 1);
 	CU_ASSERT_EQUAL(pl_strcmp(&outv[0]->met, "NOTIFY"), 0);
 	CU_ASSERT_EQUAL(pl_strcmp(&outv[0]->ruri,
@@ -382,7 +381,8 @@ static void test_subscribe_out(void)
 		"<show>away</show><status>lunch</status></presence>");
 	CU_ASSERT_EQUAL_FATAL(outn, 3);
 	CU_ASSERT_EQUAL(notify_status(outv[2]), SST_ST_AWAY);
-	xmpp_in("<presence from='bob@xmpp.test/pc' to='alice@acme.test'>"
+	/* servers casefold JIDs: Alice is alice */
+	xmpp_in("<presence from='Bob@xmpp.test/pc' to='Alice@acme.test'>"
 		"<show>dnd</show></presence>");
 	CU_ASSERT_EQUAL_FATAL(outn, 4);
 	CU_ASSERT_EQUAL(notify_status(outv[3]), SST_ST_DND);
@@ -445,7 +445,7 @@ static void test_subscribe_out(void)
 	cn_xsip_stats(xs, &st);
 	CU_ASSERT_EQUAL(st.refusals, 0);
 	subscribe_first("s3", 600, 600);
-	CU_ASSERT_EQUAL(fake_xmpp.n, 2);
+	CU_ASSERT_EQUAL(fake_xmpp.n, 1);
 	t_teardown();
 }
 
