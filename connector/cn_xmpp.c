@@ -937,17 +937,17 @@ int cn_xmpp_apply(struct cn_xmpp *x)
 
 /* ---- status ---- */
 
-void cn_xmpp_status(struct cn_xmpp *x, struct dmn_st *root)
+struct dmn_st *cn_xmpp_status(struct cn_xmpp *x, struct dmn_st *root)
 {
 	struct dmn_st *xs, *cl;
 	struct le *le, *se;
 
 	/* a connector with no XMPP community says nothing of XMPP */
 	if (!x || !root || (!x->listening && list_isempty(&x->comms)))
-		return;
+		return NULL;
 	xs = dmn_st_section(root, "xmpp");
 	if (!xs)
-		return;
+		return NULL;
 	if (x->listening)
 		dmn_st_str(xs, "listen", x->lstr);
 	else
@@ -1001,4 +1001,5 @@ void cn_xmpp_status(struct cn_xmpp *x, struct dmn_st *root)
 			dmn_st_int(s, "stanzas_out", (int64_t)st->out);
 		}
 	}
+	return xs;
 }

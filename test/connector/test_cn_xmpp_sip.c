@@ -264,6 +264,14 @@ static void test_message_out(void)
 	CU_ASSERT_EQUAL(gw_req("MESSAGE", BOB, "<" ALICE ">;tag=a1",
 			       "<" BOB ">", "mf", 1, NULL, "text/plain",
 			       "x"), 503);
+	{
+		struct cn_xsip_stats st;
+
+		/* one sent; four fates refused, two at once, one unsent */
+		cn_xsip_stats(xs, &st);
+		CU_ASSERT_EQUAL(st.msg_out, 1);
+		CU_ASSERT_EQUAL(st.msg_out_failed, 7);
+	}
 	t_teardown();
 }
 
@@ -314,6 +322,23 @@ static void test_message_in(void)
 		"type='groupchat'><body>x</body></message>");
 	CU_ASSERT_EQUAL(outn, 3);
 	CU_ASSERT_EQUAL(fake_xmpp.n, 2);
+
+	/* what status counts: one delivered, two refused, one error
+	 * stanza of each condition, three dropped */
+	{
+		struct cn_xsip_stats st;
+
+		cn_xsip_stats(xs, &st);
+		CU_ASSERT_EQUAL(st.msg_in, 1);
+		CU_ASSERT_EQUAL(st.msg_in_failed, 2);
+		CU_ASSERT_EQUAL(st.untranslated, 3);
+		CU_ASSERT_STRING_EQUAL(st.errs[0].cond, "item-not-found");
+		CU_ASSERT_EQUAL(st.errs[0].n, 1);
+		CU_ASSERT_STRING_EQUAL(st.errs[1].cond,
+				       "recipient-unavailable");
+		CU_ASSERT_EQUAL(st.errs[1].n, 1);
+		CU_ASSERT_PTR_NULL(st.errs[2].cond);
+	}
 	t_teardown();
 }
 

@@ -184,7 +184,7 @@ te_check "... with the stream error policy-violation" \
 te_check "... logged as untrusted-ip" \
 	has "$D/cn.log" "untrusted-ip.*$NET\\.66"
 "$XF_CN" status --json -c "$D/acme.xml" >"$D/status.json" 2>&1
-te_check "stconnector status: jabber's streams, in and out, TLS valid, authenticated; one untrusted" \
+te_check "stconnector status: jabber's streams, in and out, TLS valid, authenticated; one untrusted; the translation's counts" \
 	/usr/bin/python3 -c '
 import json, sys
 s = json.load(open(sys.argv[1]))
@@ -194,7 +194,12 @@ ok = (c["link"] == "up" and ("out", "ready", "valid", "dialback") in d
       and ("in", "ready", "valid", "dialback+cert") in d
       and c["untrusted_ip"] == 1
       and c["stanzas_in"] > 0 and c["stanzas_out"] > 0)
+t = s["xmpp"]["translation"]
+ok = (ok and t["messages_out"] >= 1 and t["messages_in"] >= 1
+      and t["errors_sent"].get("item-not-found") == 1
+      and t["watching_xmpp"] >= 1 and t["watched_by_xmpp"] >= 1)
 print(" ", c)
+print(" ", t)
 sys.exit(0 if ok else 1)' "$D/status.json"
 mark "$D/x.bob.log"
 bs_cmd alice "/message still there? $$"
