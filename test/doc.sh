@@ -61,7 +61,8 @@ done
 GWFED=$top_srcdir/gateway/gw_fed.c
 for phrase in "No federation address for user" \
 	      "Presence not shared with your community" \
-	      "gw: no-email user="; do
+	      "gw: no-email user=" \
+	      "gw: federation subscription rejected"; do
 	te_check "gw_fed.c still says \"$phrase\"" grep -Fq "$phrase" "$GWFED"
 	te_check "guide quotes \"$phrase\"" grep -Fq "$phrase" "$GUIDE"
 	te_check "stgateway.8 quotes \"$phrase\"" \
