@@ -32,10 +32,16 @@
  *
  * Timers (one tick a second): a stanza waits at most CN_XMPP_WAIT_MS
  * for its stream (then ETIMEDOUT); a stream quiet for CN_XMPP_KA_S gets
- * a whitespace keep-alive, one that heard nothing for CN_XMPP_IDLE_S is
+ * a whitespace keep-alive, one that heard nothing for xmppIdleTimeout is
  * closed (connection-timeout); a failed outbound attempt is not retried
  * for a backoff that doubles from 1 s to CN_XMPP_BACKOFF_MAX_S, and a
  * stanza sent meanwhile fails at once with the last error.
+ *
+ * A stream we close for quiet takes no presence with it: the link stays
+ * up (nobody's presence became untrue because nothing was said), and
+ * the next stanza either way opens a new stream.  Only when that fails,
+ * or a stream ends for any other reason, does the link go down and
+ * every contact learned over it read Offline.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -54,7 +60,6 @@
 enum {
 	CN_XMPP_WAIT_MS       = 10000,
 	CN_XMPP_KA_S          = 60,
-	CN_XMPP_IDLE_S        = 600,
 	CN_XMPP_BACKOFF_MAX_S = 60,
 	CN_XMPP_QUEUE_MAX     = 256,   /* stanzas waiting per community */
 	CN_XMPP_STREAMS_MAX   = 256,   /* streams at once */
@@ -68,6 +73,9 @@ struct xcomm {
 	struct le le;
 	char name[CN_ADDR_MAX];
 	bool up;
+	bool quiet;                     /* up with no stream: closed for
+					 * quiet, not for a fault */
+	uint64_t quiet_closes;
 	struct list queue;              /* struct xitem */
 	uint64_t retry_at;              /* ms: no outbound attempt before */
 	unsigned backoff_s;
@@ -103,6 +111,7 @@ struct xstream {
 	char peerstr[CN_ADDR_MAX];      /* "ip:port", for logs and status */
 	char pending[CN_XMPP_NAME_MAX]; /* db:result waiting on DNS */
 	bool estab, tls_told, authed;
+	bool quiet_close;               /* we close it: it was quiet */
 	char auth[24];
 	char verdict[24];
 	uint64_t in, out;
@@ -261,7 +270,7 @@ static void link_update(struct cn_xmpp *x, const char *comm,
 			const struct xstream *gone, const char *why)
 {
 	struct xcomm *c = comm_get(x, comm);
-	const bool up = comm_has_stream(x, comm, gone);
+	const bool up = comm_has_stream(x, comm, gone) || (c && c->quiet);
 
 	if (!c || c->up == up)
 		return;
@@ -299,15 +308,24 @@ static void stream_end(struct xstream *st, int err, const char *why)
 
 	str_ncpy(comm, st->comm, sizeof(comm));
 	if (c && st->dir == XMPP_S2S_OUT) {
-		c->last_err = err;
-		re_snprintf(c->last_error, sizeof(c->last_error), "%s %s: %s",
-			    st->remote, "outbound", why);
+		if (!st->quiet_close) {	/* a quiet close is no error */
+			c->last_err = err;
+			re_snprintf(c->last_error, sizeof(c->last_error),
+				    "%s %s: %s", st->remote, "outbound", why);
+		}
 		if (!st->authed) {
 			c->backoff_s = c->backoff_s ? min(c->backoff_s * 2,
 				(unsigned)CN_XMPP_BACKOFF_MAX_S) : 1;
 			c->retry_at = now_ms() + c->backoff_s * 1000ULL;
 		}
 		queue_fail(x, c, st->remote, err);
+	}
+	/* quiet ends with the first fault: the partner may be gone */
+	if (c && c->quiet && (st->authed || st->dir == XMPP_S2S_OUT) &&
+	    !st->quiet_close) {
+		c->quiet = false;
+		if (!st->authed)
+			link_update(x, comm, st, why);
 	}
 	dmn_log(DMN_LOG_INFO, "cn: xmpp stream %s community=%s peer=%s "
 		"domain=%s closed reason=%s",
@@ -481,6 +499,9 @@ static void ev_h(enum xmpp_s2s_ev ev, const struct xmpp_s2s_evinfo *info,
 		break;
 	case XMPP_S2S_EV_AUTHED:
 		st->authed = true;
+		c = comm_get(x, st->comm);
+		if (c)
+			c->quiet = false;
 		if (st->dir == XMPP_S2S_OUT) {
 			str_ncpy(st->auth, "dialback", sizeof(st->auth));
 			c = comm_get(x, st->comm);
@@ -775,6 +796,8 @@ static void tick_h(void *arg)
 {
 	struct cn_xmpp *x = arg;
 	const uint64_t now = now_ms();
+	const struct cfg_connector *self = x->px->cn->self;
+	const uint64_t idle_ms = self ? self->xmpp_idle * 1000ULL : 0;
 	struct le *le, *ce;
 
 	tmr_start(&x->tick, 1000, tick_h, x);
@@ -795,7 +818,15 @@ static void tick_h(void *arg)
 		struct xstream *st = le->data;
 
 		le = le->next;
-		if (now - st->last_rx > CN_XMPP_IDLE_S * 1000ULL) {
+		if (idle_ms && now - st->last_rx > idle_ms) {
+			struct xcomm *c = st->authed ?
+				comm_get(x, st->comm) : NULL;
+
+			if (c) {
+				c->quiet = true;
+				++c->quiet_closes;
+				st->quiet_close = true;
+			}
 			xmpp_s2s_close(st->s, XMPP_SERR_CONNECTION_TIMEOUT);
 			stream_end(st, ETIMEDOUT, "idle");
 			continue;
@@ -968,6 +999,7 @@ struct dmn_st *cn_xmpp_status(struct cn_xmpp *x, struct dmn_st *root)
 		dmn_st_int(it, "stanzas_out", (int64_t)c->stanzas_out);
 		dmn_st_int(it, "untrusted_ip", (int64_t)c->untrusted);
 		dmn_st_int(it, "tls_refused", (int64_t)c->tls_refused);
+		dmn_st_int(it, "quiet_closes", (int64_t)c->quiet_closes);
 		dmn_st_int(it, "waiting", (int64_t)list_count(&c->queue));
 		if (c->last_error[0])
 			dmn_st_str(it, "last_error", c->last_error);

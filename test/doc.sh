@@ -90,7 +90,9 @@ for phrase in "cn: xmpp listening addr=" "cn: xmpp listen failed addr=" \
 	te_check "stconnector.8 quotes \"$phrase\"" \
 		grep -Fq "$phrase" "$TE_DIR/cn8.flat"
 done
-keys=$(sed -n '/^void cn_xmpp_status/,/^}/p' "$CNX" |
+keys=$( (sed -n '/^struct dmn_st \*cn_xmpp_status/,/^}/p' "$CNX"
+	sed -n '/^void cn_xsip_status/,/^}/p' \
+		"$top_srcdir/connector/cn_xmpp_sip.c") |
 	sed -n 's/.*dmn_st_[a-z]*([a-z]*, *"\([a-z_]*\)".*/\1/p' |
 	grep -vx xmpp | sort -u)
 te_check "cn_xmpp_status has status fields" [ "$(echo $keys | wc -w)" -ge 15 ]
@@ -102,7 +104,9 @@ for k in $keys; do
 done
 xv() { sed -n "s/^[[:space:]]*$1 *= *\([0-9]*\),.*/\1/p" "$CNX"; }
 wait_s=$(($(xv CN_XMPP_WAIT_MS) / 1000)) ka_s=$(xv CN_XMPP_KA_S)
-idle_s=$(xv CN_XMPP_IDLE_S) boff_s=$(xv CN_XMPP_BACKOFF_MAX_S)
+boff_s=$(xv CN_XMPP_BACKOFF_MAX_S)
+idle_s=$(sed -n 's/.*CFG_XMPP_IDLE_S *= *\([0-9]*\),.*/\1/p' \
+	"$top_srcdir/conf/cfg.h")
 te_check "cn_xmpp.c has its timers" \
 	[ "$wait_s" -gt 0 ] && [ -n "$ka_s$idle_s$boff_s" ]
 for f in guide cn8; do

@@ -11,9 +11,11 @@
 # mark FILE; waits FILE ERE SECONDS
 #                         a line matching ERE appears in FILE, after the
 #                         lines it had at mark, within SECONDS
+# since FILE              the lines FILE got after mark
 # xf_community            writes $D/acme.xml: gateway, connector, the
 #                         XMPP community "jabber" for XDOM, the LDIF
-#                         directory of conf/examples
+#                         directory of conf/examples; XF_CN_ATTRS more
+#                         attributes of the CommunityConnector
 # xf_start                checks the file, starts connector (CNPID) and
 #                         gateway (GWPID), waits for the link
 # xuser NAME PASSWORD IP  NAME@XDOM logged in from IP (test/xmpp/xmppc.py):
@@ -44,6 +46,12 @@ has()
 }
 
 mark() { eval "M_$(echo "$1" | tr -c 'a-zA-Z0-9\n' _)=\$(wc -l <\"\$1\" 2>/dev/null || echo 0)"; }
+since()
+{
+	_v=M_$(echo "$1" | tr -c 'a-zA-Z0-9\n' _)
+	eval "_from=\${$_v:-0}"
+	tail -n +"$((_from + 1))" "$1" 2>/dev/null
+}
 waits()
 {
 	_v=M_$(echo "$1" | tr -c 'a-zA-Z0-9\n' _)
@@ -78,7 +86,7 @@ xf_community()
     <Domain>$XDOM</Domain>
   </ExternCommunity>
   <CommunityConnector name="acme-edge" ip="$CNIP" control="$D/run/cn.sock"
-                      pidFile="$D/run/cn.pid" retryInterval="2">
+                      pidFile="$D/run/cn.pid" retryInterval="2" ${XF_CN_ATTRS:-}>
     <Gateway>acme-gw</Gateway>
     <SupportedCommunity name="jabber" enabled="true"/>
   </CommunityConnector>
