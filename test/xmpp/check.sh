@@ -115,6 +115,11 @@ EOT
 rc=$?
 cat "$D/dns.err" >>"$D/all.err"
 te_check "check --dns: exit 0" [ "$rc" = 0 ] || sed 's/^/  | /' "$D/dns.err"
+te_check "check: the summary says jabber is XMPP, without SIP transports" \
+	has "$D/dns.out" \
+	"extern community jabber: xmpp.test; xmpp, proxy (by DNS of the domain), port 5269 (STARTTLS)"
+te_check "check: the summary shows the connector's xmppPort" has "$D/dns.out" \
+	"connector acme-edge: $CNIP port 5060, tls port 5061, xmpp port 5269; gateways acme-gw"
 te_check "check --dns: jabber said to be XMPP" has "$D/dns.out" \
 	"dns: extern community jabber (xmpp), domain xmpp.test"
 te_check "check --dns: resolved by its _xmpp-server._tcp record" has "$D/dns.out" \
