@@ -459,13 +459,13 @@ static int report_ours(FILE *f, const struct cfg *cfg, const char *name,
 static bool serves_xmpp(const struct cfg *cfg, const struct cfg_connector *cn)
 {
 	const struct cfg_extern *ex;
-	size_t k;
+	size_t j, k;
 
 	for (k = 0; k < cn->ncommunities; k++) {
 		if (!cn->communities[k].enabled)
 			continue;
 		ex = NULL;
-		for (size_t j = 0; j < cfg->nexterns; j++)
+		for (j = 0; j < cfg->nexterns; j++)
 			if (!strcmp(cfg->externs[j].name,
 				    cn->communities[k].community))
 				ex = &cfg->externs[j];
