@@ -528,6 +528,8 @@ static void ev_h(enum xmpp_s2s_ev ev, const struct xmpp_s2s_evinfo *info,
 		break;
 	case XMPP_S2S_EV_DB_VERIFY:
 		break;	/* we never ask: see the top comment */
+	case XMPP_S2S_EV_FEATURES:
+		break;	/* the stream acts on them */
 	case XMPP_S2S_EV_STANZA:
 		c = comm_get(x, st->comm);
 		++st->in;

@@ -42,6 +42,7 @@ struct mbuf;
 #define XMPP_NS_STREAMS "urn:ietf:params:xml:ns:xmpp-streams"
 #define XMPP_NS_DIALBACK "jabber:server:dialback"
 #define XMPP_NS_DB_FEAT "urn:xmpp:features:dialback"
+#define XMPP_NS_SASL    "urn:ietf:params:xml:ns:xmpp-sasl"
 #define XMPP_NS_XML     "http://www.w3.org/XML/1998/namespace"
 
 /* ---- element model (xmpp_el.c) ---- */
@@ -223,6 +224,9 @@ struct xmpp_s2s_conf {
 
 enum xmpp_s2s_ev {
 	XMPP_S2S_EV_TLS,        /* start TLS now, then xmpp_s2s_tls_ready() */
+	XMPP_S2S_EV_FEATURES,   /* outbound: the peer's stream features
+				 * (el), before the stream acts on them;
+				 * the handler may close the stream there */
 	XMPP_S2S_EV_AUTHED,     /* domain may now send (in) / be sent to */
 	XMPP_S2S_EV_DB_REFUSED, /* outbound: the peer refused our key */
 	XMPP_S2S_EV_DB_RESULT,  /* inbound: decide on domain's key, then
@@ -237,7 +241,7 @@ struct xmpp_s2s_evinfo {
 	const char *id;         /* DB_RESULT, DB_VERIFY: the stream id */
 	const char *key;        /* DB_RESULT: the key to verify */
 	bool valid;             /* DB_VERIFY */
-	struct xmpp_el *el;     /* STANZA */
+	struct xmpp_el *el;     /* STANZA, FEATURES */
 	enum xmpp_serr err;     /* CLOSED: NONE for an orderly close */
 	bool by_peer;           /* CLOSED: the peer sent the error */
 };
@@ -262,6 +266,16 @@ void xmpp_s2s_close(struct xmpp_s2s *s, enum xmpp_serr err);
 enum xmpp_s2s_state xmpp_s2s_state(const struct xmpp_s2s *s);
 const char *xmpp_s2s_state_name(enum xmpp_s2s_state st);
 bool xmpp_s2s_authed(const struct xmpp_s2s *s, const char *domain);
+
+/* What a <stream:features> element offers (xmpp_features_offer). */
+enum {
+	XMPP_FEAT_STARTTLS      = 1 << 0,
+	XMPP_FEAT_TLS_REQUIRED  = 1 << 1,  /* <starttls><required/> */
+	XMPP_FEAT_DIALBACK      = 1 << 2,  /* XEP-0220 stream feature */
+	XMPP_FEAT_SASL_EXTERNAL = 1 << 3,  /* SASL mechanism EXTERNAL */
+	XMPP_FEAT_SASL_OTHER    = 1 << 4,  /* another SASL mechanism */
+};
+unsigned xmpp_features_offer(const struct xmpp_el *features);
 
 /* hex[65] = the XEP-0185 dialback key */
 int xmpp_db_key(char *hex, const char *secret, const char *receiving,
