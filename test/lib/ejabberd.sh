@@ -14,15 +14,30 @@
 # that another test could share.  ERL_EPMD_PORT is still pointed at a
 # private port so that a stray lookup never meets another node's epmd.
 #
-# Name resolution inside the VM is Erlang's own DNS client configured by
-# an inetrc file: the test's dnsmasq as the only nameserver, no
-# /etc/resolv.conf, no /etc/hosts, no native (libc) resolver.
+# Name resolution.  ejabberd resolves a remote server in two steps with
+# two different resolvers: the SRV record with Erlang's own DNS client
+# (inet_res, configured by ERL_INETRC), then the address of each SRV
+# target with net:getaddrinfo(), that is the C library's getaddrinfo,
+# which reads /etc/nsswitch.conf, /etc/hosts and /etc/resolv.conf and
+# knows nothing of inetrc.  So the VM runs in a mount namespace of its
+# own (unshare -m, propagation private) in which those three files are
+# replaced by the test's: hosts "files dns", an empty hosts file, and a
+# resolv.conf whose only nameserver is a forwarding dnsmasq on STUBIP:53
+# (resolv.conf has no port) that passes every query, uncached, to the
+# test's dnsmasq.  inet_res asks the test's dnsmasq directly (inetrc:
+# that nameserver only, no resolv.conf, no hosts file).  The machine's
+# files and resolver are never read.
 #
-#   ej_start DIR IP DOMAIN CERTDIR DNSIP DNSPORT
-#                         ejabberd serving DOMAIN on IP (c2s 5222, s2s
-#                         5269); CERTDIR is te_certs' output holding
-#                         ca.pem and DOMAIN.pem/DOMAIN.key; returns once
-#                         the node is started.  Sets EJ_PID.
+# Outgoing s2s connections leave from IP (outgoing_s2s_ipv4_address), so
+# the server can live on an address of its own like any other host of a
+# test.
+#
+#   ej_start DIR IP DOMAIN CERTDIR DNSIP DNSPORT STUBIP
+#                         ejabberd serving DOMAIN on IP (c2s
+#                         $EJ_C2S_PORT, s2s $EJ_S2S_PORT); CERTDIR is
+#                         te_certs' output holding ca.pem and
+#                         DOMAIN.pem/DOMAIN.key; the resolver as above;
+#                         returns once the node is started.  Sets EJ_PID.
 #   ej_ctl ARGS...        an ejabberdctl command on the running node
 #   ej_register USER PASSWORD
 #   ej_stop               stop the node (by its PID) and wait for it
@@ -30,8 +45,10 @@
 #   ej_eval EXPR          evaluate an Erlang expression on the node,
 #                         print the result (~p)
 #
-# Tunables: EJ_DIST_PORT (distribution, default 4370), EJ_TIMEOUT (s to
-# wait for the start, default 60), EJ_LOGLEVEL (default info).
+# Tunables: EJ_C2S_PORT (5222), EJ_S2S_PORT (5269), EJ_DIST_PORT
+# (distribution, default 4370), EJ_TIMEOUT (s to wait for the start,
+# default 60), EJ_LOGLEVEL (default info), EJ_EXTRA (more top-level
+# ejabberd.yml lines, verbatim).
 
 EJ_ERL=/usr/bin/erl
 EJ_LIBS=/usr/lib/x86_64-linux-gnu
@@ -60,6 +77,32 @@ _ej_exec()
 	    EJABBERD_LOG_PATH="$EJ_DIR/log/ejabberd.log" \
 	    EJABBERD_PID_PATH="$EJ_DIR/ejabberd.pid" \
 	    "$@"
+}
+
+# _ej_resolver: the files the VM's C library reads, and the forwarder
+# its resolv.conf names.
+_ej_resolver()
+{
+	printf 'hosts: files dns\n' >"$EJ_DIR/nsswitch.conf"
+	: >"$EJ_DIR/hosts"
+	printf 'nameserver %s\noptions timeout:2 attempts:2\n' "$EJ_STUBIP" \
+	    >"$EJ_DIR/resolv.conf"
+	cat >"$EJ_DIR/stub.conf" <<EOT
+no-resolv
+no-hosts
+no-poll
+bind-interfaces
+listen-address=$EJ_STUBIP
+server=$EJ_DNSIP#$EJ_DNSPORT
+cache-size=0
+no-negcache
+log-queries
+EOT
+	te_spawn "$EJ_DIR/log/stub.log" dnsmasq -k -C "$EJ_DIR/stub.conf" \
+	    --port=53 --pid-file="$EJ_DIR/stub.pid" --log-facility=- \
+	    --user="$(id -un)"
+	EJ_STUB_PID=$TE_LASTPID
+	te_wait_udp "$EJ_STUBIP" 53 5
 }
 
 _ej_config()
@@ -91,12 +134,12 @@ acme:
   auto: false
 listen:
   -
-    port: 5222
+    port: $EJ_C2S_PORT
     ip: "$EJ_IP"
     module: ejabberd_c2s
     starttls_required: true
   -
-    port: 5269
+    port: $EJ_S2S_PORT
     ip: "$EJ_IP"
     module: ejabberd_s2s_in
 s2s_use_starttls: required
@@ -123,14 +166,21 @@ modules:
   mod_s2s_dialback: {}
   mod_stream_mgmt: {}
   mod_offline: {}
+${EJ_EXTRA:-}
 EOT
 }
 
-# _ej_spawn: the VM in the foreground, a child of the test.
+# _ej_spawn: the VM in the foreground, a child of the test, in its
+# private mount namespace (unshare and sh exec in turn: $! stays the
+# VM's PID).
 _ej_spawn()
 {
 	mkdir -p "$EJ_DIR/spool" "$EJ_DIR/log"
-	_ej_exec "$EJ_ERL" \
+	_ej_exec unshare -m --propagation private sh -c '
+	    mount --bind "$0/nsswitch.conf" /etc/nsswitch.conf &&
+	    mount --bind "$0/hosts" /etc/hosts &&
+	    mount --bind "$0/resolv.conf" /etc/resolv.conf &&
+	    exec "$@"' "$EJ_DIR" "$EJ_ERL" \
 	    -name "$EJ_NODE" -setcookie "$EJ_COOKIE" \
 	    -kernel inet_dist_use_interface "$(_ej_erl_ip "$EJ_IP")" \
 	    -erl_epmd_port "$EJ_DIST_PORT" -start_epmd false \
@@ -151,8 +201,8 @@ _ej_spawn()
 		}
 		if grep -q 'ejabberd .* is started in the node' \
 		    "$EJ_DIR/log/ejabberd.log" 2>/dev/null &&
-		    te_wait_tcp "$EJ_IP" 5222 5 &&
-		    te_wait_tcp "$EJ_IP" 5269 5; then
+		    te_wait_tcp "$EJ_IP" "$EJ_C2S_PORT" 5 &&
+		    te_wait_tcp "$EJ_IP" "$EJ_S2S_PORT" 5; then
 			EJ_STARTED_IN=$(echo "$(date +%s.%N) $EJ_T0" |
 			    awk '{ printf "%.1f", $1 - $2 }')
 			return 0
@@ -168,13 +218,17 @@ _ej_spawn()
 ej_start()
 {
 	EJ_DIR=$1 EJ_IP=$2 EJ_DOMAIN=$3 EJ_CERTS=$4 EJ_DNSIP=$5 EJ_DNSPORT=$6
-	mkdir -p "$EJ_DIR"
+	EJ_STUBIP=$7
+	mkdir -p "$EJ_DIR/log"
 	EJ_DIR=$(cd "$EJ_DIR" && pwd)
+	EJ_C2S_PORT=${EJ_C2S_PORT:-5222}
+	EJ_S2S_PORT=${EJ_S2S_PORT:-5269}
 	EJ_DIST_PORT=${EJ_DIST_PORT:-4370}
 	EJ_EPMD_PORT=${EJ_EPMD_PORT:-4371}
 	EJ_NODE=ej$$@$EJ_IP
 	EJ_COOKIE=$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
 	_ej_config || return 1
+	_ej_resolver || { echo "  the resolver stub did not start"; return 1; }
 	_ej_spawn
 }
 

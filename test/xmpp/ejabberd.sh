@@ -1,22 +1,39 @@
 #!/bin/sh
-# ejabberd.sh -- a real ejabberd run by test/lib/ejabberd.sh:
+# ejabberd.sh -- our community federated with an XMPP community that
+# runs a real ejabberd (test/lib/ejabberd.sh) and nothing of ours, end
+# to end:
 #
-#   127.0.131.1  dnsmasq on 5353: _xmpp-server._tcp.acme.test SRV
-#                -> xmpp.acme.test:5269 -> 127.0.131.5
-#   127.0.131.2  ejabberd serving chicago.test (c2s 5222, s2s 5269)
-#   127.0.131.3  alice@chicago.test's client (slixmpp)
-#   127.0.131.4  bob@chicago.test's client (slixmpp)
-#   127.0.131.5  a TCP listener on 5269 standing for acme.test's server
+#   127.0.134.53:5353  dnsmasq: SRV _xmpp-server._tcp.ejab.test -> ejabberd,
+#                      _xmpp-server._tcp.acme.test -> our connector
+#   127.0.134.54:53    a forwarder to it, the only nameserver of the
+#                      resolv.conf ejabberd's C library reads (it looks
+#                      up SRV targets with getaddrinfo)
+#   127.0.134.20       ejabberd serving ejab.test (c2s 5222, s2s 5269),
+#                      its outgoing streams from this address too,
+#                      certificates from this test's CA
+#   127.0.134.10       acme's stconnector (SIP 5060/5061, XMPP 5269)
+#   127.0.134.11       acme's stgateway (clients udp 5060, connector tcp
+#                      5070), the LDIF directory of conf/examples
+#   127.0.134.101      baresip as asmith (Alice.Smith@acme.test)
+#   127.0.134.121      sipp as asmith's second device (PUBLISH of the
+#                      exact states baresip cannot set)
+#   127.0.134.111      slixmpp (test/xmpp/xmppc.py) as bob@ejab.test
+#   127.0.134.112      slixmpp trusting another CA
 #
-# Shown: ejabberd starts as a child of the test with everything in the
-# test's directory; two users are registered; each logs in over c2s with
-# STARTTLS verified against the test's CA (a client trusting another CA
-# refuses the server); a chat message goes from one to the other; a
-# message to x@acme.test makes ejabberd look up acme.test's SRV record
-# at the test's dnsmasq (its resolver knows no other nameserver) and open
-# s2s to the address found, from its own address, with a stream header
-# to 'acme.test'; the user sees the message bounced; after a restart
-# the registered users are still there.
+# Shown, as the users and the administrator see it:
+# - ejabberd runs as a child of the test, everything it writes in the
+#   test's directory, its resolvers knowing no nameserver but the
+#   test's; bob logs in over c2s with STARTTLS verified (a client
+#   trusting another CA does not get in);
+# - bob adds Alice.Smith@acme.test: approved by her federation privacy
+#   (all); ejabberd finds our connector through the test's DNS and
+#   connects from its own address; bob sees asmith available and
+#   unavailable within 2 s of each change;
+# - chat both ways, each side shown the other by address;
+# - asmith adds bob (baresip, presence p2p): bob is asked by
+#   alice.smith@acme.test and approves; asmith's baresip shows him
+#   Online, and Offline once he is unavailable;
+# - status shows the streams both ways ready with TLS valid.
 set -u
 
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -26,150 +43,263 @@ top_builddir=${top_builddir:-$top_srcdir}
 
 te_init xmpp-ejabberd
 D=$TE_DIR
-DNSIP=127.0.131.1
-EJIP=127.0.131.2
-ALIP=127.0.131.3
-BOBIP=127.0.131.4
-ACIP=127.0.131.5
-U=$top_srcdir/test/xmpp/ejuser.py
+NET=127.0.134
+DNS=$NET.53
+STUB=$NET.54
+CNIP=$NET.10
+GWIP=$NET.11
+XDOM=ejab.test
+XIP=$NET.20
+XC2S=5222
+. "$top_srcdir/test/lib/baresip.sh"
+# ---- shared with federation.sh: our community, its users, waiting -------
+XF_CN=$top_builddir/connector/stconnector
+XF_GW=$top_builddir/gateway/stgateway
+XF_XC=$top_srcdir/test/xmpp/xmppc.py
 
-for tool in dnsmasq certtool; do
+for tool in dnsmasq certtool baresip sipp; do
 	command -v $tool >/dev/null 2>&1 || PATH=$PATH:/usr/sbin
 done
 
 has()
 {
 	grep -Eq -- "$2" "$1" 2>/dev/null || { echo "  no match in $1: $2"; \
-		[ -f "$1" ] && sed 's/^/  | /' "$1" | tail -20; return 1; }
+		[ -f "$1" ] && sed 's/^/  | /' "$1" | tail -15; return 1; }
 }
 
+mark() { eval "M_$(echo "$1" | tr -c 'a-zA-Z0-9\n' _)=\$(wc -l <\"\$1\" 2>/dev/null || echo 0)"; }
+waits()
+{
+	_v=M_$(echo "$1" | tr -c 'a-zA-Z0-9\n' _)
+	eval "_from=\${$_v:-0}"
+	_i=0 _n=$(($3 * 10))
+	while [ $_i -le $_n ]; do
+		tail -n +"$((_from + 1))" "$1" 2>/dev/null | grep -Eq -- "$2" &&
+			return 0
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	echo "  not in $1 within $3 s: $2"
+	tail -n +"$((_from + 1))" "$1" 2>/dev/null | tail -8 | sed 's/^/  | /'
+	return 1
+}
+
+xf_community()
+{
+	cp "$top_srcdir/conf/examples/acme.test.ldif" "$D/acme.test.ldif"
+	mkdir -p "$D/run"
+	cat >"$D/acme.xml" <<EOT
+<?xml version="1.0" encoding="UTF-8"?>
+<CommunityConfig>
+  <Community name="acme"><Domain>acme.test</Domain></Community>
+  <CommunityGateway name="acme-gw" SupportExternalCommunities="true"
+                    ConvertID="true" control="$D/run/gw.sock"
+                    pidFile="$D/run/gw.pid" retryInterval="5">
+    <ClientListen transport="udp" address="$GWIP" port="5060"/>
+    <ConnectorListen transport="tcp" address="$GWIP" port="5070"/>
+  </CommunityGateway>
+  <ExternCommunity name="jabber" protocol="xmpp">
+    <Domain>$XDOM</Domain>
+  </ExternCommunity>
+  <CommunityConnector name="acme-edge" ip="$CNIP" control="$D/run/cn.sock"
+                      pidFile="$D/run/cn.pid" retryInterval="2">
+    <Gateway>acme-gw</Gateway>
+    <SupportedCommunity name="jabber" enabled="true"/>
+  </CommunityConnector>
+  <CommunityConnectivity><TrustedIP>$CNIP</TrustedIP></CommunityConnectivity>
+  <Directory backend="file">
+    <File>acme.test.ldif</File>
+    <Attributes id="uid" email="mail" password="userPassword"
+                privacy="description"/>
+    <Privacy default="all"/>
+    <Cache size="100" ttl="300" negativeTtl="30"/>
+  </Directory>
+  <Tls certificate="certs/sip.acme.test.pem" key="certs/sip.acme.test.key"
+       ca="certs/ca.pem" verify="required"/>
+  <Dns timeout="2000"><Server>$DNS:5353</Server></Dns>
+</CommunityConfig>
+EOT
+}
+
+xf_start()
+{
+	"$XF_CN" check -c "$D/acme.xml" >"$D/check.out" 2>&1
+	te_check "stconnector check: configuration OK" \
+		has "$D/check.out" "configuration OK"
+	te_spawn "$D/cn.log" "$XF_CN" -f -c "$D/acme.xml"
+	CNPID=$TE_LASTPID
+	te_check "stconnector starts, listening for XMPP servers on $CNIP:5269" \
+		te_wait_tcp $CNIP 5269 10
+	te_spawn "$D/gw.log" "$XF_GW" -f -c "$D/acme.xml"
+	GWPID=$TE_LASTPID
+	te_check "stgateway: connector link up" \
+		te_wait_for "$D/gw.log" "gw: connector up name=acme-edge" 10
+}
+
+xuser()
+{
+	rm -f "$D/x.$1.in"
+	mkfifo "$D/x.$1.in"
+	te_spawn "$D/x.$1.log" sh -c "exec /usr/bin/python3 '$XF_XC' \
+		$1@$XDOM $2 $3 $XIP $XC2S '$D/certs/ca.pem' <'$D/x.$1.in'"
+	eval "XU_$1=\$TE_LASTPID"
+	sleep 86400 >"$D/x.$1.in" &
+	TE_PIDS="$TE_PIDS $!"
+	eval "XH_$1=\$!"
+	te_wait_for "$D/x.$1.log" "^online" 10
+}
+x() { te_fifo_write "$D/x.$1.in" "$2"; }
+
+xf_pub()
+{
+	sipp -sf "$top_srcdir/test/gateway/sipp/publish.xml" -key from asmith \
+		-key domain acme.test -key basic "$1" -key activity "$2" \
+		-au asmith -ap alicepw -auth_uri asmith@acme.test -i $NET.121 \
+		-p 5091 -nostdin -timeout 5 -timeout_error -m 1 \
+		$GWIP:5060 >>"$D/pub.out" 2>&1
+}
+
+xf_watch()
+{
+	te_spawn "$D/$1.out" sipp -sf "$top_srcdir/test/xmpp/sipp/watch.xml" \
+		-key from "$2" -key to "$6" -au "$2" -ap "$3" \
+		-auth_uri "$2@acme.test" -i "$4" -p "$5" -nostdin \
+		-trace_logs -log_file "$D/$1.log" -m 1 $GWIP:5060
+	eval "W_$1=\$TE_LASTPID"
+}
+
+xf_streams_ok()
+{
+	"$XF_CN" status --json -c "$D/acme.xml" >"$D/status.json" 2>&1
+	/usr/bin/python3 -c '
+import json, sys
+s = json.load(open(sys.argv[1]))
+c = [c for c in s["xmpp"]["communities"] if c["name"] == "jabber"][0]
+d = {(x["direction"], x["state"], x["tls"]) for x in c["streams"]}
+ok = (c["link"] == "up" and ("out", "ready", "valid") in d
+      and ("in", "ready", "valid") in d)
+print(" ", c)
+sys.exit(0 if ok else 1)' "$D/status.json"
+}
+# ---- end of the shared part ---------------------------------------------
+
+# ---- DNS, certificates, ejabberd -------------------------------------------
 cat >"$D/records" <<EOT
-srv-host=_xmpp-server._tcp.acme.test,xmpp.acme.test,5269
-host-record=xmpp.acme.test,$ACIP
+host-record=sip.acme.test,$CNIP
+host-record=ejab.test,$XIP
+srv-host=_xmpp-server._tcp.ejab.test,ejab.test,5269,0,0
+srv-host=_xmpp-server._tcp.acme.test,sip.acme.test,5269,0,0
 EOT
-te_check "dnsmasq serves acme.test's SRV on $DNSIP:5353" \
-	te_dnsmasq $DNSIP 5353 "$D/records"
-te_check "certificates from the test's CA" te_certs "$D/certs" \
-	chicago.test:$EJIP
-te_check "a CA ejabberd's certificate does not come from" te_certs \
-	"$D/other" other.test:127.0.131.9
+te_check "dnsmasq serves both domains' _xmpp-server._tcp" \
+	te_dnsmasq $DNS 5353 "$D/records"
+te_check "certificates: our connector (sip.acme.test, acme.test), ejabberd" \
+	te_certs "$D/certs" sip.acme.test:$CNIP:acme.test ejab.test:$XIP
+te_check "a CA ejabberd's certificate does not come from" \
+	te_certs "$D/other" other.test:$NET.99
 
-# acme.test's server: record who connects and what stream it opens.
-cat >"$D/acme.py" <<'EOT'
-import socket, sys
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind((sys.argv[1], 5269))
-s.listen(4)
-print('listening', flush=True)
-while True:
-    c, peer = s.accept()
-    print('connect from=%s' % peer[0], flush=True)
-    c.settimeout(5)
-    data = b''
-    try:
-        while b'<stream:stream' not in data or \
-                not data.split(b'<stream:stream', 1)[1].count(b'>'):
-            chunk = c.recv(4096)
-            if not chunk:
-                break
-            data += chunk
-    except OSError:
-        pass
-    print('stream %s' % data.decode('utf-8', 'replace').replace('\n', ' '),
-          flush=True)
-    c.close()
-EOT
-te_spawn "$D/acme.log" /usr/bin/python3 -u "$D/acme.py" $ACIP
-te_check "acme.test's stand-in listens on $ACIP:5269" te_wait_tcp $ACIP 5269 5
-
-# ---- ejabberd ----
-if ej_start "$D/ej" $EJIP chicago.test "$D/certs" $DNSIP 5353; then
-	te_ok "ejabberd serves chicago.test on $EJIP (started in ${EJ_STARTED_IN}s)"
+if ej_start "$D/ej" $XIP ejab.test "$D/certs" $DNS 5353 $STUB; then
+	te_ok "ejabberd serves ejab.test on $XIP (started in ${EJ_STARTED_IN}s)"
 else
-	te_fail "ejabberd serves chicago.test on $EJIP"
+	te_fail "ejabberd serves ejab.test on $XIP"
+	te_done
 	exit 1
 fi
 te_check "ejabberd is a child of the test, not a service" \
 	test "$(ps -o ppid= -p "$EJ_PID" | tr -d ' ')" = "$$"
-te_check "no epmd was started" sh -c '! ss -Hltnp | grep -q epmd'
 te_check "its log and spool are in the test directory" \
 	test -s "$D/ej/log/ejabberd.log" -a -s "$D/ej/spool/schema.DAT"
-# The VM's resolver configuration, as the running node reports it.
 ej_eval 'inet:get_rc()' >"$D/rc" 2>&1
-te_check "its resolver's only nameserver is dnsmasq $DNSIP:5353" \
-	has "$D/rc" "\{nameservers,\{127,0,131,1\},5353\}"
-te_check "  and no other nameserver" \
-	test "$(grep -c nameserver "$D/rc")" = 1
-te_check "  no resolv.conf, no hosts file, DNS only" has "$D/rc" \
-	"\{resolv_conf,\[\]\}.*\{hosts_file,\[\]\}.*\{lookup,\[dns\]\}|\{lookup,\[dns\]\}"
+te_check "its DNS client's only nameserver is dnsmasq $DNS:5353" \
+	has "$D/rc" "\\{nameservers,\\{127,0,134,53\\},5353\\}"
+te_check "  and no other" test "$(grep -c nameserver "$D/rc")" = 1
+# What its C library resolves: a name only the machine's /etc/hosts knows
+# is asked of the test's DNS (through the forwarder), and not found.
+ej_eval 'net:getaddrinfo("localhost", "1")' >"$D/gai" 2>&1
+te_check "its C library does not know localhost" has "$D/gai" "^\\{error,"
+te_check "  it asked the forwarder" \
+	has "$D/ej/log/stub.log" "query\\[A\\] localhost from 127\\."
+te_check "  which asked dnsmasq" has "$D/dnsmasq.log" "query\\[A\\] localhost from"
 
-te_check "alice registered" ej_register alice alice-pw
-te_check "bob registered" ej_register bob bob-pw
-users() { [ "$(ej_ctl registered_users chicago.test | sort | tr '\n' ' ')" = 'alice bob ' ]; }
-te_check "ejabberdctl lists both" users
+te_check "bob@ejab.test registered (ejabberdctl)" ej_register bob bobpw
 
-# user NAME JID PASSWORD SRC CAFILE: a client reading $D/NAME.in
-user()
-{
-	mkfifo "$D/$1.in"
-	te_spawn "$D/$1.log" sh -c "exec /usr/bin/python3 '$U' '$2' '$3' \
-		'$4' $EJIP 5222 '$5' <'$D/$1.in'"
-	sleep 86400 >"$D/$1.in" &
-	TE_PIDS="$TE_PIDS $!"
-}
-cmd() { te_fifo_write "$D/$1.in" "$2"; }
-
-# ---- c2s with STARTTLS ----
-user mallory alice@chicago.test alice-pw 127.0.131.6 "$D/other/ca.pem"
+# ---- c2s with STARTTLS -----------------------------------------------------
+rm -f "$D/x.mallory.in"
+mkfifo "$D/x.mallory.in"
+te_spawn "$D/x.mallory.log" sh -c "exec /usr/bin/python3 '$XF_XC' \
+	bob@ejab.test bobpw $NET.112 $XIP $XC2S '$D/other/ca.pem' \
+	<'$D/x.mallory.in'"
+sleep 86400 >"$D/x.mallory.in" &
+TE_PIDS="$TE_PIDS $!"
 te_check "a client trusting another CA refuses ejabberd's certificate" \
-	te_wait_for "$D/mallory.log" "^tls-failed" 15
-te_check "  and never logs in" sh -c "! grep -q '^online' '$D/mallory.log'"
+	te_wait_for "$D/x.mallory.log" "^disconnected" 15
+te_check "  and never logs in" sh -c "! grep -q '^online' '$D/x.mallory.log'"
+te_check "bob logs in at ejabberd over STARTTLS, certificate verified" \
+	xuser bob bobpw $NET.111
 
-user alice alice@chicago.test alice-pw $ALIP "$D/certs/ca.pem"
-user bob bob@chicago.test bob-pw $BOBIP "$D/certs/ca.pem"
-te_check "alice logs in over STARTTLS, certificate verified" \
-	te_wait_for "$D/alice.log" "^online" 15
-te_check "bob logs in over STARTTLS, certificate verified" \
-	te_wait_for "$D/bob.log" "^online" 15
-cmd alice "message bob@chicago.test hello bob"
-te_check "bob gets alice's chat message" te_wait_for "$D/bob.log" \
-	"^message from=alice@chicago.test type=chat body=hello bob$" 10
-cmd bob "message alice@chicago.test hi alice"
-te_check "alice gets bob's answer" te_wait_for "$D/alice.log" \
-	"^message from=bob@chicago.test type=chat body=hi alice$" 10
+# ---- our community ---------------------------------------------------------
+xf_community
+xf_start
 
-# ---- s2s to acme.test, found through the test's DNS ----
-cmd alice "message x@acme.test are you there"
-te_check "ejabberd asks dnsmasq for _xmpp-server._tcp.acme.test" \
-	te_wait_for "$D/dnsmasq.log" \
-	"query\[SRV\] _xmpp-server._tcp.acme.test from 127\." 15
-te_check "  and the address of xmpp.acme.test" te_wait_for "$D/dnsmasq.log" \
-	"query\[A\] xmpp.acme.test from 127\." 15
-te_check "acme.test's server sees ejabberd connect from $EJIP" \
-	te_wait_for "$D/acme.log" "^connect from=$EJIP$" 15
-te_check "  with a stream header to acme.test" te_wait_for "$D/acme.log" \
-	"^stream .*<stream:stream[^>]* to=['\"]acme.test['\"]" 10
-te_check "  in the server namespace, from chicago.test" te_wait_for \
-	"$D/acme.log" "^stream .*jabber:server.*from=['\"]chicago.test['\"]" 1
-te_check "alice sees her message to acme.test bounced" te_wait_for \
-	"$D/alice.log" "^error from=x@acme.test condition=remote-server-not-found" 60
+# ---- asmith adds bob -------------------------------------------------------
+mark "$D/x.bob.log"
+te_check "asmith registers with baresip, bob@ejab.test in her contacts" \
+	bs alice $NET.101 $GWIP "<sip:asmith@acme.test;transport=udp>;auth_pass=alicepw" \
+	'"Bob" <sip:bob@ejab.test>;presence=p2p' '<sip:bob@ejab.test>'
+te_check "bob is asked by alice.smith@acme.test and approves" \
+	waits "$D/x.bob.log" "^subscribe-request from=alice\\.smith@acme\\.test answered=subscribed" 8
+te_check "asmith's baresip shows bob Online" sees alice Online Bob 5
 
-# A name only /etc/hosts knows: asked of dnsmasq, which does not know it.
-ej_eval 'inet:gethostbyname("localhost.")' >"$D/host" 2>&1
-te_check "a name from /etc/hosts is asked of dnsmasq, and not found" \
-	has "$D/host" "^\{error,"
-te_check "  dnsmasq's log shows the query" has "$D/dnsmasq.log" \
-	"query\[A\] localhost "
+# ---- the streams -----------------------------------------------------------
+te_check "our stream to ejabberd: authenticated (dialback), TLS valid" \
+	has "$D/cn.log" "xmpp stream out community=jabber peer=$XIP:5269 domain=ejab\\.test authenticated auth=dialback tls=valid"
+te_check "ejabberd found our connector through the test's DNS: SRV" \
+	has "$D/dnsmasq.log" "query\\[SRV\\] _xmpp-server\\._tcp\\.acme\\.test from"
+te_check "  and the address of its target, through its C library" \
+	has "$D/ej/log/stub.log" "query\\[A\\] sip\\.acme\\.test from 127\\."
+te_check "ejabberd's stream to us: from its own address $XIP, TLS valid" \
+	has "$D/cn.log" "xmpp stream in community=jabber peer=$XIP:[0-9]+ domain=ejab\\.test authenticated auth=dialback\\+cert tls=valid"
 
-# ---- restart keeps the users ----
-cmd alice quit
-cmd bob quit
-te_check "ejabberd restarts" ej_restart
-te_check "  alice and bob are still registered" users
-P=$EJ_PID
+# ---- bob adds asmith -------------------------------------------------------
+mark "$D/x.bob.log"
+x bob "subscribe alice.smith@acme.test"
+te_check "bob's request is approved by our side (privacy all)" \
+	waits "$D/x.bob.log" "^subscribed from=alice\\.smith@acme\\.test" 15
+te_check "bob sees asmith online" \
+	waits "$D/x.bob.log" "^presence from=alice\\.smith@acme\\.test type=available show=-" 5
+pub()	# BASIC ACTIVITY WANT-RE
+{
+	mark "$D/x.bob.log"
+	xf_pub "$1" "$2" || return 1
+	waits "$D/x.bob.log" "$3" 2
+}
+te_check "asmith's devices closed: bob sees her unavailable within 2 s" \
+	pub closed unknown "^presence from=alice\\.smith@acme\\.test type=unavailable"
+te_check "asmith active again: bob sees her available within 2 s" \
+	pub open unknown "^presence from=alice\\.smith@acme\\.test type=available show=-"
+
+# ---- chat both ways --------------------------------------------------------
+mark "$D/x.bob.log"
+bs_cmd alice "/message hello bob, from acme $$"
+te_check "bob has asmith's message, from alice.smith@acme.test" \
+	waits "$D/x.bob.log" "^message from=alice\\.smith@acme\\.test type=chat body=hello bob, from acme $$" 5
+x bob "message alice.smith@acme.test hi alice, from ejabberd $$"
+te_check "asmith's baresip shows bob's message, from bob@ejab.test" \
+	sh -c "for i in \$(seq 50); do tr -d '\\r' <'$D/bs.alice/out.log' | grep -q 'bob@ejab.test.*hi alice, from ejabberd $$' && exit 0; sleep 0.1; done; exit 1"
+
+# ---- bob goes away ---------------------------------------------------------
+x bob "presence unavailable"
+te_check "bob unavailable: asmith's baresip shows him Offline" \
+	sees alice Offline Bob 5
+
+# ---- status ----------------------------------------------------------------
+te_check "stconnector status: jabber's streams in and out ready, TLS valid" \
+	xf_streams_ok
+
+bs_cmd alice /quit
+x bob quit
+te_stop "$GWPID"
+te_stop "$CNPID"
 ej_stop
-te_check "ej_stop stops the VM and its port helpers" sh -c \
-	"! [ -e /proc/$P ] && ! ss -Hltn 'src $EJIP' | grep -q ."
-
+te_check "no sanitizer report" \
+	sh -c "! grep -Eq 'Sanitizer|runtime error' '$D/cn.log' '$D/gw.log'"
 te_done
