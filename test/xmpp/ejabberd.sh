@@ -32,8 +32,11 @@
 # - chat both ways, each side shown the other by address;
 # - asmith adds bob (baresip, presence p2p): bob is asked by
 #   alice.smith@acme.test and approves; asmith's baresip shows him
-#   Online, and Offline once he is unavailable;
+#   Online, Offline once he is unavailable, Online when he is back;
 # - status shows the streams both ways ready with TLS valid.
+# (Not yet shown with ejabberd: away and do not disturb either way,
+# ejabberd restarted, SASL EXTERNAL -- ejabberd offers it on the stream
+# from us, our connector answers with dialback.)
 set -u
 
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -290,6 +293,8 @@ te_check "asmith's baresip shows bob's message, from bob@ejab.test" \
 x bob "presence unavailable"
 te_check "bob unavailable: asmith's baresip shows him Offline" \
 	sees alice Offline Bob 5
+x bob "presence available"
+te_check "bob available again: Online again" sees alice Online Bob 5
 
 # ---- status ----------------------------------------------------------------
 te_check "stconnector status: jabber's streams in and out ready, TLS valid" \
