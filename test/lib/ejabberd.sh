@@ -42,6 +42,11 @@
 #   ej_register USER PASSWORD
 #   ej_stop               stop the node (by its PID) and wait for it
 #   ej_restart            stop, then start again with the same spool
+#   ej_kill               kill the node with SIGKILL (a crash: nothing is
+#                         closed cleanly) and reap it
+#   ej_again              start the node again after ej_kill or ej_stop,
+#                         same configuration and spool (Mnesia recovers
+#                         from its log); returns once it is started
 #   ej_eval EXPR          evaluate an Erlang expression on the node,
 #                         print the result (~p)
 #
@@ -176,6 +181,8 @@ EOT
 _ej_spawn()
 {
 	mkdir -p "$EJ_DIR/spool" "$EJ_DIR/log"
+	# a start again: only the lines of this start count
+	_l=$(cat "$EJ_DIR/log/ejabberd.log" 2>/dev/null | wc -l)
 	_ej_exec unshare -m --propagation private sh -c '
 	    mount --bind "$0/nsswitch.conf" /etc/nsswitch.conf &&
 	    mount --bind "$0/hosts" /etc/hosts &&
@@ -186,7 +193,7 @@ _ej_spawn()
 	    -erl_epmd_port "$EJ_DIST_PORT" -start_epmd false \
 	    -noinput +K true +P 250000 \
 	    -mnesia dir "\"$EJ_DIR/spool\"" \
-	    -s ejabberd >"$EJ_DIR/log/erl.out" 2>&1 &
+	    -s ejabberd >>"$EJ_DIR/log/erl.out" 2>&1 &
 	EJ_PID=$!
 	TE_PIDS="$TE_PIDS $EJ_PID"
 	EJ_T0=$(date +%s.%N)
@@ -199,8 +206,8 @@ _ej_spawn()
 			    sed 's/^/  | /'
 			return 1
 		}
-		if grep -q 'ejabberd .* is started in the node' \
-		    "$EJ_DIR/log/ejabberd.log" 2>/dev/null &&
+		if tail -n +"$((_l + 1))" "$EJ_DIR/log/ejabberd.log" \
+		    2>/dev/null | grep -q 'ejabberd .* is started in the node' &&
 		    te_wait_tcp "$EJ_IP" "$EJ_C2S_PORT" 5 &&
 		    te_wait_tcp "$EJ_IP" "$EJ_S2S_PORT" 5; then
 			EJ_STARTED_IN=$(echo "$(date +%s.%N) $EJ_T0" |
@@ -270,5 +277,19 @@ ej_stop()
 ej_restart()
 {
 	ej_stop
+	_ej_spawn
+}
+
+ej_kill()
+{
+	[ -n "$EJ_PID" ] || return 0
+	kill -KILL "$EJ_PID" 2>/dev/null
+	wait "$EJ_PID" 2>/dev/null
+	EJ_PID=""
+}
+
+ej_again()
+{
+	[ -z "$EJ_PID" ] || return 1
 	_ej_spawn
 }

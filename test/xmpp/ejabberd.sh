@@ -15,28 +15,38 @@
 #   127.0.134.11       acme's stgateway (clients udp 5060, connector tcp
 #                      5070), the LDIF directory of conf/examples
 #   127.0.134.101      baresip as asmith (Alice.Smith@acme.test)
-#   127.0.134.121      sipp as asmith's second device (PUBLISH of the
-#                      exact states baresip cannot set)
+#   127.0.134.121-3    sipp as asmith's second device (PUBLISH of the
+#                      exact states baresip cannot set, and watchers
+#                      that log every NOTIFY: the states baresip cannot
+#                      show)
 #   127.0.134.111      slixmpp (test/xmpp/xmppc.py) as bob@ejab.test
+#                      (approves what he is asked)
 #   127.0.134.112      slixmpp trusting another CA
+#   127.0.134.113      slixmpp as eve@ejab.test (refuses)
 #
 # Shown, as the users and the administrator see it:
 # - ejabberd runs as a child of the test, everything it writes in the
 #   test's directory, its resolvers knowing no nameserver but the
 #   test's; bob logs in over c2s with STARTTLS verified (a client
 #   trusting another CA does not get in);
-# - bob adds Alice.Smith@acme.test: approved by her federation privacy
-#   (all); ejabberd finds our connector through the test's DNS and
-#   connects from its own address; bob sees asmith available and
-#   unavailable within 2 s of each change;
-# - chat both ways, each side shown the other by address;
 # - asmith adds bob (baresip, presence p2p): bob is asked by
-#   alice.smith@acme.test and approves; asmith's baresip shows him
-#   Online, Offline once he is unavailable, Online when he is back;
+#   alice.smith@acme.test and approves; ejabberd finds our connector
+#   through the test's DNS and connects from its own address; asmith
+#   sees bob through away, do not disturb, offline and available, each
+#   within 2 s, her baresip Offline and Online with him;
+# - bob adds Alice.Smith@acme.test: approved by her federation privacy
+#   (all); he sees her through away, do not disturb, unavailable and
+#   available, each within 2 s;
+# - chat both ways, each side shown the other by address; a message to
+#   an unknown user of ours gets item-not-found;
+# - eve refuses asmith: our gateway takes the refusal, asmith sees her
+#   offline and nothing more;
+# - ejabberd killed (-9): asmith sees bob offline within 5 s; ejabberd
+#   started again on the same spool and bob logged in again: each sees
+#   the other online again, the streams are up both ways again;
 # - status shows the streams both ways ready with TLS valid.
-# (Not yet shown with ejabberd: away and do not disturb either way,
-# ejabberd restarted, SASL EXTERNAL -- ejabberd offers it on the stream
-# from us, our connector answers with dialback.)
+# (Not shown with ejabberd: SASL EXTERNAL -- ejabberd offers it on the
+# stream from us, our connector answers with dialback.)
 set -u
 
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -133,6 +143,27 @@ te_check "  and the address of its target, through its C library" \
 te_check "ejabberd's stream to us: from its own address $XIP, TLS valid" \
 	has "$D/cn.log" "xmpp stream in community=jabber peer=$XIP:[0-9]+ domain=ejab\\.test authenticated auth=dialback\\+cert tls=valid"
 
+# ---- bob's states, as asmith's second device shows them --------------------
+xf_watch wbob asmith alicepw $NET.122 5092 bob@ejab.test
+te_check "asmith's second device: bob open" \
+	te_wait_for "$D/wbob.log" "NOTIFY state=active basic=<basic>open act= -" 8
+bobis()	# SHOW WANT-RE: bob sets SHOW, asmith's device logs WANT-RE
+{
+	mark "$D/wbob.log"
+	x bob "presence $1"
+	waits "$D/wbob.log" "$2" 2
+}
+te_check "bob away: asmith sees him away within 2 s" \
+	bobis away "NOTIFY state=active basic=<basic>open act=<rpid:away"
+te_check "bob do not disturb: asmith sees him busy within 2 s" \
+	bobis dnd "NOTIFY state=active basic=<basic>open act=<rpid:busy"
+te_check "bob unavailable: asmith sees him closed within 2 s" \
+	bobis unavailable "NOTIFY state=active basic=<basic>closed"
+te_check "... and her baresip shows him Offline" sees alice Offline Bob 5
+te_check "bob available: asmith sees him open within 2 s" \
+	bobis available "NOTIFY state=active basic=<basic>open act= -"
+te_check "... and her baresip shows him Online" sees alice Online Bob 5
+
 # ---- bob adds asmith -------------------------------------------------------
 mark "$D/x.bob.log"
 x bob "subscribe alice.smith@acme.test"
@@ -146,6 +177,10 @@ pub()	# BASIC ACTIVITY WANT-RE
 	xf_pub "$1" "$2" || return 1
 	waits "$D/x.bob.log" "$3" 2
 }
+te_check "asmith away: bob sees her away within 2 s" \
+	pub open away "^presence from=alice\\.smith@acme\\.test type=available show=away"
+te_check "asmith do not disturb: bob sees her dnd within 2 s" \
+	pub open busy "^presence from=alice\\.smith@acme\\.test type=available show=dnd"
 te_check "asmith's devices closed: bob sees her unavailable within 2 s" \
 	pub closed unknown "^presence from=alice\\.smith@acme\\.test type=unavailable"
 te_check "asmith active again: bob sees her available within 2 s" \
@@ -159,20 +194,69 @@ te_check "bob has asmith's message, from alice.smith@acme.test" \
 x bob "message alice.smith@acme.test hi alice, from ejabberd $$"
 te_check "asmith's baresip shows bob's message, from bob@ejab.test" \
 	sh -c "for i in \$(seq 50); do tr -d '\\r' <'$D/bs.alice/out.log' | grep -q 'bob@ejab.test.*hi alice, from ejabberd $$' && exit 0; sleep 0.1; done; exit 1"
+mark "$D/x.bob.log"
+x bob "message nobody@acme.test anyone there?"
+te_check "bob's message to nobody@acme.test: item-not-found" \
+	waits "$D/x.bob.log" "^error from=nobody@acme\\.test kind=message condition=item-not-found" 5
 
-# ---- bob goes away ---------------------------------------------------------
-x bob "presence unavailable"
-te_check "bob unavailable: asmith's baresip shows him Offline" \
-	sees alice Offline Bob 5
-x bob "presence available"
-te_check "bob available again: Online again" sees alice Online Bob 5
+# ---- eve refuses asmith ----------------------------------------------------
+te_check "eve@ejab.test registered (ejabberdctl)" ej_register eve evepw
+te_check "eve@ejab.test logs in, refusing whoever asks" xuser eve evepw $NET.113
+x eve "approve no"
+mark "$D/x.eve.log"
+xf_watch weve asmith alicepw $NET.123 5093 eve@ejab.test
+te_check "eve is asked by alice.smith@acme.test and refuses" \
+	waits "$D/x.eve.log" "^subscribe-request from=alice\\.smith@acme\\.test answered=unsubscribed" 8
+te_check "our gateway takes the refusal and does not ask again" \
+	te_wait_for "$D/gw.log" "federation subscription rejected presentity=sip:eve@ejab.test watcher=sip:asmith@acme.test" 5
+te_check "asmith's device shows eve closed" \
+	has "$D/weve.log" "NOTIFY state=active basic=<basic>closed"
+n=$(wc -l <"$D/weve.log")
+x eve "presence away"
+x eve "presence available"
+sleep 2
+te_check "asmith sees nothing more of eve" \
+	sh -c "! tail -n +$((n + 1)) '$D/weve.log' | grep -q 'basic=<basic>open'"
 
 # ---- status ----------------------------------------------------------------
 te_check "stconnector status: jabber's streams in and out ready, TLS valid" \
 	xf_streams_ok
 
+# ---- ejabberd killed and back ----------------------------------------------
+mark "$D/wbob.log"
+ej_kill
+te_check "ejabberd killed: asmith's device sees bob closed within 5 s" \
+	waits "$D/wbob.log" "NOTIFY state=active basic=<basic>closed" 5
+te_check "... and her baresip shows him Offline" sees alice Offline Bob 5
+te_stop "$XU_bob"
+te_stop "$XH_bob"
+mv "$D/x.bob.log" "$D/x.bob.before-restart.log"
+if ej_again; then
+	te_ok "ejabberd starts again on the same spool (in ${EJ_STARTED_IN}s)"
+else
+	te_fail "ejabberd starts again on the same spool"
+fi
+# bob's roster as ejabberd has it: {JID, subscription} for each contact
+ej_eval '[{jid:encode(element(4, R)), element(6, R)} || R <- mod_roster:get_roster(<<"bob">>, <<"ejab.test">>)]' >"$D/roster" 2>&1
+te_check "the spool kept bob's roster: alice.smith@acme.test, subscribed both ways" \
+	has "$D/roster" '\{<<"alice\.smith@acme\.test">>,both\}'
+mark "$D/wbob.log"
+te_check "bob logs in again (his password from the spool)" xuser bob bobpw $NET.111
+te_check "asmith's device sees bob open again within 10 s" \
+	waits "$D/wbob.log" "NOTIFY state=active basic=<basic>open" 10
+te_check "... and her baresip shows him Online" sees alice Online Bob 5
+mark "$D/x.bob.log"
+x bob "probe alice.smith@acme.test"
+te_check "bob sees asmith available again" \
+	waits "$D/x.bob.log" "^presence from=alice\\.smith@acme\\.test type=available" 10
+te_check "stconnector status: jabber up again, streams both ways" xf_streams_ok
+
 bs_cmd alice /quit
 x bob quit
+te_stop "$XU_eve"
+te_stop "$XH_eve"
+te_stop "$W_wbob"
+te_stop "$W_weve"
 te_stop "$GWPID"
 te_stop "$CNPID"
 ej_stop
