@@ -55,6 +55,7 @@ struct cn_xsip {
 	struct list refusals;	/* struct xs_refusal, oldest first */
 	struct list waits;	/* struct xs_msg */
 	struct list outs;	/* struct xs_out */
+	struct list asks;	/* struct xs_ask */
 	struct tmr tmr;
 	cn_xsip_send_h *sendh;
 	uint64_t seq;
@@ -80,6 +81,18 @@ struct xs_dlg {
 	char note[SST_PIDF_NOTE_MAX + 1];
 	int gwi;
 	struct xs_out *sub;		/* XS_IN: SUBSCRIBE under way */
+	struct xs_ask *ask;		/* XS_OUT: its stanza not told yet */
+};
+
+/*
+ * An XS_OUT dialog's subscribe or probe whose fate cn_xmpp has not told
+ * yet: it waits in the queue for a stream, or was just written.  The
+ * link coming up delivers what waits, so the dialog is not asked again
+ * then (a second subscribe to the contact's server).
+ */
+struct xs_ask {
+	struct le le;
+	struct xs_dlg *d;		/* NULL once the dialog is gone */
 };
 
 struct xs_refusal {
@@ -345,6 +358,10 @@ static void dlg_destructor(void *arg)
 		d->sub->dlg = NULL;
 		d->sub = NULL;
 	}
+	if (d->ask) {
+		d->ask->d = NULL;
+		d->ask = NULL;
+	}
 }
 
 static unsigned dlg_count(const struct cn_xsip *xs, const char *comm,
@@ -515,13 +532,52 @@ static void notify(struct xs_dlg *d, const char *reason)
  * earlier has its server answer the subscribe with subscribed and the
  * current presence (RFC 6121 3.1.3).
  */
+static void ask_destructor(void *arg)
+{
+	struct xs_ask *a = arg;
+
+	list_unlink(&a->le);
+	if (a->d)
+		a->d->ask = NULL;
+}
+
+static void ask_sent(int err, void *arg)
+{
+	sent_quiet(err, NULL);
+	mem_deref(arg);
+}
+
 static void out_subscribe(struct xs_dlg *d, bool ask)
 {
+	struct cn_xsip *xs = d->xs;
 	struct xmpp_el *el = NULL;
+	struct xs_ask *a;
+	int err;
 
-	if (!cn_xmap_pres_ctl(&el, d->w_jid, d->t_jid, ask ?
-			      CN_XMAP_P_SUBSCRIBE : CN_XMAP_P_PROBE))
-		send_stanza(d->xs, d->comm, el);
+	if (cn_xmap_pres_ctl(&el, d->w_jid, d->t_jid, ask ?
+			     CN_XMAP_P_SUBSCRIBE : CN_XMAP_P_PROBE))
+		return;
+	a = mem_zalloc(sizeof(*a), ask_destructor);
+	if (!a || !xs->x) {
+		mem_deref(a);
+		send_stanza(xs, d->comm, el);
+		return;
+	}
+	err = cn_xmpp_send(xs->x, d->comm, el, ask_sent, a);
+	if (err) {
+		dmn_log_debug("xmpp: stanza not sent comm=%s name=%s reason=%s",
+			      d->comm, el->name, strerror(err));
+		mem_deref(a);
+	}
+	else {
+		++xs->st.sent;
+		if (d->ask)
+			d->ask->d = NULL;
+		a->d = d;
+		d->ask = a;
+		list_append(&xs->asks, &a->le, a);
+	}
+	mem_deref(el);
 }
 
 /* An XS_OUT dialog ends: the gateway hears terminated; the contact
@@ -1137,7 +1193,8 @@ static void link_h(const char *comm, bool up, void *arg)
 		if (d->dir != XS_OUT || strcmp(d->comm, comm))
 			continue;
 		if (up) {
-			out_subscribe(d, !d->active);
+			if (!d->ask)	/* else the link delivers it now */
+				out_subscribe(d, !d->active);
 		}
 		else if (d->pst != SST_ST_OFFLINE) {
 			d->pst = SST_ST_OFFLINE;
@@ -1207,6 +1264,7 @@ static void xsip_destructor(void *arg)
 	list_flush(&xs->outs);
 	list_flush(&xs->dlgs);
 	list_flush(&xs->refusals);
+	list_flush(&xs->asks);
 }
 
 int cn_xsip_alloc(struct cn_xsip **xsp, struct cn_px *px)
@@ -1225,6 +1283,7 @@ int cn_xsip_alloc(struct cn_xsip **xsp, struct cn_px *px)
 	list_init(&xs->refusals);
 	list_init(&xs->waits);
 	list_init(&xs->outs);
+	list_init(&xs->asks);
 	tmr_init(&xs->tmr);
 	h.arg = xs;
 	err = cn_xmpp_alloc(&xs->x, px, &h);

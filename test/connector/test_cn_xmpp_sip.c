@@ -419,6 +419,7 @@ static void test_subscribe_out(void)
 	CU_ASSERT_EQUAL(outn, 5);
 
 	/* a refresh asks Bob nothing again */
+	fake_xmpp_written();
 	fake_xmpp.n = 0;
 	CU_ASSERT_EQUAL(gw_req("SUBSCRIBE", "sip:127.0.0.1:5060", "<" ALICE
 			       ">;tag=w1", "<" BOB ">;tag=other", callid, 2,
@@ -471,6 +472,50 @@ static void test_subscribe_out(void)
 	CU_ASSERT_EQUAL(st.refusals, 0);
 	subscribe_first("s3", 600, 600);
 	CU_ASSERT_EQUAL(fake_xmpp.n, 1);
+	t_teardown();
+}
+
+/* The first stream to the community comes up with the subscribe
+ * waiting in its queue: Bob is asked once, not again by the link. */
+static void test_subscribe_queued(void)
+{
+	t_setup();
+	subscribe_first("q1", 600, 600);
+	CU_ASSERT_EQUAL_FATAL(fake_xmpp.n, 1);
+	fake_xmpp.h.link(COMM, true, fake_xmpp.h.arg);
+	CU_ASSERT_EQUAL(fake_xmpp.n, 1);
+	fake_xmpp_written();
+
+	/* written, then the streams went and came back: asked again */
+	fake_xmpp.h.link(COMM, false, fake_xmpp.h.arg);
+	fake_xmpp.h.link(COMM, true, fake_xmpp.h.arg);
+	CU_ASSERT_EQUAL_FATAL(fake_xmpp.n, 2);
+	CU_ASSERT_STRING_EQUAL(stanza(1), "<presence from=\"alice@acme.test\""
+			       " to=\"bob@xmpp.test\" type=\"subscribe\"/>");
+
+	/* lost (no stream in time): the next link up asks again */
+	CU_ASSERT_PTR_NOT_NULL_FATAL(fake_xmpp.senth[1]);
+	fake_xmpp.senth[1](ETIMEDOUT, fake_xmpp.arg[1]);
+	fake_xmpp.senth[1] = NULL;
+	fake_xmpp.h.link(COMM, true, fake_xmpp.h.arg);
+	CU_ASSERT_EQUAL_FATAL(fake_xmpp.n, 3);
+	CU_ASSERT_STRING_EQUAL(stanza(2), stanza(1));
+
+	/* the watch ends with its stanza untold: nothing dangles */
+	{
+		char to[80];
+
+		re_snprintf(to, sizeof(to), "<" BOB ">;tag=%s", ltag);
+		CU_ASSERT_EQUAL(gw_req("SUBSCRIBE", "sip:127.0.0.1:5060",
+				       "<" ALICE ">;tag=w1", to, "q1", 2,
+				       "Event: presence\r\nExpires: 0\r\n",
+				       NULL, NULL), 202);
+	}
+	fake_xmpp_written();
+	fake_xmpp.h.link(COMM, false, fake_xmpp.h.arg);
+	fake_xmpp.h.link(COMM, true, fake_xmpp.h.arg);
+	CU_ASSERT_EQUAL(fake_xmpp.n, 4);	/* the unsubscribe only */
+	CU_ASSERT_PTR_NOT_NULL(strstr(stanza(3), "type=\"unsubscribe\""));
 	t_teardown();
 }
 
@@ -700,6 +745,8 @@ static CU_TestInfo xsip_tests[] = {
 	{"MESSAGE to XMPP and its fate", test_message_out},
 	{"messages from XMPP", test_message_in},
 	{"a gateway watches an XMPP user", test_subscribe_out},
+	{"a watch asked once when the first stream comes up",
+	 test_subscribe_queued},
 	{"the watch ends", test_subscribe_end},
 	{"an XMPP user watches ours", test_subscribe_in},
 	{"queries", test_iq},
