@@ -201,6 +201,10 @@ ok = (ok and t["messages_out"] >= 1 and t["messages_in"] >= 1
 print(" ", c)
 print(" ", t)
 sys.exit(0 if ok else 1)' "$D/status.json"
+"$XF_CN" status -c "$D/acme.xml" >"$D/summary.out" 2>&1
+te_check "stconnector status (summary): jabber by its streams, the XMPP listener" \
+	sh -c "grep -Eq 'jabber: up, xmpp streams ready: 1 in, 1 out, [0-9]+ stanzas in, [0-9]+ out, 1 refused' '$D/summary.out' &&
+	       grep -q 'xmpp $CNIP:5269' '$D/summary.out' || { cat '$D/summary.out'; exit 1; }"
 mark "$D/x.bob.log"
 bs_cmd alice "/message still there? $$"
 te_check "the real streams stay up: bob has asmith's next message" \
