@@ -37,7 +37,6 @@
  * for a backoff that doubles from 1 s to CN_XMPP_BACKOFF_MAX_S, and a
  * stanza sent meanwhile fails at once with the last error.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <string.h>
 #include <time.h>
@@ -172,26 +171,6 @@ static struct xcomm *comm_get(struct cn_xmpp *x, const char *name)
 	str_ncpy(c->name, name, sizeof(c->name));
 	list_append(&x->comms, &c->le, c);
 	return c;
-}
-
-/* The domain of a JID, lower case; false when it has none. */
-static bool jid_domain(char *buf, size_t sz, const char *jid)
-{
-	const char *at, *sl, *d;
-	size_t n, i;
-
-	if (!jid)
-		return false;
-	sl = strchr(jid, '/');
-	at = strchr(jid, '@');
-	d = at && (!sl || at < sl) ? at + 1 : jid;
-	n = sl && sl > d ? (size_t)(sl - d) : strlen(d);
-	if (!n || n >= sz)
-		return false;
-	for (i = 0; i < n; i++)
-		buf[i] = (char)tolower((unsigned char)d[i]);
-	buf[n] = '\0';
-	return true;
 }
 
 /* ---- telling stanzas' fates, always from the loop ---- */
@@ -697,8 +676,10 @@ int cn_xmpp_send(struct cn_xmpp *x, const char *comm,
 
 	if (!x || !comm || !stanza)
 		return EINVAL;
-	if (!jid_domain(local, sizeof(local), xmpp_el_attr(stanza, "from")) ||
-	    !jid_domain(remote, sizeof(remote), xmpp_el_attr(stanza, "to")))
+	if (!xmpp_jid_domain(local, sizeof(local),
+			     xmpp_el_attr(stanza, "from")) ||
+	    !xmpp_jid_domain(remote, sizeof(remote),
+			     xmpp_el_attr(stanza, "to")))
 		return EINVAL;
 	c = comm_get(x, comm);
 	if (!c)

@@ -263,6 +263,9 @@ enum xmpp_s2s_state xmpp_s2s_state(const struct xmpp_s2s *s);
 const char *xmpp_s2s_state_name(enum xmpp_s2s_state st);
 bool xmpp_s2s_authed(const struct xmpp_s2s *s, const char *domain);
 
+/* The domain of a JID, lower case, in buf; false when it has none */
+bool xmpp_jid_domain(char *buf, size_t sz, const char *jid);
+
 /* hex[65] = the XEP-0185 dialback key */
 int xmpp_db_key(char *hex, const char *secret, const char *receiving,
 		const char *originating, const char *id);

@@ -227,8 +227,13 @@ void xmpp_s2s_close(struct xmpp_s2s *s, enum xmpp_serr err)
 	closed(s, err, false);
 }
 
-/* The domain part of a JID, lower-cased, in buf; false if none. */
-static bool jid_domain(char *buf, size_t sz, const char *jid)
+/**
+ * The domain part of a JID ("user@domain/resource", "domain"),
+ * lower-cased, in buf.
+ *
+ * @return false when jid has no domain or it does not fit in sz
+ */
+bool xmpp_jid_domain(char *buf, size_t sz, const char *jid)
 {
 	const char *at, *slash, *b;
 	size_t n, i;
@@ -286,7 +291,7 @@ static void on_header(struct xmpp_s2s *s, const struct xmpp_el *h)
 		return;
 	}
 	if (s->dir == XMPP_S2S_IN) {
-		if (from && !jid_domain(s->peer, sizeof(s->peer), from))
+		if (from && !xmpp_jid_domain(s->peer, sizeof(s->peer), from))
 			s->peer[0] = '\0';
 		new_sid(s);
 	}
@@ -462,8 +467,9 @@ static void in_ready(struct xmpp_s2s *s, struct xmpp_el *el)
 
 	memset(&info, 0, sizeof(info));
 	if (xmpp_el_is(el, "result", XMPP_NS_DIALBACK)) {
-		if (!jid_domain(from, sizeof(from), xmpp_el_attr(el, "from")) ||
-		    !jid_domain(to, sizeof(to), xmpp_el_attr(el, "to")) ||
+		if (!xmpp_jid_domain(from, sizeof(from),
+				     xmpp_el_attr(el, "from")) ||
+		    !xmpp_jid_domain(to, sizeof(to), xmpp_el_attr(el, "to")) ||
 		    !el->text) {
 			xmpp_s2s_close(s, XMPP_SERR_IMPROPER_ADDRESSING);
 			return;
@@ -480,13 +486,14 @@ static void in_ready(struct xmpp_s2s *s, struct xmpp_el *el)
 	}
 	if (xmpp_el_is(el, "verify", XMPP_NS_DIALBACK)) {
 		/* we are the authoritative server: did we make this key? */
-		if (!jid_domain(from, sizeof(from), xmpp_el_attr(el, "from")) ||
+		if (!xmpp_jid_domain(from, sizeof(from),
+				     xmpp_el_attr(el, "from")) ||
 		    !str_isset(xmpp_el_attr(el, "id")) || !el->text) {
 			xmpp_s2s_close(s, XMPP_SERR_IMPROPER_ADDRESSING);
 			return;
 		}
 		type = "invalid";
-		if (jid_domain(to, sizeof(to), xmpp_el_attr(el, "to")) &&
+		if (xmpp_jid_domain(to, sizeof(to), xmpp_el_attr(el, "to")) &&
 		    !str_casecmp(to, s->local) &&
 		    !xmpp_db_key(key, s->secret, from, s->local,
 				 xmpp_el_attr(el, "id")) &&
@@ -500,8 +507,8 @@ static void in_ready(struct xmpp_s2s *s, struct xmpp_el *el)
 		xmpp_s2s_close(s, XMPP_SERR_UNSUPPORTED_STANZA_TYPE);
 		return;
 	}
-	if (!jid_domain(from, sizeof(from), xmpp_el_attr(el, "from")) ||
-	    !jid_domain(to, sizeof(to), xmpp_el_attr(el, "to"))) {
+	if (!xmpp_jid_domain(from, sizeof(from), xmpp_el_attr(el, "from")) ||
+	    !xmpp_jid_domain(to, sizeof(to), xmpp_el_attr(el, "to"))) {
 		xmpp_s2s_close(s, XMPP_SERR_IMPROPER_ADDRESSING);
 		return;
 	}

@@ -167,6 +167,23 @@ static void test_db_key(void)
 	CU_ASSERT_EQUAL(xmpp_db_key(key, NULL, "a", "b", "c"), EINVAL);
 }
 
+/* The domain of a JID, as both the stream and the connector read it */
+static void test_jid_domain(void)
+{
+	char d[16];
+
+	CU_ASSERT(xmpp_jid_domain(d, sizeof(d), "Bob@XMPP.test/Res@x"));
+	CU_ASSERT_STRING_EQUAL(d, "xmpp.test");
+	CU_ASSERT(xmpp_jid_domain(d, sizeof(d), "xmpp.test"));
+	CU_ASSERT_STRING_EQUAL(d, "xmpp.test");
+	CU_ASSERT(xmpp_jid_domain(d, sizeof(d), "acme.test/a@b"));
+	CU_ASSERT_STRING_EQUAL(d, "acme.test");
+	CU_ASSERT(!xmpp_jid_domain(d, sizeof(d), "bob@/r"));
+	CU_ASSERT(!xmpp_jid_domain(d, sizeof(d), "/r"));
+	CU_ASSERT(!xmpp_jid_domain(d, sizeof(d), NULL));
+	CU_ASSERT(!xmpp_jid_domain(d, sizeof(d), "a@much-too-long.test"));
+}
+
 #define P_HDR1 "<?xml version='1.0'?><stream:stream xmlns:db='jabber:" \
 	"server:dialback' xmlns:stream='http://etherx.jabber.org/streams' " \
 	"xml:lang='en' version='1.0' xmlns='jabber:server' " \
@@ -557,6 +574,7 @@ static void test_outbound_refusals(void)
 
 static CU_TestInfo s2s_tests[] = {
 	{"dialback key vectors", test_db_key},
+	{"the domain of a JID", test_jid_domain},
 	{"outbound against a server's transcript", test_outbound_transcript},
 	{"outbound and inbound together", test_pair},
 	{"a wrong dialback key", test_pair_wrong_key},
