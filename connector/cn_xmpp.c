@@ -65,6 +65,7 @@ struct cn_xmpp;
 /* Per community: what status shows, and the stanzas waiting. */
 struct xcomm {
 	struct le le;
+	struct le he;                   /* in cn_xmpp.commh, by name */
 	char name[CN_ADDR_MAX];
 	bool up;
 	struct list queue;              /* struct xitem */
@@ -96,6 +97,7 @@ struct xstream {
 	struct xmpp_s2s *s;
 	struct cn_resolve_req *rreq;
 	char comm[CN_ADDR_MAX];         /* "" until known (inbound) */
+	struct xcomm *xc;               /* comm's record, NULL until then */
 	char local[CN_XMPP_NAME_MAX];
 	char remote[CN_XMPP_NAME_MAX];  /* inbound: the domain authed */
 	struct sa peer;
@@ -116,7 +118,8 @@ struct cn_xmpp {
 	struct sa laddr;
 	char lstr[CN_ADDR_MAX];
 	struct list streams;
-	struct list comms;
+	struct list comms;              /* struct xcomm, for status */
+	struct hash *commh;             /* the same, by name */
 	struct list done;               /* struct xitem to tell */
 	struct tmr tick, tell;
 	char secret[65];
@@ -155,22 +158,46 @@ static const struct cfg_extern *xmpp_extern_of(const struct cn_xmpp *x,
 	return ex ? xmpp_extern(x, ex->name) : NULL;
 }
 
+static bool comm_name_eq(struct le *le, void *arg)
+{
+	const struct xcomm *c = le->data;
+
+	return 0 == strcmp(c->name, arg);
+}
+
+static void comm_destructor(void *arg)
+{
+	struct xcomm *c = arg;
+
+	hash_unlink(&c->he);
+	list_unlink(&c->le);
+}
+
+/* A community's record by name, made when first asked for: records live
+ * as long as the connector's XMPP edge, so streams keep a pointer. */
 static struct xcomm *comm_get(struct cn_xmpp *x, const char *name)
 {
+	const uint32_t key = hash_joaat_str(name);
 	struct xcomm *c;
 	struct le *le;
 
-	LIST_FOREACH(&x->comms, le) {
-		c = le->data;
-		if (!strcmp(c->name, name))
-			return c;
-	}
-	c = mem_zalloc(sizeof(*c), NULL);
+	le = hash_lookup(x->commh, key, comm_name_eq, (void *)name);
+	if (le)
+		return le->data;
+	c = mem_zalloc(sizeof(*c), comm_destructor);
 	if (!c)
 		return NULL;
 	str_ncpy(c->name, name, sizeof(c->name));
 	list_append(&x->comms, &c->le, c);
+	hash_append(x->commh, key, &c->he, c);
 	return c;
+}
+
+/* The stream is now a community's. */
+static void stream_comm(struct xstream *st, const char *name)
+{
+	str_ncpy(st->comm, name, sizeof(st->comm));
+	st->xc = comm_get(st->x, name);
 }
 
 /* ---- telling stanzas' fates, always from the loop ---- */
@@ -222,38 +249,40 @@ static void queue_fail(struct cn_xmpp *x, struct xcomm *c,
 
 /* ---- the community's link, as status and the translation see it ---- */
 
-static bool comm_has_stream(const struct cn_xmpp *x, const char *comm,
-			    const struct xstream *but)
+static bool comm_has_stream(const struct cn_xmpp *x,
+			    const struct xcomm *c, const struct xstream *but)
 {
 	struct le *le;
 
 	LIST_FOREACH(&x->streams, le) {
 		const struct xstream *st = le->data;
 
-		if (st != but && st->authed && !strcmp(st->comm, comm))
+		if (st != but && st->authed && st->xc == c)
 			return true;
 	}
 	return false;
 }
 
-static void link_update(struct cn_xmpp *x, const char *comm,
+static void link_update(struct cn_xmpp *x, struct xcomm *c,
 			const struct xstream *gone, const char *why)
 {
-	struct xcomm *c = comm_get(x, comm);
-	const bool up = comm_has_stream(x, comm, gone);
+	bool up;
 
-	if (!c || c->up == up)
+	if (!c)
+		return;
+	up = comm_has_stream(x, c, gone);
+	if (c->up == up)
 		return;
 	c->up = up;
 	if (up)
-		(void)cn_link_set(x->px->cn, comm, CN_LINK_UP, 0, "%s", "");
+		(void)cn_link_set(x->px->cn, c->name, CN_LINK_UP, 0, "%s", "");
 	else
-		(void)cn_link_set(x->px->cn, comm, CN_LINK_DOWN, 0, "%s",
+		(void)cn_link_set(x->px->cn, c->name, CN_LINK_DOWN, 0, "%s",
 				  why ? why : "streams closed");
-	dmn_log(DMN_LOG_INFO, "cn: xmpp link community=%s state=%s", comm,
-		up ? "up" : "down");
+	dmn_log(DMN_LOG_INFO, "cn: xmpp link community=%s state=%s",
+		c->name, up ? "up" : "down");
 	if (x->h.link)
-		x->h.link(comm, up, x->h.arg);
+		x->h.link(c->name, up, x->h.arg);
 }
 
 /* ---- one stream ---- */
@@ -273,10 +302,8 @@ static void stream_destructor(void *arg)
 static void stream_end(struct xstream *st, int err, const char *why)
 {
 	struct cn_xmpp *x = st->x;
-	struct xcomm *c = st->comm[0] ? comm_get(x, st->comm) : NULL;
-	char comm[CN_ADDR_MAX];
+	struct xcomm *c = st->xc;
 
-	str_ncpy(comm, st->comm, sizeof(comm));
 	if (c && st->dir == XMPP_S2S_OUT) {
 		c->last_err = err;
 		re_snprintf(c->last_error, sizeof(c->last_error), "%s %s: %s",
@@ -291,11 +318,11 @@ static void stream_end(struct xstream *st, int err, const char *why)
 	dmn_log(DMN_LOG_INFO, "cn: xmpp stream %s community=%s peer=%s "
 		"domain=%s closed reason=%s",
 		st->dir == XMPP_S2S_OUT ? "out" : "in",
-		comm[0] ? comm : "-", st->peerstr,
+		st->comm[0] ? st->comm : "-", st->peerstr,
 		st->remote[0] ? st->remote : "-", why);
 	list_unlink(&st->le);
-	if (comm[0] && st->authed)
-		link_update(x, comm, st, why);
+	if (st->authed)
+		link_update(x, c, st, why);
 	mem_deref(st);
 }
 
@@ -316,7 +343,7 @@ static int send_h(const char *p, size_t len, void *arg)
 static void flush_queue(struct xstream *st)
 {
 	struct cn_xmpp *x = st->x;
-	struct xcomm *c = comm_get(x, st->comm);
+	struct xcomm *c = st->xc;
 	struct le *le;
 
 	if (!c)
@@ -390,8 +417,8 @@ static void db_result(struct xstream *st, const char *domain)
 		(void)xmpp_s2s_db_answer(st->s, domain, false);
 		return;
 	}
-	str_ncpy(st->comm, ex->name, sizeof(st->comm));
-	c = comm_get(x, ex->name);
+	stream_comm(st, ex->name);
+	c = st->xc;
 
 	err = cn_resolve_trust(x->px->res, ex, domain, &set);
 	if (err == EAGAIN && !st->rreq && !st->pending[0]) {
@@ -462,7 +489,7 @@ static void ev_h(enum xmpp_s2s_ev ev, const struct xmpp_s2s_evinfo *info,
 		st->authed = true;
 		if (st->dir == XMPP_S2S_OUT) {
 			str_ncpy(st->auth, "dialback", sizeof(st->auth));
-			c = comm_get(x, st->comm);
+			c = st->xc;
 			if (c) {
 				c->backoff_s = 0;
 				c->retry_at = 0;
@@ -472,12 +499,12 @@ static void ev_h(enum xmpp_s2s_ev ev, const struct xmpp_s2s_evinfo *info,
 			"peer=%s domain=%s authenticated auth=%s tls=%s",
 			st->dir == XMPP_S2S_OUT ? "out" : "in", st->comm,
 			st->peerstr, st->remote, st->auth, st->verdict);
-		link_update(x, st->comm, NULL, NULL);
+		link_update(x, st->xc, NULL, NULL);
 		if (st->dir == XMPP_S2S_OUT)
 			flush_queue(st);
 		break;
 	case XMPP_S2S_EV_DB_REFUSED:
-		c = comm_get(x, st->comm);
+		c = st->xc;
 		if (c)
 			queue_fail(x, c, st->remote, EPERM);
 		break;
@@ -487,7 +514,7 @@ static void ev_h(enum xmpp_s2s_ev ev, const struct xmpp_s2s_evinfo *info,
 	case XMPP_S2S_EV_DB_VERIFY:
 		break;	/* we never ask: see the top comment */
 	case XMPP_S2S_EV_STANZA:
-		c = comm_get(x, st->comm);
+		c = st->xc;
 		++st->in;
 		if (c)
 			++c->stanzas_in;
@@ -496,11 +523,10 @@ static void ev_h(enum xmpp_s2s_ev ev, const struct xmpp_s2s_evinfo *info,
 			x->h.recv(st->comm, info->el, x->h.arg);
 		break;
 	case XMPP_S2S_EV_CLOSED:
-		if (st->comm[0] && info->err != XMPP_SERR_NONE) {
-			c = comm_get(x, st->comm);
-			if (c && info->err < XMPP_SERR_MAX)
-				++c->errs[info->err];
-		}
+		c = st->xc;
+		if (c && info->err != XMPP_SERR_NONE &&
+		    info->err < XMPP_SERR_MAX)
+			++c->errs[info->err];
 		/* the connection goes when the loop is back: see recv_h */
 		break;
 	}
@@ -554,12 +580,8 @@ static void close_h(int err, void *arg)
 		tls_verdict(st);
 		re_snprintf(why, sizeof(why), "tls %s",
 			    st->verdict[0] ? st->verdict : "failure");
-		if (st->comm[0]) {
-			struct xcomm *c = comm_get(st->x, st->comm);
-
-			if (c)
-				++c->tls_refused;
-		}
+		if (st->xc)
+			++st->xc->tls_refused;
 		stream_end(st, EPERM, why);
 		return;
 	}
@@ -655,7 +677,7 @@ static int out_open(struct cn_xmpp *x, const struct cfg_extern *ex,
 	err = stream_alloc(&st, x, XMPP_S2S_OUT, local, remote);
 	if (err)
 		return err;
-	str_ncpy(st->comm, ex->name, sizeof(st->comm));
+	stream_comm(st, ex->name);
 	err = cn_resolve_lookup(&st->rreq, x->px->res, ex, remote, route_h,
 				st);
 	if (err)
@@ -862,6 +884,7 @@ static void xmpp_destructor(void *arg)
 		mem_deref(it);
 	}
 	list_flush(&x->comms);
+	x->commh = mem_deref(x->commh);
 	x->ts = mem_deref(x->ts);
 }
 
@@ -886,7 +909,9 @@ int cn_xmpp_alloc(struct cn_xmpp **xp, struct cn_px *px,
 		re_snprintf(x->secret + 2 * i, 3, "%02x", rnd[i]);
 	tmr_init(&x->tick);
 	tmr_init(&x->tell);
-	err = listen_start(x);
+	err = hash_alloc(&x->commh, 16);
+	if (!err)
+		err = listen_start(x);
 	if (err) {
 		mem_deref(x);
 		return err;
@@ -963,7 +988,7 @@ void cn_xmpp_status(struct cn_xmpp *x, struct dmn_st *root)
 			const struct xstream *st = se->data;
 			struct dmn_st *s;
 
-			if (strcmp(st->comm, c->name))
+			if (st->xc != c)
 				continue;
 			s = dmn_st_item(sl);
 			if (!s)
