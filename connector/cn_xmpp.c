@@ -58,6 +58,7 @@ enum {
 	CN_XMPP_QUEUE_MAX     = 256,   /* stanzas waiting per community */
 	CN_XMPP_STREAMS_MAX   = 256,   /* streams at once */
 	CN_XMPP_NAME_MAX      = 256,
+	CN_XMPP_BATCH_MAX     = 65536, /* bytes of stanzas in one write */
 };
 
 struct cn_xmpp;
@@ -102,6 +103,7 @@ struct xstream {
 	char remote[CN_XMPP_NAME_MAX];  /* inbound: the domain authed */
 	struct sa peer;
 	char peerstr[CN_ADDR_MAX];      /* "ip:port", for logs and status */
+	char peerip[CN_ADDR_MAX];       /* "ip", for refusals' counts */
 	char pending[CN_XMPP_NAME_MAX]; /* db:result waiting on DNS */
 	bool estab, tls_told, authed;
 	char auth[24];
@@ -287,6 +289,15 @@ static void link_update(struct cn_xmpp *x, struct xcomm *c,
 
 /* ---- one stream ---- */
 
+/* Who the stream is connected to, written once for all its logs,
+ * counts and status. */
+static void stream_peer(struct xstream *st, const struct sa *peer)
+{
+	st->peer = *peer;
+	re_snprintf(st->peerstr, sizeof(st->peerstr), "%J", peer);
+	re_snprintf(st->peerip, sizeof(st->peerip), "%j", peer);
+}
+
 static void stream_destructor(void *arg)
 {
 	struct xstream *st = arg;
@@ -340,31 +351,60 @@ static int send_h(const char *p, size_t len, void *arg)
 	return tcp_send(st->tc, &mb);
 }
 
+/*
+ * The stanzas waiting for this stream go out: each encoded once, into
+ * one buffer, and the buffer written in one go (a new write only past
+ * CN_XMPP_BATCH_MAX bytes).
+ */
 static void flush_queue(struct xstream *st)
 {
 	struct cn_xmpp *x = st->x;
 	struct xcomm *c = st->xc;
+	struct list batch = LIST_INIT;
+	struct mbuf *mb;
 	struct le *le;
+	int err = 0;
 
 	if (!c)
 		return;
+	mb = mbuf_alloc(1024);
 	le = list_head(&c->queue);
-	while (le) {
-		struct xitem *it = le->data;
-		int err;
+	while (le || !list_isempty(&batch)) {
+		struct xitem *it = le ? le->data : NULL;
+		size_t at;
 
-		le = le->next;
-		if (str_casecmp(it->remote, st->remote) ||
-		    str_casecmp(it->local, st->local))
-			continue;
-		err = xmpp_s2s_send(st->s, it->el);
-		if (!err) {
-			++st->out;
-			++c->stanzas_out;
-			cn_count_out(x->px->cn, st->comm);
+		if (it) {
+			le = le->next;
+			if (str_casecmp(it->remote, st->remote) ||
+			    str_casecmp(it->local, st->local))
+				continue;
+			at = mb ? mb->end : 0;
+			if (!mb || xmpp_el_encode(mb, it->el, XMPP_NS_SERVER)) {
+				if (mb)
+					mb->end = mb->pos = at;
+				item_done(x, it, EPIPE);
+				continue;
+			}
+			list_unlink(&it->le);
+			list_append(&batch, &it->le, it);
+			if (le && mb->end < CN_XMPP_BATCH_MAX)
+				continue;
 		}
-		item_done(x, it, err ? EPIPE : 0);
+		/* write what is encoded, then tell each stanza */
+		err = err ? err : xmpp_s2s_send_encoded(st->s, mb);
+		while (!list_isempty(&batch)) {
+			struct xitem *bt = list_head(&batch)->data;
+
+			if (!err) {
+				++st->out;
+				++c->stanzas_out;
+				cn_count_out(x->px->cn, st->comm);
+			}
+			item_done(x, bt, err ? EPIPE : 0);
+		}
+		mbuf_rewind(mb);
 	}
+	mem_deref(mb);
 }
 
 /* A TLS peer's certificate verdict, in status's words. */
@@ -404,13 +444,13 @@ static void db_result(struct xstream *st, const char *domain)
 	const struct cfg_extern *ex = xmpp_extern_of(x, domain);
 	struct cn_addrset set = {NULL, 0};
 	struct sst_tls_peer tp;
+	const char *src;
 	struct xcomm *c;
-	char src[CN_ADDR_MAX];
 	bool trusted = false;
 	size_t i;
 	int err;
 
-	re_snprintf(src, sizeof(src), "%j", &st->peer);
+	src = st->peerip;
 	if (!ex) {
 		cn_count_reject(x->px->cn, NULL, CN_R_UNKNOWN_COMMUNITY, src,
 				"xmpp domain=%s", domain);
@@ -641,8 +681,7 @@ static void route_h(int err, const struct cn_route *route, void *arg)
 		stream_end(st, ENOENT, "bad address");
 		return;
 	}
-	st->peer = dst;
-	re_snprintf(st->peerstr, sizeof(st->peerstr), "%J", &dst);
+	stream_peer(st, &dst);
 	err = tcp_conn_alloc(&st->tc, &dst, estab_h, recv_h, close_h, st);
 	if (!err)
 		err = tcp_conn_bind(st->tc, &st->x->px->laddr_any);
@@ -759,8 +798,7 @@ static void conn_h(const struct sa *peer, void *arg)
 		tcp_reject(x->ts);
 		return;
 	}
-	st->peer = *peer;
-	re_snprintf(st->peerstr, sizeof(st->peerstr), "%J", peer);
+	stream_peer(st, peer);
 	st->estab = true;
 	err = tcp_accept(&st->tc, x->ts, estab_h, recv_h, close_h, st);
 	if (err) {

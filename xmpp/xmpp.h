@@ -257,6 +257,7 @@ int xmpp_s2s_tls_ready(struct xmpp_s2s *s);
 int xmpp_s2s_db_answer(struct xmpp_s2s *s, const char *domain, bool valid);
 int xmpp_s2s_db_verify(struct xmpp_s2s *s, const char *id, const char *key);
 int xmpp_s2s_send(struct xmpp_s2s *s, const struct xmpp_el *stanza);
+int xmpp_s2s_send_encoded(struct xmpp_s2s *s, const struct mbuf *mb);
 int xmpp_s2s_keepalive(struct xmpp_s2s *s);
 void xmpp_s2s_close(struct xmpp_s2s *s, enum xmpp_serr err);
 enum xmpp_s2s_state xmpp_s2s_state(const struct xmpp_s2s *s);

@@ -759,6 +759,26 @@ int xmpp_s2s_send(struct xmpp_s2s *s, const struct xmpp_el *stanza)
 }
 
 /**
+ * Send stanzas the caller encoded (xmpp_el_encode with outer namespace
+ * XMPP_NS_SERVER) on an authenticated outbound stream, in one write:
+ * what a caller with several stanzas for the stream uses, so that each
+ * is encoded once and the connection written once.
+ *
+ * @return 0, EINVAL, ENOTCONN before authentication or the send
+ *         handler's error
+ */
+int xmpp_s2s_send_encoded(struct xmpp_s2s *s, const struct mbuf *mb)
+{
+	if (!s || !mb || s->dir != XMPP_S2S_OUT)
+		return EINVAL;
+	if (s->st != XMPP_S2S_READY)
+		return ENOTCONN;
+	if (!mb->end)
+		return 0;
+	return s->sendh((const char *)mb->buf, mb->end, s->arg);
+}
+
+/**
  * A whitespace keep-alive (RFC 6120 4.6.1), on a stream whose header
  * went out.
  *
