@@ -76,6 +76,8 @@ struct xcomm {
 	char last_error[CN_TEXT_MAX];
 	uint64_t stanzas_in, stanzas_out, untrusted, tls_refused;
 	uint64_t errs[XMPP_SERR_MAX];
+	uint64_t sasl_refused[XMPP_SASL_MAX]; /* <failure/> we sent */
+	uint64_t sasl_fallbacks;        /* out: EXTERNAL failed, dialback */
 };
 
 struct xitem {
@@ -104,8 +106,11 @@ struct xstream {
 	struct sa peer;
 	char peerstr[CN_ADDR_MAX];      /* "ip:port", for logs and status */
 	char peerip[CN_ADDR_MAX];       /* "ip", for refusals' counts */
-	char pending[CN_XMPP_NAME_MAX]; /* db:result waiting on DNS */
+	char pending[CN_XMPP_NAME_MAX]; /* authentication waiting on DNS */
+	bool pending_sasl;              /* it is SASL EXTERNAL's */
 	bool estab, tls_told, authed;
+	bool no_ext;                    /* out: dialback, EXTERNAL failed */
+	bool ext_failed;                /* out: this stream's EXTERNAL */
 	char auth[24];
 	char verdict[24];
 	uint64_t in, out;
@@ -417,11 +422,13 @@ static void tls_verdict(struct xstream *st)
 			 sizeof(st->verdict));
 }
 
-static void db_result(struct xstream *st, const char *domain);
+static void inbound_auth(struct xstream *st, const char *domain,
+			 bool sasl);
 static bool stream_closed(const struct xstream *st);
 static void stream_end(struct xstream *st, int err, const char *why);
 
-/* The trust set a db:result waited for is resolved: decide now. */
+/* The trust set an inbound authentication waited for is resolved:
+ * decide now. */
 static void trust_h(int err, const struct cn_route *route, void *arg)
 {
 	struct xstream *st = arg;
@@ -431,31 +438,54 @@ static void trust_h(int err, const struct cn_route *route, void *arg)
 	(void)route;
 	st->rreq = mem_deref(st->rreq);
 	str_ncpy(domain, st->pending, sizeof(domain));
-	db_result(st, domain);
+	inbound_auth(st, domain, st->pending_sasl);
 	st->pending[0] = '\0';
 	if (stream_closed(st))
 		stream_end(st, EPERM, "refused");
 }
 
-/* Inbound db:result: is this peer that domain? */
-static void db_result(struct xstream *st, const char *domain)
+/* Whether the peer's certificate is valid and names domain. */
+static bool cert_names(struct xstream *st, const char *domain)
+{
+	struct sst_tls_peer tp;
+
+	tls_verdict(st);
+	return st->tls && !sst_tls_peer(st->tls, &tp) &&
+		tp.verdict == SST_TLS_VALID &&
+		sst_tls_peer_matches(st->tls, domain);
+}
+
+enum verdict {
+	V_OK,
+	V_PENDING,      /* decided when the trust set is resolved */
+	V_UNKNOWN,      /* not an enabled XMPP community's domain */
+	V_NO_TRUST_SET, /* its addresses cannot be had */
+	V_UNTRUSTED,    /* not from an address of the domain */
+	V_NO_CERT,      /* no valid certificate for the domain */
+};
+
+/*
+ * An inbound peer claims a domain (db:result or SASL EXTERNAL): the
+ * same checks and the same counts for both -- the domain is an enabled
+ * XMPP community's, the peer connects from an address of it, and its
+ * certificate is valid for it.
+ */
+static enum verdict inbound_check(struct xstream *st, const char *domain,
+				  bool sasl)
 {
 	struct cn_xmpp *x = st->x;
 	const struct cfg_extern *ex = xmpp_extern_of(x, domain);
 	struct cn_addrset set = {NULL, 0};
-	struct sst_tls_peer tp;
-	const char *src;
+	const char *src = st->peerip;
 	struct xcomm *c;
 	bool trusted = false;
 	size_t i;
 	int err;
 
-	src = st->peerip;
 	if (!ex) {
 		cn_count_reject(x->px->cn, NULL, CN_R_UNKNOWN_COMMUNITY, src,
 				"xmpp domain=%s", domain);
-		(void)xmpp_s2s_db_answer(st->s, domain, false);
-		return;
+		return V_UNKNOWN;
 	}
 	stream_comm(st, ex->name);
 	c = st->xc;
@@ -464,16 +494,14 @@ static void db_result(struct xstream *st, const char *domain)
 	if (err == EAGAIN && !st->rreq && !st->pending[0]) {
 		/* no fresh trust set: decide once it is resolved */
 		str_ncpy(st->pending, domain, sizeof(st->pending));
+		st->pending_sasl = sasl;
 		if (!cn_resolve_lookup(&st->rreq, x->px->res, ex, domain,
 				       trust_h, st))
-			return;
+			return V_PENDING;
 		st->pending[0] = '\0';
 	}
-	if (err == EAGAIN) {
-		(void)xmpp_s2s_db_answer(st->s, domain, false);
-		xmpp_s2s_close(st->s, XMPP_SERR_REMOTE_CONNECTION_FAILED);
-		return;
-	}
+	if (err == EAGAIN)
+		return V_NO_TRUST_SET;
 	for (i = 0; !err && i < set.n; i++) {
 		if (cn_addr_equal((const struct sockaddr *)&set.v[i],
 				  &st->peer.u.sa))
@@ -484,26 +512,56 @@ static void db_result(struct xstream *st, const char *domain)
 			++c->untrusted;
 		cn_count_reject(x->px->cn, ex->name, CN_R_UNTRUSTED_IP, src,
 				"xmpp domain=%s", domain);
-		(void)xmpp_s2s_db_answer(st->s, domain, false);
-		xmpp_s2s_close(st->s, XMPP_SERR_POLICY_VIOLATION);
-		return;
+		return V_UNTRUSTED;
 	}
-	tls_verdict(st);
-	if (!st->tls || sst_tls_peer(st->tls, &tp) ||
-	    tp.verdict != SST_TLS_VALID ||
-	    !sst_tls_peer_matches(st->tls, domain)) {
+	if (!cert_names(st, domain)) {
 		if (c)
 			++c->tls_refused;
 		cn_count_reject(x->px->cn, ex->name, CN_R_TLS_FAILURE, src,
 				"xmpp domain=%s certificate=%s", domain,
 				st->verdict[0] ? st->verdict : "none");
-		(void)xmpp_s2s_db_answer(st->s, domain, false);
-		xmpp_s2s_close(st->s, XMPP_SERR_NOT_AUTHORIZED);
-		return;
+		return V_NO_CERT;
 	}
-	str_ncpy(st->remote, domain, sizeof(st->remote));
-	str_ncpy(st->auth, "dialback+cert", sizeof(st->auth));
-	(void)xmpp_s2s_db_answer(st->s, domain, true);
+	return V_OK;
+}
+
+/* Inbound db:result or SASL EXTERNAL <auth/>: is this peer that
+ * domain?  Answered with the mechanism's own words; a peer from the
+ * wrong address or without the certificate loses the stream too. */
+static void inbound_auth(struct xstream *st, const char *domain,
+			 bool sasl)
+{
+	const enum verdict v = inbound_check(st, domain, sasl);
+	enum xmpp_serr close = XMPP_SERR_NONE;
+
+	switch (v) {
+	case V_PENDING:
+		return;
+	case V_OK:
+		str_ncpy(st->remote, domain, sizeof(st->remote));
+		str_ncpy(st->auth, sasl ? "sasl-external" : "dialback+cert",
+			 sizeof(st->auth));
+		break;
+	case V_UNKNOWN:
+		break;
+	case V_NO_TRUST_SET:
+		close = XMPP_SERR_REMOTE_CONNECTION_FAILED;
+		break;
+	case V_UNTRUSTED:
+		close = XMPP_SERR_POLICY_VIOLATION;
+		break;
+	case V_NO_CERT:
+		close = XMPP_SERR_NOT_AUTHORIZED;
+		break;
+	}
+	if (sasl)
+		(void)xmpp_s2s_sasl_answer(st->s, v == V_OK ? XMPP_SASL_OK :
+			v == V_NO_TRUST_SET ? XMPP_SASL_TEMPORARY_AUTH_FAILURE :
+			XMPP_SASL_NOT_AUTHORIZED);
+	else
+		(void)xmpp_s2s_db_answer(st->s, domain, v == V_OK);
+	if (close)
+		xmpp_s2s_close(st->s, close);
 }
 
 static void ev_h(enum xmpp_s2s_ev ev, const struct xmpp_s2s_evinfo *info,
@@ -527,8 +585,12 @@ static void ev_h(enum xmpp_s2s_ev ev, const struct xmpp_s2s_evinfo *info,
 		break;
 	case XMPP_S2S_EV_AUTHED:
 		st->authed = true;
+		if (info->external)
+			str_ncpy(st->auth, "sasl-external", sizeof(st->auth));
 		if (st->dir == XMPP_S2S_OUT) {
-			str_ncpy(st->auth, "dialback", sizeof(st->auth));
+			if (!info->external)
+				str_ncpy(st->auth, "dialback",
+					 sizeof(st->auth));
 			c = st->xc;
 			if (c) {
 				c->backoff_s = 0;
@@ -549,7 +611,41 @@ static void ev_h(enum xmpp_s2s_ev ev, const struct xmpp_s2s_evinfo *info,
 			queue_fail(x, c, st->remote, EPERM);
 		break;
 	case XMPP_S2S_EV_DB_RESULT:
-		db_result(st, info->domain);
+		inbound_auth(st, info->domain, false);
+		break;
+	case XMPP_S2S_EV_HEADER:
+		/* offer EXTERNAL to a peer that could use it (RFC 6120
+		 * 6.3.4, XEP-0178); the address is checked on <auth/> */
+		xmpp_s2s_external(st->s, info->domain &&
+				  xmpp_extern_of(x, info->domain) &&
+				  cert_names(st, info->domain));
+		break;
+	case XMPP_S2S_EV_SASL_AUTH:
+		inbound_auth(st, info->domain, true);
+		break;
+	case XMPP_S2S_EV_SASL_FAILED:
+		if (st->dir == XMPP_S2S_OUT) {
+			/* recv_h opens a new stream for dialback */
+			st->ext_failed = true;
+			if (st->xc)
+				++st->xc->sasl_fallbacks;
+		}
+		else {
+			const struct cfg_extern *ex = info->domain ?
+				xmpp_extern_of(x, info->domain) : NULL;
+
+			c = st->xc ? st->xc :
+				ex ? comm_get(x, ex->name) : NULL;
+			if (c && info->sasl < XMPP_SASL_MAX)
+				++c->sasl_refused[info->sasl];
+		}
+		dmn_log(DMN_LOG_INFO, "cn: xmpp stream %s community=%s "
+			"peer=%s domain=%s sasl external failed "
+			"condition=%s%s", st->dir == XMPP_S2S_OUT ? "out" :
+			"in", st->comm[0] ? st->comm : "-", st->peerstr,
+			info->domain ? info->domain : "-",
+			xmpp_sasl_name(info->sasl),
+			st->dir == XMPP_S2S_OUT ? ", dialback next" : "");
 		break;
 	case XMPP_S2S_EV_DB_VERIFY:
 		break;	/* we never ask: see the top comment */
@@ -594,10 +690,43 @@ static void estab_h(void *arg)
 	if (st->tls && sst_tls_up(st->tls) && !st->tls_told) {
 		st->tls_told = true;
 		tls_verdict(st);
+		if (st->dir == XMPP_S2S_OUT)
+			xmpp_s2s_external(st->s, !st->no_ext &&
+					  cert_names(st, st->remote));
 		(void)xmpp_s2s_tls_ready(st->s);
 		if (stream_closed(st))
 			stream_end(st, EPROTO, "closed after TLS");
 	}
+}
+
+static int out_open(struct cn_xmpp *x, const struct cfg_extern *ex,
+		    const char *local, const char *remote, bool no_ext);
+
+/*
+ * The peer refused our SASL EXTERNAL: a new stream to the same peer
+ * authenticates with dialback (RFC 6120 6.4.5 lets the initiating
+ * entity try another way; a new stream keeps this one's state out of
+ * it).  The stanzas waiting stay for the new stream.
+ */
+static int out_retry(struct xstream *st)
+{
+	struct cn_xmpp *x = st->x;
+	const struct cfg_extern *ex = xmpp_extern(x, st->comm);
+	int err;
+
+	if (!ex)
+		return ENOENT;
+	list_unlink(&st->le);   /* out_find must not see it */
+	err = out_open(x, ex, st->local, st->remote, true);
+	if (err) {
+		list_append(&x->streams, &st->le, st);
+		return err;
+	}
+	dmn_log(DMN_LOG_INFO, "cn: xmpp stream out community=%s peer=%s "
+		"domain=%s closed reason=sasl external refused, dialback "
+		"on a new stream", st->comm, st->peerstr, st->remote);
+	mem_deref(st);
+	return 0;
 }
 
 static void recv_h(struct mbuf *mb, void *arg)
@@ -606,8 +735,11 @@ static void recv_h(struct mbuf *mb, void *arg)
 
 	st->last_rx = now_ms();
 	(void)xmpp_s2s_recv(st->s, mbuf_buf(mb), mbuf_get_left(mb));
-	if (stream_closed(st))
-		stream_end(st, st->authed ? EPIPE : EPERM, "stream error");
+	if (!stream_closed(st))
+		return;
+	if (st->ext_failed && !out_retry(st))
+		return;
+	stream_end(st, st->authed ? EPIPE : EPERM, "stream error");
 }
 
 static void close_h(int err, void *arg)
@@ -708,7 +840,7 @@ static struct xstream *out_find(struct cn_xmpp *x, const char *local,
 }
 
 static int out_open(struct cn_xmpp *x, const struct cfg_extern *ex,
-		    const char *local, const char *remote)
+		    const char *local, const char *remote, bool no_ext)
 {
 	struct xstream *st;
 	int err;
@@ -716,6 +848,7 @@ static int out_open(struct cn_xmpp *x, const struct cfg_extern *ex,
 	err = stream_alloc(&st, x, XMPP_S2S_OUT, local, remote);
 	if (err)
 		return err;
+	st->no_ext = no_ext;
 	stream_comm(st, ex->name);
 	err = cn_resolve_lookup(&st->rreq, x->px->res, ex, remote, route_h,
 				st);
@@ -777,7 +910,7 @@ int cn_xmpp_send(struct cn_xmpp *x, const char *comm,
 		item_done(x, it, c->last_err ? c->last_err : ECONNREFUSED);
 		return 0;
 	}
-	err = out_open(x, ex, local, remote);
+	err = out_open(x, ex, local, remote, false);
 	if (err)
 		item_done(x, it, err == ENOSPC ? ETIMEDOUT : ENOENT);
 	return 0;
@@ -996,7 +1129,7 @@ void cn_xmpp_status(struct cn_xmpp *x, struct dmn_st *root)
 		dmn_st_str(xs, "listen", x->lstr);
 	else
 		dmn_st_str(xs, "listen", "off (no XMPP community enabled now)");
-	dmn_st_str(xs, "auth_inbound", "dialback+cert");
+	dmn_st_str(xs, "auth_inbound", "sasl-external, dialback+cert");
 	cl = dmn_st_list(xs, "communities");
 	LIST_FOREACH(&x->comms, le) {
 		const struct xcomm *c = le->data;
@@ -1013,8 +1146,15 @@ void cn_xmpp_status(struct cn_xmpp *x, struct dmn_st *root)
 		dmn_st_int(it, "untrusted_ip", (int64_t)c->untrusted);
 		dmn_st_int(it, "tls_refused", (int64_t)c->tls_refused);
 		dmn_st_int(it, "waiting", (int64_t)list_count(&c->queue));
+		dmn_st_int(it, "sasl_fallbacks", (int64_t)c->sasl_fallbacks);
 		if (c->last_error[0])
 			dmn_st_str(it, "last_error", c->last_error);
+		er = dmn_st_section(it, "sasl_refused");
+		for (e = 1; er && e < XMPP_SASL_MAX; e++) {
+			if (c->sasl_refused[e])
+				dmn_st_int(er, xmpp_sasl_name(e),
+					   (int64_t)c->sasl_refused[e]);
+		}
 		er = dmn_st_section(it, "stream_errors");
 		for (e = 1; er && e < XMPP_SERR_MAX; e++) {
 			if (c->errs[e])
