@@ -14,18 +14,26 @@
  *     resolver (cn_resolve.h: the community's Proxy, else SRV
  *     _xmpp-server._tcp, else the domain's A/AAAA), the certificate
  *     must name the domain (verify="required" in Tls), and the peer
- *     accepts our Server Dialback key (XEP-0220; it asks our listener,
- *     the authoritative server, with db:verify);
- *   - inbound: a peer claims a domain with db:result.  It is accepted
- *     when the domain is an enabled XMPP community's, the connecting
- *     address is among that community's trust set (the addresses of its
- *     SRV targets, or its Proxy's, or its own A/AAAA) -- else refused
- *     and counted as untrusted-ip like a SIP request -- and its TLS
- *     certificate is valid for the domain (auth "dialback+cert").  A
- *     peer without such a certificate is refused (tls-failure): the
- *     connector holds XMPP communities to certificates and addresses
- *     both, and does not fall back to asking the peer's own server
- *     (plain dialback), which proves only DNS.
+ *     accepts us by SASL EXTERNAL (XEP-0178: it offers EXTERNAL after
+ *     TLS and takes our certificate for our domain; auth
+ *     "sasl-external") or else by our Server Dialback key (XEP-0220;
+ *     it asks our listener, the authoritative server, with db:verify;
+ *     auth "dialback").  An EXTERNAL the peer refuses is counted
+ *     (sasl_fallbacks) and a new stream uses dialback;
+ *   - inbound: a peer claims a domain with SASL EXTERNAL (offered,
+ *     with dialback, when its certificate is valid for the domain of
+ *     its stream header; auth "sasl-external") or with db:result
+ *     (auth "dialback+cert").  Either way it is accepted when the
+ *     domain is an enabled XMPP community's, the connecting address is
+ *     among that community's trust set (the addresses of its SRV
+ *     targets, or its Proxy's, or its own A/AAAA) -- else refused and
+ *     counted as untrusted-ip like a SIP request -- and its TLS
+ *     certificate is valid for the domain.  A peer without such a
+ *     certificate is refused (tls-failure): the connector holds XMPP
+ *     communities to certificates and addresses both, and does not
+ *     fall back to asking the peer's own server (plain dialback),
+ *     which proves only DNS.  An EXTERNAL refused is answered with the
+ *     RFC 6120 condition and counted (sasl_refused).
  *
  * The dialback secret is random per process: keys made before a restart
  * are unknown to the restarted connector, whose streams are new anyway.
@@ -515,11 +523,18 @@ static enum verdict inbound_check(struct xstream *st, const char *domain,
 		return V_UNTRUSTED;
 	}
 	if (!cert_names(st, domain)) {
+		/* a valid chain for another name is named so */
+		const bool other = !strcmp(st->verdict,
+			sst_tls_verdict_name(SST_TLS_VALID));
+
 		if (c)
 			++c->tls_refused;
 		cn_count_reject(x->px->cn, ex->name, CN_R_TLS_FAILURE, src,
 				"xmpp domain=%s certificate=%s", domain,
-				st->verdict[0] ? st->verdict : "none");
+				other ? sst_tls_verdict_name(
+					SST_TLS_NAME_MISMATCH) :
+				st->verdict[0] ?
+				st->verdict : "none");
 		return V_NO_CERT;
 	}
 	return V_OK;
