@@ -654,13 +654,14 @@ static void ev_h(enum xmpp_s2s_ev ev, const struct xmpp_s2s_evinfo *info,
 			if (c && info->sasl < XMPP_SASL_MAX)
 				++c->sasl_refused[info->sasl];
 		}
-		dmn_log(DMN_LOG_INFO, "cn: xmpp stream %s community=%s "
-			"peer=%s domain=%s sasl external failed "
-			"condition=%s%s", st->dir == XMPP_S2S_OUT ? "out" :
-			"in", st->comm[0] ? st->comm : "-", st->peerstr,
+		dmn_log(DMN_LOG_INFO, st->dir == XMPP_S2S_OUT ?
+			"cn: xmpp stream out community=%s peer=%s domain=%s "
+			"sasl external failed condition=%s next=dialback" :
+			"cn: xmpp stream in community=%s peer=%s domain=%s "
+			"sasl external failed condition=%s",
+			st->comm[0] ? st->comm : "-", st->peerstr,
 			info->domain ? info->domain : "-",
-			xmpp_sasl_name(info->sasl),
-			st->dir == XMPP_S2S_OUT ? ", dialback next" : "");
+			xmpp_sasl_name(info->sasl));
 		break;
 	case XMPP_S2S_EV_DB_VERIFY:
 		break;	/* we never ask: see the top comment */
@@ -738,8 +739,8 @@ static int out_retry(struct xstream *st)
 		return err;
 	}
 	dmn_log(DMN_LOG_INFO, "cn: xmpp stream out community=%s peer=%s "
-		"domain=%s closed reason=sasl external refused, dialback "
-		"on a new stream", st->comm, st->peerstr, st->remote);
+		"domain=%s closed reason=sasl-external-refused "
+		"next=dialback", st->comm, st->peerstr, st->remote);
 	mem_deref(st);
 	return 0;
 }

@@ -23,6 +23,17 @@
 #    inbound stream gets no EXTERNAL offer from us, falls back to
 #    dialback and is refused (tls-failure), asmith never sees bob's
 #    message; status counts both refusals.
+# 3. Prosody refuses no EXTERNAL it offered, and sends none we would
+#    refuse, so the rest is shown with a peer of the test's own
+#    (test/xmpp/s2speer.py: Python's ssl on a raw socket, the same
+#    xmpp.test certificate, 127.0.0.1:5289): it refuses our EXTERNAL,
+#    and we open a new stream that authenticates by dialback (the
+#    peer checks our key with db:verify at our listener) and delivers
+#    asmith's message; from 127.0.0.1 it gets <failure/> with the RFC
+#    6120 condition for a foreign authzid and for another mechanism,
+#    then success, a stream restart and bob's message to asmith; from
+#    127.0.136.99, not an address of xmpp.test, its EXTERNAL is refused
+#    and the stream closed (untrusted-ip).  Status counts each.
 set -u
 
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -37,6 +48,7 @@ D=$TE_DIR
 CN=$top_builddir/connector/stconnector
 GW=$top_builddir/gateway/stgateway
 XC=$top_srcdir/test/xmpp/xmppc.py
+PEER=$top_srcdir/test/xmpp/s2speer.py
 NET=127.0.136
 DNS=$NET.53
 XIP=127.0.0.1
@@ -259,6 +271,69 @@ and [k for k in s["communities"]
      if k["name"] == "jabber"][0]["rejections"]["tls-failure"] >= 1
 and not [x for x in c["streams"] if x["auth"] != "none"]'
 
+
+# ---- 3. a peer of the test's own ----------------------------------------
+ps_stop "$D/prosody2"
+te_stop "$XU_bob2"
+C=$D/certs
+te_spawn "$D/peer.log" /usr/bin/python3 "$PEER" serve xmpp.test $XIP \
+	$PS_S2S_PORT "$C/xmpp.test.pem" "$C/xmpp.test.key" "$C/ca.pem" $CNIP 5269
+te_check "the test's peer serves xmpp.test on $XIP:$PS_S2S_PORT" \
+	te_wait_for "$D/peer.log" "^listening" 5
+sleep 4		# our backoff after the refusals of 2.
+mark "$D/cn.log"
+mark "$D/peer.log"
+bs_cmd alice "/message by dialback then $$"
+te_check "our EXTERNAL (authzid acme.test) is refused by the peer" \
+	waits "$D/peer.log" "^auth 1 mechanism=EXTERNAL authzid=acme\\.test" 5
+te_check "we log it: dialback next" \
+	waits "$D/cn.log" "xmpp stream out community=jabber peer=$XIP:$PS_S2S_PORT domain=xmpp\\.test sasl external failed condition=not-authorized next=dialback" 2
+te_check "a new stream: our dialback key, valid by db:verify at our listener" \
+	waits "$D/peer.log" "^verify 2 type=valid" 5
+te_check "the peer has asmith's message, on the new stream" \
+	waits "$D/peer.log" "^message 2 from=Alice\\.Smith@acme\\.test body=by dialback then $$" 5
+te_check "no EXTERNAL on the new stream" hasnt "$D/peer.log" "^auth 2"
+te_check "status: our stream ready by dialback, one fallback counted" \
+	status '
+("out", "ready", "valid", "dialback") in
+{(x["direction"], x["state"], x["tls"], x["auth"]) for x in c["streams"]}
+and c["sasl_fallbacks"] == 1 and c["link"] == "up"'
+
+mark "$D/cn.log"
+/usr/bin/python3 "$PEER" connect xmpp.test acme.test $XIP $CNIP 5269 \
+	"$C/xmpp.test.pem" "$C/xmpp.test.key" "$C/ca.pem" \
+	auth:EXTERNAL:evil.test auth:PLAIN:bob auth:EXTERNAL:= \
+	"message:alice.smith@acme.test:hello from the peer $$" wait:1 \
+	>"$D/in.log" 2>&1
+te_check "inbound from $XIP: EXTERNAL offered with dialback" \
+	has "$D/in.log" "^features 2 mechanisms=EXTERNAL dialback=yes"
+te_check "  authzid evil.test: <failure><invalid-authzid/>" \
+	has "$D/in.log" "^auth failure invalid-authzid"
+te_check "  mechanism PLAIN: <failure><invalid-mechanism/>" \
+	has "$D/in.log" "^auth failure invalid-mechanism"
+te_check "  EXTERNAL, empty authzid: <success/>, the restarted stream offers no EXTERNAL" \
+	sh -c "grep -q '^auth success' '$D/in.log' &&
+		grep -q '^features 3 mechanisms=- dialback=yes' '$D/in.log' &&
+		! grep -q '^stream-error' '$D/in.log'"
+te_check "  we log the stream authenticated by sasl-external" \
+	waits "$D/cn.log" "xmpp stream in community=jabber peer=$XIP:[0-9]+ domain=xmpp\\.test authenticated auth=sasl-external tls=valid" 2
+te_check "  asmith's baresip shows the peer's message from bob@xmpp.test" \
+	bsgot "hello from the peer $$"
+
+mark "$D/cn.log"
+/usr/bin/python3 "$PEER" connect xmpp.test acme.test $NET.99 $CNIP 5269 \
+	"$C/xmpp.test.pem" "$C/xmpp.test.key" "$C/ca.pem" \
+	auth:EXTERNAL:= wait:1 >"$D/in2.log" 2>&1
+te_check "inbound from $NET.99 (not xmpp.test's): EXTERNAL refused, stream closed" \
+	sh -c "grep -q '^auth failure not-authorized' '$D/in2.log' &&
+		grep -q '^stream-error policy-violation' '$D/in2.log'"
+te_check "  counted untrusted-ip" \
+	waits "$D/cn.log" "reject reason=untrusted-ip community=jabber src=$NET\\.99" 2
+te_check "status: each refused EXTERNAL counted by its condition" \
+	status '
+c["sasl_refused"] == {"invalid-authzid": 1, "invalid-mechanism": 1,
+                      "not-authorized": 1}
+and c["untrusted_ip"] == 1'
 
 bs_cmd alice /quit
 te_stop "$GWPID"
