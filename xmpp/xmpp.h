@@ -15,7 +15,8 @@
  *                 limits do not allow with the stream error it names;
  *   xmpp_s2s.c    one server-to-server stream as a state machine
  *                 without I/O: stream headers and features, STARTTLS,
- *                 Server Dialback, stream errors, keep-alives.
+ *                 SASL EXTERNAL, Server Dialback, stream errors,
+ *                 keep-alives.
  *
  * It owns no sockets, timers or TLS sessions: callers feed it bytes and
  * act on what it hands back.  Nothing here is used by the gateway.
@@ -233,8 +234,9 @@ const char *xmpp_parse_content_ns(const struct xmpp_parse *p);
  * and either ends in CLOSED.  TLS is required (RFC 7590): a peer that
  * does not offer or accept STARTTLS, or sends anything else first, is
  * closed with policy-violation.  Peer domains are authenticated by
- * Server Dialback (XEP-0220) with keys HMAC-SHA256(hex(SHA256(secret)),
- * "receiving originating stream-id") as XEP-0185 recommends.
+ * SASL EXTERNAL as above, or by Server Dialback (XEP-0220) with keys
+ * HMAC-SHA256(hex(SHA256(secret)), "receiving originating stream-id")
+ * as XEP-0185 recommends.
  */
 enum xmpp_s2s_dir {
 	XMPP_S2S_OUT,

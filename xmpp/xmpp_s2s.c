@@ -1,6 +1,6 @@
 /*
  * xmpp_s2s.c -- one server-to-server stream (RFC 6120, RFC 7590,
- * XEP-0220) as a state machine without I/O; see xmpp.h.
+ * XEP-0178, XEP-0220) as a state machine without I/O; see xmpp.h.
  *
  * Bytes in go through xmpp_parse; what the stream answers goes out
  * through the send handler, what the caller must act on through the
