@@ -83,6 +83,14 @@ void chk_summary(FILE *f, const struct cfg *cfg,
 
 		fprintf(f, "extern community %s: ", ex->name);
 		print_strv(f, &ex->domains);
+		if (ex->protocol == CFG_PROTO_XMPP) {
+			/* TCP with STARTTLS always: no transports */
+			fprintf(f, "; xmpp, proxy %s, port %u (STARTTLS)\n",
+				ex->proxy ? ex->proxy :
+				"(by DNS of the domain)", ex->port);
+			print_limits(f, ex);
+			continue;
+		}
 		fprintf(f, "; proxy %s, %s port %u; accepted on %s\n",
 			ex->proxy ? ex->proxy : "(by DNS of the domain)",
 			cfg_transport_name(ex->tp), ex->port,
@@ -94,9 +102,23 @@ void chk_summary(FILE *f, const struct cfg *cfg,
 	for (i = 0; i < cfg->nconnectors; i++) {
 		const struct cfg_connector *cn = &cfg->connectors[i];
 
-		fprintf(f, "connector %s: %s port %u, tls port %u; "
-			"gateways ", cn->name, cn->ip, cn->port,
-			cn->tls_port);
+		bool xmpp = false;
+
+		for (j = 0; j < cn->ncommunities; j++) {
+			const struct cfg_extern *ex = NULL;
+			size_t k;
+
+			for (k = 0; k < cfg->nexterns; k++)
+				if (!strcmp(cfg->externs[k].name,
+					    cn->communities[j].community))
+					ex = &cfg->externs[k];
+			xmpp |= ex && ex->protocol == CFG_PROTO_XMPP;
+		}
+		fprintf(f, "connector %s: %s port %u, tls port %u", cn->name,
+			cn->ip, cn->port, cn->tls_port);
+		if (xmpp)
+			fprintf(f, ", xmpp port %u", cn->xmpp_port);
+		fprintf(f, "; gateways ");
 		print_strv(f, &cn->gateways);
 		fprintf(f, "\n");
 		for (j = 0; j < cn->ncommunities; j++)

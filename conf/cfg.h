@@ -39,6 +39,9 @@ enum {
 	CFG_SIP_PORT      = 5060,
 	CFG_SIPS_PORT     = 5061,
 	CFG_XMPP_PORT     = 5269,        /* XMPP server-to-server, RFC 6120 */
+	CFG_XMPP_IDLE_S   = 600,         /* quiet XMPP stream closed after */
+	CFG_XMPP_IDLE_MIN = 5,           /* xmppIdleTimeout: 0 or from this */
+	CFG_XMPP_IDLE_MAX = 86400,
 	CFG_RETRY_DEFAULT = 60,          /* seconds between link retries */
 	CFG_DNS_STALE_S   = 3600,        /* Dns serveStale when absent */
 };
@@ -175,6 +178,9 @@ struct cfg_connector {
 	uint16_t xmpp_port;       /* XMPP server-to-server listener,
 				   * default 5269; opened only when an
 				   * XMPP community is supported */
+	uint32_t xmpp_idle;       /* xmppIdleTimeout: seconds a stream may
+				   * hear nothing before we close it,
+				   * default 600; 0: never */
 	struct cfg_strv gateways; /* CommunityGateway names it serves */
 	struct cfg_supported *communities;
 	size_t ncommunities;

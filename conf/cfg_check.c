@@ -175,6 +175,12 @@ static void check_connector(struct ck *ck, const struct cfg *cfg,
 		 nm(cn->name));
 	check_ip(ck, cn->line, label, "ip", cn->ip);
 	check_ip(ck, cn->line, label, "advertiseIp", cn->advertise_ip);
+	if (cn->xmpp_idle && (cn->xmpp_idle < CFG_XMPP_IDLE_MIN ||
+			      cn->xmpp_idle > CFG_XMPP_IDLE_MAX))
+		ERR(ck, cn->line, "%s: xmppIdleTimeout %u is out of range "
+		    "(0 for never, or %u to %u seconds)", label,
+		    (unsigned)cn->xmpp_idle, (unsigned)CFG_XMPP_IDLE_MIN,
+		    (unsigned)CFG_XMPP_IDLE_MAX);
 	if (cn->advertise && !cfg_ip_valid(cn->advertise)) {
 		const char *why = cfg_domain_syntax(cn->advertise, false);
 

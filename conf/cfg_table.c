@@ -241,6 +241,8 @@ static const struct cfg_field f_connector[] = {
 	 CFG_SIPS_PORT, NULL},
 	{"xmppPort", F_PORT, OPT, NULL, O(cfg_connector, xmpp_port),
 	 CFG_XMPP_PORT, NULL},
+	{"xmppIdleTimeout", F_COUNT, OPT, NULL, O(cfg_connector, xmpp_idle),
+	 CFG_XMPP_IDLE_S, NULL},
 	{"advertise", F_TEXT, OPT, NULL, O(cfg_connector, advertise), 0,
 	 NULL},
 	{"advertiseIp", F_TEXT, OPT, NULL, O(cfg_connector, advertise_ip), 0,

@@ -15,7 +15,8 @@
  * (cn_cmd_checkdns.c); a community that does not resolve fails it, and
  * so do our own names when partners would not find this connector in
  * them.  With --peer COMMUNITY, the partner is probed now: resolution,
- * TCP, TLS with its verdict, an OPTIONS round trip (cn_cmd_peer.c).
+ * TCP, TLS with its verdict, an OPTIONS round trip; for an XMPP
+ * community a stream up to its features over TLS (cn_cmd_peer.c).
  */
 #include <errno.h>
 #include <stdio.h>

@@ -23,6 +23,17 @@
  * it, else partners refuse its requests with 403 ("Source is not the
  * community's proxy").  A name that resolves without our address is an
  * error; one that does not resolve a warning, unless none resolves.
+ *
+ * XMPP communities (protocol="xmpp") are resolved the same way through
+ * _xmpp-server._tcp, then their A/AAAA at their port, or their Proxy;
+ * their trust set is what inbound streams claiming their domains are
+ * checked against.  When an enabled community speaks XMPP, each of our
+ * domains is also resolved as an XMPP partner resolves it
+ * (_xmpp-server._tcp, then A/AAAA at 5269): every CommunityConnector
+ * that serves XMPP must be among the servers it gives, at its ip (or
+ * advertiseIp) and xmppPort -- an error otherwise, since partners would
+ * open their streams (and ask for our dialback keys) elsewhere; a
+ * warning when the domain gives none.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -64,6 +75,9 @@ struct check_run {
 	struct cfg_extern oursv[1 + SST_TLS_SAN_MAX];
 	char ournames[SST_TLS_SAN_MAX][256];
 	size_t oursc;
+	/* our domains as XMPP partners resolve them */
+	struct cfg_extern xours;
+	bool xours_on;
 };
 
 /*
@@ -222,20 +236,28 @@ static bool report(FILE *f, struct cn_resolve *res,
 {
 	const struct cn_route *rt = it->route;
 	const uint64_t now = cn_resolve_now();
+	const bool xmpp = it->ex->protocol == CFG_PROTO_XMPP;
 	size_t idxv[CN_RESOLVE_HOPS_MAX];
 	bool udp = false;
 	char tps[32], stale[64];
 	size_t i;
 
-	fprintf(f, "dns: extern community %s", it->ex->name);
+	fprintf(f, "dns: extern community %s%s", it->ex->name,
+		xmpp ? " (xmpp)" : "");
 	if (it->ex->proxy)
 		fprintf(f, ", proxy %s", it->ex->proxy);
 	else
 		fprintf(f, ", domain %s", it->domain);
 	fprintf(f, "\n");
-	fprintf(f, "    accepted on: %s\n",
-		cfg_transports_str(cfg_accepted_transports(it->ex), tps,
-				  sizeof(tps)));
+	if (xmpp)
+		fprintf(f, "    protocol: xmpp server-to-server (TCP, "
+			"STARTTLS, certificate valid for the domain); its "
+			"streams come to our xmppPort from the trust set "
+			"below\n");
+	else
+		fprintf(f, "    accepted on: %s\n",
+			cfg_transports_str(cfg_accepted_transports(it->ex),
+					  tps, sizeof(tps)));
 	if (running_stale(running, it->ex->name, stale, sizeof(stale)))
 		fprintf(f, "    running connector: answers %s\n", stale);
 
@@ -272,15 +294,19 @@ static bool report(FILE *f, struct cn_resolve *res,
 		const struct cn_hop *hop = &rt->hopv[idxv[i]];
 
 		fprintf(f, "    hop %zu: %s ", i + 1,
-			cfg_transport_name(hop->tp));
+			xmpp ? "xmpp" : cfg_transport_name(hop->tp));
 		print_addr(f, &hop->addr, true);
-		if (hop->tp == CFG_TP_TLS)
+		if (xmpp)
+			fprintf(f, " starttls tls-name %s", hop->tls_name[0] ?
+				hop->tls_name : it->domain ? it->domain :
+				hop->target);
+		else if (hop->tp == CFG_TP_TLS)
 			fprintf(f, " tls-name %s", hop->tls_name);
 		fprintf(f, " (target %s, ttl %llu s)%s\n", hop->target,
 			hop->expires > now ?
 			(unsigned long long)(hop->expires - now + 999) / 1000 :
 			0ULL, hop->down ? " down" : "");
-		udp |= hop->tp == CFG_TP_UDP;
+		udp |= !xmpp && hop->tp == CFG_TP_UDP;
 	}
 	if (udp)
 		fprintf(f, "    warning: extern community %s is reached over "
@@ -314,6 +340,18 @@ static void ours_setup(struct check_run *run, const struct cfg *cfg)
 
 	if (!cfg->nconnectors || !cfg->community.domains.n)
 		return;
+	for (i = 0; i < cfg->nexterns; i++) {
+		if (cfg->externs[i].protocol == CFG_PROTO_XMPP &&
+		    enabled_here(cfg, &cfg->externs[i]))
+			run->xours_on = true;
+	}
+	if (run->xours_on) {
+		run->xours.name = cfg->community.name;
+		run->xours.domains = cfg->community.domains;
+		run->xours.port = CFG_XMPP_PORT;   /* a partner's fallback */
+		run->xours.tp = CFG_TP_TCP;
+		run->xours.protocol = CFG_PROTO_XMPP;
+	}
 	run->oursv[0].name = cfg->community.name;
 	run->oursv[0].domains = cfg->community.domains;
 	run->oursv[0].port = CFG_SIPS_PORT;
@@ -417,6 +455,102 @@ static int report_ours(FILE *f, const struct cfg *cfg, const char *name,
 	return rc;
 }
 
+/* Whether the connector serves an enabled XMPP community. */
+static bool serves_xmpp(const struct cfg *cfg, const struct cfg_connector *cn)
+{
+	const struct cfg_extern *ex;
+	size_t j, k;
+
+	for (k = 0; k < cn->ncommunities; k++) {
+		if (!cn->communities[k].enabled)
+			continue;
+		ex = NULL;
+		for (j = 0; j < cfg->nexterns; j++)
+			if (!strcmp(cfg->externs[j].name,
+				    cn->communities[k].community))
+				ex = &cfg->externs[j];
+		if (ex && ex->protocol == CFG_PROTO_XMPP)
+			return true;
+	}
+	return false;
+}
+
+static bool hop_is(const struct cn_route *rt, const char *ip, uint16_t port)
+{
+	struct sa want, got;
+	size_t i;
+
+	if (sa_set_str(&want, ip, port))
+		return false;
+	for (i = 0; i < rt->hopc; i++) {
+		if (!sa_set_sa(&got, (const struct sockaddr *)
+			       &rt->hopv[i].addr) &&
+		    sa_cmp(&want, &got, SA_ALL))
+			return true;
+	}
+	return false;
+}
+
+/* One of our domains as XMPP partners resolve it.  Returns 1 when it
+ * reaches every connector checked that serves XMPP, 0 when it does not
+ * resolve (a warning, said here), -1 when it gives other servers (an
+ * error, said here). */
+static int report_ours_xmpp(FILE *f, const struct cfg *cfg,
+			    const char *name, const struct check_item *it)
+{
+	const struct cn_route *rt = it->route;
+	int rc = 1;
+	size_t i;
+
+	fprintf(f, "dns: our community %s, domain %s, xmpp (as XMPP partners "
+		"resolve it: _xmpp-server._tcp, then A/AAAA at %u)\n",
+		cfg->community.name, it->domain, CFG_XMPP_PORT);
+	if (!it->done || !rt || rt->err || !rt->hopc) {
+		const int err = !it->done ? ETIMEDOUT : rt && rt->err ?
+			rt->err : it->err ? it->err : ENOENT;
+
+		fprintf(f, "    does not resolve: %s\n", dns_error(err));
+		fprintf(stderr, "stconnector check: warning: our domain %s "
+			"has no _xmpp-server._tcp record nor address (%s): "
+			"XMPP partners cannot open streams to us; publish "
+			"_xmpp-server._tcp.%s pointing at our connectors' "
+			"xmppPort\n", it->domain, dns_error(err), it->domain);
+		return 0;
+	}
+	fprintf(f, "    resolved by %s %s\n", cn_route_src_name(rt->src),
+		rt->name);
+	for (i = 0; i < rt->hopc; i++) {
+		fprintf(f, "    xmpp partners connect to: ");
+		print_addr(f, &rt->hopv[i].addr, true);
+		fprintf(f, " (target %s)\n", rt->hopv[i].target);
+	}
+	for (i = 0; i < cfg->nconnectors; i++) {
+		const struct cfg_connector *cn = &cfg->connectors[i];
+		const char *pub;
+
+		if ((name && strcmp(name, cn->name)) || !serves_xmpp(cfg, cn))
+			continue;
+		pub = cn->advertise_ip ? cn->advertise_ip : cn->ip;
+		if (hop_is(rt, pub, cn->xmpp_port)) {
+			fprintf(f, "    connector %s %s:%u (xmppPort): reached\n",
+				cn->name, pub, cn->xmpp_port);
+			continue;
+		}
+		fprintf(f, "    connector %s %s:%u (xmppPort): NOT reached\n",
+			cn->name, pub, cn->xmpp_port);
+		fprintf(stderr, "stconnector check: error: our domain %s "
+			"resolves for XMPP partners (%s %s) without "
+			"CommunityConnector \"%s\" (%s:%u): they open their "
+			"streams, and ask for our dialback keys, elsewhere; "
+			"point _xmpp-server._tcp.%s at %s port %u\n",
+			it->domain, cn_route_src_name(rt->src), rt->name,
+			cn->name, pub, cn->xmpp_port, it->domain, pub,
+			cn->xmpp_port);
+		rc = -1;
+	}
+	return rc;
+}
+
 static int dns_setup(struct sst_dns **dnsp, const struct cfg *cfg)
 {
 	struct sst_dns_conf conf;
@@ -445,6 +579,7 @@ static int check_items(struct check_run *run, const struct cfg *cfg)
 		return E2BIG;
 
 	n += run->oursc ? cfg->community.domains.n + run->oursc - 1 : 0;
+	n += run->xours_on ? cfg->community.domains.n : 0;
 	run->itemv = mem_zalloc((n ? n : 1) * sizeof(*run->itemv), NULL);
 	if (!run->itemv)
 		return ENOMEM;
@@ -462,6 +597,12 @@ static int check_items(struct check_run *run, const struct cfg *cfg)
 			run->itemv[run->itemc].ex = ex;
 			run->itemv[run->itemc++].domain = ex->domains.v[j];
 		}
+	}
+
+	for (j = 0; run->xours_on && j < cfg->community.domains.n; j++) {
+		run->itemv[run->itemc].ours = true;
+		run->itemv[run->itemc].ex = &run->xours;
+		run->itemv[run->itemc++].domain = cfg->community.domains.v[j];
 	}
 
 	for (i = 0; i < cfg->nexterns; i++) {
@@ -594,6 +735,11 @@ int cn_cmd_check_dns(const struct cfg *cfg, const char *name, FILE *f)
 
 		if (!it->ours)
 			continue;
+		if (it->ex == &run.xours) {
+			if (report_ours_xmpp(f, cfg, name, it) < 0)
+				ours_bad++;
+			continue;
+		}
 		nours++;
 		r = report_ours(f, cfg, name, it);
 		if (r < 0)

@@ -16,6 +16,26 @@
  * udp communities skip tcp and tls.  Exit 0 when every step worked and
  * the answer is 2xx, 1 otherwise (the first failed step is named).
  * The libre loop runs here, under one deadline per step.
+ *
+ * An XMPP community (protocol="xmpp") is probed as cn_xmpp.c opens its
+ * outbound streams, through xmpp/xmpp_s2s.c's stream machine:
+ *
+ *	resolve    _xmpp-server._tcp of its first domain, else its A/AAAA,
+ *	           or its Proxy;
+ *	tcp        as above;
+ *	stream     our stream header (to their domain, from our first
+ *	           domain), their header and features;
+ *	starttls   <starttls/> and their <proceed/>;
+ *	tls        the handshake on that connection, verified for the
+ *	           domain with the verdict words above;
+ *	features   the stream restarted over TLS and what it offers to
+ *	           authenticate with (dialback, SASL EXTERNAL);
+ *	close      our </stream:stream>, and the peer's end.
+ *
+ * Authentication is not attempted: dialback needs the running
+ * connector's secret (its listener answers the peer's db:verify).  Exit
+ * 0 when every step worked, TLS is valid and the peer offers dialback
+ * or SASL EXTERNAL.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -30,6 +50,7 @@
 #include "sipstack/sst_build.h"
 #include "sipstack/sst_dns.h"
 #include "sipstack/sst_tls.h"
+#include "xmpp/xmpp.h"
 #include "connector/cn_cmd.h"
 #include "connector/cn_resolve.h"
 
@@ -60,6 +81,14 @@ struct peer {
 	bool done, timeout, up;
 	uint16_t scode;
 	char reason[128];
+	/* XMPP */
+	struct xmpp_s2s *s;
+	unsigned nfeat;
+	unsigned feat[2];       /* before and over TLS */
+	bool proceed, tls_up, we_closed, s2s_closed, peer_end, tcp_closed;
+	enum xmpp_serr serr;
+	bool serr_by_peer;
+	int tcp_err;
 };
 
 static uint64_t now_us(void)
@@ -424,6 +453,310 @@ static int step_options(struct peer *p, const struct sa *dst,
 	return err;
 }
 
+/* ---- XMPP: one outbound stream up to its features over TLS ---- */
+
+static int x_send_h(const char *buf, size_t len, void *arg)
+{
+	struct peer *p = arg;
+	struct mbuf mb;
+
+	if (!p->tc)
+		return ENOTCONN;
+	mb.buf = (uint8_t *)buf;
+	mb.size = mb.end = len;
+	mb.pos = 0;
+	return tcp_send(p->tc, &mb);
+}
+
+static void x_ev_h(enum xmpp_s2s_ev ev, const struct xmpp_s2s_evinfo *info,
+		   void *arg)
+{
+	struct peer *p = arg;
+
+	switch (ev) {
+	case XMPP_S2S_EV_FEATURES:
+		if (p->nfeat < 2)
+			p->feat[p->nfeat] = xmpp_features_offer(info->el);
+		if (++p->nfeat == 2) {
+			/* no dialback: close here, see the top comment */
+			p->we_closed = true;
+			xmpp_s2s_close(p->s, XMPP_SERR_NONE);
+		}
+		stop(p, 0);
+		break;
+	case XMPP_S2S_EV_TLS:
+		p->proceed = true;
+		stop(p, 0);
+		break;
+	case XMPP_S2S_EV_CLOSED:
+		p->s2s_closed = true;
+		if (p->we_closed && info->err == XMPP_SERR_NONE &&
+		    !info->by_peer)
+			break;
+		p->serr = info->err;
+		p->serr_by_peer = info->by_peer;
+		stop(p, EPROTO);
+		break;
+	default:
+		break;
+	}
+}
+
+static void x_estab_h(void *arg)
+{
+	struct peer *p = arg;
+
+	if (!p->up) {
+		p->up = true;
+		if (xmpp_s2s_start(p->s))
+			stop(p, EPIPE);
+		return;
+	}
+	if (p->tls && sst_tls_up(p->tls) && !p->tls_up) {
+		p->tls_up = true;
+		stop(p, 0);
+	}
+}
+
+static void x_recv_h(struct mbuf *mb, void *arg)
+{
+	struct peer *p = arg;
+	const char *b = (const char *)mbuf_buf(mb);
+	const size_t n = mbuf_get_left(mb);
+	static const char end[] = "</stream:stream>";
+	size_t i;
+
+	if (!p->s2s_closed) {
+		(void)xmpp_s2s_recv(p->s, b, n);
+		return;
+	}
+	/* after our close the machine is done: only the peer's end tag */
+	for (i = 0; i + sizeof(end) - 1 <= n; i++) {
+		if (!memcmp(b + i, end, sizeof(end) - 1)) {
+			p->peer_end = true;
+			stop(p, 0);
+			return;
+		}
+	}
+}
+
+static void x_close_h(int err, void *arg)
+{
+	struct peer *p = arg;
+
+	p->tcp_closed = true;
+	if (p->tls && sst_tls_error(p->tls))
+		err = sst_tls_error(p->tls);
+	p->tcp_err = err ? err : ECONNRESET;
+	stop(p, p->tcp_err);
+}
+
+/* Wait until *flag, unless the stream is already over. */
+static int x_wait(struct peer *p, const bool *flag)
+{
+	int err = 0;
+
+	if (!*flag && !p->tcp_closed && !(p->s2s_closed && !p->we_closed))
+		err = step_wait(p);
+	if (*flag)
+		return 0;
+	if (p->tcp_closed)
+		return p->tcp_err;
+	if (p->s2s_closed && !p->we_closed)
+		return EPROTO;
+	return err ? err : ETIMEDOUT;
+}
+
+static void feat_print(FILE *f, unsigned feat)
+{
+	const char *sep = "";
+
+	if (feat & XMPP_FEAT_STARTTLS) {
+		fprintf(f, "starttls%s", feat & XMPP_FEAT_TLS_REQUIRED ?
+			" (required)" : "");
+		sep = ", ";
+	}
+	if (feat & XMPP_FEAT_DIALBACK) {
+		fprintf(f, "%sdialback", sep);
+		sep = ", ";
+	}
+	if (feat & XMPP_FEAT_SASL_EXTERNAL) {
+		fprintf(f, "%ssasl external", sep);
+		sep = ", ";
+	}
+	if (feat & XMPP_FEAT_SASL_OTHER) {
+		fprintf(f, "%sother sasl mechanisms", sep);
+		sep = ", ";
+	}
+	if (!sep[0])
+		fprintf(f, "none we know");
+}
+
+/* Why a stream step failed, in words. */
+static void x_why(struct peer *p, int err, char *buf, size_t sz)
+{
+	if (p->s2s_closed && !p->we_closed && p->serr != XMPP_SERR_NONE)
+		re_snprintf(buf, sz, "stream error %s %s",
+			    xmpp_serr_name(p->serr), p->serr_by_peer ?
+			    "from the peer" : "sent by us (the peer broke "
+			    "the protocol)");
+	else if (p->s2s_closed && !p->we_closed)
+		re_snprintf(buf, sz, "the peer closed its stream");
+	else if (p->timeout)
+		re_snprintf(buf, sz, "no answer in time");
+	else if (p->tcp_closed)
+		re_snprintf(buf, sz, "connection closed: %s",
+			    tls_why(p->tcp_err));
+	else
+		re_snprintf(buf, sz, "%s", strerror(err));
+}
+
+static int x_step_tls(struct peer *p, const char *domain)
+{
+	struct sst_tls_peer info;
+	uint64_t t0 = now_us();
+	int err;
+
+	err = sst_tls_start(&p->tls, p->ctx, p->tc, false, domain);
+	if (!err)
+		err = sst_tls_begin(p->tls);
+	if (!err)
+		err = x_wait(p, &p->tls_up);
+	memset(&info, 0, sizeof(info));
+	if (p->tls)
+		(void)sst_tls_peer(p->tls, &info);
+	if (!err && (info.verdict != SST_TLS_VALID ||
+		     !sst_tls_peer_matches(p->tls, domain))) {
+		fprintf(p->f, "tls handshake (name %s): failed (%.1f ms): the "
+			"peer's certificate is not valid for %s; verdict %s%s"
+			"%s\n", domain, ms_since(t0), domain,
+			sst_tls_verdict_name(info.verdict),
+			info.subject[0] ? ", peer " : "", info.subject);
+		return EAUTH;
+	}
+	if (err)
+		fprintf(p->f, "tls handshake (name %s): failed (%.1f ms): %s; "
+			"verdict %s%s%s\n", domain, ms_since(t0),
+			tls_why(err), sst_tls_verdict_name(info.verdict),
+			info.subject[0] ? ", peer " : "", info.subject);
+	else
+		fprintf(p->f, "tls handshake (name %s): ok (%.1f ms): verdict "
+			"%s, peer %s, %d days left, %s\n", domain,
+			ms_since(t0), sst_tls_verdict_name(info.verdict),
+			info.subject, info.days_left, info.cipher);
+	return err;
+}
+
+static int probe_xmpp(struct peer *p, const struct sa *laddr)
+{
+	const char *domain = first_domain(p->ex);
+	const char *local = p->cfg->community.domains.n ?
+		p->cfg->community.domains.v[0] : NULL;
+	struct xmpp_s2s_conf conf;
+	char secret[33], why[160];
+	uint64_t t0;
+	int err;
+
+	if (!domain || !local) {
+		fprintf(p->f, "stream: failed: %s\n", !domain ?
+			"the community has only wildcard domains: no domain "
+			"to open a stream to" : "our Community has no Domain "
+			"to open a stream from");
+		return EINVAL;
+	}
+	/* never used: the stream is closed before dialback */
+	rand_str(secret, sizeof(secret));
+	memset(&conf, 0, sizeof(conf));
+	conf.local = local;
+	conf.remote = domain;
+	conf.secret = secret;
+	err = xmpp_s2s_alloc(&p->s, XMPP_S2S_OUT, &conf, x_send_h, x_ev_h,
+			     p);
+	if (err)
+		return err;
+
+	/* stream: our header, theirs and their features */
+	t0 = now_us();
+	err = tcp_conn_alloc(&p->tc, &p->dst, x_estab_h, x_recv_h,
+			     x_close_h, p);
+	if (!err)
+		err = tcp_conn_bind(p->tc, laddr);
+	if (!err)
+		err = tcp_conn_connect(p->tc, &p->dst);
+	if (!err)
+		err = step_wait(p);
+	if (err || !p->nfeat) {
+		x_why(p, err, why, sizeof(why));
+		fprintf(p->f, "stream to=%s from=%s: failed (%.1f ms): %s\n",
+			domain, local, ms_since(t0), why);
+		return err ? err : EPROTO;
+	}
+	fprintf(p->f, "stream to=%s from=%s: ok (%.1f ms): the peer's header "
+		"and features: ", domain, local, ms_since(t0));
+	feat_print(p->f, p->feat[0]);
+	fprintf(p->f, "\n");
+
+	/* starttls */
+	t0 = now_us();
+	if (!(p->feat[0] & XMPP_FEAT_STARTTLS)) {
+		fprintf(p->f, "starttls: failed: the peer does not offer "
+			"STARTTLS (RFC 7590: we send nothing without TLS)\n");
+		return EPROTO;
+	}
+	err = x_wait(p, &p->proceed);
+	if (err) {
+		x_why(p, err, why, sizeof(why));
+		fprintf(p->f, "starttls: failed (%.1f ms): %s\n", ms_since(t0),
+			p->s2s_closed && p->serr_by_peer &&
+			p->serr == XMPP_SERR_POLICY_VIOLATION ?
+			"the peer answered <failure/>" : why);
+		return err;
+	}
+	fprintf(p->f, "starttls: ok (%.1f ms): proceed\n", ms_since(t0));
+
+	err = x_step_tls(p, domain);
+	if (err)
+		return err;
+
+	/* the stream again, over TLS */
+	t0 = now_us();
+	err = xmpp_s2s_tls_ready(p->s);
+	if (!err && p->nfeat < 2)
+		err = step_wait(p);
+	if (err || p->nfeat < 2) {
+		x_why(p, err, why, sizeof(why));
+		fprintf(p->f, "features: failed (%.1f ms, the stream restarted "
+			"over TLS): %s\n", ms_since(t0), why);
+		return err ? err : EPROTO;
+	}
+	fprintf(p->f, "features: ok (%.1f ms, the stream restarted over "
+		"TLS): ", ms_since(t0));
+	feat_print(p->f, p->feat[1]);
+	fprintf(p->f, "\n");
+	fprintf(p->f, "authentication not attempted: dialback needs the "
+		"running connector's secret%s\n",
+		p->feat[1] & (XMPP_FEAT_DIALBACK | XMPP_FEAT_SASL_EXTERNAL) ?
+		"" : "; and the peer offers neither dialback nor SASL "
+		"EXTERNAL: no stream of ours could authenticate");
+
+	/* close: ours went out with the features, wait for theirs */
+	t0 = now_us();
+	if (!p->peer_end && !p->tcp_closed)
+		(void)step_wait(p);
+	if (p->peer_end || p->tcp_closed)
+		fprintf(p->f, "close: ok (%.1f ms): </stream:stream> sent, %s\n",
+			ms_since(t0), p->peer_end ? "the peer ended its "
+			"stream" : "the peer closed the connection");
+	else {
+		fprintf(p->f, "close: failed (%.1f ms): </stream:stream> sent, "
+			"the peer did not end its stream in time\n",
+			ms_since(t0));
+		return ETIMEDOUT;
+	}
+	return p->feat[1] & (XMPP_FEAT_DIALBACK | XMPP_FEAT_SASL_EXTERNAL) ?
+		0 : EPROTO;
+}
+
 static int probe(struct peer *p, struct cn_resolve *res)
 {
 	struct sa laddr;
@@ -435,6 +768,10 @@ static int probe(struct peer *p, struct cn_resolve *res)
 	if (sa_set_str(&laddr, p->self->ip, 0))
 		return EINVAL;
 
+	if (p->ex->protocol == CFG_PROTO_XMPP) {
+		err = step_tcp(p, &p->dst, &laddr);
+		return err ? err : probe_xmpp(p, &laddr);
+	}
 	if (p->hop->tp != CFG_TP_UDP) {
 		err = step_tcp(p, &p->dst, &laddr);
 		if (err)
@@ -494,7 +831,7 @@ int cn_cmd_check_peer(const struct cfg *cfg, const char *name,
 			"loop: %s\n", strerror(err));
 		return CN_EXIT_FAIL;
 	}
-	if (p.ex->tp == CFG_TP_TLS) {
+	if (p.ex->tp == CFG_TP_TLS || p.ex->protocol == CFG_PROTO_XMPP) {
 		struct sst_tls_conf tl;
 
 		memset(&tl, 0, sizeof(tl));
@@ -525,12 +862,16 @@ int cn_cmd_check_peer(const struct cfg *cfg, const char *name,
 
 	err = probe(&p, res);
 	fprintf(f, "peer %s: %s\n", p.ex->name, err ? "NOT reachable: the "
-		"first failed step is above" : "reachable, link would be up");
+		"first failed step is above" :
+		p.ex->protocol == CFG_PROTO_XMPP ? "reachable, a stream would "
+		"open (authentication not attempted)" :
+		"reachable, link would be up");
  out:
 	tmr_cancel(&p.tmr);
 	tmr_cancel(&p.rtx);
 	p.tls = mem_deref(p.tls);
 	p.tc = mem_deref(p.tc);
+	p.s = mem_deref(p.s);
 	p.us = mem_deref(p.us);
 	mem_deref(p.req);
 	mem_deref(p.rx);

@@ -482,7 +482,9 @@ static void links_tick(struct cn_px *px, uint64_t now)
 		if (c->link != CN_LINK_UP && c->link != CN_LINK_DOWN)
 			continue;
 		ex = px_extern(px, c->name);
-		if (!ex)
+		/* an XMPP community's link is its streams' (cn_xmpp.c):
+		 * a SIP OPTIONS to an XMPP server is only noise to it */
+		if (!ex || ex->protocol == CFG_PROTO_XMPP)
 			continue;
 		l = link_find(px, c->name);
 		if (!l) {

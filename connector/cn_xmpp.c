@@ -40,10 +40,16 @@
  *
  * Timers (one tick a second): a stanza waits at most CN_XMPP_WAIT_MS
  * for its stream (then ETIMEDOUT); a stream quiet for CN_XMPP_KA_S gets
- * a whitespace keep-alive, one that heard nothing for CN_XMPP_IDLE_S is
+ * a whitespace keep-alive, one that heard nothing for xmppIdleTimeout is
  * closed (connection-timeout); a failed outbound attempt is not retried
  * for a backoff that doubles from 1 s to CN_XMPP_BACKOFF_MAX_S, and a
  * stanza sent meanwhile fails at once with the last error.
+ *
+ * A stream we close for quiet takes no presence with it: the link stays
+ * up (nobody's presence became untrue because nothing was said), and
+ * the next stanza either way opens a new stream.  Only when that fails,
+ * or a stream ends for any other reason, does the link go down and
+ * every contact learned over it read Offline.
  */
 #include <errno.h>
 #include <string.h>
@@ -61,7 +67,6 @@
 enum {
 	CN_XMPP_WAIT_MS       = 10000,
 	CN_XMPP_KA_S          = 60,
-	CN_XMPP_IDLE_S        = 600,
 	CN_XMPP_BACKOFF_MAX_S = 60,
 	CN_XMPP_QUEUE_MAX     = 256,   /* stanzas waiting per community */
 	CN_XMPP_STREAMS_MAX   = 256,   /* streams at once */
@@ -77,6 +82,9 @@ struct xcomm {
 	struct le he;                   /* in cn_xmpp.commh, by name */
 	char name[CN_ADDR_MAX];
 	bool up;
+	bool quiet;                     /* up with no stream: closed for
+					 * quiet, not for a fault */
+	uint64_t quiet_closes;
 	struct list queue;              /* struct xitem */
 	uint64_t retry_at;              /* ms: no outbound attempt before */
 	unsigned backoff_s;
@@ -119,6 +127,7 @@ struct xstream {
 	bool estab, tls_told, authed;
 	bool no_ext;                    /* out: dialback, EXTERNAL failed */
 	bool ext_failed;                /* out: this stream's EXTERNAL */
+	bool quiet_close;               /* we close it: it was quiet */
 	char auth[24];
 	char verdict[24];
 	uint64_t in, out;
@@ -285,7 +294,7 @@ static void link_update(struct cn_xmpp *x, struct xcomm *c,
 
 	if (!c)
 		return;
-	up = comm_has_stream(x, c, gone);
+	up = comm_has_stream(x, c, gone) || c->quiet;
 	if (c->up == up)
 		return;
 	c->up = up;
@@ -329,15 +338,24 @@ static void stream_end(struct xstream *st, int err, const char *why)
 	struct xcomm *c = st->xc;
 
 	if (c && st->dir == XMPP_S2S_OUT) {
-		c->last_err = err;
-		re_snprintf(c->last_error, sizeof(c->last_error), "%s %s: %s",
-			    st->remote, "outbound", why);
+		if (!st->quiet_close) {	/* a quiet close is no error */
+			c->last_err = err;
+			re_snprintf(c->last_error, sizeof(c->last_error),
+				    "%s %s: %s", st->remote, "outbound", why);
+		}
 		if (!st->authed) {
 			c->backoff_s = c->backoff_s ? min(c->backoff_s * 2,
 				(unsigned)CN_XMPP_BACKOFF_MAX_S) : 1;
 			c->retry_at = now_ms() + c->backoff_s * 1000ULL;
 		}
 		queue_fail(x, c, st->remote, err);
+	}
+	/* quiet ends with the first fault: the partner may be gone */
+	if (c && c->quiet && (st->authed || st->dir == XMPP_S2S_OUT) &&
+	    !st->quiet_close) {
+		c->quiet = false;
+		if (!st->authed)
+			link_update(x, c, st, why);
 	}
 	dmn_log(DMN_LOG_INFO, "cn: xmpp stream %s community=%s peer=%s "
 		"domain=%s closed reason=%s",
@@ -602,6 +620,9 @@ static void ev_h(enum xmpp_s2s_ev ev, const struct xmpp_s2s_evinfo *info,
 		st->authed = true;
 		if (info->external)
 			str_ncpy(st->auth, "sasl-external", sizeof(st->auth));
+		c = st->xc;
+		if (c)
+			c->quiet = false;
 		if (st->dir == XMPP_S2S_OUT) {
 			if (!info->external)
 				str_ncpy(st->auth, "dialback",
@@ -665,6 +686,8 @@ static void ev_h(enum xmpp_s2s_ev ev, const struct xmpp_s2s_evinfo *info,
 		break;
 	case XMPP_S2S_EV_DB_VERIFY:
 		break;	/* we never ask: see the top comment */
+	case XMPP_S2S_EV_FEATURES:
+		break;	/* the stream acts on them */
 	case XMPP_S2S_EV_STANZA:
 		c = st->xc;
 		++st->in;
@@ -965,6 +988,8 @@ static void tick_h(void *arg)
 {
 	struct cn_xmpp *x = arg;
 	const uint64_t now = now_ms();
+	const struct cfg_connector *self = x->px->cn->self;
+	const uint64_t idle_ms = self ? self->xmpp_idle * 1000ULL : 0;
 	struct le *le, *ce;
 
 	tmr_start(&x->tick, 1000, tick_h, x);
@@ -985,7 +1010,14 @@ static void tick_h(void *arg)
 		struct xstream *st = le->data;
 
 		le = le->next;
-		if (now - st->last_rx > CN_XMPP_IDLE_S * 1000ULL) {
+		if (idle_ms && now - st->last_rx > idle_ms) {
+			struct xcomm *c = st->authed ? st->xc : NULL;
+
+			if (c) {
+				c->quiet = true;
+				++c->quiet_closes;
+				st->quiet_close = true;
+			}
 			xmpp_s2s_close(st->s, XMPP_SERR_CONNECTION_TIMEOUT);
 			stream_end(st, ETIMEDOUT, "idle");
 			continue;
@@ -1130,17 +1162,17 @@ int cn_xmpp_apply(struct cn_xmpp *x)
 
 /* ---- status ---- */
 
-void cn_xmpp_status(struct cn_xmpp *x, struct dmn_st *root)
+struct dmn_st *cn_xmpp_status(struct cn_xmpp *x, struct dmn_st *root)
 {
 	struct dmn_st *xs, *cl;
 	struct le *le, *se;
 
 	/* a connector with no XMPP community says nothing of XMPP */
 	if (!x || !root || (!x->listening && list_isempty(&x->comms)))
-		return;
+		return NULL;
 	xs = dmn_st_section(root, "xmpp");
 	if (!xs)
-		return;
+		return NULL;
 	if (x->listening)
 		dmn_st_str(xs, "listen", x->lstr);
 	else
@@ -1161,6 +1193,7 @@ void cn_xmpp_status(struct cn_xmpp *x, struct dmn_st *root)
 		dmn_st_int(it, "stanzas_out", (int64_t)c->stanzas_out);
 		dmn_st_int(it, "untrusted_ip", (int64_t)c->untrusted);
 		dmn_st_int(it, "tls_refused", (int64_t)c->tls_refused);
+		dmn_st_int(it, "quiet_closes", (int64_t)c->quiet_closes);
 		dmn_st_int(it, "waiting", (int64_t)list_count(&c->queue));
 		dmn_st_int(it, "sasl_fallbacks", (int64_t)c->sasl_fallbacks);
 		if (c->last_error[0])
@@ -1201,4 +1234,5 @@ void cn_xmpp_status(struct cn_xmpp *x, struct dmn_st *root)
 			dmn_st_int(s, "stanzas_out", (int64_t)st->out);
 		}
 	}
+	return xs;
 }

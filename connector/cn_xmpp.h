@@ -64,6 +64,8 @@ int  cn_xmpp_send(struct cn_xmpp *x, const char *comm,
 		  const struct xmpp_el *stanza, cn_xmpp_sent_h *senth,
 		  void *arg);
 int  cn_xmpp_apply(struct cn_xmpp *x);	/* after a reload */
-void cn_xmpp_status(struct cn_xmpp *x, struct dmn_st *root);
+/* The "xmpp" section of root, or NULL when there is no XMPP to tell
+ * of (no listener, no community). */
+struct dmn_st *cn_xmpp_status(struct cn_xmpp *x, struct dmn_st *root);
 
 #endif /* STC_CN_XMPP_H */

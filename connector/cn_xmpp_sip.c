@@ -19,6 +19,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <strings.h>
 
 #include <re.h>
 
@@ -301,6 +302,32 @@ static void send_stanza(struct cn_xsip *xs, const char *comm,
 	mem_deref(el);
 }
 
+/* An error stanza answering orig for SIP status scode, counted by its
+ * condition. */
+static void send_error(struct cn_xsip *xs, const char *comm,
+		       const struct xmpp_el *orig, uint16_t scode,
+		       bool offline)
+{
+	struct xmpp_el *el = NULL;
+	const char *cond, *type;
+	size_t i;
+
+	if (cn_xmap_err_stanza(&el, orig, scode, offline))
+		return;
+	cn_xmap_err_from_sip(&cond, &type, scode, offline);
+	for (i = 0; cond && i < CN_XSIP_ERR_KINDS; i++) {
+		struct cn_xsip_errcount *e = &xs->st.errs[i];
+
+		if (!e->cond)
+			e->cond = cond;
+		if (!strcmp(e->cond, cond)) {
+			++e->n;
+			break;
+		}
+	}
+	send_stanza(xs, comm, el);
+}
+
 /* ---- dialogs ---- */
 
 static void dlg_destructor(void *arg)
@@ -349,6 +376,16 @@ static struct xs_dlg *dlg_by_id(const struct cn_xsip *xs,
 	return NULL;
 }
 
+/*
+ * Bare JIDs compare without regard to ASCII case: servers casefold the
+ * localpart and domain (RFC 7622 3.2, 3.3), so a watcher we announced
+ * as Alice.Smith@acme.test comes back as alice.smith@acme.test.
+ */
+static bool jid_eq(const char *a, const char *b)
+{
+	return !strcasecmp(a, b);
+}
+
 static struct xs_dlg *dlg_by_pair(const struct cn_xsip *xs,
 				  const char *comm, enum xs_dir dir,
 				  const char *w_jid, const char *t_jid,
@@ -360,7 +397,7 @@ static struct xs_dlg *dlg_by_pair(const struct cn_xsip *xs,
 		struct xs_dlg *d = le->data;
 
 		if (d->dir == dir && !strcmp(d->comm, comm) &&
-		    !strcmp(d->w_jid, w_jid) && !strcmp(d->t_jid, t_jid)) {
+		    jid_eq(d->w_jid, w_jid) && jid_eq(d->t_jid, t_jid)) {
 			if (lep)
 				*lep = le;
 			return d;
@@ -379,7 +416,7 @@ static struct xs_refusal *refused(struct cn_xsip *xs, const char *comm,
 		struct xs_refusal *f = le->data;
 
 		if (f->until > now && !strcmp(f->comm, comm) &&
-		    !strcmp(f->w_jid, w_jid) && !strcmp(f->t_jid, t_jid))
+		    jid_eq(f->w_jid, w_jid) && jid_eq(f->t_jid, t_jid))
 			return f;
 	}
 	return NULL;
@@ -469,15 +506,21 @@ static void notify(struct xs_dlg *d, const char *reason)
 }
 
 /* The stanzas that open (or re-open) an XS_OUT subscription. */
+/*
+ * Ask T for the subscription (ask), or, once T has approved, probe for
+ * T's presence.  Never both: a server answers a probe from an entity
+ * that is not yet subscribed with unsubscribed (RFC 6121 4.3.2), and
+ * Prosody takes its own answer for the contact's refusal, dropping the
+ * request the contact has not answered yet.  A contact that approved
+ * earlier has its server answer the subscribe with subscribed and the
+ * current presence (RFC 6121 3.1.3).
+ */
 static void out_subscribe(struct xs_dlg *d, bool ask)
 {
 	struct xmpp_el *el = NULL;
 
-	if (ask && !cn_xmap_pres_ctl(&el, d->w_jid, d->t_jid,
-				     CN_XMAP_P_SUBSCRIBE))
-		send_stanza(d->xs, d->comm, el);
-	el = NULL;
-	if (!cn_xmap_pres_ctl(&el, d->w_jid, d->t_jid, CN_XMAP_P_PROBE))
+	if (!cn_xmap_pres_ctl(&el, d->w_jid, d->t_jid, ask ?
+			      CN_XMAP_P_SUBSCRIBE : CN_XMAP_P_PROBE))
 		send_stanza(d->xs, d->comm, el);
 }
 
@@ -653,8 +696,13 @@ static void xs_sent(int err, void *arg)
 		if (retry)
 			re_snprintf(hdr, sizeof(hdr), "Retry-After: %u\r\n",
 				    retry);
-		if (!err && m->xs)
+		if (m->xs && !err) {
 			++m->xs->st.sent;
+			++m->xs->st.msg_out;
+		}
+		else if (m->xs) {
+			++m->xs->st.msg_out_failed;
+		}
 		reply(r, sc, NULL, hdr[0] ? hdr : NULL);
 	}
 	mem_deref(m);
@@ -672,6 +720,7 @@ static void message_gw(struct cn_xsip *xs, struct px_req *r,
 
 	if (uri_jid(from, sizeof(from), &msg->from.uri) ||
 	    uri_jid(to, sizeof(to), &msg->uri)) {
+		++xs->st.msg_out_failed;
 		reply(r, 404, NULL, NULL);
 		return;
 	}
@@ -683,6 +732,7 @@ static void message_gw(struct cn_xsip *xs, struct px_req *r,
 				 (const char *)mbuf_buf(msg->mb),
 				 mbuf_get_left(msg->mb), &sc);
 	if (err) {
+		++xs->st.msg_out_failed;
 		reply(r, sc ? sc : 500, NULL, sc == 415 ?
 		      "Accept: text/plain\r\n" : NULL);
 		return;
@@ -692,6 +742,7 @@ static void message_gw(struct cn_xsip *xs, struct px_req *r,
 	err = xmpp_el_set_attr(el, "id", NULL, id);
 	m = err ? NULL : mem_zalloc(sizeof(*m), msg_destructor);
 	if (!m) {
+		++xs->st.msg_out_failed;
 		mem_deref(el);
 		reply(r, 500, NULL, NULL);
 		return;
@@ -793,10 +844,14 @@ static void out_resp(int err, uint16_t scode, const struct sip_msg *msg,
 
 	switch (xo->kind) {
 	case XO_MESSAGE:
-		if (scode >= 300 && xo->stanza &&
-		    !cn_xmap_err_stanza(&el, xo->stanza, scode,
-					scode == 480))
-			send_stanza(xs, xo->comm, el);
+		if (scode < 300) {
+			++xs->st.msg_in;
+			break;
+		}
+		++xs->st.msg_in_failed;
+		if (xo->stanza)
+			send_error(xs, xo->comm, xo->stanza, scode,
+				   scode == 480);
 		break;
 	case XO_SUBSCRIBE:
 		if (!d)
@@ -990,6 +1045,7 @@ static void recv_presence(struct cn_xsip *xs, const char *comm,
 		in_presence(xs, comm, st, t, b_jid, a_jid);
 		break;
 	default:	/* errors and nonsense: nobody to tell */
+		++xs->st.untranslated;
 		break;
 	}
 }
@@ -1001,20 +1057,21 @@ static void recv_message(struct cn_xsip *xs, const char *comm,
 	char to[XS_ADDR + 8], callid[64], tag[SST_TAG_SIZE];
 	char b_jid[XS_ADDR], a_jid[XS_ADDR];
 	struct sst_req_spec q;
-	struct xmpp_el *el = NULL;
 	struct xs_out *xo = NULL;
 	const char *body;
 	size_t len;
 	int err;
 
-	if (cn_xmap_msg_decode(&body, &len, st))
-		return;		/* error, chat state, groupchat: dropped */
+	if (cn_xmap_msg_decode(&body, &len, st)) {
+		++xs->st.untranslated;	/* error, chat state, groupchat */
+		return;
+	}
 	if (bare_jid(b_jid, sizeof(b_jid), b_sip, sizeof(b_sip),
 		     xmpp_el_attr(st, "from")) ||
 	    bare_jid(a_jid, sizeof(a_jid), a_sip, sizeof(a_sip),
 		     xmpp_el_attr(st, "to"))) {
-		if (!cn_xmap_err_stanza(&el, st, 400, false))
-			send_stanza(xs, comm, el);
+		++xs->st.msg_in_failed;
+		send_error(xs, comm, st, 400, false);
 		return;
 	}
 	sst_tag_gen(tag, sizeof(tag));
@@ -1034,8 +1091,8 @@ static void recv_message(struct cn_xsip *xs, const char *comm,
 	q.x.blen = len;
 	err = send_req(xs, -1, &q, XO_MESSAGE, comm, &xo);
 	if (err) {
-		if (!cn_xmap_err_stanza(&el, st, 503, false))
-			send_stanza(xs, comm, el);
+		++xs->st.msg_in_failed;
+		send_error(xs, comm, st, 503, false);
 		return;
 	}
 	xo->stanza = mem_ref(st);
@@ -1044,7 +1101,6 @@ static void recv_message(struct cn_xsip *xs, const char *comm,
 static void recv_h(const char *comm, struct xmpp_el *st, void *arg)
 {
 	struct cn_xsip *xs = arg;
-	struct xmpp_el *el = NULL;
 
 	if (!st || !comm)
 		return;
@@ -1060,9 +1116,13 @@ static void recv_h(const char *comm, struct xmpp_el *st, void *arg)
 
 		/* we answer no queries (RFC 6120 8.2.3: get/set need an
 		 * answer) */
-		if (t && (!strcmp(t, "get") || !strcmp(t, "set")) &&
-		    !cn_xmap_err_stanza(&el, st, 501, false))
-			send_stanza(xs, comm, el);
+		if (t && (!strcmp(t, "get") || !strcmp(t, "set")))
+			send_error(xs, comm, st, 501, false);
+		else
+			++xs->st.untranslated;
+	}
+	else {
+		++xs->st.untranslated;
 	}
 }
 
@@ -1198,6 +1258,27 @@ int cn_xsip_apply(struct cn_xsip *xs)
 
 void cn_xsip_status(struct cn_xsip *xs, struct dmn_st *root)
 {
-	if (xs && xs->x)
-		cn_xmpp_status(xs->x, root);
+	struct dmn_st *sec, *t, *e;
+	size_t i;
+
+	if (!xs || !xs->x)
+		return;
+	sec = cn_xmpp_status(xs->x, root);
+	t = sec ? dmn_st_section(sec, "translation") : NULL;
+	if (!t)
+		return;
+	dmn_st_int(t, "watching_xmpp", xs->st.dlg_out);
+	dmn_st_int(t, "watched_by_xmpp", xs->st.dlg_in);
+	dmn_st_int(t, "refusals_remembered", xs->st.refusals);
+	dmn_st_int(t, "subscribes_refused_full", (int64_t)xs->st.dlg_refused);
+	dmn_st_int(t, "messages_out", (int64_t)xs->st.msg_out);
+	dmn_st_int(t, "messages_out_failed", (int64_t)xs->st.msg_out_failed);
+	dmn_st_int(t, "messages_in", (int64_t)xs->st.msg_in);
+	dmn_st_int(t, "messages_in_failed", (int64_t)xs->st.msg_in_failed);
+	dmn_st_int(t, "stanzas_sent", (int64_t)xs->st.sent);
+	dmn_st_int(t, "stanzas_received", (int64_t)xs->st.recv);
+	dmn_st_int(t, "untranslated", (int64_t)xs->st.untranslated);
+	e = dmn_st_section(t, "errors_sent");
+	for (i = 0; e && i < CN_XSIP_ERR_KINDS && xs->st.errs[i].cond; i++)
+		dmn_st_int(e, xs->st.errs[i].cond, (int64_t)xs->st.errs[i].n);
 }

@@ -52,12 +52,21 @@ void cn_xsip_status(struct cn_xsip *xs, struct dmn_st *root);
 int  cn_xsip_apply(struct cn_xsip *xs);	/* after a reload */
 
 /* Counters, for status and tests. */
+enum { CN_XSIP_ERR_KINDS = 16 };
+
 struct cn_xsip_stats {
 	uint32_t dlg_out;	/* gateway watchers of XMPP contacts */
 	uint32_t dlg_in;	/* XMPP watchers of our users */
 	uint32_t refusals;	/* pairs remembered as refused */
 	uint64_t dlg_refused;	/* SUBSCRIBEs refused: table full */
 	uint64_t sent, recv;	/* stanzas */
+	uint64_t msg_out, msg_out_failed;	/* gateway MESSAGE -> stanza */
+	uint64_t msg_in, msg_in_failed;	/* <message> -> gateway, answered */
+	uint64_t untranslated;	/* stanzas with no SIP meaning: dropped */
+	struct cn_xsip_errcount {
+		const char *cond;	/* a condition of cn_xmpp_map.c */
+		uint64_t n;
+	} errs[CN_XSIP_ERR_KINDS];	/* error stanzas we sent, by condition */
 };
 void cn_xsip_stats(const struct cn_xsip *xs, struct cn_xsip_stats *s);
 

@@ -3,7 +3,8 @@
 # a groff warning, every subcommand of `stconnector --help` has its
 # place in stconnector.8 and every one of `stgateway --help` in
 # stgateway.8, every refusal reason of the policy table is
-# explained in the operator guide, and the guide's worked example is a
+# explained in the operator guide, the XMPP log lines, status fields
+# and timers are the connector's, and the guide's worked example is a
 # community file that `stconnector check` accepts.
 
 . "$top_srcdir/test/lib/testenv.sh"
@@ -60,12 +61,70 @@ done
 GWFED=$top_srcdir/gateway/gw_fed.c
 for phrase in "No federation address for user" \
 	      "Presence not shared with your community" \
-	      "gw: no-email user="; do
+	      "gw: no-email user=" \
+	      "gw: federation subscription rejected"; do
 	te_check "gw_fed.c still says \"$phrase\"" grep -Fq "$phrase" "$GWFED"
 	te_check "guide quotes \"$phrase\"" grep -Fq "$phrase" "$GUIDE"
 	te_check "stgateway.8 quotes \"$phrase\"" \
 		grep -Fq "$phrase" "$DOC/stgateway.8"
 done
+
+# XMPP: the log lines, status fields and timers the documentation
+# gives are the ones connector/cn_xmpp.c has.
+CNX=$top_srcdir/connector/cn_xmpp.c
+flat() { tr -s '\n\t ' '   ' <"$1"; }
+# the C source with its split string literals joined
+perl -0pe 's/"\s*\n\s*"//g' "$CNX" >"$TE_DIR/cn_xmpp.joined"
+flat "$GUIDE" >"$TE_DIR/guide.flat"
+flat "$DOC/stconnector.8" >"$TE_DIR/cn8.flat"
+for phrase in "cn: xmpp listening addr=" "cn: xmpp listen failed addr=" \
+	      "cn: xmpp link community=" "authenticated auth=" \
+	      "closed reason=" "cn: xmpp stream in peer="; do
+	te_check "cn_xmpp.c still logs \"$phrase\"" \
+		grep -Fq "$phrase" "$TE_DIR/cn_xmpp.joined"
+	te_check "guide quotes \"$phrase\"" \
+		grep -Fq "$phrase" "$TE_DIR/guide.flat"
+done
+for phrase in "cn: xmpp listening addr=" "cn: xmpp listen failed addr=" \
+	      "cn: xmpp link community="; do
+	te_check "stconnector.8 quotes \"$phrase\"" \
+		grep -Fq "$phrase" "$TE_DIR/cn8.flat"
+done
+keys=$( (sed -n '/^struct dmn_st \*cn_xmpp_status/,/^}/p' "$CNX"
+	sed -n '/^void cn_xsip_status/,/^}/p' \
+		"$top_srcdir/connector/cn_xmpp_sip.c") |
+	sed -n 's/.*dmn_st_[a-z]*([a-z]*, *"\([a-z_]*\)".*/\1/p' |
+	grep -vx xmpp | sort -u)
+te_check "cn_xmpp_status has status fields" [ "$(echo $keys | wc -w)" -ge 15 ]
+for k in $keys; do
+	te_check "stconnector.8 names status xmpp field $k" \
+		grep -Eq "^\.BR? $k( |\$)" "$DOC/stconnector.8"
+	te_check "guide's status xmpp sample has $k" \
+		grep -Eq "^ +(- )?$k:" "$GUIDE"
+done
+xv() { sed -n "s/^[[:space:]]*$1 *= *\([0-9]*\),.*/\1/p" "$CNX"; }
+wait_s=$(($(xv CN_XMPP_WAIT_MS) / 1000)) ka_s=$(xv CN_XMPP_KA_S)
+boff_s=$(xv CN_XMPP_BACKOFF_MAX_S)
+idle_s=$(sed -n 's/.*CFG_XMPP_IDLE_S *= *\([0-9]*\),.*/\1/p' \
+	"$top_srcdir/conf/cfg.h")
+te_check "cn_xmpp.c has its timers" \
+	[ "$wait_s" -gt 0 ] && [ -n "$ka_s$idle_s$boff_s" ]
+for f in guide cn8; do
+	te_check "$f: a stanza waits at most $wait_s s" \
+		grep -Fq "waits at most $wait_s s" "$TE_DIR/$f.flat"
+	te_check "$f: backoff up to $boff_s s" \
+		grep -Fq "doubling up to $boff_s s" "$TE_DIR/$f.flat"
+	te_check "$f: idle close after $idle_s s" \
+		grep -Fq "nothing for $idle_s s" "$TE_DIR/$f.flat"
+done
+te_check "guide: keep-alive after $ka_s s" \
+	grep -Fq "sent nothing for $ka_s s" "$TE_DIR/guide.flat"
+te_check "stconnector.8: keep-alive after $ka_s s" \
+	grep -Fq "after $ka_s s without sending" "$TE_DIR/cn8.flat"
+xp=$(sed -n 's/.*CFG_XMPP_PORT *= *\([0-9]*\),.*/\1/p' \
+	"$top_srcdir/conf/cfg.h")
+te_check "community.xml.5 gives xmppPort's default ($xp)" \
+	grep -Fq "xmppPort ($xp" "$(flat "$DOC/community.xml.5" >"$TE_DIR/cx5.flat"; echo "$TE_DIR/cx5.flat")"
 
 # The worked example, with certificates made for it, passes check.
 for ex in acme.com:sip.acme.com:192.0.2.10:acme-ca \

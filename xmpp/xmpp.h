@@ -266,6 +266,9 @@ struct xmpp_s2s_conf {
 
 enum xmpp_s2s_ev {
 	XMPP_S2S_EV_TLS,        /* start TLS now, then xmpp_s2s_tls_ready() */
+	XMPP_S2S_EV_FEATURES,   /* outbound: the peer's stream features
+				 * (el), before the stream acts on them;
+				 * the handler may close the stream there */
 	XMPP_S2S_EV_AUTHED,     /* domain may now send (in) / be sent to */
 	XMPP_S2S_EV_DB_REFUSED, /* outbound: the peer refused our key */
 	XMPP_S2S_EV_DB_RESULT,  /* inbound: decide on domain's key, then
@@ -287,7 +290,7 @@ struct xmpp_s2s_evinfo {
 	const char *id;         /* DB_RESULT, DB_VERIFY: the stream id */
 	const char *key;        /* DB_RESULT: the key to verify */
 	bool valid;             /* DB_VERIFY */
-	struct xmpp_el *el;     /* STANZA */
+	struct xmpp_el *el;     /* STANZA, FEATURES */
 	enum xmpp_serr err;     /* CLOSED: NONE for an orderly close */
 	bool by_peer;           /* CLOSED: the peer sent the error */
 	bool external;          /* AUTHED: by SASL EXTERNAL */
@@ -320,6 +323,16 @@ bool xmpp_s2s_authed(const struct xmpp_s2s *s, const char *domain);
 
 /* The domain of a JID, lower case, in buf; false when it has none */
 bool xmpp_jid_domain(char *buf, size_t sz, const char *jid);
+
+/* What a <stream:features> element offers (xmpp_features_offer). */
+enum {
+	XMPP_FEAT_STARTTLS      = 1 << 0,
+	XMPP_FEAT_TLS_REQUIRED  = 1 << 1,  /* <starttls><required/> */
+	XMPP_FEAT_DIALBACK      = 1 << 2,  /* XEP-0220 stream feature */
+	XMPP_FEAT_SASL_EXTERNAL = 1 << 3,  /* SASL mechanism EXTERNAL */
+	XMPP_FEAT_SASL_OTHER    = 1 << 4,  /* another SASL mechanism */
+};
+unsigned xmpp_features_offer(const struct xmpp_el *features);
 
 /* hex[65] = the XEP-0185 dialback key */
 int xmpp_db_key(char *hex, const char *secret, const char *receiving,

@@ -394,21 +394,6 @@ static void sasl_restart(struct xmpp_s2s *s)
 	(void)xmpp_parse_reset(s->p);
 }
 
-/* Whether a features element offers SASL EXTERNAL. */
-static bool offers_external(const struct xmpp_el *features)
-{
-	const struct xmpp_el *m = xmpp_el_child(features, "mechanisms",
-						XMPP_NS_SASL);
-	const struct xmpp_el *k;
-
-	for (k = m ? m->kids : NULL; k; k = k->next) {
-		if (xmpp_el_is(k, "mechanism", XMPP_NS_SASL) && k->text &&
-		    0 == strcmp(k->text, "EXTERNAL"))
-			return true;
-	}
-	return false;
-}
-
 /* Outbound: <auth mechanism='EXTERNAL'> with our domain as authzid
  * (XEP-0178 section 2). */
 static int send_auth(struct xmpp_s2s *s)
@@ -535,6 +520,10 @@ static void out_element(struct xmpp_s2s *s, struct xmpp_el *el)
 	case XMPP_S2S_FEATURES:
 		if (!xmpp_el_is(el, "features", XMPP_NS_STREAM))
 			break;
+		info.el = el;
+		event(s, XMPP_S2S_EV_FEATURES, &info);
+		if (s->st == XMPP_S2S_CLOSED)
+			return;
 		if (!s->tls) {
 			if (!xmpp_el_child(el, "starttls", XMPP_NS_TLS)) {
 				xmpp_s2s_close(s, XMPP_SERR_POLICY_VIOLATION);
@@ -553,7 +542,8 @@ static void out_element(struct xmpp_s2s *s, struct xmpp_el *el)
 			event(s, XMPP_S2S_EV_AUTHED, &info);
 			return;
 		}
-		if (s->ext_ok && offers_external(el)) {
+		if (s->ext_ok && (xmpp_features_offer(el) &
+					  XMPP_FEAT_SASL_EXTERNAL)) {
 			if (send_auth(s)) {
 				xmpp_s2s_close(s,
 					XMPP_SERR_INTERNAL_SERVER_ERROR);
@@ -653,6 +643,37 @@ static void out_element(struct xmpp_s2s *s, struct xmpp_el *el)
 	}
 	xmpp_s2s_close(s, s->tls ? XMPP_SERR_UNSUPPORTED_STANZA_TYPE :
 		       XMPP_SERR_POLICY_VIOLATION);
+}
+
+/**
+ * What a <stream:features> element offers: XMPP_FEAT_* bits.  Other
+ * features are not told.
+ */
+unsigned xmpp_features_offer(const struct xmpp_el *features)
+{
+	const struct xmpp_el *tls, *mechs, *m;
+	unsigned f = 0;
+
+	if (!xmpp_el_is(features, "features", XMPP_NS_STREAM))
+		return 0;
+	tls = xmpp_el_child(features, "starttls", XMPP_NS_TLS);
+	if (tls) {
+		f |= XMPP_FEAT_STARTTLS;
+		if (xmpp_el_child(tls, "required", XMPP_NS_TLS))
+			f |= XMPP_FEAT_TLS_REQUIRED;
+	}
+	if (xmpp_el_child(features, "dialback", XMPP_NS_DB_FEAT))
+		f |= XMPP_FEAT_DIALBACK;
+	mechs = xmpp_el_child(features, "mechanisms", XMPP_NS_SASL);
+	for (m = mechs ? mechs->kids : NULL; m; m = m->next) {
+		if (!xmpp_el_is(m, "mechanism", XMPP_NS_SASL) || !m->text)
+			continue;
+		if (m->textlen == 8 && !memcmp(m->text, "EXTERNAL", 8))
+			f |= XMPP_FEAT_SASL_EXTERNAL;
+		else
+			f |= XMPP_FEAT_SASL_OTHER;
+	}
+	return f;
 }
 
 static bool is_stanza(const struct xmpp_el *el)

@@ -10,6 +10,7 @@
 #include <re.h>
 
 #include "xmpp/xmpp.h"
+#include "daemon/dmn.h"
 #include "connector/cn_xmpp.h"
 #include "connector/fake_cn_xmpp.h"
 
@@ -69,10 +70,10 @@ int cn_xmpp_apply(struct cn_xmpp *x)
 	return 0;
 }
 
-void cn_xmpp_status(struct cn_xmpp *x, struct dmn_st *root)
+struct dmn_st *cn_xmpp_status(struct cn_xmpp *x, struct dmn_st *root)
 {
 	(void)x;
-	(void)root;
+	return dmn_st_section(root, "xmpp");
 }
 
 /* Tell every stanza not told yet that it was written. */

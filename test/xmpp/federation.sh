@@ -15,18 +15,33 @@
 #                      5070), the LDIF directory of conf/examples
 #   127.0.129.101      baresip as asmith (Alice.Smith@acme.test)
 #   127.0.129.121-3    sipp as asmith's second device (PUBLISH of the
-#                      exact states baresip cannot set) and as local
-#                      watchers that log every NOTIFY
-#   127.0.129.111      slixmpp (test/xmpp/xmppc.py) as bob@xmpp.test
+#                      exact states baresip cannot set, and watchers
+#                      that log every NOTIFY: the states baresip cannot
+#                      show)
+#   127.0.129.111-2    slixmpp (test/xmpp/xmppc.py) as bob@xmpp.test
+#                      (approves what he is asked) and eve@xmpp.test
+#                      (refuses)
+#   127.0.129.66       a server claiming xmpp.test, with xmpp.test's own
+#                      certificate, from an address that is not its
 #
-# Shown, as the users see it: bob@xmpp.test subscribes to asmith and is
-# approved by her federation privacy (all); he sees her available and
-# unavailable within 2 s of each change; chat both ways, each side shown
-# the other by address; carol (privacy none) refuses bob's subscription;
-# status shows the streams both ways with TLS valid and how each was
-# authenticated (SASL EXTERNAL both ways: Prosody offers and uses it
-# when the certificates are valid, test/xmpp/sasl.sh).  (Not yet shown: asmith subscribing to an XMPP user,
-# away and do not disturb towards XMPP, Prosody restarted.)
+# Shown, as the users see it:
+# - asmith adds bob: bob is asked by Alice.Smith@acme.test and approves;
+#   asmith sees bob through available, away, do not disturb and
+#   offline, each within 2 s;
+# - bob adds asmith: approved by her federation privacy (all); he sees
+#   her through the same four states, each within 2 s;
+# - chat both ways, each side shown the other by address; a message to
+#   an unknown user of ours gets item-not-found;
+# - eve refuses asmith: asmith sees her offline and nothing more;
+# - carol (privacy none) refuses bob's subscription;
+# - a stream claiming xmpp.test from another address: refused and
+#   counted (untrusted_ip), the real streams stay up;
+# - Prosody killed (-9): asmith sees bob offline within 5 s, nobody
+#   stays online; Prosody back and bob logged in again: each sees the
+#   other online again;
+# - status shows the streams both ways, TLS valid, how each was
+#   authenticated (SASL EXTERNAL both ways: Prosody offers and uses it
+#   when both certificates are valid, test/xmpp/sasl.sh).
 set -u
 
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -36,45 +51,16 @@ top_builddir=${top_builddir:-$top_srcdir}
 
 te_init xmpp-federation
 D=$TE_DIR
-CN=$top_builddir/connector/stconnector
-GW=$top_builddir/gateway/stgateway
-SX=$top_srcdir/test/xmpp/sipp
-SP=$top_srcdir/test/gateway/pres
-XC=$top_srcdir/test/xmpp/xmppc.py
 NET=127.0.129
 DNS=$NET.53
-XIP=127.0.0.1
 CNIP=$NET.10
 GWIP=$NET.11
+XDOM=xmpp.test
+XIP=127.0.0.1
+XC2S=5222
 . "$top_srcdir/test/lib/baresip.sh"
-
-for tool in prosody dnsmasq certtool baresip sipp; do
-	command -v $tool >/dev/null 2>&1 || PATH=$PATH:/usr/sbin
-done
-
-has()	# FILE ERE
-{
-	grep -Eq -- "$2" "$1" 2>/dev/null || { echo "  no match in $1: $2"; \
-		[ -f "$1" ] && sed 's/^/  | /' "$1" | tail -15; return 1; }
-}
-# waits FILE ERE SECONDS: a line matching ERE appears in FILE after the
-# lines it had when the step began (mark FILE)
-mark() { eval "M_$(echo "$1" | tr -c 'a-zA-Z0-9\n' _)=\$(wc -l <\"\$1\" 2>/dev/null || echo 0)"; }
-waits()
-{
-	_v=M_$(echo "$1" | tr -c 'a-zA-Z0-9\n' _)
-	eval "_from=\${$_v:-0}"
-	_i=0 _n=$(($3 * 10))
-	while [ $_i -le $_n ]; do
-		tail -n +"$((_from + 1))" "$1" 2>/dev/null | grep -Eq -- "$2" &&
-			return 0
-		sleep 0.1
-		_i=$((_i + 1))
-	done
-	echo "  not in $1 within $3 s: $2"
-	tail -n +"$((_from + 1))" "$1" 2>/dev/null | tail -8 | sed 's/^/  | /'
-	return 1
-}
+. "$top_srcdir/test/lib/xfed.sh"
+command -v prosody >/dev/null 2>&1 || PATH=$PATH:/usr/sbin
 
 # ---- DNS, certificates, Prosody ----------------------------------------
 cat >"$D/records" <<EOT
@@ -89,93 +75,60 @@ te_check "certificates: our connector (sip.acme.test, acme.test), Prosody" \
 	te_certs "$D/certs" sip.acme.test:$CNIP:acme.test xmpp.test:$XIP
 ps_config "$D/prosody" xmpp.test $XIP "$D/certs" $DNS:5353
 ps_adduser "$D/prosody" bob bobpw
+ps_adduser "$D/prosody" eve evepw
 te_check "Prosody serves xmpp.test on $XIP" ps_start "$D/prosody"
 
 # ---- our community -----------------------------------------------------
-cp "$top_srcdir/conf/examples/acme.test.ldif" "$D/acme.test.ldif"
-mkdir -p "$D/run"
-cat >"$D/acme.xml" <<EOT
-<?xml version="1.0" encoding="UTF-8"?>
-<CommunityConfig>
-  <Community name="acme"><Domain>acme.test</Domain></Community>
-  <CommunityGateway name="acme-gw" SupportExternalCommunities="true"
-                    ConvertID="true" control="$D/run/gw.sock"
-                    pidFile="$D/run/gw.pid" retryInterval="5">
-    <ClientListen transport="udp" address="$GWIP" port="5060"/>
-    <ConnectorListen transport="tcp" address="$GWIP" port="5070"/>
-  </CommunityGateway>
-  <ExternCommunity name="jabber" protocol="xmpp">
-    <Domain>xmpp.test</Domain>
-  </ExternCommunity>
-  <CommunityConnector name="acme-edge" ip="$CNIP" control="$D/run/cn.sock"
-                      pidFile="$D/run/cn.pid" retryInterval="2">
-    <Gateway>acme-gw</Gateway>
-    <SupportedCommunity name="jabber" enabled="true"/>
-  </CommunityConnector>
-  <CommunityConnectivity><TrustedIP>$CNIP</TrustedIP></CommunityConnectivity>
-  <Directory backend="file">
-    <File>acme.test.ldif</File>
-    <Attributes id="uid" email="mail" password="userPassword"
-                privacy="description"/>
-    <Privacy default="all"/>
-    <Cache size="100" ttl="300" negativeTtl="30"/>
-  </Directory>
-  <Tls certificate="certs/sip.acme.test.pem" key="certs/sip.acme.test.key"
-       ca="certs/ca.pem" verify="required"/>
-  <Dns timeout="2000"><Server>$DNS:5353</Server></Dns>
-</CommunityConfig>
-EOT
-"$CN" check -c "$D/acme.xml" >"$D/check.out" 2>&1
-te_check "stconnector check: configuration OK" has "$D/check.out" "configuration OK"
-te_spawn "$D/cn.log" "$CN" -f -c "$D/acme.xml"
-CNPID=$TE_LASTPID
-te_check "stconnector starts, listening for XMPP servers on $CNIP:5269" \
-	te_wait_tcp $CNIP 5269 10
-te_spawn "$D/gw.log" "$GW" -f -c "$D/acme.xml"
-GWPID=$TE_LASTPID
-te_check "stgateway: connector link up" \
-	te_wait_for "$D/gw.log" "gw: connector up name=acme-edge" 10
+xf_community
+xf_start
 
-# ---- the XMPP users ----------------------------------------------------
-# xuser NAME PASSWORD IP: NAME@xmpp.test logged in at Prosody; commands
-# to $D/x.NAME.in, what the user sees in $D/x.NAME.log
-xuser()
-{
-	rm -f "$D/x.$1.in"
-	mkfifo "$D/x.$1.in"
-	te_spawn "$D/x.$1.log" sh -c "exec /usr/bin/python3 '$XC' \
-		$1@xmpp.test $2 $3 $XIP 5222 '$D/certs/ca.pem' <'$D/x.$1.in'"
-	eval "XU_$1=\$TE_LASTPID"
-	sleep 86400 >"$D/x.$1.in" &
-	TE_PIDS="$TE_PIDS $!"
-	eval "XH_$1=\$!"
-	te_wait_for "$D/x.$1.log" "^online" 10
-}
-x() { te_fifo_write "$D/x.$1.in" "$2"; }
 te_check "bob@xmpp.test logs in at Prosody (slixmpp)" xuser bob bobpw $NET.111
 
-# ---- asmith, a baresip user --------------------------------------------
-te_check "asmith registers with baresip" \
+# ---- asmith adds bob -------------------------------------------------------
+mark "$D/x.bob.log"
+te_check "asmith registers with baresip, bob@xmpp.test in her contacts" \
 	bs alice $NET.101 $GWIP "<sip:asmith@acme.test;transport=udp>;auth_pass=alicepw" \
-	'"Bob" <sip:bob@xmpp.test>' '<sip:bob@xmpp.test>'
+	'"Bob" <sip:bob@xmpp.test>;presence=p2p' '<sip:bob@xmpp.test>'
+te_check "bob is asked by alice.smith@acme.test and approves" \
+	waits "$D/x.bob.log" "^subscribe-request from=alice\\.smith@acme\\.test answered=subscribed" 8
+te_check "asmith's baresip shows bob Online" sees alice Online Bob 5
+# her second device shows the exact states
+xf_watch wbob asmith alicepw $NET.122 5092 bob@xmpp.test
+te_check "asmith's second device: bob open" \
+	te_wait_for "$D/wbob.log" "NOTIFY state=active basic=<basic>open act= -" 8
+bobis()	# SHOW WANT-RE: bob sets SHOW, asmith's device logs WANT-RE
+{
+	mark "$D/wbob.log"
+	x bob "presence $1"
+	waits "$D/wbob.log" "$2" 2
+}
+te_check "bob away: asmith sees him away within 2 s" \
+	bobis away "NOTIFY state=active basic=<basic>open act=<rpid:away"
+te_check "bob do not disturb: asmith sees him busy within 2 s" \
+	bobis dnd "NOTIFY state=active basic=<basic>open act=<rpid:busy"
+te_check "bob unavailable: asmith sees him closed within 2 s" \
+	bobis unavailable "NOTIFY state=active basic=<basic>closed"
+te_check "... and her baresip shows him Offline" sees alice Offline Bob 5
+te_check "bob available: asmith sees him open within 2 s" \
+	bobis available "NOTIFY state=active basic=<basic>open act= -"
 
-# ---- bob subscribes back and sees asmith ---------------------------------
+# ---- bob adds asmith -------------------------------------------------------
 mark "$D/x.bob.log"
 x bob "subscribe alice.smith@acme.test"
 te_check "bob's request is approved by our side (privacy all)" \
 	waits "$D/x.bob.log" "^subscribed from=alice\\.smith@acme\\.test" 5
 te_check "bob sees asmith online" \
-	waits "$D/x.bob.log" "^presence from=alice\\.smith@acme\\.test type=available show=-" 5
+	waits "$D/x.bob.log" "^presence from=alice\\.smith@acme\\.test type=available" 5
 pub()	# BASIC ACTIVITY WANT-RE
 {
 	mark "$D/x.bob.log"
-	sipp -sf "$top_srcdir/test/gateway/sipp/publish.xml" -key from asmith \
-		-key domain acme.test -key basic "$1" -key activity "$2" \
-		-au asmith -ap alicepw -auth_uri asmith@acme.test -i $NET.121 \
-		-p 5091 -nostdin -timeout 5 -timeout_error -m 1 \
-		$GWIP:5060 >>"$D/pub.out" 2>&1 || return 1
+	xf_pub "$1" "$2" || return 1
 	waits "$D/x.bob.log" "$3" 2
 }
+te_check "asmith away: bob sees her away within 2 s" \
+	pub open away "^presence from=alice\\.smith@acme\\.test type=available show=away"
+te_check "asmith do not disturb: bob sees her dnd within 2 s" \
+	pub open busy "^presence from=alice\\.smith@acme\\.test type=available show=dnd"
 te_check "asmith's devices closed: bob sees her unavailable within 2 s" \
 	pub closed unknown "^presence from=alice\\.smith@acme\\.test type=unavailable"
 te_check "asmith active again: bob sees her available within 2 s" \
@@ -189,6 +142,29 @@ te_check "bob has asmith's message, from alice.smith@acme.test" \
 x bob "message alice.smith@acme.test hi alice, from xmpp $$"
 te_check "asmith's baresip shows bob's message, from bob@xmpp.test" \
 	sh -c "for i in \$(seq 50); do tr -d '\\r' <'$D/bs.alice/out.log' | grep -q 'bob@xmpp.test.*hi alice, from xmpp $$' && exit 0; sleep 0.1; done; exit 1"
+mark "$D/x.bob.log"
+x bob "message nobody@acme.test anyone there?"
+te_check "bob's message to nobody@acme.test: item-not-found" \
+	waits "$D/x.bob.log" "^error from=nobody@acme\\.test kind=message condition=item-not-found" 5
+
+# ---- eve refuses asmith ------------------------------------------------------
+te_check "eve@xmpp.test logs in, refusing whoever asks" xuser eve evepw $NET.112
+x eve "approve no"
+mark "$D/x.eve.log"
+xf_watch weve asmith alicepw $NET.123 5093 eve@xmpp.test
+te_check "eve is asked by alice.smith@acme.test and refuses" \
+	waits "$D/x.eve.log" "^subscribe-request from=alice\\.smith@acme\\.test answered=unsubscribed" 8
+te_check "our gateway takes the refusal and does not ask again" \
+	te_wait_for "$D/gw.log" "federation subscription rejected presentity=sip:eve@xmpp.test watcher=sip:asmith@acme.test" 5
+te_check "asmith's device shows eve closed" \
+	has "$D/weve.log" "NOTIFY state=active basic=<basic>closed"
+n=$(wc -l <"$D/weve.log")
+x eve "presence away"
+x eve "presence available"
+sleep 2
+te_check "asmith sees nothing more of eve" \
+	sh -c "! tail -n +$((n + 1)) '$D/weve.log' | grep -q 'basic=<basic>open'"
+
 # ---- carol's privacy is none: bob's subscription refused ------------------
 mark "$D/x.bob.log"
 x bob "subscribe carol@acme.test"
@@ -198,9 +174,18 @@ sleep 0.5
 te_check "bob sees no presence of carol" \
 	sh -c "! grep -q '^presence from=carol@acme.test' '$D/x.bob.log'"
 
-# ---- status ------------------------------------------------------------
-"$CN" status --json -c "$D/acme.xml" >"$D/status.json" 2>&1
-te_check "stconnector status: jabber's streams, in and out, TLS valid, authenticated" \
+# ---- a server claiming xmpp.test from another address ---------------------
+/usr/bin/python3 "$top_srcdir/test/xmpp/rogue.py" $NET.66 $CNIP 5269 \
+	xmpp.test acme.test "$D/certs/xmpp.test.pem" "$D/certs/xmpp.test.key" \
+	"$D/certs/ca.pem" >"$D/rogue.out" 2>&1
+te_check "a stream claiming xmpp.test from $NET.66 is refused" \
+	has "$D/rogue.out" "^result type=invalid"
+te_check "... with the stream error policy-violation" \
+	has "$D/rogue.out" "^stream-error policy-violation"
+te_check "... logged as untrusted-ip" \
+	has "$D/cn.log" "untrusted-ip.*$NET\\.66"
+"$XF_CN" status --json -c "$D/acme.xml" >"$D/status.json" 2>&1
+te_check "stconnector status: jabber's streams, in and out, TLS valid, authenticated; one untrusted; the translation's counts" \
 	/usr/bin/python3 -c '
 import json, sys
 s = json.load(open(sys.argv[1]))
@@ -208,13 +193,48 @@ c = [c for c in s["xmpp"]["communities"] if c["name"] == "jabber"][0]
 d = {(x["direction"], x["state"], x["tls"], x["auth"]) for x in c["streams"]}
 ok = (c["link"] == "up" and ("out", "ready", "valid", "sasl-external") in d
       and ("in", "ready", "valid", "sasl-external") in d
+      and c["untrusted_ip"] == 1
       and c["stanzas_in"] > 0 and c["stanzas_out"] > 0)
+t = s["xmpp"]["translation"]
+ok = (ok and t["messages_out"] >= 1 and t["messages_in"] >= 1
+      and t["errors_sent"].get("item-not-found") == 1
+      and t["watching_xmpp"] >= 1 and t["watched_by_xmpp"] >= 1)
 print(" ", c)
+print(" ", t)
 sys.exit(0 if ok else 1)' "$D/status.json"
+mark "$D/x.bob.log"
+bs_cmd alice "/message still there? $$"
+te_check "the real streams stay up: bob has asmith's next message" \
+	waits "$D/x.bob.log" "^message from=alice\\.smith@acme\\.test type=chat body=still there\\? $$" 5
+
+# ---- Prosody killed and back -------------------------------------------------
+mark "$D/wbob.log"
+kill -9 "$PS_PID"
+te_check "Prosody killed: asmith's device sees bob closed within 5 s" \
+	waits "$D/wbob.log" "NOTIFY state=active basic=<basic>closed" 5
+te_check "... and her baresip shows him Offline" sees alice Offline Bob 5
+te_stop "$XU_bob"
+te_stop "$XH_bob"
+mv "$D/x.bob.log" "$D/x.bob.before-restart.log"
+te_check "Prosody starts again" ps_start "$D/prosody"
+mark "$D/wbob.log"
+te_check "bob logs in again" xuser bob bobpw $NET.111
+te_check "asmith's device sees bob open again within 10 s" \
+	waits "$D/wbob.log" "NOTIFY state=active basic=<basic>open" 10
+te_check "... and her baresip shows him Online" sees alice Online Bob 5
+mark "$D/x.bob.log"
+x bob "probe alice.smith@acme.test"
+te_check "bob sees asmith available again" \
+	waits "$D/x.bob.log" "^presence from=alice\\.smith@acme\\.test type=available" 10
+te_check "stconnector status: jabber up again, streams both ways" xf_streams_ok
 
 bs_cmd alice /quit
+te_stop "$W_wbob"
+te_stop "$W_weve"
 te_stop "$GWPID"
 te_stop "$CNPID"
+te_check "Prosody was never sent SIP (no SIP probes of an XMPP community)" \
+	sh -c "! grep -q 'OPTIONS sip:' '$D/prosody/prosody.log'"
 te_check "no sanitizer report" \
 	sh -c "! grep -Eq 'Sanitizer|runtime error' '$D/cn.log' '$D/gw.log'"
 te_done

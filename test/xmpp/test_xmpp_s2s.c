@@ -39,6 +39,9 @@ struct side {
 				     * in: offer it on the header */
 	int sasl_verdict;           /* in: answer to SASL_AUTH; -1: later */
 	enum xmpp_sasl sasl_failed; /* the last SASL_FAILED */
+	unsigned nfeatures;
+	unsigned feat_offer;        /* xmpp_features_offer() of the last */
+	unsigned close_at_features; /* close (orderly) at the n-th, 0: no */
 };
 
 static int side_send(const char *p, size_t len, void *arg)
@@ -58,6 +61,12 @@ static void side_ev(enum xmpp_s2s_ev ev, const struct xmpp_s2s_evinfo *i,
 	case XMPP_S2S_EV_TLS:
 		++d->ntls;
 		(void)mbuf_write_str(d->evs, "[tls]");
+		break;
+	case XMPP_S2S_EV_FEATURES:
+		++d->nfeatures;
+		d->feat_offer = xmpp_features_offer(i->el);
+		if (d->nfeatures == d->close_at_features)
+			xmpp_s2s_close(d->s, XMPP_SERR_NONE);
 		break;
 	case XMPP_S2S_EV_AUTHED:
 		++d->nauthed;
@@ -883,7 +892,94 @@ static void test_pair_external(void)
 	side_free(&b);
 }
 
+/* Which features xmpp_features_offer() tells, from parsed elements. */
+static void offer_h(enum xmpp_ev ev, struct xmpp_el *el, void *arg)
+{
+	unsigned *f = arg;
+
+	if (ev == XMPP_EV_ELEMENT)
+		*f = xmpp_features_offer(el);
+}
+
+static unsigned offer(const char *features)
+{
+	struct xmpp_parse *p = NULL;
+	unsigned f = 0xffff;
+
+	CU_ASSERT_FATAL(xmpp_parse_alloc(&p, NULL, offer_h, &f) == 0);
+	(void)xmpp_parse_feed(p, P_HDR1, strlen(P_HDR1));
+	CU_ASSERT_EQUAL(xmpp_parse_feed(p, features, strlen(features)), 0);
+	mem_deref(p);
+	return f;
+}
+
+static void test_features_offer(void)
+{
+	CU_ASSERT_EQUAL(offer("<stream:features><starttls xmlns='urn:ietf:"
+			      "params:xml:ns:xmpp-tls'><required/></starttls>"
+			      "</stream:features>"),
+			XMPP_FEAT_STARTTLS | XMPP_FEAT_TLS_REQUIRED);
+	CU_ASSERT_EQUAL(offer("<stream:features><starttls xmlns='urn:ietf:"
+			      "params:xml:ns:xmpp-tls'/><dialback xmlns='urn:"
+			      "xmpp:features:dialback'><errors/></dialback>"
+			      "</stream:features>"),
+			XMPP_FEAT_STARTTLS | XMPP_FEAT_DIALBACK);
+	CU_ASSERT_EQUAL(offer("<stream:features><mechanisms xmlns='urn:ietf:"
+			      "params:xml:ns:xmpp-sasl'><mechanism>EXTERNAL"
+			      "</mechanism></mechanisms><dialback xmlns='urn:"
+			      "xmpp:features:dialback'/></stream:features>"),
+			XMPP_FEAT_SASL_EXTERNAL | XMPP_FEAT_DIALBACK);
+	CU_ASSERT_EQUAL(offer("<stream:features><mechanisms xmlns='urn:ietf:"
+			      "params:xml:ns:xmpp-sasl'><mechanism>PLAIN"
+			      "</mechanism></mechanisms></stream:features>"),
+			XMPP_FEAT_SASL_OTHER);
+	/* the names count only in their namespaces */
+	CU_ASSERT_EQUAL(offer("<stream:features><dialback xmlns='urn:x'/>"
+			      "<mechanisms xmlns='urn:y'><mechanism>EXTERNAL"
+			      "</mechanism></mechanisms><starttls/>"
+			      "</stream:features>"), 0);
+	CU_ASSERT_EQUAL(offer("<stream:stuff/>"), 0);
+	CU_ASSERT_EQUAL(xmpp_features_offer(NULL), 0);
+}
+
+/* An outbound stream reports each features element before acting on
+ * it; closed at the second (over TLS), no dialback key goes out. */
+static void test_outbound_features_close(void)
+{
+	struct side a;
+
+	side_init(&a, XMPP_S2S_OUT, "acme.test", "xmpp.test", "s", NULL);
+	a.close_at_features = 2;
+	CU_ASSERT_EQUAL(xmpp_s2s_start(a.s), 0);
+	(void)written(&a);
+	feed(&a, P_HDR1 "<stream:features><starttls xmlns='urn:ietf:params:"
+	     "xml:ns:xmpp-tls'><required/></starttls></stream:features>");
+	CU_ASSERT_EQUAL(a.nfeatures, 1);
+	CU_ASSERT_EQUAL(a.feat_offer, XMPP_FEAT_STARTTLS |
+			XMPP_FEAT_TLS_REQUIRED);
+	CU_ASSERT_STRING_EQUAL(written(&a), "<starttls xmlns='urn:ietf:"
+			       "params:xml:ns:xmpp-tls'/>");
+	feed(&a, "<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
+	CU_ASSERT_EQUAL(xmpp_s2s_tls_ready(a.s), 0);
+	CU_ASSERT_STRING_EQUAL(written(&a), OUR_HDR);
+	feed(&a, P_HDR2 "<stream:features><dialback xmlns='urn:xmpp:features:"
+	     "dialback'><errors/></dialback><mechanisms xmlns='urn:ietf:"
+	     "params:xml:ns:xmpp-sasl'><mechanism>EXTERNAL</mechanism>"
+	     "</mechanisms></stream:features>");
+	CU_ASSERT_EQUAL(a.nfeatures, 2);
+	CU_ASSERT_EQUAL(a.feat_offer, XMPP_FEAT_DIALBACK |
+			XMPP_FEAT_SASL_EXTERNAL);
+	/* the closing tag alone: no db:result */
+	CU_ASSERT_STRING_EQUAL(written(&a), "</stream:stream>");
+	CU_ASSERT_STRING_EQUAL(events(&a), "[tls][closed ok]");
+	CU_ASSERT_EQUAL(xmpp_s2s_state(a.s), XMPP_S2S_CLOSED);
+	CU_ASSERT_EQUAL(a.nauthed, 0);
+	side_free(&a);
+}
+
 static CU_TestInfo s2s_tests[] = {
+	{"features offered", test_features_offer},
+	{"outbound closed at its features", test_outbound_features_close},
 	{"dialback key vectors", test_db_key},
 	{"the domain of a JID", test_jid_domain},
 	{"outbound against a server's transcript", test_outbound_transcript},

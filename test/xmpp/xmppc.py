@@ -43,6 +43,7 @@ class User(slixmpp.ClientXMPP):
         self.roster.auto_subscribe = False
         self.add_event_handler('session_start', self.start)
         self.add_event_handler('message', self.on_message)
+        self.add_event_handler('message_error', self.on_message)
         self.add_event_handler('presence_subscribe', self.on_subscribe)
         self.add_event_handler('presence_subscribed',
                                lambda p: self.say('subscribed from=%s' %
@@ -50,8 +51,10 @@ class User(slixmpp.ClientXMPP):
         self.add_event_handler('presence_unsubscribed',
                                lambda p: self.say('unsubscribed from=%s' %
                                                   p['from'].bare))
-        self.add_event_handler('presence_available', self.on_presence)
-        self.add_event_handler('presence_unavailable', self.on_presence)
+        # slixmpp names an available presence's event by its show
+        for kind in ('available', 'chat', 'away', 'xa', 'dnd',
+                     'unavailable'):
+            self.add_event_handler('presence_' + kind, self.on_presence)
         self.add_event_handler('presence_error', self.on_presence_error)
         self.add_event_handler('disconnected',
                                lambda e: self.say('disconnected'))
