@@ -352,6 +352,11 @@ static void on_header(struct xmpp_s2s *s, const struct xmpp_el *h)
 		xmpp_s2s_close(s, XMPP_SERR_HOST_UNKNOWN);
 		return;
 	}
+	/* the stream after <success/> is the authenticated domain's */
+	if (s->sasl_done && from && !xmpp_s2s_authed(s, s->peer)) {
+		xmpp_s2s_close(s, XMPP_SERR_INVALID_FROM);
+		return;
+	}
 	if (s->tls && !s->sasl_done) {
 		/* may this domain use EXTERNAL?  The caller knows */
 		struct xmpp_s2s_evinfo info;

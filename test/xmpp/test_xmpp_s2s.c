@@ -795,6 +795,22 @@ static void test_inbound_external(void)
 	CU_ASSERT_STRING_EQUAL(written(&b), FAIL("invalid-mechanism"));
 	side_free(&b);
 
+	/* the restarted stream must come from the domain authenticated */
+	inbound_tls(&b, true, XMPP_SASL_OK);
+	feed(&b, "<auth " SASL " mechanism='EXTERNAL'>=</auth>");
+	(void)written(&b);
+	feed(&b, "<stream:stream " NS " from='evil.test' to='acme.test' "
+	     "version='1.0'>");
+	{
+		const char *w = written(&b);
+
+		if (!strstr(w, SE("invalid-from")))
+			printf("\nwrote %s [%s]\n", w, events(&b));
+		CU_ASSERT(strstr(w, SE("invalid-from")) != NULL);
+	}
+	CU_ASSERT_EQUAL(xmpp_s2s_state(b.s), XMPP_S2S_CLOSED);
+	side_free(&b);
+
 	/* the authzid may be the domain itself, base64 ("xmpp.test") */
 	inbound_tls(&b, true, XMPP_SASL_OK);
 	(void)written(&b);
