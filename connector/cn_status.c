@@ -512,7 +512,8 @@ static void sum_xmpp_comm(struct dmn_st *o, const struct dmn_st *st,
 			    strcmp(link, "up") ? err : "");
 		return;
 	}
-	dmn_st_str(o, name, "xmpp, no stream yet");
+	dmn_st_strf(o, name, "%s, xmpp, no stream yet",
+		    dmn_st_gets(it, "link"));
 }
 
 static void sum_communities(struct dmn_st *sum, const struct dmn_st *st)

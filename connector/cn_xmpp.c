@@ -526,8 +526,13 @@ static enum verdict inbound_check(struct xstream *st, const char *domain,
 			return V_PENDING;
 		st->pending[0] = '\0';
 	}
-	if (err == EAGAIN)
+	if (err == EAGAIN || (!set.n && cn_resolve_temporary(err))) {
+		/* no answer to check against: a temporary refusal (the
+		 * peer retries), never policy-violation */
+		cn_count_reject(x->px->cn, ex->name, CN_R_DNS_FAILURE, src,
+				"xmpp domain=%s", domain);
 		return V_NO_TRUST_SET;
+	}
 	for (i = 0; !err && i < set.n; i++) {
 		if (cn_addr_equal((const struct sockaddr *)&set.v[i],
 				  &st->peer.u.sa))

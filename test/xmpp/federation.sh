@@ -58,6 +58,7 @@ GWIP=$NET.11
 XDOM=xmpp.test
 XIP=127.0.0.1
 XC2S=5222
+XF_XDOM2=other.test	# never resolved: the DNS-down case
 . "$top_srcdir/test/lib/baresip.sh"
 . "$top_srcdir/test/lib/xfed.sh"
 command -v prosody >/dev/null 2>&1 || PATH=$PATH:/usr/sbin
@@ -204,7 +205,8 @@ print(" ", t)
 sys.exit(0 if ok else 1)' "$D/status.json"
 "$XF_CN" status -c "$D/acme.xml" >"$D/summary.out" 2>&1
 te_check "stconnector status (summary): jabber by its streams, the XMPP listener" \
-	sh -c "grep -Eq 'jabber: up, xmpp streams ready: 1 in, 1 out, [0-9]+ stanzas in, [0-9]+ out, 1 refused' '$D/summary.out' &&
+	sh -c "grep -Eq 'jabber: +up, xmpp streams ready: 1 in, 1 out, [0-9]+ stanzas in, [0-9]+ out, 1 refused' '$D/summary.out' &&
+	       grep -Eq 'jabber2: +idle, xmpp, no stream yet' '$D/summary.out' &&
 	       grep -q 'xmpp $CNIP:5269' '$D/summary.out' || { cat '$D/summary.out'; exit 1; }"
 mark "$D/x.bob.log"
 bs_cmd alice "/message still there? $$"
@@ -231,6 +233,20 @@ x bob "probe alice.smith@acme.test"
 te_check "bob sees asmith available again" \
 	waits "$D/x.bob.log" "^presence from=alice\\.smith@acme\\.test type=available" 10
 te_check "stconnector status: jabber up again, streams both ways" xf_streams_ok
+
+# ---- the DNS down, the streams up ---------------------------------------
+kill "$TE_DNS_PID"
+/usr/bin/python3 "$top_srcdir/test/xmpp/rogue.py" $NET.67 $CNIP 5269 \
+	other.test acme.test "$D/certs/xmpp.test.pem" "$D/certs/xmpp.test.key" \
+	"$D/certs/ca.pem" >"$D/nodns.out" 2>&1
+te_check "DNS down: a stream for other.test, whose addresses cannot be had, is refused for now" \
+	has "$D/nodns.out" "^stream-error remote-connection-failed"
+te_check "... counted dns-failure, not untrusted-ip" \
+	has "$D/cn.log" "reject reason=dns-failure community=jabber2 src=$NET\\.67"
+mark "$D/x.bob.log"
+bs_cmd alice "/message dns or not $$"
+te_check "DNS down: chat with bob goes on over the streams up" \
+	waits "$D/x.bob.log" "^message from=alice\\.smith@acme\\.test type=chat body=dns or not $$" 5
 
 bs_cmd alice /quit
 te_stop "$W_wbob"
