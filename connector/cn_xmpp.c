@@ -60,6 +60,7 @@
 #include "sipstack/sst_tls.h"
 #include "xmpp/xmpp.h"
 #include "connector/cn.h"
+#include "sipstack/sst_dns.h"
 #include "connector/cn_px.h"
 #include "connector/cn_resolve.h"
 #include "connector/cn_xmpp.h"
@@ -115,6 +116,8 @@ struct xstream {
 	struct sst_tls *tls;
 	struct xmpp_s2s *s;
 	struct cn_resolve_req *rreq;
+	const struct cn_route *route;   /* out: the hops to try, in order */
+	size_t hop;                     /* out: the one tried now */
 	char comm[CN_ADDR_MAX];         /* "" until known (inbound) */
 	struct xcomm *xc;               /* comm's record, NULL until then */
 	char local[CN_XMPP_NAME_MAX];
@@ -326,6 +329,7 @@ static void stream_destructor(void *arg)
 
 	list_unlink(&st->le);
 	st->rreq = mem_deref(st->rreq);
+	st->route = mem_deref((void *)st->route);
 	st->s = mem_deref(st->s);
 	st->tls = mem_deref(st->tls);
 	st->tc = mem_deref(st->tc);
@@ -786,6 +790,8 @@ static void recv_h(struct mbuf *mb, void *arg)
 	stream_end(st, st->authed ? EPIPE : EPERM, "stream error");
 }
 
+static bool next_hop(struct xstream *st, const char *why);
+
 static void close_h(int err, void *arg)
 {
 	struct xstream *st = arg;
@@ -802,6 +808,8 @@ static void close_h(int err, void *arg)
 		return;
 	}
 	re_snprintf(why, sizeof(why), "%m", err ? err : ECONNRESET);
+	if (!st->estab && next_hop(st, why))
+		return;
 	stream_end(st, st->estab ? EPIPE : ECONNREFUSED, why);
 }
 
@@ -841,29 +849,62 @@ static int stream_alloc(struct xstream **stp, struct cn_xmpp *x,
 
 /* ---- outbound ---- */
 
-static void route_h(int err, const struct cn_route *route, void *arg)
+/* Connect to the hop st->hop of st->route. */
+static int connect_hop(struct xstream *st)
 {
-	struct xstream *st = arg;
-	const struct cn_hop *hop;
+	const struct cn_hop *hop = &st->route->hopv[st->hop];
 	struct sa dst;
+	int err;
 
-	st->rreq = mem_deref(st->rreq);
-	if (err || !route || !route->hopc) {
-		stream_end(st, ENOENT, "no server in DNS");
-		return;
-	}
-	hop = &route->hopv[0];
-	if (sa_set_sa(&dst, (const struct sockaddr *)&hop->addr)) {
-		stream_end(st, ENOENT, "bad address");
-		return;
-	}
+	if (sa_set_sa(&dst, (const struct sockaddr *)&hop->addr))
+		return EINVAL;
 	stream_peer(st, &dst);
 	err = tcp_conn_alloc(&st->tc, &dst, estab_h, recv_h, close_h, st);
 	if (!err)
 		err = tcp_conn_bind(st->tc, &st->x->px->laddr_any);
 	if (!err)
 		err = tcp_conn_connect(st->tc, &dst);
-	if (err)
+	return err;
+}
+
+/*
+ * The hop tried could not be reached: marked down for the resolver's
+ * order, and the next one of the route tried (RFC 6120 3.2.1: the
+ * next SRV target, or the next address).  False when none is left.
+ */
+static bool next_hop(struct xstream *st, const char *why)
+{
+	const struct cn_route *rt = st->route;
+
+	if (!rt || st->estab)
+		return false;
+	sst_dns_mark_down(st->x->px->dns, rt->hopv[st->hop].target,
+			  rt->hopv[st->hop].port, 0);
+	while (++st->hop < rt->hopc) {
+		dmn_log(DMN_LOG_INFO, "cn: xmpp stream out community=%s "
+			"peer=%s domain=%s unreachable reason=%s, trying "
+			"the next of %zu", st->comm, st->peerstr, st->remote,
+			why, rt->hopc);
+		st->tc = mem_deref(st->tc);
+		if (!connect_hop(st))
+			return true;
+	}
+	return false;
+}
+
+static void route_h(int err, const struct cn_route *route, void *arg)
+{
+	struct xstream *st = arg;
+
+	st->rreq = mem_deref(st->rreq);
+	if (err || !route || !route->hopc) {
+		stream_end(st, ENOENT, "no server in DNS");
+		return;
+	}
+	/* in the route's order: the resolver put hops marked down last */
+	st->route = mem_ref((void *)route);
+	st->hop = 0;
+	if (connect_hop(st) && !next_hop(st, "connect failed"))
 		stream_end(st, ECONNREFUSED, "connect failed");
 }
 

@@ -2,8 +2,10 @@
 # federation.sh -- our community federated with an XMPP community that
 # runs a real Prosody and nothing of ours, end to end:
 #
-#   127.0.129.53:5353  dnsmasq: SRV _xmpp-server._tcp.xmpp.test -> Prosody,
-#                      _xmpp-server._tcp.acme.test -> our connector
+#   127.0.129.53:5353  dnsmasq: SRV _xmpp-server._tcp.xmpp.test -> first
+#                      down.xmpp.test (127.0.129.99, nothing listens),
+#                      then Prosody; _xmpp-server._tcp.acme.test -> our
+#                      connector
 #   127.0.0.1          Prosody serving xmpp.test (c2s 5222, s2s 5269),
 #                      certificates from this test's CA, s2s_secure_auth:
 #                      Prosody cannot choose the source address of its
@@ -67,7 +69,9 @@ command -v prosody >/dev/null 2>&1 || PATH=$PATH:/usr/sbin
 cat >"$D/records" <<EOT
 host-record=sip.acme.test,$CNIP
 host-record=xmpp.test,$XIP
-srv-host=_xmpp-server._tcp.xmpp.test,xmpp.test,5269,0,0
+host-record=down.xmpp.test,$NET.99
+srv-host=_xmpp-server._tcp.xmpp.test,down.xmpp.test,5269,0,0
+srv-host=_xmpp-server._tcp.xmpp.test,xmpp.test,5269,10,0
 srv-host=_xmpp-server._tcp.acme.test,sip.acme.test,5269,0,0
 EOT
 te_check "dnsmasq serves both domains' _xmpp-server._tcp" \
@@ -93,6 +97,8 @@ te_check "asmith registers with baresip, bob@xmpp.test in her contacts" \
 te_check "bob is asked by alice.smith@acme.test and approves" \
 	waits "$D/x.bob.log" "^subscribe-request from=alice\\.smith@acme\\.test answered=subscribed" 8
 te_check "asmith's baresip shows bob Online" sees alice Online Bob 5
+te_check "our stream found Prosody past the first SRV target, which is down" \
+	has "$D/cn.log" "xmpp stream out community=jabber peer=$NET\\.99:5269 domain=xmpp\\.test unreachable reason=.*trying the next of 2"
 # her second device shows the exact states
 xf_watch wbob asmith alicepw $NET.122 5092 bob@xmpp.test
 te_check "asmith's second device: bob open" \
