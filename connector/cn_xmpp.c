@@ -659,6 +659,16 @@ static void ev_h(enum xmpp_s2s_ev ev, const struct xmpp_s2s_evinfo *info,
 		inbound_auth(st, info->domain, false);
 		break;
 	case XMPP_S2S_EV_HEADER:
+		/* the community an inbound stream claims to be of: what
+		 * befalls the stream before it is authenticated (a TLS
+		 * handshake refused) is counted there */
+		if (st->dir == XMPP_S2S_IN && !st->xc && info->domain) {
+			const struct cfg_extern *ex =
+				xmpp_extern_of(x, info->domain);
+
+			if (ex)
+				stream_comm(st, ex->name);
+		}
 		/* offer EXTERNAL to a peer that could use it (RFC 6120
 		 * 6.3.4, XEP-0178); the address is checked on <auth/> */
 		xmpp_s2s_external(st->s, info->domain &&
@@ -804,6 +814,12 @@ static void close_h(int err, void *arg)
 			    st->verdict[0] ? st->verdict : "failure");
 		if (st->xc)
 			++st->xc->tls_refused;
+		if (st->dir == XMPP_S2S_IN)
+			cn_count_reject(st->x->px->cn, st->xc ? st->comm :
+					NULL, CN_R_TLS_FAILURE, st->peerip,
+					"xmpp handshake certificate=%s",
+					st->verdict[0] ? st->verdict :
+					"none");
 		stream_end(st, EPERM, why);
 		return;
 	}

@@ -276,9 +276,10 @@ enum xmpp_s2s_ev {
 	XMPP_S2S_EV_DB_VERIFY,  /* outbound: the answer to our db:verify */
 	XMPP_S2S_EV_STANZA,     /* a stanza from an authenticated domain */
 	XMPP_S2S_EV_CLOSED,     /* the stream is over (err: why) */
-	XMPP_S2S_EV_HEADER,     /* inbound, over TLS: the peer's header
-				 * claims domain (NULL: none); the handler
-				 * may offer EXTERNAL (xmpp_s2s_external) */
+	XMPP_S2S_EV_HEADER,     /* inbound, before and over TLS: the peer's
+				 * header claims domain (NULL: none); over
+				 * TLS the handler may offer EXTERNAL
+				 * (xmpp_s2s_external) */
 	XMPP_S2S_EV_SASL_AUTH,  /* inbound: domain asks for EXTERNAL; decide,
 				 * then xmpp_s2s_sasl_answer() */
 	XMPP_S2S_EV_SASL_FAILED,/* sasl: the failure we sent (inbound) or

@@ -357,8 +357,9 @@ static void on_header(struct xmpp_s2s *s, const struct xmpp_el *h)
 		xmpp_s2s_close(s, XMPP_SERR_INVALID_FROM);
 		return;
 	}
-	if (s->tls && !s->sasl_done) {
-		/* may this domain use EXTERNAL?  The caller knows */
+	if (!s->sasl_done) {
+		/* whose stream it says it is; over TLS: may this domain
+		 * use EXTERNAL?  The caller knows */
 		struct xmpp_s2s_evinfo info;
 
 		memset(&info, 0, sizeof(info));

@@ -37,7 +37,9 @@
 # - eve refuses asmith: asmith sees her offline and nothing more;
 # - carol (privacy none) refuses bob's subscription;
 # - a stream claiming xmpp.test from another address: refused and
-#   counted (untrusted_ip), the real streams stay up;
+#   counted (untrusted_ip), the real streams stay up; one with a
+#   certificate of another CA: refused in the TLS handshake, counted
+#   (tls_refused) for the community it claimed;
 # - Prosody killed (-9): asmith sees bob offline within 5 s, nobody
 #   stays online; Prosody back and bob logged in again: each sees the
 #   other online again;
@@ -191,6 +193,15 @@ te_check "... with the stream error policy-violation" \
 	has "$D/rogue.out" "^stream-error policy-violation"
 te_check "... logged as untrusted-ip" \
 	has "$D/cn.log" "untrusted-ip.*$NET\\.66"
+te_check "a certificate of another CA, for xmpp.test" \
+	te_certs "$D/certs2" xmpp.test:$XIP
+/usr/bin/python3 "$top_srcdir/test/xmpp/rogue.py" $NET.68 $CNIP 5269 \
+	xmpp.test acme.test "$D/certs2/xmpp.test.pem" "$D/certs2/xmpp.test.key" \
+	"$D/certs/ca.pem" >"$D/rogue2.out" 2>&1
+te_check "a stream claiming xmpp.test with a certificate of another CA: TLS refused" \
+	has "$D/rogue2.out" "^tls refused"
+te_check "... counted tls-failure for jabber, before any claim was made" \
+	has "$D/cn.log" "reject reason=tls-failure community=jabber src=$NET\\.68 detail=\"xmpp handshake certificate=untrusted\""
 "$XF_CN" status --json -c "$D/acme.xml" >"$D/status.json" 2>&1
 te_check "stconnector status: jabber's streams, in and out, TLS valid, authenticated; one untrusted; the translation's counts" \
 	/usr/bin/python3 -c '
@@ -200,7 +211,7 @@ c = [c for c in s["xmpp"]["communities"] if c["name"] == "jabber"][0]
 d = {(x["direction"], x["state"], x["tls"], x["auth"]) for x in c["streams"]}
 ok = (c["link"] == "up" and ("out", "ready", "valid", "sasl-external") in d
       and ("in", "ready", "valid", "sasl-external") in d
-      and c["untrusted_ip"] == 1
+      and c["untrusted_ip"] == 1 and c["tls_refused"] == 1
       and c["stanzas_in"] > 0 and c["stanzas_out"] > 0)
 t = s["xmpp"]["translation"]
 ok = (ok and t["messages_out"] >= 1 and t["messages_in"] >= 1
@@ -211,7 +222,7 @@ print(" ", t)
 sys.exit(0 if ok else 1)' "$D/status.json"
 "$XF_CN" status -c "$D/acme.xml" >"$D/summary.out" 2>&1
 te_check "stconnector status (summary): jabber by its streams, the XMPP listener" \
-	sh -c "grep -Eq 'jabber: +up, xmpp streams ready: 1 in, 1 out, [0-9]+ stanzas in, [0-9]+ out, 1 refused' '$D/summary.out' &&
+	sh -c "grep -Eq 'jabber: +up, xmpp streams ready: 1 in, 1 out, [0-9]+ stanzas in, [0-9]+ out, 2 refused' '$D/summary.out' &&
 	       grep -Eq 'jabber2: +idle, xmpp, no stream yet' '$D/summary.out' &&
 	       grep -q 'xmpp $CNIP:5269' '$D/summary.out' || { cat '$D/summary.out'; exit 1; }"
 mark "$D/x.bob.log"

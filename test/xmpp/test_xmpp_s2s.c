@@ -339,7 +339,7 @@ static void test_pair(void)
 	CU_ASSERT_EQUAL(xmpp_s2s_state(a.s), XMPP_S2S_READY);
 	CU_ASSERT_EQUAL(xmpp_s2s_state(b.s), XMPP_S2S_READY);
 	CU_ASSERT_STRING_EQUAL(events(&a), "[tls][authed xmpp.test]");
-	CU_ASSERT_STRING_EQUAL(events(&b), "[tls][header acme.test]"
+	CU_ASSERT_STRING_EQUAL(events(&b), "[header acme.test][tls][header acme.test]"
 			       "[db-result acme.test s2s-B1][authed acme.test]");
 	CU_ASSERT(xmpp_s2s_authed(b.s, "acme.test"));
 
@@ -778,7 +778,7 @@ static void test_inbound_external(void)
 	/* EXTERNAL offered with dialback; "=" is the empty authzid */
 	inbound_tls(&b, true, XMPP_SASL_OK);
 	CU_ASSERT_STRING_EQUAL(written(&b), IN_REPLY OUR_FEAT_EXT);
-	CU_ASSERT_STRING_EQUAL(events(&b), "[tls][header xmpp.test]");
+	CU_ASSERT_STRING_EQUAL(events(&b), "[header xmpp.test][tls][header xmpp.test]");
 	feed(&b, "<auth " SASL " mechanism='EXTERNAL'>=</auth>");
 	CU_ASSERT_STRING_EQUAL(written(&b), "<success " SASL "/>");
 	CU_ASSERT_STRING_EQUAL(events(&b), "[sasl-auth xmpp.test]"
@@ -893,7 +893,7 @@ static void test_pair_external(void)
 	CU_ASSERT_EQUAL(xmpp_s2s_state(a.s), XMPP_S2S_READY);
 	CU_ASSERT_EQUAL(xmpp_s2s_state(b.s), XMPP_S2S_READY);
 	CU_ASSERT_STRING_EQUAL(events(&a), "[tls][authed xmpp.test external]");
-	CU_ASSERT_STRING_EQUAL(events(&b), "[tls][header acme.test]"
+	CU_ASSERT_STRING_EQUAL(events(&b), "[header acme.test][tls][header acme.test]"
 			       "[sasl-auth acme.test]"
 			       "[authed acme.test external]");
 
