@@ -131,6 +131,8 @@ struct xstream {
 	bool no_ext;                    /* out: dialback, EXTERNAL failed */
 	bool ext_failed;                /* out: this stream's EXTERNAL */
 	bool quiet_close;               /* we close it: it was quiet */
+	enum xmpp_serr close_err;       /* how the stream ended */
+	bool close_by_peer;
 	char auth[24];
 	char verdict[24];
 	uint64_t in, out;
@@ -721,6 +723,8 @@ static void ev_h(enum xmpp_s2s_ev ev, const struct xmpp_s2s_evinfo *info,
 		if (c && info->err != XMPP_SERR_NONE &&
 		    info->err < XMPP_SERR_MAX)
 			++c->errs[info->err];
+		st->close_err = info->err;
+		st->close_by_peer = info->by_peer;
 		/* the connection goes when the loop is back: see recv_h */
 		break;
 	}
@@ -797,7 +801,18 @@ static void recv_h(struct mbuf *mb, void *arg)
 		return;
 	if (st->ext_failed && !out_retry(st))
 		return;
-	stream_end(st, st->authed ? EPIPE : EPERM, "stream error");
+	if (st->close_err == XMPP_SERR_NONE) {
+		stream_end(st, st->authed ? EPIPE : EPERM, st->close_by_peer ?
+			   "closed by the peer" : "closed");
+	}
+	else {
+		char why[64];
+
+		re_snprintf(why, sizeof(why), "stream error %s%s",
+			    xmpp_serr_name(st->close_err),
+			    st->close_by_peer ? " from the peer" : "");
+		stream_end(st, st->authed ? EPIPE : EPERM, why);
+	}
 }
 
 static bool next_hop(struct xstream *st, const char *why);
