@@ -145,7 +145,7 @@ static const char *dns_error(int err)
 	case ETIMEDOUT:    return "no answer from the DNS server in time";
 	case EAGAIN:       return "the DNS server failed (SERVFAIL)";
 	case ECONNREFUSED: return "refused (by the DNS server, or the "
-				  "domain publishes no SIP service)";
+				  "domain publishes no service: SRV \".\")";
 	case EINVAL:       return "not a valid DNS name";
 	default:           return strerror(err);
 	}

@@ -58,6 +58,8 @@ static void pending_of(char *buf, size_t sz, const struct cfg *run,
 	if (cfg_str_differ(ro->ip, nw->ip) || ro->port != nw->port ||
 	    ro->tls_port != nw->tls_port || tls_run != tls_new)
 		dmn_words_add(buf, sz, "listeners");
+	if (ro->xmpp_port != nw->xmpp_port)
+		dmn_words_add(buf, sz, "xmppPort");
 	if (cfg_str_differ(ro->control, nw->control))
 		dmn_words_add(buf, sz, "control");
 	if (cfg_str_differ(ro->control_group, nw->control_group))

@@ -205,6 +205,8 @@ static void put_comm(struct dmn_st *it, const struct cn_comm *c, time_t now)
 				     sizeof(buf)));
 	dmn_st_int(it, "port", ex->port);
 	dmn_st_bool(it, "enabled", c->enabled);
+	dmn_st_str(it, "protocol", ex->protocol == CFG_PROTO_XMPP ? "xmpp" :
+		   "sip");
 	dmn_st_str(it, "link", cn_link_name(c->link));
 	if (c->dns_stale_since) {
 		struct tm tm;
@@ -475,6 +477,45 @@ static void sum_gateways(struct dmn_st *sum, const struct dmn_st *st)
 	}
 }
 
+/* An XMPP community's line: its streams (the xmpp section), not SIP
+ * hops it does not have. */
+static void sum_xmpp_comm(struct dmn_st *o, const struct dmn_st *st,
+			  const struct dmn_st *it)
+{
+	const struct dmn_st *l = dmn_st_get(st, "xmpp.communities"), *x;
+	const char *name = dmn_st_gets(it, "name");
+
+	for (x = dmn_st_next(l, NULL); x; x = dmn_st_next(l, x)) {
+		const struct dmn_st *sl = dmn_st_get(x, "streams"), *s;
+		const char *err = dmn_st_gets(x, "last_error");
+		const char *link = dmn_st_gets(x, "link");
+		unsigned in = 0, out = 0;
+
+		if (strcmp(dmn_st_gets(x, "name"), name))
+			continue;
+		for (s = dmn_st_next(sl, NULL); s; s = dmn_st_next(sl, s)) {
+			if (strcmp(dmn_st_gets(s, "state"), "ready"))
+				continue;
+			if (!strcmp(dmn_st_gets(s, "direction"), "in"))
+				++in;
+			else
+				++out;
+		}
+		dmn_st_strf(o, name, "%s, xmpp streams ready: %u in, %u out, "
+			    "%lld stanzas in, %lld out, %lld refused%s%s",
+			    link, in, out,
+			    (long long)dmn_st_geti(x, "stanzas_in"),
+			    (long long)dmn_st_geti(x, "stanzas_out"),
+			    (long long)(dmn_st_geti(x, "untrusted_ip") +
+					dmn_st_geti(x, "tls_refused")),
+			    strcmp(link, "up") && err[0] ? "; " : "",
+			    strcmp(link, "up") ? err : "");
+		return;
+	}
+	dmn_st_strf(o, name, "%s, xmpp, no stream yet",
+		    dmn_st_gets(it, "link"));
+}
+
 static void sum_communities(struct dmn_st *sum, const struct dmn_st *st)
 {
 	const struct dmn_st *l = dmn_st_get(st, "communities"), *it;
@@ -495,6 +536,10 @@ static void sum_communities(struct dmn_st *sum, const struct dmn_st *st)
 		if (!dmn_st_geti(it, "enabled")) {
 			dmn_st_str(o, dmn_st_gets(it, "name"),
 				   "disabled (enabled=\"false\")");
+			continue;
+		}
+		if (!strcmp(dmn_st_gets(it, "protocol"), "xmpp")) {
+			sum_xmpp_comm(o, st, it);
 			continue;
 		}
 		if (dmn_st_geti(tls, "known"))
@@ -552,8 +597,13 @@ int cn_status_summary(struct dmn_st **sump, const struct dmn_st *st,
 		    dmn_st_gets(st, "config.last_reload"));
 	dmn_st_str(sum, "pending_restart",
 		   dmn_st_gets(st, "config.pending_restart"));
-	dmn_st_strf(sum, "listeners", "%H", hops_h,
-		    (void *)dmn_st_get(st, "listeners"));
+	if (dmn_st_gets(st, "xmpp.listen")[0])
+		dmn_st_strf(sum, "listeners", "%H; xmpp %s", hops_h,
+			    (void *)dmn_st_get(st, "listeners"),
+			    dmn_st_gets(st, "xmpp.listen"));
+	else
+		dmn_st_strf(sum, "listeners", "%H", hops_h,
+			    (void *)dmn_st_get(st, "listeners"));
 	dmn_st_strf(sum, "messages", "%lld in, %lld out",
 		    (long long)dmn_st_geti(st, "totals.messages_in"),
 		    (long long)dmn_st_geti(st, "totals.messages_out"));

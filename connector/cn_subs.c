@@ -19,7 +19,8 @@
  *	subscriptions held with this community", Retry-After: 60, counted
  *	rate-limit for the community;
  *	its 2xx makes it held, until now + Expires (the 2xx's, else the
- *	request's, else 3600 s) + PX_SUBS_GRACE_S; any other final
+ *	request's, else 3600 s; never more than the request asked nor
+ *	than PX_SUBS_MAX_S) + PX_SUBS_GRACE_S; any other final
  *	answer frees the place;
  *	a refresh answered 2xx, and a NOTIFY with Subscription-State
  *	active or pending (its expires=) answered 2xx, move the expiry;
@@ -59,6 +60,7 @@ enum {
 	PX_SUBS_SWEEP_MS    = 5000,
 	PX_SUBS_GRACE_S     = 5,	/* past Expires: a late refresh */
 	PX_SUBS_DEFAULT_S   = 3600,	/* RFC 3856 6.4 */
+	PX_SUBS_MAX_S       = 86400,	/* the longest a place is held */
 	PX_SUBS_RETRY_S     = 60,
 	PX_SUB_KEY_MAX      = 96,
 };
@@ -91,6 +93,7 @@ struct px_sub {
 	char key[PX_SUB_KEY_MAX];
 	enum cn_dir dir;		/* of the dialog-creating SUBSCRIBE */
 	bool held;			/* else reserved */
+	uint32_t asked;			/* s: the subscriber's last Expires */
 	uint64_t expires;		/* sst_tmr_now() ms, when held */
 };
 
@@ -288,8 +291,17 @@ static struct px_sub *sub_add(struct px_subs *ps, struct subs_comm *c,
 	return s;
 }
 
+/*
+ * Hold s for expires_s: never longer than the subscriber asked for
+ * (RFC 6665 4.2.1.1: a notifier may shorten, never lengthen) nor than
+ * PX_SUBS_MAX_S, so that a partner's Expires cannot keep a place.
+ */
 static void hold(struct px_sub *s, uint32_t expires_s)
 {
+	if (s->asked && expires_s > s->asked)
+		expires_s = s->asked;
+	if (expires_s > PX_SUBS_MAX_S)
+		expires_s = PX_SUBS_MAX_S;
 	if (!s->held) {
 		--s->c->reserved[s->dir];
 		++s->c->held[s->dir];
@@ -448,6 +460,8 @@ void px_subs_answer(struct px_req *r, uint16_t scode,
 	if (r->subres) {
 		s = r->subres->s;
 		if (scode < 300 && s->he.list) {
+			s->asked = pl_isset(&r->msg->expires) ?
+				pl_u32(&r->msg->expires) : PX_SUBS_DEFAULT_S;
 			if (resp && pl_isset(&resp->expires))
 				e = pl_u32(&resp->expires);
 			else if (pl_isset(&r->msg->expires))
@@ -500,6 +514,9 @@ void px_subs_answer(struct px_req *r, uint16_t scode,
 		if (!s)
 			return;
 	}
+	if (!notify)	/* a refresh asks anew */
+		s->asked = pl_isset(&r->msg->expires) ?
+			pl_u32(&r->msg->expires) : PX_SUBS_DEFAULT_S;
 	hold(s, e);
 }
 

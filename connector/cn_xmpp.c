@@ -14,18 +14,26 @@
  *     resolver (cn_resolve.h: the community's Proxy, else SRV
  *     _xmpp-server._tcp, else the domain's A/AAAA), the certificate
  *     must name the domain (verify="required" in Tls), and the peer
- *     accepts our Server Dialback key (XEP-0220; it asks our listener,
- *     the authoritative server, with db:verify);
- *   - inbound: a peer claims a domain with db:result.  It is accepted
- *     when the domain is an enabled XMPP community's, the connecting
- *     address is among that community's trust set (the addresses of its
- *     SRV targets, or its Proxy's, or its own A/AAAA) -- else refused
- *     and counted as untrusted-ip like a SIP request -- and its TLS
- *     certificate is valid for the domain (auth "dialback+cert").  A
- *     peer without such a certificate is refused (tls-failure): the
- *     connector holds XMPP communities to certificates and addresses
- *     both, and does not fall back to asking the peer's own server
- *     (plain dialback), which proves only DNS.
+ *     accepts us by SASL EXTERNAL (XEP-0178: it offers EXTERNAL after
+ *     TLS and takes our certificate for our domain; auth
+ *     "sasl-external") or else by our Server Dialback key (XEP-0220;
+ *     it asks our listener, the authoritative server, with db:verify;
+ *     auth "dialback").  An EXTERNAL the peer refuses is counted
+ *     (sasl_fallbacks) and a new stream uses dialback;
+ *   - inbound: a peer claims a domain with SASL EXTERNAL (offered,
+ *     with dialback, when its certificate is valid for the domain of
+ *     its stream header; auth "sasl-external") or with db:result
+ *     (auth "dialback+cert").  Either way it is accepted when the
+ *     domain is an enabled XMPP community's, the connecting address is
+ *     among that community's trust set (the addresses of its SRV
+ *     targets, or its Proxy's, or its own A/AAAA) -- else refused and
+ *     counted as untrusted-ip like a SIP request -- and its TLS
+ *     certificate is valid for the domain.  A peer without such a
+ *     certificate is refused (tls-failure): the connector holds XMPP
+ *     communities to certificates and addresses both, and does not
+ *     fall back to asking the peer's own server (plain dialback),
+ *     which proves only DNS.  An EXTERNAL refused is answered with the
+ *     RFC 6120 condition and counted (sasl_refused).
  *
  * The dialback secret is random per process: keys made before a restart
  * are unknown to the restarted connector, whose streams are new anyway.
@@ -43,7 +51,6 @@
  * or a stream ends for any other reason, does the link go down and
  * every contact learned over it read Offline.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <string.h>
 #include <time.h>
@@ -53,6 +60,7 @@
 #include "sipstack/sst_tls.h"
 #include "xmpp/xmpp.h"
 #include "connector/cn.h"
+#include "sipstack/sst_dns.h"
 #include "connector/cn_px.h"
 #include "connector/cn_resolve.h"
 #include "connector/cn_xmpp.h"
@@ -64,6 +72,7 @@ enum {
 	CN_XMPP_QUEUE_MAX     = 256,   /* stanzas waiting per community */
 	CN_XMPP_STREAMS_MAX   = 256,   /* streams at once */
 	CN_XMPP_NAME_MAX      = 256,
+	CN_XMPP_BATCH_MAX     = 65536, /* bytes of stanzas in one write */
 };
 
 struct cn_xmpp;
@@ -71,6 +80,7 @@ struct cn_xmpp;
 /* Per community: what status shows, and the stanzas waiting. */
 struct xcomm {
 	struct le le;
+	struct le he;                   /* in cn_xmpp.commh, by name */
 	char name[CN_ADDR_MAX];
 	bool up;
 	bool quiet;                     /* up with no stream: closed for
@@ -83,6 +93,8 @@ struct xcomm {
 	char last_error[CN_TEXT_MAX];
 	uint64_t stanzas_in, stanzas_out, untrusted, tls_refused;
 	uint64_t errs[XMPP_SERR_MAX];
+	uint64_t sasl_refused[XMPP_SASL_MAX]; /* <failure/> we sent */
+	uint64_t sasl_fallbacks;        /* out: EXTERNAL failed, dialback */
 };
 
 struct xitem {
@@ -104,14 +116,23 @@ struct xstream {
 	struct sst_tls *tls;
 	struct xmpp_s2s *s;
 	struct cn_resolve_req *rreq;
+	const struct cn_route *route;   /* out: the hops to try, in order */
+	size_t hop;                     /* out: the one tried now */
 	char comm[CN_ADDR_MAX];         /* "" until known (inbound) */
+	struct xcomm *xc;               /* comm's record, NULL until then */
 	char local[CN_XMPP_NAME_MAX];
 	char remote[CN_XMPP_NAME_MAX];  /* inbound: the domain authed */
 	struct sa peer;
 	char peerstr[CN_ADDR_MAX];      /* "ip:port", for logs and status */
-	char pending[CN_XMPP_NAME_MAX]; /* db:result waiting on DNS */
+	char peerip[CN_ADDR_MAX];       /* "ip", for refusals' counts */
+	char pending[CN_XMPP_NAME_MAX]; /* authentication waiting on DNS */
+	bool pending_sasl;              /* it is SASL EXTERNAL's */
 	bool estab, tls_told, authed;
+	bool no_ext;                    /* out: dialback, EXTERNAL failed */
+	bool ext_failed;                /* out: this stream's EXTERNAL */
 	bool quiet_close;               /* we close it: it was quiet */
+	enum xmpp_serr close_err;       /* how the stream ended */
+	bool close_by_peer;
 	char auth[24];
 	char verdict[24];
 	uint64_t in, out;
@@ -126,7 +147,8 @@ struct cn_xmpp {
 	struct sa laddr;
 	char lstr[CN_ADDR_MAX];
 	struct list streams;
-	struct list comms;
+	struct list comms;              /* struct xcomm, for status */
+	struct hash *commh;             /* the same, by name */
 	struct list done;               /* struct xitem to tell */
 	struct tmr tick, tell;
 	char secret[65];
@@ -165,42 +187,46 @@ static const struct cfg_extern *xmpp_extern_of(const struct cn_xmpp *x,
 	return ex ? xmpp_extern(x, ex->name) : NULL;
 }
 
+static bool comm_name_eq(struct le *le, void *arg)
+{
+	const struct xcomm *c = le->data;
+
+	return 0 == strcmp(c->name, arg);
+}
+
+static void comm_destructor(void *arg)
+{
+	struct xcomm *c = arg;
+
+	hash_unlink(&c->he);
+	list_unlink(&c->le);
+}
+
+/* A community's record by name, made when first asked for: records live
+ * as long as the connector's XMPP edge, so streams keep a pointer. */
 static struct xcomm *comm_get(struct cn_xmpp *x, const char *name)
 {
+	const uint32_t key = hash_joaat_str(name);
 	struct xcomm *c;
 	struct le *le;
 
-	LIST_FOREACH(&x->comms, le) {
-		c = le->data;
-		if (!strcmp(c->name, name))
-			return c;
-	}
-	c = mem_zalloc(sizeof(*c), NULL);
+	le = hash_lookup(x->commh, key, comm_name_eq, (void *)name);
+	if (le)
+		return le->data;
+	c = mem_zalloc(sizeof(*c), comm_destructor);
 	if (!c)
 		return NULL;
 	str_ncpy(c->name, name, sizeof(c->name));
 	list_append(&x->comms, &c->le, c);
+	hash_append(x->commh, key, &c->he, c);
 	return c;
 }
 
-/* The domain of a JID, lower case; false when it has none. */
-static bool jid_domain(char *buf, size_t sz, const char *jid)
+/* The stream is now a community's. */
+static void stream_comm(struct xstream *st, const char *name)
 {
-	const char *at, *sl, *d;
-	size_t n, i;
-
-	if (!jid)
-		return false;
-	sl = strchr(jid, '/');
-	at = strchr(jid, '@');
-	d = at && (!sl || at < sl) ? at + 1 : jid;
-	n = sl && sl > d ? (size_t)(sl - d) : strlen(d);
-	if (!n || n >= sz)
-		return false;
-	for (i = 0; i < n; i++)
-		buf[i] = (char)tolower((unsigned char)d[i]);
-	buf[n] = '\0';
-	return true;
+	str_ncpy(st->comm, name, sizeof(st->comm));
+	st->xc = comm_get(st->x, name);
 }
 
 /* ---- telling stanzas' fates, always from the loop ---- */
@@ -252,41 +278,52 @@ static void queue_fail(struct cn_xmpp *x, struct xcomm *c,
 
 /* ---- the community's link, as status and the translation see it ---- */
 
-static bool comm_has_stream(const struct cn_xmpp *x, const char *comm,
-			    const struct xstream *but)
+static bool comm_has_stream(const struct cn_xmpp *x,
+			    const struct xcomm *c, const struct xstream *but)
 {
 	struct le *le;
 
 	LIST_FOREACH(&x->streams, le) {
 		const struct xstream *st = le->data;
 
-		if (st != but && st->authed && !strcmp(st->comm, comm))
+		if (st != but && st->authed && st->xc == c)
 			return true;
 	}
 	return false;
 }
 
-static void link_update(struct cn_xmpp *x, const char *comm,
+static void link_update(struct cn_xmpp *x, struct xcomm *c,
 			const struct xstream *gone, const char *why)
 {
-	struct xcomm *c = comm_get(x, comm);
-	const bool up = comm_has_stream(x, comm, gone) || (c && c->quiet);
+	bool up;
 
-	if (!c || c->up == up)
+	if (!c)
+		return;
+	up = comm_has_stream(x, c, gone) || c->quiet;
+	if (c->up == up)
 		return;
 	c->up = up;
 	if (up)
-		(void)cn_link_set(x->px->cn, comm, CN_LINK_UP, 0, "%s", "");
+		(void)cn_link_set(x->px->cn, c->name, CN_LINK_UP, 0, "%s", "");
 	else
-		(void)cn_link_set(x->px->cn, comm, CN_LINK_DOWN, 0, "%s",
+		(void)cn_link_set(x->px->cn, c->name, CN_LINK_DOWN, 0, "%s",
 				  why ? why : "streams closed");
-	dmn_log(DMN_LOG_INFO, "cn: xmpp link community=%s state=%s", comm,
-		up ? "up" : "down");
+	dmn_log(DMN_LOG_INFO, "cn: xmpp link community=%s state=%s",
+		c->name, up ? "up" : "down");
 	if (x->h.link)
-		x->h.link(comm, up, x->h.arg);
+		x->h.link(c->name, up, x->h.arg);
 }
 
 /* ---- one stream ---- */
+
+/* Who the stream is connected to, written once for all its logs,
+ * counts and status. */
+static void stream_peer(struct xstream *st, const struct sa *peer)
+{
+	st->peer = *peer;
+	re_snprintf(st->peerstr, sizeof(st->peerstr), "%J", peer);
+	re_snprintf(st->peerip, sizeof(st->peerip), "%j", peer);
+}
 
 static void stream_destructor(void *arg)
 {
@@ -294,6 +331,7 @@ static void stream_destructor(void *arg)
 
 	list_unlink(&st->le);
 	st->rreq = mem_deref(st->rreq);
+	st->route = mem_deref((void *)st->route);
 	st->s = mem_deref(st->s);
 	st->tls = mem_deref(st->tls);
 	st->tc = mem_deref(st->tc);
@@ -303,10 +341,8 @@ static void stream_destructor(void *arg)
 static void stream_end(struct xstream *st, int err, const char *why)
 {
 	struct cn_xmpp *x = st->x;
-	struct xcomm *c = st->comm[0] ? comm_get(x, st->comm) : NULL;
-	char comm[CN_ADDR_MAX];
+	struct xcomm *c = st->xc;
 
-	str_ncpy(comm, st->comm, sizeof(comm));
 	if (c && st->dir == XMPP_S2S_OUT) {
 		if (!st->quiet_close) {	/* a quiet close is no error */
 			c->last_err = err;
@@ -325,16 +361,16 @@ static void stream_end(struct xstream *st, int err, const char *why)
 	    !st->quiet_close) {
 		c->quiet = false;
 		if (!st->authed)
-			link_update(x, comm, st, why);
+			link_update(x, c, st, why);
 	}
 	dmn_log(DMN_LOG_INFO, "cn: xmpp stream %s community=%s peer=%s "
 		"domain=%s closed reason=%s",
 		st->dir == XMPP_S2S_OUT ? "out" : "in",
-		comm[0] ? comm : "-", st->peerstr,
+		st->comm[0] ? st->comm : "-", st->peerstr,
 		st->remote[0] ? st->remote : "-", why);
 	list_unlink(&st->le);
-	if (comm[0] && st->authed)
-		link_update(x, comm, st, why);
+	if (st->authed)
+		link_update(x, c, st, why);
 	mem_deref(st);
 }
 
@@ -352,31 +388,60 @@ static int send_h(const char *p, size_t len, void *arg)
 	return tcp_send(st->tc, &mb);
 }
 
+/*
+ * The stanzas waiting for this stream go out: each encoded once, into
+ * one buffer, and the buffer written in one go (a new write only past
+ * CN_XMPP_BATCH_MAX bytes).
+ */
 static void flush_queue(struct xstream *st)
 {
 	struct cn_xmpp *x = st->x;
-	struct xcomm *c = comm_get(x, st->comm);
+	struct xcomm *c = st->xc;
+	struct list batch = LIST_INIT;
+	struct mbuf *mb;
 	struct le *le;
+	int err = 0;
 
 	if (!c)
 		return;
+	mb = mbuf_alloc(1024);
 	le = list_head(&c->queue);
-	while (le) {
-		struct xitem *it = le->data;
-		int err;
+	while (le || !list_isempty(&batch)) {
+		struct xitem *it = le ? le->data : NULL;
+		size_t at;
 
-		le = le->next;
-		if (str_casecmp(it->remote, st->remote) ||
-		    str_casecmp(it->local, st->local))
-			continue;
-		err = xmpp_s2s_send(st->s, it->el);
-		if (!err) {
-			++st->out;
-			++c->stanzas_out;
-			cn_count_out(x->px->cn, st->comm);
+		if (it) {
+			le = le->next;
+			if (str_casecmp(it->remote, st->remote) ||
+			    str_casecmp(it->local, st->local))
+				continue;
+			at = mb ? mb->end : 0;
+			if (!mb || xmpp_el_encode(mb, it->el, XMPP_NS_SERVER)) {
+				if (mb)
+					mb->end = mb->pos = at;
+				item_done(x, it, EPIPE);
+				continue;
+			}
+			list_unlink(&it->le);
+			list_append(&batch, &it->le, it);
+			if (le && mb->end < CN_XMPP_BATCH_MAX)
+				continue;
 		}
-		item_done(x, it, err ? EPIPE : 0);
+		/* write what is encoded, then tell each stanza */
+		err = err ? err : xmpp_s2s_send_encoded(st->s, mb);
+		while (!list_isempty(&batch)) {
+			struct xitem *bt = list_head(&batch)->data;
+
+			if (!err) {
+				++st->out;
+				++c->stanzas_out;
+				cn_count_out(x->px->cn, st->comm);
+			}
+			item_done(x, bt, err ? EPIPE : 0);
+		}
+		mbuf_rewind(mb);
 	}
+	mem_deref(mb);
 }
 
 /* A TLS peer's certificate verdict, in status's words. */
@@ -389,11 +454,13 @@ static void tls_verdict(struct xstream *st)
 			 sizeof(st->verdict));
 }
 
-static void db_result(struct xstream *st, const char *domain);
+static void inbound_auth(struct xstream *st, const char *domain,
+			 bool sasl);
 static bool stream_closed(const struct xstream *st);
 static void stream_end(struct xstream *st, int err, const char *why);
 
-/* The trust set a db:result waited for is resolved: decide now. */
+/* The trust set an inbound authentication waited for is resolved:
+ * decide now. */
 static void trust_h(int err, const struct cn_route *route, void *arg)
 {
 	struct xstream *st = arg;
@@ -403,48 +470,74 @@ static void trust_h(int err, const struct cn_route *route, void *arg)
 	(void)route;
 	st->rreq = mem_deref(st->rreq);
 	str_ncpy(domain, st->pending, sizeof(domain));
-	db_result(st, domain);
+	inbound_auth(st, domain, st->pending_sasl);
 	st->pending[0] = '\0';
 	if (stream_closed(st))
 		stream_end(st, EPERM, "refused");
 }
 
-/* Inbound db:result: is this peer that domain? */
-static void db_result(struct xstream *st, const char *domain)
+/* Whether the peer's certificate is valid and names domain. */
+static bool cert_names(struct xstream *st, const char *domain)
+{
+	struct sst_tls_peer tp;
+
+	tls_verdict(st);
+	return st->tls && !sst_tls_peer(st->tls, &tp) &&
+		tp.verdict == SST_TLS_VALID &&
+		sst_tls_peer_matches(st->tls, domain);
+}
+
+enum verdict {
+	V_OK,
+	V_PENDING,      /* decided when the trust set is resolved */
+	V_UNKNOWN,      /* not an enabled XMPP community's domain */
+	V_NO_TRUST_SET, /* its addresses cannot be had */
+	V_UNTRUSTED,    /* not from an address of the domain */
+	V_NO_CERT,      /* no valid certificate for the domain */
+};
+
+/*
+ * An inbound peer claims a domain (db:result or SASL EXTERNAL): the
+ * same checks and the same counts for both -- the domain is an enabled
+ * XMPP community's, the peer connects from an address of it, and its
+ * certificate is valid for it.
+ */
+static enum verdict inbound_check(struct xstream *st, const char *domain,
+				  bool sasl)
 {
 	struct cn_xmpp *x = st->x;
 	const struct cfg_extern *ex = xmpp_extern_of(x, domain);
 	struct cn_addrset set = {NULL, 0};
-	struct sst_tls_peer tp;
+	const char *src = st->peerip;
 	struct xcomm *c;
-	char src[CN_ADDR_MAX];
 	bool trusted = false;
 	size_t i;
 	int err;
 
-	re_snprintf(src, sizeof(src), "%j", &st->peer);
 	if (!ex) {
 		cn_count_reject(x->px->cn, NULL, CN_R_UNKNOWN_COMMUNITY, src,
 				"xmpp domain=%s", domain);
-		(void)xmpp_s2s_db_answer(st->s, domain, false);
-		return;
+		return V_UNKNOWN;
 	}
-	str_ncpy(st->comm, ex->name, sizeof(st->comm));
-	c = comm_get(x, ex->name);
+	stream_comm(st, ex->name);
+	c = st->xc;
 
 	err = cn_resolve_trust(x->px->res, ex, domain, &set);
 	if (err == EAGAIN && !st->rreq && !st->pending[0]) {
 		/* no fresh trust set: decide once it is resolved */
 		str_ncpy(st->pending, domain, sizeof(st->pending));
+		st->pending_sasl = sasl;
 		if (!cn_resolve_lookup(&st->rreq, x->px->res, ex, domain,
 				       trust_h, st))
-			return;
+			return V_PENDING;
 		st->pending[0] = '\0';
 	}
-	if (err == EAGAIN) {
-		(void)xmpp_s2s_db_answer(st->s, domain, false);
-		xmpp_s2s_close(st->s, XMPP_SERR_REMOTE_CONNECTION_FAILED);
-		return;
+	if (err == EAGAIN || (!set.n && cn_resolve_temporary(err))) {
+		/* no answer to check against: a temporary refusal (the
+		 * peer retries), never policy-violation */
+		cn_count_reject(x->px->cn, ex->name, CN_R_DNS_FAILURE, src,
+				"xmpp domain=%s", domain);
+		return V_NO_TRUST_SET;
 	}
 	for (i = 0; !err && i < set.n; i++) {
 		if (cn_addr_equal((const struct sockaddr *)&set.v[i],
@@ -456,26 +549,63 @@ static void db_result(struct xstream *st, const char *domain)
 			++c->untrusted;
 		cn_count_reject(x->px->cn, ex->name, CN_R_UNTRUSTED_IP, src,
 				"xmpp domain=%s", domain);
-		(void)xmpp_s2s_db_answer(st->s, domain, false);
-		xmpp_s2s_close(st->s, XMPP_SERR_POLICY_VIOLATION);
-		return;
+		return V_UNTRUSTED;
 	}
-	tls_verdict(st);
-	if (!st->tls || sst_tls_peer(st->tls, &tp) ||
-	    tp.verdict != SST_TLS_VALID ||
-	    !sst_tls_peer_matches(st->tls, domain)) {
+	if (!cert_names(st, domain)) {
+		/* a valid chain for another name is named so */
+		const bool other = !strcmp(st->verdict,
+			sst_tls_verdict_name(SST_TLS_VALID));
+
 		if (c)
 			++c->tls_refused;
 		cn_count_reject(x->px->cn, ex->name, CN_R_TLS_FAILURE, src,
 				"xmpp domain=%s certificate=%s", domain,
-				st->verdict[0] ? st->verdict : "none");
-		(void)xmpp_s2s_db_answer(st->s, domain, false);
-		xmpp_s2s_close(st->s, XMPP_SERR_NOT_AUTHORIZED);
-		return;
+				other ? sst_tls_verdict_name(
+					SST_TLS_NAME_MISMATCH) :
+				st->verdict[0] ?
+				st->verdict : "none");
+		return V_NO_CERT;
 	}
-	str_ncpy(st->remote, domain, sizeof(st->remote));
-	str_ncpy(st->auth, "dialback+cert", sizeof(st->auth));
-	(void)xmpp_s2s_db_answer(st->s, domain, true);
+	return V_OK;
+}
+
+/* Inbound db:result or SASL EXTERNAL <auth/>: is this peer that
+ * domain?  Answered with the mechanism's own words; a peer from the
+ * wrong address or without the certificate loses the stream too. */
+static void inbound_auth(struct xstream *st, const char *domain,
+			 bool sasl)
+{
+	const enum verdict v = inbound_check(st, domain, sasl);
+	enum xmpp_serr close = XMPP_SERR_NONE;
+
+	switch (v) {
+	case V_PENDING:
+		return;
+	case V_OK:
+		str_ncpy(st->remote, domain, sizeof(st->remote));
+		str_ncpy(st->auth, sasl ? "sasl-external" : "dialback+cert",
+			 sizeof(st->auth));
+		break;
+	case V_UNKNOWN:
+		break;
+	case V_NO_TRUST_SET:
+		close = XMPP_SERR_REMOTE_CONNECTION_FAILED;
+		break;
+	case V_UNTRUSTED:
+		close = XMPP_SERR_POLICY_VIOLATION;
+		break;
+	case V_NO_CERT:
+		close = XMPP_SERR_NOT_AUTHORIZED;
+		break;
+	}
+	if (sasl)
+		(void)xmpp_s2s_sasl_answer(st->s, v == V_OK ? XMPP_SASL_OK :
+			v == V_NO_TRUST_SET ? XMPP_SASL_TEMPORARY_AUTH_FAILURE :
+			XMPP_SASL_NOT_AUTHORIZED);
+	else
+		(void)xmpp_s2s_db_answer(st->s, domain, v == V_OK);
+	if (close)
+		xmpp_s2s_close(st->s, close);
 }
 
 static void ev_h(enum xmpp_s2s_ev ev, const struct xmpp_s2s_evinfo *info,
@@ -499,12 +629,16 @@ static void ev_h(enum xmpp_s2s_ev ev, const struct xmpp_s2s_evinfo *info,
 		break;
 	case XMPP_S2S_EV_AUTHED:
 		st->authed = true;
-		c = comm_get(x, st->comm);
+		if (info->external)
+			str_ncpy(st->auth, "sasl-external", sizeof(st->auth));
+		c = st->xc;
 		if (c)
 			c->quiet = false;
 		if (st->dir == XMPP_S2S_OUT) {
-			str_ncpy(st->auth, "dialback", sizeof(st->auth));
-			c = comm_get(x, st->comm);
+			if (!info->external)
+				str_ncpy(st->auth, "dialback",
+					 sizeof(st->auth));
+			c = st->xc;
 			if (c) {
 				c->backoff_s = 0;
 				c->retry_at = 0;
@@ -514,24 +648,69 @@ static void ev_h(enum xmpp_s2s_ev ev, const struct xmpp_s2s_evinfo *info,
 			"peer=%s domain=%s authenticated auth=%s tls=%s",
 			st->dir == XMPP_S2S_OUT ? "out" : "in", st->comm,
 			st->peerstr, st->remote, st->auth, st->verdict);
-		link_update(x, st->comm, NULL, NULL);
+		link_update(x, st->xc, NULL, NULL);
 		if (st->dir == XMPP_S2S_OUT)
 			flush_queue(st);
 		break;
 	case XMPP_S2S_EV_DB_REFUSED:
-		c = comm_get(x, st->comm);
+		c = st->xc;
 		if (c)
 			queue_fail(x, c, st->remote, EPERM);
 		break;
 	case XMPP_S2S_EV_DB_RESULT:
-		db_result(st, info->domain);
+		inbound_auth(st, info->domain, false);
+		break;
+	case XMPP_S2S_EV_HEADER:
+		/* the community an inbound stream claims to be of: what
+		 * befalls the stream before it is authenticated (a TLS
+		 * handshake refused) is counted there */
+		if (st->dir == XMPP_S2S_IN && !st->xc && info->domain) {
+			const struct cfg_extern *ex =
+				xmpp_extern_of(x, info->domain);
+
+			if (ex)
+				stream_comm(st, ex->name);
+		}
+		/* offer EXTERNAL to a peer that could use it (RFC 6120
+		 * 6.3.4, XEP-0178); the address is checked on <auth/> */
+		xmpp_s2s_external(st->s, info->domain &&
+				  xmpp_extern_of(x, info->domain) &&
+				  cert_names(st, info->domain));
+		break;
+	case XMPP_S2S_EV_SASL_AUTH:
+		inbound_auth(st, info->domain, true);
+		break;
+	case XMPP_S2S_EV_SASL_FAILED:
+		if (st->dir == XMPP_S2S_OUT) {
+			/* recv_h opens a new stream for dialback */
+			st->ext_failed = true;
+			if (st->xc)
+				++st->xc->sasl_fallbacks;
+		}
+		else {
+			const struct cfg_extern *ex = info->domain ?
+				xmpp_extern_of(x, info->domain) : NULL;
+
+			c = st->xc ? st->xc :
+				ex ? comm_get(x, ex->name) : NULL;
+			if (c && info->sasl < XMPP_SASL_MAX)
+				++c->sasl_refused[info->sasl];
+		}
+		dmn_log(DMN_LOG_INFO, st->dir == XMPP_S2S_OUT ?
+			"cn: xmpp stream out community=%s peer=%s domain=%s "
+			"sasl external failed condition=%s next=dialback" :
+			"cn: xmpp stream in community=%s peer=%s domain=%s "
+			"sasl external failed condition=%s",
+			st->comm[0] ? st->comm : "-", st->peerstr,
+			info->domain ? info->domain : "-",
+			xmpp_sasl_name(info->sasl));
 		break;
 	case XMPP_S2S_EV_DB_VERIFY:
 		break;	/* we never ask: see the top comment */
 	case XMPP_S2S_EV_FEATURES:
 		break;	/* the stream acts on them */
 	case XMPP_S2S_EV_STANZA:
-		c = comm_get(x, st->comm);
+		c = st->xc;
 		++st->in;
 		if (c)
 			++c->stanzas_in;
@@ -540,11 +719,12 @@ static void ev_h(enum xmpp_s2s_ev ev, const struct xmpp_s2s_evinfo *info,
 			x->h.recv(st->comm, info->el, x->h.arg);
 		break;
 	case XMPP_S2S_EV_CLOSED:
-		if (st->comm[0] && info->err != XMPP_SERR_NONE) {
-			c = comm_get(x, st->comm);
-			if (c && info->err < XMPP_SERR_MAX)
-				++c->errs[info->err];
-		}
+		c = st->xc;
+		if (c && info->err != XMPP_SERR_NONE &&
+		    info->err < XMPP_SERR_MAX)
+			++c->errs[info->err];
+		st->close_err = info->err;
+		st->close_by_peer = info->by_peer;
 		/* the connection goes when the loop is back: see recv_h */
 		break;
 	}
@@ -572,10 +752,43 @@ static void estab_h(void *arg)
 	if (st->tls && sst_tls_up(st->tls) && !st->tls_told) {
 		st->tls_told = true;
 		tls_verdict(st);
+		if (st->dir == XMPP_S2S_OUT)
+			xmpp_s2s_external(st->s, !st->no_ext &&
+					  cert_names(st, st->remote));
 		(void)xmpp_s2s_tls_ready(st->s);
 		if (stream_closed(st))
 			stream_end(st, EPROTO, "closed after TLS");
 	}
+}
+
+static int out_open(struct cn_xmpp *x, const struct cfg_extern *ex,
+		    const char *local, const char *remote, bool no_ext);
+
+/*
+ * The peer refused our SASL EXTERNAL: a new stream to the same peer
+ * authenticates with dialback (RFC 6120 6.4.5 lets the initiating
+ * entity try another way; a new stream keeps this one's state out of
+ * it).  The stanzas waiting stay for the new stream.
+ */
+static int out_retry(struct xstream *st)
+{
+	struct cn_xmpp *x = st->x;
+	const struct cfg_extern *ex = xmpp_extern(x, st->comm);
+	int err;
+
+	if (!ex)
+		return ENOENT;
+	list_unlink(&st->le);   /* out_find must not see it */
+	err = out_open(x, ex, st->local, st->remote, true);
+	if (err) {
+		list_append(&x->streams, &st->le, st);
+		return err;
+	}
+	dmn_log(DMN_LOG_INFO, "cn: xmpp stream out community=%s peer=%s "
+		"domain=%s closed reason=sasl-external-refused "
+		"next=dialback", st->comm, st->peerstr, st->remote);
+	mem_deref(st);
+	return 0;
 }
 
 static void recv_h(struct mbuf *mb, void *arg)
@@ -584,9 +797,25 @@ static void recv_h(struct mbuf *mb, void *arg)
 
 	st->last_rx = now_ms();
 	(void)xmpp_s2s_recv(st->s, mbuf_buf(mb), mbuf_get_left(mb));
-	if (stream_closed(st))
-		stream_end(st, st->authed ? EPIPE : EPERM, "stream error");
+	if (!stream_closed(st))
+		return;
+	if (st->ext_failed && !out_retry(st))
+		return;
+	if (st->close_err == XMPP_SERR_NONE) {
+		stream_end(st, st->authed ? EPIPE : EPERM, st->close_by_peer ?
+			   "closed by the peer" : "closed");
+	}
+	else {
+		char why[64];
+
+		re_snprintf(why, sizeof(why), "stream error %s%s",
+			    xmpp_serr_name(st->close_err),
+			    st->close_by_peer ? " from the peer" : "");
+		stream_end(st, st->authed ? EPIPE : EPERM, why);
+	}
 }
+
+static bool next_hop(struct xstream *st, const char *why);
 
 static void close_h(int err, void *arg)
 {
@@ -598,16 +827,20 @@ static void close_h(int err, void *arg)
 		tls_verdict(st);
 		re_snprintf(why, sizeof(why), "tls %s",
 			    st->verdict[0] ? st->verdict : "failure");
-		if (st->comm[0]) {
-			struct xcomm *c = comm_get(st->x, st->comm);
-
-			if (c)
-				++c->tls_refused;
-		}
+		if (st->xc)
+			++st->xc->tls_refused;
+		if (st->dir == XMPP_S2S_IN)
+			cn_count_reject(st->x->px->cn, st->xc ? st->comm :
+					NULL, CN_R_TLS_FAILURE, st->peerip,
+					"xmpp handshake certificate=%s",
+					st->verdict[0] ? st->verdict :
+					"none");
 		stream_end(st, EPERM, why);
 		return;
 	}
 	re_snprintf(why, sizeof(why), "%m", err ? err : ECONNRESET);
+	if (!st->estab && next_hop(st, why))
+		return;
 	stream_end(st, st->estab ? EPIPE : ECONNREFUSED, why);
 }
 
@@ -647,30 +880,62 @@ static int stream_alloc(struct xstream **stp, struct cn_xmpp *x,
 
 /* ---- outbound ---- */
 
+/* Connect to the hop st->hop of st->route. */
+static int connect_hop(struct xstream *st)
+{
+	const struct cn_hop *hop = &st->route->hopv[st->hop];
+	struct sa dst;
+	int err;
+
+	if (sa_set_sa(&dst, (const struct sockaddr *)&hop->addr))
+		return EINVAL;
+	stream_peer(st, &dst);
+	err = tcp_conn_alloc(&st->tc, &dst, estab_h, recv_h, close_h, st);
+	if (!err)
+		err = tcp_conn_bind(st->tc, &st->x->px->laddr_any);
+	if (!err)
+		err = tcp_conn_connect(st->tc, &dst);
+	return err;
+}
+
+/*
+ * The hop tried could not be reached: marked down for the resolver's
+ * order, and the next one of the route tried (RFC 6120 3.2.1: the
+ * next SRV target, or the next address).  False when none is left.
+ */
+static bool next_hop(struct xstream *st, const char *why)
+{
+	const struct cn_route *rt = st->route;
+
+	if (!rt || st->estab)
+		return false;
+	sst_dns_mark_down(st->x->px->dns, rt->hopv[st->hop].target,
+			  rt->hopv[st->hop].port, 0);
+	while (++st->hop < rt->hopc) {
+		dmn_log(DMN_LOG_INFO, "cn: xmpp stream out community=%s "
+			"peer=%s domain=%s unreachable reason=%s, trying "
+			"the next of %zu", st->comm, st->peerstr, st->remote,
+			why, rt->hopc);
+		st->tc = mem_deref(st->tc);
+		if (!connect_hop(st))
+			return true;
+	}
+	return false;
+}
+
 static void route_h(int err, const struct cn_route *route, void *arg)
 {
 	struct xstream *st = arg;
-	const struct cn_hop *hop;
-	struct sa dst;
 
 	st->rreq = mem_deref(st->rreq);
 	if (err || !route || !route->hopc) {
 		stream_end(st, ENOENT, "no server in DNS");
 		return;
 	}
-	hop = &route->hopv[0];
-	if (sa_set_sa(&dst, (const struct sockaddr *)&hop->addr)) {
-		stream_end(st, ENOENT, "bad address");
-		return;
-	}
-	st->peer = dst;
-	re_snprintf(st->peerstr, sizeof(st->peerstr), "%J", &dst);
-	err = tcp_conn_alloc(&st->tc, &dst, estab_h, recv_h, close_h, st);
-	if (!err)
-		err = tcp_conn_bind(st->tc, &st->x->px->laddr_any);
-	if (!err)
-		err = tcp_conn_connect(st->tc, &dst);
-	if (err)
+	/* in the route's order: the resolver put hops marked down last */
+	st->route = mem_ref((void *)route);
+	st->hop = 0;
+	if (connect_hop(st) && !next_hop(st, "connect failed"))
 		stream_end(st, ECONNREFUSED, "connect failed");
 }
 
@@ -691,7 +956,7 @@ static struct xstream *out_find(struct cn_xmpp *x, const char *local,
 }
 
 static int out_open(struct cn_xmpp *x, const struct cfg_extern *ex,
-		    const char *local, const char *remote)
+		    const char *local, const char *remote, bool no_ext)
 {
 	struct xstream *st;
 	int err;
@@ -699,7 +964,8 @@ static int out_open(struct cn_xmpp *x, const struct cfg_extern *ex,
 	err = stream_alloc(&st, x, XMPP_S2S_OUT, local, remote);
 	if (err)
 		return err;
-	str_ncpy(st->comm, ex->name, sizeof(st->comm));
+	st->no_ext = no_ext;
+	stream_comm(st, ex->name);
 	err = cn_resolve_lookup(&st->rreq, x->px->res, ex, remote, route_h,
 				st);
 	if (err)
@@ -720,8 +986,10 @@ int cn_xmpp_send(struct cn_xmpp *x, const char *comm,
 
 	if (!x || !comm || !stanza)
 		return EINVAL;
-	if (!jid_domain(local, sizeof(local), xmpp_el_attr(stanza, "from")) ||
-	    !jid_domain(remote, sizeof(remote), xmpp_el_attr(stanza, "to")))
+	if (!xmpp_jid_domain(local, sizeof(local),
+			     xmpp_el_attr(stanza, "from")) ||
+	    !xmpp_jid_domain(remote, sizeof(remote),
+			     xmpp_el_attr(stanza, "to")))
 		return EINVAL;
 	c = comm_get(x, comm);
 	if (!c)
@@ -758,7 +1026,7 @@ int cn_xmpp_send(struct cn_xmpp *x, const char *comm,
 		item_done(x, it, c->last_err ? c->last_err : ECONNREFUSED);
 		return 0;
 	}
-	err = out_open(x, ex, local, remote);
+	err = out_open(x, ex, local, remote, false);
 	if (err)
 		item_done(x, it, err == ENOSPC ? ETIMEDOUT : ENOENT);
 	return 0;
@@ -779,8 +1047,7 @@ static void conn_h(const struct sa *peer, void *arg)
 		tcp_reject(x->ts);
 		return;
 	}
-	st->peer = *peer;
-	re_snprintf(st->peerstr, sizeof(st->peerstr), "%J", peer);
+	stream_peer(st, peer);
 	st->estab = true;
 	err = tcp_accept(&st->tc, x->ts, estab_h, recv_h, close_h, st);
 	if (err) {
@@ -821,8 +1088,7 @@ static void tick_h(void *arg)
 
 		le = le->next;
 		if (idle_ms && now - st->last_rx > idle_ms) {
-			struct xcomm *c = st->authed ?
-				comm_get(x, st->comm) : NULL;
+			struct xcomm *c = st->authed ? st->xc : NULL;
 
 			if (c) {
 				c->quiet = true;
@@ -914,6 +1180,7 @@ static void xmpp_destructor(void *arg)
 		mem_deref(it);
 	}
 	list_flush(&x->comms);
+	x->commh = mem_deref(x->commh);
 	x->ts = mem_deref(x->ts);
 }
 
@@ -938,7 +1205,9 @@ int cn_xmpp_alloc(struct cn_xmpp **xp, struct cn_px *px,
 		re_snprintf(x->secret + 2 * i, 3, "%02x", rnd[i]);
 	tmr_init(&x->tick);
 	tmr_init(&x->tell);
-	err = listen_start(x);
+	err = hash_alloc(&x->commh, 16);
+	if (!err)
+		err = listen_start(x);
 	if (err) {
 		mem_deref(x);
 		return err;
@@ -985,7 +1254,7 @@ struct dmn_st *cn_xmpp_status(struct cn_xmpp *x, struct dmn_st *root)
 		dmn_st_str(xs, "listen", x->lstr);
 	else
 		dmn_st_str(xs, "listen", "off (no XMPP community enabled now)");
-	dmn_st_str(xs, "auth_inbound", "dialback+cert");
+	dmn_st_str(xs, "auth_inbound", "sasl-external, dialback+cert");
 	cl = dmn_st_list(xs, "communities");
 	LIST_FOREACH(&x->comms, le) {
 		const struct xcomm *c = le->data;
@@ -1003,8 +1272,15 @@ struct dmn_st *cn_xmpp_status(struct cn_xmpp *x, struct dmn_st *root)
 		dmn_st_int(it, "tls_refused", (int64_t)c->tls_refused);
 		dmn_st_int(it, "quiet_closes", (int64_t)c->quiet_closes);
 		dmn_st_int(it, "waiting", (int64_t)list_count(&c->queue));
+		dmn_st_int(it, "sasl_fallbacks", (int64_t)c->sasl_fallbacks);
 		if (c->last_error[0])
 			dmn_st_str(it, "last_error", c->last_error);
+		er = dmn_st_section(it, "sasl_refused");
+		for (e = 1; er && e < XMPP_SASL_MAX; e++) {
+			if (c->sasl_refused[e])
+				dmn_st_int(er, xmpp_sasl_name(e),
+					   (int64_t)c->sasl_refused[e]);
+		}
 		er = dmn_st_section(it, "stream_errors");
 		for (e = 1; er && e < XMPP_SERR_MAX; e++) {
 			if (c->errs[e])
@@ -1016,7 +1292,7 @@ struct dmn_st *cn_xmpp_status(struct cn_xmpp *x, struct dmn_st *root)
 			const struct xstream *st = se->data;
 			struct dmn_st *s;
 
-			if (strcmp(st->comm, c->name))
+			if (st->xc != c)
 				continue;
 			s = dmn_st_item(sl);
 			if (!s)

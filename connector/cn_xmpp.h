@@ -6,8 +6,9 @@
  *
  *   cn_xmpp.c      the streams (RFC 6120): the listener on xmppPort,
  *                  outbound streams found by SRV _xmpp-server._tcp,
- *                  STARTTLS with certificate verification, Server
- *                  Dialback, the IP/DNS trust check, keep-alives,
+ *                  STARTTLS with certificate verification, SASL
+ *                  EXTERNAL (XEP-0178) or else Server Dialback, the
+ *                  IP/DNS trust check, keep-alives,
  *                  idle timeout, reconnect with backoff, status.  It
  *                  knows stanzas only as elements with from and to.
  *   cn_xmpp_sip.c  the translation (RFC 7247, 7248, 7572): SIP requests

@@ -15,7 +15,8 @@
  *                 limits do not allow with the stream error it names;
  *   xmpp_s2s.c    one server-to-server stream as a state machine
  *                 without I/O: stream headers and features, STARTTLS,
- *                 Server Dialback, stream errors, keep-alives.
+ *                 SASL EXTERNAL, Server Dialback, stream errors,
+ *                 keep-alives.
  *
  * It owns no sockets, timers or TLS sessions: callers feed it bytes and
  * act on what it hands back.  Nothing here is used by the gateway.
@@ -129,6 +130,30 @@ const char *xmpp_serr_name(enum xmpp_serr e);
  * for a name RFC 6120 does not define. */
 enum xmpp_serr xmpp_serr_from_name(const char *name);
 
+/* ---- SASL failure conditions (RFC 6120 section 6.5) ---- */
+
+enum xmpp_sasl {
+	XMPP_SASL_OK = 0,
+	XMPP_SASL_ABORTED,
+	XMPP_SASL_ACCOUNT_DISABLED,
+	XMPP_SASL_CREDENTIALS_EXPIRED,
+	XMPP_SASL_ENCRYPTION_REQUIRED,
+	XMPP_SASL_INCORRECT_ENCODING,
+	XMPP_SASL_INVALID_AUTHZID,
+	XMPP_SASL_INVALID_MECHANISM,
+	XMPP_SASL_MALFORMED_REQUEST,
+	XMPP_SASL_MECHANISM_TOO_WEAK,
+	XMPP_SASL_NOT_AUTHORIZED,
+	XMPP_SASL_TEMPORARY_AUTH_FAILURE,
+	XMPP_SASL_MAX
+};
+
+/* The condition's element name ("not-authorized"), "" for OK. */
+const char *xmpp_sasl_name(enum xmpp_sasl c);
+/* The condition an element name names; NOT_AUTHORIZED for a name
+ * RFC 6120 does not define (its catch-all). */
+enum xmpp_sasl xmpp_sasl_from_name(const char *name);
+
 /* ---- the bounded stream parser (xmpp_parse.c) ---- */
 
 /* Limits; a zero field takes the default below. */
@@ -186,16 +211,32 @@ const char *xmpp_parse_content_ns(const struct xmpp_parse *p);
  *   OPENING -> FEATURES -> STARTTLS -> TLS -> OPENING -> FEATURES
  *           -> DIALBACK -> READY
  *
- * an inbound one (we receive) goes
+ * or, when the peer offers SASL EXTERNAL after TLS and the caller said
+ * the peer's certificate is valid for its domain (xmpp_s2s_external),
+ *
+ *   ... -> TLS -> OPENING -> FEATURES -> SASL -> OPENING -> FEATURES
+ *           -> READY
+ *
+ * (XEP-0178: <auth mechanism='EXTERNAL'> with our domain as authzid,
+ * <success/> and a stream restart; on <failure/> the stream is closed
+ * and the caller may open a new one without EXTERNAL).  An inbound one
+ * (we receive) goes
  *
  *   OPENING -> STARTTLS (our features sent) -> TLS -> OPENING
  *           -> READY (dialback answered for each domain)
  *
+ * and offers EXTERNAL with dialback when the caller, told the domain
+ * of the header after TLS (HEADER event), says its certificate is
+ * valid for it; an <auth> is then decided by the caller (SASL_AUTH
+ * event, xmpp_s2s_sasl_answer); on success the stream restarts
+ * (OPENING, then READY) authenticated for that domain.
+ *
  * and either ends in CLOSED.  TLS is required (RFC 7590): a peer that
  * does not offer or accept STARTTLS, or sends anything else first, is
  * closed with policy-violation.  Peer domains are authenticated by
- * Server Dialback (XEP-0220) with keys HMAC-SHA256(hex(SHA256(secret)),
- * "receiving originating stream-id") as XEP-0185 recommends.
+ * SASL EXTERNAL as above, or by Server Dialback (XEP-0220) with keys
+ * HMAC-SHA256(hex(SHA256(secret)), "receiving originating stream-id")
+ * as XEP-0185 recommends.
  */
 enum xmpp_s2s_dir {
 	XMPP_S2S_OUT,
@@ -211,6 +252,7 @@ enum xmpp_s2s_state {
 	XMPP_S2S_DIALBACK,
 	XMPP_S2S_READY,
 	XMPP_S2S_CLOSED,
+	XMPP_S2S_SASL,          /* outbound: <auth> sent, waiting */
 };
 
 struct xmpp_s2s_conf {
@@ -234,6 +276,14 @@ enum xmpp_s2s_ev {
 	XMPP_S2S_EV_DB_VERIFY,  /* outbound: the answer to our db:verify */
 	XMPP_S2S_EV_STANZA,     /* a stanza from an authenticated domain */
 	XMPP_S2S_EV_CLOSED,     /* the stream is over (err: why) */
+	XMPP_S2S_EV_HEADER,     /* inbound, before and over TLS: the peer's
+				 * header claims domain (NULL: none); over
+				 * TLS the handler may offer EXTERNAL
+				 * (xmpp_s2s_external) */
+	XMPP_S2S_EV_SASL_AUTH,  /* inbound: domain asks for EXTERNAL; decide,
+				 * then xmpp_s2s_sasl_answer() */
+	XMPP_S2S_EV_SASL_FAILED,/* sasl: the failure we sent (inbound) or
+				 * the peer sent (outbound, then closed) */
 };
 
 struct xmpp_s2s_evinfo {
@@ -244,6 +294,8 @@ struct xmpp_s2s_evinfo {
 	struct xmpp_el *el;     /* STANZA, FEATURES */
 	enum xmpp_serr err;     /* CLOSED: NONE for an orderly close */
 	bool by_peer;           /* CLOSED: the peer sent the error */
+	bool external;          /* AUTHED: by SASL EXTERNAL */
+	enum xmpp_sasl sasl;    /* SASL_FAILED: the condition */
 };
 
 typedef int (xmpp_s2s_send_h)(const char *p, size_t len, void *arg);
@@ -260,12 +312,18 @@ int xmpp_s2s_recv(struct xmpp_s2s *s, const void *buf, size_t len);
 int xmpp_s2s_tls_ready(struct xmpp_s2s *s);
 int xmpp_s2s_db_answer(struct xmpp_s2s *s, const char *domain, bool valid);
 int xmpp_s2s_db_verify(struct xmpp_s2s *s, const char *id, const char *key);
+void xmpp_s2s_external(struct xmpp_s2s *s, bool ok);
+int xmpp_s2s_sasl_answer(struct xmpp_s2s *s, enum xmpp_sasl cond);
 int xmpp_s2s_send(struct xmpp_s2s *s, const struct xmpp_el *stanza);
+int xmpp_s2s_send_encoded(struct xmpp_s2s *s, const struct mbuf *mb);
 int xmpp_s2s_keepalive(struct xmpp_s2s *s);
 void xmpp_s2s_close(struct xmpp_s2s *s, enum xmpp_serr err);
 enum xmpp_s2s_state xmpp_s2s_state(const struct xmpp_s2s *s);
 const char *xmpp_s2s_state_name(enum xmpp_s2s_state st);
 bool xmpp_s2s_authed(const struct xmpp_s2s *s, const char *domain);
+
+/* The domain of a JID, lower case, in buf; false when it has none */
+bool xmpp_jid_domain(char *buf, size_t sz, const char *jid);
 
 /* What a <stream:features> element offers (xmpp_features_offer). */
 enum {

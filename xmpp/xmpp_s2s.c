@@ -1,6 +1,6 @@
 /*
  * xmpp_s2s.c -- one server-to-server stream (RFC 6120, RFC 7590,
- * XEP-0220) as a state machine without I/O; see xmpp.h.
+ * XEP-0178, XEP-0220) as a state machine without I/O; see xmpp.h.
  *
  * Bytes in go through xmpp_parse; what the stream answers goes out
  * through the send handler, what the caller must act on through the
@@ -37,12 +37,43 @@ struct xmpp_s2s {
 	char peer[DOMAIN_MAX];  /* inbound: the header's from */
 	char *authed[MAX_AUTHED];
 	unsigned nauthed;
+	bool ext_ok;            /* the caller: EXTERNAL may be used */
+	bool ext_offered;       /* inbound: in the features we sent */
+	bool sasl_pending;      /* inbound: SASL_AUTH not answered yet */
+	bool sasl_done;         /* authenticated by EXTERNAL */
 };
 
 static const char *state_names[] = {
 	"idle", "opening", "features", "starttls", "tls", "dialback",
-	"ready", "closed",
+	"ready", "closed", "sasl",
 };
+
+static const char *sasl_names[] = {
+	"", "aborted", "account-disabled", "credentials-expired",
+	"encryption-required", "incorrect-encoding", "invalid-authzid",
+	"invalid-mechanism", "malformed-request", "mechanism-too-weak",
+	"not-authorized", "temporary-auth-failure",
+};
+
+/** The element name of a SASL failure condition, "" for OK. */
+const char *xmpp_sasl_name(enum xmpp_sasl c)
+{
+	if ((unsigned)c >= XMPP_SASL_MAX)
+		return "not-authorized";
+	return sasl_names[c];
+}
+
+/** The SASL failure condition an element name names. */
+enum xmpp_sasl xmpp_sasl_from_name(const char *name)
+{
+	unsigned i;
+
+	for (i = 1; name && i < XMPP_SASL_MAX; i++) {
+		if (0 == strcmp(sasl_names[i], name))
+			return (enum xmpp_sasl)i;
+	}
+	return XMPP_SASL_NOT_AUTHORIZED;
+}
 
 /** The name of a stream state, as status shows it. */
 const char *xmpp_s2s_state_name(enum xmpp_s2s_state st)
@@ -227,8 +258,13 @@ void xmpp_s2s_close(struct xmpp_s2s *s, enum xmpp_serr err)
 	closed(s, err, false);
 }
 
-/* The domain part of a JID, lower-cased, in buf; false if none. */
-static bool jid_domain(char *buf, size_t sz, const char *jid)
+/**
+ * The domain part of a JID ("user@domain/resource", "domain"),
+ * lower-cased, in buf.
+ *
+ * @return false when jid has no domain or it does not fit in sz
+ */
+bool xmpp_jid_domain(char *buf, size_t sz, const char *jid)
 {
 	const char *at, *slash, *b;
 	size_t n, i;
@@ -286,7 +322,7 @@ static void on_header(struct xmpp_s2s *s, const struct xmpp_el *h)
 		return;
 	}
 	if (s->dir == XMPP_S2S_IN) {
-		if (from && !jid_domain(s->peer, sizeof(s->peer), from))
+		if (from && !xmpp_jid_domain(s->peer, sizeof(s->peer), from))
 			s->peer[0] = '\0';
 		new_sid(s);
 	}
@@ -316,6 +352,23 @@ static void on_header(struct xmpp_s2s *s, const struct xmpp_el *h)
 		xmpp_s2s_close(s, XMPP_SERR_HOST_UNKNOWN);
 		return;
 	}
+	/* the stream after <success/> is the authenticated domain's */
+	if (s->sasl_done && from && !xmpp_s2s_authed(s, s->peer)) {
+		xmpp_s2s_close(s, XMPP_SERR_INVALID_FROM);
+		return;
+	}
+	if (!s->sasl_done) {
+		/* whose stream it says it is; over TLS: may this domain
+		 * use EXTERNAL?  The caller knows */
+		struct xmpp_s2s_evinfo info;
+
+		memset(&info, 0, sizeof(info));
+		info.domain = s->peer[0] ? s->peer : NULL;
+		s->ext_ok = false;
+		event(s, XMPP_S2S_EV_HEADER, &info);
+		if (s->st == XMPP_S2S_CLOSED)
+			return;
+	}
 	if (send_header(s))
 		return;
 	if (!s->tls) {
@@ -323,13 +376,110 @@ static void on_header(struct xmpp_s2s *s, const struct xmpp_el *h)
 			      XMPP_NS_TLS "'><required/></starttls>"
 			      "</stream:features>");
 		s->st = XMPP_S2S_STARTTLS;
+		return;
 	}
-	else {
-		(void)put_str(s, "<stream:features><dialback xmlns='"
-			      XMPP_NS_DB_FEAT "'><errors/></dialback>"
-			      "</stream:features>");
-		s->st = XMPP_S2S_READY;
+	s->ext_offered = !s->sasl_done && s->ext_ok && s->peer[0];
+	(void)put_str(s, s->ext_offered ?
+		      "<stream:features><mechanisms xmlns='" XMPP_NS_SASL
+		      "'><mechanism>EXTERNAL</mechanism></mechanisms>"
+		      "<dialback xmlns='" XMPP_NS_DB_FEAT "'><errors/>"
+		      "</dialback></stream:features>" :
+		      "<stream:features><dialback xmlns='" XMPP_NS_DB_FEAT
+		      "'><errors/></dialback></stream:features>");
+	s->st = XMPP_S2S_READY;
+}
+
+/* A new stream on the same connection after SASL success (RFC 6120
+ * 6.4.6): both sides forget the parser state and open again. */
+static void sasl_restart(struct xmpp_s2s *s)
+{
+	s->sasl_done = true;
+	s->ext_offered = false;
+	s->hdr_sent = false;
+	s->st = XMPP_S2S_OPENING;
+	(void)xmpp_parse_reset(s->p);
+}
+
+/* Outbound: <auth mechanism='EXTERNAL'> with our domain as authzid
+ * (XEP-0178 section 2). */
+static int send_auth(struct xmpp_s2s *s)
+{
+	char b64[4 * (DOMAIN_MAX / 3 + 1) + 1];
+	size_t n = sizeof(b64) - 1;
+	struct mbuf *mb;
+	int err;
+
+	if (strlen(s->local) >= DOMAIN_MAX ||
+	    base64_encode((const uint8_t *)s->local, strlen(s->local), b64,
+			  &n))
+		return EINVAL;
+	b64[n] = '\0';
+	mb = mbuf_alloc(128);
+	if (!mb)
+		return ENOMEM;
+	err = mbuf_printf(mb, "<auth xmlns='" XMPP_NS_SASL "' "
+			  "mechanism='EXTERNAL'>%s</auth>", b64);
+	if (!err)
+		err = emit(s, mb);
+	mem_deref(mb);
+	return err;
+}
+
+/* Inbound: a <failure/> with its condition; the stream stays, the peer
+ * may go on with dialback. */
+static void sasl_fail(struct xmpp_s2s *s, enum xmpp_sasl cond)
+{
+	struct xmpp_s2s_evinfo info;
+	char buf[128];
+
+	(void)re_snprintf(buf, sizeof(buf), "<failure xmlns='" XMPP_NS_SASL
+			  "'><%s/></failure>", xmpp_sasl_name(cond));
+	(void)put_str(s, buf);
+	memset(&info, 0, sizeof(info));
+	info.domain = s->peer[0] ? s->peer : NULL;
+	info.sasl = cond;
+	event(s, XMPP_S2S_EV_SASL_FAILED, &info);
+}
+
+/* Inbound <auth/>: the mechanism and the authzid are checked here, the
+ * peer's certificate and address by the caller (SASL_AUTH). */
+static void in_auth(struct xmpp_s2s *s, const struct xmpp_el *el)
+{
+	const char *mech = xmpp_el_attr(el, "mechanism");
+	struct xmpp_s2s_evinfo info;
+	uint8_t authz[DOMAIN_MAX];
+	size_t n = sizeof(authz) - 1;
+
+	if (s->sasl_pending) {
+		xmpp_s2s_close(s, XMPP_SERR_POLICY_VIOLATION);
+		return;
 	}
+	if (!s->ext_offered || !mech || strcmp(mech, "EXTERNAL")) {
+		sasl_fail(s, XMPP_SASL_INVALID_MECHANISM);
+		return;
+	}
+	/* RFC 6120 6.4.2: an empty response is "=" */
+	if (!el->text || !el->textlen) {
+		sasl_fail(s, XMPP_SASL_MALFORMED_REQUEST);
+		return;
+	}
+	if (0 == strcmp(el->text, "="))
+		n = 0;
+	else if (el->textlen % 4 || el->textlen > 4 * (sizeof(authz) / 3) ||
+		 base64_decode(el->text, el->textlen, authz, &n) ||
+		 memchr(authz, '\0', n)) {
+		sasl_fail(s, XMPP_SASL_INCORRECT_ENCODING);
+		return;
+	}
+	authz[n] = '\0';
+	if (n && str_casecmp((const char *)authz, s->peer)) {
+		sasl_fail(s, XMPP_SASL_INVALID_AUTHZID);
+		return;
+	}
+	s->sasl_pending = true;
+	memset(&info, 0, sizeof(info));
+	info.domain = s->peer;
+	event(s, XMPP_S2S_EV_SASL_AUTH, &info);
 }
 
 static void start_tls(struct xmpp_s2s *s)
@@ -390,6 +540,24 @@ static void out_element(struct xmpp_s2s *s, struct xmpp_el *el)
 			s->st = XMPP_S2S_STARTTLS;
 			return;
 		}
+		if (s->sasl_done) {
+			/* the stream after <success/>: ours to use */
+			info.domain = s->remote;
+			info.external = true;
+			s->st = XMPP_S2S_READY;
+			event(s, XMPP_S2S_EV_AUTHED, &info);
+			return;
+		}
+		if (s->ext_ok && (xmpp_features_offer(el) &
+					  XMPP_FEAT_SASL_EXTERNAL)) {
+			if (send_auth(s)) {
+				xmpp_s2s_close(s,
+					XMPP_SERR_INTERNAL_SERVER_ERROR);
+				return;
+			}
+			s->st = XMPP_S2S_SASL;
+			return;
+		}
 		if (!xmpp_el_child(el, "dialback", XMPP_NS_DB_FEAT)) {
 			xmpp_s2s_close(s, XMPP_SERR_UNSUPPORTED_FEATURE);
 			return;
@@ -401,6 +569,38 @@ static void out_element(struct xmpp_s2s *s, struct xmpp_el *el)
 		}
 		s->st = XMPP_S2S_DIALBACK;
 		return;
+	case XMPP_S2S_SASL:
+		if (xmpp_el_is(el, "success", XMPP_NS_SASL)) {
+			if (add_authed(s, s->remote)) {
+				xmpp_s2s_close(s,
+					XMPP_SERR_INTERNAL_SERVER_ERROR);
+				return;
+			}
+			sasl_restart(s);
+			if (send_header(s))
+				xmpp_s2s_close(s,
+					XMPP_SERR_INTERNAL_SERVER_ERROR);
+			return;
+		}
+		if (xmpp_el_is(el, "failure", XMPP_NS_SASL)) {
+			const struct xmpp_el *k;
+
+			info.domain = s->remote;
+			info.sasl = XMPP_SASL_NOT_AUTHORIZED;
+			for (k = el->kids; k; k = k->next) {
+				if (xmpp_el_is(k, k->name, XMPP_NS_SASL) &&
+				    strcmp(k->name, "text")) {
+					info.sasl = xmpp_sasl_from_name(
+						k->name);
+					break;
+				}
+			}
+			event(s, XMPP_S2S_EV_SASL_FAILED, &info);
+			/* a new stream may try dialback: this one is done */
+			xmpp_s2s_close(s, XMPP_SERR_NONE);
+			return;
+		}
+		break;
 	case XMPP_S2S_STARTTLS:
 		if (xmpp_el_is(el, "proceed", XMPP_NS_TLS)) {
 			start_tls(s);
@@ -496,9 +696,19 @@ static void in_ready(struct xmpp_s2s *s, struct xmpp_el *el)
 	const char *type;
 
 	memset(&info, 0, sizeof(info));
+	if (s->sasl_pending) {
+		/* RFC 6120 6.4: nothing else until the outcome */
+		xmpp_s2s_close(s, XMPP_SERR_POLICY_VIOLATION);
+		return;
+	}
+	if (xmpp_el_is(el, "auth", XMPP_NS_SASL)) {
+		in_auth(s, el);
+		return;
+	}
 	if (xmpp_el_is(el, "result", XMPP_NS_DIALBACK)) {
-		if (!jid_domain(from, sizeof(from), xmpp_el_attr(el, "from")) ||
-		    !jid_domain(to, sizeof(to), xmpp_el_attr(el, "to")) ||
+		if (!xmpp_jid_domain(from, sizeof(from),
+				     xmpp_el_attr(el, "from")) ||
+		    !xmpp_jid_domain(to, sizeof(to), xmpp_el_attr(el, "to")) ||
 		    !el->text) {
 			xmpp_s2s_close(s, XMPP_SERR_IMPROPER_ADDRESSING);
 			return;
@@ -515,13 +725,14 @@ static void in_ready(struct xmpp_s2s *s, struct xmpp_el *el)
 	}
 	if (xmpp_el_is(el, "verify", XMPP_NS_DIALBACK)) {
 		/* we are the authoritative server: did we make this key? */
-		if (!jid_domain(from, sizeof(from), xmpp_el_attr(el, "from")) ||
+		if (!xmpp_jid_domain(from, sizeof(from),
+				     xmpp_el_attr(el, "from")) ||
 		    !str_isset(xmpp_el_attr(el, "id")) || !el->text) {
 			xmpp_s2s_close(s, XMPP_SERR_IMPROPER_ADDRESSING);
 			return;
 		}
 		type = "invalid";
-		if (jid_domain(to, sizeof(to), xmpp_el_attr(el, "to")) &&
+		if (xmpp_jid_domain(to, sizeof(to), xmpp_el_attr(el, "to")) &&
 		    !str_casecmp(to, s->local) &&
 		    !xmpp_db_key(key, s->secret, from, s->local,
 				 xmpp_el_attr(el, "id")) &&
@@ -535,8 +746,8 @@ static void in_ready(struct xmpp_s2s *s, struct xmpp_el *el)
 		xmpp_s2s_close(s, XMPP_SERR_UNSUPPORTED_STANZA_TYPE);
 		return;
 	}
-	if (!jid_domain(from, sizeof(from), xmpp_el_attr(el, "from")) ||
-	    !jid_domain(to, sizeof(to), xmpp_el_attr(el, "to"))) {
+	if (!xmpp_jid_domain(from, sizeof(from), xmpp_el_attr(el, "from")) ||
+	    !xmpp_jid_domain(to, sizeof(to), xmpp_el_attr(el, "to"))) {
 		xmpp_s2s_close(s, XMPP_SERR_IMPROPER_ADDRESSING);
 		return;
 	}
@@ -762,6 +973,55 @@ int xmpp_s2s_db_verify(struct xmpp_s2s *s, const char *id, const char *key)
 }
 
 /**
+ * Whether SASL EXTERNAL may be used: outbound, call before
+ * xmpp_s2s_tls_ready() when the peer's certificate is valid for the
+ * peer domain (EXTERNAL is then used when offered); inbound, call from
+ * the HEADER event when the certificate is valid for its domain
+ * (EXTERNAL is then offered).
+ */
+void xmpp_s2s_external(struct xmpp_s2s *s, bool ok)
+{
+	if (s)
+		s->ext_ok = ok;
+}
+
+/**
+ * Inbound: the verdict on a SASL_AUTH event: XMPP_SASL_OK sends
+ * <success/> (the domain is authenticated, AUTHED follows, and the
+ * stream restarts), anything else a <failure/> with that condition.
+ *
+ * @return 0, EINVAL when no SASL_AUTH waits, or ENOMEM
+ */
+int xmpp_s2s_sasl_answer(struct xmpp_s2s *s, enum xmpp_sasl cond)
+{
+	struct xmpp_s2s_evinfo info;
+	char domain[DOMAIN_MAX];
+	int err;
+
+	if (!s || s->dir != XMPP_S2S_IN || !s->sasl_pending ||
+	    s->st != XMPP_S2S_READY || (unsigned)cond >= XMPP_SASL_MAX)
+		return EINVAL;
+	s->sasl_pending = false;
+	if (cond != XMPP_SASL_OK) {
+		sasl_fail(s, cond);
+		return 0;
+	}
+	err = add_authed(s, s->peer);
+	if (err) {
+		sasl_fail(s, XMPP_SASL_TEMPORARY_AUTH_FAILURE);
+		return err;
+	}
+	str_ncpy(domain, s->peer, sizeof(domain));
+	(void)put_str(s, "<success xmlns='" XMPP_NS_SASL "'/>");
+	sasl_restart(s);
+	memset(&info, 0, sizeof(info));
+	info.domain = domain;
+	info.external = true;
+	event(s, XMPP_S2S_EV_AUTHED, &info);
+	return 0;
+}
+
+/**
  * Send a stanza on an authenticated outbound stream.
  *
  * @return 0, EINVAL, ENOTCONN before authentication, ENOMEM or the
@@ -784,6 +1044,26 @@ int xmpp_s2s_send(struct xmpp_s2s *s, const struct xmpp_el *stanza)
 		err = emit(s, mb);
 	mem_deref(mb);
 	return err;
+}
+
+/**
+ * Send stanzas the caller encoded (xmpp_el_encode with outer namespace
+ * XMPP_NS_SERVER) on an authenticated outbound stream, in one write:
+ * what a caller with several stanzas for the stream uses, so that each
+ * is encoded once and the connection written once.
+ *
+ * @return 0, EINVAL, ENOTCONN before authentication or the send
+ *         handler's error
+ */
+int xmpp_s2s_send_encoded(struct xmpp_s2s *s, const struct mbuf *mb)
+{
+	if (!s || !mb || s->dir != XMPP_S2S_OUT)
+		return EINVAL;
+	if (s->st != XMPP_S2S_READY)
+		return ENOTCONN;
+	if (!mb->end)
+		return 0;
+	return s->sendh((const char *)mb->buf, mb->end, s->arg);
 }
 
 /**

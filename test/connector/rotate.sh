@@ -209,6 +209,13 @@ te_check "metrics added by a reload: the summary lists it pending, none bound" s
 	"grep -Eq '^pending_restart: +metrics\$' '$D/status' && grep -Eq '^metrics: +off\$' '$D/status'"
 conf 15061 "" false run/trace.log
 "$SC" reload -s "$SOCK" >/dev/null 2>&1
+# the XMPP listener's port is bound once too
+conf 15061 'xmppPort="15269"' false run/trace.log
+"$SC" reload -s "$SOCK" >"$D/out" 2>&1
+te_check "xmppPort changed by a reload: pending restart" has "$D/out" \
+	"pending restart: xmppPort (the running values stay until a restart)"
+conf 15061 "" false run/trace.log
+"$SC" reload -s "$SOCK" >/dev/null 2>&1
 
 
 # ---- log LEVEL at run time ----

@@ -254,6 +254,16 @@ te_check "status: its place comes back once it expired (3 s + 5 s grace)" \
 te_check "status: counted as expired" [ "$(stval subscriptions_expired)" = 1 ]
 te_stop $NPID
 
+# a notifier granting far more than was asked holds no place longer
+notifier chi5 $CHI end_uas.xml -key ends no -key expires 4294967295
+try greedy $GW 5208 carol@chicago.test bob@acme.test 3
+te_check "a subscription asked for 3 s, granted 4294967295 s: accepted" \
+	grep -q "^SUBSCRIBE 200" "$D/greedy.log"
+te_check "status: its place comes back after the 3 s asked (+ 5 s grace)" \
+	wait_val subscriptions_out_held 0 15
+te_check "status: counted as expired" [ "$(stval subscriptions_expired)" = 2 ]
+te_stop $NPID
+
 # ---- in: chicago's users watch acme's, on their own count
 te_spawn "$D/inhold.out" sipp -sf "$SX/hold_uac.xml" -i $CHI -p 5211 \
 	-s alice -key domain acme.test -key from carol -key fromdom chicago.test \

@@ -2,7 +2,8 @@
  * fuzz_xmpp_s2s.c -- libFuzzer target: every input is what a peer
  * sends to an inbound server-to-server stream (xmpp_s2s.c), its first
  * byte choosing how it is cut into reads.  TLS is taken as done when
- * asked for and every dialback key as valid, so that inputs reach the
+ * asked for, every dialback key and every SASL EXTERNAL as valid (and
+ * EXTERNAL offered to every peer), so that inputs reach the
  * authenticated state.  A stream reports CLOSED once, and once closed
  * reads nothing more.
  */
@@ -47,6 +48,15 @@ static void fz_ev(enum xmpp_s2s_ev ev, const struct xmpp_s2s_evinfo *i,
 		if (!i->domain || !i->key)
 			abort();
 		(void)xmpp_s2s_db_answer(f->s, i->domain, true);
+		break;
+	case XMPP_S2S_EV_HEADER:
+		/* offer EXTERNAL to every peer, so inputs reach it */
+		xmpp_s2s_external(f->s, true);
+		break;
+	case XMPP_S2S_EV_SASL_AUTH:
+		if (!i->domain || !*i->domain)
+			abort();
+		(void)xmpp_s2s_sasl_answer(f->s, XMPP_SASL_OK);
 		break;
 	case XMPP_S2S_EV_STANZA:
 		if (!i->el || !xmpp_s2s_authed(f->s, i->domain))

@@ -15,7 +15,9 @@
 # xf_community            writes $D/acme.xml: gateway, connector, the
 #                         XMPP community "jabber" for XDOM, the LDIF
 #                         directory of conf/examples; XF_CN_ATTRS more
-#                         attributes of the CommunityConnector
+#                         attributes of the CommunityConnector; XF_XDOM2
+#                         a second XMPP community "jabber2" for that
+#                         domain
 # xf_start                checks the file, starts connector (CNPID) and
 #                         gateway (GWPID), waits for the link
 # xuser NAME PASSWORD IP  NAME@XDOM logged in from IP (test/xmpp/xmppc.py):
@@ -85,10 +87,12 @@ xf_community()
   <ExternCommunity name="jabber" protocol="xmpp">
     <Domain>$XDOM</Domain>
   </ExternCommunity>
+$( [ -n "${XF_XDOM2:-}" ] && printf '  <ExternCommunity name="jabber2" protocol="xmpp"><Domain>%s</Domain></ExternCommunity>' "$XF_XDOM2")
   <CommunityConnector name="acme-edge" ip="$CNIP" control="$D/run/cn.sock"
                       pidFile="$D/run/cn.pid" retryInterval="2" ${XF_CN_ATTRS:-}>
     <Gateway>acme-gw</Gateway>
     <SupportedCommunity name="jabber" enabled="true"/>
+$( [ -n "${XF_XDOM2:-}" ] && echo '    <SupportedCommunity name="jabber2" enabled="true"/>')
   </CommunityConnector>
   <CommunityConnectivity><TrustedIP>$CNIP</TrustedIP></CommunityConnectivity>
   <Directory backend="file">

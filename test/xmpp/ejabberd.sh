@@ -44,9 +44,9 @@
 # - ejabberd killed (-9): asmith sees bob offline within 5 s; ejabberd
 #   started again on the same spool and bob logged in again: each sees
 #   the other online again, the streams are up both ways again;
+# - both streams authenticated by SASL EXTERNAL (XEP-0178), which
+#   ejabberd offers and uses once certificates are valid both ways;
 # - status shows the streams both ways ready with TLS valid.
-# (Not shown with ejabberd: SASL EXTERNAL -- ejabberd offers it on the
-# stream from us, our connector answers with dialback.)
 set -u
 
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -134,14 +134,14 @@ te_check "bob is asked by alice.smith@acme.test and approves" \
 te_check "asmith's baresip shows bob Online" sees alice Online Bob 5
 
 # ---- the streams -----------------------------------------------------------
-te_check "our stream to ejabberd: authenticated (dialback), TLS valid" \
-	has "$D/cn.log" "xmpp stream out community=jabber peer=$XIP:5269 domain=ejab\\.test authenticated auth=dialback tls=valid"
+te_check "our stream to ejabberd: authenticated (SASL EXTERNAL), TLS valid" \
+	has "$D/cn.log" "xmpp stream out community=jabber peer=$XIP:5269 domain=ejab\\.test authenticated auth=sasl-external tls=valid"
 te_check "ejabberd found our connector through the test's DNS: SRV" \
 	has "$D/dnsmasq.log" "query\\[SRV\\] _xmpp-server\\._tcp\\.acme\\.test from"
 te_check "  and the address of its target, through its C library" \
 	has "$D/ej/log/stub.log" "query\\[A\\] sip\\.acme\\.test from 127\\."
-te_check "ejabberd's stream to us: from its own address $XIP, TLS valid" \
-	has "$D/cn.log" "xmpp stream in community=jabber peer=$XIP:[0-9]+ domain=ejab\\.test authenticated auth=dialback\\+cert tls=valid"
+te_check "ejabberd's stream to us: from its own address $XIP, SASL EXTERNAL, TLS valid" \
+	has "$D/cn.log" "xmpp stream in community=jabber peer=$XIP:[0-9]+ domain=ejab\\.test authenticated auth=sasl-external tls=valid"
 
 # ---- bob's states, as asmith's second device shows them --------------------
 xf_watch wbob asmith alicepw $NET.122 5092 bob@ejab.test

@@ -2,8 +2,10 @@
 # federation.sh -- our community federated with an XMPP community that
 # runs a real Prosody and nothing of ours, end to end:
 #
-#   127.0.129.53:5353  dnsmasq: SRV _xmpp-server._tcp.xmpp.test -> Prosody,
-#                      _xmpp-server._tcp.acme.test -> our connector
+#   127.0.129.53:5353  dnsmasq: SRV _xmpp-server._tcp.xmpp.test -> first
+#                      down.xmpp.test (127.0.129.99, nothing listens),
+#                      then Prosody; _xmpp-server._tcp.acme.test -> our
+#                      connector
 #   127.0.0.1          Prosody serving xmpp.test (c2s 5222, s2s 5269),
 #                      certificates from this test's CA, s2s_secure_auth:
 #                      Prosody cannot choose the source address of its
@@ -35,12 +37,15 @@
 # - eve refuses asmith: asmith sees her offline and nothing more;
 # - carol (privacy none) refuses bob's subscription;
 # - a stream claiming xmpp.test from another address: refused and
-#   counted (untrusted_ip), the real streams stay up;
+#   counted (untrusted_ip), the real streams stay up; one with a
+#   certificate of another CA: refused in the TLS handshake, counted
+#   (tls_refused) for the community it claimed;
 # - Prosody killed (-9): asmith sees bob offline within 5 s, nobody
 #   stays online; Prosody back and bob logged in again: each sees the
 #   other online again;
 # - status shows the streams both ways, TLS valid, how each was
-#   authenticated.
+#   authenticated (SASL EXTERNAL both ways: Prosody offers and uses it
+#   when both certificates are valid, test/xmpp/sasl.sh).
 set -u
 
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -57,6 +62,7 @@ GWIP=$NET.11
 XDOM=xmpp.test
 XIP=127.0.0.1
 XC2S=5222
+XF_XDOM2=other.test	# never resolved: the DNS-down case
 . "$top_srcdir/test/lib/baresip.sh"
 . "$top_srcdir/test/lib/xfed.sh"
 command -v prosody >/dev/null 2>&1 || PATH=$PATH:/usr/sbin
@@ -65,7 +71,9 @@ command -v prosody >/dev/null 2>&1 || PATH=$PATH:/usr/sbin
 cat >"$D/records" <<EOT
 host-record=sip.acme.test,$CNIP
 host-record=xmpp.test,$XIP
-srv-host=_xmpp-server._tcp.xmpp.test,xmpp.test,5269,0,0
+host-record=down.xmpp.test,$NET.99
+srv-host=_xmpp-server._tcp.xmpp.test,down.xmpp.test,5269,0,0
+srv-host=_xmpp-server._tcp.xmpp.test,xmpp.test,5269,10,0
 srv-host=_xmpp-server._tcp.acme.test,sip.acme.test,5269,0,0
 EOT
 te_check "dnsmasq serves both domains' _xmpp-server._tcp" \
@@ -91,6 +99,8 @@ te_check "asmith registers with baresip, bob@xmpp.test in her contacts" \
 te_check "bob is asked by alice.smith@acme.test and approves" \
 	waits "$D/x.bob.log" "^subscribe-request from=alice\\.smith@acme\\.test answered=subscribed" 8
 te_check "asmith's baresip shows bob Online" sees alice Online Bob 5
+te_check "our stream found Prosody past the first SRV target, which is down" \
+	has "$D/cn.log" "xmpp stream out community=jabber peer=$NET\\.99:5269 domain=xmpp\\.test unreachable reason=.*trying the next of 2"
 # her second device shows the exact states
 xf_watch wbob asmith alicepw $NET.122 5092 bob@xmpp.test
 te_check "asmith's second device: bob open" \
@@ -183,6 +193,15 @@ te_check "... with the stream error policy-violation" \
 	has "$D/rogue.out" "^stream-error policy-violation"
 te_check "... logged as untrusted-ip" \
 	has "$D/cn.log" "untrusted-ip.*$NET\\.66"
+te_check "a certificate of another CA, for xmpp.test" \
+	te_certs "$D/certs2" xmpp.test:$XIP
+/usr/bin/python3 "$top_srcdir/test/xmpp/rogue.py" $NET.68 $CNIP 5269 \
+	xmpp.test acme.test "$D/certs2/xmpp.test.pem" "$D/certs2/xmpp.test.key" \
+	"$D/certs/ca.pem" >"$D/rogue2.out" 2>&1
+te_check "a stream claiming xmpp.test with a certificate of another CA: TLS refused" \
+	has "$D/rogue2.out" "^tls refused"
+te_check "... counted tls-failure for jabber, before any claim was made" \
+	has "$D/cn.log" "reject reason=tls-failure community=jabber src=$NET\\.68 detail=\"xmpp handshake certificate=untrusted\""
 "$XF_CN" status --json -c "$D/acme.xml" >"$D/status.json" 2>&1
 te_check "stconnector status: jabber's streams, in and out, TLS valid, authenticated; one untrusted; the translation's counts" \
 	/usr/bin/python3 -c '
@@ -190,9 +209,9 @@ import json, sys
 s = json.load(open(sys.argv[1]))
 c = [c for c in s["xmpp"]["communities"] if c["name"] == "jabber"][0]
 d = {(x["direction"], x["state"], x["tls"], x["auth"]) for x in c["streams"]}
-ok = (c["link"] == "up" and ("out", "ready", "valid", "dialback") in d
-      and ("in", "ready", "valid", "dialback+cert") in d
-      and c["untrusted_ip"] == 1
+ok = (c["link"] == "up" and ("out", "ready", "valid", "sasl-external") in d
+      and ("in", "ready", "valid", "sasl-external") in d
+      and c["untrusted_ip"] == 1 and c["tls_refused"] == 1
       and c["stanzas_in"] > 0 and c["stanzas_out"] > 0)
 t = s["xmpp"]["translation"]
 ok = (ok and t["messages_out"] >= 1 and t["messages_in"] >= 1
@@ -201,6 +220,11 @@ ok = (ok and t["messages_out"] >= 1 and t["messages_in"] >= 1
 print(" ", c)
 print(" ", t)
 sys.exit(0 if ok else 1)' "$D/status.json"
+"$XF_CN" status -c "$D/acme.xml" >"$D/summary.out" 2>&1
+te_check "stconnector status (summary): jabber by its streams, the XMPP listener" \
+	sh -c "grep -Eq 'jabber: +up, xmpp streams ready: 1 in, 1 out, [0-9]+ stanzas in, [0-9]+ out, 2 refused' '$D/summary.out' &&
+	       grep -Eq 'jabber2: +idle, xmpp, no stream yet' '$D/summary.out' &&
+	       grep -q 'xmpp $CNIP:5269' '$D/summary.out' || { cat '$D/summary.out'; exit 1; }"
 mark "$D/x.bob.log"
 bs_cmd alice "/message still there? $$"
 te_check "the real streams stay up: bob has asmith's next message" \
@@ -226,6 +250,20 @@ x bob "probe alice.smith@acme.test"
 te_check "bob sees asmith available again" \
 	waits "$D/x.bob.log" "^presence from=alice\\.smith@acme\\.test type=available" 10
 te_check "stconnector status: jabber up again, streams both ways" xf_streams_ok
+
+# ---- the DNS down, the streams up ---------------------------------------
+kill "$TE_DNS_PID"
+/usr/bin/python3 "$top_srcdir/test/xmpp/rogue.py" $NET.67 $CNIP 5269 \
+	other.test acme.test "$D/certs/xmpp.test.pem" "$D/certs/xmpp.test.key" \
+	"$D/certs/ca.pem" >"$D/nodns.out" 2>&1
+te_check "DNS down: a stream for other.test, whose addresses cannot be had, is refused for now" \
+	has "$D/nodns.out" "^stream-error remote-connection-failed"
+te_check "... counted dns-failure, not untrusted-ip" \
+	has "$D/cn.log" "reject reason=dns-failure community=jabber2 src=$NET\\.67"
+mark "$D/x.bob.log"
+bs_cmd alice "/message dns or not $$"
+te_check "DNS down: chat with bob goes on over the streams up" \
+	waits "$D/x.bob.log" "^message from=alice\\.smith@acme\\.test type=chat body=dns or not $$" 5
 
 bs_cmd alice /quit
 te_stop "$W_wbob"

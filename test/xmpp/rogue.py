@@ -7,7 +7,7 @@ for FROM: the address is what gives it away), asks for dialback and
 prints what the receiving server answered, one line each:
 
   features starttls=yes|no
-  tls ok
+  tls ok | tls refused WHY
   result type=valid|invalid|none
   stream-error CONDITION
   closed
@@ -59,10 +59,20 @@ def main():
         return
     ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=ca)
     ctx.load_cert_chain(cert, key)
-    tls = ctx.wrap_socket(sock, server_hostname=dom_to)
+    try:
+        tls = ctx.wrap_socket(sock, server_hostname=dom_to)
+        # TLS 1.3: a refused client certificate shows at the first read
+        tls.sendall((HDR % (dom_from, dom_to)).encode())
+        got = read_until(tls, rb'</stream:features>')
+    except (ssl.SSLError, OSError) as e:
+        say('tls refused %s' % type(e).__name__)
+        say('closed')
+        return
+    if not got:
+        say('tls refused closed')
+        say('closed')
+        return
     say('tls ok')
-    tls.sendall((HDR % (dom_from, dom_to)).encode())
-    read_until(tls, rb'</stream:features>')
     tls.sendall(("<db:result from='%s' to='%s'>0123456789abcdef"
                  "</db:result>" % (dom_from, dom_to)).encode())
     got = read_until(tls, rb'</stream:stream>|</stream:error>')

@@ -6,6 +6,9 @@
  * our outbound and inbound streams talking to each other up to an
  * authenticated stream and a delivered stanza; db:verify as the
  * authoritative server; and each refusal with its stream error.
+ * SASL EXTERNAL (XEP-0178): the elements both ways, byte for byte, the
+ * restart after <success/>, the pair with EXTERNAL on both sides, and
+ * each <failure/> condition an inbound stream answers with.
  */
 #include <string.h>
 
@@ -32,6 +35,10 @@ struct side {
 	unsigned ntls, nauthed, nstanza, nclosed;
 	bool verify_valid;
 	unsigned nverify;
+	bool ext;                   /* out: certificate valid, use EXTERNAL;
+				     * in: offer it on the header */
+	int sasl_verdict;           /* in: answer to SASL_AUTH; -1: later */
+	enum xmpp_sasl sasl_failed; /* the last SASL_FAILED */
 	unsigned nfeatures;
 	unsigned feat_offer;        /* xmpp_features_offer() of the last */
 	unsigned close_at_features; /* close (orderly) at the n-th, 0: no */
@@ -63,7 +70,24 @@ static void side_ev(enum xmpp_s2s_ev ev, const struct xmpp_s2s_evinfo *i,
 		break;
 	case XMPP_S2S_EV_AUTHED:
 		++d->nauthed;
-		(void)mbuf_printf(d->evs, "[authed %s]", i->domain);
+		(void)mbuf_printf(d->evs, "[authed %s%s]", i->domain,
+				  i->external ? " external" : "");
+		break;
+	case XMPP_S2S_EV_HEADER:
+		(void)mbuf_printf(d->evs, "[header %s]",
+				  i->domain ? i->domain : "-");
+		xmpp_s2s_external(d->s, d->ext);
+		break;
+	case XMPP_S2S_EV_SASL_AUTH:
+		(void)mbuf_printf(d->evs, "[sasl-auth %s]", i->domain);
+		if (d->sasl_verdict >= 0)
+			CU_ASSERT_EQUAL(xmpp_s2s_sasl_answer(d->s,
+				(enum xmpp_sasl)d->sasl_verdict), 0);
+		break;
+	case XMPP_S2S_EV_SASL_FAILED:
+		d->sasl_failed = i->sasl;
+		(void)mbuf_printf(d->evs, "[sasl-failed %s]",
+				  xmpp_sasl_name(i->sasl));
 		break;
 	case XMPP_S2S_EV_DB_REFUSED:
 		(void)mbuf_printf(d->evs, "[refused %s]", i->domain);
@@ -176,6 +200,23 @@ static void test_db_key(void)
 	CU_ASSERT_EQUAL(xmpp_db_key(key, NULL, "a", "b", "c"), EINVAL);
 }
 
+/* The domain of a JID, as both the stream and the connector read it */
+static void test_jid_domain(void)
+{
+	char d[16];
+
+	CU_ASSERT(xmpp_jid_domain(d, sizeof(d), "Bob@XMPP.test/Res@x"));
+	CU_ASSERT_STRING_EQUAL(d, "xmpp.test");
+	CU_ASSERT(xmpp_jid_domain(d, sizeof(d), "xmpp.test"));
+	CU_ASSERT_STRING_EQUAL(d, "xmpp.test");
+	CU_ASSERT(xmpp_jid_domain(d, sizeof(d), "acme.test/a@b"));
+	CU_ASSERT_STRING_EQUAL(d, "acme.test");
+	CU_ASSERT(!xmpp_jid_domain(d, sizeof(d), "bob@/r"));
+	CU_ASSERT(!xmpp_jid_domain(d, sizeof(d), "/r"));
+	CU_ASSERT(!xmpp_jid_domain(d, sizeof(d), NULL));
+	CU_ASSERT(!xmpp_jid_domain(d, sizeof(d), "a@much-too-long.test"));
+}
+
 #define P_HDR1 "<?xml version='1.0'?><stream:stream xmlns:db='jabber:" \
 	"server:dialback' xmlns:stream='http://etherx.jabber.org/streams' " \
 	"xml:lang='en' version='1.0' xmlns='jabber:server' " \
@@ -272,6 +313,8 @@ static void pump(struct side *x, struct side *y)
 		    xmpp_s2s_state(x->s) == XMPP_S2S_TLS &&
 		    xmpp_s2s_state(y->s) == XMPP_S2S_TLS) {
 			/* the handshake, done by the caller's TLS */
+			xmpp_s2s_external(x->s, x->ext);
+			xmpp_s2s_external(y->s, y->ext);
 			CU_ASSERT_EQUAL(xmpp_s2s_tls_ready(y->s), 0);
 			CU_ASSERT_EQUAL(xmpp_s2s_tls_ready(x->s), 0);
 		}
@@ -296,8 +339,8 @@ static void test_pair(void)
 	CU_ASSERT_EQUAL(xmpp_s2s_state(a.s), XMPP_S2S_READY);
 	CU_ASSERT_EQUAL(xmpp_s2s_state(b.s), XMPP_S2S_READY);
 	CU_ASSERT_STRING_EQUAL(events(&a), "[tls][authed xmpp.test]");
-	CU_ASSERT_STRING_EQUAL(events(&b), "[tls][db-result acme.test "
-			       "s2s-B1][authed acme.test]");
+	CU_ASSERT_STRING_EQUAL(events(&b), "[header acme.test][tls][header acme.test]"
+			       "[db-result acme.test s2s-B1][authed acme.test]");
 	CU_ASSERT(xmpp_s2s_authed(b.s, "acme.test"));
 
 	CU_ASSERT_EQUAL(xmpp_el_alloc(&pres, "presence", XMPP_NS_SERVER), 0);
@@ -564,6 +607,307 @@ static void test_outbound_refusals(void)
 	side_free(&a);
 }
 
+/* ---- SASL EXTERNAL (XEP-0178) ---- */
+
+#define SASL "xmlns='urn:ietf:params:xml:ns:xmpp-sasl'"
+#define P_HDR3 "<?xml version='1.0'?><stream:stream xmlns:db='jabber:" \
+	"server:dialback' xmlns:stream='http://etherx.jabber.org/streams' " \
+	"xml:lang='en' version='1.0' xmlns='jabber:server' " \
+	"id='77aa01' from='xmpp.test' to='acme.test'>"
+/* what Prosody 0.12 offers a peer whose certificate it verified */
+#define P_FEAT_EXT "<stream:features><mechanisms " SASL "><mechanism>" \
+	"EXTERNAL</mechanism></mechanisms><dialback xmlns='urn:xmpp:" \
+	"features:dialback'><errors/></dialback></stream:features>"
+/* base64("acme.test") */
+#define OUR_AUTH "<auth " SASL " mechanism='EXTERNAL'>YWNtZS50ZXN0</auth>"
+
+static void test_sasl_names(void)
+{
+	unsigned c;
+
+	CU_ASSERT_STRING_EQUAL(xmpp_sasl_name(XMPP_SASL_OK), "");
+	CU_ASSERT_STRING_EQUAL(xmpp_sasl_name(XMPP_SASL_INVALID_AUTHZID),
+			       "invalid-authzid");
+	for (c = 1; c < XMPP_SASL_MAX; c++)
+		CU_ASSERT_EQUAL(xmpp_sasl_from_name(xmpp_sasl_name(c)), c);
+	CU_ASSERT_EQUAL(xmpp_sasl_from_name("bogus"),
+			XMPP_SASL_NOT_AUTHORIZED);
+	CU_ASSERT_EQUAL(xmpp_sasl_from_name(NULL), XMPP_SASL_NOT_AUTHORIZED);
+}
+
+/* Outbound up to the features after TLS, EXTERNAL allowed or not. */
+static void outbound_tls(struct side *a, bool ext)
+{
+	side_init(a, XMPP_S2S_OUT, "acme.test", "xmpp.test", "acme-secret",
+		  NULL);
+	CU_ASSERT_EQUAL(xmpp_s2s_start(a->s), 0);
+	feed(a, P_HDR1 "<stream:features><starttls xmlns='urn:ietf:params:"
+	     "xml:ns:xmpp-tls'><required/></starttls></stream:features>");
+	feed(a, "<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
+	xmpp_s2s_external(a->s, ext);
+	CU_ASSERT_EQUAL(xmpp_s2s_tls_ready(a->s), 0);
+	feed(a, P_HDR2);
+	(void)written(a);
+	(void)events(a);
+}
+
+static void test_outbound_external(void)
+{
+	struct side a;
+	struct xmpp_el *msg;
+
+	outbound_tls(&a, true);
+	feed(&a, P_FEAT_EXT);
+	CU_ASSERT_STRING_EQUAL(written(&a), OUR_AUTH);
+	CU_ASSERT_EQUAL(xmpp_s2s_state(a.s), XMPP_S2S_SASL);
+	CU_ASSERT_STRING_EQUAL(xmpp_s2s_state_name(XMPP_S2S_SASL), "sasl");
+
+	/* RFC 6120 6.4.6: success, then a new stream on the connection */
+	feed(&a, "<success " SASL "/>");
+	CU_ASSERT_STRING_EQUAL(written(&a), OUR_HDR);
+	CU_ASSERT_EQUAL(xmpp_s2s_state(a.s), XMPP_S2S_OPENING);
+	CU_ASSERT_STRING_EQUAL(events(&a), "");
+	CU_ASSERT_EQUAL(xmpp_s2s_send(a.s, NULL), EINVAL);
+	feed(&a, P_HDR3 "<stream:features/>");
+	CU_ASSERT_STRING_EQUAL(events(&a), "[authed xmpp.test external]");
+	CU_ASSERT_EQUAL(xmpp_s2s_state(a.s), XMPP_S2S_READY);
+	CU_ASSERT_STRING_EQUAL(written(&a), "");
+
+	CU_ASSERT_EQUAL(xmpp_el_alloc(&msg, "message", XMPP_NS_SERVER), 0);
+	(void)xmpp_el_set_attr(msg, "from", NULL, "alice.smith@acme.test");
+	(void)xmpp_el_set_attr(msg, "to", NULL, "bob@xmpp.test");
+	CU_ASSERT_EQUAL(xmpp_s2s_send(a.s, msg), 0);
+	CU_ASSERT_STRING_EQUAL(written(&a), "<message from=\"alice.smith@"
+			       "acme.test\" to=\"bob@xmpp.test\"/>");
+	mem_deref(msg);
+	side_free(&a);
+
+	/* the peer refuses: the stream ends, without a stream error */
+	outbound_tls(&a, true);
+	feed(&a, P_FEAT_EXT);
+	(void)written(&a);
+	feed(&a, "<failure " SASL "><not-authorized/><text>no</text>"
+	     "</failure>");
+	CU_ASSERT_STRING_EQUAL(written(&a), "</stream:stream>");
+	CU_ASSERT_STRING_EQUAL(events(&a), "[sasl-failed not-authorized]"
+			       "[closed ok]");
+	CU_ASSERT_EQUAL(xmpp_s2s_state(a.s), XMPP_S2S_CLOSED);
+	CU_ASSERT_EQUAL(a.nauthed, 0);
+	side_free(&a);
+
+	outbound_tls(&a, true);
+	feed(&a, P_FEAT_EXT);
+	(void)written(&a);
+	feed(&a, "<failure " SASL "><invalid-authzid/></failure>");
+	CU_ASSERT_EQUAL(a.sasl_failed, XMPP_SASL_INVALID_AUTHZID);
+	side_free(&a);
+
+	/* a certificate we could not verify for the peer: dialback */
+	outbound_tls(&a, false);
+	feed(&a, P_FEAT_EXT);
+	CU_ASSERT(!strncmp(written(&a), "<db:result from='acme.test' "
+			   "to='xmpp.test'>", 42));
+	CU_ASSERT_EQUAL(xmpp_s2s_state(a.s), XMPP_S2S_DIALBACK);
+	side_free(&a);
+
+	/* EXTERNAL allowed, not offered: dialback */
+	outbound_tls(&a, true);
+	feed(&a, "<stream:features><mechanisms " SASL "><mechanism>PLAIN"
+	     "</mechanism></mechanisms><dialback xmlns='urn:xmpp:features:"
+	     "dialback'/></stream:features>");
+	CU_ASSERT_EQUAL(xmpp_s2s_state(a.s), XMPP_S2S_DIALBACK);
+	side_free(&a);
+
+	/* anything but success or failure to our <auth/> */
+	outbound_tls(&a, true);
+	feed(&a, P_FEAT_EXT);
+	(void)written(&a);
+	feed(&a, "<db:result from='xmpp.test' to='acme.test' "
+	     "type='valid'/>");
+	CU_ASSERT_STRING_EQUAL(written(&a), SE("unsupported-stanza-type"));
+	CU_ASSERT_EQUAL(a.nauthed, 0);
+	side_free(&a);
+}
+
+/* An inbound stream past TLS, EXTERNAL offered when ext. */
+static void inbound_tls(struct side *b, bool ext, int verdict)
+{
+	side_init(b, XMPP_S2S_IN, "acme.test", NULL, "acme-secret", "s2s-7");
+	b->ext = ext;
+	b->sasl_verdict = verdict;
+	feed(b, IN_HDR "<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
+	CU_ASSERT_EQUAL(xmpp_s2s_tls_ready(b->s), 0);
+	(void)written(b);
+	feed(b, IN_HDR);
+}
+
+#define OUR_FEAT_EXT "<stream:features><mechanisms " SASL "><mechanism>" \
+	"EXTERNAL</mechanism></mechanisms><dialback xmlns='urn:xmpp:" \
+	"features:dialback'><errors/></dialback></stream:features>"
+#define OUR_FEAT_DB "<stream:features><dialback xmlns='urn:xmpp:" \
+	"features:dialback'><errors/></dialback></stream:features>"
+#define FAIL(c) "<failure " SASL "><" c "/></failure>"
+
+static void test_inbound_external(void)
+{
+	static const struct {
+		const char *what, *auth, *want;
+		enum xmpp_sasl cond;
+	} tv[] = {
+		{"other mechanism", "<auth " SASL " mechanism='PLAIN'>AGEAYg=="
+		 "</auth>", FAIL("invalid-mechanism"),
+		 XMPP_SASL_INVALID_MECHANISM},
+		{"no mechanism", "<auth " SASL ">=</auth>",
+		 FAIL("invalid-mechanism"), XMPP_SASL_INVALID_MECHANISM},
+		{"no response", "<auth " SASL " mechanism='EXTERNAL'/>",
+		 FAIL("malformed-request"), XMPP_SASL_MALFORMED_REQUEST},
+		{"not base64", "<auth " SASL " mechanism='EXTERNAL'>eG1w!A=="
+		 "</auth>", FAIL("incorrect-encoding"),
+		 XMPP_SASL_INCORRECT_ENCODING},
+		{"bad length", "<auth " SASL " mechanism='EXTERNAL'>eG1wcA"
+		 "</auth>", FAIL("incorrect-encoding"),
+		 XMPP_SASL_INCORRECT_ENCODING},
+		/* base64("evil.test") */
+		{"other authzid", "<auth " SASL " mechanism='EXTERNAL'>"
+		 "ZXZpbC50ZXN0</auth>", FAIL("invalid-authzid"),
+		 XMPP_SASL_INVALID_AUTHZID},
+	};
+	struct side b;
+	size_t i;
+
+	/* EXTERNAL offered with dialback; "=" is the empty authzid */
+	inbound_tls(&b, true, XMPP_SASL_OK);
+	CU_ASSERT_STRING_EQUAL(written(&b), IN_REPLY OUR_FEAT_EXT);
+	CU_ASSERT_STRING_EQUAL(events(&b), "[header xmpp.test][tls][header xmpp.test]");
+	feed(&b, "<auth " SASL " mechanism='EXTERNAL'>=</auth>");
+	CU_ASSERT_STRING_EQUAL(written(&b), "<success " SASL "/>");
+	CU_ASSERT_STRING_EQUAL(events(&b), "[sasl-auth xmpp.test]"
+			       "[authed xmpp.test external]");
+	CU_ASSERT_EQUAL(xmpp_s2s_state(b.s), XMPP_S2S_OPENING);
+	/* the restarted stream: no EXTERNAL again, stanzas accepted */
+	feed(&b, IN_HDR);
+	CU_ASSERT_STRING_EQUAL(written(&b), IN_REPLY OUR_FEAT_DB);
+	CU_ASSERT_STRING_EQUAL(events(&b), "");
+	feed(&b, "<message from='bob@xmpp.test/x' to='alice@acme.test'>"
+	     "<body>hi</body></message>");
+	CU_ASSERT_STRING_EQUAL(events(&b), "[stanza xmpp.test]");
+	feed(&b, "<auth " SASL " mechanism='EXTERNAL'>=</auth>");
+	CU_ASSERT_STRING_EQUAL(written(&b), FAIL("invalid-mechanism"));
+	side_free(&b);
+
+	/* the restarted stream must come from the domain authenticated */
+	inbound_tls(&b, true, XMPP_SASL_OK);
+	feed(&b, "<auth " SASL " mechanism='EXTERNAL'>=</auth>");
+	(void)written(&b);
+	feed(&b, "<stream:stream " NS " from='evil.test' to='acme.test' "
+	     "version='1.0'>");
+	{
+		const char *w = written(&b);
+
+		if (!strstr(w, SE("invalid-from")))
+			printf("\nwrote %s [%s]\n", w, events(&b));
+		CU_ASSERT(strstr(w, SE("invalid-from")) != NULL);
+	}
+	CU_ASSERT_EQUAL(xmpp_s2s_state(b.s), XMPP_S2S_CLOSED);
+	side_free(&b);
+
+	/* the authzid may be the domain itself, base64 ("xmpp.test") */
+	inbound_tls(&b, true, XMPP_SASL_OK);
+	(void)written(&b);
+	feed(&b, "<auth " SASL " mechanism='EXTERNAL'>eG1wcC50ZXN0</auth>");
+	CU_ASSERT_STRING_EQUAL(written(&b), "<success " SASL "/>");
+	CU_ASSERT(xmpp_s2s_authed(b.s, "xmpp.test"));
+	side_free(&b);
+
+	/* the caller says no: a failure, the stream stays for dialback */
+	inbound_tls(&b, true, XMPP_SASL_NOT_AUTHORIZED);
+	(void)written(&b);
+	(void)events(&b);
+	feed(&b, "<auth " SASL " mechanism='EXTERNAL'>=</auth>");
+	CU_ASSERT_STRING_EQUAL(written(&b), FAIL("not-authorized"));
+	CU_ASSERT_STRING_EQUAL(events(&b), "[sasl-auth xmpp.test]"
+			       "[sasl-failed not-authorized]");
+	CU_ASSERT_EQUAL(xmpp_s2s_state(b.s), XMPP_S2S_READY);
+	CU_ASSERT(!xmpp_s2s_authed(b.s, "xmpp.test"));
+	side_free(&b);
+
+	/* no valid certificate: not offered, and refused when asked */
+	inbound_tls(&b, false, XMPP_SASL_OK);
+	CU_ASSERT_STRING_EQUAL(written(&b), IN_REPLY OUR_FEAT_DB);
+	feed(&b, "<auth " SASL " mechanism='EXTERNAL'>=</auth>");
+	CU_ASSERT_STRING_EQUAL(written(&b), FAIL("invalid-mechanism"));
+	CU_ASSERT_EQUAL(b.nauthed, 0);
+	side_free(&b);
+
+	for (i = 0; i < sizeof(tv) / sizeof(tv[0]); i++) {
+		const char *got;
+
+		inbound_tls(&b, true, XMPP_SASL_OK);
+		(void)written(&b);
+		(void)events(&b);
+		feed(&b, tv[i].auth);
+		got = written(&b);
+		if (strcmp(got, tv[i].want))
+			printf("\n%s: wrote\n%s\n", tv[i].what, got);
+		CU_ASSERT_STRING_EQUAL(got, tv[i].want);
+		CU_ASSERT_EQUAL(b.sasl_failed, tv[i].cond);
+		CU_ASSERT_EQUAL(b.nauthed, 0);
+		CU_ASSERT_EQUAL(xmpp_s2s_state(b.s), XMPP_S2S_READY);
+		side_free(&b);
+	}
+
+	/* decided later; nothing else may come meanwhile */
+	inbound_tls(&b, true, -1);
+	(void)written(&b);
+	feed(&b, "<auth " SASL " mechanism='EXTERNAL'>=</auth>");
+	CU_ASSERT_STRING_EQUAL(written(&b), "");
+	CU_ASSERT_EQUAL(xmpp_s2s_sasl_answer(b.s, XMPP_SASL_OK), 0);
+	CU_ASSERT_STRING_EQUAL(written(&b), "<success " SASL "/>");
+	CU_ASSERT_EQUAL(xmpp_s2s_sasl_answer(b.s, XMPP_SASL_OK), EINVAL);
+	side_free(&b);
+
+	inbound_tls(&b, true, -1);
+	(void)written(&b);
+	feed(&b, "<auth " SASL " mechanism='EXTERNAL'>=</auth>"
+	     "<db:result from='xmpp.test' to='acme.test'>00</db:result>");
+	CU_ASSERT_STRING_EQUAL(written(&b), SE("policy-violation"));
+	side_free(&b);
+}
+
+/* Our own two sides, both with certificates the other verified. */
+static void test_pair_external(void)
+{
+	struct side a, b;
+	struct xmpp_el *pres;
+
+	side_init(&a, XMPP_S2S_OUT, "acme.test", "xmpp.test", "acme-secret",
+		  NULL);
+	side_init(&b, XMPP_S2S_IN, "xmpp.test", NULL, "xmpp-secret",
+		  "s2s-E1");
+	a.peer = &b;
+	b.peer = &a;
+	a.ext = b.ext = true;
+	b.sasl_verdict = XMPP_SASL_OK;
+	CU_ASSERT_EQUAL(xmpp_s2s_start(a.s), 0);
+	pump(&a, &b);
+	CU_ASSERT_EQUAL(xmpp_s2s_state(a.s), XMPP_S2S_READY);
+	CU_ASSERT_EQUAL(xmpp_s2s_state(b.s), XMPP_S2S_READY);
+	CU_ASSERT_STRING_EQUAL(events(&a), "[tls][authed xmpp.test external]");
+	CU_ASSERT_STRING_EQUAL(events(&b), "[header acme.test][tls][header acme.test]"
+			       "[sasl-auth acme.test]"
+			       "[authed acme.test external]");
+
+	CU_ASSERT_EQUAL(xmpp_el_alloc(&pres, "presence", XMPP_NS_SERVER), 0);
+	(void)xmpp_el_set_attr(pres, "from", NULL, "alice.smith@acme.test");
+	(void)xmpp_el_set_attr(pres, "to", NULL, "bob@xmpp.test");
+	CU_ASSERT_EQUAL(xmpp_s2s_send(a.s, pres), 0);
+	pump(&a, &b);
+	CU_ASSERT_STRING_EQUAL(events(&b), "[stanza acme.test]");
+	mem_deref(pres);
+	side_free(&a);
+	side_free(&b);
+}
+
 /* Which features xmpp_features_offer() tells, from parsed elements. */
 static void offer_h(enum xmpp_ev ev, struct xmpp_el *el, void *arg)
 {
@@ -653,6 +997,7 @@ static CU_TestInfo s2s_tests[] = {
 	{"features offered", test_features_offer},
 	{"outbound closed at its features", test_outbound_features_close},
 	{"dialback key vectors", test_db_key},
+	{"the domain of a JID", test_jid_domain},
 	{"outbound against a server's transcript", test_outbound_transcript},
 	{"outbound and inbound together", test_pair},
 	{"a wrong dialback key", test_pair_wrong_key},
@@ -660,6 +1005,10 @@ static CU_TestInfo s2s_tests[] = {
 	{"inbound refusals", test_inbound_refusals},
 	{"inbound addressing", test_inbound_addressing},
 	{"outbound refusals", test_outbound_refusals},
+	{"SASL condition names", test_sasl_names},
+	{"SASL EXTERNAL outbound", test_outbound_external},
+	{"SASL EXTERNAL inbound", test_inbound_external},
+	{"SASL EXTERNAL both ends", test_pair_external},
 	CU_TEST_INFO_NULL,
 };
 
