@@ -31,6 +31,12 @@
 #                         each NOTIFY it gets is a line in $D/NAME.log
 # xf_streams_ok           status shows jabber up, streams in and out ready
 #                         with TLS valid
+# xf_bob_states           bob (logged in, approved asmith) goes through
+#                         away, dnd, unavailable, available: asmith's
+#                         device wbob (xf_watch) and her baresip see each
+#                         within 2 s
+# xf_asmith_states        asmith (watched by bob) publishes away, busy,
+#                         closed, open: bob sees each within 2 s
 : "${D:?}" "${NET:?}" "${DNS:?}" "${CNIP:?}" "${GWIP:?}" "${XDOM:?}" \
 	"${XIP:?}" "${XC2S:?}"
 XF_CN=$top_builddir/connector/stconnector
@@ -168,4 +174,45 @@ ok = (c["link"] == "up" and ("out", "ready", "valid") in d
       and ("in", "ready", "valid") in d)
 print(" ", c)
 sys.exit(0 if ok else 1)' "$D/status.json"
+}
+
+bobis()	# SHOW WANT-RE: bob sets SHOW, asmith's device logs WANT-RE
+{
+	mark "$D/wbob.log"
+	x bob "presence $1"
+	waits "$D/wbob.log" "$2" 2
+}
+
+xf_bob_states()
+{
+	te_check "bob away: asmith sees him away within 2 s" \
+		bobis away "NOTIFY state=active basic=<basic>open act=<rpid:away"
+	te_check "bob do not disturb: asmith sees him busy within 2 s" \
+		bobis dnd "NOTIFY state=active basic=<basic>open act=<rpid:busy"
+	te_check "bob unavailable: asmith sees him closed within 2 s" \
+		bobis unavailable "NOTIFY state=active basic=<basic>closed"
+	te_check "... and her baresip shows him Offline" \
+		sees alice Offline Bob 5
+	te_check "bob available: asmith sees him open within 2 s" \
+		bobis available "NOTIFY state=active basic=<basic>open act= -"
+	te_check "... and her baresip shows him Online" sees alice Online Bob 5
+}
+
+asmithis()	# BASIC ACTIVITY WANT-RE: asmith publishes, bob sees WANT-RE
+{
+	mark "$D/x.bob.log"
+	xf_pub "$1" "$2" || return 1
+	waits "$D/x.bob.log" "$3" 2
+}
+
+xf_asmith_states()
+{
+	te_check "asmith away: bob sees her away within 2 s" \
+		asmithis open away "^presence from=alice\\.smith@acme\\.test type=available show=away"
+	te_check "asmith do not disturb: bob sees her dnd within 2 s" \
+		asmithis open busy "^presence from=alice\\.smith@acme\\.test type=available show=dnd"
+	te_check "asmith's devices closed: bob sees her unavailable within 2 s" \
+		asmithis closed unknown "^presence from=alice\\.smith@acme\\.test type=unavailable"
+	te_check "asmith active again: bob sees her available within 2 s" \
+		asmithis open unknown "^presence from=alice\\.smith@acme\\.test type=available show=-"
 }

@@ -147,22 +147,7 @@ te_check "ejabberd's stream to us: from its own address $XIP, SASL EXTERNAL, TLS
 xf_watch wbob asmith alicepw $NET.122 5092 bob@ejab.test
 te_check "asmith's second device: bob open" \
 	te_wait_for "$D/wbob.log" "NOTIFY state=active basic=<basic>open act= -" 8
-bobis()	# SHOW WANT-RE: bob sets SHOW, asmith's device logs WANT-RE
-{
-	mark "$D/wbob.log"
-	x bob "presence $1"
-	waits "$D/wbob.log" "$2" 2
-}
-te_check "bob away: asmith sees him away within 2 s" \
-	bobis away "NOTIFY state=active basic=<basic>open act=<rpid:away"
-te_check "bob do not disturb: asmith sees him busy within 2 s" \
-	bobis dnd "NOTIFY state=active basic=<basic>open act=<rpid:busy"
-te_check "bob unavailable: asmith sees him closed within 2 s" \
-	bobis unavailable "NOTIFY state=active basic=<basic>closed"
-te_check "... and her baresip shows him Offline" sees alice Offline Bob 5
-te_check "bob available: asmith sees him open within 2 s" \
-	bobis available "NOTIFY state=active basic=<basic>open act= -"
-te_check "... and her baresip shows him Online" sees alice Online Bob 5
+xf_bob_states
 
 # ---- bob adds asmith -------------------------------------------------------
 mark "$D/x.bob.log"
@@ -171,20 +156,7 @@ te_check "bob's request is approved by our side (privacy all)" \
 	waits "$D/x.bob.log" "^subscribed from=alice\\.smith@acme\\.test" 15
 te_check "bob sees asmith online" \
 	waits "$D/x.bob.log" "^presence from=alice\\.smith@acme\\.test type=available show=-" 5
-pub()	# BASIC ACTIVITY WANT-RE
-{
-	mark "$D/x.bob.log"
-	xf_pub "$1" "$2" || return 1
-	waits "$D/x.bob.log" "$3" 2
-}
-te_check "asmith away: bob sees her away within 2 s" \
-	pub open away "^presence from=alice\\.smith@acme\\.test type=available show=away"
-te_check "asmith do not disturb: bob sees her dnd within 2 s" \
-	pub open busy "^presence from=alice\\.smith@acme\\.test type=available show=dnd"
-te_check "asmith's devices closed: bob sees her unavailable within 2 s" \
-	pub closed unknown "^presence from=alice\\.smith@acme\\.test type=unavailable"
-te_check "asmith active again: bob sees her available within 2 s" \
-	pub open unknown "^presence from=alice\\.smith@acme\\.test type=available show=-"
+xf_asmith_states
 
 # ---- chat both ways --------------------------------------------------------
 mark "$D/x.bob.log"
