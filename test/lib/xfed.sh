@@ -20,7 +20,9 @@
 #                         domain
 # xf_start                checks the file, starts connector (CNPID) and
 #                         gateway (GWPID), waits for the link
-# xuser NAME PASSWORD IP  NAME@XDOM logged in from IP (test/xmpp/xmppc.py):
+# xuser NAME PASSWORD IP [JID]
+#                         NAME@XDOM (or JID: a second login of one user)
+#                         logged in from IP (test/xmpp/xmppc.py):
 #                         commands with `x NAME LINE`, what the user sees
 #                         in $D/x.NAME.log; its PID in XU_NAME
 # xf_pub BASIC ACTIVITY   asmith's second device (sipp, $NET.121)
@@ -135,7 +137,7 @@ xuser()
 	rm -f "$D/x.$1.in"
 	mkfifo "$D/x.$1.in"
 	te_spawn "$D/x.$1.log" sh -c "exec /usr/bin/python3 '$XF_XC' \
-		$1@$XDOM $2 $3 $XIP $XC2S '$D/certs/ca.pem' <'$D/x.$1.in'"
+		${4:-$1@$XDOM} $2 $3 $XIP $XC2S '$D/certs/ca.pem' <'$D/x.$1.in'"
 	eval "XU_$1=\$TE_LASTPID"
 	sleep 86400 >"$D/x.$1.in" &
 	TE_PIDS="$TE_PIDS $!"

@@ -45,52 +45,31 @@ PS_C2S_PORT=5242
 
 te_init xmpp-sasl
 D=$TE_DIR
-CN=$top_builddir/connector/stconnector
-GW=$top_builddir/gateway/stgateway
-XC=$top_srcdir/test/xmpp/xmppc.py
 PEER=$top_srcdir/test/xmpp/s2speer.py
 NET=127.0.136
 DNS=$NET.53
 XIP=127.0.0.1
 CNIP=$NET.10
 GWIP=$NET.11
+XDOM=xmpp.test
+XC2S=$PS_C2S_PORT
 . "$top_srcdir/test/lib/baresip.sh"
+. "$top_srcdir/test/lib/xfed.sh"
 
 for tool in prosody dnsmasq certtool baresip; do
 	command -v $tool >/dev/null 2>&1 || PATH=$PATH:/usr/sbin
 done
 
-has()	# FILE ERE
-{
-	grep -Eq -- "$2" "$1" 2>/dev/null || { echo "  no match in $1: $2"; \
-		[ -f "$1" ] && sed 's/^/  | /' "$1" | tail -15; return 1; }
-}
 hasnt()	# FILE ERE
 {
 	! grep -Eq -- "$2" "$1" 2>/dev/null || { echo "  in $1: $2"; \
 		grep -E -- "$2" "$1" | head -5 | sed 's/^/  | /'; return 1; }
 }
-mark() { eval "M_$(echo "$1" | tr -c 'a-zA-Z0-9\n' _)=\$(wc -l <\"\$1\" 2>/dev/null || echo 0)"; }
-waits()	# FILE ERE SECONDS: ERE in FILE after its lines at mark FILE
-{
-	_v=M_$(echo "$1" | tr -c 'a-zA-Z0-9\n' _)
-	eval "_from=\${$_v:-0}"
-	_i=0 _n=$(($3 * 10))
-	while [ $_i -le $_n ]; do
-		tail -n +"$((_from + 1))" "$1" 2>/dev/null | grep -Eq -- "$2" &&
-			return 0
-		sleep 0.1
-		_i=$((_i + 1))
-	done
-	echo "  not in $1 within $3 s: $2"
-	tail -n +"$((_from + 1))" "$1" 2>/dev/null | tail -8 | sed 's/^/  | /'
-	return 1
-}
 # status PYTHON-EXPR: the connector's status (JSON) as s, jabber's
 # community as c; the check passes when EXPR is true
 status()
 {
-	"$CN" status --json -c "$D/acme.xml" >"$D/status.json" 2>&1
+	"$XF_CN" status --json -c "$D/acme.xml" >"$D/status.json" 2>&1
 	/usr/bin/python3 -c '
 import json, sys
 s = json.load(open(sys.argv[1]))
@@ -118,63 +97,9 @@ ps_adduser "$D/prosody" bob bobpw
 te_check "Prosody serves xmpp.test on $XIP:$PS_S2S_PORT" ps_start "$D/prosody"
 
 # ---- our community -----------------------------------------------------
-cp "$top_srcdir/conf/examples/acme.test.ldif" "$D/acme.test.ldif"
-mkdir -p "$D/run"
-cat >"$D/acme.xml" <<EOT
-<?xml version="1.0" encoding="UTF-8"?>
-<CommunityConfig>
-  <Community name="acme"><Domain>acme.test</Domain></Community>
-  <CommunityGateway name="acme-gw" SupportExternalCommunities="true"
-                    ConvertID="true" control="$D/run/gw.sock"
-                    pidFile="$D/run/gw.pid" retryInterval="5">
-    <ClientListen transport="udp" address="$GWIP" port="5060"/>
-    <ConnectorListen transport="tcp" address="$GWIP" port="5070"/>
-  </CommunityGateway>
-  <ExternCommunity name="jabber" protocol="xmpp">
-    <Domain>xmpp.test</Domain>
-  </ExternCommunity>
-  <CommunityConnector name="acme-edge" ip="$CNIP" control="$D/run/cn.sock"
-                      pidFile="$D/run/cn.pid" retryInterval="2">
-    <Gateway>acme-gw</Gateway>
-    <SupportedCommunity name="jabber" enabled="true"/>
-  </CommunityConnector>
-  <CommunityConnectivity><TrustedIP>$CNIP</TrustedIP></CommunityConnectivity>
-  <Directory backend="file">
-    <File>acme.test.ldif</File>
-    <Attributes id="uid" email="mail" password="userPassword"
-                privacy="description"/>
-    <Privacy default="all"/>
-    <Cache size="100" ttl="300" negativeTtl="30"/>
-  </Directory>
-  <Tls certificate="certs/sip.acme.test.pem" key="certs/sip.acme.test.key"
-       ca="certs/ca.pem" verify="required"/>
-  <Dns timeout="2000"><Server>$DNS:5353</Server></Dns>
-</CommunityConfig>
-EOT
-te_spawn "$D/cn.log" "$CN" -f -c "$D/acme.xml"
-CNPID=$TE_LASTPID
-te_check "stconnector starts, listening for XMPP servers on $CNIP:5269" \
-	te_wait_tcp $CNIP 5269 10
-te_spawn "$D/gw.log" "$GW" -f -c "$D/acme.xml"
-GWPID=$TE_LASTPID
-te_check "stgateway: connector link up" \
-	te_wait_for "$D/gw.log" "gw: connector up name=acme-edge" 10
+xf_community
+xf_start
 
-# xuser TAG JID PASSWORD IP: JID logged in at Prosody; commands to
-# $D/x.TAG.in, what the user sees in $D/x.TAG.log
-xuser()
-{
-	rm -f "$D/x.$1.in"
-	mkfifo "$D/x.$1.in"
-	te_spawn "$D/x.$1.log" sh -c "exec /usr/bin/python3 '$XC' \
-		$2 $3 $4 $XIP $PS_C2S_PORT '$D/certs/ca.pem' <'$D/x.$1.in'"
-	eval "XU_$1=\$TE_LASTPID"
-	sleep 86400 >"$D/x.$1.in" &
-	TE_PIDS="$TE_PIDS $!"
-	eval "XH_$1=\$!"
-	te_wait_for "$D/x.$1.log" "^online" 10
-}
-x() { te_fifo_write "$D/x.$1.in" "$2"; }
 bsgot()	# TEXT: asmith's baresip shows a message from bob with TEXT
 {
 	for _i in $(seq 50); do
@@ -185,7 +110,7 @@ bsgot()	# TEXT: asmith's baresip shows a message from bob with TEXT
 }
 
 te_check "bob@xmpp.test logs in at Prosody (slixmpp)" \
-	xuser bob bob@xmpp.test bobpw $NET.111
+	xuser bob bobpw $NET.111
 te_check "asmith registers with baresip" \
 	bs alice $NET.101 $GWIP "<sip:asmith@acme.test;transport=udp>;auth_pass=alicepw" \
 	'"Bob" <sip:bob@xmpp.test>' '<sip:bob@xmpp.test>'
@@ -240,7 +165,7 @@ ps_adduser "$D/prosody2" bob bobpw
 te_check "Prosody again, its s2s certificate for other.test" \
 	ps_start "$D/prosody2"
 te_check "bob@xmpp.test logs in again" \
-	xuser bob2 bob@xmpp.test bobpw $NET.112
+	xuser bob2 bobpw $NET.112 bob@xmpp.test
 
 cp "$D/cn.log" "$D/cn.log.1"
 mark "$D/cn.log"
