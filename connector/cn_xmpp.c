@@ -86,6 +86,8 @@ struct xcomm {
 	bool quiet;                     /* up with no stream: closed for
 					 * quiet, not for a fault */
 	uint64_t quiet_closes;
+	uint64_t quiet_rechecks;        /* presence asked again after */
+	bool rechecked;                 /* since it went quiet */
 	struct list queue;              /* struct xitem */
 	uint64_t retry_at;              /* ms: no outbound attempt before */
 	unsigned backoff_s;
@@ -1061,6 +1063,26 @@ static void conn_h(const struct sa *peer, void *arg)
 
 /* ---- the tick ---- */
 
+/*
+ * The last stream of a community closed for quiet.  Silence proves
+ * nothing about the partner: it may have died or restarted meanwhile,
+ * and its users' presence with it.  What we show of its contacts is
+ * asked again now (the translation probes what our users watch there),
+ * so one new stream opens: a partner that is gone takes the link down,
+ * one that is there answers with what is true now.  Where nobody of
+ * ours watches anybody there, nothing is sent and the link just stays
+ * up.
+ */
+static void quiet_recheck(struct cn_xmpp *x, struct xcomm *c)
+{
+	c->rechecked = true;
+	++c->quiet_rechecks;
+	dmn_log(DMN_LOG_INFO, "cn: xmpp community=%s quiet: asking its "
+		"contacts' presence again", c->name);
+	if (x->h.recheck)
+		x->h.recheck(c->name, x->h.arg);
+}
+
 static void tick_h(void *arg)
 {
 	struct cn_xmpp *x = arg;
@@ -1091,6 +1113,7 @@ static void tick_h(void *arg)
 			struct xcomm *c = st->authed ? st->xc : NULL;
 
 			if (c) {
+				c->rechecked = c->quiet && c->rechecked;
 				c->quiet = true;
 				++c->quiet_closes;
 				st->quiet_close = true;
@@ -1106,6 +1129,12 @@ static void tick_h(void *arg)
 		}
 		if (st->authed && now - st->last_tx > CN_XMPP_KA_S * 1000ULL)
 			(void)xmpp_s2s_keepalive(st->s);
+	}
+	LIST_FOREACH(&x->comms, ce) {
+		struct xcomm *c = ce->data;
+
+		if (c->quiet && !c->rechecked && !comm_has_stream(x, c, NULL))
+			quiet_recheck(x, c);
 	}
 }
 
@@ -1271,6 +1300,7 @@ struct dmn_st *cn_xmpp_status(struct cn_xmpp *x, struct dmn_st *root)
 		dmn_st_int(it, "untrusted_ip", (int64_t)c->untrusted);
 		dmn_st_int(it, "tls_refused", (int64_t)c->tls_refused);
 		dmn_st_int(it, "quiet_closes", (int64_t)c->quiet_closes);
+		dmn_st_int(it, "quiet_rechecks", (int64_t)c->quiet_rechecks);
 		dmn_st_int(it, "waiting", (int64_t)list_count(&c->queue));
 		dmn_st_int(it, "sasl_fallbacks", (int64_t)c->sasl_fallbacks);
 		if (c->last_error[0])

@@ -37,12 +37,16 @@ struct cn_xmpp;
  * the ExternCommunity.  The handler may keep the element (mem_ref).
  * link: the community's streams came up (up: a stanza can be sent
  * now) or all of them went away (presence learned over them is stale).
+ * recheck: the community's streams all closed for quiet, its link
+ * stays up; what is shown of its contacts should be asked again (the
+ * asking opens a stream, and shows whether the partner is still there).
  * recv NULL: every stanza that needs an answer gets a
  * service-unavailable error.
  */
 struct cn_xmpp_handlers {
 	void (*recv)(const char *comm, struct xmpp_el *stanza, void *arg);
 	void (*link)(const char *comm, bool up, void *arg);
+	void (*recheck)(const char *comm, void *arg);
 	void *arg;
 };
 

@@ -1204,6 +1204,23 @@ static void link_h(const char *comm, bool up, void *arg)
 	}
 }
 
+/* Quiet for long: the contacts our watchers were told of are probed
+ * again (only those approved: a request still waiting is not repeated
+ * to the contact). */
+static void recheck_h(const char *comm, void *arg)
+{
+	struct cn_xsip *xs = arg;
+	struct le *le;
+
+	for (le = xs->dlgs.head; le; le = le->next) {
+		struct xs_dlg *d = le->data;
+
+		if (d->dir == XS_OUT && d->active && !d->ask &&
+		    !strcmp(d->comm, comm))
+			out_subscribe(d, false);
+	}
+}
+
 /* ---- expiry ---- */
 
 void cn_xsip_tick(struct cn_xsip *xs, uint64_t now)
@@ -1269,7 +1286,7 @@ static void xsip_destructor(void *arg)
 
 int cn_xsip_alloc(struct cn_xsip **xsp, struct cn_px *px)
 {
-	struct cn_xmpp_handlers h = {recv_h, link_h, NULL};
+	struct cn_xmpp_handlers h = {recv_h, link_h, recheck_h, NULL};
 	struct cn_xsip *xs;
 	int err = 0;
 
