@@ -33,7 +33,11 @@
  *     communities to certificates and addresses both, and does not
  *     fall back to asking the peer's own server (plain dialback),
  *     which proves only DNS.  An EXTERNAL refused is answered with the
- *     RFC 6120 condition and counted (sasl_refused).
+ *     RFC 6120 condition and counted (sasl_refused).  The first
+ *     claim accepted binds the stream to its community for good: a
+ *     later one of another community's domain is refused and counted
+ *     there (other_community), so the stream's link, stanzas and end
+ *     stay the first community's.
  *
  * The dialback secret is random per process: keys made before a restart
  * are unknown to the restarted connector, whose streams are new anyway.
@@ -95,6 +99,8 @@ struct xcomm {
 	uint64_t errs[XMPP_SERR_MAX];
 	uint64_t sasl_refused[XMPP_SASL_MAX]; /* <failure/> we sent */
 	uint64_t sasl_fallbacks;        /* out: EXTERNAL failed, dialback */
+	uint64_t other_claims;          /* its domain claimed on a stream
+					 * of another community, refused */
 };
 
 struct xitem {
@@ -494,6 +500,8 @@ enum verdict {
 	V_NO_TRUST_SET, /* its addresses cannot be had */
 	V_UNTRUSTED,    /* not from an address of the domain */
 	V_NO_CERT,      /* no valid certificate for the domain */
+	V_OTHER,        /* another community's, on an authenticated
+			 * stream (other_community) */
 };
 
 /*
@@ -519,8 +527,11 @@ static enum verdict inbound_check(struct xstream *st, const char *domain,
 				"xmpp domain=%s", domain);
 		return V_UNKNOWN;
 	}
-	stream_comm(st, ex->name);
-	c = st->xc;
+	/* an authenticated stream stays its community's (other_community
+	 * refused the claims of others'): counts go to the one claimed */
+	if (!st->authed)
+		stream_comm(st, ex->name);
+	c = comm_get(x, ex->name);
 
 	err = cn_resolve_trust(x->px->res, ex, domain, &set);
 	if (err == EAGAIN && !st->rreq && !st->pending[0]) {
@@ -569,13 +580,42 @@ static enum verdict inbound_check(struct xstream *st, const char *domain,
 	return V_OK;
 }
 
+/*
+ * A claim on a stream already authenticated for a community, of a
+ * domain of another one: one stream is one community's (its link, its
+ * stanzas, its contacts' presence), so the claim is refused -- counted
+ * for the community claimed, found here, never by rebinding the
+ * stream -- and the stream stays what it was.  A server that is both
+ * domains' opens a stream for each.
+ */
+static bool other_community(struct xstream *st, const char *domain)
+{
+	struct cn_xmpp *x = st->x;
+	const struct cfg_extern *ex;
+	struct xcomm *c;
+
+	if (!st->authed || !st->xc)
+		return false;
+	ex = xmpp_extern_of(x, domain);
+	if (!ex || !strcmp(ex->name, st->comm))
+		return false;
+	c = comm_get(x, ex->name);
+	if (c)
+		++c->other_claims;
+	dmn_log(DMN_LOG_INFO, "cn: xmpp stream in community=%s peer=%s "
+		"domain=%s refused reason=other-community claimed=%s",
+		st->comm, st->peerstr, domain, ex->name);
+	return true;
+}
+
 /* Inbound db:result or SASL EXTERNAL <auth/>: is this peer that
  * domain?  Answered with the mechanism's own words; a peer from the
  * wrong address or without the certificate loses the stream too. */
 static void inbound_auth(struct xstream *st, const char *domain,
 			 bool sasl)
 {
-	const enum verdict v = inbound_check(st, domain, sasl);
+	const enum verdict v = other_community(st, domain) ? V_OTHER :
+		inbound_check(st, domain, sasl);
 	enum xmpp_serr close = XMPP_SERR_NONE;
 
 	switch (v) {
@@ -587,6 +627,7 @@ static void inbound_auth(struct xstream *st, const char *domain,
 			 sizeof(st->auth));
 		break;
 	case V_UNKNOWN:
+	case V_OTHER:
 		break;
 	case V_NO_TRUST_SET:
 		close = XMPP_SERR_REMOTE_CONNECTION_FAILED;
@@ -1273,6 +1314,8 @@ struct dmn_st *cn_xmpp_status(struct cn_xmpp *x, struct dmn_st *root)
 		dmn_st_int(it, "quiet_closes", (int64_t)c->quiet_closes);
 		dmn_st_int(it, "waiting", (int64_t)list_count(&c->queue));
 		dmn_st_int(it, "sasl_fallbacks", (int64_t)c->sasl_fallbacks);
+		dmn_st_int(it, "other_community_claims",
+			   (int64_t)c->other_claims);
 		if (c->last_error[0])
 			dmn_st_str(it, "last_error", c->last_error);
 		er = dmn_st_section(it, "sasl_refused");

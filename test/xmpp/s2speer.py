@@ -21,6 +21,10 @@ flushed at once.
         auth:MECH:AUTHZID   <auth/> (AUTHZID "=" for empty); prints
                             "auth success" or "auth failure COND"; on
                             success the stream restarts (features again)
+        db:FROM             a db:result claiming FROM (any key: the
+                            receiving server checks the certificate
+                            and the address); prints "db-result FROM
+                            type=T"
         message:JID:TEXT    a chat message from bob@DOMAIN
         wait:SECONDS        read and print what arrives meanwhile
       Stream errors print "stream-error COND"; the end "closed".
@@ -275,6 +279,20 @@ def connect(argv):
                     if tag(el) == '{%s}failure' % NS_SASL:
                         say('auth failure %s' %
                             (el[0].tag.split('}')[1] if len(el) else '-'))
+                        break
+                    show(el)
+            elif what == 'db':
+                st.send("<db:result from='%s' to='%s'>0123456789abcdef"
+                        "</db:result>" % (rest, to))
+                while True:
+                    kind, el = st.next()
+                    if kind == 'end':
+                        raise EOFError
+                    if kind != 'el':
+                        continue
+                    if tag(el) == '{%s}result' % NS_DB:
+                        say('db-result %s type=%s' %
+                            (el.get('to'), el.get('type', 'none')))
                         break
                     show(el)
             elif what == 'message':
