@@ -45,7 +45,9 @@
  * Timers (one tick a second): a stanza waits at most CN_XMPP_WAIT_MS
  * for its stream (then ETIMEDOUT); a stream quiet for CN_XMPP_KA_S gets
  * a whitespace keep-alive, one that heard nothing for xmppIdleTimeout is
- * closed (connection-timeout); a failed outbound attempt is not retried
+ * closed (connection-timeout), and so is one not authenticated
+ * CN_XMPP_AUTH_MS after it began, whatever it sent; a failed outbound
+ * attempt is not retried
  * for a backoff that doubles from 1 s to CN_XMPP_BACKOFF_MAX_S, and a
  * stanza sent meanwhile fails at once with the last error.
  *
@@ -75,6 +77,9 @@ enum {
 	CN_XMPP_BACKOFF_MAX_S = 60,
 	CN_XMPP_QUEUE_MAX     = 256,   /* stanzas waiting per community */
 	CN_XMPP_STREAMS_MAX   = 256,   /* streams at once */
+	CN_XMPP_UNAUTH_IN_MAX = 64,    /* of them inbound, not yet
+					* authenticated */
+	CN_XMPP_AUTH_MS       = 20000, /* to authenticate, from the start */
 	CN_XMPP_NAME_MAX      = 256,
 	CN_XMPP_BATCH_MAX     = 65536, /* bytes of stanzas in one write */
 };
@@ -143,6 +148,7 @@ struct xstream {
 	char verdict[24];
 	uint64_t in, out;
 	uint64_t last_rx, last_tx;      /* ms */
+	uint64_t created;               /* ms */
 	time_t since;
 };
 
@@ -159,6 +165,10 @@ struct cn_xmpp {
 	struct tmr tick, tell;
 	char secret[65];
 	bool listening;
+	uint64_t auth_timeouts;         /* closed: not authenticated in
+					 * CN_XMPP_AUTH_MS */
+	uint64_t unauth_refused;        /* connections refused: already
+					 * CN_XMPP_UNAUTH_IN_MAX */
 };
 
 static uint64_t now_ms(void)
@@ -901,7 +911,7 @@ static int stream_alloc(struct xstream **stp, struct cn_xmpp *x,
 	st->x = x;
 	st->dir = dir;
 	st->since = time(NULL);
-	st->last_rx = st->last_tx = now_ms();
+	st->created = st->last_rx = st->last_tx = now_ms();
 	str_ncpy(st->local, local, sizeof(st->local));
 	if (remote)
 		str_ncpy(st->remote, remote, sizeof(st->remote));
@@ -1075,6 +1085,27 @@ int cn_xmpp_send(struct cn_xmpp *x, const char *comm,
 
 /* ---- inbound ---- */
 
+static unsigned unauth_in(const struct cn_xmpp *x)
+{
+	const struct le *le;
+	unsigned n = 0;
+
+	LIST_FOREACH(&x->streams, le) {
+		const struct xstream *st = le->data;
+
+		if (st->dir == XMPP_S2S_IN && !st->authed)
+			++n;
+	}
+	return n;
+}
+
+/*
+ * A connection to the listener.  Those that have not authenticated
+ * have places of their own (CN_XMPP_UNAUTH_IN_MAX), fewer than all
+ * streams': whoever holds them open cannot take the places of our
+ * outbound streams or of streams authenticated, and each goes after
+ * CN_XMPP_AUTH_MS anyway.
+ */
 static void conn_h(const struct sa *peer, void *arg)
 {
 	struct cn_xmpp *x = arg;
@@ -1082,6 +1113,17 @@ static void conn_h(const struct sa *peer, void *arg)
 	struct xstream *st;
 	int err;
 
+	if (unauth_in(x) >= CN_XMPP_UNAUTH_IN_MAX) {
+		char ip[CN_ADDR_MAX];
+
+		re_snprintf(ip, sizeof(ip), "%j", peer);
+		++x->unauth_refused;
+		cn_count_reject(x->px->cn, NULL, CN_R_CONN_LIMIT, ip,
+				"xmpp streams not authenticated=%u",
+				(unsigned)CN_XMPP_UNAUTH_IN_MAX);
+		tcp_reject(x->ts);
+		return;
+	}
 	if (!cfg->community.domains.n ||
 	    stream_alloc(&st, x, XMPP_S2S_IN, cfg->community.domains.v[0],
 			 NULL)) {
@@ -1140,7 +1182,10 @@ static void tick_h(void *arg)
 			stream_end(st, ETIMEDOUT, "idle");
 			continue;
 		}
-		if (!st->authed && now - st->last_rx > CN_XMPP_WAIT_MS * 2) {
+		/* from the start: bytes (whitespace is allowed) do not
+		 * buy a stream more time to authenticate */
+		if (!st->authed && now - st->created > CN_XMPP_AUTH_MS) {
+			++x->auth_timeouts;
 			xmpp_s2s_close(st->s, XMPP_SERR_CONNECTION_TIMEOUT);
 			stream_end(st, ETIMEDOUT, "no authentication in time");
 			continue;
@@ -1296,6 +1341,11 @@ struct dmn_st *cn_xmpp_status(struct cn_xmpp *x, struct dmn_st *root)
 	else
 		dmn_st_str(xs, "listen", "off (no XMPP community enabled now)");
 	dmn_st_str(xs, "auth_inbound", "sasl-external, dialback+cert");
+	dmn_st_int(xs, "unauthenticated_in", (int64_t)unauth_in(x));
+	dmn_st_int(xs, "unauthenticated_in_max",
+		   (int64_t)CN_XMPP_UNAUTH_IN_MAX);
+	dmn_st_int(xs, "unauthenticated_refused", (int64_t)x->unauth_refused);
+	dmn_st_int(xs, "auth_timeouts", (int64_t)x->auth_timeouts);
 	cl = dmn_st_list(xs, "communities");
 	LIST_FOREACH(&x->comms, le) {
 		const struct xcomm *c = le->data;

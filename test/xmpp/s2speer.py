@@ -26,6 +26,8 @@ flushed at once.
                             and the address); prints "db-result FROM
                             type=T"
         message:JID:TEXT    a chat message from bob@DOMAIN
+        space:SECONDS       a whitespace keep-alive every 2 s for
+                            SECONDS, printing what arrives meanwhile
         wait:SECONDS        read and print what arrives meanwhile
       Stream errors print "stream-error COND"; the end "closed".
 """
@@ -295,6 +297,19 @@ def connect(argv):
                             (el.get('to'), el.get('type', 'none')))
                         break
                     show(el)
+            elif what == 'space':
+                end = time.time() + float(rest)
+                while time.time() < end:
+                    st.send(' ')
+                    try:
+                        kind, el = st.next(min(2, max(0.1,
+                                                      end - time.time())))
+                    except socket.timeout:
+                        continue
+                    if kind == 'end':
+                        raise EOFError
+                    if kind == 'el':
+                        show(el)
             elif what == 'message':
                 jid, _, text = rest.partition(':')
                 st.send("<message from='bob@%s/peer' to='%s' type='chat'>"

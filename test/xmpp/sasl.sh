@@ -12,6 +12,7 @@
 #   127.0.136.11       acme's stgateway
 #   127.0.136.101      baresip as asmith (Alice.Smith@acme.test)
 #   127.0.136.111/112  slixmpp (test/xmpp/xmppc.py) as bob@xmpp.test
+#   127.0.136.98       connections that never authenticate
 #   127.0.136.97       other.test's address in the DNS (a second XMPP
 #                      community, jabber2; nothing listens)
 #
@@ -43,6 +44,12 @@
 #    then success, a stream restart and bob's message to asmith; from
 #    127.0.136.99, not an address of xmpp.test, its EXTERNAL is refused
 #    and the stream closed (untrusted-ip).  Status counts each.
+# 5. Streams that never authenticate: one from 127.0.136.98 sends a
+#    whitespace keep-alive every 2 s after STARTTLS and is closed
+#    (connection-timeout) 20 s after it began all the same; while it
+#    lasts, 70 more connections from that address: 63 are held, the
+#    rest refused at once, so that such streams never hold more than
+#    64 of the 256 places.  Status and the log count both.
 set -u
 
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -301,6 +308,49 @@ te_check "status: each refused EXTERNAL counted by its condition" \
 c["sasl_refused"] == {"invalid-authzid": 1, "invalid-mechanism": 1,
                       "not-authorized": 1}
 and c["untrusted_ip"] == 1'
+
+# ---- 5. streams that never authenticate ------------------------------------
+mark "$D/cn.log"
+te_spawn "$D/slow.log" /usr/bin/python3 "$PEER" connect xmpp.test acme.test \
+	$NET.98 $CNIP 5269 "$C/xmpp.test.pem" "$C/xmpp.test.key" "$C/ca.pem" \
+	space:40
+te_check "a stream from $NET.98 has STARTTLS done, then only whitespace" \
+	te_wait_for "$D/slow.log" "^features 2 " 5
+te_spawn "$D/many.log" /usr/bin/python3 -c '
+import select, socket, sys, time
+socks = []
+for i in range(70):
+    s = socket.socket()
+    s.bind((sys.argv[1], 0))
+    s.connect((sys.argv[2], 5269))
+    socks.append(s)
+time.sleep(1.5)
+gone = 0
+for s in socks:
+    if select.select([s], [], [], 0)[0]:
+        try:
+            gone += not s.recv(1)
+        except OSError:
+            gone += 1
+print("refused=%d" % gone, flush=True)
+time.sleep(5)' $NET.98 $CNIP
+te_check "70 more connections from $NET.98: 63 held, 7 refused at once" \
+	te_wait_for "$D/many.log" "^refused=7$" 5
+te_check "  status: 64 streams not authenticated, 7 refused" \
+	status '
+s["xmpp"]["unauthenticated_in"] == 64
+and s["xmpp"]["unauthenticated_in_max"] == 64
+and s["xmpp"]["unauthenticated_refused"] == 7'
+te_check "  logged and counted conn-limit" \
+	has "$D/cn.log" "reject reason=conn-limit community=- src=$NET\\.98 detail=\"xmpp streams not authenticated=64\""
+te_check "the whitespace stream is closed 20 s after it began: connection-timeout" \
+	te_wait_for "$D/slow.log" "^stream-error connection-timeout" 25
+te_check "  logged: no authentication in time" \
+	has "$D/cn.log" "xmpp stream in community=jabber peer=$NET\\.98:[0-9]+ domain=- closed reason=\"no authentication in time\""
+te_check "  status counts it" \
+	status 's["xmpp"]["auth_timeouts"] >= 1
+and s["xmpp"]["unauthenticated_in"] == 0
+and c["stream_errors"].get("connection-timeout", 0) >= 1'
 
 bs_cmd alice /quit
 te_stop "$GWPID"
