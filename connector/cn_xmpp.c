@@ -33,7 +33,11 @@
  *     communities to certificates and addresses both, and does not
  *     fall back to asking the peer's own server (plain dialback),
  *     which proves only DNS.  An EXTERNAL refused is answered with the
- *     RFC 6120 condition and counted (sasl_refused).
+ *     RFC 6120 condition and counted (sasl_refused).  The first
+ *     claim accepted binds the stream to its community for good: a
+ *     later one of another community's domain is refused and counted
+ *     there (other_community), so the stream's link, stanzas and end
+ *     stay the first community's.
  *
  * The dialback secret is random per process: keys made before a restart
  * are unknown to the restarted connector, whose streams are new anyway.
@@ -41,7 +45,9 @@
  * Timers (one tick a second): a stanza waits at most CN_XMPP_WAIT_MS
  * for its stream (then ETIMEDOUT); a stream quiet for CN_XMPP_KA_S gets
  * a whitespace keep-alive, one that heard nothing for xmppIdleTimeout is
- * closed (connection-timeout); a failed outbound attempt is not retried
+ * closed (connection-timeout), and so is one not authenticated
+ * CN_XMPP_AUTH_MS after it began, whatever it sent; a failed outbound
+ * attempt is not retried
  * for a backoff that doubles from 1 s to CN_XMPP_BACKOFF_MAX_S, and a
  * stanza sent meanwhile fails at once with the last error.
  *
@@ -71,6 +77,9 @@ enum {
 	CN_XMPP_BACKOFF_MAX_S = 60,
 	CN_XMPP_QUEUE_MAX     = 256,   /* stanzas waiting per community */
 	CN_XMPP_STREAMS_MAX   = 256,   /* streams at once */
+	CN_XMPP_UNAUTH_IN_MAX = 64,    /* of them inbound, not yet
+					* authenticated */
+	CN_XMPP_AUTH_MS       = 20000, /* to authenticate, from the start */
 	CN_XMPP_NAME_MAX      = 256,
 	CN_XMPP_BATCH_MAX     = 65536, /* bytes of stanzas in one write */
 };
@@ -97,6 +106,8 @@ struct xcomm {
 	uint64_t errs[XMPP_SERR_MAX];
 	uint64_t sasl_refused[XMPP_SASL_MAX]; /* <failure/> we sent */
 	uint64_t sasl_fallbacks;        /* out: EXTERNAL failed, dialback */
+	uint64_t other_claims;          /* its domain claimed on a stream
+					 * of another community, refused */
 };
 
 struct xitem {
@@ -139,6 +150,7 @@ struct xstream {
 	char verdict[24];
 	uint64_t in, out;
 	uint64_t last_rx, last_tx;      /* ms */
+	uint64_t created;               /* ms */
 	time_t since;
 };
 
@@ -155,6 +167,10 @@ struct cn_xmpp {
 	struct tmr tick, tell;
 	char secret[65];
 	bool listening;
+	uint64_t auth_timeouts;         /* closed: not authenticated in
+					 * CN_XMPP_AUTH_MS */
+	uint64_t unauth_refused;        /* connections refused: already
+					 * CN_XMPP_UNAUTH_IN_MAX */
 };
 
 static uint64_t now_ms(void)
@@ -496,6 +512,8 @@ enum verdict {
 	V_NO_TRUST_SET, /* its addresses cannot be had */
 	V_UNTRUSTED,    /* not from an address of the domain */
 	V_NO_CERT,      /* no valid certificate for the domain */
+	V_OTHER,        /* another community's, on an authenticated
+			 * stream (other_community) */
 };
 
 /*
@@ -521,8 +539,11 @@ static enum verdict inbound_check(struct xstream *st, const char *domain,
 				"xmpp domain=%s", domain);
 		return V_UNKNOWN;
 	}
-	stream_comm(st, ex->name);
-	c = st->xc;
+	/* an authenticated stream stays its community's (other_community
+	 * refused the claims of others'): counts go to the one claimed */
+	if (!st->authed)
+		stream_comm(st, ex->name);
+	c = comm_get(x, ex->name);
 
 	err = cn_resolve_trust(x->px->res, ex, domain, &set);
 	if (err == EAGAIN && !st->rreq && !st->pending[0]) {
@@ -571,13 +592,42 @@ static enum verdict inbound_check(struct xstream *st, const char *domain,
 	return V_OK;
 }
 
+/*
+ * A claim on a stream already authenticated for a community, of a
+ * domain of another one: one stream is one community's (its link, its
+ * stanzas, its contacts' presence), so the claim is refused -- counted
+ * for the community claimed, found here, never by rebinding the
+ * stream -- and the stream stays what it was.  A server that is both
+ * domains' opens a stream for each.
+ */
+static bool other_community(struct xstream *st, const char *domain)
+{
+	struct cn_xmpp *x = st->x;
+	const struct cfg_extern *ex;
+	struct xcomm *c;
+
+	if (!st->authed || !st->xc)
+		return false;
+	ex = xmpp_extern_of(x, domain);
+	if (!ex || !strcmp(ex->name, st->comm))
+		return false;
+	c = comm_get(x, ex->name);
+	if (c)
+		++c->other_claims;
+	dmn_log(DMN_LOG_INFO, "cn: xmpp stream in community=%s peer=%s "
+		"domain=%s refused reason=other-community claimed=%s",
+		st->comm, st->peerstr, domain, ex->name);
+	return true;
+}
+
 /* Inbound db:result or SASL EXTERNAL <auth/>: is this peer that
  * domain?  Answered with the mechanism's own words; a peer from the
  * wrong address or without the certificate loses the stream too. */
 static void inbound_auth(struct xstream *st, const char *domain,
 			 bool sasl)
 {
-	const enum verdict v = inbound_check(st, domain, sasl);
+	const enum verdict v = other_community(st, domain) ? V_OTHER :
+		inbound_check(st, domain, sasl);
 	enum xmpp_serr close = XMPP_SERR_NONE;
 
 	switch (v) {
@@ -589,6 +639,7 @@ static void inbound_auth(struct xstream *st, const char *domain,
 			 sizeof(st->auth));
 		break;
 	case V_UNKNOWN:
+	case V_OTHER:
 		break;
 	case V_NO_TRUST_SET:
 		close = XMPP_SERR_REMOTE_CONNECTION_FAILED;
@@ -862,7 +913,7 @@ static int stream_alloc(struct xstream **stp, struct cn_xmpp *x,
 	st->x = x;
 	st->dir = dir;
 	st->since = time(NULL);
-	st->last_rx = st->last_tx = now_ms();
+	st->created = st->last_rx = st->last_tx = now_ms();
 	str_ncpy(st->local, local, sizeof(st->local));
 	if (remote)
 		str_ncpy(st->remote, remote, sizeof(st->remote));
@@ -1036,6 +1087,27 @@ int cn_xmpp_send(struct cn_xmpp *x, const char *comm,
 
 /* ---- inbound ---- */
 
+static unsigned unauth_in(const struct cn_xmpp *x)
+{
+	const struct le *le;
+	unsigned n = 0;
+
+	LIST_FOREACH(&x->streams, le) {
+		const struct xstream *st = le->data;
+
+		if (st->dir == XMPP_S2S_IN && !st->authed)
+			++n;
+	}
+	return n;
+}
+
+/*
+ * A connection to the listener.  Those that have not authenticated
+ * have places of their own (CN_XMPP_UNAUTH_IN_MAX), fewer than all
+ * streams': whoever holds them open cannot take the places of our
+ * outbound streams or of streams authenticated, and each goes after
+ * CN_XMPP_AUTH_MS anyway.
+ */
 static void conn_h(const struct sa *peer, void *arg)
 {
 	struct cn_xmpp *x = arg;
@@ -1043,6 +1115,17 @@ static void conn_h(const struct sa *peer, void *arg)
 	struct xstream *st;
 	int err;
 
+	if (unauth_in(x) >= CN_XMPP_UNAUTH_IN_MAX) {
+		char ip[CN_ADDR_MAX];
+
+		re_snprintf(ip, sizeof(ip), "%j", peer);
+		++x->unauth_refused;
+		cn_count_reject(x->px->cn, NULL, CN_R_CONN_LIMIT, ip,
+				"xmpp streams not authenticated=%u",
+				(unsigned)CN_XMPP_UNAUTH_IN_MAX);
+		tcp_reject(x->ts);
+		return;
+	}
 	if (!cfg->community.domains.n ||
 	    stream_alloc(&st, x, XMPP_S2S_IN, cfg->community.domains.v[0],
 			 NULL)) {
@@ -1122,7 +1205,10 @@ static void tick_h(void *arg)
 			stream_end(st, ETIMEDOUT, "idle");
 			continue;
 		}
-		if (!st->authed && now - st->last_rx > CN_XMPP_WAIT_MS * 2) {
+		/* from the start: bytes (whitespace is allowed) do not
+		 * buy a stream more time to authenticate */
+		if (!st->authed && now - st->created > CN_XMPP_AUTH_MS) {
+			++x->auth_timeouts;
 			xmpp_s2s_close(st->s, XMPP_SERR_CONNECTION_TIMEOUT);
 			stream_end(st, ETIMEDOUT, "no authentication in time");
 			continue;
@@ -1284,6 +1370,11 @@ struct dmn_st *cn_xmpp_status(struct cn_xmpp *x, struct dmn_st *root)
 	else
 		dmn_st_str(xs, "listen", "off (no XMPP community enabled now)");
 	dmn_st_str(xs, "auth_inbound", "sasl-external, dialback+cert");
+	dmn_st_int(xs, "unauthenticated_in", (int64_t)unauth_in(x));
+	dmn_st_int(xs, "unauthenticated_in_max",
+		   (int64_t)CN_XMPP_UNAUTH_IN_MAX);
+	dmn_st_int(xs, "unauthenticated_refused", (int64_t)x->unauth_refused);
+	dmn_st_int(xs, "auth_timeouts", (int64_t)x->auth_timeouts);
 	cl = dmn_st_list(xs, "communities");
 	LIST_FOREACH(&x->comms, le) {
 		const struct xcomm *c = le->data;
@@ -1303,6 +1394,8 @@ struct dmn_st *cn_xmpp_status(struct cn_xmpp *x, struct dmn_st *root)
 		dmn_st_int(it, "quiet_rechecks", (int64_t)c->quiet_rechecks);
 		dmn_st_int(it, "waiting", (int64_t)list_count(&c->queue));
 		dmn_st_int(it, "sasl_fallbacks", (int64_t)c->sasl_fallbacks);
+		dmn_st_int(it, "other_community_claims",
+			   (int64_t)c->other_claims);
 		if (c->last_error[0])
 			dmn_st_str(it, "last_error", c->last_error);
 		er = dmn_st_section(it, "sasl_refused");

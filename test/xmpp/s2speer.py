@@ -21,7 +21,13 @@ flushed at once.
         auth:MECH:AUTHZID   <auth/> (AUTHZID "=" for empty); prints
                             "auth success" or "auth failure COND"; on
                             success the stream restarts (features again)
+        db:FROM             a db:result claiming FROM (any key: the
+                            receiving server checks the certificate
+                            and the address); prints "db-result FROM
+                            type=T"
         message:JID:TEXT    a chat message from bob@DOMAIN
+        space:SECONDS       a whitespace keep-alive every 2 s for
+                            SECONDS, printing what arrives meanwhile
         wait:SECONDS        read and print what arrives meanwhile
       Stream errors print "stream-error COND"; the end "closed".
 """
@@ -277,6 +283,33 @@ def connect(argv):
                             (el[0].tag.split('}')[1] if len(el) else '-'))
                         break
                     show(el)
+            elif what == 'db':
+                st.send("<db:result from='%s' to='%s'>0123456789abcdef"
+                        "</db:result>" % (rest, to))
+                while True:
+                    kind, el = st.next()
+                    if kind == 'end':
+                        raise EOFError
+                    if kind != 'el':
+                        continue
+                    if tag(el) == '{%s}result' % NS_DB:
+                        say('db-result %s type=%s' %
+                            (el.get('to'), el.get('type', 'none')))
+                        break
+                    show(el)
+            elif what == 'space':
+                end = time.time() + float(rest)
+                while time.time() < end:
+                    st.send(' ')
+                    try:
+                        kind, el = st.next(min(2, max(0.1,
+                                                      end - time.time())))
+                    except socket.timeout:
+                        continue
+                    if kind == 'end':
+                        raise EOFError
+                    if kind == 'el':
+                        show(el)
             elif what == 'message':
                 jid, _, text = rest.partition(':')
                 st.send("<message from='bob@%s/peer' to='%s' type='chat'>"

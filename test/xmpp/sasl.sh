@@ -12,6 +12,9 @@
 #   127.0.136.11       acme's stgateway
 #   127.0.136.101      baresip as asmith (Alice.Smith@acme.test)
 #   127.0.136.111/112  slixmpp (test/xmpp/xmppc.py) as bob@xmpp.test
+#   127.0.136.98       connections that never authenticate
+#   127.0.136.97       other.test's address in the DNS (a second XMPP
+#                      community, jabber2; nothing listens)
 #
 # 1. Both certificates valid for their domains: Prosody offers EXTERNAL
 #    to our outbound stream and we use it; we offer EXTERNAL to its
@@ -23,7 +26,14 @@
 #    inbound stream gets no EXTERNAL offer from us, falls back to
 #    dialback and is refused (tls-failure), asmith never sees bob's
 #    message; status counts both refusals.
-# 3. Prosody refuses no EXTERNAL it offered, and sends none we would
+# 3. One stream, two communities: the peer authenticates xmpp.test
+#    (jabber) by dialback, then claims other.test (jabber2, whose
+#    addresses are not 127.0.0.1's) on the same stream.  The claim is
+#    answered invalid and counted for jabber2; the stream stays
+#    jabber's: bob's message after it reaches asmith, and when the peer
+#    goes, jabber's link goes down with it (it must not stay up with no
+#    stream, its contacts shown on presence that can no longer come).
+# 4. Prosody refuses no EXTERNAL it offered, and sends none we would
 #    refuse, so the rest is shown with a peer of the test's own
 #    (test/xmpp/s2speer.py: Python's ssl on a raw socket, the same
 #    xmpp.test certificate, 127.0.0.1:5289): it refuses our EXTERNAL,
@@ -34,6 +44,12 @@
 #    then success, a stream restart and bob's message to asmith; from
 #    127.0.136.99, not an address of xmpp.test, its EXTERNAL is refused
 #    and the stream closed (untrusted-ip).  Status counts each.
+# 5. Streams that never authenticate: one from 127.0.136.98 sends a
+#    whitespace keep-alive every 2 s after STARTTLS and is closed
+#    (connection-timeout) 20 s after it began all the same; while it
+#    lasts, 70 more connections from that address: 63 are held, the
+#    rest refused at once, so that such streams never hold more than
+#    64 of the 256 places.  Status and the log count both.
 set -u
 
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -53,6 +69,7 @@ CNIP=$NET.10
 GWIP=$NET.11
 XDOM=xmpp.test
 XC2S=$PS_C2S_PORT
+XF_XDOM2=other.test	# a second XMPP community, at $NET.97
 . "$top_srcdir/test/lib/baresip.sh"
 . "$top_srcdir/test/lib/xfed.sh"
 
@@ -84,6 +101,7 @@ sys.exit(0 if ok else 1)' "$D/status.json" "$1"
 cat >"$D/records" <<EOT
 host-record=sip.acme.test,$CNIP
 host-record=xmpp.test,$XIP
+host-record=other.test,$NET.97
 srv-host=_xmpp-server._tcp.xmpp.test,xmpp.test,$PS_S2S_PORT,0,0
 srv-host=_xmpp-server._tcp.acme.test,sip.acme.test,5269,0,0
 EOT
@@ -197,10 +215,41 @@ and [k for k in s["communities"]
 and not [x for x in c["streams"] if x["auth"] != "none"]'
 
 
-# ---- 3. a peer of the test's own ----------------------------------------
+# ---- 3. one stream, a second community claimed on it ----------------------
 ps_stop "$D/prosody2"
 te_stop "$XU_bob2"
 C=$D/certs
+te_check "Prosody stopped again: jabber's link is down" \
+	status 'c["link"] == "down" and not c["streams"]'
+mark "$D/cn.log"
+/usr/bin/python3 "$PEER" connect xmpp.test acme.test $XIP $CNIP 5269 \
+	"$C/xmpp.test.pem" "$C/xmpp.test.key" "$C/ca.pem" \
+	db:xmpp.test wait:1 db:other.test \
+	"message:alice.smith@acme.test:after the other claim $$" wait:1 \
+	>"$D/two.log" 2>&1
+te_check "the peer authenticates xmpp.test by dialback on its stream" \
+	has "$D/two.log" "^db-result xmpp\\.test type=valid"
+te_check "  jabber's link came up with that stream" \
+	waits "$D/cn.log" "xmpp link community=jabber state=up" 1
+te_check "  other.test claimed on the same stream: answered invalid, the stream kept" \
+	sh -c "grep -q '^db-result other.test type=invalid' '$D/two.log' &&
+		! grep -q '^stream-error' '$D/two.log'"
+te_check "  logged as a claim of another community's domain" \
+	has "$D/cn.log" "xmpp stream in community=jabber peer=$XIP:[0-9]+ domain=other\\.test refused reason=other-community claimed=jabber2"
+te_check "  bob's message after it, on the same stream, reaches asmith" \
+	bsgot "after the other claim $$"
+te_check "  the peer gone: jabber's link goes down with its stream" \
+	waits "$D/cn.log" "xmpp link community=jabber state=down" 3
+te_check "status: jabber down with no stream, the claim counted for jabber2, its link never up" \
+	status '
+c["link"] == "down" and not c["streams"] and c["untrusted_ip"] == 0
+and [(k["link"], k.get("other_community_claims"), k["streams"],
+      k["untrusted_ip"]) for k in s["xmpp"]["communities"]
+     if k["name"] == "jabber2"] == [("down", 1, [], 0)]'
+te_check "  nothing logged up for jabber2" \
+	hasnt "$D/cn.log" "xmpp link community=jabber2 state=up"
+
+# ---- 4. a peer of the test's own ----------------------------------------
 te_spawn "$D/peer.log" /usr/bin/python3 "$PEER" serve xmpp.test $XIP \
 	$PS_S2S_PORT "$C/xmpp.test.pem" "$C/xmpp.test.key" "$C/ca.pem" $CNIP 5269
 te_check "the test's peer serves xmpp.test on $XIP:$PS_S2S_PORT" \
@@ -259,6 +308,49 @@ te_check "status: each refused EXTERNAL counted by its condition" \
 c["sasl_refused"] == {"invalid-authzid": 1, "invalid-mechanism": 1,
                       "not-authorized": 1}
 and c["untrusted_ip"] == 1'
+
+# ---- 5. streams that never authenticate ------------------------------------
+mark "$D/cn.log"
+te_spawn "$D/slow.log" /usr/bin/python3 "$PEER" connect xmpp.test acme.test \
+	$NET.98 $CNIP 5269 "$C/xmpp.test.pem" "$C/xmpp.test.key" "$C/ca.pem" \
+	space:40
+te_check "a stream from $NET.98 has STARTTLS done, then only whitespace" \
+	te_wait_for "$D/slow.log" "^features 2 " 5
+te_spawn "$D/many.log" /usr/bin/python3 -c '
+import select, socket, sys, time
+socks = []
+for i in range(70):
+    s = socket.socket()
+    s.bind((sys.argv[1], 0))
+    s.connect((sys.argv[2], 5269))
+    socks.append(s)
+time.sleep(1.5)
+gone = 0
+for s in socks:
+    if select.select([s], [], [], 0)[0]:
+        try:
+            gone += not s.recv(1)
+        except OSError:
+            gone += 1
+print("refused=%d" % gone, flush=True)
+time.sleep(5)' $NET.98 $CNIP
+te_check "70 more connections from $NET.98: 63 held, 7 refused at once" \
+	te_wait_for "$D/many.log" "^refused=7$" 5
+te_check "  status: 64 streams not authenticated, 7 refused" \
+	status '
+s["xmpp"]["unauthenticated_in"] == 64
+and s["xmpp"]["unauthenticated_in_max"] == 64
+and s["xmpp"]["unauthenticated_refused"] == 7'
+te_check "  logged and counted conn-limit" \
+	has "$D/cn.log" "reject reason=conn-limit community=- src=$NET\\.98 detail=\"xmpp streams not authenticated=64\""
+te_check "the whitespace stream is closed 20 s after it began: connection-timeout" \
+	te_wait_for "$D/slow.log" "^stream-error connection-timeout" 25
+te_check "  logged: no authentication in time" \
+	has "$D/cn.log" "xmpp stream in community=jabber peer=$NET\\.98:[0-9]+ domain=- closed reason=\"no authentication in time\""
+te_check "  status counts it" \
+	status 's["xmpp"]["auth_timeouts"] >= 1
+and s["xmpp"]["unauthenticated_in"] == 0
+and c["stream_errors"].get("connection-timeout", 0) >= 1'
 
 bs_cmd alice /quit
 te_stop "$GWPID"
