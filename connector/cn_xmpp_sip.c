@@ -749,6 +749,10 @@ static void xs_sent(int err, void *arg)
 
 		m->r = NULL;
 		sc = cn_xmap_senderr_sip(err, &retry);
+		/* the SIP side's value: the connector's retryInterval */
+		if (retry && m->xs && m->xs->px->cn && m->xs->px->cn->self &&
+		    m->xs->px->cn->self->retry)
+			retry = m->xs->px->cn->self->retry;
 		if (retry)
 			re_snprintf(hdr, sizeof(hdr), "Retry-After: %u\r\n",
 				    retry);
