@@ -203,11 +203,22 @@ static void contact_of(const struct cn_px *px, enum sst_tp k, char *buf,
 
 /* ---- answering a gateway's request ---- */
 
-static void reply(struct px_req *r, uint16_t scode, const char *totag,
-		  const char *hdrs)
+/*
+ * The final answer to a gateway's request, through the subscription
+ * cap as the proxy's own answers go (cn_subs.c): a new SUBSCRIBE's
+ * place becomes held on 2xx, for expires when it is not NULL (the
+ * Expires granted), else is freed.
+ */
+static void reply_exp(struct px_req *r, uint16_t scode, const char *totag,
+		      const char *hdrs, const uint32_t *expires)
 {
 	struct sst_extra x = {hdrs, NULL, NULL, 0};
 	struct mbuf *mb = NULL;
+
+	if (expires)
+		px_subs_answer_expires(r, scode, *expires);
+	else
+		px_subs_answer(r, scode, NULL);
 
 	if (r->st && !sst_build_response(&mb, r->msg, scode,
 					 cn_xmap_reason(scode), totag,
@@ -217,6 +228,12 @@ static void reply(struct px_req *r, uint16_t scode, const char *totag,
 	}
 	mem_deref(mb);
 	mem_deref(r);
+}
+
+static void reply(struct px_req *r, uint16_t scode, const char *totag,
+		  const char *hdrs)
+{
+	reply_exp(r, scode, totag, hdrs, NULL);
 }
 
 /* ---- requests to gateways ---- */
@@ -360,6 +377,10 @@ static void dlg_destructor(void *arg)
 			--d->xs->st.dlg_out;
 		else
 			--d->xs->st.dlg_in;
+		/* the gateway's subscription ends with it: its place
+		 * under subscriptionsMax comes back */
+		if (d->dir == XS_OUT)
+			px_subs_forget(d->xs->px, d->callid, d->rtag);
 	}
 	if (d->sub) {
 		d->sub->dlg = NULL;
@@ -624,7 +645,7 @@ static void answer_202(struct px_req *r, const struct xs_dlg *d,
 	contact_of(px, k, contact, sizeof(contact));
 	re_snprintf(hdrs, sizeof(hdrs), "Expires: %u\r\nContact: %s\r\n",
 		    expires, contact);
-	reply(r, 202, ltag, hdrs);
+	reply_exp(r, 202, ltag, hdrs, &expires);
 }
 
 static void fill_remote(struct xs_dlg *d, const struct sip_msg *msg)
