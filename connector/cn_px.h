@@ -179,6 +179,9 @@ void px_rate_refused(struct cn_px *px, const struct px_req *r);
 bool px_subs_admit(struct cn_px *px, struct px_req *r);
 void px_subs_answer(struct px_req *r, uint16_t scode,
 		    const struct sip_msg *resp);
+void px_subs_answer_expires(struct px_req *r, uint16_t scode,
+			    uint32_t expires);
+void px_subs_forget(struct cn_px *px, const char *callid, const char *tag);
 void px_subs_status(struct cn_px *px, struct dmn_st *it,
 		    const struct cfg_extern *ex);
 

@@ -444,8 +444,8 @@ bool px_subs_admit(struct cn_px *px, struct px_req *r)
  * a reservation becomes held or is freed, a refresh or NOTIFY moves the
  * expiry or ends the subscription.
  */
-void px_subs_answer(struct px_req *r, uint16_t scode,
-		    const struct sip_msg *resp)
+static void subs_answer(struct px_req *r, uint16_t scode, bool has_exp,
+			uint32_t resp_exp)
 {
 	const struct cfg_extern *ex;
 	const bool notify = is_method(r, "NOTIFY");
@@ -462,8 +462,8 @@ void px_subs_answer(struct px_req *r, uint16_t scode,
 		if (scode < 300 && s->he.list) {
 			s->asked = pl_isset(&r->msg->expires) ?
 				pl_u32(&r->msg->expires) : PX_SUBS_DEFAULT_S;
-			if (resp && pl_isset(&resp->expires))
-				e = pl_u32(&resp->expires);
+			if (has_exp)
+				e = resp_exp;
 			else if (pl_isset(&r->msg->expires))
 				e = pl_u32(&r->msg->expires);
 			if (e)
@@ -490,8 +490,8 @@ void px_subs_answer(struct px_req *r, uint16_t scode,
 	else if (pl_isset(&r->msg->expires)) {
 		e = pl_u32(&r->msg->expires);
 	}
-	if (!notify && resp && pl_isset(&resp->expires))
-		e = pl_u32(&resp->expires);
+	if (!notify && has_exp)
+		e = resp_exp;
 	if (!e) {	/* an un-SUBSCRIBE, or the notifier's Expires: 0 */
 		end_now(r->px, r, notify);
 		return;
@@ -518,6 +518,44 @@ void px_subs_answer(struct px_req *r, uint16_t scode,
 		s->asked = pl_isset(&r->msg->expires) ?
 			pl_u32(&r->msg->expires) : PX_SUBS_DEFAULT_S;
 	hold(s, e);
+}
+
+void px_subs_answer(struct px_req *r, uint16_t scode,
+		    const struct sip_msg *resp)
+{
+	const bool has = resp && pl_isset(&resp->expires);
+
+	subs_answer(r, scode, has, has ? pl_u32(&resp->expires) : 0);
+}
+
+/* An answer the connector makes itself (an XMPP community's user
+ * agent), with the Expires it grants. */
+void px_subs_answer_expires(struct px_req *r, uint16_t scode,
+			    uint32_t expires)
+{
+	subs_answer(r, scode, true, expires);
+}
+
+/*
+ * A subscription the connector itself ended (an XMPP community's
+ * dialog, whose terminating NOTIFY never passes the proxy): its place
+ * comes back.  callid and tag name it as the SUBSCRIBE did.
+ */
+void px_subs_forget(struct cn_px *px, const char *callid, const char *tag)
+{
+	struct sip_msg msg;
+	struct sub_key k;
+	struct px_sub *s;
+
+	if (!px || !px->subs || !callid || !tag)
+		return;
+	memset(&msg, 0, sizeof(msg));
+	pl_set_str(&msg.callid, callid);
+	pl_set_str(&msg.from.tag, tag);
+	key_make(&k, &msg, false);
+	s = sub_find(px->subs, &k);
+	if (s)
+		sub_unlink(s);
 }
 
 /* The community's cap and what it holds, into its rates item. */

@@ -70,6 +70,7 @@
 #include "connector/cn_px.h"
 #include "connector/cn_resolve.h"
 #include "connector/cn_xmpp.h"
+#include "connector/cn_xmpp_map.h"
 
 enum {
 	CN_XMPP_WAIT_MS       = 10000,
@@ -706,9 +707,12 @@ static void ev_h(enum xmpp_s2s_ev ev, const struct xmpp_s2s_evinfo *info,
 			flush_queue(st);
 		break;
 	case XMPP_S2S_EV_DB_REFUSED:
+		/* type=invalid refuses us; type=error says the peer could
+		 * not check our key now (remote-server-timeout...) */
 		c = st->xc;
 		if (c)
-			queue_fail(x, c, st->remote, EPERM);
+			queue_fail(x, c, st->remote,
+				   cn_xmap_unauthed_errno(info->err));
 		break;
 	case XMPP_S2S_EV_DB_RESULT:
 		inbound_auth(st, info->domain, false);
@@ -810,7 +814,8 @@ static void estab_h(void *arg)
 					  cert_names(st, st->remote));
 		(void)xmpp_s2s_tls_ready(st->s);
 		if (stream_closed(st))
-			stream_end(st, EPROTO, "closed after TLS");
+			stream_end(st, cn_xmap_unauthed_errno(st->close_err),
+				   "closed after TLS");
 	}
 }
 
@@ -847,6 +852,7 @@ static int out_retry(struct xstream *st)
 static void recv_h(struct mbuf *mb, void *arg)
 {
 	struct xstream *st = arg;
+	int err;
 
 	st->last_rx = now_ms();
 	(void)xmpp_s2s_recv(st->s, mbuf_buf(mb), mbuf_get_left(mb));
@@ -854,8 +860,11 @@ static void recv_h(struct mbuf *mb, void *arg)
 		return;
 	if (st->ext_failed && !out_retry(st))
 		return;
+	/* before authentication only a refusal of us is permanent: a
+	 * peer shutting down, failing or closing is a temporary fault */
+	err = st->authed ? EPIPE : cn_xmap_unauthed_errno(st->close_err);
 	if (st->close_err == XMPP_SERR_NONE) {
-		stream_end(st, st->authed ? EPIPE : EPERM, st->close_by_peer ?
+		stream_end(st, err, st->close_by_peer ?
 			   "closed by the peer" : "closed");
 	}
 	else {
@@ -864,7 +873,7 @@ static void recv_h(struct mbuf *mb, void *arg)
 		re_snprintf(why, sizeof(why), "stream error %s%s",
 			    xmpp_serr_name(st->close_err),
 			    st->close_by_peer ? " from the peer" : "");
-		stream_end(st, st->authed ? EPIPE : EPERM, why);
+		stream_end(st, err, why);
 	}
 }
 
@@ -982,7 +991,14 @@ static void route_h(int err, const struct cn_route *route, void *arg)
 
 	st->rreq = mem_deref(st->rreq);
 	if (err || !route || !route->hopc) {
-		stream_end(st, ENOENT, "no server in DNS");
+		/* a DNS that does not answer is a temporary fault; a
+		 * domain with no server (NXDOMAIN, no SRV and no
+		 * address) is not */
+		const bool temp = cn_resolve_temporary(err ? err : route ?
+						       route->err : ENOMEM);
+
+		stream_end(st, temp ? ETIMEDOUT : ENOENT, temp ?
+			   "DNS unavailable" : "no server in DNS");
 		return;
 	}
 	/* in the route's order: the resolver put hops marked down last */
@@ -1080,8 +1096,8 @@ int cn_xmpp_send(struct cn_xmpp *x, const char *comm,
 		return 0;
 	}
 	err = out_open(x, ex, local, remote, false);
-	if (err)
-		item_done(x, it, err == ENOSPC ? ETIMEDOUT : ENOENT);
+	if (err)	/* out of streams or memory: ours, and temporary */
+		item_done(x, it, err == EINVAL ? ENOENT : ETIMEDOUT);
 	return 0;
 }
 

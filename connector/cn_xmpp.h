@@ -53,11 +53,16 @@ struct cn_xmpp_handlers {
 /*
  * The fate of one stanza given to cn_xmpp_send, told exactly once and
  * never from inside cn_xmpp_send: 0 written on an authenticated stream;
- * else ETIMEDOUT (no stream came up in time), ECONNREFUSED (no server
- * answered), ENOENT (the domain has no server in DNS), EPERM (the
- * server failed certificate, address or dialback checks), ENOTCONN
- * (the community is disabled or the connector is stopping).  arg must
- * stay valid until then.
+ * else ETIMEDOUT (no stream came up in time, the DNS did not answer, no
+ * room for a stream), ECONNREFUSED (no server answered, or it closed
+ * the stream before authentication for a reason of its own:
+ * system-shutdown, internal-server-error, a clean close, db:result
+ * type=error), EPIPE (the stream broke), ENOENT (the domain has no
+ * server in DNS), EPERM (the server failed our certificate check, or
+ * refused us: not-authorized, policy-violation, invalid-from,
+ * host-unknown, db:result type=invalid), ENOTCONN (the community is
+ * disabled or the connector is stopping).  All but ENOENT and EPERM
+ * are temporary.  arg must stay valid until then.
  */
 typedef void (cn_xmpp_sent_h)(int err, void *arg);
 

@@ -736,7 +736,8 @@ int cn_xmap_err_stanza(struct xmpp_el **elp, const struct xmpp_el *orig,
 	return 0;
 }
 
-/** What cn_xmpp_sent_h said -> the SIP answer (temporary: Retry-After). */
+/** What cn_xmpp_sent_h said -> the SIP answer (temporary: Retry-After,
+ * the connector's default retryInterval as the SIP side says it). */
 uint16_t cn_xmap_senderr_sip(int err, uint32_t *retryp)
 {
 	uint32_t retry = 0;
@@ -744,16 +745,32 @@ uint16_t cn_xmap_senderr_sip(int err, uint32_t *retryp)
 
 	switch (err) {
 	case 0:            sc = 200; break;
-	case ETIMEDOUT:    sc = 503; retry = 60; break;
-	case ECONNREFUSED: sc = 480; retry = 60; break;
+	case ETIMEDOUT:    sc = 503; retry = CN_XMAP_RETRY_S; break;
+	case ECONNREFUSED: sc = 480; retry = CN_XMAP_RETRY_S; break;
+	case EPIPE:        sc = 503; retry = CN_XMAP_RETRY_S; break;
+	case ENOTCONN:     sc = 503; retry = CN_XMAP_RETRY_S; break;
 	case ENOENT:       sc = 404; break;
 	case EPERM:        sc = 403; break;
-	case ENOTCONN:     sc = 503; break;
 	default:           sc = 500; break;
 	}
 	if (retryp)
 		*retryp = retry;
 	return sc;
+}
+
+/** A refusal of us ends in EPERM, anything else is temporary. */
+int cn_xmap_unauthed_errno(enum xmpp_serr cond)
+{
+	switch (cond) {
+	case XMPP_SERR_NOT_AUTHORIZED:
+	case XMPP_SERR_POLICY_VIOLATION:
+	case XMPP_SERR_INVALID_FROM:
+	case XMPP_SERR_HOST_UNKNOWN:
+	case XMPP_SERR_HOST_GONE:
+		return EPERM;
+	default:
+		return ECONNREFUSED;
+	}
 }
 
 const char *cn_xmap_reason(uint16_t scode)

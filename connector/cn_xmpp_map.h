@@ -39,6 +39,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "xmpp/xmpp.h"
+
 #include "sipstack/sst_pidf.h"
 
 struct xmpp_el;
@@ -46,6 +48,9 @@ struct xmpp_el;
 enum {
 	CN_XMAP_ADDR_MAX = 256,    /* bytes of one address, either side */
 	CN_XMAP_BODY_MAX = 16384,  /* bytes of one message body */
+	CN_XMAP_RETRY_S  = 60,     /* Retry-After of a temporary fault:
+				    * CFG_RETRY_DEFAULT, unless the
+				    * connector's retryInterval says */
 };
 
 #define CN_XMAP_NS_STANZAS "urn:ietf:params:xml:ns:xmpp-stanzas"
@@ -128,6 +133,12 @@ int cn_xmap_err_stanza(struct xmpp_el **elp, const struct xmpp_el *orig,
 /* The fate cn_xmpp_sent_h told (an errno) -> the SIP status to answer
  * with; *retryp seconds of Retry-After, 0 for none. */
 uint16_t cn_xmap_senderr_sip(int err, uint32_t *retryp);
+/* An outbound stream that ended before it was authenticated, by
+ * condition (XMPP_SERR_NONE: a clean </stream:stream> or a dropped
+ * connection) -> the fate of the stanzas it was to carry: EPERM when
+ * the peer refused us (not-authorized, policy-violation, invalid-from,
+ * host-unknown, host-gone), else ECONNREFUSED, a temporary fault. */
+int cn_xmap_unauthed_errno(enum xmpp_serr cond);
 /* The reason phrase we send with a status we make up. */
 const char *cn_xmap_reason(uint16_t scode);
 

@@ -41,7 +41,12 @@
  * answered 503 (tests link a fake).
  */
 
-enum { XS_ADDR = CN_XMAP_ADDR_MAX + 8, XS_SWEEP_MS = 1000 };
+enum {
+	XS_ADDR = CN_XMAP_ADDR_MAX + 8,
+	XS_SWEEP_MS = 1000,
+	XS_RETRY_MIN_S = 5,	/* XS_IN: a SUBSCRIBE that failed for now */
+	XS_RETRY_MAX_S = 60,
+};
 
 enum xs_dir {
 	XS_OUT,		/* a gateway's watcher of an XMPP contact */
@@ -80,6 +85,8 @@ struct xs_dlg {
 	enum sst_status pst;
 	char note[SST_PIDF_NOTE_MAX + 1];
 	int gwi;
+	uint64_t retry_at;		/* XS_IN: SUBSCRIBE again then */
+	unsigned retry_s;		/* XS_IN: the wait after the last */
 	struct xs_out *sub;		/* XS_IN: SUBSCRIBE under way */
 	struct xs_ask *ask;		/* XS_OUT: its stanza not told yet */
 };
@@ -196,11 +203,22 @@ static void contact_of(const struct cn_px *px, enum sst_tp k, char *buf,
 
 /* ---- answering a gateway's request ---- */
 
-static void reply(struct px_req *r, uint16_t scode, const char *totag,
-		  const char *hdrs)
+/*
+ * The final answer to a gateway's request, through the subscription
+ * cap as the proxy's own answers go (cn_subs.c): a new SUBSCRIBE's
+ * place becomes held on 2xx, for expires when it is not NULL (the
+ * Expires granted), else is freed.
+ */
+static void reply_exp(struct px_req *r, uint16_t scode, const char *totag,
+		      const char *hdrs, const uint32_t *expires)
 {
 	struct sst_extra x = {hdrs, NULL, NULL, 0};
 	struct mbuf *mb = NULL;
+
+	if (expires)
+		px_subs_answer_expires(r, scode, *expires);
+	else
+		px_subs_answer(r, scode, NULL);
 
 	if (r->st && !sst_build_response(&mb, r->msg, scode,
 					 cn_xmap_reason(scode), totag,
@@ -210,6 +228,12 @@ static void reply(struct px_req *r, uint16_t scode, const char *totag,
 	}
 	mem_deref(mb);
 	mem_deref(r);
+}
+
+static void reply(struct px_req *r, uint16_t scode, const char *totag,
+		  const char *hdrs)
+{
+	reply_exp(r, scode, totag, hdrs, NULL);
 }
 
 /* ---- requests to gateways ---- */
@@ -353,6 +377,10 @@ static void dlg_destructor(void *arg)
 			--d->xs->st.dlg_out;
 		else
 			--d->xs->st.dlg_in;
+		/* the gateway's subscription ends with it: its place
+		 * under subscriptionsMax comes back */
+		if (d->dir == XS_OUT)
+			px_subs_forget(d->xs->px, d->callid, d->rtag);
 	}
 	if (d->sub) {
 		d->sub->dlg = NULL;
@@ -617,7 +645,7 @@ static void answer_202(struct px_req *r, const struct xs_dlg *d,
 	contact_of(px, k, contact, sizeof(contact));
 	re_snprintf(hdrs, sizeof(hdrs), "Expires: %u\r\nContact: %s\r\n",
 		    expires, contact);
-	reply(r, 202, ltag, hdrs);
+	reply_exp(r, 202, ltag, hdrs, &expires);
 }
 
 static void fill_remote(struct xs_dlg *d, const struct sip_msg *msg)
@@ -749,6 +777,10 @@ static void xs_sent(int err, void *arg)
 
 		m->r = NULL;
 		sc = cn_xmap_senderr_sip(err, &retry);
+		/* the SIP side's value: the connector's retryInterval */
+		if (retry && m->xs && m->xs->px->cn && m->xs->px->cn->self &&
+		    m->xs->px->cn->self->retry)
+			retry = m->xs->px->cn->self->retry;
 		if (retry)
 			re_snprintf(hdr, sizeof(hdr), "Retry-After: %u\r\n",
 				    retry);
@@ -817,6 +849,38 @@ static void message_gw(struct cn_xsip *xs, struct px_req *r,
 
 /* ---- NOTIFY from a gateway, in an XS_IN dialog ---- */
 
+static void in_subscribe(struct xs_dlg *d, uint32_t expires);
+static void in_retry_later(struct xs_dlg *d);
+
+/* The reason= of Subscription-State: terminated, or an empty pl. */
+static void term_reason(const struct pl *val, struct pl *reason)
+{
+	if (re_regex(val->p, val->l, "reason=[a-z]+", reason))
+		pl_set_str(reason, "");
+}
+
+/* Terminated for good (RFC 6665 4.1.3: rejected, noresource, invalid):
+ * no subscription to ask again for. */
+static bool terminated_final(const struct pl *val)
+{
+	struct pl r;
+
+	term_reason(val, &r);
+	return !pl_strcasecmp(&r, "rejected") ||
+		!pl_strcasecmp(&r, "noresource") ||
+		!pl_strcasecmp(&r, "invalid");
+}
+
+/* deactivated and timeout: subscribe again at once (4.1.3). */
+static bool terminated_now(const struct pl *val)
+{
+	struct pl r;
+
+	term_reason(val, &r);
+	return !pl_strcasecmp(&r, "deactivated") ||
+		!pl_strcasecmp(&r, "timeout");
+}
+
 static void notify_gw(struct cn_xsip *xs, struct px_req *r)
 {
 	const struct sip_msg *msg = r->msg;
@@ -825,7 +889,7 @@ static void notify_gw(struct cn_xsip *xs, struct px_req *r)
 	const struct sip_hdr *h;
 	struct sst_pidf pd;
 	size_t blen = mbuf_get_left(msg->mb);
-	bool ended;
+	bool ended, final = false, again_now = false;
 
 	if (!d || d->dir != XS_IN) {
 		reply(r, 481, NULL, NULL);
@@ -842,14 +906,40 @@ static void notify_gw(struct cn_xsip *xs, struct px_req *r)
 	h = sip_msg_hdr(msg, SIP_HDR_SUBSCRIPTION_STATE);
 	ended = h && h->val.l >= 10 &&
 		!strncasecmp(h->val.p, "terminated", 10);
-	if (ended)
+	if (ended) {
 		d->pst = SST_ST_OFFLINE;
-	reply(r, 200, NULL, NULL);
+		final = terminated_final(&h->val);
+		again_now = terminated_now(&h->val);
+	}
+	reply(r, 200, NULL, NULL);	/* msg is gone */
 	if (!cn_xmap_pres_encode(&el, d->t_jid, d->w_jid, d->pst, d->note))
 		send_stanza(xs, d->comm, el);
 	if (!ended)
 		return;
-	/* the gateway ended it: B is no longer subscribed */
+	if (!d->ending && !final) {
+		/* RFC 6665 4.1.3: deactivated, timeout, probation, giveup
+		 * (or no reason) mean subscribe again, in a new dialog;
+		 * B stays subscribed and reads Offline meanwhile */
+		char tag[SST_TAG_SIZE];
+
+		sst_tag_gen(d->ltag, sizeof(d->ltag));
+		sst_tag_gen(tag, sizeof(tag));
+		re_snprintf(d->callid, sizeof(d->callid), "x%llu-%s",
+			    (unsigned long long)++xs->seq, tag);
+		d->rtag[0] = '\0';
+		d->retry_s = 0;
+		if (again_now) {
+			in_subscribe(d, CN_XSIP_EXPIRES_OUT);
+			if (!d->sub)
+				in_retry_later(d);
+		}
+		else {
+			in_retry_later(d);
+		}
+		return;
+	}
+	/* the gateway refused it (rejected, noresource, invalid): B is
+	 * no longer subscribed */
 	el = NULL;
 	if (!d->ending && !cn_xmap_pres_ctl(&el, d->t_jid, d->w_jid,
 					    CN_XMAP_P_UNSUBSCRIBED))
@@ -883,7 +973,40 @@ void cn_xsip_request(struct cn_xsip *xs, struct px_req *r,
 
 /* ---- our requests' answers ---- */
 
-static void in_subscribe(struct xs_dlg *d, uint32_t expires);
+/*
+ * A SUBSCRIBE of ours answered with a fault that passes (RFC 6665
+ * 4.1.2.2 lets a subscriber ask again after these): no answer (err),
+ * 408, 480, 481 (the gateway restarted), 5xx.  Anything else refuses
+ * the XMPP user (403, 404, 489, 603, 604 ...).
+ */
+static bool sub_temporary(int err, uint16_t scode)
+{
+	return err || scode == 408 || scode == 480 || scode == 481 ||
+		(scode >= 500 && scode < 600);
+}
+
+/* Ask the gateway again soon: 5 s, doubling to a minute. */
+static void in_retry_later(struct xs_dlg *d)
+{
+	d->retry_s = d->retry_s ? min(d->retry_s * 2,
+				      (unsigned)XS_RETRY_MAX_S) :
+		XS_RETRY_MIN_S;
+	d->retry_at = xs_now() + (uint64_t)d->retry_s * 1000;
+}
+
+/* What the gateway's user is, we no longer know: the XMPP watcher is
+ * told unavailable rather than a state that may be untrue. */
+static void in_unknown(struct xs_dlg *d)
+{
+	struct xmpp_el *el = NULL;
+
+	if (d->pst == SST_ST_OFFLINE)
+		return;
+	d->pst = SST_ST_OFFLINE;
+	d->note[0] = '\0';
+	if (!cn_xmap_pres_encode(&el, d->t_jid, d->w_jid, d->pst, NULL))
+		send_stanza(d->xs, d->comm, el);
+}
 
 static void out_resp(int err, uint16_t scode, const struct sip_msg *msg,
 		     void *arg)
@@ -924,13 +1047,26 @@ static void out_resp(int err, uint16_t scode, const struct sip_msg *msg,
 				d->w_jid, CN_XMAP_P_SUBSCRIBED))
 				send_stanza(xs, d->comm, el);
 			d->active = true;
+			d->retry_at = 0;
+			d->retry_s = 0;
 			if (msg && pl_isset(&msg->expires))
 				d->expires_at = xs_now() +
 					(uint64_t)pl_u32(&msg->expires) * 1000;
 		}
+		else if (d->ending) {
+			mem_deref(d);
+		}
+		else if (sub_temporary(err, scode)) {
+			/* the gateway restarting, a connection dropped: the
+			 * XMPP user's subscription stays, asked again */
+			if (scode == 481)	/* the gateway lost the dialog */
+				d->rtag[0] = '\0';
+			in_unknown(d);
+			in_retry_later(d);
+		}
 		else {
-			if (!d->ending && !cn_xmap_pres_ctl(&el, d->t_jid,
-				d->w_jid, CN_XMAP_P_UNSUBSCRIBED))
+			if (!cn_xmap_pres_ctl(&el, d->t_jid, d->w_jid,
+					      CN_XMAP_P_UNSUBSCRIBED))
 				send_stanza(xs, d->comm, el);
 			mem_deref(d);
 		}
@@ -1018,13 +1154,11 @@ static void in_presence(struct cn_xsip *xs, const char *comm,
 			    (unsigned long long)++xs->seq, tag);
 		list_append(&xs->dlgs, &d->le, d);
 		++xs->st.dlg_in;
+		d->expires_at = xs_now() +
+			(uint64_t)CN_XSIP_EXPIRES_OUT * 1000;
 		in_subscribe(d, CN_XSIP_EXPIRES_OUT);
-		if (!d->sub) {	/* no gateway: B hears no */
-			if (!cn_xmap_pres_ctl(&el, a_jid, b_jid,
-					      CN_XMAP_P_UNSUBSCRIBED))
-				send_stanza(xs, comm, el);
-			mem_deref(d);
-		}
+		if (!d->sub)	/* no gateway up now: asked again soon */
+			in_retry_later(d);
 		break;
 	case CN_XMAP_P_UNSUBSCRIBE:
 		if (d && !d->ending) {
@@ -1238,11 +1372,13 @@ void cn_xsip_tick(struct cn_xsip *xs, uint64_t now)
 			out_end(d, "timeout", true);
 		}
 		else if (d->dir == XS_IN && !d->ending && !d->sub &&
-			 d->expires_at <= now + 60000) {
-			/* refreshed a minute early, while B stays */
+			 (d->retry_at ? d->retry_at <= now :
+			  d->expires_at <= now + 60000)) {
+			/* refreshed a minute early, while B stays; asked
+			 * again after a fault that passes */
 			in_subscribe(d, CN_XSIP_EXPIRES_OUT);
-			if (!d->sub && d->expires_at <= now)
-				mem_deref(d);
+			if (!d->sub)
+				in_retry_later(d);
 		}
 	}
 	le = xs->refusals.head;

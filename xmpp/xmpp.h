@@ -292,7 +292,10 @@ struct xmpp_s2s_evinfo {
 	const char *key;        /* DB_RESULT: the key to verify */
 	bool valid;             /* DB_VERIFY */
 	struct xmpp_el *el;     /* STANZA, FEATURES */
-	enum xmpp_serr err;     /* CLOSED: NONE for an orderly close */
+	enum xmpp_serr err;     /* CLOSED: NONE for an orderly close;
+				 * DB_REFUSED: not-authorized for
+				 * type=invalid, remote-connection-failed
+				 * for type=error (try again later) */
 	bool by_peer;           /* CLOSED: the peer sent the error */
 	bool external;          /* AUTHED: by SASL EXTERNAL */
 	enum xmpp_sasl sasl;    /* SASL_FAILED: the condition */

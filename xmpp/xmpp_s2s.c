@@ -638,10 +638,16 @@ static void out_element(struct xmpp_s2s *s, struct xmpp_el *el)
 			event(s, XMPP_S2S_EV_AUTHED, &info);
 			return;
 		}
+		/* type=error: the peer could not check our key now
+		 * (XEP-0220 2.4: remote-server-timeout...), no refusal */
+		info.err = str_isset(xmpp_el_attr(el, "type")) &&
+			0 == strcmp(xmpp_el_attr(el, "type"), "error") ?
+			XMPP_SERR_REMOTE_CONNECTION_FAILED :
+			XMPP_SERR_NOT_AUTHORIZED;
 		event(s, XMPP_S2S_EV_DB_REFUSED, &info);
 		if (s->st != XMPP_S2S_CLOSED) {
 			(void)put_str(s, "</stream:stream>");
-			closed(s, XMPP_SERR_NOT_AUTHORIZED, true);
+			closed(s, info.err, true);
 		}
 		return;
 	default:

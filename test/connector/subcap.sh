@@ -8,13 +8,17 @@
 #   127.0.121.12  dnsmasq on 5353: sip.chicago.test, sip.boston.test
 #   127.0.121.20  sipp as chicago (subscriptionsMax 2), notifier on 5060
 #   127.0.121.21  sipp as boston (no cap), notifier on 5060
+#   jabber.test   an XMPP community (subscriptionsMax 2): the connector
+#                 answers its SUBSCRIBEs itself (no server needed)
 #
 # Shown: two subscriptions to chicago held, the third refused 503 with
 # Retry-After and its reason phrase, counted rate-limit, while boston's
 # go through and the held ones refresh; status, --json and /metrics
 # show held / cap and the rates; the places come back after an
 # un-SUBSCRIBE, a NOTIFY terminated, a final error and an expiry with no
-# refresh; the cap holds the other way too, on its own count.
+# refresh; the cap holds the other way too, on its own count; and it
+# holds for an XMPP community, whose SUBSCRIBEs the connector answers
+# itself, as for a SIP one.
 . "$top_srcdir/test/lib/testenv.sh"
 te_init cn-subcap
 
@@ -48,12 +52,16 @@ cat >"$F" <<EOF
   <ExternCommunity name="boston" transport="udp" port="5060">
     <Domain>boston.test</Domain><Proxy>sip.boston.test</Proxy>
   </ExternCommunity>
+  <ExternCommunity name="jabber" protocol="xmpp" subscriptionsMax="2">
+    <Domain>jabber.test</Domain>
+  </ExternCommunity>
   <CommunityConnector name="acme-edge" ip="$CN" port="5060" tlsPort="5061"
                       control="run/cn.sock" pidFile="run/cn.pid"
                       metrics="$CN:9464" retryInterval="60">
     <Gateway>acme-gw</Gateway>
     <SupportedCommunity name="chicago" enabled="true"/>
     <SupportedCommunity name="boston" enabled="true"/>
+    <SupportedCommunity name="jabber" enabled="true"/>
   </CommunityConnector>
   <Dns timeout="1000"><Server>$DNS:5353</Server></Dns>
 </CommunityConfig>
@@ -87,6 +95,13 @@ stval()
 	st
 	awk -v k="$1" '/community: +boston/ { exit }
 		$1 == k":" { print $2; exit }' "$D/status.out"
+}
+# jabber's value of KEY in status rates
+jabval()
+{
+	st
+	awk -v k="$1" 'b && $1 == k":" { print $2; exit }
+		/community: +jabber/ { b = 1 }' "$D/status.out"
 }
 bosval()
 {
@@ -288,6 +303,38 @@ te_check "chicago's held ones refreshed and ended" \
 	sh -c "[ $(count "$D/inhold.log" "^refresh 200") = 2 ] &&
 	       [ $(count "$D/inhold.log" "^unSUBSCRIBE 200") = 2 ]"
 te_check "status: their places came back" wait_val subscriptions_in_held 0 3
+
+# ---- an XMPP community: the connector is its users' user agent
+# (Expires 10: the connector's dialogs end then, before the table's
+# own grace of 5 s and its sweep would)
+try jab1 $GW 5221 bob@jabber.test bob@acme.test 10 &
+J1=$!
+try jab2 $GW 5222 carol@jabber.test bob@acme.test 10 &
+J2=$!
+wait $J1 $J2
+te_check "two subscriptions to jabber (XMPP) accepted: 202" \
+	sh -c "grep -q '^SUBSCRIBE 202' '$D/jab1.log' &&
+	       grep -q '^SUBSCRIBE 202' '$D/jab2.log'"
+te_check "status: jabber holds 2 of 2 outbound" \
+	sh -c "[ '$(jabval subscriptions_out_held)' = 2 ] &&
+	       [ '$(jabval subscriptions_max)' = 2 ]"
+try jab3 $GW 5223 dave@jabber.test bob@acme.test 10
+te_check "jabber's third is refused: 503, Retry-After 60, the reason said" \
+	grep -q "^SUBSCRIBE 503 retry-after=60 SIP/2.0 503 Too many subscriptions held with this community" \
+	"$D/jab3.log"
+te_check "status: counted as jabber's outbound refusal" \
+	[ "$(jabval subscriptions_out_limited)" = 1 ]
+te_check "the log names jabber, the reason and the count" \
+	grep -q "reject reason=rate-limit community=jabber .*method=SUBSCRIBE held=2 max=2" \
+	"$D/cn.log"
+te_check "status: the places come back as the connector's dialogs end" \
+	sh -c "for i in \$(seq 90); do
+		[ \"\$('$SC' status -c '$F' rates | awk '/community: +jabber/ { b = 1 }
+			b && \$1 == \"subscriptions_out_held:\" { print \$2; exit }')\" = 0 ] &&
+			exit 0; sleep 0.1; done; exit 1"
+try jab4 $GW 5224 dave@jabber.test bob@acme.test 10
+te_check "a new subscription to jabber is accepted again" \
+	grep -q "^SUBSCRIBE 202" "$D/jab4.log"
 
 te_check "the connector is still running" te_alive $CNPID
 te_stop $CNPID

@@ -479,8 +479,8 @@ static void test_senderr(void)
 	} tv[] = {
 		{0, 200, false}, {ETIMEDOUT, 503, true},
 		{ECONNREFUSED, 480, true}, {ENOENT, 404, false},
-		{EPERM, 403, false}, {ENOTCONN, 503, false},
-		{EIO, 500, false},
+		{EPERM, 403, false}, {ENOTCONN, 503, true},
+		{EPIPE, 503, true}, {EIO, 500, false},
 	};
 	size_t i;
 
@@ -491,6 +491,40 @@ static void test_senderr(void)
 		CU_ASSERT_EQUAL(ra != 0, tv[i].retry);
 	}
 	CU_ASSERT_STRING_EQUAL(cn_xmap_reason(415), "Unsupported Media Type");
+}
+
+/* A stream that ended before authentication: only a refusal of us is
+ * permanent (403); a peer shutting down or failing is not. */
+static void test_unauthed(void)
+{
+	static const struct {
+		enum xmpp_serr cond;
+		int err;
+	} tv[] = {
+		{XMPP_SERR_NOT_AUTHORIZED, EPERM},
+		{XMPP_SERR_POLICY_VIOLATION, EPERM},
+		{XMPP_SERR_INVALID_FROM, EPERM},
+		{XMPP_SERR_HOST_UNKNOWN, EPERM},
+		{XMPP_SERR_HOST_GONE, EPERM},
+		{XMPP_SERR_NONE, ECONNREFUSED},	/* </stream:stream> */
+		{XMPP_SERR_SYSTEM_SHUTDOWN, ECONNREFUSED},
+		{XMPP_SERR_REMOTE_CONNECTION_FAILED, ECONNREFUSED},
+		{XMPP_SERR_INTERNAL_SERVER_ERROR, ECONNREFUSED},
+		{XMPP_SERR_RESOURCE_CONSTRAINT, ECONNREFUSED},
+		{XMPP_SERR_CONNECTION_TIMEOUT, ECONNREFUSED},
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(tv); i++) {
+		uint32_t ra = 0;
+		const int e = cn_xmap_unauthed_errno(tv[i].cond);
+
+		CU_ASSERT_EQUAL(e, tv[i].err);
+		/* what the gateway hears */
+		CU_ASSERT_EQUAL(cn_xmap_senderr_sip(e, &ra), e == EPERM ?
+				403 : 480);
+		CU_ASSERT_EQUAL(ra != 0, e != EPERM);
+	}
 }
 
 /* ---- a stanza from text, through the real stream parser ---- */
@@ -535,6 +569,7 @@ static CU_TestInfo map_tests[] = {
 	{"errors one way", test_err_one_way},
 	{"error stanzas", test_err_stanza},
 	{"send fates", test_senderr},
+	{"streams ended before authentication", test_unauthed},
 	CU_TEST_INFO_NULL,
 };
 

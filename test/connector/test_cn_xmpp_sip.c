@@ -642,6 +642,147 @@ static void test_subscribe_in(void)
 	t_teardown();
 }
 
+/* The gateway's NOTIFY for the XS_IN dialog of sub, answered tag gt. */
+static uint16_t gw_notify(const struct sip_msg *sub, const char *gt,
+			  const char *state, enum sst_status pst)
+{
+	char to[80], from[80], ct[64], hdrs[128];
+	struct mbuf *body = mbuf_alloc(512);
+	uint16_t sc;
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(body);
+	re_snprintf(to, sizeof(to), "<" BOB ">;tag=%r", &sub->from.tag);
+	pl_strcpy(&sub->callid, ct, sizeof(ct));
+	re_snprintf(from, sizeof(from), "<" ALICE ">;tag=%s", gt);
+	re_snprintf(hdrs, sizeof(hdrs), "Event: presence\r\n"
+		    "Subscription-State: %s\r\n", state);
+	CU_ASSERT_EQUAL_FATAL(sst_pidf_encode(body, ALICE, pst, NULL), 0);
+	body->buf[body->end] = 0;
+	sc = gw_req("NOTIFY", "sip:127.0.0.1:5060", from, to, ct, 1, hdrs,
+		    SST_PIDF_CTYPE, (char *)body->buf);
+	mem_deref(body);
+	return sc;
+}
+
+static bool sent_unsubscribed(void)
+{
+	size_t i;
+
+	for (i = 0; i < fake_xmpp.n; i++) {
+		if (strstr(stanza(i), "type=\"unsubscribed\""))
+			return true;
+	}
+	return false;
+}
+
+#define BOB_SUBSCRIBES "<presence from='bob@xmpp.test/pc' " \
+	"to='alice@acme.test' type='subscribe'/>"
+
+/*
+ * A gateway that fails for now (restarting: 503, 408, no answer) or a
+ * NOTIFY terminated with a reason that means "subscribe again" keep
+ * Bob's subscription: he never hears unsubscribed, never a presence
+ * that may be untrue, and the gateway is asked again.  Only a refusal
+ * (403, reason=rejected) ends it.
+ */
+static void test_subscribe_in_temporary(void)
+{
+	struct cn_xsip_stats st;
+	const uint64_t t0 = sst_tmr_now();
+	static const uint16_t temp[] = {503, 408, 480, 500};
+	size_t i;
+
+	t_setup();
+	/* a new subscription: the gateway restarting */
+	xmpp_in(BOB_SUBSCRIBES);
+	CU_ASSERT_EQUAL_FATAL(outn, 1);
+	gw_answer(outv[0], 503, NULL, "Retry-After: 10\r\n");
+	CU_ASSERT_EQUAL(fake_xmpp.n, 0);	/* no unsubscribed */
+	cn_xsip_stats(xs, &st);
+	CU_ASSERT_EQUAL(st.dlg_in, 1);
+	cn_xsip_tick(xs, t0 + 2000);
+	CU_ASSERT_EQUAL(outn, 1);		/* not at once */
+	cn_xsip_tick(xs, t0 + 6000);
+	CU_ASSERT_EQUAL_FATAL(outn, 2);		/* asked again */
+	CU_ASSERT_EQUAL(pl_strcmp(&outv[1]->met, "SUBSCRIBE"), 0);
+	gw_answer(outv[1], 202, "gt1", "Expires: 3600\r\n");
+	CU_ASSERT_EQUAL_FATAL(fake_xmpp.n, 1);
+	CU_ASSERT_PTR_NOT_NULL(strstr(stanza(0), "type=\"subscribed\""));
+	CU_ASSERT_EQUAL(gw_notify(outv[1], "gt1", "active;expires=3600",
+				  SST_ST_ACTIVE), 200);
+	CU_ASSERT_EQUAL_FATAL(fake_xmpp.n, 2);
+	CU_ASSERT_PTR_NULL(strstr(stanza(1), "type="));	/* available */
+
+	/* its refresh fails each way that passes: Bob keeps his
+	 * subscription, and reads unavailable, not a stale available */
+	for (i = 0; i < ARRAY_SIZE(temp); i++) {
+		const size_t before = outn;
+
+		cn_xsip_tick(xs, sst_tmr_now() + 3600 * 1000ULL);
+		CU_ASSERT_EQUAL_FATAL(outn, before + 1);
+		CU_ASSERT_EQUAL(pl_strcmp(&outv[outn - 1]->met,
+					  "SUBSCRIBE"), 0);
+		gw_answer(outv[outn - 1], temp[i], NULL, NULL);
+		CU_ASSERT(!sent_unsubscribed());
+		cn_xsip_stats(xs, &st);
+		CU_ASSERT_EQUAL(st.dlg_in, 1);
+	}
+	CU_ASSERT_EQUAL_FATAL(fake_xmpp.n, 3);
+	CU_ASSERT_STRING_EQUAL(stanza(2), "<presence from=\"alice@acme.test\""
+			       " to=\"bob@xmpp.test\" type=\"unavailable\"/>");
+	/* a probe meanwhile: unavailable too */
+	xmpp_in("<presence from='bob@xmpp.test/pc' to='alice@acme.test' "
+		"type='probe'/>");
+	CU_ASSERT_EQUAL_FATAL(fake_xmpp.n, 4);
+	CU_ASSERT_STRING_EQUAL(stanza(3), stanza(2));
+	t_teardown();
+
+	/* NOTIFY terminated: deactivated / timeout ask again at once,
+	 * probation later, in a new dialog; Bob stays subscribed */
+	t_setup();
+	xmpp_in(BOB_SUBSCRIBES);
+	gw_answer(outv[0], 202, "gt2", "Expires: 3600\r\n");
+	CU_ASSERT_EQUAL(gw_notify(outv[0], "gt2",
+				  "terminated;reason=deactivated",
+				  SST_ST_OFFLINE), 200);
+	CU_ASSERT(!sent_unsubscribed());
+	CU_ASSERT_EQUAL_FATAL(outn, 2);
+	CU_ASSERT_EQUAL(pl_strcmp(&outv[1]->met, "SUBSCRIBE"), 0);
+	CU_ASSERT(!pl_isset(&outv[1]->to.tag));		/* a new dialog */
+	CU_ASSERT(pl_cmp(&outv[1]->callid, &outv[0]->callid) != 0);
+	gw_answer(outv[1], 202, "gt3", "Expires: 3600\r\n");
+	CU_ASSERT_EQUAL(gw_notify(outv[1], "gt3",
+				  "terminated;reason=probation;retry-after=9",
+				  SST_ST_OFFLINE), 200);
+	CU_ASSERT(!sent_unsubscribed());
+	CU_ASSERT_EQUAL(outn, 2);			/* not at once */
+	cn_xsip_tick(xs, sst_tmr_now() + 6000);
+	CU_ASSERT_EQUAL_FATAL(outn, 3);
+	gw_answer(outv[2], 202, "gt4", "Expires: 3600\r\n");
+	cn_xsip_stats(xs, &st);
+	CU_ASSERT_EQUAL(st.dlg_in, 1);
+	/* rejected is final: Bob hears unsubscribed */
+	CU_ASSERT_EQUAL(gw_notify(outv[2], "gt4",
+				  "terminated;reason=rejected",
+				  SST_ST_OFFLINE), 200);
+	CU_ASSERT(sent_unsubscribed());
+	cn_xsip_stats(xs, &st);
+	CU_ASSERT_EQUAL(st.dlg_in, 0);
+	t_teardown();
+
+	/* a refusal of the refresh is final too */
+	t_setup();
+	xmpp_in(BOB_SUBSCRIBES);
+	gw_answer(outv[0], 202, "gt5", "Expires: 3600\r\n");
+	cn_xsip_tick(xs, sst_tmr_now() + 3600 * 1000ULL);
+	CU_ASSERT_EQUAL_FATAL(outn, 2);
+	gw_answer(outv[1], 403, NULL, NULL);
+	CU_ASSERT(sent_unsubscribed());
+	cn_xsip_stats(xs, &st);
+	CU_ASSERT_EQUAL(st.dlg_in, 0);
+	t_teardown();
+}
+
 /* A community holds at most CN_XSIP_DLG_MAX watchers' dialogs. */
 static void test_bounds(void)
 {
@@ -749,6 +890,8 @@ static CU_TestInfo xsip_tests[] = {
 	 test_subscribe_queued},
 	{"the watch ends", test_subscribe_end},
 	{"an XMPP user watches ours", test_subscribe_in},
+	{"a gateway's passing fault keeps the XMPP watcher",
+	 test_subscribe_in_temporary},
 	{"queries", test_iq},
 	{"XMPP watcher's subscription refreshed", test_refresh_in},
 	{"dialogs per community bounded", test_bounds},

@@ -607,6 +607,51 @@ static void test_outbound_refusals(void)
 	side_free(&a);
 }
 
+/* db:result type=invalid refuses our key; type=error (XEP-0220 2.4:
+ * the peer could not check it now) is no refusal, and the close says
+ * so. */
+static void test_outbound_db_error(void)
+{
+	static const struct {
+		const char *type;
+		enum xmpp_serr err;
+	} tv[] = {
+		{"invalid", XMPP_SERR_NOT_AUTHORIZED},
+		{"error", XMPP_SERR_REMOTE_CONNECTION_FAILED},
+	};
+	char in[256];
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(tv); i++) {
+		struct side a;
+
+		side_init(&a, XMPP_S2S_OUT, "acme.test", "xmpp.test",
+			  "acme-secret", NULL);
+		CU_ASSERT_EQUAL(xmpp_s2s_start(a.s), 0);
+		feed(&a, P_HDR1 "<stream:features><starttls xmlns='urn:ietf:"
+		     "params:xml:ns:xmpp-tls'><required/></starttls>"
+		     "</stream:features>");
+		feed(&a, "<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
+		CU_ASSERT_EQUAL(xmpp_s2s_tls_ready(a.s), 0);
+		feed(&a, P_HDR2 "<stream:features><dialback xmlns='urn:xmpp:"
+		     "features:dialback'><errors/></dialback>"
+		     "</stream:features>");
+		CU_ASSERT_EQUAL(xmpp_s2s_state(a.s), XMPP_S2S_DIALBACK);
+		(void)events(&a);
+		(void)re_snprintf(in, sizeof(in), "<db:result from='xmpp.test'"
+				  " to='acme.test' type='%s'>%s</db:result>",
+				  tv[i].type, !strcmp(tv[i].type, "error") ?
+				  "<error type='wait'><remote-server-timeout "
+				  "xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/>"
+				  "</error>" : "");
+		feed(&a, in);
+		CU_ASSERT_EQUAL(xmpp_s2s_state(a.s), XMPP_S2S_CLOSED);
+		CU_ASSERT_EQUAL(a.closed_err, tv[i].err);
+		CU_ASSERT(!xmpp_s2s_authed(a.s, "xmpp.test"));
+		side_free(&a);
+	}
+}
+
 /* ---- SASL EXTERNAL (XEP-0178) ---- */
 
 #define SASL "xmlns='urn:ietf:params:xml:ns:xmpp-sasl'"
@@ -1005,6 +1050,7 @@ static CU_TestInfo s2s_tests[] = {
 	{"inbound refusals", test_inbound_refusals},
 	{"inbound addressing", test_inbound_addressing},
 	{"outbound refusals", test_outbound_refusals},
+	{"db:result type=error is no refusal", test_outbound_db_error},
 	{"SASL condition names", test_sasl_names},
 	{"SASL EXTERNAL outbound", test_outbound_external},
 	{"SASL EXTERNAL inbound", test_inbound_external},
