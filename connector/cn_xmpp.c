@@ -780,6 +780,14 @@ static void ev_h(enum xmpp_s2s_ev ev, const struct xmpp_s2s_evinfo *info,
 		if (c && info->err != XMPP_SERR_NONE &&
 		    info->err < XMPP_SERR_MAX)
 			++c->errs[info->err];
+		/* bad XML, counted whether or not the stream had named
+		 * its community yet */
+		if (info->malformed)
+			cn_count_reject(x->px->cn, c ? c->name : NULL,
+					CN_R_MALFORMED, st->peerip,
+					"xmpp stream error %s: %s",
+					xmpp_serr_name(info->err),
+					info->malformed);
 		st->close_err = info->err;
 		st->close_by_peer = info->by_peer;
 		/* the connection goes when the loop is back: see recv_h */

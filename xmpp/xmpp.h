@@ -41,6 +41,7 @@ struct mbuf;
 #define XMPP_NS_CLIENT  "jabber:client"
 #define XMPP_NS_TLS     "urn:ietf:params:xml:ns:xmpp-tls"
 #define XMPP_NS_STREAMS "urn:ietf:params:xml:ns:xmpp-streams"
+#define XMPP_NS_STANZAS "urn:ietf:params:xml:ns:xmpp-stanzas"
 #define XMPP_NS_DIALBACK "jabber:server:dialback"
 #define XMPP_NS_DB_FEAT "urn:xmpp:features:dialback"
 #define XMPP_NS_SASL    "urn:ietf:params:xml:ns:xmpp-sasl"
@@ -163,12 +164,17 @@ struct xmpp_limits {
 	unsigned attr_max;   /* attributes of one element */
 	unsigned nsdecl_max; /* namespace declarations in one top-level
 			      * element, or in the stream header */
+	size_t names_max;    /* bytes of the distinct names (elements,
+			      * attributes, prefixes, namespaces) one
+			      * stream may bring: the parser keeps each
+			      * for the stream's life */
 };
 
 #define XMPP_STANZA_MAX  65536
 #define XMPP_DEPTH_MAX   16
 #define XMPP_ATTR_MAX    32
 #define XMPP_NSDECL_MAX  16
+#define XMPP_NAMES_MAX   262144
 
 /*
  * What the parser hands out.  HEADER: the <stream:stream> opening tag
@@ -297,6 +303,9 @@ struct xmpp_s2s_evinfo {
 				 * type=invalid, remote-connection-failed
 				 * for type=error (try again later) */
 	bool by_peer;           /* CLOSED: the peer sent the error */
+	const char *malformed;  /* CLOSED: the parser refused what the
+				 * peer sent (its bounds among it), and
+				 * why; else NULL */
 	bool external;          /* AUTHED: by SASL EXTERNAL */
 	enum xmpp_sasl sasl;    /* SASL_FAILED: the condition */
 };

@@ -473,12 +473,35 @@ static void on_error(void *ctx, xmlErrorPtr e)
 	case XML_ERR_INVALID_ENCODING:
 		refuse(p, XMPP_SERR_UNSUPPORTED_ENCODING, "not UTF-8");
 		break;
+	case XML_ERR_NO_MEMORY:	/* names past names_max, or out of memory */
+		refuse(p, XMPP_SERR_RESOURCE_CONSTRAINT, "too many names");
+		break;
 	default:
 		refuse(p, XMPP_SERR_NOT_WELL_FORMED,
 		       e->domain == XML_FROM_NAMESPACE ?
 		       "namespace error" : "not well-formed");
 		break;
 	}
+}
+
+/*
+ * What the context may do, set anew after every reset.  libxml2 keeps
+ * every name it meets in the context's dictionary for the life of the
+ * context, across stanzas and resets: with no bound of our own, a peer
+ * sending stanzas with ever new attribute names or namespaces (each
+ * stanza within its limits) grows it without end.  The bound goes in
+ * after the options, which set libxml2's own.
+ */
+static void ctxt_options(struct xmpp_parse *p)
+{
+	p->ctxt->_private = p;
+	(void)xmlCtxtUseOptions(p->ctxt, XML_PARSE_NONET | XML_PARSE_NOCDATA |
+				XML_PARSE_NOENT | XML_PARSE_NOWARNING | XML_PARSE_NOERROR);
+	p->ctxt->replaceEntities = 1;
+	p->ctxt->loadsubset = 0;
+	p->ctxt->validate = 0;
+	if (p->ctxt->dict)
+		xmlDictSetLimit(p->ctxt->dict, p->lim.names_max);
 }
 
 static int ctxt_new(struct xmpp_parse *p)
@@ -504,12 +527,7 @@ static int ctxt_new(struct xmpp_parse *p)
 	p->ctxt = xmlCreatePushParserCtxt(&sax, NULL, NULL, 0, NULL);
 	if (!p->ctxt)
 		return ENOMEM;
-	p->ctxt->_private = p;
-	(void)xmlCtxtUseOptions(p->ctxt, XML_PARSE_NONET | XML_PARSE_NOCDATA |
-				XML_PARSE_NOENT | XML_PARSE_NOWARNING | XML_PARSE_NOERROR);
-	p->ctxt->replaceEntities = 1;
-	p->ctxt->loadsubset = 0;
-	p->ctxt->validate = 0;
+	ctxt_options(p);
 	return 0;
 }
 
@@ -568,6 +586,8 @@ int xmpp_parse_alloc(struct xmpp_parse **pp, const struct xmpp_limits *lim,
 		p->lim.attr_max = XMPP_ATTR_MAX;
 	if (!p->lim.nsdecl_max)
 		p->lim.nsdecl_max = XMPP_NSDECL_MAX;
+	if (!p->lim.names_max)
+		p->lim.names_max = XMPP_NAMES_MAX;
 	p->h = h;
 	p->arg = arg;
 	err = ctxt_new(p);
@@ -586,11 +606,7 @@ static void do_reset(struct xmpp_parse *p)
 		refuse(p, XMPP_SERR_RESOURCE_CONSTRAINT, "no memory");
 		return;
 	}
-	p->ctxt->_private = p;
-	(void)xmlCtxtUseOptions(p->ctxt, XML_PARSE_NONET | XML_PARSE_NOCDATA |
-				XML_PARSE_NOENT | XML_PARSE_NOWARNING | XML_PARSE_NOERROR);
-	p->ctxt->replaceEntities = 1;
-	p->ctxt->loadsubset = 0;
+	ctxt_options(p);
 }
 
 /**

@@ -183,9 +183,12 @@ static void closed(struct xmpp_s2s *s, enum xmpp_serr err, bool by_peer)
 {
 	struct xmpp_s2s_evinfo info;
 
+	memset(&info, 0, sizeof(info));
+	if (!by_peer && err != XMPP_SERR_NONE &&
+	    xmpp_parse_error(s->p) == err)
+		info.malformed = xmpp_parse_detail(s->p);
 	s->st = XMPP_S2S_CLOSED;
 	xmpp_parse_stop(s->p);
-	memset(&info, 0, sizeof(info));
 	info.err = err;
 	info.by_peer = by_peer;
 	event(s, XMPP_S2S_EV_CLOSED, &info);
@@ -490,8 +493,11 @@ static void start_tls(struct xmpp_s2s *s)
 	event(s, XMPP_S2S_EV_TLS, NULL);
 }
 
+/* <db:NAME from to id type>: KEY as its text, or (type error) the
+ * stanza error COND, or empty. */
 static int send_db(struct xmpp_s2s *s, const char *name, const char *to,
-		   const char *id, const char *type, const char *key)
+		   const char *id, const char *type, const char *key,
+		   const char *cond)
 {
 	struct mbuf *mb = mbuf_alloc(256);
 	int err;
@@ -507,9 +513,23 @@ static int send_db(struct xmpp_s2s *s, const char *name, const char *to,
 		err = attr(mb, "id", id);
 	if (!err)
 		err = attr(mb, "type", type);
-	if (!err)
-		err = key ? mbuf_printf(mb, ">%s</db:%s>", key, name) :
-			mbuf_write_str(mb, "/>");
+	/* the key is text: one we are asked to verify came from another
+	 * server, decoded, and must not become markup on our stream */
+	if (!err && key) {
+		err = mbuf_write_u8(mb, '>');
+		if (!err)
+			err = xmpp_escape(mb, key, strlen(key), false);
+		if (!err)
+			err = mbuf_printf(mb, "</db:%s>", name);
+	}
+	else if (!err && cond) {
+		err = mbuf_printf(mb, "><error type='wait'><%s xmlns='%s'/>"
+				  "</error></db:%s>", cond,
+				  XMPP_NS_STANZAS, name);
+	}
+	else if (!err) {
+		err = mbuf_write_str(mb, "/>");
+	}
 	if (!err)
 		err = emit(s, mb);
 	mem_deref(mb);
@@ -563,7 +583,7 @@ static void out_element(struct xmpp_s2s *s, struct xmpp_el *el)
 			return;
 		}
 		if (xmpp_db_key(key, s->secret, s->remote, s->local, s->sid) ||
-		    send_db(s, "result", s->remote, NULL, NULL, key)) {
+		    send_db(s, "result", s->remote, NULL, NULL, key, NULL)) {
 			xmpp_s2s_close(s, XMPP_SERR_INTERNAL_SERVER_ERROR);
 			return;
 		}
@@ -745,7 +765,7 @@ static void in_ready(struct xmpp_s2s *s, struct xmpp_el *el)
 		    key_eq(key, el->text))
 			type = "valid";
 		(void)send_db(s, "verify", from, xmpp_el_attr(el, "id"), type,
-			      NULL);
+			      NULL, NULL);
 		return;
 	}
 	if (!is_stanza(el)) {
@@ -950,11 +970,19 @@ int xmpp_s2s_db_answer(struct xmpp_s2s *s, const char *domain, bool valid)
 	if (!s || !domain || s->dir != XMPP_S2S_IN ||
 	    s->st != XMPP_S2S_READY)
 		return EINVAL;
-	err = send_db(s, "result", domain, NULL, valid ? "valid" : "invalid",
-		      NULL);
-	if (err || !valid)
-		return err;
+	if (!valid)
+		return send_db(s, "result", domain, NULL, "invalid", NULL,
+			       NULL);
+	/* taken before the peer is told: a domain past MAX_AUTHED is told
+	 * no (resource-constraint, try later), never valid and then
+	 * refused as invalid-from with the others on the stream */
 	err = add_authed(s, domain);
+	if (err) {
+		(void)send_db(s, "result", domain, NULL, "error", NULL,
+			      "resource-constraint");
+		return err;
+	}
+	err = send_db(s, "result", domain, NULL, "valid", NULL, NULL);
 	if (err)
 		return err;
 	memset(&info, 0, sizeof(info));
@@ -975,7 +1003,7 @@ int xmpp_s2s_db_verify(struct xmpp_s2s *s, const char *id, const char *key)
 	    s->dir != XMPP_S2S_OUT ||
 	    (s->st != XMPP_S2S_DIALBACK && s->st != XMPP_S2S_READY))
 		return EINVAL;
-	return send_db(s, "verify", s->remote, id, NULL, key);
+	return send_db(s, "verify", s->remote, id, NULL, key, NULL);
 }
 
 /**

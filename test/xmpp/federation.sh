@@ -25,6 +25,7 @@
 #                      (refuses)
 #   127.0.129.66       a server claiming xmpp.test, with xmpp.test's own
 #                      certificate, from an address that is not its
+#   127.0.129.69       a stream with a comment in it (restricted XML)
 #
 # Shown, as the users see it:
 # - asmith adds bob: bob is asked by Alice.Smith@acme.test and approves;
@@ -175,7 +176,32 @@ te_check "a stream claiming xmpp.test with a certificate of another CA: TLS refu
 	has "$D/rogue2.out" "^tls refused"
 te_check "... counted tls-failure for jabber, before any claim was made" \
 	has "$D/cn.log" "reject reason=tls-failure community=jabber src=$NET\\.68 detail=\"xmpp handshake certificate=untrusted\""
+# a stream whose XML is not what RFC 6120 allows (a comment), before
+# it names any community: refused, logged and counted as malformed
+/usr/bin/python3 - $NET.69 $CNIP >"$D/badxml.out" 2>&1 <<'EOT'
+import socket, sys
+s = socket.create_connection((sys.argv[2], 5269), 5, (sys.argv[1], 0))
+s.sendall(b"<?xml version='1.0'?><stream:stream xmlns='jabber:server' "
+          b"xmlns:stream='http://etherx.jabber.org/streams' "
+          b"to='acme.test' version='1.0'><!-- hello -->")
+got = b""
+while True:
+    b = s.recv(4096)
+    if not b:
+        break
+    got += b
+print(got.decode())
+EOT
+te_check "a stream with a comment in it: restricted-xml" \
+	has "$D/badxml.out" "<restricted-xml xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>"
+te_check "... logged as malformed, with what was wrong" \
+	has "$D/cn.log" "reject reason=malformed community=- src=$NET\\.69 detail=\"xmpp stream error restricted-xml: comment\""
 "$XF_CN" status --json -c "$D/acme.xml" >"$D/status.json" 2>&1
+te_check "... and counted" /usr/bin/python3 -c '
+import json, sys
+s = json.load(open(sys.argv[1]))
+print(" ", s["totals"]["rejections"])
+sys.exit(0 if s["totals"]["rejections"]["malformed"] >= 1 else 1)' "$D/status.json"
 te_check "stconnector status: jabber's streams, in and out, TLS valid, authenticated; one untrusted; the translation's counts" \
 	/usr/bin/python3 -c '
 import json, sys

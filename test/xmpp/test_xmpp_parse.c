@@ -381,6 +381,69 @@ static void test_keepalives(void)
 	mem_deref(r.mb);
 }
 
+/* Feed SH, then n stanzas; each with a new attribute name when fresh,
+ * else all alike.  Returns how many were handed out; *e the error. */
+static unsigned names_flood(struct xmpp_parse *p, struct rec *r, unsigned n,
+			    bool fresh, enum xmpp_serr *e)
+{
+	char st[128];
+	unsigned i;
+
+	r->nel = 0;
+	CU_ASSERT_EQUAL(xmpp_parse_feed(p, SH, strlen(SH)), 0);
+	for (i = 0; i < n; i++) {
+		int len = re_snprintf(st, sizeof(st), "<presence "
+				      "a-rather-long-attribute-name-%08u=''/>",
+				      fresh ? i : 0u);
+
+		if (xmpp_parse_feed(p, st, (size_t)len))
+			break;
+		r->mb->pos = r->mb->end = 0;	/* keep no record */
+	}
+	*e = xmpp_parse_error(p);
+	return r->nel;
+}
+
+/* Every stanza within its limits, but each with a name never seen:
+ * the parser keeps each name for the stream's life, so the stream is
+ * refused (resource-constraint) once they pass names_max, a restart
+ * (STARTTLS, SASL) does not start the count afresh, and a long stream
+ * of the names a server really uses is never refused. */
+static void test_names(void)
+{
+	struct xmpp_parse *p = NULL;
+	struct rec r = {0};
+	enum xmpp_serr e;
+	unsigned n;
+
+	r.mb = mbuf_alloc(256);
+	r.cns = XMPP_NS_SERVER;
+	CU_ASSERT_FATAL(r.mb != NULL);
+
+	CU_ASSERT_FATAL(xmpp_parse_alloc(&p, NULL, rec_h, &r) == 0);
+	n = names_flood(p, &r, 40000, true, &e);
+	CU_ASSERT_EQUAL(e, XMPP_SERR_RESOURCE_CONSTRAINT);
+	/* 47 bytes a name: refused past some 5600, not before 2000 */
+	CU_ASSERT(n > 2000 && n < 40000);
+	mem_deref(p);
+
+	CU_ASSERT_FATAL(xmpp_parse_alloc(&p, NULL, rec_h, &r) == 0);
+	n = names_flood(p, &r, 3000, true, &e);
+	CU_ASSERT_EQUAL(e, XMPP_SERR_NONE);
+	CU_ASSERT_EQUAL(xmpp_parse_reset(p), 0);
+	n = names_flood(p, &r, 40000, true, &e);
+	CU_ASSERT_EQUAL(e, XMPP_SERR_RESOURCE_CONSTRAINT);
+	CU_ASSERT(n < 40000);
+	mem_deref(p);
+
+	CU_ASSERT_FATAL(xmpp_parse_alloc(&p, NULL, rec_h, &r) == 0);
+	n = names_flood(p, &r, 60000, false, &e);
+	CU_ASSERT_EQUAL(e, XMPP_SERR_NONE);
+	CU_ASSERT_EQUAL(n, 60000);
+	mem_deref(p);
+	mem_deref(r.mb);
+}
+
 /* STARTTLS: the handler restarts the parser on <proceed/>; the bytes
  * after it in the same read are dropped; the new stream is read. */
 static struct xmpp_parse *restart_p;
@@ -439,6 +502,7 @@ static CU_TestInfo parse_tests[] = {
 	{"malformed streams refused", test_malformed},
 	{"limits", test_limits},
 	{"an endless opening tag", test_endless_tag},
+	{"ever new names", test_names},
 	{"whitespace keep-alives", test_keepalives},
 	{"restart after STARTTLS", test_restart},
 	{"stream error names", test_serr_names},
