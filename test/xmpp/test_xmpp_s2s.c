@@ -387,6 +387,22 @@ static void test_pair_wrong_key(void)
 	side_free(&b);
 }
 
+/* xmpp.test (v) with a stream up to acme.test (auth, us): what a
+ * receiving server has to ask the authoritative one with db:verify. */
+static void verify_pair(struct side *v, struct side *auth)
+{
+	side_init(v, XMPP_S2S_OUT, "xmpp.test", "acme.test", "xmpp-secret",
+		  NULL);
+	side_init(auth, XMPP_S2S_IN, "acme.test", NULL, "acme-secret",
+		  "s2s-A7");
+	v->peer = auth;
+	auth->peer = v;
+	auth->auth_secret = "xmpp-secret";
+	CU_ASSERT_EQUAL(xmpp_s2s_start(v->s), 0);
+	pump(v, auth);
+	CU_ASSERT_EQUAL(xmpp_s2s_state(v->s), XMPP_S2S_READY);
+}
+
 /* We as the authoritative server: db:verify answered from our secret. */
 static void test_verify(void)
 {
@@ -395,16 +411,7 @@ static void test_verify(void)
 
 	/* xmpp.test received a db:result claiming to be acme.test on
 	 * stream "s2s-X9" and asks acme.test (us) whether it is ours */
-	side_init(&v, XMPP_S2S_OUT, "xmpp.test", "acme.test", "xmpp-secret",
-		  NULL);
-	side_init(&auth, XMPP_S2S_IN, "acme.test", NULL, "acme-secret",
-		  "s2s-A7");
-	v.peer = &auth;
-	auth.peer = &v;
-	auth.auth_secret = "xmpp-secret";
-	CU_ASSERT_EQUAL(xmpp_s2s_start(v.s), 0);
-	pump(&v, &auth);
-	CU_ASSERT_EQUAL(xmpp_s2s_state(v.s), XMPP_S2S_READY);
+	verify_pair(&v, &auth);
 
 	CU_ASSERT_EQUAL(xmpp_db_key(key, "acme-secret", "xmpp.test",
 				    "acme.test", "s2s-X9"), 0);
@@ -610,16 +617,7 @@ static void test_verify_key_text(void)
 	struct side v, auth;
 	const char *w;
 
-	side_init(&v, XMPP_S2S_OUT, "xmpp.test", "acme.test", "xmpp-secret",
-		  NULL);
-	side_init(&auth, XMPP_S2S_IN, "acme.test", NULL, "acme-secret",
-		  "s2s-A7");
-	v.peer = &auth;
-	auth.peer = &v;
-	auth.auth_secret = "xmpp-secret";
-	CU_ASSERT_EQUAL(xmpp_s2s_start(v.s), 0);
-	pump(&v, &auth);
-	CU_ASSERT_EQUAL(xmpp_s2s_state(v.s), XMPP_S2S_READY);
+	verify_pair(&v, &auth);
 	(void)written(&v);
 	CU_ASSERT_EQUAL(xmpp_s2s_db_verify(v.s, "s2s-X9", "k</db:verify>"
 		"<message from='xmpp.test' to='acme.test'><body>forged"
