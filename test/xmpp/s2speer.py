@@ -96,6 +96,15 @@ class Stream:
                         self.pending.append(('end', None))
         return self.pending.pop(0)
 
+    def element(self, timeout=10):
+        """The next top-level element; EOFError at the stream's end."""
+        while True:
+            kind, el = self.next(timeout)
+            if kind == 'end':
+                raise EOFError
+            if kind == 'el':
+                return el
+
 
 def tag(el):
     return el.tag
@@ -217,10 +226,8 @@ def serve(argv):
 
 def features(st, n):
     while True:
-        kind, el = st.next()
-        if kind == 'end':
-            raise EOFError
-        if kind == 'el' and tag(el) == '{%s}features' % NS_STREAM:
+        el = st.element()
+        if tag(el) == '{%s}features' % NS_STREAM:
             mechs = [m.text for m in el.iter('{%s}mechanism' % NS_SASL)]
             say('features %d mechanisms=%s dialback=%s' %
                 (n, ','.join(mechs) or '-',
@@ -266,11 +273,7 @@ def connect(argv):
                 st.send("<auth xmlns='%s' mechanism='%s'>%s</auth>" %
                         (NS_SASL, mech, b64))
                 while True:
-                    kind, el = st.next()
-                    if kind == 'end':
-                        raise EOFError
-                    if kind != 'el':
-                        continue
+                    el = st.element()
                     if tag(el) == '{%s}success' % NS_SASL:
                         say('auth success')
                         st.restart()
@@ -287,11 +290,7 @@ def connect(argv):
                 st.send("<db:result from='%s' to='%s'>0123456789abcdef"
                         "</db:result>" % (rest, to))
                 while True:
-                    kind, el = st.next()
-                    if kind == 'end':
-                        raise EOFError
-                    if kind != 'el':
-                        continue
+                    el = st.element()
                     if tag(el) == '{%s}result' % NS_DB:
                         say('db-result %s type=%s' %
                             (el.get('to'), el.get('type', 'none')))
