@@ -80,6 +80,7 @@ enum {
 	CN_XMPP_STREAMS_MAX   = 256,   /* streams at once */
 	CN_XMPP_UNAUTH_IN_MAX = 64,    /* of them inbound, not yet
 					* authenticated */
+	CN_XMPP_UNAUTH_PER_IP = 8,     /* of those, from one address */
 	CN_XMPP_AUTH_MS       = 20000, /* to authenticate, from the start */
 	CN_XMPP_NAME_MAX      = 256,
 	CN_XMPP_BATCH_MAX     = 65536, /* bytes of stanzas in one write */
@@ -171,6 +172,10 @@ struct cn_xmpp {
 	uint64_t auth_timeouts;         /* closed: not authenticated in
 					 * CN_XMPP_AUTH_MS */
 	uint64_t unauth_refused;        /* connections refused: already
+					 * CN_XMPP_UNAUTH_PER_IP from
+					 * their address */
+	uint64_t unauth_evicted;        /* the oldest not authenticated,
+					 * closed for a new one at
 					 * CN_XMPP_UNAUTH_IN_MAX */
 };
 
@@ -1111,16 +1116,24 @@ int cn_xmpp_send(struct cn_xmpp *x, const char *comm,
 
 /* ---- inbound ---- */
 
-static unsigned unauth_in(const struct cn_xmpp *x)
+/* Inbound streams not authenticated yet: how many, how many of them
+ * from peer's address (peer NULL: none), and the oldest. */
+static unsigned unauth_in(const struct cn_xmpp *x, const struct sa *peer,
+			  unsigned *from_peer, struct xstream **oldest)
 {
 	const struct le *le;
 	unsigned n = 0;
 
 	LIST_FOREACH(&x->streams, le) {
-		const struct xstream *st = le->data;
+		struct xstream *st = le->data;
 
-		if (st->dir == XMPP_S2S_IN && !st->authed)
-			++n;
+		if (st->dir != XMPP_S2S_IN || st->authed)
+			continue;
+		++n;
+		if (peer && from_peer && sa_cmp(&st->peer, peer, SA_ADDR))
+			++*from_peer;
+		if (oldest && (!*oldest || st->created < (*oldest)->created))
+			*oldest = st;
 	}
 	return n;
 }
@@ -1130,25 +1143,39 @@ static unsigned unauth_in(const struct cn_xmpp *x)
  * have places of their own (CN_XMPP_UNAUTH_IN_MAX), fewer than all
  * streams': whoever holds them open cannot take the places of our
  * outbound streams or of streams authenticated, and each goes after
- * CN_XMPP_AUTH_MS anyway.
+ * CN_XMPP_AUTH_MS anyway.  One address holds at most
+ * CN_XMPP_UNAUTH_PER_IP of them (a new one from it is refused); when
+ * all are taken, the oldest is closed for the new one, as the SIP
+ * transport evicts the oldest connection never trusted: an attacker
+ * holding connections open cannot keep a real server out, which
+ * authenticates within a second or two.
  */
 static void conn_h(const struct sa *peer, void *arg)
 {
 	struct cn_xmpp *x = arg;
 	const struct cfg *cfg = cfg_of(x);
-	struct xstream *st;
+	struct xstream *st, *oldest = NULL;
+	unsigned n, from_peer = 0;
+	char ip[CN_ADDR_MAX];
 	int err;
 
-	if (unauth_in(x) >= CN_XMPP_UNAUTH_IN_MAX) {
-		char ip[CN_ADDR_MAX];
-
-		re_snprintf(ip, sizeof(ip), "%j", peer);
+	n = unauth_in(x, peer, &from_peer, &oldest);
+	re_snprintf(ip, sizeof(ip), "%j", peer);
+	if (from_peer >= CN_XMPP_UNAUTH_PER_IP) {
 		++x->unauth_refused;
 		cn_count_reject(x->px->cn, NULL, CN_R_CONN_LIMIT, ip,
-				"xmpp streams not authenticated=%u",
-				(unsigned)CN_XMPP_UNAUTH_IN_MAX);
+				"xmpp streams not authenticated from this "
+				"address=%u", from_peer);
 		tcp_reject(x->ts);
 		return;
+	}
+	if (n >= CN_XMPP_UNAUTH_IN_MAX && oldest) {
+		++x->unauth_evicted;
+		cn_count_reject(x->px->cn, NULL, CN_R_CONN_LIMIT,
+				oldest->peerip, "xmpp stream evicted, not "
+				"authenticated=%u", n);
+		xmpp_s2s_close(oldest->s, XMPP_SERR_RESOURCE_CONSTRAINT);
+		stream_end(oldest, ECONNREFUSED, "evicted: not authenticated");
 	}
 	if (!cfg->community.domains.n ||
 	    stream_alloc(&st, x, XMPP_S2S_IN, cfg->community.domains.v[0],
@@ -1394,10 +1421,14 @@ struct dmn_st *cn_xmpp_status(struct cn_xmpp *x, struct dmn_st *root)
 	else
 		dmn_st_str(xs, "listen", "off (no XMPP community enabled now)");
 	dmn_st_str(xs, "auth_inbound", "sasl-external, dialback+cert");
-	dmn_st_int(xs, "unauthenticated_in", (int64_t)unauth_in(x));
+	dmn_st_int(xs, "unauthenticated_in",
+		   (int64_t)unauth_in(x, NULL, NULL, NULL));
 	dmn_st_int(xs, "unauthenticated_in_max",
 		   (int64_t)CN_XMPP_UNAUTH_IN_MAX);
+	dmn_st_int(xs, "unauthenticated_per_address_max",
+		   (int64_t)CN_XMPP_UNAUTH_PER_IP);
 	dmn_st_int(xs, "unauthenticated_refused", (int64_t)x->unauth_refused);
+	dmn_st_int(xs, "unauthenticated_evicted", (int64_t)x->unauth_evicted);
 	dmn_st_int(xs, "auth_timeouts", (int64_t)x->auth_timeouts);
 	cl = dmn_st_list(xs, "communities");
 	LIST_FOREACH(&x->comms, le) {

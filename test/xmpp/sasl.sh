@@ -13,6 +13,7 @@
 #   127.0.136.101      baresip as asmith (Alice.Smith@acme.test)
 #   127.0.136.111/112  slixmpp (test/xmpp/xmppc.py) as bob@xmpp.test
 #   127.0.136.98       connections that never authenticate
+#   127.0.136.80-87    more of them, 8 from each
 #   127.0.136.97       other.test's address in the DNS (a second XMPP
 #                      community, jabber2; nothing listens)
 #
@@ -47,9 +48,12 @@
 # 5. Streams that never authenticate: one from 127.0.136.98 sends a
 #    whitespace keep-alive every 2 s after STARTTLS and is closed
 #    (connection-timeout) 20 s after it began all the same; while it
-#    lasts, 70 more connections from that address: 63 are held, the
-#    rest refused at once, so that such streams never hold more than
-#    64 of the 256 places.  Status and the log count both.
+#    lasts, 70 more connections from that address: 7 are held, the rest
+#    refused at once (8 from one address).  Then 64 held from
+#    127.0.136.80-87, every place such streams may have (64 of the 256
+#    streams): the peer's real stream from 127.0.0.1 still gets in (the
+#    oldest held is closed for it), authenticates and delivers bob's
+#    message.  Status and the log count each.
 set -u
 
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -316,41 +320,78 @@ te_spawn "$D/slow.log" /usr/bin/python3 "$PEER" connect xmpp.test acme.test \
 	space:40
 te_check "a stream from $NET.98 has STARTTLS done, then only whitespace" \
 	te_wait_for "$D/slow.log" "^features 2 " 5
-te_spawn "$D/many.log" /usr/bin/python3 -c '
+# hold N connections from each address given for 10 s; print how many
+# of them the connector closed within the first 1.5 s
+HOLD='
 import select, socket, sys, time
+n = int(sys.argv[1])
 socks = []
-for i in range(70):
-    s = socket.socket()
-    s.bind((sys.argv[1], 0))
-    s.connect((sys.argv[2], 5269))
-    socks.append(s)
+for a in sys.argv[3:]:
+    for i in range(n):
+        s = socket.socket()
+        s.bind((a, 0))
+        s.connect((sys.argv[2], 5269))
+        socks.append(s)
+def gone():
+    g = 0
+    for s in socks:
+        if select.select([s], [], [], 0)[0]:
+            try:
+                g += not s.recv(65536)
+            except OSError:
+                g += 1
+    return g
 time.sleep(1.5)
-gone = 0
-for s in socks:
-    if select.select([s], [], [], 0)[0]:
-        try:
-            gone += not s.recv(1)
-        except OSError:
-            gone += 1
-print("refused=%d" % gone, flush=True)
-time.sleep(5)' $NET.98 $CNIP
-te_check "70 more connections from $NET.98: 63 held, 7 refused at once" \
-	te_wait_for "$D/many.log" "^refused=7$" 5
-te_check "  status: 64 streams not authenticated, 7 refused" \
+print("held=%d closed=%d" % (len(socks), gone()), flush=True)
+time.sleep(8.5)
+'
+te_spawn "$D/many.log" /usr/bin/python3 -c "$HOLD" 70 $CNIP $NET.98
+te_check "70 more connections from $NET.98: 7 held, 63 refused at once" \
+	te_wait_for "$D/many.log" "^held=70 closed=63$" 8
+te_check "  status: 8 streams not authenticated, 63 refused" \
 	status '
-s["xmpp"]["unauthenticated_in"] == 64
+s["xmpp"]["unauthenticated_in"] == 8
+and s["xmpp"]["unauthenticated_per_address_max"] == 8
 and s["xmpp"]["unauthenticated_in_max"] == 64
-and s["xmpp"]["unauthenticated_refused"] == 7'
+and s["xmpp"]["unauthenticated_refused"] == 63'
 te_check "  logged and counted conn-limit" \
-	has "$D/cn.log" "reject reason=conn-limit community=- src=$NET\\.98 detail=\"xmpp streams not authenticated=64\""
+	has "$D/cn.log" "reject reason=conn-limit community=- src=$NET\\.98 detail=\"xmpp streams not authenticated from this address=8\""
 te_check "the whitespace stream is closed 20 s after it began: connection-timeout" \
 	te_wait_for "$D/slow.log" "^stream-error connection-timeout" 25
 te_check "  logged: no authentication in time" \
 	has "$D/cn.log" "xmpp stream in community=jabber peer=$NET\\.98:[0-9]+ domain=- closed reason=\"no authentication in time\""
 te_check "  status counts it" \
 	status 's["xmpp"]["auth_timeouts"] >= 1
-and s["xmpp"]["unauthenticated_in"] == 0
 and c["stream_errors"].get("connection-timeout", 0) >= 1'
+unauth_none()	# within 10 s, no inbound stream is left unauthenticated
+{
+	_i=0
+	while [ $_i -lt 50 ]; do
+		status 's["xmpp"]["unauthenticated_in"] == 0' >/dev/null && return 0
+		sleep 0.2
+		_i=$((_i + 1))
+	done
+	status 's["xmpp"]["unauthenticated_in"] == 0'
+}
+te_check "  the held ones go too: no stream left unauthenticated" unauth_none
+
+mark "$D/cn.log"
+te_spawn "$D/full.log" /usr/bin/python3 -c "$HOLD" 8 $CNIP \
+	$NET.80 $NET.81 $NET.82 $NET.83 $NET.84 $NET.85 $NET.86 $NET.87
+te_check "64 held from $NET.80-87: every place for streams not authenticated" \
+	te_wait_for "$D/full.log" "^held=64 closed=0$" 8
+/usr/bin/python3 "$PEER" connect xmpp.test acme.test $XIP $CNIP 5269 \
+	"$C/xmpp.test.pem" "$C/xmpp.test.key" "$C/ca.pem" auth:EXTERNAL:= \
+	"message:alice.smith@acme.test:through the crowd $$" wait:1 \
+	>"$D/in3.log" 2>&1
+te_check "the peer's real stream from $XIP still gets in and authenticates" \
+	sh -c "grep -q '^auth success' '$D/in3.log' && ! grep -q '^stream-error' '$D/in3.log'"
+te_check "  asmith's baresip shows bob's message" \
+	bsgot "through the crowd $$"
+te_check "  the oldest held was closed for it: logged and counted conn-limit" \
+	has "$D/cn.log" "reject reason=conn-limit community=- src=$NET\\.80 detail=\"xmpp stream evicted, not authenticated=64\""
+te_check "  status: one evicted" \
+	status 's["xmpp"]["unauthenticated_evicted"] == 1'
 
 bs_cmd alice /quit
 te_stop "$GWPID"
