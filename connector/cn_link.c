@@ -47,10 +47,7 @@ static const char *astr(const struct sa *sa, char *buf, size_t size)
 
 static uint64_t retry_ms(const struct cn_px *px)
 {
-	unsigned s = px->cn->self->retry ? px->cn->self->retry :
-		CFG_RETRY_DEFAULT;
-
-	return (uint64_t)s * 1000;
+	return (uint64_t)px_retry_s(px) * 1000;
 }
 
 /* ---- gateway state ---- */

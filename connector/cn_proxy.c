@@ -176,6 +176,14 @@ static void req_destructor(void *arg)
 }
 
 /* The final answer, made here; the request is done. */
+unsigned px_retry_s(const struct cn_px *px)
+{
+	const unsigned s = px && px->cn && px->cn->self ?
+		px->cn->self->retry : 0;
+
+	return s ? s : CFG_RETRY_DEFAULT;
+}
+
 void px_req_final(struct px_req *r, uint16_t scode, const char *phrase,
 		  const char *hdrs)
 {
@@ -212,8 +220,7 @@ static void refuse(struct px_req *r, const struct cn_verdict *v)
 			r->ruri_domain, r->method, why ? " why=" : "",
 			why ? v->phrase : "");
 	re_snprintf(hdr, sizeof(hdr), "Retry-After: %u\r\n",
-		    r->px->cn->self->retry ? r->px->cn->self->retry :
-		    CFG_RETRY_DEFAULT);
+		    px_retry_s(r->px));
 	px_req_final(r, (uint16_t)scode,
 		     v->phrase ? v->phrase : "Forbidden",
 		     scode == 503 ? hdr : NULL);
@@ -353,8 +360,7 @@ static void resolved(int err, const struct cn_route *rt, void *arg)
 	px_report_stale(px, r->comm, r->domain);
 	if (err || !rt || !rt->hopc) {
 		char hdr[64];
-		const bool temp = cn_resolve_temporary(err ? err :
-						       rt ? rt->err : ENOMEM);
+		const bool temp = cn_route_temporary(err, rt);
 
 		(void)cn_link_set(px->cn, r->comm, CN_LINK_DOWN,
 				  px->cn->self->retry,
@@ -363,8 +369,7 @@ static void resolved(int err, const struct cn_route *rt, void *arg)
 		/* a DNS that does not answer is a temporary fault; a
 		 * name that does not exist is not */
 		re_snprintf(hdr, sizeof(hdr), "Retry-After: %u\r\n",
-			    px->cn->self->retry ? px->cn->self->retry :
-			    CFG_RETRY_DEFAULT);
+			    px_retry_s(px));
 		px_req_final(r, 503, temp ? "Next hop not resolvable: DNS "
 			     "unavailable" : "Next hop not resolvable",
 			     temp ? hdr : NULL);
@@ -449,7 +454,7 @@ static void decide_trust(struct px_req *r, const struct cn_addrset *set,
 		char hdr[64];
 
 		re_snprintf(hdr, sizeof(hdr), "Retry-After: %u\r\n",
-			    px->cn->self->retry);
+			    px_retry_s(px));
 		px_req_final(r, 503, "No gateway available", hdr);
 		return;
 	}
@@ -690,7 +695,7 @@ static void try_next(struct px_req *r)
 			char hdr[64];
 
 			re_snprintf(hdr, sizeof(hdr), "Retry-After: %u\r\n",
-				    px->cn->self->retry);
+				    px_retry_s(px));
 			px_req_final(r, 503, "No gateway available", hdr);
 		}
 		else

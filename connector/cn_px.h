@@ -174,6 +174,9 @@ bool px_rate_admit(struct cn_px *px, const struct px_req *r);
 void px_rate_status(struct cn_px *px, struct dmn_st *root);
 void px_rate_stop(struct cn_px *px);
 void px_rate_refused(struct cn_px *px, const struct px_req *r);
+/* Seconds of Retry-After in a temporary answer, and between retries:
+ * the connector's retryInterval. */
+unsigned px_retry_s(const struct cn_px *px);
 
 /* cn_subs.c */
 bool px_subs_admit(struct cn_px *px, struct px_req *r);

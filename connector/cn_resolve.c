@@ -532,6 +532,13 @@ bool cn_resolve_temporary(int err)
 	return err && err != ENOENT && err != ENODATA && err != EINVAL;
 }
 
+/* A lookup answered err and rt with no hop: did it fail for now (the
+ * DNS did not answer), not for good (no such name, no server)? */
+bool cn_route_temporary(int err, const struct cn_route *rt)
+{
+	return cn_resolve_temporary(err ? err : rt ? rt->err : ENOMEM);
+}
+
 /*
  * RFC 8767: may the route held (expired) keep serving at now after a
  * refresh that failed temporarily?  Within stale_ms of the moment it

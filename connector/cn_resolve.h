@@ -161,6 +161,7 @@ uint64_t cn_resolve_stale_since(struct cn_resolve *res,
 				const struct cfg_extern *ex,
 				const char *domain);
 bool cn_resolve_temporary(int err);
+bool cn_route_temporary(int err, const struct cn_route *rt);
 bool cn_resolve_stale_usable(const struct cn_route *old, uint64_t since,
 			     uint64_t now, uint64_t stale_ms);
 

@@ -230,22 +230,28 @@ static struct subs_comm *comm_get(struct px_subs *ps, const char *name,
 }
 
 /* The dialog's name: Call-ID, then the subscriber's tag. */
-static void key_make(struct sub_key *k, const struct sip_msg *msg,
-		     bool notify)
+/* The key of the subscription Call-ID callid, subscriber's tag tag. */
+static void key_of(struct sub_key *k, const struct pl *callid,
+		   const struct pl *tag)
 {
-	const struct pl *tag = notify ? &msg->to.tag : &msg->from.tag;
-	const size_t cl = min(msg->callid.l, sizeof(k->key) - 1);
+	const size_t cl = min(callid->l, sizeof(k->key) - 1);
 
-	k->h = hash_joaat((const uint8_t *)msg->callid.p, msg->callid.l) ^
+	k->h = hash_joaat((const uint8_t *)callid->p, callid->l) ^
 		hash_joaat((const uint8_t *)tag->p, tag->l) * 31;
-	k->klen = msg->callid.l + 1 + tag->l;
+	k->klen = callid->l + 1 + tag->l;
 	memset(k->key, 0, sizeof(k->key));
-	memcpy(k->key, msg->callid.p, cl);
+	memcpy(k->key, callid->p, cl);
 	if (cl < sizeof(k->key) - 1) {
 		k->key[cl] = '\n';
 		memcpy(k->key + cl + 1, tag->p, min(tag->l,
 					       sizeof(k->key) - cl - 1));
 	}
+}
+
+static void key_make(struct sub_key *k, const struct sip_msg *msg,
+		     bool notify)
+{
+	key_of(k, &msg->callid, notify ? &msg->to.tag : &msg->from.tag);
 }
 
 static bool key_cmp(struct le *le, void *arg)
@@ -543,16 +549,15 @@ void px_subs_answer_expires(struct px_req *r, uint16_t scode,
  */
 void px_subs_forget(struct cn_px *px, const char *callid, const char *tag)
 {
-	struct sip_msg msg;
+	struct pl cid, ftag;
 	struct sub_key k;
 	struct px_sub *s;
 
 	if (!px || !px->subs || !callid || !tag)
 		return;
-	memset(&msg, 0, sizeof(msg));
-	pl_set_str(&msg.callid, callid);
-	pl_set_str(&msg.from.tag, tag);
-	key_make(&k, &msg, false);
+	pl_set_str(&cid, callid);
+	pl_set_str(&ftag, tag);
+	key_of(&k, &cid, &ftag);
 	s = sub_find(px->subs, &k);
 	if (s)
 		sub_unlink(s);

@@ -98,7 +98,6 @@ struct xcomm {
 					 * quiet, not for a fault */
 	uint64_t quiet_closes;
 	uint64_t quiet_rechecks;        /* presence asked again after */
-	bool rechecked;                 /* since it went quiet */
 	struct list queue;              /* struct xitem */
 	uint64_t retry_at;              /* ms: no outbound attempt before */
 	unsigned backoff_s;
@@ -1007,8 +1006,7 @@ static void route_h(int err, const struct cn_route *route, void *arg)
 		/* a DNS that does not answer is a temporary fault; a
 		 * domain with no server (NXDOMAIN, no SRV and no
 		 * address) is not */
-		const bool temp = cn_resolve_temporary(err ? err : route ?
-						       route->err : ENOMEM);
+		const bool temp = cn_route_temporary(err, route);
 
 		stream_end(st, temp ? ETIMEDOUT : ENOENT, temp ?
 			   "DNS unavailable" : "no server in DNS");
@@ -1156,12 +1154,13 @@ static void conn_h(const struct sa *peer, void *arg)
 	const struct cfg *cfg = cfg_of(x);
 	struct xstream *st, *oldest = NULL;
 	unsigned n, from_peer = 0;
-	char ip[CN_ADDR_MAX];
 	int err;
 
 	n = unauth_in(x, peer, &from_peer, &oldest);
-	re_snprintf(ip, sizeof(ip), "%j", peer);
 	if (from_peer >= CN_XMPP_UNAUTH_PER_IP) {
+		char ip[CN_ADDR_MAX];
+
+		re_snprintf(ip, sizeof(ip), "%j", peer);
 		++x->unauth_refused;
 		cn_count_reject(x->px->cn, NULL, CN_R_CONN_LIMIT, ip,
 				"xmpp streams not authenticated from this "
@@ -1209,7 +1208,6 @@ static void conn_h(const struct sa *peer, void *arg)
  */
 static void quiet_recheck(struct cn_xmpp *x, struct xcomm *c)
 {
-	c->rechecked = true;
 	++c->quiet_rechecks;
 	dmn_log(DMN_LOG_INFO, "cn: xmpp community=%s quiet: asking its "
 		"contacts' presence again", c->name);
@@ -1247,13 +1245,17 @@ static void tick_h(void *arg)
 			struct xcomm *c = st->authed ? st->xc : NULL;
 
 			if (c) {
-				c->rechecked = c->quiet && c->rechecked;
 				c->quiet = true;
 				++c->quiet_closes;
 				st->quiet_close = true;
 			}
 			xmpp_s2s_close(st->s, XMPP_SERR_CONNECTION_TIMEOUT);
 			stream_end(st, ETIMEDOUT, "idle");
+			/* the last one: a stream the asking opens is only
+			 * appended (the resolver answers from the loop),
+			 * and read by this loop as the new one it is */
+			if (c && !comm_has_stream(x, c, NULL))
+				quiet_recheck(x, c);
 			continue;
 		}
 		/* from the start: bytes (whitespace is allowed) do not
@@ -1266,12 +1268,6 @@ static void tick_h(void *arg)
 		}
 		if (st->authed && now - st->last_tx > CN_XMPP_KA_S * 1000ULL)
 			(void)xmpp_s2s_keepalive(st->s);
-	}
-	LIST_FOREACH(&x->comms, ce) {
-		struct xcomm *c = ce->data;
-
-		if (c->quiet && !c->rechecked && !comm_has_stream(x, c, NULL))
-			quiet_recheck(x, c);
 	}
 }
 

@@ -693,7 +693,7 @@ uint16_t cn_xmap_err_stanza_sip(const struct xmpp_el *stanza)
 	if (!e)
 		return 500;
 	for (k = e->kids; k; k = k->next) {
-		if (k->ns && !strcmp(k->ns, CN_XMAP_NS_STANZAS) &&
+		if (k->ns && !strcmp(k->ns, XMPP_NS_STANZAS) &&
 		    strcmp(k->name, "text"))
 			return cn_xmap_err_to_sip(k->name,
 						  xmpp_el_attr(e, "type"));
@@ -726,7 +726,7 @@ int cn_xmap_err_stanza(struct xmpp_el **elp, const struct xmpp_el *orig,
 		err = ENOMEM;
 	if (!err)
 		err = xmpp_el_set_attr(e, "type", NULL, type);
-	if (!err && !xmpp_el_add(e, cond, CN_XMAP_NS_STANZAS))
+	if (!err && !xmpp_el_add(e, cond, XMPP_NS_STANZAS))
 		err = ENOMEM;
 	if (err) {
 		mem_deref(el);
@@ -736,19 +736,19 @@ int cn_xmap_err_stanza(struct xmpp_el **elp, const struct xmpp_el *orig,
 	return 0;
 }
 
-/** What cn_xmpp_sent_h said -> the SIP answer (temporary: Retry-After,
- * the connector's default retryInterval as the SIP side says it). */
-uint16_t cn_xmap_senderr_sip(int err, uint32_t *retryp)
+/** What cn_xmpp_sent_h said -> the SIP answer (temporary: Retry-After
+ * retry_s, the connector's retryInterval as the SIP side says it). */
+uint16_t cn_xmap_senderr_sip(int err, uint32_t retry_s, uint32_t *retryp)
 {
 	uint32_t retry = 0;
 	uint16_t sc;
 
 	switch (err) {
 	case 0:            sc = 200; break;
-	case ETIMEDOUT:    sc = 503; retry = CN_XMAP_RETRY_S; break;
-	case ECONNREFUSED: sc = 480; retry = CN_XMAP_RETRY_S; break;
-	case EPIPE:        sc = 503; retry = CN_XMAP_RETRY_S; break;
-	case ENOTCONN:     sc = 503; retry = CN_XMAP_RETRY_S; break;
+	case ETIMEDOUT:    sc = 503; retry = retry_s; break;
+	case ECONNREFUSED: sc = 480; retry = retry_s; break;
+	case EPIPE:        sc = 503; retry = retry_s; break;
+	case ENOTCONN:     sc = 503; retry = retry_s; break;
 	case ENOENT:       sc = 404; break;
 	case EPERM:        sc = 403; break;
 	default:           sc = 500; break;

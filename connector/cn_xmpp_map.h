@@ -48,12 +48,7 @@ struct xmpp_el;
 enum {
 	CN_XMAP_ADDR_MAX = 256,    /* bytes of one address, either side */
 	CN_XMAP_BODY_MAX = 16384,  /* bytes of one message body */
-	CN_XMAP_RETRY_S  = 60,     /* Retry-After of a temporary fault:
-				    * CFG_RETRY_DEFAULT, unless the
-				    * connector's retryInterval says */
 };
-
-#define CN_XMAP_NS_STANZAS "urn:ietf:params:xml:ns:xmpp-stanzas"
 
 /* ---- addresses ---- */
 
@@ -131,8 +126,9 @@ uint16_t cn_xmap_err_stanza_sip(const struct xmpp_el *stanza);
 int cn_xmap_err_stanza(struct xmpp_el **elp, const struct xmpp_el *orig,
 		       uint16_t scode, bool offline);
 /* The fate cn_xmpp_sent_h told (an errno) -> the SIP status to answer
- * with; *retryp seconds of Retry-After, 0 for none. */
-uint16_t cn_xmap_senderr_sip(int err, uint32_t *retryp);
+ * with; *retryp seconds of Retry-After: retry_s for a temporary fault,
+ * 0 for none. */
+uint16_t cn_xmap_senderr_sip(int err, uint32_t retry_s, uint32_t *retryp);
 /* An outbound stream that ended before it was authenticated, by
  * condition (XMPP_SERR_NONE: a clean </stream:stream> or a dropped
  * connection) -> the fate of the stanzas it was to carry: EPERM when

@@ -776,11 +776,8 @@ static void xs_sent(int err, void *arg)
 		struct px_req *r = m->r;
 
 		m->r = NULL;
-		sc = cn_xmap_senderr_sip(err, &retry);
-		/* the SIP side's value: the connector's retryInterval */
-		if (retry && m->xs && m->xs->px->cn && m->xs->px->cn->self &&
-		    m->xs->px->cn->self->retry)
-			retry = m->xs->px->cn->self->retry;
+		sc = cn_xmap_senderr_sip(err, px_retry_s(m->xs ?
+					 m->xs->px : NULL), &retry);
 		if (retry)
 			re_snprintf(hdr, sizeof(hdr), "Retry-After: %u\r\n",
 				    retry);
@@ -852,33 +849,41 @@ static void message_gw(struct cn_xsip *xs, struct px_req *r,
 static void in_subscribe(struct xs_dlg *d, uint32_t expires);
 static void in_retry_later(struct xs_dlg *d);
 
-/* The reason= of Subscription-State: terminated, or an empty pl. */
-static void term_reason(const struct pl *val, struct pl *reason)
-{
-	if (re_regex(val->p, val->l, "reason=[a-z]+", reason))
-		pl_set_str(reason, "");
-}
+/* What Subscription-State: terminated;reason= asks of the subscriber
+ * (RFC 6665 4.1.3). */
+enum xs_term {
+	XS_TERM_LATER,	/* probation, giveup, none: again, after a wait */
+	XS_TERM_NOW,	/* deactivated, timeout: again at once */
+	XS_TERM_FINAL,	/* rejected, noresource, invalid: not again */
+};
 
-/* Terminated for good (RFC 6665 4.1.3: rejected, noresource, invalid):
- * no subscription to ask again for. */
-static bool terminated_final(const struct pl *val)
-{
-	struct pl r;
-
-	term_reason(val, &r);
-	return !pl_strcasecmp(&r, "rejected") ||
-		!pl_strcasecmp(&r, "noresource") ||
-		!pl_strcasecmp(&r, "invalid");
-}
-
-/* deactivated and timeout: subscribe again at once (4.1.3). */
-static bool terminated_now(const struct pl *val)
+static enum xs_term term_of(const struct pl *val)
 {
 	struct pl r;
 
-	term_reason(val, &r);
-	return !pl_strcasecmp(&r, "deactivated") ||
-		!pl_strcasecmp(&r, "timeout");
+	if (re_regex(val->p, val->l, "reason=[a-z]+", &r))
+		return XS_TERM_LATER;
+	if (!pl_strcasecmp(&r, "rejected") ||
+	    !pl_strcasecmp(&r, "noresource") ||
+	    !pl_strcasecmp(&r, "invalid"))
+		return XS_TERM_FINAL;
+	if (!pl_strcasecmp(&r, "deactivated") ||
+	    !pl_strcasecmp(&r, "timeout"))
+		return XS_TERM_NOW;
+	return XS_TERM_LATER;
+}
+
+/* An XS_IN dialog starts afresh: a new Call-ID and local tag, no
+ * remote tag yet. */
+static void dlg_new_ids(struct xs_dlg *d)
+{
+	char tag[SST_TAG_SIZE];
+
+	sst_tag_gen(d->ltag, sizeof(d->ltag));
+	sst_tag_gen(tag, sizeof(tag));
+	re_snprintf(d->callid, sizeof(d->callid), "x%llu-%s",
+		    (unsigned long long)++d->xs->seq, tag);
+	d->rtag[0] = '\0';
 }
 
 static void notify_gw(struct cn_xsip *xs, struct px_req *r)
@@ -889,7 +894,8 @@ static void notify_gw(struct cn_xsip *xs, struct px_req *r)
 	const struct sip_hdr *h;
 	struct sst_pidf pd;
 	size_t blen = mbuf_get_left(msg->mb);
-	bool ended, final = false, again_now = false;
+	enum xs_term term = XS_TERM_LATER;
+	bool ended;
 
 	if (!d || d->dir != XS_IN) {
 		reply(r, 481, NULL, NULL);
@@ -908,34 +914,22 @@ static void notify_gw(struct cn_xsip *xs, struct px_req *r)
 		!strncasecmp(h->val.p, "terminated", 10);
 	if (ended) {
 		d->pst = SST_ST_OFFLINE;
-		final = terminated_final(&h->val);
-		again_now = terminated_now(&h->val);
+		term = term_of(&h->val);
 	}
 	reply(r, 200, NULL, NULL);	/* msg is gone */
 	if (!cn_xmap_pres_encode(&el, d->t_jid, d->w_jid, d->pst, d->note))
 		send_stanza(xs, d->comm, el);
 	if (!ended)
 		return;
-	if (!d->ending && !final) {
-		/* RFC 6665 4.1.3: deactivated, timeout, probation, giveup
-		 * (or no reason) mean subscribe again, in a new dialog;
-		 * B stays subscribed and reads Offline meanwhile */
-		char tag[SST_TAG_SIZE];
-
-		sst_tag_gen(d->ltag, sizeof(d->ltag));
-		sst_tag_gen(tag, sizeof(tag));
-		re_snprintf(d->callid, sizeof(d->callid), "x%llu-%s",
-			    (unsigned long long)++xs->seq, tag);
-		d->rtag[0] = '\0';
+	if (!d->ending && term != XS_TERM_FINAL) {
+		/* subscribe again, in a new dialog; B stays subscribed
+		 * and reads Offline meanwhile */
+		dlg_new_ids(d);
 		d->retry_s = 0;
-		if (again_now) {
+		if (term == XS_TERM_NOW)
 			in_subscribe(d, CN_XSIP_EXPIRES_OUT);
-			if (!d->sub)
-				in_retry_later(d);
-		}
-		else {
+		if (term != XS_TERM_NOW || !d->sub)
 			in_retry_later(d);
-		}
 		return;
 	}
 	/* the gateway refused it (rejected, noresource, invalid): B is
@@ -1118,7 +1112,6 @@ static void in_presence(struct cn_xsip *xs, const char *comm,
 {
 	struct xs_dlg *d = dlg_by_pair(xs, comm, XS_IN, b_jid, a_jid, NULL);
 	struct xmpp_el *el = NULL;
-	char tag[SST_TAG_SIZE];
 
 	(void)st;
 	switch (t) {
@@ -1148,10 +1141,7 @@ static void in_presence(struct cn_xsip *xs, const char *comm,
 		str_ncpy(d->t_jid, a_jid, sizeof(d->t_jid));
 		(void)cn_xmap_jid_to_sip(d->w_sip, sizeof(d->w_sip), b_jid);
 		(void)cn_xmap_jid_to_sip(d->t_sip, sizeof(d->t_sip), a_jid);
-		sst_tag_gen(d->ltag, sizeof(d->ltag));
-		sst_tag_gen(tag, sizeof(tag));
-		re_snprintf(d->callid, sizeof(d->callid), "x%llu-%s",
-			    (unsigned long long)++xs->seq, tag);
+		dlg_new_ids(d);
 		list_append(&xs->dlgs, &d->le, d);
 		++xs->st.dlg_in;
 		d->expires_at = xs_now() +

@@ -536,6 +536,14 @@ static int send_db(struct xmpp_s2s *s, const char *name, const char *to,
 	return err;
 }
 
+/* A dialback answer's type is t. */
+static bool type_is(const struct xmpp_el *el, const char *t)
+{
+	const char *v = xmpp_el_attr(el, "type");
+
+	return v && !strcmp(v, t);
+}
+
 static void out_element(struct xmpp_s2s *s, struct xmpp_el *el)
 {
 	struct xmpp_s2s_evinfo info;
@@ -637,9 +645,7 @@ static void out_element(struct xmpp_s2s *s, struct xmpp_el *el)
 		if (xmpp_el_is(el, "verify", XMPP_NS_DIALBACK)) {
 			info.domain = xmpp_el_attr(el, "from");
 			info.id = xmpp_el_attr(el, "id");
-			info.valid = str_isset(xmpp_el_attr(el, "type")) &&
-				0 == strcmp(xmpp_el_attr(el, "type"),
-					    "valid");
+			info.valid = type_is(el, "valid");
 			event(s, XMPP_S2S_EV_DB_VERIFY, &info);
 			return;
 		}
@@ -647,8 +653,7 @@ static void out_element(struct xmpp_s2s *s, struct xmpp_el *el)
 		    !xmpp_el_is(el, "result", XMPP_NS_DIALBACK))
 			break;
 		info.domain = s->remote;
-		if (str_isset(xmpp_el_attr(el, "type")) &&
-		    0 == strcmp(xmpp_el_attr(el, "type"), "valid")) {
+		if (type_is(el, "valid")) {
 			if (add_authed(s, s->remote)) {
 				xmpp_s2s_close(s,
 					XMPP_SERR_INTERNAL_SERVER_ERROR);
@@ -660,8 +665,7 @@ static void out_element(struct xmpp_s2s *s, struct xmpp_el *el)
 		}
 		/* type=error: the peer could not check our key now
 		 * (XEP-0220 2.4: remote-server-timeout...), no refusal */
-		info.err = str_isset(xmpp_el_attr(el, "type")) &&
-			0 == strcmp(xmpp_el_attr(el, "type"), "error") ?
+		info.err = type_is(el, "error") ?
 			XMPP_SERR_REMOTE_CONNECTION_FAILED :
 			XMPP_SERR_NOT_AUTHORIZED;
 		event(s, XMPP_S2S_EV_DB_REFUSED, &info);

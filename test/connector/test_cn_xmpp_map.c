@@ -449,7 +449,7 @@ static void test_err_stanza(void)
 	CU_ASSERT_STRING_EQUAL(encode(err),
 		"<message from=\"alice@acme.test\" to=\"bob@xmpp.test/pc\" "
 		"id=\"m1\" type=\"error\"><error type=\"wait\">"
-		"<recipient-unavailable xmlns=\"" CN_XMAP_NS_STANZAS "\"/>"
+		"<recipient-unavailable xmlns=\"" XMPP_NS_STANZAS "\"/>"
 		"</error></message>");
 	back = parse_one(encode(err));
 	CU_ASSERT_PTR_NOT_NULL_FATAL(back);
@@ -460,8 +460,8 @@ static void test_err_stanza(void)
 
 	/* a text beside the condition is not the condition */
 	back = parse_one("<presence type='error'><error type='cancel'>"
-			 "<text xmlns='" CN_XMAP_NS_STANZAS "'>no</text>"
-			 "<item-not-found xmlns='" CN_XMAP_NS_STANZAS "'/>"
+			 "<text xmlns='" XMPP_NS_STANZAS "'>no</text>"
+			 "<item-not-found xmlns='" XMPP_NS_STANZAS "'/>"
 			 "</error></presence>");
 	CU_ASSERT_EQUAL(cn_xmap_err_stanza_sip(back), 404);
 	mem_deref(back);
@@ -487,7 +487,8 @@ static void test_senderr(void)
 	for (i = 0; i < ARRAY_SIZE(tv); i++) {
 		uint32_t ra = 99;
 
-		CU_ASSERT_EQUAL(cn_xmap_senderr_sip(tv[i].err, &ra), tv[i].sc);
+		CU_ASSERT_EQUAL(cn_xmap_senderr_sip(tv[i].err, 60, &ra),
+				tv[i].sc);
 		CU_ASSERT_EQUAL(ra != 0, tv[i].retry);
 	}
 	CU_ASSERT_STRING_EQUAL(cn_xmap_reason(415), "Unsupported Media Type");
@@ -521,7 +522,7 @@ static void test_unauthed(void)
 
 		CU_ASSERT_EQUAL(e, tv[i].err);
 		/* what the gateway hears */
-		CU_ASSERT_EQUAL(cn_xmap_senderr_sip(e, &ra), e == EPERM ?
+		CU_ASSERT_EQUAL(cn_xmap_senderr_sip(e, 60, &ra), e == EPERM ?
 				403 : 480);
 		CU_ASSERT_EQUAL(ra != 0, e != EPERM);
 	}

@@ -246,6 +246,19 @@ def show(el):
         say('element %s' % t)
 
 
+def show_for(st, seconds, space):
+    """Print what arrives for SECONDS; with SPACE, a whitespace
+    keep-alive goes out every 2 s meanwhile."""
+    end = time.time() + seconds
+    while time.time() < end:
+        if space:
+            st.send(' ')
+        try:
+            show(st.element(min(2, max(0.1, end - time.time()))))
+        except socket.timeout:
+            continue
+
+
 def connect(argv):
     domain, to, src, addr, port, cert, keyf, ca = argv[:8]
     s = socket.create_connection((addr, int(port)), timeout=10,
@@ -296,35 +309,13 @@ def connect(argv):
                             (el.get('to'), el.get('type', 'none')))
                         break
                     show(el)
-            elif what == 'space':
-                end = time.time() + float(rest)
-                while time.time() < end:
-                    st.send(' ')
-                    try:
-                        kind, el = st.next(min(2, max(0.1,
-                                                      end - time.time())))
-                    except socket.timeout:
-                        continue
-                    if kind == 'end':
-                        raise EOFError
-                    if kind == 'el':
-                        show(el)
+            elif what in ('space', 'wait'):
+                show_for(st, float(rest), what == 'space')
             elif what == 'message':
                 jid, _, text = rest.partition(':')
                 st.send("<message from='bob@%s/peer' to='%s' type='chat'>"
                         "<body>%s</body></message>" % (domain, jid, text))
                 say('sent')
-            elif what == 'wait':
-                end = time.time() + float(rest)
-                while time.time() < end:
-                    try:
-                        kind, el = st.next(max(0.1, end - time.time()))
-                    except socket.timeout:
-                        break
-                    if kind == 'end':
-                        raise EOFError
-                    if kind == 'el':
-                        show(el)
     except (EOFError, OSError, ET.ParseError) as e:
         if not isinstance(e, EOFError):
             say('error %s' % e)
